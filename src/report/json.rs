@@ -1,0 +1,107 @@
+//! `report.json`: the run's figures as one JSON document.
+//!
+//! Object keys are sorted (serde_json's default map), numbers are integers or ratios rounded to
+//! six decimals, so the document is byte-identical for the same scenario and seed.
+
+use serde_json::{json, Map, Value};
+
+use crate::report::info::info_fields;
+use crate::report::ratio;
+use crate::sim::config::SimConfig;
+use crate::sim::engine::RunOutput;
+use crate::sim::info::Role;
+use crate::sim::ledger::Cause;
+
+/// Causes with a non-zero count, as an object keyed by cause name.
+pub fn by_cause(counts: &[u64; Cause::COUNT]) -> Map<String, Value> {
+    Cause::ALL
+        .iter()
+        .filter(|cause| counts[cause.index()] > 0)
+        .map(|cause| (cause.name().to_string(), json!(counts[cause.index()])))
+        .collect()
+}
+
+/// Key families ordered by how many keys they lost (removals other than overwrites), largest
+/// first, then by prefix.
+pub fn families_by_loss(output: &RunOutput) -> Vec<(usize, u64)> {
+    let mut lost: Vec<(usize, u64)> = output
+        .family_removals
+        .iter()
+        .enumerate()
+        .map(|(family, counts)| {
+            let total = Cause::ALL
+                .iter()
+                .filter(|cause| **cause != Cause::Overwritten)
+                .map(|cause| counts[cause.index()])
+                .sum();
+            (family, total)
+        })
+        .collect();
+    lost.sort_by(|a, b| {
+        b.1.cmp(&a.1).then_with(|| {
+            output
+                .keys
+                .family(a.0)
+                .prefix
+                .cmp(&output.keys.family(b.0).prefix)
+        })
+    });
+    lost
+}
+
+pub fn report_json(config: &SimConfig, output: &RunOutput) -> Value {
+    let clients: Vec<Value> = output
+        .clients
+        .iter()
+        .map(|(name, counts)| {
+            json!({
+                "name": name,
+                "commands": counts.commands,
+                "reads": counts.reads,
+                "hits": counts.hits,
+                "misses": counts.misses,
+                "errors": counts.errors,
+                "hit_ratio": ratio(counts.hits, counts.reads),
+            })
+        })
+        .collect();
+    let prefixes: Vec<Value> = families_by_loss(output)
+        .into_iter()
+        .map(|(family, lost)| {
+            json!({
+                "prefix": output.keys.family(family).prefix,
+                "keys_lost": lost,
+                "removals_by_cause": by_cause(&output.family_removals[family]),
+                "misses_by_cause": by_cause(&output.family_misses[family]),
+            })
+        })
+        .collect();
+    let nodes: Vec<Value> = output
+        .nodes
+        .iter()
+        .map(|info| {
+            let role = match info.role {
+                Role::Master => "primary",
+                Role::Replica(_) => "replica",
+            };
+            json!({ "name": info.node, "role": role, "info": Value::Object(info_fields(info)) })
+        })
+        .collect();
+    json!({
+        "scenario": config.name,
+        "seed": config.seed,
+        "duration_us": config.duration_us,
+        "commands": output.commands,
+        "reads": output.reads,
+        "hits": output.hits,
+        "misses": output.misses,
+        "hit_ratio": ratio(output.hits, output.reads),
+        "misses_by_cause": by_cause(&output.totals.misses_by_cause),
+        "removals_by_cause": by_cause(&output.totals.removals_by_cause),
+        "overwritten_hits": output.totals.overwritten_hits,
+        "peak_used_memory": output.peak_used_memory,
+        "clients": clients,
+        "key_prefixes": prefixes,
+        "nodes": nodes,
+    })
+}

@@ -1,0 +1,151 @@
+//! `ledger.csv`: one row per removal and per classified read, streamed as the simulation runs.
+
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use crate::sim::keys::KeyTable;
+use crate::sim::ledger::{Actor, Detail, LedgerEntry, LedgerSink};
+
+pub const HEADER: [&str; 9] = [
+    "time_us", "time_s", "node", "db", "key", "event", "cause", "actor", "detail",
+];
+
+/// A ledger sink writing CSV rows. Write errors are kept and reported by `finish`, since the
+/// core's sink interface cannot fail.
+pub struct CsvLedger<W: Write> {
+    writer: csv::Writer<W>,
+    keys: Arc<KeyTable>,
+    node_names: Vec<String>,
+    client_names: Vec<String>,
+    error: Option<csv::Error>,
+    rows: u64,
+}
+
+impl<W: Write> CsvLedger<W> {
+    pub fn new(
+        output: W,
+        keys: Arc<KeyTable>,
+        node_names: Vec<String>,
+        client_names: Vec<String>,
+    ) -> CsvLedger<W> {
+        let mut writer = csv::Writer::from_writer(output);
+        let error = writer.write_record(HEADER).err();
+        CsvLedger {
+            writer,
+            keys,
+            node_names,
+            client_names,
+            error,
+            rows: 0,
+        }
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Flushes and returns the underlying writer, or the first write error.
+    pub fn finish(self) -> io::Result<W> {
+        if let Some(error) = self.error {
+            return Err(io::Error::other(error));
+        }
+        self.writer
+            .into_inner()
+            .map_err(|error| io::Error::other(error.to_string()))
+    }
+
+    fn actor_name(&self, actor: Actor) -> String {
+        actor_name(actor, &self.client_names)
+    }
+
+    fn detail_text(&self, detail: &Detail) -> String {
+        match *detail {
+            Detail::None => String::new(),
+            Detail::Expiry {
+                ttl_ms,
+                set_by,
+                lazy,
+            } => format!(
+                "ttl_ms={ttl_ms} set_by={} via={}",
+                self.actor_name(set_by),
+                if lazy { "lazy" } else { "active-cycle" }
+            ),
+            Detail::Command { command, by } => {
+                format!("command={} by={}", command.name(), self.actor_name(by))
+            }
+            Detail::Flush { all, by } => format!(
+                "command={} by={}",
+                if all { "FLUSHALL" } else { "FLUSHDB" },
+                self.actor_name(by)
+            ),
+            Detail::OperatorDel => "command=DEL by=operator".to_string(),
+            Detail::Overwrite {
+                by,
+                previous_writer,
+                type_changed,
+            } => format!(
+                "by={} previous_writer={}{}",
+                self.actor_name(by),
+                self.actor_name(previous_writer),
+                if type_changed {
+                    " type_changed=yes"
+                } else {
+                    ""
+                }
+            ),
+            Detail::RemovedEarlier { at_us, by } => format!(
+                "removed_at_s={}.{:06} removed_by={}",
+                at_us / 1_000_000,
+                at_us % 1_000_000,
+                self.actor_name(by)
+            ),
+            Detail::FoundInDb { db } => format!("key_exists_in_db={db}"),
+            Detail::WrittenBy { writer } => format!("written_by={}", self.actor_name(writer)),
+        }
+    }
+}
+
+/// A client's name, or `operator` / `server`.
+pub fn actor_name(actor: Actor, client_names: &[String]) -> String {
+    match actor.client_index() {
+        Some(index) => client_names
+            .get(index)
+            .cloned()
+            .unwrap_or_else(|| format!("client{index}")),
+        None if actor == Actor::OPERATOR => "operator".to_string(),
+        None => "server".to_string(),
+    }
+}
+
+impl<W: Write> LedgerSink for CsvLedger<W> {
+    fn record(&mut self, entry: &LedgerEntry) {
+        if self.error.is_some() {
+            return;
+        }
+        let time_s = format!(
+            "{}.{:06}",
+            entry.time_us / 1_000_000,
+            entry.time_us % 1_000_000
+        );
+        let node = self
+            .node_names
+            .get(entry.node.0 as usize)
+            .cloned()
+            .unwrap_or_default();
+        let row = [
+            entry.time_us.to_string(),
+            time_s,
+            node,
+            entry.db.to_string(),
+            self.keys.name(entry.key),
+            entry.kind.name().to_string(),
+            entry.cause.name().to_string(),
+            self.actor_name(entry.actor),
+            self.detail_text(&entry.detail),
+        ];
+        match self.writer.write_record(&row) {
+            Ok(()) => self.rows += 1,
+            Err(error) => self.error = Some(error),
+        }
+    }
+}

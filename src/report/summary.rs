@@ -1,0 +1,198 @@
+//! The terminal summary: one screen saying what was read, what was missed and why.
+
+use std::fmt::Write;
+
+use crate::report::json::families_by_loss;
+use crate::sim::config::SimConfig;
+use crate::sim::engine::RunOutput;
+use crate::sim::ledger::Cause;
+
+/// How many key prefixes the summary lists.
+const TOP_PREFIXES: usize = 5;
+
+/// 1234567 → "1,234,567".
+pub fn thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, ch) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Bytes in binary units with two decimals (as Redis's bytesToHuman, but spelled out).
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.2} {}", UNITS[unit])
+    }
+}
+
+/// A duration in µs as the largest whole unit that divides it, else seconds with decimals.
+pub fn human_duration(us: u64) -> String {
+    for (unit, size) in [
+        ("h", 3_600_000_000u64),
+        ("m", 60_000_000),
+        ("s", 1_000_000),
+        ("ms", 1000),
+    ] {
+        if us >= size && us % size == 0 {
+            return format!("{}{unit}", us / size);
+        }
+    }
+    format!("{:.3}s", us as f64 / 1e6)
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "-".to_string()
+    } else {
+        format!("{:.1} %", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+pub fn summary_text(config: &SimConfig, output: &RunOutput) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "vanish · {} · seed {} · {} of virtual time",
+        config.name,
+        config.seed,
+        human_duration(config.duration_us)
+    );
+    let _ = writeln!(
+        out,
+        "commands {}   reads {}   hits {}   misses {}   hit ratio {}",
+        thousands(output.commands),
+        thousands(output.reads),
+        thousands(output.hits),
+        thousands(output.misses),
+        percent(output.hits, output.reads)
+    );
+    let misses = output.totals.misses();
+    let _ = writeln!(out, "\nmisses by cause");
+    let mut causes: Vec<Cause> = Cause::ALL.to_vec();
+    causes.sort_by_key(|cause| std::cmp::Reverse(output.totals.misses_by_cause[cause.index()]));
+    let mut any = false;
+    for cause in &causes {
+        let count = output.totals.misses_by_cause[cause.index()];
+        if count > 0 {
+            any = true;
+            let _ = writeln!(
+                out,
+                "  {:<15}{:>14}   {:>7}",
+                cause.name(),
+                thousands(count),
+                percent(count, misses)
+            );
+        }
+    }
+    if !any {
+        let _ = writeln!(out, "  (no misses)");
+    }
+    if output.totals.overwritten_hits > 0 {
+        let _ = writeln!(
+            out,
+            "  hits on a value another client overwrote: {}",
+            thousands(output.totals.overwritten_hits)
+        );
+    }
+    let _ = writeln!(out, "\nkeys removed, by cause");
+    let removals: u64 = output.totals.removals_by_cause.iter().sum();
+    let mut any = false;
+    causes.sort_by_key(|cause| std::cmp::Reverse(output.totals.removals_by_cause[cause.index()]));
+    for cause in &causes {
+        let count = output.totals.removals_by_cause[cause.index()];
+        if count > 0 {
+            any = true;
+            let _ = writeln!(
+                out,
+                "  {:<15}{:>14}   {:>7}",
+                cause.name(),
+                thousands(count),
+                percent(count, removals)
+            );
+        }
+    }
+    if !any {
+        let _ = writeln!(out, "  (none)");
+    }
+    let lost: Vec<(usize, u64)> = families_by_loss(output)
+        .into_iter()
+        .filter(|(_, lost)| *lost > 0)
+        .take(TOP_PREFIXES)
+        .collect();
+    if !lost.is_empty() {
+        let _ = writeln!(out, "\ntop key prefixes lost");
+        for (family, total) in lost {
+            let counts = &output.family_removals[family];
+            let mut parts: Vec<String> = Cause::ALL
+                .iter()
+                .filter(|cause| **cause != Cause::Overwritten && counts[cause.index()] > 0)
+                .map(|cause| format!("{} {}", cause.name(), thousands(counts[cause.index()])))
+                .collect();
+            parts.truncate(4);
+            let _ = writeln!(
+                out,
+                "  {:<20}{:>12}   {}",
+                output.keys.family(family).prefix,
+                thousands(total),
+                parts.join(", ")
+            );
+        }
+    }
+    for info in &output.nodes {
+        let keys: u64 = info.keyspace.iter().map(|db| db.keys).sum();
+        let expires: u64 = info.keyspace.iter().map(|db| db.expires).sum();
+        let limit = if info.maxmemory == 0 {
+            "no maxmemory".to_string()
+        } else {
+            format!(
+                "maxmemory {} ({})",
+                human_bytes(info.maxmemory),
+                info.maxmemory_policy
+            )
+        };
+        let _ = writeln!(
+            out,
+            "\n{}: used_memory {} (peak {}), {limit}; {} keys, {} with a TTL; expired {}, evicted {}",
+            info.node,
+            human_bytes(info.used_memory),
+            human_bytes(info.used_memory_peak.max(info.used_memory)),
+            thousands(keys),
+            thousands(expires),
+            thousands(info.expired_keys),
+            thousands(info.evicted_keys)
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_formats() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1536), "1.50 KiB");
+        assert_eq!(human_duration(600_000_000), "10m");
+        assert_eq!(human_duration(1_500_000), "1500ms");
+        assert_eq!(human_duration(1_500), "0.002s");
+    }
+}

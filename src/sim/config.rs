@@ -1,0 +1,367 @@
+//! The validated configuration the core runs on.
+//!
+//! Everything here is already normalised: sizes are bytes, times are microseconds on the
+//! virtual clock, shares are parts per million. The scenario layer (`crate::scenario`) is the only
+//! producer; once a `SimConfig` exists the core cannot fail on input.
+
+/// Microseconds per second on the virtual clock.
+pub const MICROS_PER_SECOND: u64 = 1_000_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimConfig {
+    /// Scenario name, already sanitised (safe as a folder name).
+    pub name: String,
+    pub seed: u64,
+    pub duration_us: u64,
+    pub sample_every_us: u64,
+    pub server: ServerConfig,
+    pub clients: Vec<ClientConfig>,
+    pub events: Vec<EventConfig>,
+}
+
+/// `maxmemory-policy`, with Redis's spelling in `as_str`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MaxmemoryPolicy {
+    NoEviction,
+    AllkeysLru,
+    AllkeysLfu,
+    AllkeysRandom,
+    VolatileLru,
+    VolatileLfu,
+    VolatileRandom,
+    VolatileTtl,
+}
+
+impl MaxmemoryPolicy {
+    pub const ALL: [MaxmemoryPolicy; 8] = [
+        MaxmemoryPolicy::NoEviction,
+        MaxmemoryPolicy::AllkeysLru,
+        MaxmemoryPolicy::AllkeysLfu,
+        MaxmemoryPolicy::AllkeysRandom,
+        MaxmemoryPolicy::VolatileLru,
+        MaxmemoryPolicy::VolatileLfu,
+        MaxmemoryPolicy::VolatileRandom,
+        MaxmemoryPolicy::VolatileTtl,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MaxmemoryPolicy::NoEviction => "noeviction",
+            MaxmemoryPolicy::AllkeysLru => "allkeys-lru",
+            MaxmemoryPolicy::AllkeysLfu => "allkeys-lfu",
+            MaxmemoryPolicy::AllkeysRandom => "allkeys-random",
+            MaxmemoryPolicy::VolatileLru => "volatile-lru",
+            MaxmemoryPolicy::VolatileLfu => "volatile-lfu",
+            MaxmemoryPolicy::VolatileRandom => "volatile-random",
+            MaxmemoryPolicy::VolatileTtl => "volatile-ttl",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<MaxmemoryPolicy> {
+        let lower = text.to_ascii_lowercase();
+        MaxmemoryPolicy::ALL
+            .into_iter()
+            .find(|policy| policy.as_str() == lower)
+    }
+
+    /// LRU or LFU flag: these policies keep per-key access metadata, so Redis stops sharing
+    /// small integers under them (redis-fidelity 1.8).
+    pub fn uses_lru_or_lfu(self) -> bool {
+        matches!(
+            self,
+            MaxmemoryPolicy::AllkeysLru
+                | MaxmemoryPolicy::AllkeysLfu
+                | MaxmemoryPolicy::VolatileLru
+                | MaxmemoryPolicy::VolatileLfu
+        )
+    }
+
+    pub fn uses_lfu(self) -> bool {
+        matches!(
+            self,
+            MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu
+        )
+    }
+}
+
+/// redis.conf directives the simulator honours, with Redis's defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    pub maxmemory_bytes: u64,
+    pub maxmemory_policy: MaxmemoryPolicy,
+    pub maxmemory_samples: u32,
+    pub maxmemory_eviction_tenacity: u32,
+    pub lfu_log_factor: u32,
+    pub lfu_decay_time: u32,
+    pub hz: u32,
+    pub databases: u32,
+    pub active_expire_effort: u32,
+    /// `DEBUG SET-ACTIVE-EXPIRE 0` equivalent: lazy expiry only.
+    pub active_expire_enabled: bool,
+    pub hash_max_listpack_entries: u32,
+    pub hash_max_listpack_value: u32,
+    pub zset_max_listpack_entries: u32,
+    pub zset_max_listpack_value: u32,
+    pub set_max_intset_entries: u32,
+    /// `list-max-listpack-size`: negative = size class (-2 = 8 KB per node), positive = entries.
+    pub list_max_listpack_size: i32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            maxmemory_bytes: 0,
+            maxmemory_policy: MaxmemoryPolicy::NoEviction,
+            maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
+            hz: 10,
+            databases: 16,
+            active_expire_effort: 1,
+            active_expire_enabled: true,
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            list_max_listpack_size: -2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrivals {
+    /// Exponential inter-arrival times (a Poisson process).
+    Poisson,
+    /// Constant spacing of 1/rate.
+    Fixed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Popularity {
+    Uniform,
+    /// Zipf over key ranks: rank r has weight 1/r^skew; rank 1 is key id 0.
+    Zipf {
+        skew: f64,
+    },
+    /// Keys 0, 1, 2, ... wrapping around: a scan or a bulk load.
+    Sequential,
+    /// `hot_access_share` of accesses go to the first `hot_key_share` of the keys, uniformly.
+    Hotset {
+        hot_key_share: f64,
+        hot_access_share: f64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyspaceConfig {
+    pub keys: u64,
+    pub prefix: String,
+    pub popularity: Popularity,
+}
+
+/// Distribution of value sizes in bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValueSize {
+    Fixed(u32),
+    Uniform { min: u32, max: u32 },
+    Normal { mean: f64, stddev: f64 },
+    Lognormal { median: f64, p99: f64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TtlConfig {
+    /// Share of SETs that carry EX, parts per million.
+    pub share_ppm: u32,
+    pub min_us: u64,
+    pub max_us: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnMiss {
+    None,
+    /// Cache-aside: a read miss is followed by a SET of the key.
+    Set,
+}
+
+/// The commands a generated workload can issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CommandKind {
+    Get,
+    Set,
+    Del,
+    Unlink,
+    Expire,
+    Persist,
+    Incr,
+    Exists,
+    Ttl,
+    Hset,
+    Hget,
+    Hdel,
+    Lpush,
+    Lpop,
+    Lrange,
+    Sadd,
+    Srem,
+    Smembers,
+    Zadd,
+    Zrem,
+    Zrange,
+}
+
+impl CommandKind {
+    pub const ALL: [CommandKind; 21] = [
+        CommandKind::Get,
+        CommandKind::Set,
+        CommandKind::Del,
+        CommandKind::Unlink,
+        CommandKind::Expire,
+        CommandKind::Persist,
+        CommandKind::Incr,
+        CommandKind::Exists,
+        CommandKind::Ttl,
+        CommandKind::Hset,
+        CommandKind::Hget,
+        CommandKind::Hdel,
+        CommandKind::Lpush,
+        CommandKind::Lpop,
+        CommandKind::Lrange,
+        CommandKind::Sadd,
+        CommandKind::Srem,
+        CommandKind::Smembers,
+        CommandKind::Zadd,
+        CommandKind::Zrem,
+        CommandKind::Zrange,
+    ];
+
+    /// Redis's command name, upper case (the scenario spelling).
+    pub fn name(self) -> &'static str {
+        match self {
+            CommandKind::Get => "GET",
+            CommandKind::Set => "SET",
+            CommandKind::Del => "DEL",
+            CommandKind::Unlink => "UNLINK",
+            CommandKind::Expire => "EXPIRE",
+            CommandKind::Persist => "PERSIST",
+            CommandKind::Incr => "INCR",
+            CommandKind::Exists => "EXISTS",
+            CommandKind::Ttl => "TTL",
+            CommandKind::Hset => "HSET",
+            CommandKind::Hget => "HGET",
+            CommandKind::Hdel => "HDEL",
+            CommandKind::Lpush => "LPUSH",
+            CommandKind::Lpop => "LPOP",
+            CommandKind::Lrange => "LRANGE",
+            CommandKind::Sadd => "SADD",
+            CommandKind::Srem => "SREM",
+            CommandKind::Smembers => "SMEMBERS",
+            CommandKind::Zadd => "ZADD",
+            CommandKind::Zrem => "ZREM",
+            CommandKind::Zrange => "ZRANGE",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<CommandKind> {
+        let upper = text.to_ascii_uppercase();
+        CommandKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == upper)
+    }
+
+    /// Reads are the lookups that count in keyspace_hits / keyspace_misses and that the ledger
+    /// classifies as hit or miss.
+    pub fn is_read(self) -> bool {
+        matches!(
+            self,
+            CommandKind::Get
+                | CommandKind::Exists
+                | CommandKind::Ttl
+                | CommandKind::Hget
+                | CommandKind::Lrange
+                | CommandKind::Smembers
+                | CommandKind::Zrange
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientConfig {
+    pub name: String,
+    /// Commands per second (mean for Poisson arrivals).
+    pub rate: f64,
+    pub arrivals: Arrivals,
+    pub db: u32,
+    pub start_us: u64,
+    pub stop_us: Option<u64>,
+    pub keyspace: KeyspaceConfig,
+    /// Command weights, in the order given, zero weights removed.
+    pub commands: Vec<(CommandKind, u32)>,
+    pub value_size: ValueSize,
+    pub ttl: Option<TtlConfig>,
+    pub on_miss: OnMiss,
+    /// How many distinct fields/members a hash, set or sorted-set key draws from.
+    pub fields: u32,
+}
+
+/// A directive changed at run time by `CONFIG SET`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ConfigChange {
+    Maxmemory(u64),
+    MaxmemoryPolicy(MaxmemoryPolicy),
+    MaxmemorySamples(u32),
+    MaxmemoryEvictionTenacity(u32),
+    LfuLogFactor(u32),
+    LfuDecayTime(u32),
+    Hz(u32),
+    ActiveExpireEffort(u32),
+}
+
+impl ConfigChange {
+    pub fn directive(&self) -> &'static str {
+        match self {
+            ConfigChange::Maxmemory(_) => "maxmemory",
+            ConfigChange::MaxmemoryPolicy(_) => "maxmemory-policy",
+            ConfigChange::MaxmemorySamples(_) => "maxmemory-samples",
+            ConfigChange::MaxmemoryEvictionTenacity(_) => "maxmemory-eviction-tenacity",
+            ConfigChange::LfuLogFactor(_) => "lfu-log-factor",
+            ConfigChange::LfuDecayTime(_) => "lfu-decay-time",
+            ConfigChange::Hz(_) => "hz",
+            ConfigChange::ActiveExpireEffort(_) => "active-expire-effort",
+        }
+    }
+}
+
+/// Which keys a scheduled `del` removes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeySelection {
+    /// Exact key names.
+    Keys(Vec<String>),
+    /// A Redis glob pattern (`*`, `?`, `[...]`, `\`), as KEYS/SCAN MATCH understand it.
+    Pattern(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventAction {
+    FlushDb {
+        db: u32,
+    },
+    FlushAll,
+    Del {
+        db: u32,
+        keys: KeySelection,
+    },
+    ConfigSet(ConfigChange),
+    /// A client switches database (`SELECT`), e.g. a connection pool handing out a dirty connection.
+    Select {
+        client: usize,
+        db: u32,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventConfig {
+    pub at_us: u64,
+    pub action: EventAction,
+}

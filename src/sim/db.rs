@@ -1,0 +1,413 @@
+//! One Redis database (`redisDb`): the main dict, the expires dict, and per key the value's
+//! metadata in a dense slot indexed by key id.
+//!
+//! A slot is 32 bytes and holds no strings; aggregates (hash, list, set, zset) keep their element
+//! model in a side table. The database keeps a running total of the bytes its entries cost in
+//! `used_memory` (dict entries, key sds, values, expires entries); bucket arrays come from the
+//! dicts. Slots are allocated on the database's first write, so unused databases cost nothing.
+
+use std::collections::BTreeMap;
+
+use crate::sim::dict::{Dict, ExpandGuard};
+use crate::sim::ledger::{Actor, Cause, KeyId};
+use crate::sim::memory::{key_bytes, DICT_ENTRY_BYTES, ROBJ_BYTES};
+use crate::sim::value::Aggregate;
+
+/// No TTL.
+pub const NO_EXPIRE: u64 = u64::MAX;
+
+/// What a slot holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ValueKind {
+    Absent = 0,
+    Embstr,
+    Raw,
+    /// An integer in its own object; `Slot::value` is the integer.
+    Int,
+    /// A shared integer object (0..9999); `Slot::value` is the integer.
+    SharedInt,
+    Hash,
+    List,
+    Set,
+    Zset,
+}
+
+impl ValueKind {
+    const ALL: [ValueKind; 9] = [
+        ValueKind::Absent,
+        ValueKind::Embstr,
+        ValueKind::Raw,
+        ValueKind::Int,
+        ValueKind::SharedInt,
+        ValueKind::Hash,
+        ValueKind::List,
+        ValueKind::Set,
+        ValueKind::Zset,
+    ];
+
+    fn from_code(code: u8) -> ValueKind {
+        ValueKind::ALL
+            .get(usize::from(code))
+            .copied()
+            .unwrap_or(ValueKind::Absent)
+    }
+
+    pub fn is_string(self) -> bool {
+        matches!(
+            self,
+            ValueKind::Embstr | ValueKind::Raw | ValueKind::Int | ValueKind::SharedInt
+        )
+    }
+
+    pub fn is_integer(self) -> bool {
+        matches!(self, ValueKind::Int | ValueKind::SharedInt)
+    }
+
+    /// Redis's TYPE reply.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            ValueKind::Absent => "none",
+            ValueKind::Embstr | ValueKind::Raw | ValueKind::Int | ValueKind::SharedInt => "string",
+            ValueKind::Hash => "hash",
+            ValueKind::List => "list",
+            ValueKind::Set => "set",
+            ValueKind::Zset => "zset",
+        }
+    }
+}
+
+/// Per-key state in one database: 24 bytes, with no strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    /// Absolute deadline in Unix ms (`NO_EXPIRE` for none).
+    pub expire_ms: u64,
+    /// Strings: the value's bytes; integers: the integer; aggregates: their bytes.
+    pub value: u32,
+    /// The value kind in the top 8 bits; the 24-bit LRU clock or LFU (minutes << 8 | counter)
+    /// field in the low 24, as in Redis's `redisObject`.
+    kind_lru: u32,
+    /// Present: when the TTL was set; absent: when the key was removed. ms since the run began.
+    pub at_ms: u32,
+    /// Present: the last writer. Absent: who removed it.
+    pub actor: Actor,
+    /// Present: who set the TTL (an actor id). Absent: the removal's `Cause` code, 0 if none.
+    aux: u16,
+}
+
+impl Slot {
+    pub const EMPTY: Slot = Slot {
+        expire_ms: NO_EXPIRE,
+        value: 0,
+        kind_lru: 0,
+        at_ms: 0,
+        actor: Actor::SERVER,
+        aux: 0,
+    };
+
+    /// An absent slot remembering why and when its key went.
+    fn gone(cause: Cause, by: Actor, at_ms: u32) -> Slot {
+        Slot {
+            at_ms,
+            actor: by,
+            aux: cause as u16,
+            ..Slot::EMPTY
+        }
+    }
+
+    #[inline]
+    pub fn kind(&self) -> ValueKind {
+        ValueKind::from_code((self.kind_lru >> 24) as u8)
+    }
+
+    #[inline]
+    fn set_kind(&mut self, kind: ValueKind) {
+        self.kind_lru = (self.kind_lru & LRU_MASK) | ((kind as u32) << 24);
+    }
+
+    /// The 24-bit LRU/LFU field.
+    #[inline]
+    pub fn lru(&self) -> u32 {
+        self.kind_lru & LRU_MASK
+    }
+
+    #[inline]
+    pub fn set_lru(&mut self, lru: u32) {
+        self.kind_lru = (self.kind_lru & !LRU_MASK) | (lru & LRU_MASK);
+    }
+
+    #[inline]
+    pub fn is_present(&self) -> bool {
+        self.kind() != ValueKind::Absent
+    }
+
+    #[inline]
+    pub fn is_volatile(&self) -> bool {
+        self.expire_ms != NO_EXPIRE
+    }
+
+    /// Who set the TTL of a present key.
+    pub fn ttl_by(&self) -> Actor {
+        Actor(self.aux)
+    }
+
+    /// Bytes of the value object.
+    #[inline]
+    pub fn value_bytes(&self) -> u64 {
+        match self.kind() {
+            ValueKind::Absent | ValueKind::SharedInt => 0,
+            ValueKind::Int => ROBJ_BYTES,
+            _ => u64::from(self.value),
+        }
+    }
+
+    /// The cause of an absent key's last removal.
+    pub fn gone_cause(&self) -> Option<Cause> {
+        if self.is_present() {
+            return None;
+        }
+        u8::try_from(self.aux).ok().and_then(Cause::from_code)
+    }
+}
+
+const LRU_MASK: u32 = (1 << 24) - 1;
+
+/// The bytes of one keyspace entry, excluding its value: dictEntry and key sds, plus the expires
+/// dictEntry (the key sds is shared) when volatile.
+#[inline]
+pub fn entry_overhead_bytes(key_len: u64, volatile: bool) -> u64 {
+    DICT_ENTRY_BYTES + key_bytes(key_len) + if volatile { DICT_ENTRY_BYTES } else { 0 }
+}
+
+#[derive(Debug, Clone)]
+pub struct Db {
+    pub index: u32,
+    slots: Vec<Slot>,
+    pub main: Dict,
+    pub expires: Dict,
+    aggregates: BTreeMap<u32, Aggregate>,
+    /// Running total of entry and value bytes (not bucket arrays).
+    entry_bytes: u64,
+    /// INFO keyspace avg_ttl (ms), maintained by the active expire cycle.
+    pub avg_ttl_ms: u64,
+    /// The active expire cycle's persistent bucket cursor.
+    pub expires_cursor: u64,
+}
+
+impl Db {
+    pub fn new(index: u32) -> Db {
+        Db {
+            index,
+            slots: Vec::new(),
+            main: Dict::new(0, 0),
+            expires: Dict::new(0, 0),
+            aggregates: BTreeMap::new(),
+            entry_bytes: 0,
+            avg_ttl_ms: 0,
+            expires_cursor: 0,
+        }
+    }
+
+    /// Allocates the slots on first use; `hash_seed` is the node's dict hash seed.
+    pub fn ensure_allocated(&mut self, key_capacity: usize, hash_seed: u64) {
+        if self.slots.len() < key_capacity {
+            self.slots = vec![Slot::EMPTY; key_capacity];
+            self.main = Dict::new(key_capacity, hash_seed);
+            self.expires = Dict::new(key_capacity, hash_seed);
+        }
+    }
+
+    pub fn is_allocated(&self) -> bool {
+        !self.slots.is_empty()
+    }
+
+    #[inline]
+    pub fn slot(&self, key: KeyId) -> &Slot {
+        self.slots.get(key.0 as usize).unwrap_or(&Slot::EMPTY)
+    }
+
+    /// Mutable slot; the database must be allocated.
+    #[inline]
+    pub fn slot_mut(&mut self, key: KeyId) -> &mut Slot {
+        &mut self.slots[key.0 as usize]
+    }
+
+    #[inline]
+    pub fn contains(&self, key: KeyId) -> bool {
+        self.slot(key).is_present()
+    }
+
+    pub fn key_count(&self) -> u64 {
+        self.main.len()
+    }
+
+    pub fn volatile_count(&self) -> u64 {
+        self.expires.len()
+    }
+
+    /// Entry, value and bucket-array bytes of this database.
+    pub fn used_bytes(&self) -> u64 {
+        self.entry_bytes + self.main.bucket_bytes() + self.expires.bucket_bytes()
+    }
+
+    /// Adds an absent key with its value (no TTL). The caller sets lru and actor.
+    pub fn add(
+        &mut self,
+        key: KeyId,
+        key_len: u64,
+        kind: ValueKind,
+        value: u32,
+        guard: &ExpandGuard,
+    ) {
+        debug_assert!(!self.contains(key));
+        self.main.insert(key, guard);
+        let slot = &mut self.slots[key.0 as usize];
+        *slot = Slot::EMPTY;
+        slot.set_kind(kind);
+        slot.value = value;
+        self.entry_bytes += entry_overhead_bytes(key_len, false) + slot.value_bytes();
+    }
+
+    /// Replaces the value of a present key in place (keeps its TTL).
+    pub fn replace_value(&mut self, key: KeyId, kind: ValueKind, value: u32) {
+        let slot = &mut self.slots[key.0 as usize];
+        self.entry_bytes -= slot.value_bytes();
+        slot.set_kind(kind);
+        slot.value = value;
+        self.entry_bytes += slot.value_bytes();
+    }
+
+    /// Sets the absolute deadline of a present key, remembering who set it and when.
+    pub fn set_expire(
+        &mut self,
+        key: KeyId,
+        expire_ms: u64,
+        by: Actor,
+        at_ms: u32,
+        guard: &ExpandGuard,
+    ) {
+        debug_assert!(expire_ms != NO_EXPIRE);
+        let slot = &mut self.slots[key.0 as usize];
+        let was_volatile = slot.is_volatile();
+        slot.expire_ms = expire_ms;
+        slot.aux = by.0;
+        slot.at_ms = at_ms;
+        if !was_volatile {
+            self.entry_bytes += DICT_ENTRY_BYTES;
+            self.expires.insert(key, guard);
+        }
+    }
+
+    /// Removes the TTL of a present key; false if it had none.
+    pub fn persist(&mut self, key: KeyId) -> bool {
+        let slot = &mut self.slots[key.0 as usize];
+        if !slot.is_volatile() {
+            return false;
+        }
+        slot.expire_ms = NO_EXPIRE;
+        self.entry_bytes -= DICT_ENTRY_BYTES;
+        self.expires.remove(key);
+        true
+    }
+
+    /// Removes a present key and records why. Returns the slot as it was.
+    pub fn remove(
+        &mut self,
+        key: KeyId,
+        key_len: u64,
+        cause: Cause,
+        by: Actor,
+        at_ms: u32,
+    ) -> Slot {
+        let slot = self.slots[key.0 as usize];
+        debug_assert!(slot.is_present());
+        self.main.remove(key);
+        if slot.is_volatile() {
+            self.expires.remove(key);
+        }
+        if matches!(
+            slot.kind(),
+            ValueKind::Hash | ValueKind::List | ValueKind::Set | ValueKind::Zset
+        ) {
+            self.aggregates.remove(&key.0);
+        }
+        self.entry_bytes -= entry_overhead_bytes(key_len, slot.is_volatile()) + slot.value_bytes();
+        self.slots[key.0 as usize] = Slot::gone(cause, by, at_ms);
+        slot
+    }
+
+    /// Marks an absent key with a cause without a removal (a refused write).
+    pub fn mark_absent_cause(&mut self, key: KeyId, cause: Cause, by: Actor, at_ms: u32) {
+        if let Some(slot) = self.slots.get_mut(key.0 as usize) {
+            if !slot.is_present() {
+                *slot = Slot::gone(cause, by, at_ms);
+            }
+        }
+    }
+
+    pub fn aggregate(&self, key: KeyId) -> Option<&Aggregate> {
+        self.aggregates.get(&key.0)
+    }
+
+    pub fn aggregate_mut(&mut self, key: KeyId) -> Option<&mut Aggregate> {
+        self.aggregates.get_mut(&key.0)
+    }
+
+    pub fn insert_aggregate(&mut self, key: KeyId, aggregate: Aggregate) {
+        self.aggregates.insert(key.0, aggregate);
+    }
+
+    pub fn remove_aggregate(&mut self, key: KeyId) {
+        self.aggregates.remove(&key.0);
+    }
+
+    /// Every present key, in dict bucket order (as SCAN/KEYS would visit them).
+    pub fn keys_in_bucket_order(&self) -> Vec<KeyId> {
+        let mut keys = Vec::with_capacity(self.main.len() as usize);
+        for table in 0..2 {
+            for bucket in 0..self.main.table_size(table) as u64 {
+                self.main.bucket_keys(table, bucket, &mut keys);
+            }
+        }
+        keys
+    }
+
+    /// Empties the database (FLUSHDB), marking every removed key. Returns the removed keys.
+    pub fn flush(&mut self, cause: Cause, by: Actor, at_ms: u32) -> Vec<KeyId> {
+        let keys = self.keys_in_bucket_order();
+        for &key in &keys {
+            self.slots[key.0 as usize] = Slot::gone(cause, by, at_ms);
+        }
+        self.main.clear();
+        self.expires.clear();
+        self.aggregates.clear();
+        self.entry_bytes = 0;
+        self.avg_ttl_ms = 0;
+        keys
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_is_24_bytes() {
+        assert_eq!(std::mem::size_of::<Slot>(), 24);
+    }
+
+    #[test]
+    fn kind_and_lru_share_a_word_without_clobbering() {
+        let mut slot = Slot::EMPTY;
+        slot.set_kind(ValueKind::Zset);
+        slot.set_lru(0xFF_FFFF);
+        assert_eq!(slot.kind(), ValueKind::Zset);
+        assert_eq!(slot.lru(), 0xFF_FFFF);
+        slot.set_kind(ValueKind::Embstr);
+        assert_eq!(slot.lru(), 0xFF_FFFF);
+        let gone = Slot::gone(Cause::Flushed, Actor::OPERATOR, 7);
+        assert_eq!(gone.gone_cause(), Some(Cause::Flushed));
+        assert_eq!(gone.at_ms, 7);
+        assert_eq!(Slot::EMPTY.gone_cause(), None);
+    }
+}

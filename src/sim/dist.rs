@@ -1,0 +1,278 @@
+//! The random distributions of generated workloads: key popularity, value sizes, TTLs and
+//! arrival gaps.
+//!
+//! Transcendental functions come from `libm` (pure Rust), never from the platform's `f64::ln`,
+//! whose last bits differ between machines; every draw is rounded to an integer at once.
+
+use crate::sim::config::{Popularity, ValueSize};
+use crate::sim::rng::Stream;
+
+/// z with Φ(z) = 0.99: the 99th percentile of the standard normal distribution.
+const NORMAL_P99_Z: f64 = 2.326_347_874_040_840_8;
+
+/// Zipf over ranks 1..=n by rejection-inversion (Hörmann & Derflinger, 1996): O(1) per draw with
+/// no table, exact for any exponent > 0.
+#[derive(Debug, Clone)]
+pub struct Zipf {
+    n: f64,
+    exponent: f64,
+    h_integral_x1: f64,
+    h_integral_n: f64,
+    s: f64,
+}
+
+impl Zipf {
+    pub fn new(n: u64, exponent: f64) -> Zipf {
+        let n = n.max(1) as f64;
+        let mut zipf = Zipf {
+            n,
+            exponent,
+            h_integral_x1: 0.0,
+            h_integral_n: 0.0,
+            s: 0.0,
+        };
+        zipf.h_integral_x1 = zipf.h_integral(1.5) - 1.0;
+        zipf.h_integral_n = zipf.h_integral(n + 0.5);
+        zipf.s = 2.0 - zipf.h_integral_inverse(zipf.h_integral(2.5) - zipf.h(2.0));
+        zipf
+    }
+
+    /// A rank in 1..=n; rank 1 is the most popular.
+    pub fn sample(&self, stream: &mut Stream) -> u64 {
+        loop {
+            let u = self.h_integral_n + stream.unit() * (self.h_integral_x1 - self.h_integral_n);
+            let x = self.h_integral_inverse(u);
+            let k = libm::floor(x + 0.5).clamp(1.0, self.n);
+            if k - x <= self.s || u >= self.h_integral(k + 0.5) - self.h(k) {
+                return k as u64;
+            }
+        }
+    }
+
+    fn h(&self, x: f64) -> f64 {
+        libm::exp(-self.exponent * libm::log(x))
+    }
+
+    fn h_integral(&self, x: f64) -> f64 {
+        let log_x = libm::log(x);
+        helper2((1.0 - self.exponent) * log_x) * log_x
+    }
+
+    fn h_integral_inverse(&self, x: f64) -> f64 {
+        let t = (x * (1.0 - self.exponent)).max(-1.0);
+        libm::exp(helper1(t) * x)
+    }
+}
+
+/// log1p(x)/x, continuous at 0.
+fn helper1(x: f64) -> f64 {
+    if x.abs() > 1e-8 {
+        libm::log1p(x) / x
+    } else {
+        1.0 - x * (0.5 - x * (1.0 / 3.0 - 0.25 * x))
+    }
+}
+
+/// expm1(x)/x, continuous at 0.
+fn helper2(x: f64) -> f64 {
+    if x.abs() > 1e-8 {
+        libm::expm1(x) / x
+    } else {
+        1.0 + x * 0.5 * (1.0 + x / 3.0 * (1.0 + 0.25 * x))
+    }
+}
+
+/// Standard normal draw (Box–Muller, one of the pair).
+fn standard_normal(stream: &mut Stream) -> f64 {
+    let u1 = stream.unit_open_zero();
+    let u2 = stream.unit();
+    libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(2.0 * core::f64::consts::PI * u2)
+}
+
+/// Picks key ids in `0..keys` according to a popularity model.
+#[derive(Debug, Clone)]
+pub enum KeyPicker {
+    Uniform {
+        keys: u64,
+    },
+    Zipf(Zipf),
+    Sequential {
+        keys: u64,
+        next: u64,
+    },
+    Hotset {
+        keys: u64,
+        hot_keys: u64,
+        hot_access_ppm: u32,
+    },
+}
+
+impl KeyPicker {
+    pub fn new(keys: u64, popularity: Popularity) -> KeyPicker {
+        match popularity {
+            Popularity::Uniform => KeyPicker::Uniform { keys },
+            Popularity::Zipf { skew } => KeyPicker::Zipf(Zipf::new(keys, skew)),
+            Popularity::Sequential => KeyPicker::Sequential { keys, next: 0 },
+            Popularity::Hotset {
+                hot_key_share,
+                hot_access_share,
+            } => {
+                let hot_keys = (libm::round(keys as f64 * hot_key_share) as u64).clamp(1, keys);
+                let hot_access_ppm = libm::round(hot_access_share * 1e6) as u32;
+                KeyPicker::Hotset {
+                    keys,
+                    hot_keys,
+                    hot_access_ppm,
+                }
+            }
+        }
+    }
+
+    /// A key id in `0..keys`.
+    #[inline]
+    pub fn pick(&mut self, stream: &mut Stream) -> u64 {
+        match self {
+            KeyPicker::Uniform { keys } => stream.below(*keys),
+            KeyPicker::Zipf(zipf) => zipf.sample(stream) - 1,
+            KeyPicker::Sequential { keys, next } => {
+                let id = *next;
+                *next = (*next + 1) % *keys;
+                id
+            }
+            KeyPicker::Hotset {
+                keys,
+                hot_keys,
+                hot_access_ppm,
+            } => {
+                if *hot_keys == *keys || stream.chance_ppm(*hot_access_ppm) {
+                    stream.below(*hot_keys)
+                } else {
+                    *hot_keys + stream.below(*keys - *hot_keys)
+                }
+            }
+        }
+    }
+}
+
+/// The largest value a generated write may carry (Redis's proto-max-bulk-len, 512 MB).
+pub const VALUE_SIZE_MAX: u64 = 512 * 1024 * 1024;
+
+/// A value size in bytes.
+pub fn sample_value_size(size: &ValueSize, stream: &mut Stream) -> u32 {
+    let bytes = match *size {
+        ValueSize::Fixed(bytes) => return bytes,
+        ValueSize::Uniform { min, max } => {
+            return stream.between(u64::from(min), u64::from(max)) as u32
+        }
+        ValueSize::Normal { mean, stddev } => mean + stddev * standard_normal(stream),
+        ValueSize::Lognormal { median, p99 } => {
+            let mu = libm::log(median);
+            let sigma = (libm::log(p99) - mu) / NORMAL_P99_Z;
+            libm::exp(mu + sigma * standard_normal(stream))
+        }
+    };
+    libm::round(bytes).clamp(0.0, VALUE_SIZE_MAX as f64) as u32
+}
+
+/// Gap to the next arrival of a Poisson process with `rate` per second, in nanoseconds.
+pub fn exponential_gap_ns(rate: f64, stream: &mut Stream) -> u64 {
+    let mean_ns = 1e9 / rate;
+    libm::round(-libm::log(stream.unit_open_zero()) * mean_ns) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zipf_rank_frequencies_follow_the_power_law() {
+        let zipf = Zipf::new(1000, 1.0);
+        let mut stream = Stream::new(3, "zipf");
+        let mut counts = vec![0u32; 1001];
+        let draws = 200_000;
+        for _ in 0..draws {
+            let rank = zipf.sample(&mut stream);
+            assert!((1..=1000).contains(&rank));
+            counts[rank as usize] += 1;
+        }
+        // P(rank 1) = 1 / H(1000) ≈ 0.1336; P(rank 2) is half of it.
+        let p1 = f64::from(counts[1]) / f64::from(draws);
+        assert!((p1 - 0.1336).abs() < 0.005, "p1 = {p1}");
+        let ratio = f64::from(counts[1]) / f64::from(counts[2]);
+        assert!((ratio - 2.0).abs() < 0.1, "ratio = {ratio}");
+    }
+
+    #[test]
+    fn zipf_handles_skews_other_than_one() {
+        for skew in [0.5, 0.99, 1.2, 2.0] {
+            let zipf = Zipf::new(10, skew);
+            let mut stream = Stream::new(5, "skew");
+            for _ in 0..1000 {
+                assert!((1..=10).contains(&zipf.sample(&mut stream)));
+            }
+        }
+        let single = Zipf::new(1, 0.99);
+        assert_eq!(single.sample(&mut Stream::new(1, "one")), 1);
+    }
+
+    #[test]
+    fn hotset_sends_the_configured_share_to_hot_keys() {
+        let mut picker = KeyPicker::new(
+            1000,
+            Popularity::Hotset {
+                hot_key_share: 0.1,
+                hot_access_share: 0.9,
+            },
+        );
+        let mut stream = Stream::new(1, "hot");
+        let hot = (0..100_000)
+            .filter(|_| picker.pick(&mut stream) < 100)
+            .count();
+        assert!((89_000..91_000).contains(&hot), "{hot}");
+    }
+
+    #[test]
+    fn sequential_wraps() {
+        let mut picker = KeyPicker::new(3, Popularity::Sequential);
+        let mut stream = Stream::new(1, "seq");
+        let ids: Vec<u64> = (0..7).map(|_| picker.pick(&mut stream)).collect();
+        assert_eq!(ids, vec![0, 1, 2, 0, 1, 2, 0]);
+    }
+
+    #[test]
+    fn lognormal_median_and_p99() {
+        let size = ValueSize::Lognormal {
+            median: 200.0,
+            p99: 5000.0,
+        };
+        let mut stream = Stream::new(11, "ln");
+        let mut sizes: Vec<u32> = (0..100_000)
+            .map(|_| sample_value_size(&size, &mut stream))
+            .collect();
+        sizes.sort_unstable();
+        let median = sizes[50_000];
+        let p99 = sizes[99_000];
+        assert!((190..210).contains(&median), "median {median}");
+        assert!((4500..5500).contains(&p99), "p99 {p99}");
+    }
+
+    #[test]
+    fn normal_sizes_clamp_at_zero() {
+        let size = ValueSize::Normal {
+            mean: 10.0,
+            stddev: 100.0,
+        };
+        let mut stream = Stream::new(2, "n");
+        assert!((0..10_000).all(|_| sample_value_size(&size, &mut stream) <= 1000));
+    }
+
+    #[test]
+    fn exponential_gaps_have_the_right_mean() {
+        let mut stream = Stream::new(4, "gap");
+        let total: u64 = (0..100_000)
+            .map(|_| exponential_gap_ns(1000.0, &mut stream))
+            .sum();
+        let mean_ns = total as f64 / 100_000.0;
+        assert!((mean_ns - 1e6).abs() < 2e4, "{mean_ns}");
+    }
+}

@@ -1,0 +1,326 @@
+//! The discrete-event engine: one world holding the nodes, the clients, the operator's
+//! scheduled events and the time series, driven by an event queue ordered by (time, sequence).
+//!
+//! Equal-time events run in the order they were scheduled. The engine is the only part of the
+//! core that knows about time passing; nodes and clients are told the time.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+
+use crate::sim::config::{CommandKind, EventAction, KeySelection, OnMiss, SimConfig};
+use crate::sim::glob::glob_match;
+use crate::sim::info::NodeInfo;
+use crate::sim::keys::KeyTable;
+use crate::sim::ledger::{Actor, Cause, LedgerSink, LedgerTotals, NodeId};
+use crate::sim::node::{AdminCommand, Ledger, Node, Reply};
+use crate::sim::workload::{Client, ClientCounts};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Event {
+    Operator(u32),
+    Cron(u16),
+    Client(u32),
+    Sample,
+}
+
+/// One row of the time series: state at `time_us` and counts over the interval ending there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sample {
+    pub time_us: u64,
+    pub used_memory: u64,
+    pub keys: u64,
+    pub expires: u64,
+    pub expired: u64,
+    pub evicted: u64,
+    pub hits: u64,
+    pub misses_by_cause: [u64; Cause::COUNT],
+}
+
+/// What a run produced, for the report layer.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    pub keys: Arc<KeyTable>,
+    pub totals: LedgerTotals,
+    pub family_removals: Vec<[u64; Cause::COUNT]>,
+    pub family_misses: Vec<[u64; Cause::COUNT]>,
+    pub clients: Vec<(String, ClientCounts)>,
+    pub nodes: Vec<NodeInfo>,
+    pub samples: Vec<Sample>,
+    /// Simulated commands executed (client commands and refills).
+    pub commands: u64,
+    pub reads: u64,
+    pub hits: u64,
+    pub misses: u64,
+    /// Largest used_memory seen on any node.
+    pub peak_used_memory: u64,
+}
+
+/// Receives the virtual time now and then, so a shell can show progress.
+pub trait Progress {
+    fn advance(&mut self, now_us: u64);
+}
+
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn advance(&mut self, _now_us: u64) {}
+}
+
+/// How many events pass between progress reports.
+const PROGRESS_EVERY_EVENTS: u64 = 1 << 16;
+
+struct World<'a> {
+    config: &'a SimConfig,
+    keys: Arc<KeyTable>,
+    nodes: Vec<Node>,
+    clients: Vec<Client>,
+    queue: BinaryHeap<Reverse<(u64, u64, Event)>>,
+    sequence: u64,
+    samples: Vec<Sample>,
+    previous_hits: u64,
+    previous_misses: [u64; Cause::COUNT],
+    previous_expired: u64,
+    previous_evicted: u64,
+}
+
+impl World<'_> {
+    fn schedule(&mut self, time_us: u64, event: Event) {
+        self.sequence += 1;
+        self.queue.push(Reverse((time_us, self.sequence, event)));
+    }
+
+    fn client_command(&mut self, index: usize, now_us: u64, ledger: &mut Ledger) {
+        let node = &mut self.nodes[0];
+        node.set_time(now_us);
+        let client = &mut self.clients[index];
+        let request = client.next_request(&self.keys);
+        let reply = node.execute(&request, ledger);
+        tally(client, &request.command, reply);
+        if matches!(reply, Reply::Ok | Reply::Integer(_)) && !request.command.is_read() {
+            remember_write(client, node, request.db, request.key, self.keys.len());
+        }
+        if reply == Reply::Miss
+            && client.config.on_miss == OnMiss::Set
+            && request.command == CommandKind::Get
+        {
+            let refill = client.refill_request(request.key);
+            let refill_reply = node.execute(&refill, ledger);
+            tally(client, &refill.command, refill_reply);
+            remember_write(client, node, refill.db, refill.key, self.keys.len());
+        }
+        node.before_sleep(ledger);
+        if let Some(next) = client.next_arrival_us() {
+            self.schedule(next, Event::Client(index as u32));
+        }
+    }
+
+    fn operator(&mut self, index: usize, now_us: u64, ledger: &mut Ledger) {
+        let node = &mut self.nodes[0];
+        node.set_time(now_us);
+        match &self.config.events[index].action {
+            EventAction::FlushDb { db } => {
+                node.count_admin(AdminCommand::FlushDb);
+                node.flush_db(*db, false, Actor::OPERATOR, ledger);
+            }
+            EventAction::FlushAll => {
+                node.count_admin(AdminCommand::FlushAll);
+                node.flush_all(Actor::OPERATOR, ledger);
+            }
+            EventAction::Del { db, keys } => {
+                let targets = match keys {
+                    KeySelection::Keys(names) => names
+                        .iter()
+                        .filter_map(|name| self.keys.lookup(name))
+                        .collect(),
+                    KeySelection::Pattern(pattern) => node
+                        .keys_of(*db)
+                        .into_iter()
+                        .filter(|key| {
+                            glob_match(pattern.as_bytes(), self.keys.name(*key).as_bytes())
+                        })
+                        .collect::<Vec<_>>(),
+                };
+                node.operator_del(*db, &targets, ledger);
+            }
+            EventAction::ConfigSet(change) => node.config_set(*change),
+            EventAction::Select { client, db } => {
+                node.count_admin(AdminCommand::Select);
+                if let Some(client) = self.clients.get_mut(*client) {
+                    client.db = *db;
+                }
+            }
+        }
+        node.note_memory_peak();
+    }
+
+    fn sample(&mut self, now_us: u64, totals: &LedgerTotals) {
+        let node = &self.nodes[0];
+        let hits: u64 = self.clients.iter().map(|c| c.counts.hits).sum();
+        let mut misses_by_cause = totals.misses_by_cause;
+        for (now, before) in misses_by_cause.iter_mut().zip(self.previous_misses) {
+            *now -= before;
+        }
+        self.samples.push(Sample {
+            time_us: now_us,
+            used_memory: node.used_memory(),
+            keys: node.total_keys(),
+            expires: node.total_volatile(),
+            expired: node.stats.expired_keys - self.previous_expired,
+            evicted: node.stats.evicted_keys - self.previous_evicted,
+            hits: hits - self.previous_hits,
+            misses_by_cause,
+        });
+        self.previous_hits = hits;
+        self.previous_misses = totals.misses_by_cause;
+        self.previous_expired = node.stats.expired_keys;
+        self.previous_evicted = node.stats.evicted_keys;
+    }
+}
+
+fn tally(client: &mut Client, command: &CommandKind, reply: Reply) {
+    client.counts.commands += 1;
+    if command.is_read() {
+        client.counts.reads += 1;
+    }
+    match reply {
+        Reply::Hit => client.counts.hits += 1,
+        Reply::Miss => client.counts.misses += 1,
+        Reply::Error(_) => client.counts.errors += 1,
+        Reply::Ok | Reply::Integer(_) => {}
+    }
+}
+
+/// A write that left this client's value in the key marks it as the client's.
+fn remember_write(
+    client: &mut Client,
+    node: &Node,
+    db: u32,
+    key: crate::sim::ledger::KeyId,
+    key_count: usize,
+) {
+    let slot = node.dbs[db as usize].slot(key);
+    if slot.is_present() && slot.actor == client.actor {
+        client.mark_written(key, key_count);
+    }
+}
+
+/// Runs a scenario to its end, streaming ledger rows into `sink`.
+pub fn run(
+    config: &SimConfig,
+    sink: &mut dyn LedgerSink,
+    progress: &mut dyn Progress,
+) -> RunOutput {
+    let (table, family_of_client) = KeyTable::from_clients(&config.clients);
+    let keys = Arc::new(table);
+    let mut primary = Node::new(
+        NodeId(0),
+        "primary",
+        config.server.clone(),
+        keys.clone(),
+        config.seed,
+    );
+    for _ in &config.clients {
+        primary.connect_client();
+    }
+    let clients = config
+        .clients
+        .iter()
+        .enumerate()
+        .map(|(index, client)| Client::new(index, client, family_of_client[index], config.seed))
+        .collect();
+    let mut world = World {
+        config,
+        keys: keys.clone(),
+        nodes: vec![primary],
+        clients,
+        queue: BinaryHeap::new(),
+        sequence: 0,
+        samples: Vec::new(),
+        previous_hits: 0,
+        previous_misses: [0; Cause::COUNT],
+        previous_expired: 0,
+        previous_evicted: 0,
+    };
+    let mut ledger = Ledger::new(sink, keys.families().len());
+
+    // Scheduled in a fixed order so equal-time events run in a stable order: operator events
+    // (in file order), cron, clients, samples.
+    let mut operator_order: Vec<usize> = (0..config.events.len()).collect();
+    operator_order.sort_by_key(|&index| (config.events[index].at_us, index));
+    for index in operator_order {
+        world.schedule(config.events[index].at_us, Event::Operator(index as u32));
+    }
+    let period = world.nodes[0].cron_period_us();
+    world.schedule(period, Event::Cron(0));
+    for index in 0..world.clients.len() {
+        if let Some(first) = world.clients[index].next_arrival_us() {
+            world.schedule(first, Event::Client(index as u32));
+        }
+    }
+    world.schedule(config.sample_every_us, Event::Sample);
+
+    let mut events = 0u64;
+    while let Some(Reverse((time_us, _, event))) = world.queue.pop() {
+        if time_us > config.duration_us {
+            break;
+        }
+        events += 1;
+        if events % PROGRESS_EVERY_EVENTS == 0 {
+            progress.advance(time_us);
+        }
+        match event {
+            Event::Client(index) => world.client_command(index as usize, time_us, &mut ledger),
+            Event::Cron(node) => {
+                let node_ref = &mut world.nodes[node as usize];
+                node_ref.cron(time_us, &mut ledger);
+                let next = time_us + node_ref.cron_period_us();
+                world.schedule(next, Event::Cron(node));
+            }
+            Event::Operator(index) => world.operator(index as usize, time_us, &mut ledger),
+            Event::Sample => {
+                world.sample(time_us, &ledger.totals);
+                world.schedule(time_us + config.sample_every_us, Event::Sample);
+            }
+        }
+    }
+    progress.advance(config.duration_us);
+
+    let nodes: Vec<NodeInfo> = world
+        .nodes
+        .iter_mut()
+        .map(|node| {
+            node.set_time(config.duration_us);
+            node.snapshot()
+        })
+        .collect();
+    let clients: Vec<(String, ClientCounts)> = world
+        .clients
+        .iter()
+        .map(|client| (client.config.name.clone(), client.counts.clone()))
+        .collect();
+    let reads = clients.iter().map(|(_, c)| c.reads).sum();
+    let hits = clients.iter().map(|(_, c)| c.hits).sum();
+    let misses = clients.iter().map(|(_, c)| c.misses).sum();
+    let commands = clients.iter().map(|(_, c)| c.commands).sum();
+    let peak_used_memory = world
+        .nodes
+        .iter()
+        .map(|n| n.used_memory_peak)
+        .max()
+        .unwrap_or(0);
+    RunOutput {
+        keys,
+        totals: ledger.totals.clone(),
+        family_removals: ledger.family_removals.clone(),
+        family_misses: ledger.family_misses.clone(),
+        clients,
+        nodes,
+        samples: world.samples,
+        commands,
+        reads,
+        hits,
+        misses,
+        peak_used_memory,
+    }
+}

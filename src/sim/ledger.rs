@@ -1,0 +1,236 @@
+//! The cause ledger: why each key vanished and how each read was answered.
+//!
+//! The core reports every removal of a key on a node and every classified read to a
+//! [`LedgerSink`]; it keeps the per-cause totals itself (`LedgerTotals`) so that a run can
+//! report them without storing the ledger. Sinks live outside the core (the CLI streams the
+//! rows into `ledger.csv`).
+
+use crate::sim::config::CommandKind;
+
+/// A key's id in the scenario's key table (dense, from 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyId(pub u32);
+
+/// A node's index in the world (the primary is node 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub u16);
+
+/// Who did something to a key: a client (by index), the scenario's operator events, or the
+/// server itself (expiry, eviction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Actor(pub u16);
+
+impl Actor {
+    pub const OPERATOR: Actor = Actor(u16::MAX - 1);
+    pub const SERVER: Actor = Actor(u16::MAX);
+
+    pub fn client(index: usize) -> Actor {
+        Actor(index as u16)
+    }
+
+    pub fn client_index(self) -> Option<usize> {
+        (self.0 < Actor::OPERATOR.0).then_some(self.0 as usize)
+    }
+}
+
+/// Why a key is gone, or why a read found nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum Cause {
+    /// Removed by lazy or active expiry.
+    Expired = 1,
+    /// DEL, UNLINK, an EXPIRE with a non-positive TTL, or the last element of an aggregate
+    /// removed (HDEL, LPOP, SREM, ZREM).
+    Deleted,
+    /// FLUSHDB or FLUSHALL.
+    Flushed,
+    /// The value was replaced by another client's SET, or its type changed.
+    Overwritten,
+    /// Evicted under maxmemory.
+    Evicted,
+    /// A write refused with -OOM: the key was never stored.
+    OomRejected,
+    /// The read found nothing here, but the key exists in another database of the node.
+    WrongDb,
+    /// Nobody ever wrote the key (a cold miss).
+    NeverWritten,
+}
+
+impl Cause {
+    pub const ALL: [Cause; 8] = [
+        Cause::Expired,
+        Cause::Deleted,
+        Cause::Flushed,
+        Cause::Overwritten,
+        Cause::Evicted,
+        Cause::OomRejected,
+        Cause::WrongDb,
+        Cause::NeverWritten,
+    ];
+    pub const COUNT: usize = Cause::ALL.len() + 1;
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::Expired => "expired",
+            Cause::Deleted => "deleted",
+            Cause::Flushed => "flushed",
+            Cause::Overwritten => "overwritten",
+            Cause::Evicted => "evicted",
+            Cause::OomRejected => "oom-rejected",
+            Cause::WrongDb => "wrong-db",
+            Cause::NeverWritten => "never-written",
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<Cause> {
+        Cause::ALL.into_iter().find(|cause| *cause as u8 == code)
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// What a removal or a read record says beyond its cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    None,
+    /// Expiry: the TTL the key was given (ms), who set it, and whether the read path (lazy) or
+    /// the active cycle removed it.
+    Expiry {
+        ttl_ms: u64,
+        set_by: Actor,
+        lazy: bool,
+    },
+    /// An explicit command removed the key.
+    Command {
+        command: CommandKind,
+        by: Actor,
+    },
+    /// An operator or client flush.
+    Flush {
+        all: bool,
+        by: Actor,
+    },
+    /// DEL issued by a scheduled event.
+    OperatorDel,
+    /// An overwrite: who wrote the new value, who had written the old one, and whether the type
+    /// changed.
+    Overwrite {
+        by: Actor,
+        previous_writer: Actor,
+        type_changed: bool,
+    },
+    /// A miss on a key removed earlier: when and by whom (the removal is its own ledger row).
+    RemovedEarlier {
+        at_us: u64,
+        by: Actor,
+    },
+    /// A wrong-db miss: the database where the key does exist.
+    FoundInDb {
+        db: u32,
+    },
+    /// A read that hit a value written by another client since the reader last wrote it.
+    WrittenBy {
+        writer: Actor,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A key left a node's keyspace (or, for overwrites, its value did).
+    Removal,
+    /// A client read found nothing.
+    Miss,
+    /// A client read found a value another client wrote over its own.
+    OverwrittenHit,
+}
+
+impl EntryKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryKind::Removal => "removal",
+            EntryKind::Miss => "miss",
+            EntryKind::OverwrittenHit => "hit-overwritten",
+        }
+    }
+}
+
+/// One ledger row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerEntry {
+    pub time_us: u64,
+    pub node: NodeId,
+    pub db: u32,
+    pub key: KeyId,
+    pub kind: EntryKind,
+    pub cause: Cause,
+    /// The reading client for misses and hits; the acting party for removals.
+    pub actor: Actor,
+    pub detail: Detail,
+}
+
+/// Receives ledger rows as the simulation produces them, in simulation order.
+pub trait LedgerSink {
+    fn record(&mut self, entry: &LedgerEntry);
+}
+
+/// A sink that keeps nothing (benchmarks, sweeps).
+pub struct DiscardLedger;
+
+impl LedgerSink for DiscardLedger {
+    fn record(&mut self, _entry: &LedgerEntry) {}
+}
+
+impl LedgerSink for Vec<LedgerEntry> {
+    fn record(&mut self, entry: &LedgerEntry) {
+        self.push(*entry);
+    }
+}
+
+/// Per-cause totals, kept by the core whatever the sink does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LedgerTotals {
+    pub removals_by_cause: [u64; Cause::COUNT],
+    pub misses_by_cause: [u64; Cause::COUNT],
+    pub overwritten_hits: u64,
+}
+
+impl LedgerTotals {
+    pub fn add(&mut self, entry: &LedgerEntry) {
+        match entry.kind {
+            EntryKind::Removal => self.removals_by_cause[entry.cause.index()] += 1,
+            EntryKind::Miss => self.misses_by_cause[entry.cause.index()] += 1,
+            EntryKind::OverwrittenHit => self.overwritten_hits += 1,
+        }
+    }
+
+    pub fn misses(&self) -> u64 {
+        self.misses_by_cause.iter().sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cause_codes_round_trip_and_names_are_unique() {
+        let mut names: Vec<&str> = Cause::ALL.iter().map(|c| c.name()).collect();
+        for cause in Cause::ALL {
+            assert_eq!(Cause::from_code(cause as u8), Some(cause));
+            assert!(cause.index() < Cause::COUNT);
+        }
+        assert_eq!(Cause::from_code(0), None);
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Cause::ALL.len());
+    }
+
+    #[test]
+    fn actors_distinguish_clients_from_the_operator_and_server() {
+        assert_eq!(Actor::client(3).client_index(), Some(3));
+        assert_eq!(Actor::OPERATOR.client_index(), None);
+        assert_eq!(Actor::SERVER.client_index(), None);
+    }
+}

@@ -1,0 +1,927 @@
+//! One simulated Redis server: its databases, configuration, clocks and statistics, and the
+//! execution of commands against them.
+//!
+//! A command runs the way `processCommand` + `call()` run it: the time snapshot is fixed, every
+//! key lookup lazily expires the key, reads count keyspace hits and misses and touch LRU/LFU
+//! metadata, writes maintain memory accounting. Every removal and every read outcome is reported
+//! to the [`Ledger`]. The active expire cycle lives in `expire.rs`, cron in `cron.rs`.
+
+use std::sync::Arc;
+
+use crate::sim::config::{CommandKind, ConfigChange, ServerConfig};
+use crate::sim::db::{Db, Slot, ValueKind, NO_EXPIRE};
+use crate::sim::dict::ExpandGuard;
+use crate::sim::keys::KeyTable;
+use crate::sim::ledger::{
+    Actor, Cause, Detail, EntryKind, KeyId, LedgerEntry, LedgerSink, LedgerTotals, NodeId,
+};
+use crate::sim::lru;
+use crate::sim::memory::{
+    int_value_bytes, string_value_bytes, StringEncoding, BUCKET_BYTES, CLIENT_CONNECTION_BYTES,
+    USED_MEMORY_STARTUP,
+};
+use crate::sim::rng::Stream;
+use crate::sim::value::{Aggregate, EncodingLimits, HashValue, ListValue, SetValue, ZsetValue};
+
+/// Unix time (ms) at virtual time zero: 2026-01-01T00:00:00Z, a minute boundary, so LFU minutes
+/// and LRU seconds tick at round virtual times.
+pub const EPOCH_UNIX_MS: u64 = 1_767_225_600_000;
+
+/// What a client asks of a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request {
+    pub client: Actor,
+    pub db: u32,
+    pub command: CommandKind,
+    pub key: KeyId,
+    pub argument: Argument,
+    /// The client wrote this key before (for the `overwritten` classification of hits).
+    pub client_wrote_key: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Argument {
+    None,
+    /// SET's value length and optional PX TTL, LPUSH's element length.
+    Value {
+        len: u32,
+        ttl_ms: Option<u64>,
+    },
+    /// SET of a canonical integer value (stored with the int encoding).
+    Integer {
+        value: u32,
+        ttl_ms: Option<u64>,
+    },
+    /// EXPIRE's TTL in ms (may be zero: a delete).
+    Ttl {
+        ms: u64,
+    },
+    /// A hash field and the value length for HSET.
+    Field {
+        id: u32,
+        len: u32,
+    },
+    /// A set or sorted-set member and, for ZADD, its score.
+    Member {
+        id: u32,
+        score: i64,
+    },
+}
+
+/// Error replies, by Redis's error prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorReply {
+    WrongType,
+    NotAnInteger,
+    Oom,
+}
+
+impl ErrorReply {
+    pub fn prefix(self) -> &'static str {
+        match self {
+            ErrorReply::WrongType => "WRONGTYPE",
+            ErrorReply::NotAnInteger => "ERR",
+            ErrorReply::Oom => "OOM",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// A write that succeeded.
+    Ok,
+    /// A read that found the key.
+    Hit,
+    /// A read that did not.
+    Miss,
+    /// An integer reply to a write (DEL count, EXPIRE 0/1...).
+    Integer(i64),
+    Error(ErrorReply),
+}
+
+/// Commands counted in Commandstats beyond the workload's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminCommand {
+    FlushDb,
+    FlushAll,
+    ConfigSet,
+    Select,
+}
+
+const ADMIN_COMMANDS: [(AdminCommand, &str); 4] = [
+    (AdminCommand::FlushDb, "flushdb"),
+    (AdminCommand::FlushAll, "flushall"),
+    (AdminCommand::ConfigSet, "config|set"),
+    (AdminCommand::Select, "select"),
+];
+const STAT_SLOTS: usize = CommandKind::ALL.len() + ADMIN_COMMANDS.len();
+
+/// Modelled execution time of one command, for Commandstats `usec` (vanish does not measure
+/// CPU; this keeps usec_per_call meaningful relative to work done).
+const COMMAND_COST_US: u64 = 1;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommandStat {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected_calls: u64,
+    pub failed_calls: u64,
+}
+
+/// Counters INFO Stats reports.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeStats {
+    pub total_commands_processed: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub expired_keys: u64,
+    pub evicted_keys: u64,
+    /// EMA of the expired share of active-expire samples, as a fraction.
+    pub expired_stale_perc: f64,
+    pub expired_time_cap_reached_count: u64,
+    pub expire_cycle_cpu_us: u64,
+    pub total_error_replies: u64,
+    pub total_eviction_exceeded_time_ms: u64,
+}
+
+/// Records ledger rows: totals per cause and per key family, and the user's sink.
+pub struct Ledger<'a> {
+    sink: &'a mut dyn LedgerSink,
+    pub totals: LedgerTotals,
+    /// Removals by cause for each key family (prefix).
+    pub family_removals: Vec<[u64; crate::sim::ledger::Cause::COUNT]>,
+    /// Misses by cause for each key family.
+    pub family_misses: Vec<[u64; crate::sim::ledger::Cause::COUNT]>,
+}
+
+impl<'a> Ledger<'a> {
+    pub fn new(sink: &'a mut dyn LedgerSink, families: usize) -> Ledger<'a> {
+        Ledger {
+            sink,
+            totals: LedgerTotals::default(),
+            family_removals: vec![[0; Cause::COUNT]; families],
+            family_misses: vec![[0; Cause::COUNT]; families],
+        }
+    }
+
+    pub fn record(&mut self, entry: LedgerEntry, family: usize) {
+        self.totals.add(&entry);
+        match entry.kind {
+            EntryKind::Removal => self.family_removals[family][entry.cause.index()] += 1,
+            EntryKind::Miss => self.family_misses[family][entry.cause.index()] += 1,
+            EntryKind::OverwrittenHit => {}
+        }
+        self.sink.record(&entry);
+    }
+}
+
+/// State of the active expire cycle carried across calls (statics in Redis).
+#[derive(Debug, Clone, Default)]
+pub struct ExpireCycleState {
+    pub current_db: u32,
+    pub timelimit_exit: bool,
+    pub last_fast_cycle_us: u64,
+}
+
+pub struct Node {
+    pub id: NodeId,
+    pub name: String,
+    pub config: ServerConfig,
+    /// The config as the scenario set it (INFO configured_hz).
+    pub configured_hz: u32,
+    pub dbs: Vec<Db>,
+    pub keys: Arc<KeyTable>,
+    pub stats: NodeStats,
+    pub commandstats: [CommandStat; STAT_SLOTS],
+    pub errorstats: Vec<(&'static str, u64)>,
+    pub run_id: String,
+    pub replid: String,
+    pub connected_clients: u64,
+    pub expire_cycle: ExpireCycleState,
+    /// Virtual time of the command or cron tick being processed, µs.
+    pub now_us: u64,
+    /// Cached LRU clock, refreshed by cron.
+    pub lru_clock: u32,
+    pub used_memory_peak: u64,
+    /// Cron's round-robin cursors over databases.
+    pub resize_db: u32,
+    pub rehash_db: u32,
+    hash_seed: u64,
+    lfu_stream: Stream,
+    limits: EncodingLimits,
+    /// Reused buffer for bucket walks.
+    pub(crate) scratch: Vec<KeyId>,
+}
+
+impl Node {
+    pub fn new(
+        id: NodeId,
+        name: &str,
+        config: ServerConfig,
+        keys: Arc<KeyTable>,
+        seed: u64,
+    ) -> Node {
+        let mut identity = Stream::new(seed, &format!("node:{name}:identity"));
+        let hash_seed = identity.next_u64();
+        let run_id = identity.hex_id();
+        let replid = identity.hex_id();
+        let dbs = (0..config.databases).map(Db::new).collect();
+        let limits = EncodingLimits::from_config(&config);
+        let mut node = Node {
+            id,
+            name: name.to_string(),
+            configured_hz: config.hz,
+            config,
+            dbs,
+            keys,
+            stats: NodeStats::default(),
+            commandstats: [CommandStat::default(); STAT_SLOTS],
+            errorstats: Vec::new(),
+            run_id,
+            replid,
+            connected_clients: 0,
+            expire_cycle: ExpireCycleState::default(),
+            now_us: 0,
+            lru_clock: lru::lru_clock(EPOCH_UNIX_MS),
+            used_memory_peak: 0,
+            resize_db: 0,
+            rehash_db: 0,
+            hash_seed,
+            lfu_stream: Stream::new(seed, &format!("node:{name}:lfu")),
+            limits,
+            scratch: Vec::new(),
+        };
+        node.used_memory_peak = node.used_memory();
+        node
+    }
+
+    /// Unix ms of the current time snapshot.
+    #[inline]
+    pub fn unix_ms(&self) -> u64 {
+        EPOCH_UNIX_MS + self.now_us / 1000
+    }
+
+    #[inline]
+    fn now_ms_since_start(&self) -> u32 {
+        (self.now_us / 1000).min(u64::from(u32::MAX)) as u32
+    }
+
+    /// Fixes the command time snapshot (`call()`'s cached mstime).
+    #[inline]
+    pub fn set_time(&mut self, now_us: u64) {
+        self.now_us = now_us;
+    }
+
+    pub fn connect_client(&mut self) {
+        self.connected_clients += 1;
+    }
+
+    /// INFO used_memory: startup, clients, and every database's entries and bucket arrays.
+    pub fn used_memory(&self) -> u64 {
+        USED_MEMORY_STARTUP
+            + self.connected_clients * CLIENT_CONNECTION_BYTES
+            + self.dbs.iter().map(Db::used_bytes).sum::<u64>()
+    }
+
+    /// INFO used_memory_overhead, as `getMemoryOverheadData` computes it in 7.0.
+    pub fn used_memory_overhead(&self) -> u64 {
+        let keyspace: u64 = self
+            .dbs
+            .iter()
+            .map(|db| {
+                db.key_count() * (24 + 16)
+                    + db.main.slots() * BUCKET_BYTES
+                    + db.volatile_count() * 24
+                    + db.expires.slots() * BUCKET_BYTES
+            })
+            .sum();
+        USED_MEMORY_STARTUP + self.connected_clients * CLIENT_CONNECTION_BYTES + keyspace
+    }
+
+    pub fn note_memory_peak(&mut self) {
+        let used = self.used_memory();
+        if used > self.used_memory_peak {
+            self.used_memory_peak = used;
+        }
+    }
+
+    /// The keyspace dicts' growth guard (maxmemory may refuse a table doubling).
+    pub fn expand_guard(&self) -> ExpandGuard {
+        if self.config.maxmemory_bytes == 0 {
+            return ExpandGuard::UNLIMITED;
+        }
+        let used = self.used_memory();
+        ExpandGuard {
+            can_resize: true,
+            used_memory: used,
+            used_memory_for_evict: used,
+            maxmemory: self.config.maxmemory_bytes,
+        }
+    }
+
+    /// Whether small integers may be shared objects (redis-fidelity 1.8).
+    fn integers_shareable(&self) -> bool {
+        !(self.config.maxmemory_bytes != 0 && self.config.maxmemory_policy.uses_lru_or_lfu())
+    }
+
+    fn db_mut(&mut self, db: u32) -> &mut Db {
+        let capacity = self.keys.len();
+        let seed = self.hash_seed;
+        let database = &mut self.dbs[db as usize];
+        database.ensure_allocated(capacity, seed);
+        database
+    }
+
+    fn stat_index_admin(command: AdminCommand) -> usize {
+        CommandKind::ALL.len()
+            + ADMIN_COMMANDS
+                .iter()
+                .position(|(c, _)| *c == command)
+                .unwrap_or(0)
+    }
+
+    /// Commandstats rows: (Redis's lower-case name, counters), for commands ever called.
+    pub fn commandstats_rows(&self) -> Vec<(String, CommandStat)> {
+        let mut rows = Vec::new();
+        for (index, stat) in self.commandstats.iter().enumerate() {
+            if stat.calls == 0 && stat.rejected_calls == 0 && stat.failed_calls == 0 {
+                continue;
+            }
+            let name = match CommandKind::ALL.get(index) {
+                Some(kind) => kind.name().to_ascii_lowercase(),
+                None => ADMIN_COMMANDS[index - CommandKind::ALL.len()].1.to_string(),
+            };
+            rows.push((name, *stat));
+        }
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        rows
+    }
+
+    fn count_call(&mut self, index: usize) {
+        self.stats.total_commands_processed += 1;
+        let stat = &mut self.commandstats[index];
+        stat.calls += 1;
+        stat.usec += COMMAND_COST_US;
+    }
+
+    pub fn count_admin(&mut self, command: AdminCommand) {
+        self.count_call(Self::stat_index_admin(command));
+    }
+
+    fn count_error(&mut self, index: usize, error: ErrorReply, rejected: bool) {
+        let stat = &mut self.commandstats[index];
+        if rejected {
+            stat.rejected_calls += 1;
+        } else {
+            stat.failed_calls += 1;
+        }
+        self.stats.total_error_replies += 1;
+        let prefix = error.prefix();
+        match self.errorstats.iter_mut().find(|(p, _)| *p == prefix) {
+            Some((_, count)) => *count += 1,
+            None => {
+                self.errorstats.push((prefix, 1));
+                self.errorstats.sort_unstable();
+            }
+        }
+    }
+
+    fn entry(
+        &self,
+        db: u32,
+        key: KeyId,
+        kind: EntryKind,
+        cause: Cause,
+        actor: Actor,
+        detail: Detail,
+    ) -> LedgerEntry {
+        LedgerEntry {
+            time_us: self.now_us,
+            node: self.id,
+            db,
+            key,
+            kind,
+            cause,
+            actor,
+            detail,
+        }
+    }
+
+    /// Removes a present key, reporting the removal.
+    pub(crate) fn remove_key(
+        &mut self,
+        db: u32,
+        key: KeyId,
+        cause: Cause,
+        by: Actor,
+        detail: Detail,
+        ledger: &mut Ledger,
+    ) -> Slot {
+        let key_len = self.keys.key_len(key);
+        let at_ms = self.now_ms_since_start();
+        let slot = self.dbs[db as usize].remove(key, key_len, cause, by, at_ms);
+        let entry = self.entry(db, key, EntryKind::Removal, cause, by, detail);
+        ledger.record(entry, self.keys.family_of(key));
+        slot
+    }
+
+    fn expiry_detail(&self, slot: &Slot, lazy: bool) -> Detail {
+        let set_at_unix_ms = EPOCH_UNIX_MS + u64::from(slot.at_ms);
+        Detail::Expiry {
+            ttl_ms: slot.expire_ms.saturating_sub(set_at_unix_ms),
+            set_by: slot.ttl_by(),
+            lazy,
+        }
+    }
+
+    /// Deletes a key whose deadline has passed, as expiry (`deleteExpiredKeyAndPropagate`).
+    pub(crate) fn expire_key(&mut self, db: u32, key: KeyId, lazy: bool, ledger: &mut Ledger) {
+        let slot = *self.dbs[db as usize].slot(key);
+        let detail = self.expiry_detail(&slot, lazy);
+        self.remove_key(db, key, Cause::Expired, Actor::SERVER, detail, ledger);
+        self.stats.expired_keys += 1;
+    }
+
+    /// `expireIfNeeded` on a master: true if the key was expired (and is now gone).
+    #[inline]
+    fn expire_if_needed(&mut self, db: u32, key: KeyId, ledger: &mut Ledger) -> bool {
+        let slot = self.dbs[db as usize].slot(key);
+        if slot.is_present() && slot.is_volatile() && self.unix_ms() > slot.expire_ms {
+            self.expire_key(db, key, true, ledger);
+            return true;
+        }
+        false
+    }
+
+    /// `lookupKey`: lazy expiry, rehash step, and the LRU/LFU touch unless `no_touch`.
+    /// Returns whether the key exists afterwards.
+    fn lookup(&mut self, db: u32, key: KeyId, no_touch: bool, ledger: &mut Ledger) -> bool {
+        self.db_mut(db).main.on_lookup();
+        self.expire_if_needed(db, key, ledger);
+        let present = self.dbs[db as usize].contains(key);
+        if present && !no_touch {
+            self.touch(db, key);
+        }
+        present
+    }
+
+    fn touch(&mut self, db: u32, key: KeyId) {
+        let unix_ms = self.unix_ms();
+        let policy = self.config.maxmemory_policy;
+        let clock = self.lru_clock;
+        let (decay, factor) = (self.config.lfu_decay_time, self.config.lfu_log_factor);
+        let field = self.dbs[db as usize].slot(key).lru();
+        let updated = if policy.uses_lfu() {
+            lru::lfu_touch(unix_ms, field, decay, factor, &mut self.lfu_stream)
+        } else {
+            clock
+        };
+        self.dbs[db as usize].slot_mut(key).set_lru(updated);
+    }
+
+    /// The access metadata of a newly created object.
+    fn fresh_lru(&self) -> u32 {
+        if self.config.maxmemory_policy.uses_lfu() {
+            lru::lfu_initial(self.unix_ms())
+        } else {
+            self.lru_clock
+        }
+    }
+
+    /// Why a read found nothing (the ledger's miss classification).
+    fn classify_miss(&self, db: u32, key: KeyId) -> (Cause, Detail) {
+        let slot = self.dbs[db as usize].slot(key);
+        if let Some(cause) = slot.gone_cause() {
+            let detail = Detail::RemovedEarlier {
+                at_us: u64::from(slot.at_ms) * 1000,
+                by: slot.actor,
+            };
+            return (cause, detail);
+        }
+        let now = self.unix_ms();
+        for other in &self.dbs {
+            if other.index != db && other.is_allocated() {
+                let found = other.slot(key);
+                if found.is_present() && !(found.is_volatile() && now > found.expire_ms) {
+                    return (Cause::WrongDb, Detail::FoundInDb { db: other.index });
+                }
+            }
+        }
+        (Cause::NeverWritten, Detail::None)
+    }
+
+    /// Executes one client command. The engine has already set the time.
+    pub fn execute(&mut self, request: &Request, ledger: &mut Ledger) -> Reply {
+        let index = request.command as usize;
+        self.count_call(index);
+        let reply = if request.command.is_read() {
+            self.execute_read(request, ledger)
+        } else {
+            self.execute_write(request, ledger)
+        };
+        if let Reply::Error(error) = reply {
+            self.count_error(index, error, false);
+        }
+        reply
+    }
+
+    fn execute_read(&mut self, request: &Request, ledger: &mut Ledger) -> Reply {
+        let Request {
+            db, key, command, ..
+        } = *request;
+        // TTL and EXISTS look keys up with LOOKUP_NOTOUCH.
+        let no_touch = matches!(command, CommandKind::Exists | CommandKind::Ttl);
+        let expired_now = {
+            let slot = self.dbs[db as usize].slot(key);
+            slot.is_present() && slot.is_volatile() && self.unix_ms() > slot.expire_ms
+        };
+        let lazy_detail =
+            expired_now.then(|| self.expiry_detail(self.dbs[db as usize].slot(key), true));
+        if !self.lookup(db, key, no_touch, ledger) {
+            self.stats.keyspace_misses += 1;
+            let (cause, detail) = match lazy_detail {
+                Some(detail) => (Cause::Expired, detail),
+                None => self.classify_miss(db, key),
+            };
+            let entry = self.entry(db, key, EntryKind::Miss, cause, request.client, detail);
+            ledger.record(entry, self.keys.family_of(key));
+            return Reply::Miss;
+        }
+        self.stats.keyspace_hits += 1;
+        let slot = *self.dbs[db as usize].slot(key);
+        if request.client_wrote_key
+            && slot.actor != request.client
+            && slot.actor.client_index().is_some()
+        {
+            let detail = Detail::WrittenBy { writer: slot.actor };
+            let entry = self.entry(
+                db,
+                key,
+                EntryKind::OverwrittenHit,
+                Cause::Overwritten,
+                request.client,
+                detail,
+            );
+            ledger.record(entry, self.keys.family_of(key));
+        }
+        let type_ok = match command {
+            CommandKind::Get => slot.kind().is_string(),
+            CommandKind::Hget => slot.kind() == ValueKind::Hash,
+            CommandKind::Lrange => slot.kind() == ValueKind::List,
+            CommandKind::Smembers => slot.kind() == ValueKind::Set,
+            CommandKind::Zrange => slot.kind() == ValueKind::Zset,
+            _ => true,
+        };
+        if type_ok {
+            Reply::Hit
+        } else {
+            Reply::Error(ErrorReply::WrongType)
+        }
+    }
+
+    fn execute_write(&mut self, request: &Request, ledger: &mut Ledger) -> Reply {
+        let Request {
+            db,
+            key,
+            command,
+            client,
+            ..
+        } = *request;
+        self.db_mut(db);
+        let present = self.lookup(db, key, false, ledger);
+        match command {
+            CommandKind::Set => {
+                let (value, ttl_ms) = match request.argument {
+                    Argument::Value { len, ttl_ms } => {
+                        let (encoding, bytes) = string_value_bytes(u64::from(len));
+                        let kind = match encoding {
+                            StringEncoding::Embstr => ValueKind::Embstr,
+                            _ => ValueKind::Raw,
+                        };
+                        ((kind, bytes.min(u64::from(u32::MAX)) as u32), ttl_ms)
+                    }
+                    Argument::Integer { value, ttl_ms } => {
+                        ((self.integer_kind(i64::from(value)), value), ttl_ms)
+                    }
+                    _ => ((ValueKind::Embstr, string_value_bytes(0).1 as u32), None),
+                };
+                self.set_string(db, key, client, value, ttl_ms, present, ledger);
+                Reply::Ok
+            }
+            CommandKind::Incr => self.incr(db, key, client, present),
+            CommandKind::Del | CommandKind::Unlink => {
+                if present {
+                    let detail = Detail::Command {
+                        command,
+                        by: client,
+                    };
+                    self.remove_key(db, key, Cause::Deleted, client, detail, ledger);
+                }
+                Reply::Integer(i64::from(present))
+            }
+            CommandKind::Expire => {
+                let ttl_ms = match request.argument {
+                    Argument::Ttl { ms } => ms,
+                    _ => 0,
+                };
+                if !present {
+                    return Reply::Integer(0);
+                }
+                if ttl_ms == 0 {
+                    // A non-positive TTL deletes as a DEL: not counted in expired_keys.
+                    let detail = Detail::Command {
+                        command,
+                        by: client,
+                    };
+                    self.remove_key(db, key, Cause::Deleted, client, detail, ledger);
+                } else {
+                    self.apply_ttl(db, key, client, ttl_ms);
+                }
+                Reply::Integer(1)
+            }
+            CommandKind::Persist => {
+                let removed = present && self.dbs[db as usize].persist(key);
+                Reply::Integer(i64::from(removed))
+            }
+            _ => self.aggregate_write(request, present, ledger),
+        }
+    }
+
+    fn apply_ttl(&mut self, db: u32, key: KeyId, by: Actor, ttl_ms: u64) {
+        let deadline = self.unix_ms() + ttl_ms;
+        let guard = self.expand_guard();
+        let at_ms = self.now_ms_since_start();
+        self.dbs[db as usize].set_expire(key, deadline, by, at_ms, &guard);
+    }
+
+    /// The encoding an integer value gets when stored now.
+    fn integer_kind(&self, value: i64) -> ValueKind {
+        match int_value_bytes(value, self.integers_shareable()).0 {
+            StringEncoding::SharedInt => ValueKind::SharedInt,
+            _ => ValueKind::Int,
+        }
+    }
+
+    /// SET key value [PX ttl]: `setKey` replaces the value and clears any TTL. `value` is the
+    /// slot's kind and value word.
+    #[allow(clippy::too_many_arguments)]
+    fn set_string(
+        &mut self,
+        db: u32,
+        key: KeyId,
+        client: Actor,
+        value: (ValueKind, u32),
+        ttl_ms: Option<u64>,
+        present: bool,
+        ledger: &mut Ledger,
+    ) {
+        let (kind, word) = value;
+        let fresh_lru = self.fresh_lru();
+        if present {
+            let old = *self.dbs[db as usize].slot(key);
+            let type_changed = !old.kind().is_string();
+            if type_changed || old.actor != client {
+                let detail = Detail::Overwrite {
+                    by: client,
+                    previous_writer: old.actor,
+                    type_changed,
+                };
+                let entry = self.entry(
+                    db,
+                    key,
+                    EntryKind::Removal,
+                    Cause::Overwritten,
+                    client,
+                    detail,
+                );
+                ledger.record(entry, self.keys.family_of(key));
+            }
+            let database = &mut self.dbs[db as usize];
+            if type_changed {
+                // The aggregate's element model goes with its value.
+                database.remove_aggregate(key);
+            }
+            database.replace_value(key, kind, word);
+            database.persist(key);
+            let slot = database.slot_mut(key);
+            slot.actor = client;
+            // dbOverwrite keeps the old LFU data; in LRU mode the new object carries "now".
+            if !self.config.maxmemory_policy.uses_lfu() {
+                slot.set_lru(fresh_lru);
+            }
+        } else {
+            let guard = self.expand_guard();
+            let key_len = self.keys.key_len(key);
+            let database = &mut self.dbs[db as usize];
+            database.add(key, key_len, kind, word, &guard);
+            let slot = database.slot_mut(key);
+            slot.actor = client;
+            slot.set_lru(fresh_lru);
+        }
+        if let Some(ttl) = ttl_ms {
+            self.apply_ttl(db, key, client, ttl);
+        }
+    }
+
+    fn incr(&mut self, db: u32, key: KeyId, client: Actor, present: bool) -> Reply {
+        if !present {
+            let guard = self.expand_guard();
+            let key_len = self.keys.key_len(key);
+            let fresh_lru = self.fresh_lru();
+            let kind = self.integer_kind(1);
+            let database = &mut self.dbs[db as usize];
+            database.add(key, key_len, kind, 1, &guard);
+            let slot = database.slot_mut(key);
+            slot.actor = client;
+            slot.set_lru(fresh_lru);
+            return Reply::Integer(1);
+        }
+        let slot = *self.dbs[db as usize].slot(key);
+        if !slot.kind().is_string() {
+            return Reply::Error(ErrorReply::WrongType);
+        }
+        if !slot.kind().is_integer() || slot.value == u32::MAX {
+            return Reply::Error(ErrorReply::NotAnInteger);
+        }
+        let value = i64::from(slot.value) + 1;
+        let kind = self.integer_kind(value);
+        self.dbs[db as usize].replace_value(key, kind, value as u32);
+        Reply::Integer(value)
+    }
+
+    /// HSET/HDEL/LPUSH/LPOP/SADD/SREM/ZADD/ZREM.
+    fn aggregate_write(&mut self, request: &Request, present: bool, ledger: &mut Ledger) -> Reply {
+        let Request {
+            db,
+            key,
+            command,
+            client,
+            argument,
+            ..
+        } = *request;
+        let wanted = match command {
+            CommandKind::Hset | CommandKind::Hdel => ValueKind::Hash,
+            CommandKind::Lpush | CommandKind::Lpop => ValueKind::List,
+            CommandKind::Sadd | CommandKind::Srem => ValueKind::Set,
+            _ => ValueKind::Zset,
+        };
+        let creates = matches!(
+            command,
+            CommandKind::Hset | CommandKind::Lpush | CommandKind::Sadd | CommandKind::Zadd
+        );
+        if present && self.dbs[db as usize].slot(key).kind() != wanted {
+            return Reply::Error(ErrorReply::WrongType);
+        }
+        if !present {
+            if !creates {
+                return Reply::Integer(0);
+            }
+            let aggregate = match wanted {
+                ValueKind::Hash => Aggregate::Hash(HashValue::new()),
+                ValueKind::List => Aggregate::List(ListValue::new()),
+                ValueKind::Set => Aggregate::Set(SetValue::new()),
+                _ => Aggregate::Zset(ZsetValue::new()),
+            };
+            let guard = self.expand_guard();
+            let key_len = self.keys.key_len(key);
+            let fresh_lru = self.fresh_lru();
+            let database = &mut self.dbs[db as usize];
+            database.add(key, key_len, wanted, 0, &guard);
+            database.insert_aggregate(key, aggregate);
+            let slot = database.slot_mut(key);
+            slot.actor = client;
+            slot.set_lru(fresh_lru);
+        }
+        let limits = self.limits;
+        let database = &mut self.dbs[db as usize];
+        let Some(aggregate) = database.aggregate_mut(key) else {
+            return Reply::Integer(0);
+        };
+        let changed = match (aggregate, argument) {
+            (Aggregate::Hash(hash), Argument::Field { id, len }) => match command {
+                CommandKind::Hset => hash.hset(id, len, &limits),
+                _ => hash.hdel(id),
+            },
+            (Aggregate::List(list), Argument::Value { len, .. }) => {
+                list.lpush(len, &limits);
+                true
+            }
+            (Aggregate::List(list), _) => list.lpop().is_some(),
+            (Aggregate::Set(set), Argument::Member { id, .. }) => match command {
+                CommandKind::Sadd => set.sadd(id, &limits),
+                _ => set.srem(id),
+            },
+            (Aggregate::Zset(zset), Argument::Member { id, score }) => match command {
+                CommandKind::Zadd => zset.zadd(id, score, &limits),
+                _ => zset.zrem(id),
+            },
+            _ => false,
+        };
+        let (bytes, empty) = match database.aggregate(key) {
+            Some(aggregate) => (aggregate.bytes(), aggregate.is_empty()),
+            None => (0, true),
+        };
+        if empty {
+            // Removing the last element deletes the key.
+            let detail = Detail::Command {
+                command,
+                by: client,
+            };
+            self.remove_key(db, key, Cause::Deleted, client, detail, ledger);
+        } else {
+            database.replace_value(key, wanted, bytes.min(u64::from(u32::MAX)) as u32);
+        }
+        Reply::Integer(i64::from(changed))
+    }
+
+    /// FLUSHDB (or one database of FLUSHALL): every key removed as `flushed`.
+    pub fn flush_db(&mut self, db: u32, all: bool, by: Actor, ledger: &mut Ledger) -> u64 {
+        if !self.dbs[db as usize].is_allocated() {
+            return 0;
+        }
+        let at_ms = self.now_ms_since_start();
+        let removed = self.dbs[db as usize].flush(Cause::Flushed, by, at_ms);
+        for &key in &removed {
+            let entry = self.entry(
+                db,
+                key,
+                EntryKind::Removal,
+                Cause::Flushed,
+                by,
+                Detail::Flush { all, by },
+            );
+            ledger.record(entry, self.keys.family_of(key));
+        }
+        removed.len() as u64
+    }
+
+    pub fn flush_all(&mut self, by: Actor, ledger: &mut Ledger) -> u64 {
+        (0..self.dbs.len() as u32)
+            .map(|db| self.flush_db(db, true, by, ledger))
+            .sum()
+    }
+
+    /// DEL from a scheduled event: lazy expiry first, as DEL does.
+    pub fn operator_del(&mut self, db: u32, keys: &[KeyId], ledger: &mut Ledger) -> u64 {
+        self.count_call(CommandKind::Del as usize);
+        if !self.dbs[db as usize].is_allocated() {
+            return 0;
+        }
+        let mut removed = 0;
+        for &key in keys {
+            if self.lookup(db, key, true, ledger) {
+                self.remove_key(
+                    db,
+                    key,
+                    Cause::Deleted,
+                    Actor::OPERATOR,
+                    Detail::OperatorDel,
+                    ledger,
+                );
+                removed += 1;
+            }
+        }
+        removed
+    }
+
+    /// Keys of `db` in bucket order (for pattern deletes).
+    pub fn keys_of(&self, db: u32) -> Vec<KeyId> {
+        self.dbs[db as usize].keys_in_bucket_order()
+    }
+
+    /// CONFIG SET.
+    pub fn config_set(&mut self, change: ConfigChange) {
+        self.count_admin(AdminCommand::ConfigSet);
+        match change {
+            ConfigChange::Maxmemory(bytes) => self.config.maxmemory_bytes = bytes,
+            ConfigChange::MaxmemoryPolicy(policy) => self.config.maxmemory_policy = policy,
+            ConfigChange::MaxmemorySamples(samples) => self.config.maxmemory_samples = samples,
+            ConfigChange::MaxmemoryEvictionTenacity(t) => {
+                self.config.maxmemory_eviction_tenacity = t
+            }
+            ConfigChange::LfuLogFactor(f) => self.config.lfu_log_factor = f,
+            ConfigChange::LfuDecayTime(t) => self.config.lfu_decay_time = t,
+            ConfigChange::Hz(hz) => self.config.hz = hz,
+            ConfigChange::ActiveExpireEffort(e) => self.config.active_expire_effort = e,
+        }
+    }
+
+    /// Whether a key is present (not necessarily logically alive) in a database.
+    pub fn contains(&self, db: u32, key: KeyId) -> bool {
+        self.dbs[db as usize].contains(key)
+    }
+
+    pub fn total_keys(&self) -> u64 {
+        self.dbs.iter().map(Db::key_count).sum()
+    }
+
+    pub fn total_volatile(&self) -> u64 {
+        self.dbs.iter().map(Db::volatile_count).sum()
+    }
+
+    /// A key's absolute deadline, if it has one.
+    pub fn expire_at_ms(&self, db: u32, key: KeyId) -> Option<u64> {
+        let slot = self.dbs[db as usize].slot(key);
+        (slot.is_present() && slot.expire_ms != NO_EXPIRE).then_some(slot.expire_ms)
+    }
+}

@@ -1,0 +1,78 @@
+//! Builds a node's INFO snapshot ([`NodeInfo`]) from its live state.
+
+use crate::sim::info::{CommandStat, DbInfo, NodeInfo, Role};
+use crate::sim::memory::{CLIENT_CONNECTION_BYTES, USED_MEMORY_STARTUP};
+use crate::sim::node::{Node, EPOCH_UNIX_MS};
+
+/// Port of the first node; node i listens on BASE_PORT + i.
+const BASE_PORT: u16 = 6379;
+/// `repl-backlog-size` default.
+const REPL_BACKLOG_SIZE_DEFAULT: u64 = 1_048_576;
+
+impl Node {
+    pub fn snapshot(&self) -> NodeInfo {
+        let used_memory = self.used_memory();
+        NodeInfo {
+            node: self.name.clone(),
+            role: Role::Master,
+            run_id: self.run_id.clone(),
+            tcp_port: BASE_PORT + self.id.0,
+            server_time_usec: EPOCH_UNIX_MS * 1000 + self.now_us,
+            uptime_us: self.now_us,
+            hz: self.config.hz,
+            configured_hz: self.configured_hz,
+            lru_clock: self.lru_clock,
+            connected_clients: self.connected_clients,
+            used_memory,
+            used_memory_peak: self.used_memory_peak.max(used_memory),
+            used_memory_startup: USED_MEMORY_STARTUP,
+            used_memory_overhead: self.used_memory_overhead(),
+            maxmemory: self.config.maxmemory_bytes,
+            maxmemory_policy: self.config.maxmemory_policy.as_str().to_string(),
+            mem_clients_normal: self.connected_clients * CLIENT_CONNECTION_BYTES,
+            rdb_last_save_time: (EPOCH_UNIX_MS / 1000) as i64,
+            total_connections_received: self.connected_clients,
+            total_commands_processed: self.stats.total_commands_processed,
+            expired_keys: self.stats.expired_keys,
+            expired_stale_perc: self.stats.expired_stale_perc,
+            expired_time_cap_reached_count: self.stats.expired_time_cap_reached_count,
+            expire_cycle_cpu_milliseconds: self.stats.expire_cycle_cpu_us / 1000,
+            evicted_keys: self.stats.evicted_keys,
+            total_eviction_exceeded_time: self.stats.total_eviction_exceeded_time_ms,
+            keyspace_hits: self.stats.keyspace_hits,
+            keyspace_misses: self.stats.keyspace_misses,
+            total_error_replies: self.stats.total_error_replies,
+            master_replid: self.replid.clone(),
+            repl_backlog_size: REPL_BACKLOG_SIZE_DEFAULT,
+            repl_backlog_first_byte_offset: 0,
+            commandstats: self
+                .commandstats_rows()
+                .into_iter()
+                .map(|(name, stat)| CommandStat {
+                    name,
+                    calls: stat.calls,
+                    usec: stat.usec,
+                    rejected_calls: stat.rejected_calls,
+                    failed_calls: stat.failed_calls,
+                })
+                .collect(),
+            errorstats: self
+                .errorstats
+                .iter()
+                .map(|(prefix, count)| (prefix.to_string(), *count))
+                .collect(),
+            keyspace: self
+                .dbs
+                .iter()
+                .filter(|db| db.key_count() > 0 || db.volatile_count() > 0)
+                .map(|db| DbInfo {
+                    db: db.index,
+                    keys: db.key_count(),
+                    expires: db.volatile_count(),
+                    avg_ttl: db.avg_ttl_ms,
+                })
+                .collect(),
+            ..NodeInfo::default()
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! Helpers shared by the integration tests: building nodes and configs without a scenario file.
+
+use std::sync::Arc;
+
+use vanish::sim::config::*;
+use vanish::sim::keys::KeyTable;
+use vanish::sim::ledger::{Actor, KeyId, LedgerEntry, NodeId};
+use vanish::sim::node::{Argument, Ledger, Node, Reply, Request};
+
+/// A client config for `keys` keys named `prefix` + id.
+pub fn client(name: &str, prefix: &str, keys: u64) -> ClientConfig {
+    ClientConfig {
+        name: name.to_string(),
+        rate: 100.0,
+        arrivals: Arrivals::Poisson,
+        db: 0,
+        start_us: 0,
+        stop_us: None,
+        keyspace: KeyspaceConfig {
+            keys,
+            prefix: prefix.to_string(),
+            popularity: Popularity::Uniform,
+        },
+        commands: vec![(CommandKind::Get, 1)],
+        value_size: ValueSize::Fixed(10),
+        ttl: None,
+        on_miss: OnMiss::None,
+        fields: 16,
+    }
+}
+
+/// A bare node over one key family, driven by hand.
+pub struct Bench {
+    pub node: Node,
+    pub keys: Arc<KeyTable>,
+    pub ledger: Vec<LedgerEntry>,
+    pub now_us: u64,
+}
+
+impl Bench {
+    pub fn new(server: ServerConfig, prefix: &str, keys: u64) -> Bench {
+        let (table, _) = KeyTable::from_clients(&[client("c", prefix, keys)]);
+        let keys = Arc::new(table);
+        let node = Node::new(NodeId(0), "primary", server, keys.clone(), 1);
+        Bench {
+            node,
+            keys,
+            ledger: Vec::new(),
+            now_us: 0,
+        }
+    }
+
+    pub fn run(&mut self, command: CommandKind, key: u32, argument: Argument) -> Reply {
+        let request = Request {
+            client: Actor::client(0),
+            db: 0,
+            command,
+            key: KeyId(key),
+            argument,
+            client_wrote_key: false,
+        };
+        self.node.set_time(self.now_us);
+        let mut ledger = Ledger::new(&mut self.ledger, self.keys.families().len());
+        self.node.execute(&request, &mut ledger)
+    }
+
+    pub fn set(&mut self, key: u32, len: u32, ttl_ms: Option<u64>) -> Reply {
+        self.run(CommandKind::Set, key, Argument::Value { len, ttl_ms })
+    }
+
+    pub fn cron(&mut self) {
+        let mut ledger = Ledger::new(&mut self.ledger, self.keys.families().len());
+        self.node.cron(self.now_us, &mut ledger);
+    }
+
+    pub fn advance_ms(&mut self, ms: u64) {
+        self.now_us += ms * 1000;
+    }
+}
