@@ -6,7 +6,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::report::info::info_fields;
-use crate::report::ratio;
+use crate::report::{ratio, reads_affected_by_cause, top_cause};
 use crate::sim::config::SimConfig;
 use crate::sim::engine::RunOutput;
 use crate::sim::info::Role;
@@ -87,8 +87,14 @@ pub fn report_json(config: &SimConfig, output: &RunOutput) -> Value {
             json!({ "name": info.node, "role": role, "info": Value::Object(info_fields(info)) })
         })
         .collect();
+    let diagnosis = match top_cause(output) {
+        Some((cause, reads)) => json!({ "top_cause": cause.name(), "reads_affected": reads }),
+        None => json!({ "top_cause": Value::Null, "reads_affected": 0 }),
+    };
     json!({
         "scenario": config.name,
+        "diagnosis": diagnosis,
+        "reads_affected_by_cause": by_cause(&reads_affected_by_cause(output)),
         "seed": config.seed,
         "duration_us": config.duration_us,
         "commands": output.commands,

@@ -12,6 +12,35 @@ pub mod ledger_csv;
 pub mod summary;
 pub mod timeseries;
 
+use crate::sim::engine::RunOutput;
+use crate::sim::ledger::Cause;
+
+/// Reads affected by each cause: misses, plus hits on a value another client overwrote.
+pub fn reads_affected_by_cause(output: &RunOutput) -> [u64; Cause::COUNT] {
+    let mut affected = output.totals.misses_by_cause;
+    affected[Cause::Overwritten.index()] += output.totals.overwritten_hits;
+    affected
+}
+
+/// The diagnosis: the cause that cost the most reads. Cold misses (`never-written`) are a cause
+/// only when nothing else cost any read. Ties go to the earlier cause in `Cause::ALL`.
+pub fn top_cause(output: &RunOutput) -> Option<(Cause, u64)> {
+    let affected = reads_affected_by_cause(output);
+    let best = Cause::ALL
+        .iter()
+        .filter(|cause| **cause != Cause::NeverWritten)
+        .map(|cause| (*cause, affected[cause.index()]))
+        .filter(|(_, count)| *count > 0)
+        .fold(None, |best: Option<(Cause, u64)>, candidate| match best {
+            Some(current) if current.1 >= candidate.1 => Some(current),
+            _ => Some(candidate),
+        });
+    best.or_else(|| {
+        let cold = affected[Cause::NeverWritten.index()];
+        (cold > 0).then_some((Cause::NeverWritten, cold))
+    })
+}
+
 /// A ratio for output: fixed precision, 0 when the denominator is 0.
 pub fn ratio(numerator: u64, denominator: u64) -> f64 {
     if denominator == 0 {

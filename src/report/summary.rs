@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use crate::report::json::families_by_loss;
+use crate::report::top_cause;
 use crate::sim::config::SimConfig;
 use crate::sim::engine::RunOutput;
 use crate::sim::ledger::Cause;
@@ -15,7 +16,7 @@ pub fn thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (index, ch) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -47,7 +48,7 @@ pub fn human_duration(us: u64) -> String {
         ("s", 1_000_000),
         ("ms", 1000),
     ] {
-        if us >= size && us % size == 0 {
+        if us >= size && us.is_multiple_of(size) {
             return format!("{}{unit}", us / size);
         }
     }
@@ -80,6 +81,20 @@ pub fn summary_text(config: &SimConfig, output: &RunOutput) -> String {
         thousands(output.misses),
         percent(output.hits, output.reads)
     );
+    match top_cause(output) {
+        Some((cause, reads)) => {
+            let _ = writeln!(
+                out,
+                "diagnosis: `{}` cost the most reads ({} of {})",
+                cause.name(),
+                thousands(reads),
+                thousands(output.reads)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "diagnosis: no read missed");
+        }
+    }
     let misses = output.totals.misses();
     let _ = writeln!(out, "\nmisses by cause");
     let mut causes: Vec<Cause> = Cause::ALL.to_vec();

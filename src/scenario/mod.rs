@@ -1,17 +1,58 @@
-//! TEMPORARY STUB — replaced by the scenario parser.
+//! Scenario files: TOML text (plus command-line overrides) in, a validated `SimConfig` out.
+//!
+//! Reading happens in four steps: parse the TOML syntax into a spanned document
+//! (`raw::parse_document`), apply `--set` overrides to that document (`overrides`), read it into
+//! the serde mirror that checks its shape (`raw`), then check meaning, ranges and units while
+//! building the `SimConfig` (`validate`, with per-value checks in `check` and unit parsing in
+//! `units`). Any failure is a `ScenarioError` naming the file, line, column and field (`error`).
+//! Only `load` touches the filesystem.
+
+mod check;
+mod error;
+mod overrides;
+mod raw;
+mod units;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
 use crate::sim::config::SimConfig;
-#[derive(Debug, Default, Clone)]
+
+pub use error::ScenarioError;
+
+use error::{Problem, Sources};
+
+/// Changes requested on the command line, applied before validation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overrides {
+    /// `--seed`: replaces `scenario.seed`, which the file may then omit.
     pub seed: Option<u64>,
+    /// `--set section.key=value` entries, in order; later entries win.
     pub sets: Vec<String>,
 }
-#[derive(Debug)]
-pub struct ScenarioError(pub String);
-impl std::fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+
+/// Reads and validates the scenario file at `path`.
+pub fn load(path: &Path, overrides: &Overrides) -> Result<SimConfig, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|io| ScenarioError::unreadable(path, io))?;
+    parse(&path.display().to_string(), &text, overrides)
 }
-pub fn parse(_source: &str, _text: &str, _o: &Overrides) -> Result<SimConfig, ScenarioError> {
-    Err(ScenarioError("stub".into()))
+
+/// Validates scenario `text`; `source_name` is what error messages call the file.
+pub fn parse(
+    source_name: &str,
+    text: &str,
+    overrides: &Overrides,
+) -> Result<SimConfig, ScenarioError> {
+    let sources = Sources::new(source_name, text, &overrides.sets);
+    read(text, overrides, &sources).map_err(|problem| sources.locate(problem))
+}
+
+fn read(text: &str, overrides: &Overrides, sources: &Sources<'_>) -> Result<SimConfig, Problem> {
+    let mut document = raw::parse_document(text)?;
+    overrides::apply(document.get_mut(), &overrides.sets, sources)?;
+    let raw = raw::deserialize(document)?;
+    validate::validate(&raw, overrides.seed)
 }

@@ -111,7 +111,7 @@ impl Dict {
     /// A lookup (`dictFind`): on a non-empty rehashing dict it moves one bucket.
     #[inline]
     pub fn on_lookup(&mut self) {
-        if self.rehash_index.is_some() && self.len() > 0 {
+        if self.rehash_index.is_some() && !self.is_empty() {
             self.rehash(1);
         }
     }
@@ -132,7 +132,7 @@ impl Dict {
 
     /// `dictDelete`: unlinks the key; false if it was not there.
     pub fn remove(&mut self, key: KeyId) -> bool {
-        if self.len() == 0 {
+        if self.is_empty() {
             return false;
         }
         if self.rehash_index.is_some() {

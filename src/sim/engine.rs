@@ -266,7 +266,7 @@ pub fn run(
             break;
         }
         events += 1;
-        if events % PROGRESS_EVERY_EVENTS == 0 {
+        if events.is_multiple_of(PROGRESS_EVERY_EVENTS) {
             progress.advance(time_us);
         }
         match event {

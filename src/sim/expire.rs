@@ -6,7 +6,6 @@
 //! bucket visited, key sampled and key deleted, so the budget binds at the same workloads and
 //! the run stays deterministic.
 
-use crate::sim::ledger::KeyId;
 use crate::sim::node::{Ledger, Node};
 
 /// `ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP`.
@@ -111,8 +110,7 @@ impl Node {
                             .expires
                             .bucket_keys(table, database.expires_cursor, &mut chain);
                         checked_buckets += 1;
-                        for index in 0..chain.len() {
-                            let key: KeyId = chain[index];
+                        for &key in chain.iter() {
                             let deadline = self.dbs[db as usize].slot(key).expire_ms;
                             let ttl = deadline as i64 - now_ms as i64;
                             if now_ms > deadline {

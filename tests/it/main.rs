@@ -1,5 +1,8 @@
 //! vanish's integration tests, one binary grouped by area.
 
+mod cli;
 mod expiry;
 mod memory;
+mod scenarios;
 mod support;
+mod tidy;

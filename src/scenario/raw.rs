@@ -1,0 +1,325 @@
+//! The serde mirror of a scenario file: its shape, not its meaning.
+//!
+//! These types check only structure: which tables exist, which keys they may hold (unknown keys
+//! are refused with toml's own message, which lists the expected ones) and which are required.
+//! Every leaf is a `Spanned<Scalar>`, whatever type it should have, so that `validate` can say
+//! "expected an integer from 1 to 500, found "fast"" with a location instead of serde's
+//! type-centred wording. toml's errors carry a byte span but no field path; `field_path_at`
+//! recovers the path from the document.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Deref, Range};
+
+use serde::de::{self, value::MapAccessDeserializer};
+use serde::Deserialize;
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+use super::error::Problem;
+
+/// Any TOML value that is not a table or an array; `validate` decides what it must be.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Scalar {
+    Integer(i128),
+    Float(f64),
+    String(String),
+    Boolean(bool),
+}
+
+pub(crate) type Field = Spanned<Scalar>;
+
+impl fmt::Display for Scalar {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scalar::Integer(integer) => write!(formatter, "{integer}"),
+            Scalar::Float(float) => write!(formatter, "{float:?}"),
+            Scalar::String(string) => write!(formatter, "{string:?}"),
+            Scalar::Boolean(boolean) => write!(formatter, "{boolean}"),
+        }
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> de::Visitor<'de> for ScalarVisitor {
+    type Value = Scalar;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a string, number or boolean")
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Scalar, E> {
+        Ok(Scalar::Boolean(value))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Scalar, E> {
+        Ok(Scalar::Integer(value.into()))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Scalar, E> {
+        Ok(Scalar::Integer(value.into()))
+    }
+
+    fn visit_i128<E: de::Error>(self, value: i128) -> Result<Scalar, E> {
+        Ok(Scalar::Integer(value))
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Scalar, E> {
+        Ok(Scalar::Float(value))
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Scalar, E> {
+        Ok(Scalar::String(value.to_string()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ScalarVisitor)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawFile {
+    pub scenario: Spanned<Table<RawScenario>>,
+    #[serde(default)]
+    pub server: Table<RawServer>,
+    #[serde(default)]
+    pub client: Vec<Spanned<Table<RawClient>>>,
+    #[serde(default)]
+    pub event: Vec<Spanned<Table<RawEvent>>>,
+}
+
+/// A TOML table read into `T`. A bare derived struct would also accept an array and fill its
+/// fields in order (`[[server]]` would put a table into `maxmemory`), with a baffling message.
+#[derive(Debug, Default)]
+pub(crate) struct Table<T>(T);
+
+impl<T> Deref for Table<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+struct TableVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> de::Visitor<'de> for TableVisitor<T> {
+    type Value = Table<T>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a table")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Table<T>, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map)).map(Table)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Table<T> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(TableVisitor(PhantomData))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawScenario {
+    pub name: Field,
+    pub seed: Option<Field>,
+    pub duration: Field,
+    pub sample_every: Option<Field>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawServer {
+    pub maxmemory: Option<Field>,
+    pub maxmemory_policy: Option<Field>,
+    pub maxmemory_samples: Option<Field>,
+    pub maxmemory_eviction_tenacity: Option<Field>,
+    pub lfu_log_factor: Option<Field>,
+    pub lfu_decay_time: Option<Field>,
+    pub hz: Option<Field>,
+    pub databases: Option<Field>,
+    pub active_expire_effort: Option<Field>,
+    pub active_expire: Option<Field>,
+    pub hash_max_listpack_entries: Option<Field>,
+    pub hash_max_listpack_value: Option<Field>,
+    pub zset_max_listpack_entries: Option<Field>,
+    pub zset_max_listpack_value: Option<Field>,
+    pub set_max_intset_entries: Option<Field>,
+    pub list_max_listpack_size: Option<Field>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawClient {
+    pub name: Field,
+    pub rate: Field,
+    pub rate_kind: Option<Field>,
+    pub db: Option<Field>,
+    pub start: Option<Field>,
+    pub stop: Option<Field>,
+    pub keyspace: Spanned<Table<RawKeyspace>>,
+    /// Command name → weight. Sorted by name here; `validate` restores file order from the spans.
+    pub commands: Spanned<BTreeMap<Spanned<String>, Field>>,
+    pub value_size: Option<Spanned<RawValueSize>>,
+    pub ttl: Option<Spanned<Table<RawTtl>>>,
+    pub on_miss: Option<Field>,
+    pub fields: Option<Field>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawKeyspace {
+    pub keys: Field,
+    pub prefix: Option<Field>,
+    pub popularity: Option<Field>,
+    pub skew: Option<Field>,
+    pub hot_keys: Option<Field>,
+    pub hot_share: Option<Field>,
+}
+
+/// `value-size`: a plain size, or a table naming a distribution.
+#[derive(Debug)]
+pub(crate) enum RawValueSize {
+    Fixed(Scalar),
+    Distribution(Box<RawDistribution>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawDistribution {
+    pub dist: Field,
+    pub min: Option<Field>,
+    pub max: Option<Field>,
+    pub mean: Option<Field>,
+    pub stddev: Option<Field>,
+    pub median: Option<Field>,
+    pub p99: Option<Field>,
+}
+
+struct ValueSizeVisitor;
+
+impl<'de> de::Visitor<'de> for ValueSizeVisitor {
+    type Value = RawValueSize;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .write_str("a size, or a table such as { dist = \"uniform\", min = 100, max = 1000 }")
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<RawValueSize, E> {
+        ScalarVisitor.visit_bool(value).map(RawValueSize::Fixed)
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<RawValueSize, E> {
+        ScalarVisitor.visit_i64(value).map(RawValueSize::Fixed)
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<RawValueSize, E> {
+        ScalarVisitor.visit_u64(value).map(RawValueSize::Fixed)
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<RawValueSize, E> {
+        ScalarVisitor.visit_f64(value).map(RawValueSize::Fixed)
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<RawValueSize, E> {
+        ScalarVisitor.visit_str(value).map(RawValueSize::Fixed)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<RawValueSize, A::Error> {
+        RawDistribution::deserialize(MapAccessDeserializer::new(map))
+            .map(|distribution| RawValueSize::Distribution(Box::new(distribution)))
+    }
+}
+
+impl<'de> Deserialize<'de> for RawValueSize {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ValueSizeVisitor)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawTtl {
+    pub share: Option<Field>,
+    pub min: Field,
+    pub max: Field,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawEvent {
+    pub at: Field,
+    #[serde(rename = "do")]
+    pub action: Field,
+    pub db: Option<Field>,
+    pub keys: Option<Spanned<Vec<Field>>>,
+    pub pattern: Option<Field>,
+    pub directive: Option<Field>,
+    pub value: Option<Field>,
+    pub client: Option<Field>,
+}
+
+/// Parses the TOML syntax of the file, without looking at what the keys mean.
+pub(crate) fn parse_document(text: &str) -> Result<Spanned<DeTable<'_>>, Problem> {
+    let (document, errors) = DeTable::parse_recoverable(text);
+    match errors.first() {
+        None => Ok(document),
+        Some(error) => Err(toml_problem(error, &document)),
+    }
+}
+
+/// Reads the (possibly overridden) document into the mirror types.
+pub(crate) fn deserialize(document: Spanned<DeTable<'_>>) -> Result<RawFile, Problem> {
+    RawFile::deserialize(toml::de::Deserializer::from(document.clone()))
+        .map_err(|error| toml_problem(&error, &document))
+}
+
+fn toml_problem(error: &toml::de::Error, document: &Spanned<DeTable<'_>>) -> Problem {
+    let span = error.span().unwrap_or_else(|| document.span());
+    // The root table's span is empty at 0, which the first table's header also covers.
+    let field = if span == document.span() {
+        String::new()
+    } else {
+        field_path_at(document.get_ref(), span.start).unwrap_or_default()
+    };
+    Problem::new(span, field, error.message().trim_end())
+}
+
+/// The dotted path (`client[1].keyspace.skew`) of the deepest key or value at `offset`.
+fn field_path_at(table: &DeTable<'_>, offset: usize) -> Option<String> {
+    table.iter().find_map(|(key, value)| {
+        let name = key.get_ref();
+        let deeper = match value.get_ref() {
+            DeValue::Table(inner) => {
+                field_path_at(inner, offset).map(|rest| format!("{name}.{rest}"))
+            }
+            DeValue::Array(items) => items.iter().enumerate().find_map(|(index, item)| {
+                let inside = match item.get_ref() {
+                    DeValue::Table(inner) => field_path_at(inner, offset),
+                    _ => None,
+                };
+                match inside {
+                    Some(rest) => Some(format!("{name}[{index}].{rest}")),
+                    None => covers(&item.span(), offset).then(|| format!("{name}[{index}]")),
+                }
+            }),
+            _ => None,
+        };
+        deeper.or_else(|| {
+            (covers(&key.span(), offset) || covers(&value.span(), offset)).then(|| name.to_string())
+        })
+    })
+}
+
+fn covers(span: &Range<usize>, offset: usize) -> bool {
+    span.contains(&offset) || span.start == offset
+}

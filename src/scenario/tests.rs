@@ -1,0 +1,715 @@
+//! Scenario reading end to end: a valid file checked field by field, a table of broken variants
+//! with the place and wording of each error, `--set` overrides, and a sweep of mangled files
+//! that must fail cleanly rather than panic.
+
+use super::{load, parse, Overrides, ScenarioError};
+use crate::sim::config::{
+    Arrivals, ClientConfig, CommandKind, ConfigChange, EventAction, EventConfig, KeySelection,
+    KeyspaceConfig, MaxmemoryPolicy, OnMiss, Popularity, ServerConfig, SimConfig, TtlConfig,
+    ValueSize,
+};
+
+/// Every feature once. The error table below edits single lines of it, so its line numbers
+/// are part of the tests.
+const GOOD: &str = r#"[scenario]
+name = "session-cache"
+seed = 42
+duration = "10m"
+sample-every = "500ms"
+
+[server]
+maxmemory = "64mb"
+maxmemory-policy = "allkeys-lfu"
+maxmemory-samples = 10
+maxmemory-eviction-tenacity = 20
+lfu-log-factor = 8
+lfu-decay-time = 2
+hz = 50
+databases = 4
+active-expire-effort = 3
+active-expire = false
+hash-max-listpack-entries = 256
+hash-max-listpack-value = 32
+zset-max-listpack-entries = 64
+zset-max-listpack-value = 16
+set-max-intset-entries = 1024
+list-max-listpack-size = -3
+
+[[client]]
+name = "web"
+rate = 2000
+rate-kind = "fixed"
+db = 1
+start = "30s"
+stop = "5m"
+keyspace = { keys = 100000, prefix = "session:", popularity = "zipf", skew = 1.2 }
+commands = { get = 80, SET = 15, DEL = 0, Hset = 5 }
+value-size = { dist = "lognormal", median = "1kb", p99 = 5000 }
+ttl = { share = 0.3, min = "30s", max = "10m" }
+on-miss = "set"
+fields = 8
+
+[[client]]
+name = "batch"
+rate = 12.5
+keyspace = { keys = 1000, popularity = "hotset", hot-keys = 0.1, hot-share = 0.9 }
+commands = { ZADD = 1 }
+value-size = { dist = "uniform", min = 100, max = "2kb" }
+
+[[event]]
+at = "1m"
+do = "config-set"
+directive = "maxmemory"
+value = "32mb"
+
+[[event]]
+at = "2m"
+do = "del"
+db = 1
+pattern = "session:1*"
+
+[[event]]
+at = "3m"
+do = "select"
+client = "web"
+db = 2
+
+[[event]]
+at = "4m"
+do = "flushdb"
+db = 3
+
+[[event]]
+at = "9m"
+do = "flushall"
+
+[[event]]
+at = "90s"
+do = "del"
+keys = ["session:1", "session:2"]
+
+[[event]]
+at = "100ms"
+do = "config-set"
+directive = "hz"
+value = 20
+"#;
+
+fn parse_with(text: &str, sets: &[&str], seed: Option<u64>) -> Result<SimConfig, ScenarioError> {
+    let overrides = Overrides {
+        seed,
+        sets: sets.iter().map(|entry| entry.to_string()).collect(),
+    };
+    parse("web.toml", text, &overrides)
+}
+
+/// `GOOD` with each `(from, to)` replacement applied; `from` must occur exactly once.
+fn edited(edits: &[(&str, &str)]) -> String {
+    edits.iter().fold(GOOD.to_string(), |text, (from, to)| {
+        assert_eq!(
+            text.matches(from).count(),
+            1,
+            "edit target {from:?} is not unique"
+        );
+        text.replacen(from, to, 1)
+    })
+}
+
+#[test]
+fn good_scenario_is_read_field_by_field() {
+    let config = parse_with(GOOD, &[], None).unwrap_or_else(|error| panic!("{error}"));
+    let expected = SimConfig {
+        name: "session-cache".to_string(),
+        seed: 42,
+        duration_us: 600_000_000,
+        sample_every_us: 500_000,
+        server: ServerConfig {
+            maxmemory_bytes: 67_108_864,
+            maxmemory_policy: MaxmemoryPolicy::AllkeysLfu,
+            maxmemory_samples: 10,
+            maxmemory_eviction_tenacity: 20,
+            lfu_log_factor: 8,
+            lfu_decay_time: 2,
+            hz: 50,
+            databases: 4,
+            active_expire_effort: 3,
+            active_expire_enabled: false,
+            hash_max_listpack_entries: 256,
+            hash_max_listpack_value: 32,
+            zset_max_listpack_entries: 64,
+            zset_max_listpack_value: 16,
+            set_max_intset_entries: 1024,
+            list_max_listpack_size: -3,
+        },
+        clients: vec![
+            ClientConfig {
+                name: "web".to_string(),
+                rate: 2000.0,
+                arrivals: Arrivals::Fixed,
+                db: 1,
+                start_us: 30_000_000,
+                stop_us: Some(300_000_000),
+                keyspace: KeyspaceConfig {
+                    keys: 100_000,
+                    prefix: "session:".to_string(),
+                    popularity: Popularity::Zipf { skew: 1.2 },
+                },
+                commands: vec![
+                    (CommandKind::Get, 80),
+                    (CommandKind::Set, 15),
+                    (CommandKind::Hset, 5),
+                ],
+                value_size: ValueSize::Lognormal {
+                    median: 1024.0,
+                    p99: 5000.0,
+                },
+                ttl: Some(TtlConfig {
+                    share_ppm: 300_000,
+                    min_us: 30_000_000,
+                    max_us: 600_000_000,
+                }),
+                on_miss: OnMiss::Set,
+                fields: 8,
+            },
+            ClientConfig {
+                name: "batch".to_string(),
+                rate: 12.5,
+                arrivals: Arrivals::Poisson,
+                db: 0,
+                start_us: 0,
+                stop_us: None,
+                keyspace: KeyspaceConfig {
+                    keys: 1000,
+                    prefix: "key:".to_string(),
+                    popularity: Popularity::Hotset {
+                        hot_key_share: 0.1,
+                        hot_access_share: 0.9,
+                    },
+                },
+                commands: vec![(CommandKind::Zadd, 1)],
+                value_size: ValueSize::Uniform {
+                    min: 100,
+                    max: 2048,
+                },
+                ttl: None,
+                on_miss: OnMiss::None,
+                fields: 16,
+            },
+        ],
+        events: vec![
+            EventConfig {
+                at_us: 60_000_000,
+                action: EventAction::ConfigSet(ConfigChange::Maxmemory(33_554_432)),
+            },
+            EventConfig {
+                at_us: 120_000_000,
+                action: EventAction::Del {
+                    db: 1,
+                    keys: KeySelection::Pattern("session:1*".to_string()),
+                },
+            },
+            EventConfig {
+                at_us: 180_000_000,
+                action: EventAction::Select { client: 0, db: 2 },
+            },
+            EventConfig {
+                at_us: 240_000_000,
+                action: EventAction::FlushDb { db: 3 },
+            },
+            EventConfig {
+                at_us: 540_000_000,
+                action: EventAction::FlushAll,
+            },
+            EventConfig {
+                at_us: 90_000_000,
+                action: EventAction::Del {
+                    db: 0,
+                    keys: KeySelection::Keys(vec![
+                        "session:1".to_string(),
+                        "session:2".to_string(),
+                    ]),
+                },
+            },
+            EventConfig {
+                at_us: 100_000,
+                action: EventAction::ConfigSet(ConfigChange::Hz(20)),
+            },
+        ],
+    };
+    assert_eq!(config.name, expected.name);
+    assert_eq!(config.seed, expected.seed);
+    assert_eq!(config.duration_us, expected.duration_us);
+    assert_eq!(config.sample_every_us, expected.sample_every_us);
+    assert_eq!(config.server, expected.server);
+    for (got, want) in config.clients.iter().zip(&expected.clients) {
+        assert_eq!(got, want);
+    }
+    for (got, want) in config.events.iter().zip(&expected.events) {
+        assert_eq!(got, want);
+    }
+    assert_eq!(config, expected);
+}
+
+#[test]
+fn omitted_fields_take_redis_and_documented_defaults() {
+    let text = "[scenario]\nname = \"min\"\nseed = 0\nduration = \"1h\"\n\n[[client]]\nname = \"c\"\nrate = 1\nkeyspace = { keys = 10 }\ncommands = { GET = 1 }\n";
+    let config = parse_with(text, &[], None).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(config.sample_every_us, 1_000_000);
+    assert_eq!(config.server, ServerConfig::default());
+    let client = &config.clients[0];
+    assert_eq!(client.arrivals, Arrivals::Poisson);
+    assert_eq!((client.db, client.start_us, client.stop_us), (0, 0, None));
+    assert_eq!(client.keyspace.prefix, "key:");
+    assert_eq!(client.keyspace.popularity, Popularity::Uniform);
+    assert_eq!(client.value_size, ValueSize::Fixed(100));
+    assert_eq!(
+        (client.ttl, client.on_miss, client.fields),
+        (None, OnMiss::None, 16)
+    );
+}
+
+#[test]
+fn variants_defaults_and_spellings() {
+    let text = edited(&[
+        ("skew = 1.2", "skew = 0.5"),
+        (
+            "popularity = \"hotset\", hot-keys = 0.1, hot-share = 0.9",
+            "popularity = \"Hotset\"",
+        ),
+        (
+            "dist = \"uniform\", min = 100, max = \"2kb\"",
+            "dist = \"normal\", mean = \"1kb\", stddev = 12.5",
+        ),
+        ("ttl = { share = 0.3, ", "ttl = { "),
+        ("do = \"flushall\"", "do = \"FLUSHALL\""),
+        ("rate-kind = \"fixed\"", "rate-kind = \"poisson\""),
+        ("value = \"32mb\"", "value = 1000"),
+        ("value = 20", "value = \"20\""),
+        (
+            "maxmemory-policy = \"allkeys-lfu\"",
+            "maxmemory-policy = \"Volatile-TTL\"",
+        ),
+        ("at = \"90s\"", "at = \"1m30s\""),
+    ]);
+    let config = parse_with(&text, &[], None).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(config.server.maxmemory_policy, MaxmemoryPolicy::VolatileTtl);
+    let (web, batch) = (&config.clients[0], &config.clients[1]);
+    assert_eq!(web.arrivals, Arrivals::Poisson);
+    assert_eq!(web.keyspace.popularity, Popularity::Zipf { skew: 0.5 });
+    assert_eq!(web.ttl.map(|ttl| ttl.share_ppm), Some(1_000_000));
+    assert_eq!(
+        batch.keyspace.popularity,
+        Popularity::Hotset {
+            hot_key_share: 0.2,
+            hot_access_share: 0.8
+        }
+    );
+    assert_eq!(
+        batch.value_size,
+        ValueSize::Normal {
+            mean: 1024.0,
+            stddev: 12.5
+        }
+    );
+    assert_eq!(
+        config.events[0].action,
+        EventAction::ConfigSet(ConfigChange::Maxmemory(1000))
+    );
+    assert_eq!(config.events[4].action, EventAction::FlushAll);
+    assert_eq!(config.events[5].at_us, 90_000_000);
+    assert_eq!(
+        config.events[6].action,
+        EventAction::ConfigSet(ConfigChange::Hz(20))
+    );
+}
+
+#[test]
+fn share_rounds_to_the_nearest_ppm() {
+    let text = edited(&[("share = 0.3", "share = 0.0000015")]);
+    let config = parse_with(&text, &[], None).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(config.clients[0].ttl.map(|ttl| ttl.share_ppm), Some(2));
+}
+
+enum Input {
+    /// Replacements in `GOOD`.
+    Edit(&'static [(&'static str, &'static str)]),
+    /// A whole file.
+    Text(&'static str),
+}
+use Input::{Edit, Text};
+
+/// Expected 1-based line and column.
+struct P(usize, usize);
+
+#[test]
+fn broken_files_name_the_place_field_and_problem() {
+    let cases: &[(Input, P, &str, &str)] = &[
+    // Syntax, and toml's own messages for shape errors.
+    (Text("[scenario\nname = \"x\"\n"), P(1, 10), "", "expected"),
+    (Edit(&[("hz = 50\n", "hz = 50\nhz = 60\n")]), P(15, 1), "", "duplicate key"),
+    (Text(""), P(1, 1), "", "missing field `scenario`"),
+    (Text("[scenario]\nname = \"x\"\nseed = 1\nduration = \"1m\"\n[[event]]\nat = \"1s\"\ndo = \"flushall\"\n[servr]\n"), P(8, 2), "servr", "unknown field `servr`, expected one of `scenario`, `server`, `client`, `event`"),
+    (Text("server = 5\n[scenario]\nname = \"x\"\nseed = 1\nduration = \"1m\"\n"), P(1, 10), "server", "invalid type: integer `5`, expected a table"),
+    (Edit(&[("duration = \"10m\"\n", "")]), P(1, 1), "scenario", "missing field `duration`"),
+    (Edit(&[("name = \"web\"\n", "")]), P(25, 1), "client[0]", "missing field `name`"),
+    (Edit(&[("{ keys = 100000, prefix", "{ prefix")]), P(32, 12), "client[0].keyspace", "missing field `keys`"),
+    (Edit(&[("min = \"30s\", ", "")]), P(35, 7), "client[0].ttl", "missing field `min`"),
+    (Edit(&[("{ dist = \"lognormal\", ", "{ ")]), P(34, 14), "client[0].value-size", "missing field `dist`"),
+    (Edit(&[("at = \"2m\"\n", "")]), P(52, 1), "event[1]", "missing field `at`"),
+    (Edit(&[("keys = [\"session:1\", \"session:2\"]", "keys = \"session:1\"")]), P(76, 8), "event[5].keys", "expected a sequence"),
+    (Edit(&[("value = 20", "value = [20]")]), P(82, 9), "event[6].value", "expected a string, number or boolean"),
+    (Edit(&[("commands = { ZADD = 1 }", "commands = [\"ZADD\"]")]), P(43, 12), "client[1].commands", "expected a map"),
+    (Edit(&[("commands = { ZADD = 1 }", "commands = { EXPIRE = 1 }")]), P(43, 12), "client[1].commands.EXPIRE", "EXPIRE needs a TTL range"),
+    // An unknown key in every table.
+    (Edit(&[("sample-every = \"500ms\"", "sample-every = \"500ms\"\ncolour = \"blue\"")]), P(6, 1), "scenario.colour", "unknown field `colour`, expected one of `name`, `seed`, `duration`, `sample-every`"),
+    (Edit(&[("hz = 50", "hertz = 50")]), P(14, 1), "server.hertz", "unknown field `hertz`"),
+    (Edit(&[("fields = 8", "feilds = 8")]), P(37, 1), "client[0].feilds", "unknown field `feilds`"),
+    (Edit(&[("skew = 1.2", "skw = 1.2")]), P(32, 71), "client[0].keyspace.skw", "unknown field `skw`"),
+    (Edit(&[("max = \"10m\" }", "max = \"10m\", jitter = 1 }")]), P(35, 48), "client[0].ttl.jitter", "unknown field `jitter`"),
+    (Edit(&[("p99 = 5000", "p99 = 5000, p50 = 1")]), P(34, 64), "client[0].value-size.p50", "unknown field `p50`"),
+    (Edit(&[("pattern = \"session:1*\"", "pattern = \"session:1*\"\nmatch = \"x\"")]), P(57, 1), "event[1].match", "unknown field `match`"),
+    // [scenario]
+    (Edit(&[("name = \"session-cache\"", "name = 5")]), P(2, 8), "scenario.name", "expected a name (a string), found 5"),
+    (Edit(&[("name = \"session-cache\"", "name = \"my cache\"")]), P(2, 8), "scenario.name", "found \"my cache\": ' ' is not allowed"),
+    (Edit(&[("name = \"session-cache\"", "name = \"runs/a\"")]), P(2, 8), "scenario.name", "'/' is not allowed"),
+    (Edit(&[("name = \"session-cache\"", "name = \"..\"")]), P(2, 8), "scenario.name", "expected a name made of letters, digits, '.', '_' and '-' (it names the output folder), found \"..\": it is not a usable folder name"),
+    (Edit(&[("name = \"session-cache\"", "name = \"\"")]), P(2, 8), "scenario.name", "found \"\": it is empty"),
+    (Edit(&[("seed = 42", "seed = \"42\"")]), P(3, 8), "scenario.seed", "expected an integer from 0 to 18446744073709551615, found \"42\""),
+    (Edit(&[("seed = 42", "seed = -1")]), P(3, 8), "scenario.seed", "found -1"),
+    (Edit(&[("seed = 42\n", "")]), P(1, 1), "scenario", "missing field `seed`"),
+    (Edit(&[("duration = \"10m\"", "duration = 600")]), P(4, 12), "scenario.duration", "expected a duration such as \"30s\", \"500ms\" or \"2m30s\", found 600"),
+    (Edit(&[("duration = \"10m\"", "duration = \"600\"")]), P(4, 12), "scenario.duration", "it has no unit"),
+    (Edit(&[("duration = \"10m\"", "duration = \"10 m\"")]), P(4, 12), "scenario.duration", "unknown unit \" m\""),
+    (Edit(&[("duration = \"10m\"", "duration = \"5y\"")]), P(4, 12), "scenario.duration", "unknown unit \"y\""),
+    (Edit(&[("duration = \"10m\"", "duration = \"99999999999999999999s\"")]), P(4, 12), "scenario.duration", "it is too large"),
+    (Edit(&[("duration = \"10m\"", "duration = \"31d\"")]), P(4, 12), "scenario.duration", "expected a duration from 1us to 30d, found \"31d\""),
+    (Edit(&[("duration = \"10m\"", "duration = \"0s\"")]), P(4, 12), "scenario.duration", "expected a duration from 1us to 30d"),
+    (Edit(&[("sample-every = \"500ms\"", "sample-every = \"500us\"")]), P(5, 16), "scenario.sample-every", "expected a duration from 1ms to 10m"),
+    (Edit(&[("sample-every = \"500ms\"", "sample-every = \"11m\"")]), P(5, 16), "scenario.sample-every", "expected a duration from 1ms to 10m (at most 1000000 samples per run), found \"11m\""),
+    (Edit(&[("duration = \"10m\"", "duration = \"20d\""), ("sample-every = \"500ms\"", "sample-every = \"1s\"")]), P(5, 16), "scenario.sample-every", "expected a duration from 1728ms to 20d (at most 1000000 samples per run), found \"1s\""),
+    (Edit(&[("sample-every = \"500ms\"", "sample-every = true")]), P(5, 16), "scenario.sample-every", "found true"),
+    // [server]
+    (Edit(&[("maxmemory = \"64mb\"", "maxmemory = true")]), P(8, 13), "server.maxmemory", "expected a size such as 100 (bytes), \"64mb\" or \"1gb\", found true"),
+    (Edit(&[("maxmemory = \"64mb\"", "maxmemory = \"64xb\"")]), P(8, 13), "server.maxmemory", "unknown unit \"xb\""),
+    (Edit(&[("maxmemory = \"64mb\"", "maxmemory = \"99999999999gb\"")]), P(8, 13), "server.maxmemory", "it is too large"),
+    (Edit(&[("maxmemory = \"64mb\"", "maxmemory = -1")]), P(8, 13), "server.maxmemory", "found -1"),
+    (Edit(&[("maxmemory-policy = \"allkeys-lfu\"", "maxmemory-policy = \"lru\"")]), P(9, 20), "server.maxmemory-policy", "expected one of \"noeviction\", \"allkeys-lru\", \"allkeys-lfu\", \"allkeys-random\", \"volatile-lru\", \"volatile-lfu\", \"volatile-random\", \"volatile-ttl\", found \"lru\""),
+    (Edit(&[("maxmemory-samples = 10", "maxmemory-samples = 65")]), P(10, 21), "server.maxmemory-samples", "expected an integer from 1 to 64, found 65"),
+    (Edit(&[("maxmemory-samples = 10", "maxmemory-samples = \"10\"")]), P(10, 21), "server.maxmemory-samples", "found \"10\""),
+    (Edit(&[("maxmemory-eviction-tenacity = 20", "maxmemory-eviction-tenacity = 101")]), P(11, 31), "server.maxmemory-eviction-tenacity", "expected an integer from 0 to 100"),
+    (Edit(&[("lfu-log-factor = 8", "lfu-log-factor = -1")]), P(12, 18), "server.lfu-log-factor", "expected an integer from 0 to 1000000, found -1"),
+    (Edit(&[("lfu-decay-time = 2", "lfu-decay-time = 1.5")]), P(13, 18), "server.lfu-decay-time", "found 1.5"),
+    (Edit(&[("hz = 50", "hz = \"fast\"")]), P(14, 6), "server.hz", "expected an integer from 1 to 500, found \"fast\""),
+    (Edit(&[("hz = 50", "hz = 0")]), P(14, 6), "server.hz", "expected an integer from 1 to 500, found 0"),
+    (Edit(&[("databases = 4", "databases = 1025")]), P(15, 13), "server.databases", "expected an integer from 1 to 1024"),
+    (Edit(&[("active-expire-effort = 3", "active-expire-effort = 11")]), P(16, 24), "server.active-expire-effort", "expected an integer from 1 to 10"),
+    (Edit(&[("active-expire = false", "active-expire = \"no\"")]), P(17, 17), "server.active-expire", "expected true or false, found \"no\""),
+    (Edit(&[("hash-max-listpack-entries = 256", "hash-max-listpack-entries = -1")]), P(18, 29), "server.hash-max-listpack-entries", "expected an integer from 0 to 4294967295"),
+    (Edit(&[("hash-max-listpack-value = 32", "hash-max-listpack-value = \"32b\"")]), P(19, 27), "server.hash-max-listpack-value", "found \"32b\""),
+    (Edit(&[("zset-max-listpack-entries = 64", "zset-max-listpack-entries = 4294967296")]), P(20, 29), "server.zset-max-listpack-entries", "found 4294967296"),
+    (Edit(&[("zset-max-listpack-value = 16", "zset-max-listpack-value = 1e3")]), P(21, 27), "server.zset-max-listpack-value", "found 1000.0"),
+    (Edit(&[("set-max-intset-entries = 1024", "set-max-intset-entries = true")]), P(22, 26), "server.set-max-intset-entries", "found true"),
+    (Edit(&[("list-max-listpack-size = -3", "list-max-listpack-size = 0")]), P(23, 26), "server.list-max-listpack-size", "expected -5 to -1 (a size class; -2 = 8 KB per node) or 1 to 65535 (entries per node), found 0"),
+    (Edit(&[("list-max-listpack-size = -3", "list-max-listpack-size = -6")]), P(23, 26), "server.list-max-listpack-size", "found -6"),
+    (Edit(&[("list-max-listpack-size = -3", "list-max-listpack-size = 65536")]), P(23, 26), "server.list-max-listpack-size", "found 65536"),
+    // [[client]]
+    (Edit(&[("name = \"web\"", "name = \"we b\"")]), P(26, 8), "client[0].name", "expected a name made of letters, digits, '.', '_' and '-', found \"we b\": ' ' is not allowed"),
+    (Edit(&[("name = \"batch\"", "name = \"web\"")]), P(40, 8), "client[1].name", "expected a name no other client has (client[0] is already called that), found \"web\""),
+    (Edit(&[("rate = 12.5", "rate = -5")]), P(41, 8), "client[1].rate", "expected a positive number of commands per second (at most 10000000), found -5"),
+    (Edit(&[("rate = 2000", "rate = 0")]), P(27, 8), "client[0].rate", "found 0"),
+    (Edit(&[("rate = 2000", "rate = 10000001")]), P(27, 8), "client[0].rate", "found 10000001"),
+    (Edit(&[("rate = 2000", "rate = nan")]), P(27, 8), "client[0].rate", "found NaN"),
+    (Edit(&[("rate = 2000", "rate = \"2000/s\"")]), P(27, 8), "client[0].rate", "found \"2000/s\""),
+    (Edit(&[("rate-kind = \"fixed\"", "rate-kind = \"burst\"")]), P(28, 13), "client[0].rate-kind", "expected one of \"poisson\", \"fixed\", found \"burst\""),
+    (Edit(&[("db = 1\nstart", "db = 4\nstart")]), P(29, 6), "client[0].db", "expected a database number from 0 to 3 (databases = 4), found 4"),
+    (Edit(&[("db = 1\nstart", "db = -1\nstart")]), P(29, 6), "client[0].db", "found -1"),
+    (Edit(&[("start = \"30s\"", "start = \"10m\"")]), P(30, 9), "client[0].start", "expected a time before the end of the scenario (duration = 10m), found \"10m\""),
+    (Edit(&[("stop = \"5m\"", "stop = \"30s\"")]), P(31, 8), "client[0].stop", "expected a time after start (30s), found \"30s\""),
+    (Edit(&[("keys = 100000,", "keys = 0,")]), P(32, 21), "client[0].keyspace.keys", "expected an integer from 1 to 100000000, found 0"),
+    (Edit(&[("keys = 100000,", "keys = 100000001,")]), P(32, 21), "client[0].keyspace.keys", "found 100000001"),
+    (Edit(&[("prefix = \"session:\"", "prefix = 5")]), P(32, 38), "client[0].keyspace.prefix", "expected a key prefix (a string), found 5"),
+    (Edit(&[("popularity = \"zipf\"", "popularity = \"pareto\"")]), P(32, 63), "client[0].keyspace.popularity", "expected one of \"uniform\", \"zipf\", \"sequential\", \"hotset\", found \"pareto\""),
+    (Edit(&[("skew = 1.2", "skew = 0")]), P(32, 78), "client[0].keyspace.skew", "expected a skew greater than 0 and at most 10, found 0"),
+    (Edit(&[("skew = 1.2", "skew = 11")]), P(32, 78), "client[0].keyspace.skew", "found 11"),
+    (Edit(&[("popularity = \"zipf\", ", "")]), P(32, 57), "client[0].keyspace.skew", "`skew` does not apply to popularity = \"uniform\", which takes none"),
+    (Edit(&[("popularity = \"hotset\"", "popularity = \"zipf\"")]), P(42, 59), "client[1].keyspace.hot-keys", "`hot-keys` does not apply to popularity = \"zipf\", which takes skew"),
+    (Edit(&[("hot-keys = 0.1", "hot-keys = 0")]), P(42, 61), "client[1].keyspace.hot-keys", "expected a share greater than 0 and at most 1, found 0"),
+    (Edit(&[("hot-share = 0.9", "hot-share = 1.5")]), P(42, 78), "client[1].keyspace.hot-share", "found 1.5"),
+    (Edit(&[("get = 80", "gett = 80")]), P(33, 14), "client[0].commands.gett", "expected one of the commands GET, SET, DEL"),
+    (Edit(&[("DEL = 0", "GET = 0")]), P(33, 34), "client[0].commands.GET", "GET is listed twice (command names ignore case)"),
+    (Edit(&[("SET = 15", "SET = -1")]), P(33, 30), "client[0].commands.SET", "expected an integer from 0 to 1000000, found -1"),
+    (Edit(&[("SET = 15", "SET = 1000001")]), P(33, 30), "client[0].commands.SET", "found 1000001"),
+    (Edit(&[("{ ZADD = 1 }", "{ ZADD = 0 }")]), P(43, 12), "client[1].commands", "expected at least one command with a positive weight, such as { GET = 80, SET = 20 }, found only zero weights"),
+    (Edit(&[("{ ZADD = 1 }", "{}")]), P(43, 12), "client[1].commands", "found an empty table"),
+    (Edit(&[("value-size = { dist = \"lognormal\", median = \"1kb\", p99 = 5000 }", "value-size = true")]), P(34, 14), "client[0].value-size", "expected a size such as 100 (bytes), \"64mb\" or \"1gb\", found true"),
+    (Edit(&[("value-size = { dist = \"lognormal\", median = \"1kb\", p99 = 5000 }", "value-size = \"1gb\"")]), P(34, 14), "client[0].value-size", "expected a value size of at most 512mb, found \"1gb\""),
+    (Edit(&[("value-size = { dist = \"lognormal\", median = \"1kb\", p99 = 5000 }", "value-size = [1]")]), P(34, 14), "client[0].value-size", "expected a size, or a table such as { dist = \"uniform\", min = 100, max = 1000 }"),
+    (Edit(&[("dist = \"lognormal\"", "dist = \"pareto\"")]), P(34, 23), "client[0].value-size.dist", "expected one of \"uniform\", \"normal\", \"lognormal\", found \"pareto\""),
+    (Edit(&[("min = 100, max = \"2kb\"", "min = 3000, max = \"2kb\"")]), P(44, 52), "client[1].value-size.max", "expected a size of at least min (3000 bytes), found \"2kb\""),
+    (Edit(&[("min = 100, max = \"2kb\"", "min = 100")]), P(44, 14), "client[1].value-size", "missing field `max` (dist = \"uniform\" needs min and max)"),
+    (Edit(&[("min = 100, max = \"2kb\"", "min = 100, max = \"1gb\"")]), P(44, 51), "client[1].value-size.max", "expected a value size of at most 512mb, found \"1gb\""),
+    (Edit(&[("dist = \"uniform\"", "dist = \"normal\"")]), P(44, 39), "client[1].value-size.min", "`min` does not apply to dist = \"normal\", which takes mean, stddev"),
+    (Edit(&[("dist = \"uniform\", min = 100, max = \"2kb\"", "dist = \"normal\", mean = -1, stddev = 1")]), P(44, 40), "client[1].value-size.mean", "expected a mean size from 0 to 512mb, found -1"),
+    (Edit(&[("p99 = 5000", "p99 = 1000")]), P(34, 58), "client[0].value-size.p99", "expected a p99 size greater than the median (1024 bytes) and at most 512mb, found 1000"),
+    (Edit(&[("median = \"1kb\"", "median = 0")]), P(34, 45), "client[0].value-size.median", "expected a median size greater than 0 and at most 512mb, found 0"),
+    (Edit(&[("share = 0.3", "share = 1.5")]), P(35, 17), "client[0].ttl.share", "expected a share of SETs from 0 to 1, found 1.5"),
+    (Edit(&[("min = \"30s\"", "min = \"500us\"")]), P(35, 28), "client[0].ttl.min", "expected a TTL from 1ms to 3650d, found \"500us\""),
+    (Edit(&[("max = \"10m\" }", "max = \"10s\" }")]), P(35, 41), "client[0].ttl.max", "expected a TTL from min (30s) to 3650d, found \"10s\""),
+    (Edit(&[("max = \"10m\" }", "max = \"3651d\" }")]), P(35, 41), "client[0].ttl.max", "found \"3651d\""),
+    (Edit(&[("on-miss = \"set\"", "on-miss = \"get\"")]), P(36, 11), "client[0].on-miss", "expected one of \"none\", \"set\", found \"get\""),
+    (Edit(&[("fields = 8", "fields = 0")]), P(37, 10), "client[0].fields", "expected an integer from 1 to 1000000, found 0"),
+    // [[event]]
+    (Edit(&[("at = \"9m\"", "at = \"10m\"")]), P(70, 6), "event[4].at", "expected a time before the end of the scenario (duration = 10m), found \"10m\""),
+    (Edit(&[("at = \"9m\"", "at = 60")]), P(70, 6), "event[4].at", "found 60"),
+    (Edit(&[("do = \"flushall\"", "do = \"explode\"")]), P(71, 6), "event[4].do", "expected one of \"flushdb\", \"flushall\", \"del\", \"config-set\", \"select\", found \"explode\""),
+    (Edit(&[("do = \"flushall\"", "do = \"flushall\"\npattern = \"a*\"")]), P(72, 11), "event[4].pattern", "`pattern` does not apply to do = \"flushall\", which takes none"),
+    (Edit(&[("db = 3", "db = 4")]), P(67, 6), "event[3].db", "expected a database number from 0 to 3 (databases = 4), found 4"),
+    (Edit(&[("pattern = \"session:1*\"", "pattern = \"session:1*\"\nkeys = [\"a\"]")]), P(56, 11), "event[1].pattern", "expected either keys or pattern for do = \"del\", found both"),
+    (Edit(&[("pattern = \"session:1*\"", "")]), P(52, 1), "event[1]", "do = \"del\" needs keys = [\"a\", \"b\"] or pattern = \"prefix:*\", found neither"),
+    (Edit(&[("pattern = \"session:1*\"", "pattern = \"\"")]), P(56, 11), "event[1].pattern", "expected a non-empty glob pattern, found \"\""),
+    (Edit(&[("keys = [\"session:1\", \"session:2\"]", "keys = []")]), P(76, 8), "event[5].keys", "expected at least one key name, found an empty list"),
+    (Edit(&[("keys = [\"session:1\", \"session:2\"]", "keys = [\"session:1\", 2]")]), P(76, 22), "event[5].keys[1]", "expected a key name (a string), found 2"),
+    (Edit(&[("directive = \"maxmemory\"", "directive = \"save\"")]), P(49, 13), "event[0].directive", "expected one of \"maxmemory\", \"maxmemory-policy\""),
+    (Edit(&[("value = \"32mb\"", "value = \"lots\"")]), P(50, 9), "event[0].value", "expected a size such as 100 (bytes), \"64mb\" or \"1gb\", found \"lots\""),
+    (Edit(&[("value = 20", "value = 501")]), P(82, 9), "event[6].value", "expected an integer from 1 to 500, found 501"),
+    (Edit(&[("value = 20", "value = \"0\"")]), P(82, 9), "event[6].value", "expected an integer from 1 to 500, found 0"),
+    (Edit(&[("value = \"32mb\"\n", "")]), P(46, 1), "event[0]", "missing field `value` (do = \"config-set\" needs directive and value)"),
+    (Edit(&[("client = \"web\"", "client = \"api\"")]), P(61, 10), "event[2].client", "expected the name of a [[client]] (web, batch), found \"api\""),
+    (Edit(&[("db = 2\n", "")]), P(58, 1), "event[2]", "missing field `db` (do = \"select\" needs client and db)"),
+    // The run as a whole.
+    (Text("[scenario]\nname = \"idle\"\nseed = 1\nduration = \"1m\"\n"), P(1, 1), "scenario", "expected at least one [[client]] or [[event]], found neither: nothing would happen"),
+    (Edit(&[("keys = 100000,", "keys = 60000000,"), ("keys = 1000,", "keys = 50000000,")]), P(42, 21), "client[1].keyspace.keys", "the keyspaces add up to 110000000 distinct keys (clients sharing a prefix count once), which would need about 14 GB of simulator memory; the limit is 100000000 keys"),
+    (Edit(&[("duration = \"10m\"", "duration = \"2d\""), ("rate = 2000", "rate = 100000"), ("stop = \"5m\"\n", "")]), P(27, 8), "client[0].rate", "the clients would send about 17277000000 commands (rate * active seconds, summed over clients); the limit is 10000000000: lower the rates or shorten the duration"),
+    ];
+    let mut failures = Vec::new();
+    for (index, (input, P(line, column), field, message)) in cases.iter().enumerate() {
+        let text = match input {
+            Edit(edits) => edited(edits),
+            Text(text) => text.to_string(),
+        };
+        let got = match parse_with(&text, &[], None) {
+            Ok(_) => {
+                failures.push(format!("case {index}: parsed without error"));
+                continue;
+            }
+            Err(error) => error,
+        };
+        let rendered = got.to_string();
+        let summary = rendered.lines().next().unwrap_or_default();
+        let place_ok =
+            (got.line(), got.column(), got.field()) == (Some(*line), Some(*column), *field);
+        if !place_ok || !summary.contains(message) {
+            failures.push(format!(
+                "case {index}:\n  expected {line}:{column} {field:?} containing {message:?}\n  got      {rendered}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn error_renders_one_summary_line_then_an_excerpt() {
+    let text = edited(&[("rate = 12.5", "rate = -5")]);
+    let error = parse_with(&text, &[], None).expect_err("negative rate");
+    assert_eq!(
+        error.to_string(),
+        "web.toml:41:8: client[1].rate: expected a positive number of commands per second \
+         (at most 10000000), found -5\n   |\n41 | rate = -5\n   |        ^^"
+    );
+}
+
+#[test]
+fn overrides_are_applied_before_validation() {
+    let sets = [
+        "server.maxmemory=128mb",
+        "server.maxmemory-policy=volatile-lru",
+        "scenario.seed=7",
+        "scenario.name=\"quoted\"",
+        "client.0.rate=500",
+        "client.batch.keyspace.keys=50",
+        "client.web.ttl={ share = 1, min = \"1s\", max = \"2s\" }",
+        "client.web.commands={ SET = 1, GET = 2 }",
+        "event.1.pattern=user:*",
+        "client.batch.rate=2.5",
+        "client.batch.rate=3",
+    ];
+    let config = parse_with(GOOD, &sets, None).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(config.server.maxmemory_bytes, 128 << 20);
+    assert_eq!(config.server.maxmemory_policy, MaxmemoryPolicy::VolatileLru);
+    assert_eq!((config.seed, config.name.as_str()), (7, "quoted"));
+    let (web, batch) = (&config.clients[0], &config.clients[1]);
+    assert_eq!((web.rate, batch.rate), (500.0, 3.0));
+    assert_eq!(batch.keyspace.keys, 50);
+    assert_eq!(
+        web.ttl,
+        Some(TtlConfig {
+            share_ppm: 1_000_000,
+            min_us: 1_000_000,
+            max_us: 2_000_000
+        })
+    );
+    assert_eq!(web.commands, [(CommandKind::Set, 1), (CommandKind::Get, 2)]);
+    assert_eq!(
+        config.events[1].action,
+        EventAction::Del {
+            db: 1,
+            keys: KeySelection::Pattern("user:*".to_string())
+        }
+    );
+}
+
+#[test]
+fn seed_flag_wins_and_may_replace_the_file_seed() {
+    let config = parse_with(GOOD, &["scenario.seed=7"], Some(99)).expect("valid");
+    assert_eq!(config.seed, 99);
+    let seedless = edited(&[("seed = 42\n", "")]);
+    assert_eq!(
+        parse_with(&seedless, &[], Some(u64::MAX))
+            .expect("valid")
+            .seed,
+        u64::MAX
+    );
+}
+
+#[test]
+fn overrides_create_missing_sections() {
+    let text = "[scenario]\nname = \"x\"\nseed = 1\nduration = \"1m\"\n[[event]]\nat = \"1s\"\ndo = \"flushall\"\n";
+    let config = parse_with(text, &["server.hz=100"], None).expect("valid");
+    assert_eq!(config.server.hz, 100);
+    let config = parse_with(
+        "",
+        &[
+            "scenario.name=x",
+            "scenario.seed=1",
+            "scenario.duration=1m",
+            "event.0.at=1s",
+        ],
+        None,
+    );
+    let error = config.expect_err("no events to override");
+    assert_eq!(
+        error.to_string(),
+        "--set event.0.at=1s: no `event.0`: the scenario has no [[event]]"
+    );
+}
+
+#[test]
+fn broken_overrides_name_the_set_entry() {
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["server.hz=abc"], "server.hz", "--set server.hz=abc: server.hz: expected an integer from 1 to 500, found \"abc\""),
+        (&["client.0.rate=1", "server.hz=0"], "server.hz", "--set server.hz=0: server.hz: expected an integer from 1 to 500, found 0"),
+        (&["server.hz"], "", "--set server.hz: expected section.key=value, such as server.maxmemory=64mb"),
+        (&["servr.hz=1"], "", "--set servr.hz=1: unknown section `servr`; expected scenario, server, client or event"),
+        (&["server=5"], "", "--set server=5: `server` names no key inside server"),
+        (&["client.api.rate=5"], "", "--set client.api.rate=5: no client `api`: the scenario's clients are web, batch (by index 0 to 1)"),
+        (&["client.9.rate=5"], "", "no client `9`"),
+        (&["event.99.at=1s"], "", "--set event.99.at=1s: no `event.99`: the scenario has 7 events, numbered 0 to 6"),
+        (&["event.web.at=1s"], "", "no `event.web`"),
+        (&["client.0.name.first=x"], "", "`name` is not a table in the scenario"),
+        (&["server.hzz=5"], "server.hzz", "--set server.hzz=5: server.hzz: unknown field `hzz`, expected one of"),
+        (&["client.0.keyspace={ keys = 0 }"], "client[0].keyspace.keys", "expected an integer from 1 to 100000000, found 0"),
+        (&["client.web.keyspace.keys=1e9"], "client[0].keyspace.keys", "expected an integer from 1 to 100000000, found 1000000000.0"),
+        (&["scenario.duration=10"], "scenario.duration", "found 10"),
+        (&["client.web.commands={ FOO = 1 }"], "client[0].commands.FOO", "found \"FOO\""),
+        (&["scenario.sample-every=[1]"], "scenario.sample-every", "invalid type: sequence"),
+    ];
+    let mut failures = Vec::new();
+    for (index, (sets, field, message)) in cases.iter().enumerate() {
+        match parse_with(GOOD, sets, None) {
+            Ok(_) => failures.push(format!("case {index}: parsed without error")),
+            Err(got) => {
+                let rendered = got.to_string();
+                if (got.line(), got.column(), got.field()) != (None, None, *field)
+                    || !rendered.contains(message)
+                    || rendered.contains('\n')
+                {
+                    failures.push(format!(
+                        "case {index}:\n  expected {field:?} containing {message:?}\n  got      {:?} {rendered}",
+                        got.field()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn load_reads_the_file_and_names_an_unreadable_one() {
+    let directory = std::env::temp_dir().join(format!("vanish-scenario-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).expect("temp dir");
+    let path = directory.join("good.toml");
+    std::fs::write(&path, GOOD).expect("write");
+    let loaded = load(&path, &Overrides::default());
+    let missing = directory.join("missing.toml");
+    let error = load(&missing, &Overrides::default()).expect_err("missing file");
+    std::fs::remove_dir_all(&directory).expect("clean up");
+
+    assert_eq!(loaded.expect("valid").name, "session-cache");
+    assert_eq!(
+        (error.line(), error.column(), error.field()),
+        (None, None, "")
+    );
+    let rendered = error.to_string();
+    assert!(
+        rendered.starts_with(&format!(
+            "{}: cannot read the scenario file: ",
+            missing.display()
+        )),
+        "{rendered}"
+    );
+    assert!(std::error::Error::source(&error).is_some());
+}
+
+/// A fixed-seed linear congruential generator (Knuth's MMIX constants): enough to scatter
+/// mutations reproducibly without a dependency.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, bound: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % bound as u64) as usize
+    }
+}
+
+#[test]
+fn mangled_files_fail_with_a_line_and_never_panic() {
+    let mut mutants: Vec<String> = (0..GOOD.len())
+        .step_by(7)
+        .map(|end| GOOD[..end].to_string())
+        .collect();
+    let replacements = b"\"'=[]{},.#\n -0123456789aZ_\t";
+    let mut random = Lcg(0x5eed);
+    for _ in 0..100 {
+        let mut bytes = GOOD.as_bytes().to_vec();
+        for _ in 0..=random.below(3) {
+            let position = random.below(bytes.len());
+            bytes[position] = replacements[random.below(replacements.len())];
+        }
+        mutants.push(String::from_utf8(bytes).expect("ASCII in, ASCII out"));
+    }
+    assert!(mutants.len() >= 200, "{} mutants", mutants.len());
+    for mutant in &mutants {
+        let outcome = std::panic::catch_unwind(|| parse_with(mutant, &[], None));
+        match outcome {
+            Err(_) => panic!("parse panicked on:\n{mutant}"),
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => assert!(error.line().is_some(), "no line for {error}\nin:\n{mutant}"),
+        }
+    }
+}

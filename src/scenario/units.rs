@@ -1,0 +1,225 @@
+//! Sizes and durations as users write them, turned into bytes and microseconds.
+//!
+//! Sizes follow redis.conf, not SI or IEC: `k` is 1000 but `kb` is 1024, so `256mb` is
+//! 268,435,456 bytes as Redis means it (crates such as `bytesize` read it as 256,000,000).
+//! Durations always carry a unit, because a bare `30` in a scenario is ambiguous; only `0` may
+//! stand alone. Parts add up (`2m30s`). Both reject rather than wrap when the result does not
+//! fit in a `u64`.
+
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum UnitError {
+    #[error("it does not start with a whole number")]
+    MissingNumber,
+    #[error("it has a fraction (use a smaller unit: \"1500ms\", not \"1.5s\")")]
+    Fraction,
+    #[error("it has no unit (only 0 may stand alone)")]
+    MissingUnit,
+    #[error("unknown unit \"{unit}\" (expected one of {expected})")]
+    UnknownUnit {
+        unit: String,
+        expected: &'static str,
+    },
+    #[error("it is too large")]
+    Overflow,
+}
+
+const SIZE_UNITS: &str = "k, kb, m, mb, g, gb or none for bytes";
+const DURATION_UNITS: &str = "us, ms, s, m, h, d";
+
+/// A size such as `64mb` or `1000`, in bytes.
+pub fn parse_size_bytes(text: &str) -> Result<u64, UnitError> {
+    let (number, unit) = split_number(text)?;
+    let multiplier: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" => 1_000,
+        "kb" => 1 << 10,
+        "m" => 1_000_000,
+        "mb" => 1 << 20,
+        "g" => 1_000_000_000,
+        "gb" => 1 << 30,
+        _ => return Err(unknown_unit(unit, SIZE_UNITS)),
+    };
+    number.checked_mul(multiplier).ok_or(UnitError::Overflow)
+}
+
+/// A duration such as `500ms`, `2h` or `2m30s`, in microseconds.
+pub fn parse_duration_us(text: &str) -> Result<u64, UnitError> {
+    if !text.is_empty() && text.bytes().all(|byte| byte == b'0') {
+        return Ok(0);
+    }
+    let mut total_us: u64 = 0;
+    let mut rest = text;
+    loop {
+        let (number, after_number) = split_number(rest)?;
+        let unit_end = after_number
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(after_number.len());
+        let (unit, remaining) = after_number.split_at(unit_end);
+        let multiplier_us: u64 = match unit.to_ascii_lowercase().as_str() {
+            "" => return Err(UnitError::MissingUnit),
+            "us" => 1,
+            "ms" => 1_000,
+            "s" => 1_000_000,
+            "m" => 60_000_000,
+            "h" => 3_600_000_000,
+            "d" => 86_400_000_000,
+            _ => return Err(unknown_unit(unit, DURATION_UNITS)),
+        };
+        let part_us = number
+            .checked_mul(multiplier_us)
+            .ok_or(UnitError::Overflow)?;
+        total_us = total_us.checked_add(part_us).ok_or(UnitError::Overflow)?;
+        if remaining.is_empty() {
+            return Ok(total_us);
+        }
+        rest = remaining;
+    }
+}
+
+/// Splits `64mb` into `(64, "mb")`; the number must be plain decimal digits, as in redis.conf.
+fn split_number(text: &str) -> Result<(u64, &str), UnitError> {
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, rest) = text.split_at(digits_end);
+    if digits.is_empty() {
+        return Err(UnitError::MissingNumber);
+    }
+    if rest.starts_with('.') {
+        return Err(UnitError::Fraction);
+    }
+    // Only digits are left, so the one way `parse` can fail is overflow.
+    let number = digits.parse().map_err(|_| UnitError::Overflow)?;
+    Ok((number, rest))
+}
+
+fn unknown_unit(unit: &str, expected: &'static str) -> UnitError {
+    UnitError::UnknownUnit {
+        unit: unit.to_string(),
+        expected,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_use_redis_units() {
+        let cases = [
+            ("0", 0),
+            ("100", 100),
+            ("100b", 100),
+            ("1k", 1_000),
+            ("1kb", 1_024),
+            ("3m", 3_000_000),
+            ("64mb", 67_108_864),
+            ("256mb", 268_435_456),
+            ("2g", 2_000_000_000),
+            ("2gb", 2_147_483_648),
+            ("17179869183gb", u64::MAX - (1 << 30) + 1),
+        ];
+        for (text, bytes) in cases {
+            assert_eq!(parse_size_bytes(text), Ok(bytes), "{text}");
+        }
+    }
+
+    #[test]
+    fn size_units_ignore_case() {
+        for text in ["64MB", "64Mb", "64mB", "64mb"] {
+            assert_eq!(parse_size_bytes(text), Ok(64 << 20), "{text}");
+        }
+        assert_eq!(parse_size_bytes("1K"), Ok(1_000));
+        assert_eq!(parse_size_bytes("1GB"), Ok(1 << 30));
+    }
+
+    #[test]
+    fn size_overflow_is_an_error() {
+        assert_eq!(parse_size_bytes("18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(
+            parse_size_bytes("18446744073709551616"),
+            Err(UnitError::Overflow)
+        );
+        assert_eq!(parse_size_bytes("17179869184gb"), Err(UnitError::Overflow));
+        assert_eq!(
+            parse_size_bytes("18446744073709552k"),
+            Err(UnitError::Overflow)
+        );
+    }
+
+    #[test]
+    fn size_garbage_is_an_error() {
+        assert_eq!(parse_size_bytes("1.5gb"), Err(UnitError::Fraction));
+        for text in ["", "mb", "-1", "+1", " 1", "0x10", "1k500"] {
+            assert!(parse_size_bytes(text).is_err(), "{text}");
+        }
+        assert_eq!(
+            parse_size_bytes("12xb"),
+            Err(unknown_unit("xb", SIZE_UNITS))
+        );
+        assert_eq!(
+            parse_size_bytes("1 mb"),
+            Err(unknown_unit(" mb", SIZE_UNITS))
+        );
+        assert_eq!(parse_size_bytes("kb"), Err(UnitError::MissingNumber));
+    }
+
+    #[test]
+    fn durations_in_microseconds() {
+        let cases = [
+            ("0", 0),
+            ("0s", 0),
+            ("500us", 500),
+            ("500ms", 500_000),
+            ("30s", 30_000_000),
+            ("10m", 600_000_000),
+            ("2h", 7_200_000_000),
+            ("1d", 86_400_000_000),
+            ("1D", 86_400_000_000),
+            ("500MS", 500_000),
+            ("2H", 7_200_000_000),
+            ("2m30s", 150_000_000),
+            ("1h30m", 5_400_000_000),
+            ("1d2h3m4s5ms6us", 93_784_005_006),
+        ];
+        for (text, micros) in cases {
+            assert_eq!(parse_duration_us(text), Ok(micros), "{text}");
+        }
+    }
+
+    #[test]
+    fn duration_needs_a_unit_except_zero() {
+        assert_eq!(parse_duration_us("30"), Err(UnitError::MissingUnit));
+        assert_eq!(parse_duration_us("00"), Ok(0));
+    }
+
+    #[test]
+    fn duration_overflow_is_an_error() {
+        assert_eq!(parse_duration_us("18446744073709551615us"), Ok(u64::MAX));
+        assert_eq!(parse_duration_us("213503983d"), Err(UnitError::Overflow));
+        assert_eq!(parse_duration_us("213503982d9h"), Err(UnitError::Overflow));
+        assert_eq!(
+            parse_duration_us("99999999999999999999s"),
+            Err(UnitError::Overflow)
+        );
+    }
+
+    #[test]
+    fn duration_garbage_is_an_error() {
+        assert_eq!(
+            parse_duration_us("5y"),
+            Err(unknown_unit("y", DURATION_UNITS))
+        );
+        assert_eq!(parse_duration_us("1.5s"), Err(UnitError::Fraction));
+        assert_eq!(parse_duration_us("1m30"), Err(UnitError::MissingUnit));
+        assert_eq!(
+            parse_duration_us("1m 30s"),
+            Err(unknown_unit("m ", DURATION_UNITS))
+        );
+        for text in ["", "s", "-1s", "1 s", "1sec", "1ns", "1s-"] {
+            assert!(parse_duration_us(text).is_err(), "{text}");
+        }
+    }
+}

@@ -1,0 +1,793 @@
+//! Raw scenario → `SimConfig`: types, ranges, units, cross-field rules and resource limits.
+//!
+//! Each check names the field and says what it expected next to what it found, at the span of
+//! the value (or of the table, for a missing field). Checks stop at the first problem. The
+//! resource limits protect the machine running the simulator, so they are refused here, before a
+//! run starts, rather than discovered as an out-of-memory kill an hour in.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::{Range, RangeInclusive};
+
+use toml::Spanned;
+
+use super::check::{
+    because, before_end, boolean, database, duration_value_us, format_duration, integer_in,
+    keyword, list_or_none, mismatch, number_where, optional, policy, reject_inapplicable, required,
+    size_bytes, size_where, span_of, text, Checked,
+};
+use super::error::Problem;
+use super::raw::{
+    Field, RawClient, RawDistribution, RawEvent, RawFile, RawKeyspace, RawScenario, RawServer,
+    RawTtl, RawValueSize, Scalar, Table,
+};
+use crate::sim::config::{
+    Arrivals, ClientConfig, CommandKind, ConfigChange, EventAction, EventConfig, KeySelection,
+    KeyspaceConfig, OnMiss, Popularity, ServerConfig, SimConfig, TtlConfig, ValueSize,
+    MICROS_PER_SECOND,
+};
+
+const DAY_US: u64 = 86_400 * MICROS_PER_SECOND;
+const DURATION_MAX_US: u64 = 30 * DAY_US;
+const SAMPLE_EVERY_MIN_US: u64 = 1_000;
+const SAMPLES_MAX: u64 = 1_000_000;
+const RATE_MAX: f64 = 10_000_000.0;
+const KEYS: RangeInclusive<u64> = 1..=100_000_000;
+const DISTINCT_KEYS_MAX: u64 = 100_000_000;
+/// Rough cost of one simulated key (name, metadata, index entry); only for the error message.
+const SIMULATOR_BYTES_PER_KEY: u64 = 128;
+const COMMANDS_EXPECTED_MAX: f64 = 10_000_000_000.0;
+const COMMAND_WEIGHT: RangeInclusive<u32> = 0..=1_000_000;
+const VALUE_BYTES_MAX: u64 = 512 << 20;
+const VALUE_BYTES_DEFAULT: u32 = 100;
+const TTL_MIN_US: u64 = 1_000;
+const TTL_MAX_US: u64 = 10 * 365 * DAY_US;
+const FIELDS: RangeInclusive<u32> = 1..=1_000_000;
+const FIELDS_DEFAULT: u32 = 16;
+
+// redis.conf ranges, shared by [server] and `config-set` events.
+const MAXMEMORY_SAMPLES: RangeInclusive<u32> = 1..=64;
+const MAXMEMORY_EVICTION_TENACITY: RangeInclusive<u32> = 0..=100;
+const LFU_LOG_FACTOR: RangeInclusive<u32> = 0..=1_000_000;
+const LFU_DECAY_TIME: RangeInclusive<u32> = 0..=1_000_000;
+const HZ: RangeInclusive<u32> = 1..=500;
+const DATABASES: RangeInclusive<u32> = 1..=1024;
+const ACTIVE_EXPIRE_EFFORT: RangeInclusive<u32> = 1..=10;
+const ENCODING_THRESHOLD: RangeInclusive<u32> = 0..=u32::MAX;
+
+const CONFIG_SET_DIRECTIVES: [&str; 8] = [
+    "maxmemory",
+    "maxmemory-policy",
+    "maxmemory-samples",
+    "maxmemory-eviction-tenacity",
+    "lfu-log-factor",
+    "lfu-decay-time",
+    "hz",
+    "active-expire-effort",
+];
+
+pub(crate) fn validate(raw: &RawFile, seed_override: Option<u64>) -> Checked<SimConfig> {
+    let header = scenario(&raw.scenario, seed_override)?;
+    let server = server(&raw.server)?;
+    let mut clients: Vec<ClientConfig> = Vec::with_capacity(raw.client.len());
+    for (index, raw_client) in raw.client.iter().enumerate() {
+        let client = client(index, raw_client, header.duration_us, server.databases)?;
+        if let Some(earlier) = clients.iter().position(|other| other.name == client.name) {
+            return Err(mismatch(
+                &raw_client.get_ref().name,
+                &format!("client[{index}].name"),
+                format!("a name no other client has (client[{earlier}] is already called that)"),
+            ));
+        }
+        clients.push(client);
+    }
+    check_resources(&clients, &raw.client, header.duration_us)?;
+    let client_names: Vec<&str> = clients.iter().map(|client| client.name.as_str()).collect();
+    let events = raw
+        .event
+        .iter()
+        .enumerate()
+        .map(|(index, raw_event)| {
+            event(
+                index,
+                raw_event,
+                header.duration_us,
+                server.databases,
+                &client_names,
+            )
+        })
+        .collect::<Checked<Vec<_>>>()?;
+    if clients.is_empty() && events.is_empty() {
+        return Err(Problem::new(
+            raw.scenario.span(),
+            "scenario",
+            "expected at least one [[client]] or [[event]], found neither: nothing would happen",
+        ));
+    }
+    Ok(SimConfig {
+        name: header.name,
+        seed: header.seed,
+        duration_us: header.duration_us,
+        sample_every_us: header.sample_every_us,
+        server,
+        clients,
+        events,
+    })
+}
+
+struct Header {
+    name: String,
+    seed: u64,
+    duration_us: u64,
+    sample_every_us: u64,
+}
+
+fn scenario(raw: &Spanned<Table<RawScenario>>, seed_override: Option<u64>) -> Checked<Header> {
+    let fields = raw.get_ref();
+    let name = text(&fields.name, "scenario.name", "a name")?;
+    let problem = match name_rule_violation(name) {
+        None if name == "." || name == ".." => Some("it is not a usable folder name".to_string()),
+        violation => violation,
+    };
+    if let Some(problem) = problem {
+        let expected = format!("{NAME_RULE} (it names the output folder)");
+        return Err(because(
+            mismatch(&fields.name, "scenario.name", expected),
+            problem,
+        ));
+    }
+    let seed_in_file = fields
+        .seed
+        .as_ref()
+        .map(|seed| integer_in(seed, "scenario.seed", 0..=u64::MAX))
+        .transpose()?;
+    let seed = seed_override.or(seed_in_file).ok_or_else(|| {
+        Problem::new(
+            raw.span(),
+            "scenario",
+            "missing field `seed` (an integer; or pass --seed)",
+        )
+    })?;
+    let duration_us = duration_value_us(&fields.duration, "scenario.duration")?;
+    if duration_us == 0 || duration_us > DURATION_MAX_US {
+        return Err(mismatch(
+            &fields.duration,
+            "scenario.duration",
+            format!(
+                "a duration from 1us to {}",
+                format_duration(DURATION_MAX_US)
+            ),
+        ));
+    }
+    let sample_every_min_us = SAMPLE_EVERY_MIN_US.max(duration_us.div_ceil(SAMPLES_MAX));
+    let sample_every_us = optional(&fields.sample_every, MICROS_PER_SECOND, |field| {
+        let sample_every_us = duration_value_us(field, "scenario.sample-every")?;
+        if (sample_every_min_us..=duration_us).contains(&sample_every_us) {
+            Ok(sample_every_us)
+        } else {
+            Err(mismatch(
+                field,
+                "scenario.sample-every",
+                format!(
+                    "a duration from {} to {} (at most {SAMPLES_MAX} samples per run)",
+                    format_duration(sample_every_min_us),
+                    format_duration(duration_us)
+                ),
+            ))
+        }
+    })?;
+    Ok(Header {
+        name: name.to_string(),
+        seed,
+        duration_us,
+        sample_every_us,
+    })
+}
+
+fn server(raw: &RawServer) -> Checked<ServerConfig> {
+    let mut server = ServerConfig::default();
+    if let Some(field) = &raw.maxmemory {
+        server.maxmemory_bytes = size_bytes(field, "server.maxmemory")?;
+    }
+    if let Some(field) = &raw.maxmemory_policy {
+        server.maxmemory_policy = policy(field, "server.maxmemory-policy")?;
+    }
+    if let Some(field) = &raw.active_expire {
+        server.active_expire_enabled = boolean(field, "server.active-expire")?;
+    }
+    if let Some(field) = &raw.list_max_listpack_size {
+        server.list_max_listpack_size = list_max_listpack_size(field)?;
+    }
+    #[rustfmt::skip]
+    let integers = [
+        (&mut server.maxmemory_samples, &raw.maxmemory_samples, "maxmemory-samples", MAXMEMORY_SAMPLES),
+        (&mut server.maxmemory_eviction_tenacity, &raw.maxmemory_eviction_tenacity, "maxmemory-eviction-tenacity", MAXMEMORY_EVICTION_TENACITY),
+        (&mut server.lfu_log_factor, &raw.lfu_log_factor, "lfu-log-factor", LFU_LOG_FACTOR),
+        (&mut server.lfu_decay_time, &raw.lfu_decay_time, "lfu-decay-time", LFU_DECAY_TIME),
+        (&mut server.hz, &raw.hz, "hz", HZ),
+        (&mut server.databases, &raw.databases, "databases", DATABASES),
+        (&mut server.active_expire_effort, &raw.active_expire_effort, "active-expire-effort", ACTIVE_EXPIRE_EFFORT),
+        (&mut server.hash_max_listpack_entries, &raw.hash_max_listpack_entries, "hash-max-listpack-entries", ENCODING_THRESHOLD),
+        (&mut server.hash_max_listpack_value, &raw.hash_max_listpack_value, "hash-max-listpack-value", ENCODING_THRESHOLD),
+        (&mut server.zset_max_listpack_entries, &raw.zset_max_listpack_entries, "zset-max-listpack-entries", ENCODING_THRESHOLD),
+        (&mut server.zset_max_listpack_value, &raw.zset_max_listpack_value, "zset-max-listpack-value", ENCODING_THRESHOLD),
+        (&mut server.set_max_intset_entries, &raw.set_max_intset_entries, "set-max-intset-entries", ENCODING_THRESHOLD),
+    ];
+    for (value, field, directive, range) in integers {
+        if let Some(field) = field {
+            *value = integer_in(field, &format!("server.{directive}"), range)?;
+        }
+    }
+    Ok(server)
+}
+
+fn list_max_listpack_size(field: &Field) -> Checked<i32> {
+    let size = match field.get_ref() {
+        Scalar::Integer(size) => i32::try_from(*size).ok(),
+        _ => None,
+    };
+    size.filter(|size| (-5..=-1).contains(size) || (1..=65535).contains(size))
+        .ok_or_else(|| {
+            mismatch(
+                field,
+                "server.list-max-listpack-size",
+                "-5 to -1 (a size class; -2 = 8 KB per node) or 1 to 65535 (entries per node)",
+            )
+        })
+}
+
+fn client(
+    index: usize,
+    raw: &Spanned<Table<RawClient>>,
+    scenario_duration_us: u64,
+    databases: u32,
+) -> Checked<ClientConfig> {
+    let fields = raw.get_ref();
+    let at = |name: &str| format!("client[{index}].{name}");
+    let name = text(&fields.name, &at("name"), "a name")?;
+    if let Some(problem) = name_rule_violation(name) {
+        return Err(because(
+            mismatch(&fields.name, &at("name"), NAME_RULE),
+            problem,
+        ));
+    }
+    let rate = number_where(
+        &fields.rate,
+        &at("rate"),
+        format!("a positive number of commands per second (at most {RATE_MAX})"),
+        |rate| rate > 0.0 && rate <= RATE_MAX,
+    )?;
+    let arrivals = optional(&fields.rate_kind, Arrivals::Poisson, |field| {
+        Ok(
+            match keyword(field, &at("rate-kind"), &["poisson", "fixed"])? {
+                "fixed" => Arrivals::Fixed,
+                _ => Arrivals::Poisson,
+            },
+        )
+    })?;
+    let db = optional(&fields.db, 0, |field| database(field, &at("db"), databases))?;
+    let start_us = optional(&fields.start, 0, |field| {
+        before_end(field, &at("start"), scenario_duration_us)
+    })?;
+    let stop_us = fields
+        .stop
+        .as_ref()
+        .map(|field| {
+            let stop_us = duration_value_us(field, &at("stop"))?;
+            if stop_us > start_us {
+                Ok(stop_us)
+            } else {
+                Err(mismatch(
+                    field,
+                    &at("stop"),
+                    format!("a time after start ({})", format_duration(start_us)),
+                ))
+            }
+        })
+        .transpose()?;
+    let commands = commands(&fields.commands, &at("commands"))?;
+    let ttl = fields
+        .ttl
+        .as_ref()
+        .map(|raw_ttl| ttl(raw_ttl.get_ref(), &at("ttl")))
+        .transpose()?;
+    // EXPIRE draws its TTL from the ttl range; without one it would send EXPIRE key 0, which
+    // deletes the key: surely not what the user meant.
+    if ttl.is_none()
+        && commands
+            .iter()
+            .any(|(kind, _)| *kind == CommandKind::Expire)
+    {
+        return Err(Problem::new(
+            fields.commands.span(),
+            at("commands.EXPIRE"),
+            "EXPIRE needs a TTL range to draw from: add ttl = { min = \"...\", max = \"...\" } to this client".to_string(),
+        ));
+    }
+    Ok(ClientConfig {
+        name: name.to_string(),
+        rate,
+        arrivals,
+        db,
+        start_us,
+        stop_us,
+        keyspace: keyspace(&fields.keyspace, &at("keyspace"))?,
+        commands,
+        value_size: value_size(fields.value_size.as_ref(), &at("value-size"))?,
+        ttl,
+        on_miss: optional(&fields.on_miss, OnMiss::None, |field| {
+            Ok(match keyword(field, &at("on-miss"), &["none", "set"])? {
+                "set" => OnMiss::Set,
+                _ => OnMiss::None,
+            })
+        })?,
+        fields: optional(&fields.fields, FIELDS_DEFAULT, |field| {
+            integer_in(field, &at("fields"), FIELDS)
+        })?,
+    })
+}
+
+fn keyspace(raw: &Spanned<Table<RawKeyspace>>, path: &str) -> Checked<KeyspaceConfig> {
+    let fields = raw.get_ref();
+    let at = |name: &str| format!("{path}.{name}");
+    let keys = integer_in(&fields.keys, &at("keys"), KEYS)?;
+    let prefix = optional(&fields.prefix, "key:", |field| {
+        text(field, &at("prefix"), "a key prefix")
+    })?;
+    let kinds = ["uniform", "zipf", "sequential", "hotset"];
+    let kind = optional(&fields.popularity, "uniform", |field| {
+        keyword(field, &at("popularity"), &kinds)
+    })?;
+    let parameters = [
+        ("skew", span_of(&fields.skew)),
+        ("hot-keys", span_of(&fields.hot_keys)),
+        ("hot-share", span_of(&fields.hot_share)),
+    ];
+    let share = |field: &Option<Field>, name: &str, default: f64| {
+        optional(field, default, |field| {
+            number_where(
+                field,
+                &at(name),
+                "a share greater than 0 and at most 1",
+                |share| share > 0.0 && share <= 1.0,
+            )
+        })
+    };
+    let popularity = match kind {
+        "zipf" => {
+            reject_inapplicable(&parameters, &["skew"], path, "popularity = \"zipf\"")?;
+            let skew = optional(&fields.skew, 0.99, |field| {
+                number_where(
+                    field,
+                    &at("skew"),
+                    "a skew greater than 0 and at most 10",
+                    |skew| skew > 0.0 && skew <= 10.0,
+                )
+            })?;
+            Popularity::Zipf { skew }
+        }
+        "hotset" => {
+            reject_inapplicable(
+                &parameters,
+                &["hot-keys", "hot-share"],
+                path,
+                "popularity = \"hotset\"",
+            )?;
+            Popularity::Hotset {
+                hot_key_share: share(&fields.hot_keys, "hot-keys", 0.2)?,
+                hot_access_share: share(&fields.hot_share, "hot-share", 0.8)?,
+            }
+        }
+        "sequential" => {
+            reject_inapplicable(&parameters, &[], path, "popularity = \"sequential\"")?;
+            Popularity::Sequential
+        }
+        _ => {
+            reject_inapplicable(&parameters, &[], path, "popularity = \"uniform\"")?;
+            Popularity::Uniform
+        }
+    };
+    Ok(KeyspaceConfig {
+        keys,
+        prefix: prefix.to_string(),
+        popularity,
+    })
+}
+
+fn commands(
+    raw: &Spanned<BTreeMap<Spanned<String>, Field>>,
+    path: &str,
+) -> Checked<Vec<(CommandKind, u32)>> {
+    let mut entries: Vec<_> = raw.get_ref().iter().collect();
+    // The map is sorted by name; the spans give back the order the user wrote.
+    entries.sort_by_key(|(name, _)| name.span().start);
+    let mut seen = BTreeSet::new();
+    let mut commands = Vec::new();
+    for (name, weight) in entries {
+        let field_path = format!("{path}.{}", name.get_ref());
+        let known = || {
+            let names: Vec<&str> = CommandKind::ALL.iter().map(|kind| kind.name()).collect();
+            names.join(", ")
+        };
+        let kind = CommandKind::parse(name.get_ref()).ok_or_else(|| {
+            Problem::new(
+                name.span(),
+                &field_path,
+                format!(
+                    "expected one of the commands {}, found {:?}",
+                    known(),
+                    name.get_ref()
+                ),
+            )
+        })?;
+        if !seen.insert(kind) {
+            return Err(Problem::new(
+                name.span(),
+                &field_path,
+                format!(
+                    "{} is listed twice (command names ignore case)",
+                    kind.name()
+                ),
+            ));
+        }
+        let weight = integer_in(weight, &field_path, COMMAND_WEIGHT)?;
+        if weight > 0 {
+            commands.push((kind, weight));
+        }
+    }
+    if commands.is_empty() {
+        let found = if raw.get_ref().is_empty() {
+            "an empty table"
+        } else {
+            "only zero weights"
+        };
+        return Err(Problem::new(
+            raw.span(),
+            path,
+            format!("expected at least one command with a positive weight, such as {{ GET = 80, SET = 20 }}, found {found}"),
+        ));
+    }
+    Ok(commands)
+}
+
+fn value_size(raw: Option<&Spanned<RawValueSize>>, path: &str) -> Checked<ValueSize> {
+    let Some(raw) = raw else {
+        return Ok(ValueSize::Fixed(VALUE_BYTES_DEFAULT));
+    };
+    match raw.get_ref() {
+        RawValueSize::Fixed(scalar) => {
+            let field = Spanned::new(raw.span(), scalar.clone());
+            value_bytes(&field, path).map(ValueSize::Fixed)
+        }
+        RawValueSize::Distribution(distribution) => {
+            value_distribution(distribution, raw.span(), path)
+        }
+    }
+}
+
+fn value_distribution<'r>(
+    raw: &'r RawDistribution,
+    span: Range<usize>,
+    path: &str,
+) -> Checked<ValueSize> {
+    let at = |name: &str| format!("{path}.{name}");
+    let kind = keyword(&raw.dist, &at("dist"), &["uniform", "normal", "lognormal"])?;
+    let parameters = [
+        ("min", span_of(&raw.min)),
+        ("max", span_of(&raw.max)),
+        ("mean", span_of(&raw.mean)),
+        ("stddev", span_of(&raw.stddev)),
+        ("median", span_of(&raw.median)),
+        ("p99", span_of(&raw.p99)),
+    ];
+    let context = format!("dist = \"{kind}\"");
+    let needs = |field: &'r Option<Field>, name: &str, needed: &[&str]| {
+        let why = format!("{context} needs {}", needed.join(" and "));
+        required(field, &span, path, name, &why)
+    };
+    let max_bytes = VALUE_BYTES_MAX as f64;
+    match kind {
+        "uniform" => {
+            let names = ["min", "max"];
+            reject_inapplicable(&parameters, &names, path, &context)?;
+            let min = value_bytes(needs(&raw.min, "min", &names)?, &at("min"))?;
+            let max_field = needs(&raw.max, "max", &names)?;
+            let max = value_bytes(max_field, &at("max"))?;
+            if max < min {
+                return Err(mismatch(
+                    max_field,
+                    &at("max"),
+                    format!("a size of at least min ({min} bytes)"),
+                ));
+            }
+            Ok(ValueSize::Uniform { min, max })
+        }
+        "normal" => {
+            let names = ["mean", "stddev"];
+            reject_inapplicable(&parameters, &names, path, &context)?;
+            let mean = size_where(
+                needs(&raw.mean, "mean", &names)?,
+                &at("mean"),
+                "a mean size from 0 to 512mb",
+                |mean| (0.0..=max_bytes).contains(&mean),
+            )?;
+            let stddev = size_where(
+                needs(&raw.stddev, "stddev", &names)?,
+                &at("stddev"),
+                "a standard deviation from 0 to 512mb",
+                |stddev| (0.0..=max_bytes).contains(&stddev),
+            )?;
+            Ok(ValueSize::Normal { mean, stddev })
+        }
+        _ => {
+            let names = ["median", "p99"];
+            reject_inapplicable(&parameters, &names, path, &context)?;
+            let median = size_where(
+                needs(&raw.median, "median", &names)?,
+                &at("median"),
+                "a median size greater than 0 and at most 512mb",
+                |median| median > 0.0 && median <= max_bytes,
+            )?;
+            let p99 = size_where(
+                needs(&raw.p99, "p99", &names)?,
+                &at("p99"),
+                &format!("a p99 size greater than the median ({median} bytes) and at most 512mb"),
+                |p99| p99 > median && p99 <= max_bytes,
+            )?;
+            Ok(ValueSize::Lognormal { median, p99 })
+        }
+    }
+}
+
+fn ttl(raw: &RawTtl, path: &str) -> Checked<TtlConfig> {
+    let at = |name: &str| format!("{path}.{name}");
+    let share = optional(&raw.share, 1.0, |field| {
+        number_where(
+            field,
+            &at("share"),
+            "a share of SETs from 0 to 1",
+            |share| (0.0..=1.0).contains(&share),
+        )
+    })?;
+    let min_us = duration_value_us(&raw.min, &at("min"))?;
+    if !(TTL_MIN_US..=TTL_MAX_US).contains(&min_us) {
+        return Err(mismatch(
+            &raw.min,
+            &at("min"),
+            format!("a TTL from 1ms to {}", format_duration(TTL_MAX_US)),
+        ));
+    }
+    let max_us = duration_value_us(&raw.max, &at("max"))?;
+    if !(min_us..=TTL_MAX_US).contains(&max_us) {
+        return Err(mismatch(
+            &raw.max,
+            &at("max"),
+            format!(
+                "a TTL from min ({}) to {}",
+                format_duration(min_us),
+                format_duration(TTL_MAX_US)
+            ),
+        ));
+    }
+    Ok(TtlConfig {
+        // share is within [0, 1], so the product fits a u32.
+        share_ppm: (share * 1_000_000.0).round() as u32,
+        min_us,
+        max_us,
+    })
+}
+
+fn event(
+    index: usize,
+    raw: &Spanned<Table<RawEvent>>,
+    scenario_duration_us: u64,
+    databases: u32,
+    client_names: &[&str],
+) -> Checked<EventConfig> {
+    let fields = raw.get_ref();
+    let path = format!("event[{index}]");
+    let at = |name: &str| format!("{path}.{name}");
+    let at_us = before_end(&fields.at, &at("at"), scenario_duration_us)?;
+    let kind = keyword(
+        &fields.action,
+        &at("do"),
+        &["flushdb", "flushall", "del", "config-set", "select"],
+    )?;
+    let parameters = [
+        ("db", span_of(&fields.db)),
+        ("keys", fields.keys.as_ref().map(Spanned::span)),
+        ("pattern", span_of(&fields.pattern)),
+        ("directive", span_of(&fields.directive)),
+        ("value", span_of(&fields.value)),
+        ("client", span_of(&fields.client)),
+    ];
+    let allowed: &[&str] = match kind {
+        "flushdb" => &["db"],
+        "del" => &["db", "keys", "pattern"],
+        "config-set" => &["directive", "value"],
+        "select" => &["client", "db"],
+        _ => &[],
+    };
+    let context = format!("do = \"{kind}\"");
+    reject_inapplicable(&parameters, allowed, &path, &context)?;
+    let why = format!("{context} needs {}", allowed.join(" and "));
+    let db = || optional(&fields.db, 0, |field| database(field, &at("db"), databases));
+    let action = match kind {
+        "flushdb" => EventAction::FlushDb { db: db()? },
+        "del" => EventAction::Del {
+            db: db()?,
+            keys: key_selection(fields, &raw.span(), &path)?,
+        },
+        "config-set" => EventAction::ConfigSet(config_change(
+            required(&fields.directive, &raw.span(), &path, "directive", &why)?,
+            required(&fields.value, &raw.span(), &path, "value", &why)?,
+            &path,
+        )?),
+        "select" => {
+            let client_field = required(&fields.client, &raw.span(), &path, "client", &why)?;
+            let name = text(client_field, &at("client"), "a client name")?;
+            let client = client_names
+                .iter()
+                .position(|known| *known == name)
+                .ok_or_else(|| {
+                    mismatch(
+                        client_field,
+                        &at("client"),
+                        format!("the name of a [[client]] ({})", list_or_none(client_names)),
+                    )
+                })?;
+            let db_field = required(&fields.db, &raw.span(), &path, "db", &why)?;
+            let db = database(db_field, &at("db"), databases)?;
+            EventAction::Select { client, db }
+        }
+        _ => EventAction::FlushAll,
+    };
+    Ok(EventConfig { at_us, action })
+}
+
+fn key_selection(raw: &RawEvent, event_span: &Range<usize>, path: &str) -> Checked<KeySelection> {
+    match (&raw.keys, &raw.pattern) {
+        (Some(_), Some(pattern)) => Err(Problem::new(
+            pattern.span(),
+            format!("{path}.pattern"),
+            "expected either keys or pattern for do = \"del\", found both",
+        )),
+        (None, None) => Err(Problem::new(
+            event_span.clone(),
+            path,
+            "do = \"del\" needs keys = [\"a\", \"b\"] or pattern = \"prefix:*\", found neither",
+        )),
+        (None, Some(pattern)) => {
+            let pattern_path = format!("{path}.pattern");
+            let text = text(
+                pattern,
+                &pattern_path,
+                "a glob pattern such as \"session:*\"",
+            )?;
+            if text.is_empty() {
+                return Err(mismatch(pattern, &pattern_path, "a non-empty glob pattern"));
+            }
+            Ok(KeySelection::Pattern(text.to_string()))
+        }
+        (Some(keys), None) => {
+            if keys.get_ref().is_empty() {
+                return Err(Problem::new(
+                    keys.span(),
+                    format!("{path}.keys"),
+                    "expected at least one key name, found an empty list",
+                ));
+            }
+            let names = keys
+                .get_ref()
+                .iter()
+                .enumerate()
+                .map(|(index, key)| {
+                    text(key, &format!("{path}.keys[{index}]"), "a key name").map(str::to_string)
+                })
+                .collect::<Checked<Vec<_>>>()?;
+            Ok(KeySelection::Keys(names))
+        }
+    }
+}
+
+fn config_change(directive: &Field, value: &Field, path: &str) -> Checked<ConfigChange> {
+    let directive = keyword(
+        directive,
+        &format!("{path}.directive"),
+        &CONFIG_SET_DIRECTIVES,
+    )?;
+    let path = format!("{path}.value");
+    // CONFIG SET takes strings, so "20" means 20 here.
+    let value = &match value.get_ref() {
+        Scalar::String(text) => match text.parse::<i128>() {
+            Ok(integer) => Spanned::new(value.span(), Scalar::Integer(integer)),
+            Err(_) => value.clone(),
+        },
+        _ => value.clone(),
+    };
+    Ok(match directive {
+        "maxmemory" => ConfigChange::Maxmemory(size_bytes(value, &path)?),
+        "maxmemory-policy" => ConfigChange::MaxmemoryPolicy(policy(value, &path)?),
+        "maxmemory-samples" => {
+            ConfigChange::MaxmemorySamples(integer_in(value, &path, MAXMEMORY_SAMPLES)?)
+        }
+        "maxmemory-eviction-tenacity" => ConfigChange::MaxmemoryEvictionTenacity(integer_in(
+            value,
+            &path,
+            MAXMEMORY_EVICTION_TENACITY,
+        )?),
+        "lfu-log-factor" => ConfigChange::LfuLogFactor(integer_in(value, &path, LFU_LOG_FACTOR)?),
+        "lfu-decay-time" => ConfigChange::LfuDecayTime(integer_in(value, &path, LFU_DECAY_TIME)?),
+        "hz" => ConfigChange::Hz(integer_in(value, &path, HZ)?),
+        _ => ConfigChange::ActiveExpireEffort(integer_in(value, &path, ACTIVE_EXPIRE_EFFORT)?),
+    })
+}
+
+/// Distinct keys and expected commands, over all clients: the two ways a scenario can ask for
+/// more memory or time than any machine has.
+fn check_resources(
+    clients: &[ClientConfig],
+    raw: &[Spanned<Table<RawClient>>],
+    scenario_duration_us: u64,
+) -> Checked<()> {
+    let mut keys_by_prefix: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut commands_expected = 0.0;
+    for (index, (client, raw_client)) in clients.iter().zip(raw).enumerate() {
+        let keys = keys_by_prefix.entry(&client.keyspace.prefix).or_insert(0);
+        *keys = (*keys).max(client.keyspace.keys);
+        let keys_total = keys_by_prefix
+            .values()
+            .fold(0u64, |total, keys| total.saturating_add(*keys));
+        if keys_total > DISTINCT_KEYS_MAX {
+            let memory_gb = keys_total
+                .saturating_mul(SIMULATOR_BYTES_PER_KEY)
+                .div_ceil(1 << 30);
+            return Err(Problem::new(
+                raw_client.get_ref().keyspace.get_ref().keys.span(),
+                format!("client[{index}].keyspace.keys"),
+                format!(
+                    "the keyspaces add up to {keys_total} distinct keys (clients sharing a prefix \
+                     count once), which would need about {memory_gb} GB of simulator memory; \
+                     the limit is {DISTINCT_KEYS_MAX} keys"
+                ),
+            ));
+        }
+        let stop_us = client
+            .stop_us
+            .unwrap_or(scenario_duration_us)
+            .min(scenario_duration_us);
+        let active_seconds =
+            stop_us.saturating_sub(client.start_us) as f64 / MICROS_PER_SECOND as f64;
+        commands_expected += client.rate * active_seconds;
+        if commands_expected > COMMANDS_EXPECTED_MAX {
+            return Err(Problem::new(
+                raw_client.get_ref().rate.span(),
+                format!("client[{index}].rate"),
+                format!(
+                    "the clients would send about {commands_expected:.0} commands (rate * active \
+                     seconds, summed over clients); the limit is {COMMANDS_EXPECTED_MAX:.0}: lower \
+                     the rates or shorten the duration"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+const NAME_RULE: &str = "a name made of letters, digits, '.', '_' and '-'";
+
+fn name_rule_violation(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("it is empty".to_string());
+    }
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        .map(|c| format!("{c:?} is not allowed"))
+}
+
+fn value_bytes(field: &Field, path: &str) -> Checked<u32> {
+    let bytes = size_bytes(field, path)?;
+    u32::try_from(bytes)
+        .ok()
+        .filter(|bytes| u64::from(*bytes) <= VALUE_BYTES_MAX)
+        .ok_or_else(|| mismatch(field, path, "a value size of at most 512mb"))
+}

@@ -1,0 +1,264 @@
+//! The `vanish` binary: exit codes, error messages, output files, determinism.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn vanish(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vanish"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vanish-it-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const SMALL: &str = r#"
+[scenario]
+name = "small"
+seed = 1
+duration = "20s"
+
+[[client]]
+name = "app"
+rate = 500
+keyspace = { keys = 500, prefix = "k:", popularity = "zipf" }
+commands = { GET = 80, SET = 15, DEL = 5 }
+ttl = { share = 0.5, min = "2s", max = "5s" }
+on-miss = "set"
+
+[[event]]
+at = "10s"
+do = "flushall"
+"#;
+
+fn write_scenario(dir: &Path, text: &str) -> String {
+    let path = dir.join("scenario.toml");
+    fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn output_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                fs::read(&path).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn version_and_help() {
+    let output = vanish(&["--version"]);
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("vanish "));
+    let help = vanish(&["--help"]);
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(text.contains("run") && text.contains("check"));
+}
+
+#[test]
+fn check_accepts_every_bundled_scenario() {
+    for entry in fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        let output = vanish(&["check", path.to_str().unwrap()]);
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_bad_scenario_names_file_line_column_and_field_and_exits_2() {
+    let dir = temp_dir("bad");
+    let path = write_scenario(&dir, &SMALL.replace("rate = 500", "rate = -5"));
+    for command in ["check", "run"] {
+        let output = vanish(
+            &[command, &path, "--out", dir.join("out").to_str().unwrap()]
+                [..if command == "check" { 2 } else { 4 }],
+        );
+        assert_eq!(output.status.code(), Some(2), "{command}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("{path}:9:8: client[0].rate: expected")),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    assert!(
+        !dir.join("out").exists(),
+        "nothing is written for a bad scenario"
+    );
+}
+
+#[test]
+fn a_missing_file_and_a_bad_flag_exit_2() {
+    assert_eq!(
+        vanish(&["check", "no/such/file.toml"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        vanish(&["run", "scenarios/quickstart.toml", "--set", "server.hz=abc"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        vanish(&["run", "scenarios/quickstart.toml", "--seed", "x"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(vanish(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn run_writes_the_report_files() {
+    let dir = temp_dir("files");
+    let path = write_scenario(&dir, SMALL);
+    let out = dir.join("out");
+    let output = vanish(&["run", &path, "--out", out.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("diagnosis:") && stdout.contains("misses by cause"),
+        "{stdout}"
+    );
+    let names: Vec<String> = output_files(&out).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        [
+            "info-primary.txt",
+            "ledger.csv",
+            "report.json",
+            "scenario.toml",
+            "timeseries.csv"
+        ]
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("report.json")).unwrap()).unwrap();
+    for field in [
+        "scenario",
+        "seed",
+        "duration_us",
+        "commands",
+        "reads",
+        "hits",
+        "misses",
+        "misses_by_cause",
+        "removals_by_cause",
+        "nodes",
+    ] {
+        assert!(report.get(field).is_some(), "report.json lacks {field}");
+    }
+    let info = &report["nodes"][0]["info"];
+    for field in [
+        "expired_keys",
+        "evicted_keys",
+        "keyspace_hits",
+        "keyspace_misses",
+        "used_memory",
+    ] {
+        assert!(info.get(field).is_some(), "info lacks {field}");
+    }
+    assert!(report["misses_by_cause"]["flushed"].as_u64().unwrap() > 0);
+    let text = fs::read_to_string(out.join("info-primary.txt")).unwrap();
+    assert!(text.starts_with("# Server\r\n") && text.contains("\r\n# Keyspace\r\n"));
+    let quiet = vanish(&["run", &path, "--out", out.to_str().unwrap(), "--quiet"]);
+    assert!(quiet.status.success() && quiet.stdout.is_empty());
+}
+
+#[test]
+fn same_seed_same_bytes_and_another_seed_differs() {
+    let dir = temp_dir("determinism");
+    let path = write_scenario(&dir, SMALL);
+    let runs: Vec<Vec<(String, Vec<u8>)>> = ["a", "b"]
+        .iter()
+        .map(|name| {
+            let out = dir.join(name);
+            assert!(
+                vanish(&["run", &path, "--out", out.to_str().unwrap(), "--quiet"])
+                    .status
+                    .success()
+            );
+            output_files(&out)
+        })
+        .collect();
+    assert_eq!(
+        runs[0], runs[1],
+        "two runs of the same scenario and seed are byte-identical"
+    );
+    let other = dir.join("c");
+    assert!(vanish(&[
+        "run",
+        &path,
+        "--seed",
+        "2",
+        "--out",
+        other.to_str().unwrap(),
+        "--quiet"
+    ])
+    .status
+    .success());
+    let ledger_a = &runs[0].iter().find(|(n, _)| n == "ledger.csv").unwrap().1;
+    assert_ne!(
+        ledger_a,
+        &fs::read(other.join("ledger.csv")).unwrap(),
+        "another seed gives another run"
+    );
+}
+
+#[test]
+fn a_failed_run_leaves_the_previous_report_untouched() {
+    let dir = temp_dir("atomic");
+    let path = write_scenario(&dir, SMALL);
+    let out = dir.join("out");
+    assert!(
+        vanish(&["run", &path, "--out", out.to_str().unwrap(), "--quiet"])
+            .status
+            .success()
+    );
+    let before = output_files(&out);
+    fs::write(
+        &path,
+        SMALL.replace("duration = \"20s\"", "duration = \"twenty\""),
+    )
+    .unwrap();
+    assert_eq!(
+        vanish(&["run", &path, "--out", out.to_str().unwrap()])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(output_files(&out), before);
+}
+
+#[test]
+fn an_unwritable_output_folder_is_an_internal_error() {
+    let dir = temp_dir("unwritable");
+    let path = write_scenario(&dir, SMALL);
+    let blocker = dir.join("file");
+    fs::write(&blocker, "not a folder").unwrap();
+    let output = vanish(&["run", &path, "--out", blocker.join("out").to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).starts_with("error: cannot create"));
+}

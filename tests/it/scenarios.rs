@@ -1,0 +1,99 @@
+//! Every bundled scenario runs, and its diagnosis is the cause it was written to show.
+
+use std::path::Path;
+
+use vanish::report::top_cause;
+use vanish::scenario::{self, Overrides};
+use vanish::sim::engine::{run, NoProgress, RunOutput};
+use vanish::sim::ledger::{Cause, EntryKind, LedgerEntry};
+
+fn run_bundled(file: &str) -> (RunOutput, Vec<LedgerEntry>) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(file);
+    let config = scenario::load(&path, &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
+    let mut ledger = Vec::new();
+    let output = run(&config, &mut ledger, &mut NoProgress);
+    (output, ledger)
+}
+
+fn assert_diagnosis(file: &str, expected: Cause) -> RunOutput {
+    let (output, ledger) = run_bundled(file);
+    let (cause, reads) = top_cause(&output).expect("some read was affected");
+    assert_eq!(
+        cause,
+        expected,
+        "{file}: top cause {} ({reads} reads)",
+        cause.name()
+    );
+    // The ledger and the totals agree: one row per miss.
+    let miss_rows = ledger.iter().filter(|e| e.kind == EntryKind::Miss).count() as u64;
+    assert_eq!(miss_rows, output.misses, "{file}: one ledger row per miss");
+    assert_eq!(output.totals.misses(), output.misses, "{file}");
+    assert_eq!(output.hits + output.misses, output.reads, "{file}");
+    output
+}
+
+#[test]
+fn quickstart_shows_several_causes_led_by_expiry() {
+    let output = assert_diagnosis("quickstart.toml", Cause::Expired);
+    let causes_seen = Cause::ALL
+        .iter()
+        .filter(|c| output.totals.misses_by_cause[c.index()] > 0)
+        .count();
+    assert!(
+        causes_seen >= 4,
+        "quickstart should show several causes, saw {causes_seen}"
+    );
+}
+
+#[test]
+fn ttl_too_short_is_diagnosed_as_expired() {
+    assert_diagnosis("ttl-too-short.toml", Cause::Expired);
+}
+
+#[test]
+fn deleted_while_read_is_diagnosed_as_deleted() {
+    let output = assert_diagnosis("deleted-while-read.toml", Cause::Deleted);
+    assert!(output.totals.removals_by_cause[Cause::Deleted.index()] > 0);
+}
+
+#[test]
+fn operator_flushdb_is_diagnosed_as_flushed() {
+    let output = assert_diagnosis("operator-flushdb.toml", Cause::Flushed);
+    // The warm-up loaded every key before the flush removed them all.
+    assert_eq!(
+        output.totals.removals_by_cause[Cause::Flushed.index()],
+        50_000
+    );
+}
+
+#[test]
+fn overwritten_is_diagnosed_as_overwritten() {
+    let output = assert_diagnosis("overwritten.toml", Cause::Overwritten);
+    assert!(output.totals.removals_by_cause[Cause::Overwritten.index()] > 0);
+}
+
+#[test]
+fn wrong_db_is_diagnosed_as_wrong_db() {
+    assert_diagnosis("wrong-db.toml", Cause::WrongDb);
+}
+
+#[test]
+fn every_bundled_scenario_has_a_test_and_an_opening_comment() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let this_file = include_str!("scenarios.rs");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with('#'),
+            "{name} opens with a comment on the situation"
+        );
+        assert!(
+            this_file.contains(&format!("\"{name}\"")),
+            "{name} has a diagnosis test"
+        );
+    }
+}
