@@ -67,6 +67,7 @@ fn reference_scenario(commands: u64) -> SimConfig {
             ttl: None,
             on_miss: OnMiss::None,
             fields: 16,
+            trace: None,
         }],
         events: vec![],
     }

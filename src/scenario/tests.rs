@@ -124,6 +124,7 @@ fn good_scenario_is_read_field_by_field() {
         duration_us: 600_000_000,
         sample_every_us: 500_000,
         server: ServerConfig {
+            memory_model: crate::sim::config::MemoryModel::Redis,
             maxmemory_bytes: 67_108_864,
             maxmemory_policy: MaxmemoryPolicy::AllkeysLfu,
             maxmemory_samples: 10,
@@ -170,6 +171,7 @@ fn good_scenario_is_read_field_by_field() {
                 }),
                 on_miss: OnMiss::Set,
                 fields: 8,
+                trace: None,
             },
             ClientConfig {
                 name: "batch".to_string(),
@@ -194,6 +196,7 @@ fn good_scenario_is_read_field_by_field() {
                 ttl: None,
                 on_miss: OnMiss::None,
                 fields: 16,
+                trace: None,
             },
         ],
         events: vec![

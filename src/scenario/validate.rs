@@ -323,6 +323,7 @@ fn client(
         fields: optional(&fields.fields, FIELDS_DEFAULT, |field| {
             integer_in(field, &at("fields"), FIELDS)
         })?,
+        trace: None,
     })
 }
 

@@ -19,7 +19,8 @@ pub struct SimConfig {
     pub events: Vec<EventConfig>,
 }
 
-/// `maxmemory-policy`, with Redis's spelling in `as_str`.
+/// `maxmemory-policy`, with Redis's spelling in `as_str`, plus two reference policies that
+/// are not Redis's: exact LRU, and Belady's optimal (which knows the future of a trace).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MaxmemoryPolicy {
     NoEviction,
@@ -30,9 +31,17 @@ pub enum MaxmemoryPolicy {
     VolatileLfu,
     VolatileRandom,
     VolatileTtl,
+    /// True LRU over all keys, evicting to make room for each write (a classic cache).
+    LruExact,
+    /// Belady's clairvoyant policy: evict the key used furthest in the future. Trace replay only.
+    Opt,
 }
 
 impl MaxmemoryPolicy {
+    /// The reference policies, which are not Redis's.
+    pub const REFERENCE: [MaxmemoryPolicy; 2] = [MaxmemoryPolicy::LruExact, MaxmemoryPolicy::Opt];
+
+    /// Redis's eight policies.
     pub const ALL: [MaxmemoryPolicy; 8] = [
         MaxmemoryPolicy::NoEviction,
         MaxmemoryPolicy::AllkeysLru,
@@ -54,14 +63,35 @@ impl MaxmemoryPolicy {
             MaxmemoryPolicy::VolatileLfu => "volatile-lfu",
             MaxmemoryPolicy::VolatileRandom => "volatile-random",
             MaxmemoryPolicy::VolatileTtl => "volatile-ttl",
+            MaxmemoryPolicy::LruExact => "lru-exact",
+            MaxmemoryPolicy::Opt => "opt",
         }
     }
 
+    /// A Redis policy or a reference policy, by name (case-insensitive).
     pub fn parse(text: &str) -> Option<MaxmemoryPolicy> {
         let lower = text.to_ascii_lowercase();
         MaxmemoryPolicy::ALL
             .into_iter()
+            .chain(MaxmemoryPolicy::REFERENCE)
             .find(|policy| policy.as_str() == lower)
+    }
+
+    /// Whether eviction works as a classic cache (make room for each write, exactly) rather than
+    /// Redis's sampling before each command.
+    pub fn is_reference(self) -> bool {
+        matches!(self, MaxmemoryPolicy::LruExact | MaxmemoryPolicy::Opt)
+    }
+
+    /// Policies that only consider keys with a TTL.
+    pub fn is_volatile(self) -> bool {
+        matches!(
+            self,
+            MaxmemoryPolicy::VolatileLru
+                | MaxmemoryPolicy::VolatileLfu
+                | MaxmemoryPolicy::VolatileRandom
+                | MaxmemoryPolicy::VolatileTtl
+        )
     }
 
     /// LRU or LFU flag: these policies keep per-key access metadata, so Redis stops sharing
@@ -84,9 +114,19 @@ impl MaxmemoryPolicy {
     }
 }
 
+/// What `used_memory` counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemoryModel {
+    /// Redis 7.0's allocations, byte for byte.
+    Redis,
+    /// Value bytes only: no keys, no overhead (for comparison with classic cache simulators).
+    Raw,
+}
+
 /// redis.conf directives the simulator honours, with Redis's defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
+    pub memory_model: MemoryModel,
     pub maxmemory_bytes: u64,
     pub maxmemory_policy: MaxmemoryPolicy,
     pub maxmemory_samples: u32,
@@ -110,6 +150,7 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
+            memory_model: MemoryModel::Redis,
             maxmemory_bytes: 0,
             maxmemory_policy: MaxmemoryPolicy::NoEviction,
             maxmemory_samples: 5,
@@ -303,6 +344,48 @@ pub struct ClientConfig {
     pub on_miss: OnMiss,
     /// How many distinct fields/members a hash, set or sorted-set key draws from.
     pub fields: u32,
+    /// A recorded workload replayed instead of the generated one: when present, `rate`,
+    /// `keyspace`, `commands`, `value_size` and `ttl` are not used.
+    pub trace: Option<std::sync::Arc<Trace>>,
+}
+
+/// What a trace record does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceOp {
+    Get,
+    Set,
+    Del,
+    /// EXPIRE with the record's `ttl_ms` (0 deletes, as in Redis).
+    Expire,
+}
+
+/// One request of a recorded workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceRecord {
+    /// When the request arrives, µs after the client's start.
+    pub time_us: u64,
+    /// Index into `Trace::key_names`.
+    pub key: u32,
+    /// The database (MONITOR lines carry one; other formats use the client's `db`).
+    pub db: u32,
+    pub op: TraceOp,
+    /// SET's value size in bytes (also the size a read-through insert uses).
+    pub value_size: u32,
+    /// SET's TTL or EXPIRE's new TTL in ms; 0 = none for SET.
+    pub ttl_ms: u64,
+}
+
+/// A recorded workload, loaded and interned by the shell before the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trace {
+    /// Where it came from, for reports.
+    pub source: String,
+    /// Distinct key names; records refer to them by index.
+    pub key_names: Vec<String>,
+    pub records: Vec<TraceRecord>,
+    /// Cache-research traces hold reads only: a read that misses inserts the object (on-miss
+    /// "set" semantics), sized by the record.
+    pub read_through: bool,
 }
 
 /// A directive changed at run time by `CONFIG SET`.

@@ -137,6 +137,7 @@ mod tests {
             ttl: None,
             on_miss: OnMiss::None,
             fields: 16,
+            trace: None,
         }
     }
 

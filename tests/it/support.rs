@@ -26,6 +26,7 @@ pub fn client(name: &str, prefix: &str, keys: u64) -> ClientConfig {
         ttl: None,
         on_miss: OnMiss::None,
         fields: 16,
+        trace: None,
     }
 }
 
