@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 use std::sync::Arc;
 
+use crate::sim::config::MaxmemoryPolicy;
 use crate::sim::keys::KeyTable;
 use crate::sim::ledger::{Actor, Detail, LedgerEntry, LedgerSink};
 
@@ -101,6 +102,29 @@ impl<W: Write> CsvLedger<W> {
             ),
             Detail::FoundInDb { db } => format!("key_exists_in_db={db}"),
             Detail::WrittenBy { writer } => format!("written_by={}", self.actor_name(writer)),
+            Detail::Eviction {
+                policy,
+                score,
+                used_memory,
+                maxmemory,
+            } => {
+                let score = match policy {
+                    MaxmemoryPolicy::AllkeysLru | MaxmemoryPolicy::VolatileLru => {
+                        format!(" idle_ms={score}")
+                    }
+                    MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu => {
+                        format!(" lfu_counter={score}")
+                    }
+                    MaxmemoryPolicy::VolatileTtl => format!(" ttl_left_ms={score}"),
+                    MaxmemoryPolicy::Opt if score == u64::MAX => " next_use=never".to_string(),
+                    MaxmemoryPolicy::Opt => format!(" next_use={score}"),
+                    _ => String::new(),
+                };
+                format!(
+                    "policy={}{score} used_memory={used_memory} maxmemory={maxmemory}",
+                    policy.as_str()
+                )
+            }
         }
     }
 }

@@ -26,11 +26,15 @@ impl Node {
         self.note_memory_peak();
     }
 
-    /// beforeSleep: the fast expire cycle, when its conditions hold.
+    /// beforeSleep: the fast expire cycle when its conditions hold, and the eviction timer's
+    /// continuation while it is active.
     #[inline]
     pub fn before_sleep(&mut self, ledger: &mut Ledger) {
         if self.config.active_expire_enabled && self.expire_cycle.timelimit_exit {
             self.active_expire_cycle(CycleKind::Fast, ledger);
+        }
+        if self.eviction_running {
+            self.continue_evictions(ledger);
         }
     }
 

@@ -182,6 +182,8 @@ pub fn entry_overhead_bytes(key_len: u64, volatile: bool) -> u64 {
 #[derive(Debug, Clone)]
 pub struct Db {
     pub index: u32,
+    /// Raw memory model: count value bytes only.
+    raw: bool,
     slots: Vec<Slot>,
     pub main: Dict,
     pub expires: Dict,
@@ -195,9 +197,10 @@ pub struct Db {
 }
 
 impl Db {
-    pub fn new(index: u32) -> Db {
+    pub fn new(index: u32, raw: bool) -> Db {
         Db {
             index,
+            raw,
             slots: Vec::new(),
             main: Dict::new(0, 0),
             expires: Dict::new(0, 0),
@@ -247,7 +250,26 @@ impl Db {
 
     /// Entry, value and bucket-array bytes of this database.
     pub fn used_bytes(&self) -> u64 {
+        if self.raw {
+            return self.entry_bytes;
+        }
         self.entry_bytes + self.main.bucket_bytes() + self.expires.bucket_bytes()
+    }
+
+    fn overhead(&self, key_len: u64, volatile: bool) -> u64 {
+        if self.raw {
+            0
+        } else {
+            entry_overhead_bytes(key_len, volatile)
+        }
+    }
+
+    fn expires_entry_bytes(&self) -> u64 {
+        if self.raw {
+            0
+        } else {
+            DICT_ENTRY_BYTES
+        }
     }
 
     /// Adds an absent key with its value (no TTL). The caller sets lru and actor.
@@ -265,7 +287,8 @@ impl Db {
         *slot = Slot::EMPTY;
         slot.set_kind(kind);
         slot.value = value;
-        self.entry_bytes += entry_overhead_bytes(key_len, false) + slot.value_bytes();
+        let value_bytes = slot.value_bytes();
+        self.entry_bytes += self.overhead(key_len, false) + value_bytes;
     }
 
     /// Replaces the value of a present key in place (keeps its TTL).
@@ -293,7 +316,7 @@ impl Db {
         slot.aux = by.0;
         slot.at_ms = at_ms;
         if !was_volatile {
-            self.entry_bytes += DICT_ENTRY_BYTES;
+            self.entry_bytes += self.expires_entry_bytes();
             self.expires.insert(key, guard);
         }
     }
@@ -305,7 +328,7 @@ impl Db {
             return false;
         }
         slot.expire_ms = NO_EXPIRE;
-        self.entry_bytes -= DICT_ENTRY_BYTES;
+        self.entry_bytes -= self.expires_entry_bytes();
         self.expires.remove(key);
         true
     }
@@ -331,7 +354,7 @@ impl Db {
         ) {
             self.aggregates.remove(&key.0);
         }
-        self.entry_bytes -= entry_overhead_bytes(key_len, slot.is_volatile()) + slot.value_bytes();
+        self.entry_bytes -= self.overhead(key_len, slot.is_volatile()) + slot.value_bytes();
         self.slots[key.0 as usize] = Slot::gone(cause, by, at_ms);
         slot
     }

@@ -9,7 +9,7 @@
 
 use crate::sim::ledger::KeyId;
 use crate::sim::memory::BUCKET_BYTES;
-use crate::sim::rng::mix64;
+use crate::sim::rng::{mix64, Stream};
 
 const NIL: u32 = u32::MAX;
 /// `DICT_HT_INITIAL_SIZE`.
@@ -277,6 +277,117 @@ impl Dict {
         }
     }
 
+    /// `dictGetSomeKeys` (7.0): up to `count` keys from consecutive buckets starting at a random
+    /// index, jumping elsewhere after a run of empty buckets; appended to `out`.
+    pub fn get_some_keys(&mut self, count: usize, stream: &mut Stream, out: &mut Vec<KeyId>) {
+        let count = count.min(self.len() as usize);
+        if count == 0 {
+            return;
+        }
+        let mut max_steps = count * 10;
+        for _ in 0..count {
+            if self.rehash_index.is_none() {
+                break;
+            }
+            self.rehash(1);
+        }
+        let tables = if self.rehash_index.is_some() { 2 } else { 1 };
+        let mut max_mask = self.heads[0].len() as u64 - 1;
+        if tables > 1 {
+            max_mask = max_mask.max(self.heads[1].len() as u64 - 1);
+        }
+        let mut index = stream.next_u64() & max_mask;
+        let mut empty_run = 0usize;
+        let mut stored = 0usize;
+        while stored < count && max_steps > 0 {
+            max_steps -= 1;
+            for table in 0..tables {
+                if tables == 2 && table == 0 {
+                    let rehash_index = self.rehash_index.unwrap_or(0) as u64;
+                    if index < rehash_index {
+                        // Buckets below the rehash index of table 0 are empty.
+                        if index >= self.heads[1].len() as u64 {
+                            index = rehash_index;
+                        } else {
+                            continue;
+                        }
+                    }
+                }
+                if index >= self.heads[table].len() as u64 {
+                    continue;
+                }
+                let mut current = self.heads[table][index as usize];
+                if current == NIL {
+                    empty_run += 1;
+                    if empty_run >= 5 && empty_run > count {
+                        index = stream.next_u64() & max_mask;
+                        empty_run = 0;
+                    }
+                } else {
+                    empty_run = 0;
+                    while current != NIL {
+                        out.push(KeyId(current));
+                        stored += 1;
+                        if stored == count {
+                            return;
+                        }
+                        current = self.next[current as usize];
+                    }
+                }
+            }
+            index = (index + 1) & max_mask;
+        }
+    }
+
+    /// `dictGetRandomKey`: a random non-empty bucket, then a random element of its chain.
+    pub fn get_random_key(&mut self, stream: &mut Stream) -> Option<KeyId> {
+        if self.is_empty() {
+            return None;
+        }
+        if self.rehash_index.is_some() {
+            self.rehash(1);
+        }
+        let head = match self.rehash_index {
+            Some(rehash_index) => {
+                let size0 = self.heads[0].len() as u64;
+                let span = self.slots() - rehash_index as u64;
+                loop {
+                    let bucket = rehash_index as u64 + stream.below(span);
+                    let head = if bucket >= size0 {
+                        self.heads[1][(bucket - size0) as usize]
+                    } else {
+                        self.heads[0][bucket as usize]
+                    };
+                    if head != NIL {
+                        break head;
+                    }
+                }
+            }
+            None => {
+                let mask = self.heads[0].len() as u64 - 1;
+                loop {
+                    let head = self.heads[0][(stream.next_u64() & mask) as usize];
+                    if head != NIL {
+                        break head;
+                    }
+                }
+            }
+        };
+        let mut length = 0u64;
+        let mut current = head;
+        while current != NIL {
+            length += 1;
+            current = self.next[current as usize];
+        }
+        let mut pick = stream.below(length);
+        let mut current = head;
+        while pick > 0 {
+            current = self.next[current as usize];
+            pick -= 1;
+        }
+        Some(KeyId(current))
+    }
+
     /// Appends the keys chained in `bucket` of `table` (masked to the table size) to `out`, in
     /// chain order.
     pub fn bucket_keys(&self, table: usize, bucket: u64, out: &mut Vec<KeyId>) {
@@ -393,6 +504,45 @@ mod tests {
             dict.is_rehashing(),
             "load 7/4 = 1.75 > 1.618: grows regardless"
         );
+    }
+
+    #[test]
+    fn some_keys_come_from_consecutive_buckets_and_are_distinct() {
+        let mut dict = Dict::new(10_000, 11);
+        for id in 0..10_000 {
+            dict.insert(KeyId(id), &ExpandGuard::UNLIMITED);
+        }
+        let mut stream = Stream::new(1, "sample");
+        let mut out = Vec::new();
+        dict.get_some_keys(5, &mut stream, &mut out);
+        assert_eq!(out.len(), 5);
+        let mut unique = out.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), 5);
+        // A small dict gives at most its size.
+        let mut small = Dict::new(10, 3);
+        small.insert(KeyId(2), &ExpandGuard::UNLIMITED);
+        out.clear();
+        small.get_some_keys(5, &mut stream, &mut out);
+        assert_eq!(out, vec![KeyId(2)]);
+    }
+
+    #[test]
+    fn random_keys_cover_the_dict_even_while_rehashing() {
+        let mut dict = Dict::new(100, 13);
+        for id in 0..65 {
+            dict.insert(KeyId(id), &ExpandGuard::UNLIMITED);
+        }
+        assert!(dict.is_rehashing());
+        let mut stream = Stream::new(2, "random");
+        let mut seen = [false; 65];
+        for _ in 0..5000 {
+            let key = dict.get_random_key(&mut stream).unwrap();
+            seen[key.0 as usize] = true;
+        }
+        assert!(seen.iter().all(|s| *s));
+        assert_eq!(Dict::new(4, 1).get_random_key(&mut stream), None);
     }
 
     #[test]

@@ -143,7 +143,7 @@ impl World<'_> {
                 };
                 node.operator_del(*db, &targets, ledger);
             }
-            EventAction::ConfigSet(change) => node.config_set(*change),
+            EventAction::ConfigSet(change) => node.config_set(*change, ledger),
             EventAction::Select { client, db } => {
                 node.count_admin(AdminCommand::Select);
                 if let Some(client) = self.clients.get_mut(*client) {

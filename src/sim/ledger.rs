@@ -5,10 +5,10 @@
 //! report them without storing the ledger. Sinks live outside the core (the CLI streams the
 //! rows into `ledger.csv`).
 
-use crate::sim::config::CommandKind;
+use crate::sim::config::{CommandKind, MaxmemoryPolicy};
 
 /// A key's id in the scenario's key table (dense, from 0).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct KeyId(pub u32);
 
 /// A node's index in the world (the primary is node 0).
@@ -134,6 +134,14 @@ pub enum Detail {
     WrittenBy {
         writer: Actor,
     },
+    /// An eviction: the policy, the victim's score (idle ms for LRU, the LFU counter, TTL ms
+    /// left for volatile-ttl, next use for OPT, 0 for random and exact LRU), and memory then.
+    Eviction {
+        policy: MaxmemoryPolicy,
+        score: u64,
+        used_memory: u64,
+        maxmemory: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,6 +152,8 @@ pub enum EntryKind {
     Miss,
     /// A client read found a value another client wrote over its own.
     OverwrittenHit,
+    /// A write the server refused (OOM): the key was not stored.
+    Rejected,
 }
 
 impl EntryKind {
@@ -152,6 +162,7 @@ impl EntryKind {
             EntryKind::Removal => "removal",
             EntryKind::Miss => "miss",
             EntryKind::OverwrittenHit => "hit-overwritten",
+            EntryKind::Rejected => "write-rejected",
         }
     }
 }
@@ -193,6 +204,7 @@ impl LedgerSink for Vec<LedgerEntry> {
 pub struct LedgerTotals {
     pub removals_by_cause: [u64; Cause::COUNT],
     pub misses_by_cause: [u64; Cause::COUNT],
+    pub rejected_by_cause: [u64; Cause::COUNT],
     pub overwritten_hits: u64,
 }
 
@@ -202,6 +214,7 @@ impl LedgerTotals {
             EntryKind::Removal => self.removals_by_cause[entry.cause.index()] += 1,
             EntryKind::Miss => self.misses_by_cause[entry.cause.index()] += 1,
             EntryKind::OverwrittenHit => self.overwritten_hits += 1,
+            EntryKind::Rejected => self.rejected_by_cause[entry.cause.index()] += 1,
         }
     }
 

@@ -8,18 +8,19 @@
 
 use std::sync::Arc;
 
-use crate::sim::config::{CommandKind, ConfigChange, ServerConfig};
+use crate::sim::config::{CommandKind, ConfigChange, MemoryModel, ServerConfig};
 use crate::sim::db::{Db, Slot, ValueKind, NO_EXPIRE};
 use crate::sim::dict::ExpandGuard;
+use crate::sim::evict::{EvictResult, PoolEntry, EVPOOL_SIZE};
 use crate::sim::keys::KeyTable;
 use crate::sim::ledger::{
     Actor, Cause, Detail, EntryKind, KeyId, LedgerEntry, LedgerSink, LedgerTotals, NodeId,
 };
 use crate::sim::lru;
 use crate::sim::memory::{
-    int_value_bytes, string_value_bytes, StringEncoding, BUCKET_BYTES, CLIENT_CONNECTION_BYTES,
-    USED_MEMORY_STARTUP,
+    int_value_bytes, StringEncoding, BUCKET_BYTES, CLIENT_CONNECTION_BYTES, USED_MEMORY_STARTUP,
 };
+use crate::sim::reference::ReferenceCache;
 use crate::sim::rng::Stream;
 use crate::sim::value::{Aggregate, EncodingLimits, HashValue, ListValue, SetValue, ZsetValue};
 
@@ -37,6 +38,8 @@ pub struct Request {
     pub argument: Argument,
     /// The client wrote this key before (for the `overwritten` classification of hits).
     pub client_wrote_key: bool,
+    /// When the key is next used (trace replay, for OPT); 0 when unknown.
+    pub next_use: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,7 +172,7 @@ impl<'a> Ledger<'a> {
         match entry.kind {
             EntryKind::Removal => self.family_removals[family][entry.cause.index()] += 1,
             EntryKind::Miss => self.family_misses[family][entry.cause.index()] += 1,
-            EntryKind::OverwrittenHit => {}
+            EntryKind::OverwrittenHit | EntryKind::Rejected => {}
         }
         self.sink.record(&entry);
     }
@@ -208,6 +211,16 @@ pub struct Node {
     pub rehash_db: u32,
     hash_seed: u64,
     lfu_stream: Stream,
+    pub(crate) evict_stream: Stream,
+    /// The global eviction pool (`EvictionPoolLRU`).
+    pub(crate) eviction_pool: [PoolEntry; EVPOOL_SIZE],
+    /// The random policies' `next_db`.
+    pub(crate) random_next_db: u32,
+    /// The eviction timer proc is active (the last call stopped at its time limit).
+    pub(crate) eviction_running: bool,
+    pub(crate) eviction_exceeded_since_us: Option<u64>,
+    /// Exact LRU or OPT bookkeeping, when the policy is a reference policy.
+    pub(crate) reference: Option<ReferenceCache>,
     limits: EncodingLimits,
     /// Reused buffer for bucket walks.
     pub(crate) scratch: Vec<KeyId>,
@@ -225,7 +238,14 @@ impl Node {
         let hash_seed = identity.next_u64();
         let run_id = identity.hex_id();
         let replid = identity.hex_id();
-        let dbs = (0..config.databases).map(Db::new).collect();
+        let raw = config.memory_model == MemoryModel::Raw;
+        let dbs = (0..config.databases)
+            .map(|index| Db::new(index, raw))
+            .collect();
+        let reference = config
+            .maxmemory_policy
+            .is_reference()
+            .then(|| ReferenceCache::new(config.maxmemory_policy, config.databases, keys.len()));
         let limits = EncodingLimits::from_config(&config);
         let mut node = Node {
             id,
@@ -248,6 +268,12 @@ impl Node {
             rehash_db: 0,
             hash_seed,
             lfu_stream: Stream::new(seed, &format!("node:{name}:lfu")),
+            evict_stream: Stream::new(seed, &format!("node:{name}:evict")),
+            eviction_pool: [PoolEntry::default(); EVPOOL_SIZE],
+            random_next_db: 0,
+            eviction_running: false,
+            eviction_exceeded_since_us: None,
+            reference,
             limits,
             scratch: Vec::new(),
         };
@@ -276,8 +302,16 @@ impl Node {
         self.connected_clients += 1;
     }
 
-    /// INFO used_memory: startup, clients, and every database's entries and bucket arrays.
+    pub fn raw_memory(&self) -> bool {
+        self.config.memory_model == MemoryModel::Raw
+    }
+
+    /// INFO used_memory: startup, clients, and every database's entries and bucket arrays (in the
+    /// raw model, value bytes only).
     pub fn used_memory(&self) -> u64 {
+        if self.raw_memory() {
+            return self.dbs.iter().map(Db::used_bytes).sum();
+        }
         USED_MEMORY_STARTUP
             + self.connected_clients * CLIENT_CONNECTION_BYTES
             + self.dbs.iter().map(Db::used_bytes).sum::<u64>()
@@ -285,6 +319,9 @@ impl Node {
 
     /// INFO used_memory_overhead, as `getMemoryOverheadData` computes it in 7.0.
     pub fn used_memory_overhead(&self) -> u64 {
+        if self.raw_memory() {
+            return 0;
+        }
         let keyspace: u64 = self
             .dbs
             .iter()
@@ -314,7 +351,7 @@ impl Node {
         ExpandGuard {
             can_resize: true,
             used_memory: used,
-            used_memory_for_evict: used,
+            used_memory_for_evict: used.saturating_sub(self.mem_not_counted_for_evict()),
             maxmemory: self.config.maxmemory_bytes,
         }
     }
@@ -366,6 +403,11 @@ impl Node {
 
     pub fn count_admin(&mut self, command: AdminCommand) {
         self.count_call(Self::stat_index_admin(command));
+    }
+
+    /// A command refused before execution: `rejected_calls`, not `calls`.
+    pub(crate) fn count_rejected(&mut self, index: usize, error: ErrorReply) {
+        self.count_error(index, error, true);
     }
 
     fn count_error(&mut self, index: usize, error: ErrorReply, rejected: bool) {
@@ -420,6 +462,9 @@ impl Node {
         let key_len = self.keys.key_len(key);
         let at_ms = self.now_ms_since_start();
         let slot = self.dbs[db as usize].remove(key, key_len, cause, by, at_ms);
+        if let Some(reference) = self.reference.as_mut() {
+            reference.on_remove(db, key);
+        }
         let entry = self.entry(db, key, EntryKind::Removal, cause, by, detail);
         ledger.record(entry, self.keys.family_of(key));
         slot
@@ -455,14 +500,31 @@ impl Node {
 
     /// `lookupKey`: lazy expiry, rehash step, and the LRU/LFU touch unless `no_touch`.
     /// Returns whether the key exists afterwards.
-    fn lookup(&mut self, db: u32, key: KeyId, no_touch: bool, ledger: &mut Ledger) -> bool {
+    fn lookup(
+        &mut self,
+        db: u32,
+        key: KeyId,
+        no_touch: bool,
+        next_use: u64,
+        ledger: &mut Ledger,
+    ) -> bool {
         self.db_mut(db).main.on_lookup();
         self.expire_if_needed(db, key, ledger);
         let present = self.dbs[db as usize].contains(key);
         if present && !no_touch {
             self.touch(db, key);
+            if let Some(reference) = self.reference.as_mut() {
+                reference.on_access(db, key, next_use);
+            }
         }
         present
+    }
+
+    /// A key was added: reference policies start tracking it.
+    fn track_new_key(&mut self, db: u32, key: KeyId, next_use: u64) {
+        if let Some(reference) = self.reference.as_mut() {
+            reference.on_insert(db, key, next_use);
+        }
     }
 
     fn touch(&mut self, db: u32, key: KeyId) {
@@ -510,9 +572,20 @@ impl Node {
         (Cause::NeverWritten, Detail::None)
     }
 
-    /// Executes one client command. The engine has already set the time.
+    /// Executes one client command (`processCommand` + `call`). The engine has already set the
+    /// time.
     pub fn execute(&mut self, request: &Request, ledger: &mut Ledger) -> Reply {
         let index = request.command as usize;
+        if self.config.maxmemory_bytes != 0 {
+            let out_of_memory = if self.config.maxmemory_policy.is_reference() {
+                request.command.is_denyoom() && !self.make_room(request, ledger)
+            } else {
+                self.perform_evictions(ledger) == EvictResult::Fail
+            };
+            if out_of_memory && request.command.is_denyoom() {
+                return self.reject_oom(request, ledger);
+            }
+        }
         self.count_call(index);
         let reply = if request.command.is_read() {
             self.execute_read(request, ledger)
@@ -537,7 +610,8 @@ impl Node {
         };
         let lazy_detail =
             expired_now.then(|| self.expiry_detail(self.dbs[db as usize].slot(key), true));
-        if !self.lookup(db, key, no_touch, ledger) {
+        let next_use = Self::next_use_of(request);
+        if !self.lookup(db, key, no_touch, next_use, ledger) {
             self.stats.keyspace_misses += 1;
             let (cause, detail) = match lazy_detail {
                 Some(detail) => (Cause::Expired, detail),
@@ -588,27 +662,30 @@ impl Node {
             ..
         } = *request;
         self.db_mut(db);
-        let present = self.lookup(db, key, false, ledger);
+        let next_use = Self::next_use_of(request);
+        let present = self.lookup(db, key, false, next_use, ledger);
         match command {
             CommandKind::Set => {
                 let (value, ttl_ms) = match request.argument {
-                    Argument::Value { len, ttl_ms } => {
-                        let (encoding, bytes) = string_value_bytes(u64::from(len));
-                        let kind = match encoding {
-                            StringEncoding::Embstr => ValueKind::Embstr,
-                            _ => ValueKind::Raw,
-                        };
-                        ((kind, bytes.min(u64::from(u32::MAX)) as u32), ttl_ms)
-                    }
+                    Argument::Value { len, ttl_ms } => (self.string_value(len), ttl_ms),
                     Argument::Integer { value, ttl_ms } => {
                         ((self.integer_kind(i64::from(value)), value), ttl_ms)
                     }
-                    _ => ((ValueKind::Embstr, string_value_bytes(0).1 as u32), None),
+                    _ => (self.string_value(0), None),
                 };
                 self.set_string(db, key, client, value, ttl_ms, present, ledger);
+                if !present {
+                    self.track_new_key(db, key, next_use);
+                }
                 Reply::Ok
             }
-            CommandKind::Incr => self.incr(db, key, client, present),
+            CommandKind::Incr => {
+                let reply = self.incr(db, key, client, present);
+                if !present {
+                    self.track_new_key(db, key, next_use);
+                }
+                reply
+            }
             CommandKind::Del | CommandKind::Unlink => {
                 if present {
                     let detail = Detail::Command {
@@ -791,6 +868,7 @@ impl Node {
             let slot = database.slot_mut(key);
             slot.actor = client;
             slot.set_lru(fresh_lru);
+            self.track_new_key(db, key, Self::next_use_of(request));
         }
         let limits = self.limits;
         let database = &mut self.dbs[db as usize];
@@ -841,6 +919,11 @@ impl Node {
         }
         let at_ms = self.now_ms_since_start();
         let removed = self.dbs[db as usize].flush(Cause::Flushed, by, at_ms);
+        if let Some(reference) = self.reference.as_mut() {
+            for &key in &removed {
+                reference.on_remove(db, key);
+            }
+        }
         for &key in &removed {
             let entry = self.entry(
                 db,
@@ -869,7 +952,7 @@ impl Node {
         }
         let mut removed = 0;
         for &key in keys {
-            if self.lookup(db, key, true, ledger) {
+            if self.lookup(db, key, true, 0, ledger) {
                 self.remove_key(
                     db,
                     key,
@@ -889,11 +972,17 @@ impl Node {
         self.dbs[db as usize].keys_in_bucket_order()
     }
 
-    /// CONFIG SET.
-    pub fn config_set(&mut self, change: ConfigChange) {
+    /// CONFIG SET. Lowering maxmemory starts evicting at once (`updateMaxmemory`).
+    pub fn config_set(&mut self, change: ConfigChange, ledger: &mut Ledger) {
         self.count_admin(AdminCommand::ConfigSet);
         match change {
-            ConfigChange::Maxmemory(bytes) => self.config.maxmemory_bytes = bytes,
+            ConfigChange::Maxmemory(bytes) => {
+                self.config.maxmemory_bytes = bytes;
+                if bytes != 0 && self.used_memory() > bytes {
+                    self.eviction_running = true;
+                    self.continue_evictions(ledger);
+                }
+            }
             ConfigChange::MaxmemoryPolicy(policy) => self.config.maxmemory_policy = policy,
             ConfigChange::MaxmemorySamples(samples) => self.config.maxmemory_samples = samples,
             ConfigChange::MaxmemoryEvictionTenacity(t) => {

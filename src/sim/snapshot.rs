@@ -25,7 +25,11 @@ impl Node {
             connected_clients: self.connected_clients,
             used_memory,
             used_memory_peak: self.used_memory_peak.max(used_memory),
-            used_memory_startup: USED_MEMORY_STARTUP,
+            used_memory_startup: if self.raw_memory() {
+                0
+            } else {
+                USED_MEMORY_STARTUP
+            },
             used_memory_overhead: self.used_memory_overhead(),
             maxmemory: self.config.maxmemory_bytes,
             maxmemory_policy: self.config.maxmemory_policy.as_str().to_string(),
@@ -39,6 +43,10 @@ impl Node {
             expire_cycle_cpu_milliseconds: self.stats.expire_cycle_cpu_us / 1000,
             evicted_keys: self.stats.evicted_keys,
             total_eviction_exceeded_time: self.stats.total_eviction_exceeded_time_ms,
+            current_eviction_exceeded_time: self
+                .eviction_exceeded_since_us
+                .map_or(0, |since| self.now_us.saturating_sub(since) / 1000),
+            mem_not_counted_for_evict: self.mem_not_counted_for_evict(),
             keyspace_hits: self.stats.keyspace_hits,
             keyspace_misses: self.stats.keyspace_misses,
             total_error_replies: self.stats.total_error_replies,

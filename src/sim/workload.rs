@@ -158,6 +158,7 @@ impl Client {
             key,
             argument,
             client_wrote_key: self.has_written(key),
+            next_use: 0,
         }
     }
 
@@ -174,6 +175,7 @@ impl Client {
                 ttl_ms: self.ttl_for_write(),
             },
             client_wrote_key: self.has_written(key),
+            next_use: 0,
         }
     }
 

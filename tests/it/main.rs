@@ -1,6 +1,7 @@
 //! vanish's integration tests, one binary grouped by area.
 
 mod cli;
+mod eviction;
 mod expiry;
 mod memory;
 mod scenarios;

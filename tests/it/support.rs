@@ -59,6 +59,7 @@ impl Bench {
             key: KeyId(key),
             argument,
             client_wrote_key: false,
+            next_use: 0,
         };
         self.node.set_time(self.now_us);
         let mut ledger = Ledger::new(&mut self.ledger, self.keys.families().len());
