@@ -4,6 +4,7 @@
 //! writes what a run produced. The binary (`src/main.rs`) is the only place that touches the
 //! filesystem, the terminal and threads.
 
+pub mod compare;
 pub mod report;
 pub mod scenario;
 pub mod sim;

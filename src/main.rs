@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use vanish::compare;
 use vanish::report::files::{write_atomic, PendingFile};
 use vanish::report::info::info_text;
 use vanish::report::json::report_json;
@@ -54,6 +55,32 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Run variants of a scenario side by side (in parallel) and compare what they lose.
+    Compare {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Eviction policies to compare, e.g. allkeys-lru,allkeys-lfu,volatile-ttl.
+        #[arg(long, value_delimiter = ',')]
+        policies: Vec<String>,
+        /// Vary any scenario value: --vary server.maxmemory=64mb,128mb (several make a grid).
+        #[arg(long, value_name = "SECTION.KEY=V1,V2,...")]
+        vary: Vec<String>,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override a scenario value for every variant.
+        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+        sets: Vec<String>,
+        /// Write compare.csv and compare.json here instead of output/<scenario name>/.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Worker threads (default: all cores). The results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Validate a scenario without running it.
     Check {
         /// The scenario file (TOML).
@@ -83,6 +110,24 @@ fn main() -> ExitCode {
             out,
             quiet,
         } => run(&scenario, &Overrides { seed, sets }, out, quiet),
+        Command::Compare {
+            scenario,
+            policies,
+            vary,
+            seed,
+            sets,
+            out,
+            threads,
+            quiet,
+        } => compare_variants(
+            &scenario,
+            &Overrides { seed, sets },
+            &policies,
+            &vary,
+            out,
+            threads,
+            quiet,
+        ),
         Command::Check { scenario } => check(&scenario),
     };
     match result {
@@ -116,6 +161,64 @@ fn check(path: &Path) -> Result<(), Failure> {
         human_duration(config.duration_us),
         config.seed
     );
+    Ok(())
+}
+
+fn compare_variants(
+    path: &Path,
+    overrides: &Overrides,
+    policies: &[String],
+    vary: &[String],
+    out: Option<PathBuf>,
+    threads: Option<usize>,
+    quiet: bool,
+) -> Result<(), Failure> {
+    let text = fs::read_to_string(path)
+        .map_err(|error| Failure::BadInput(format!("cannot read {}: {error}", path.display())))?;
+    let mut axes: Vec<Vec<String>> = Vec::new();
+    if !policies.is_empty() {
+        axes.push(
+            policies
+                .iter()
+                .map(|p| format!("server.maxmemory-policy={}", p.trim()))
+                .collect(),
+        );
+    }
+    for spec in vary {
+        let values = compare::split_vary(spec).ok_or_else(|| {
+            Failure::BadInput(format!(
+                "--vary {spec}: expected section.key=value1,value2,..."
+            ))
+        })?;
+        axes.push(values);
+    }
+    if axes.is_empty() {
+        return Err(Failure::BadInput(
+            "compare needs --policies or at least one --vary".to_string(),
+        ));
+    }
+    let variants = compare::variants(&path.display().to_string(), &text, overrides, &axes)
+        .map_err(|error| Failure::BadInput(error.to_string()))?;
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(threads) = threads {
+        builder = builder.num_threads(threads.max(1));
+    }
+    let pool = builder.build().context("starting worker threads")?;
+    let outputs = pool.install(|| compare::run_variants(&variants, &|| {}));
+
+    let name = &variants[0].config.name;
+    let out = out.unwrap_or_else(|| Path::new("output").join(name));
+    fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut csv = Vec::new();
+    compare::write_csv(&mut csv, &variants, &outputs).context("compare.csv")?;
+    let json = serde_json::to_vec_pretty(&compare::to_json(&variants, &outputs))
+        .context("compare.json")?;
+    write_atomic(&out.join("compare.csv"), &csv).context("writing compare.csv")?;
+    write_atomic(&out.join("compare.json"), &json).context("writing compare.json")?;
+    if !quiet {
+        print!("{}", compare::table(&variants, &outputs));
+        println!("\nwrote {}/compare.csv and compare.json", out.display());
+    }
     Ok(())
 }
 

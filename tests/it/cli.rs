@@ -262,3 +262,66 @@ fn an_unwritable_output_folder_is_an_internal_error() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).starts_with("error: cannot create"));
 }
+
+#[test]
+fn compare_is_identical_whatever_the_thread_count() {
+    let dir = temp_dir("compare");
+    let path = write_scenario(
+        &dir,
+        &SMALL.replace("[[client]]", "[server]\nmaxmemory = \"1mb\"\n\n[[client]]"),
+    );
+    let results: Vec<Vec<(String, Vec<u8>)>> = ["1", "2", "3"]
+        .iter()
+        .map(|threads| {
+            let out = dir.join(format!("threads-{threads}"));
+            let output = vanish(&[
+                "compare",
+                &path,
+                "--policies",
+                "allkeys-lru,allkeys-lfu,allkeys-random,noeviction",
+                "--vary",
+                "server.maxmemory-samples=3,10",
+                "--threads",
+                threads,
+                "--quiet",
+                "--out",
+                out.to_str().unwrap(),
+            ]);
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            output_files(&out)
+        })
+        .collect();
+    assert_eq!(results[0], results[1]);
+    assert_eq!(results[0], results[2]);
+    let csv = String::from_utf8_lossy(
+        &results[0]
+            .iter()
+            .find(|(n, _)| n == "compare.csv")
+            .unwrap()
+            .1,
+    )
+    .into_owned();
+    assert_eq!(csv.lines().count(), 1 + 8, "a 4 × 2 grid: {csv}");
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("allkeys-lru 3,"),
+        "{csv}"
+    );
+}
+
+#[test]
+fn compare_without_variants_is_bad_input() {
+    let output = vanish(&["compare", "scenarios/quickstart.toml"]);
+    assert_eq!(output.status.code(), Some(2));
+    let output = vanish(&[
+        "compare",
+        "scenarios/quickstart.toml",
+        "--policies",
+        "allkeys-lru,lifo",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("maxmemory-policy"));
+}

@@ -1,0 +1,245 @@
+//! Running variants of one scenario side by side: `vanish compare`.
+//!
+//! A variant is the scenario with extra `--set` overrides (a policy, or any `section.key=value`),
+//! so every variant is validated like the file itself. Variants run on a rayon pool and their
+//! results are collected in variant order, so the output is identical whatever the number of
+//! threads.
+
+use rayon::prelude::*;
+use serde_json::{json, Value};
+
+use crate::report::json::by_cause;
+use crate::report::{ratio, summary::thousands};
+use crate::scenario::{self, Overrides, ScenarioError};
+use crate::sim::config::SimConfig;
+use crate::sim::engine::{run, NoProgress, RunOutput};
+use crate::sim::ledger::{Cause, DiscardLedger};
+
+/// One variant: its label (the overrides that make it) and its validated configuration.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    pub label: String,
+    pub sets: Vec<String>,
+    pub config: SimConfig,
+}
+
+/// Splits `section.key=v1,v2,...` into one `section.key=v` per value. Values containing commas
+/// (inline tables) are not supported here.
+pub fn split_vary(vary: &str) -> Option<Vec<String>> {
+    let (path, values) = vary.split_once('=')?;
+    let values: Vec<String> = values
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| format!("{}={v}", path.trim()))
+        .collect();
+    (!values.is_empty()).then_some(values)
+}
+
+/// The grid of variants: every combination of the `--vary` lists (and `--policies`), in order.
+pub fn variants(
+    source_name: &str,
+    text: &str,
+    base: &Overrides,
+    axes: &[Vec<String>],
+) -> Result<Vec<Variant>, ScenarioError> {
+    let mut combinations: Vec<Vec<String>> = vec![Vec::new()];
+    for axis in axes {
+        combinations = combinations
+            .into_iter()
+            .flat_map(|prefix| {
+                axis.iter().map(move |value| {
+                    let mut next = prefix.clone();
+                    next.push(value.clone());
+                    next
+                })
+            })
+            .collect();
+    }
+    combinations
+        .into_iter()
+        .map(|sets| {
+            let overrides = Overrides {
+                seed: base.seed,
+                sets: base.sets.iter().chain(sets.iter()).cloned().collect(),
+            };
+            let config = scenario::parse(source_name, text, &overrides)?;
+            // The label shows just the varied values: "allkeys-lru 64mb".
+            let label = sets
+                .iter()
+                .map(|set| set.split_once('=').map_or(set.as_str(), |(_, value)| value))
+                .collect::<Vec<_>>()
+                .join(" ");
+            Ok(Variant {
+                label,
+                sets,
+                config,
+            })
+        })
+        .collect()
+}
+
+/// Runs every variant on the current rayon pool; results in variant order.
+pub fn run_variants(variants: &[Variant], on_done: &(dyn Fn() + Sync)) -> Vec<RunOutput> {
+    variants
+        .par_iter()
+        .map(|variant| {
+            let output = run(&variant.config, &mut DiscardLedger, &mut NoProgress);
+            on_done();
+            output
+        })
+        .collect()
+}
+
+fn oom_rejections(output: &RunOutput) -> u64 {
+    output.totals.rejected_by_cause[Cause::OomRejected.index()]
+}
+
+fn evicted(output: &RunOutput) -> u64 {
+    output.nodes.iter().map(|n| n.evicted_keys).sum()
+}
+
+/// The terminal table.
+pub fn table(variants: &[Variant], outputs: &[RunOutput]) -> String {
+    let width = variants
+        .iter()
+        .map(|v| v.label.len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    let mut out = format!(
+        "{:<width$}  {:>9}  {:>12}  {:>12}  {:>10}  {:>14}  top miss causes\n",
+        "variant", "hit ratio", "misses", "evicted", "oom", "peak memory"
+    );
+    for (variant, output) in variants.iter().zip(outputs) {
+        let mut causes: Vec<(Cause, u64)> = Cause::ALL
+            .iter()
+            .map(|c| (*c, output.totals.misses_by_cause[c.index()]))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        causes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let top: Vec<String> = causes
+            .iter()
+            .take(3)
+            .map(|(c, n)| format!("{} {}", c.name(), thousands(*n)))
+            .collect();
+        out.push_str(&format!(
+            "{:<width$}  {:>8.2}%  {:>12}  {:>12}  {:>10}  {:>14}  {}\n",
+            variant.label,
+            ratio(output.hits, output.reads) * 100.0,
+            thousands(output.misses),
+            thousands(evicted(output)),
+            thousands(oom_rejections(output)),
+            thousands(output.peak_used_memory),
+            top.join(", ")
+        ));
+    }
+    out
+}
+
+/// `compare.csv`.
+pub fn write_csv<W: std::io::Write>(
+    output: W,
+    variants: &[Variant],
+    outputs: &[RunOutput],
+) -> std::io::Result<()> {
+    let mut writer = csv::Writer::from_writer(output);
+    let mut header: Vec<String> = [
+        "variant",
+        "maxmemory",
+        "maxmemory_policy",
+        "reads",
+        "hits",
+        "misses",
+        "hit_ratio",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    header.extend(
+        Cause::ALL
+            .iter()
+            .map(|c| format!("misses_{}", c.name().replace('-', "_"))),
+    );
+    header.extend(
+        [
+            "evicted_keys",
+            "expired_keys",
+            "oom_rejected",
+            "peak_used_memory",
+        ]
+        .map(String::from),
+    );
+    writer
+        .write_record(&header)
+        .map_err(std::io::Error::other)?;
+    for (variant, output) in variants.iter().zip(outputs) {
+        let mut row = vec![
+            variant.label.clone(),
+            variant.config.server.maxmemory_bytes.to_string(),
+            variant.config.server.maxmemory_policy.as_str().to_string(),
+            output.reads.to_string(),
+            output.hits.to_string(),
+            output.misses.to_string(),
+            format!("{:.6}", ratio(output.hits, output.reads)),
+        ];
+        row.extend(
+            Cause::ALL
+                .iter()
+                .map(|c| output.totals.misses_by_cause[c.index()].to_string()),
+        );
+        row.push(evicted(output).to_string());
+        row.push(
+            output
+                .nodes
+                .iter()
+                .map(|n| n.expired_keys)
+                .sum::<u64>()
+                .to_string(),
+        );
+        row.push(oom_rejections(output).to_string());
+        row.push(output.peak_used_memory.to_string());
+        writer.write_record(&row).map_err(std::io::Error::other)?;
+    }
+    writer.flush()
+}
+
+/// `compare.json`.
+pub fn to_json(variants: &[Variant], outputs: &[RunOutput]) -> Value {
+    let rows: Vec<Value> = variants
+        .iter()
+        .zip(outputs)
+        .map(|(variant, output)| {
+            json!({
+                "variant": variant.label,
+                "sets": variant.sets,
+                "maxmemory": variant.config.server.maxmemory_bytes,
+                "maxmemory_policy": variant.config.server.maxmemory_policy.as_str(),
+                "reads": output.reads,
+                "hits": output.hits,
+                "misses": output.misses,
+                "hit_ratio": ratio(output.hits, output.reads),
+                "misses_by_cause": by_cause(&output.totals.misses_by_cause),
+                "evicted_keys": evicted(output),
+                "oom_rejected": oom_rejections(output),
+                "peak_used_memory": output.peak_used_memory,
+            })
+        })
+        .collect();
+    json!({ "variants": rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vary_lists_split_per_value() {
+        assert_eq!(
+            split_vary("server.maxmemory=1mb, 2mb").unwrap(),
+            vec!["server.maxmemory=1mb", "server.maxmemory=2mb"]
+        );
+        assert_eq!(split_vary("server.hz"), None);
+        assert_eq!(split_vary("server.hz="), None);
+    }
+}
