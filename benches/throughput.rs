@@ -1,16 +1,23 @@
-//! Throughput and memory of the simulator on the reference single-node workload:
-//! 1 M keys, Zipf 0.99, 80/20 GET/SET, 10 M commands.
+//! Throughput and memory of the simulator on the reference workloads:
+//! - single node, generated: 1 M keys, Zipf 0.99, 80/20 GET/SET, 10 M commands;
+//! - trace replay: a 10 M-request Zipf(1.0) trace over 1 M objects (generated here), read-through,
+//!   under exact LRU in raw mode and under allkeys-lru with 5 samples, cache at 10 % of objects.
 //!
-//! Run with `cargo bench --bench throughput`. Prints simulated commands per second (best of
-//! three runs) and simulator heap bytes per live key (a counting allocator tracks the peak).
+//! Run with `cargo bench --bench throughput` (set VANISH_BENCH_COMMANDS to shorten). Prints
+//! simulated commands per second (best of three runs) and simulator heap bytes per live key (a
+//! counting allocator tracks the peak).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use std::sync::Arc;
+
 use vanish::sim::config::*;
+use vanish::sim::dist::Zipf;
 use vanish::sim::engine::{run, NoProgress};
 use vanish::sim::ledger::DiscardLedger;
+use vanish::sim::rng::Stream;
 
 struct Counting;
 
@@ -73,11 +80,105 @@ fn reference_scenario(commands: u64) -> SimConfig {
     }
 }
 
+/// A read-through Zipf(1.0) trace over `objects` objects of 100 bytes.
+fn zipf_trace(requests: u64, objects: u64) -> Arc<Trace> {
+    let zipf = Zipf::new(objects, 1.0);
+    let mut stream = Stream::new(1, "bench-trace");
+    let records = (0..requests)
+        .map(|_| TraceRecord {
+            time_us: 0,
+            key: (zipf.sample(&mut stream) - 1) as u32,
+            db: 0,
+            op: TraceOp::Get,
+            value_size: 100,
+            ttl_ms: 0,
+        })
+        .collect();
+    Arc::new(Trace {
+        source: "zipf-1.0".into(),
+        key_names: (0..objects).map(|id| id.to_string()).collect(),
+        records,
+        read_through: true,
+        per_record_db: false,
+    })
+}
+
+fn replay_scenario(trace: Arc<Trace>, server: ServerConfig) -> SimConfig {
+    let mut config = reference_scenario(0);
+    let requests = trace.records.len() as u64;
+    config.server = server;
+    let client = &mut config.clients[0];
+    client.rate = 1_000_000.0;
+    client.keyspace.keys = trace.key_names.len() as u64;
+    client.keyspace.prefix = String::new();
+    client.trace = Some(trace);
+    config.duration_us = requests + 1_000_000;
+    config
+}
+
+fn measure(label: &str, config: &SimConfig) {
+    let mut best = f64::MAX;
+    let mut live_keys = 0;
+    let mut simulated = 0;
+    let mut per_key = 0.0;
+    for _ in 0..3 {
+        let baseline = LIVE.load(Ordering::Relaxed);
+        PEAK.store(baseline, Ordering::Relaxed);
+        let started = Instant::now();
+        let output = run(config, &mut DiscardLedger, &mut NoProgress);
+        best = best.min(started.elapsed().as_secs_f64());
+        simulated = output.commands;
+        live_keys = output.nodes[0]
+            .keyspace
+            .iter()
+            .map(|db| db.keys)
+            .sum::<u64>();
+        let peak = PEAK.load(Ordering::Relaxed) - baseline;
+        per_key = peak as f64 / live_keys.max(1) as f64;
+    }
+    println!(
+        "{label}: {:.2} M simulated commands/s (best of 3, {simulated} commands), {live_keys} live keys, {per_key:.1} B of simulator heap per live key",
+        simulated as f64 / best / 1e6
+    );
+}
+
 fn main() {
     let commands: u64 = std::env::var("VANISH_BENCH_COMMANDS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000_000);
+    // VANISH_BENCH_ONLY=lru-exact|allkeys-lru|single runs one benchmark (for profiling).
+    let only = std::env::var("VANISH_BENCH_ONLY").unwrap_or_default();
+    let wanted = |name: &str| only.is_empty() || only == name;
+    let objects = 1_000_000;
+    let trace = zipf_trace(commands, objects);
+    let exact = ServerConfig {
+        memory_model: MemoryModel::Raw,
+        maxmemory_bytes: objects / 10 * 100,
+        maxmemory_policy: MaxmemoryPolicy::LruExact,
+        ..ServerConfig::default()
+    };
+    if wanted("lru-exact") {
+        measure(
+            "trace replay, lru-exact, raw memory",
+            &replay_scenario(trace.clone(), exact),
+        );
+    }
+    let sampled = ServerConfig {
+        maxmemory_bytes: 876_216 + 22_987 + objects / 10 * 200,
+        maxmemory_policy: MaxmemoryPolicy::AllkeysLru,
+        ..ServerConfig::default()
+    };
+    if wanted("allkeys-lru") {
+        measure(
+            "trace replay, allkeys-lru, 5 samples",
+            &replay_scenario(trace, sampled),
+        );
+    }
+    if !wanted("single") {
+        return;
+    }
+
     let config = reference_scenario(commands);
     let mut best = f64::MAX;
     let mut live_keys = 0;

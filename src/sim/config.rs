@@ -386,6 +386,8 @@ pub struct Trace {
     /// Cache-research traces hold reads only: a read that misses inserts the object (on-miss
     /// "set" semantics), sized by the record.
     pub read_through: bool,
+    /// Records carry their own database (MONITOR); otherwise the client's `db` applies.
+    pub per_record_db: bool,
 }
 
 /// A directive changed at run time by `CONFIG SET`.

@@ -8,7 +8,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 
-use crate::sim::config::{CommandKind, EventAction, KeySelection, OnMiss, SimConfig};
+use crate::sim::config::{CommandKind, EventAction, KeySelection, SimConfig};
 use crate::sim::glob::glob_match;
 use crate::sim::info::NodeInfo;
 use crate::sim::keys::KeyTable;
@@ -90,7 +90,8 @@ impl World<'_> {
         self.queue.push(Reverse((time_us, self.sequence, event)));
     }
 
-    fn client_command(&mut self, index: usize, now_us: u64, ledger: &mut Ledger) {
+    /// Runs one command of client `index`; returns when its next command arrives.
+    fn client_command(&mut self, index: usize, now_us: u64, ledger: &mut Ledger) -> Option<u64> {
         let node = &mut self.nodes[0];
         node.set_time(now_us);
         let client = &mut self.clients[index];
@@ -100,19 +101,14 @@ impl World<'_> {
         if matches!(reply, Reply::Ok | Reply::Integer(_)) && !request.command.is_read() {
             remember_write(client, node, request.db, request.key, self.keys.len());
         }
-        if reply == Reply::Miss
-            && client.config.on_miss == OnMiss::Set
-            && request.command == CommandKind::Get
-        {
-            let refill = client.refill_request(request.key);
+        if reply == Reply::Miss && client.refills_on_miss() && request.command == CommandKind::Get {
+            let refill = client.refill_request(&request);
             let refill_reply = node.execute(&refill, ledger);
             tally(client, &refill.command, refill_reply);
             remember_write(client, node, refill.db, refill.key, self.keys.len());
         }
         node.before_sleep(ledger);
-        if let Some(next) = client.next_arrival_us() {
-            self.schedule(next, Event::Client(index as u32));
-        }
+        client.next_arrival_us()
     }
 
     fn operator(&mut self, index: usize, now_us: u64, ledger: &mut Ledger) {
@@ -227,7 +223,17 @@ pub fn run(
         .clients
         .iter()
         .enumerate()
-        .map(|(index, client)| Client::new(index, client, family_of_client[index], config.seed))
+        .map(|(index, client)| {
+            let needs_future =
+                config.server.maxmemory_policy == crate::sim::config::MaxmemoryPolicy::Opt;
+            Client::new(
+                index,
+                client,
+                family_of_client[index],
+                config.seed,
+                needs_future,
+            )
+        })
         .collect();
     let mut world = World {
         config,
@@ -270,7 +276,24 @@ pub fn run(
             progress.advance(time_us);
         }
         match event {
-            Event::Client(index) => world.client_command(index as usize, time_us, &mut ledger),
+            Event::Client(index) => {
+                let mut now = time_us;
+                while let Some(next) = world.client_command(index as usize, now, &mut ledger) {
+                    // Run ahead while this client's next command comes strictly before every
+                    // queued event: the same order the queue would give, without the queue.
+                    let first_queued = world.queue.peek().map_or(u64::MAX, |Reverse((t, _, _))| *t);
+                    if next < first_queued && next <= config.duration_us {
+                        now = next;
+                        events += 1;
+                        if events.is_multiple_of(PROGRESS_EVERY_EVENTS) {
+                            progress.advance(now);
+                        }
+                        continue;
+                    }
+                    world.schedule(next, Event::Client(index));
+                    break;
+                }
+            }
             Event::Cron(node) => {
                 let node_ref = &mut world.nodes[node as usize];
                 node_ref.cron(time_us, &mut ledger);

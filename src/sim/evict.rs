@@ -294,7 +294,7 @@ impl Node {
     }
 
     /// Reference policies: evict in reference order until within the limit.
-    fn shed_reference_victims(&mut self, ledger: &mut Ledger) -> EvictResult {
+    pub(crate) fn shed_reference_victims(&mut self, ledger: &mut Ledger) -> EvictResult {
         while self.memory_to_free().is_some() {
             if !self.evict_reference_victim(ledger) {
                 return EvictResult::Fail;
@@ -325,7 +325,7 @@ impl Node {
             Argument::Value { len, .. } => self.string_value(len).1 as u64,
             _ => 0,
         };
-        let key_len = self.keys.key_len(request.key);
+        let key_len = self.key_len_for_memory(request.key);
         loop {
             let slot = *self.dbs[request.db as usize].slot(request.key);
             let live =
@@ -340,7 +340,11 @@ impl Node {
             if incoming > maxmemory {
                 return false;
             }
-            if self.used_memory() + incoming <= maxmemory {
+            // OPT inserts first and then evicts the key used furthest ahead, which may be the new
+            // one (Belady with bypass); exact LRU makes room before inserting (libCacheSim).
+            if self.used_memory() + incoming <= maxmemory
+                || self.config.maxmemory_policy == MaxmemoryPolicy::Opt
+            {
                 return true;
             }
             if !self.evict_reference_victim(ledger) {

@@ -1,20 +1,111 @@
 //! The scenario's key table: every key name a run can touch, as a dense id.
 //!
-//! Generated keys are `prefix + decimal id`; clients that share a prefix share keys. Families
-//! occupy contiguous id ranges, so the hot path carries only a `KeyId` and the name (or its
-//! length, which is all the memory model needs) is derived on demand.
+//! Keys come in families occupying contiguous id ranges, so the hot path carries only a `KeyId`
+//! and the name (or its length, which is all the memory model needs) is derived on demand.
+//! Generated keys are `prefix + decimal id`; clients that share a prefix share keys. A trace
+//! client's keys are the names its trace recorded, in the trace's order, so a record's key index
+//! is also the key's local id; their lengths are stored, two bytes a key, to keep `key_len`
+//! O(1). Generated families come first, so adding a trace client never renumbers generated keys.
+//! Each trace client has its own family: a name a trace shares with another family is a second,
+//! separate key (`lookup_all` finds every one).
 
-use crate::sim::config::ClientConfig;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use crate::sim::config::{ClientConfig, Trace};
 use crate::sim::ledger::KeyId;
 use crate::sim::memory::decimal_len;
 
+/// The longest key name a trace may hold (its length must fit the stored `u16`).
+pub const KEY_NAME_BYTES_MAX: usize = u16::MAX as usize;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Family {
+    /// Generated names are `prefix + local id`; empty for a trace family.
     pub prefix: String,
     /// First key id of the family.
     pub start: u32,
     pub count: u32,
+    /// A trace client's recorded names; `None` for a generated family.
+    pub names: Option<NamedKeys>,
 }
+
+/// Explicit key names, shared with the trace they come from.
+#[derive(Clone)]
+pub struct NamedKeys {
+    trace: Arc<Trace>,
+    lengths: Arc<[u16]>,
+    /// Local ids sorted by name, built on the first `lookup`: only operator events look names
+    /// up, and sorting tens of millions of names is not worth doing for runs that never do.
+    sorted: Arc<OnceLock<Vec<u32>>>,
+}
+
+impl NamedKeys {
+    /// The trace's names, whose lengths must fit `KEY_NAME_BYTES_MAX` (the trace loader refuses
+    /// longer ones).
+    pub fn new(trace: Arc<Trace>) -> NamedKeys {
+        let lengths = trace
+            .key_names
+            .iter()
+            .map(|name| {
+                assert!(
+                    name.len() <= KEY_NAME_BYTES_MAX,
+                    "trace key names are at most {KEY_NAME_BYTES_MAX} bytes"
+                );
+                name.len() as u16
+            })
+            .collect();
+        NamedKeys {
+            trace,
+            lengths,
+            sorted: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// Where the names came from (`Trace::source`).
+    pub fn source(&self) -> &str {
+        &self.trace.source
+    }
+
+    pub fn name(&self, local: u32) -> &str {
+        &self.trace.key_names[local as usize]
+    }
+
+    fn len_of(&self, local: u32) -> u64 {
+        u64::from(self.lengths[local as usize])
+    }
+
+    fn lookup(&self, name: &str) -> Option<u32> {
+        let names = &self.trace.key_names;
+        let sorted = self.sorted.get_or_init(|| {
+            let mut ids: Vec<u32> = (0..names.len() as u32).collect();
+            ids.sort_unstable_by(|a, b| names[*a as usize].cmp(&names[*b as usize]));
+            ids
+        });
+        sorted
+            .binary_search_by(|id| names[*id as usize].as_str().cmp(name))
+            .ok()
+            .map(|index| sorted[index])
+    }
+}
+
+impl fmt::Debug for NamedKeys {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("NamedKeys")
+            .field("source", &self.trace.source)
+            .field("keys", &self.lengths.len())
+            .finish()
+    }
+}
+
+impl PartialEq for NamedKeys {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.trace, &other.trace) || self.trace.key_names == other.trace.key_names
+    }
+}
+
+impl Eq for NamedKeys {}
 
 #[derive(Debug, Clone, Default)]
 pub struct KeyTable {
@@ -23,13 +114,19 @@ pub struct KeyTable {
 }
 
 impl KeyTable {
-    /// One family per distinct prefix, sized by the largest keyspace using it, in order of first
-    /// appearance. Returns the table and, per client, the index of its family.
+    /// One family per distinct prefix of the generated clients, sized by the largest keyspace
+    /// using it, in order of first appearance; then one family per trace client, in client
+    /// order. Returns the table and, per client, the index of its family.
     pub fn from_clients(clients: &[ClientConfig]) -> (KeyTable, Vec<usize>) {
         let mut table = KeyTable::default();
         let mut counts: Vec<(String, u64)> = Vec::new();
         let mut family_of_client = Vec::with_capacity(clients.len());
         for client in clients {
+            if client.trace.is_some() {
+                // Numbered below, once every generated family has its index.
+                family_of_client.push(usize::MAX);
+                continue;
+            }
             let prefix = &client.keyspace.prefix;
             let index = match counts.iter().position(|(p, _)| p == prefix) {
                 Some(index) => {
@@ -45,15 +142,26 @@ impl KeyTable {
         }
         for (prefix, count) in counts {
             // Validation caps the total far below u32::MAX.
-            let count = count as u32;
-            table.families.push(Family {
-                prefix,
-                start: table.total,
-                count,
-            });
-            table.total += count;
+            table.push(prefix, count as u32, None);
+        }
+        for (client, family) in clients.iter().zip(&mut family_of_client) {
+            if let Some(trace) = &client.trace {
+                *family = table.families.len();
+                let count = trace.key_names.len() as u32;
+                table.push(String::new(), count, Some(NamedKeys::new(trace.clone())));
+            }
         }
         (table, family_of_client)
+    }
+
+    fn push(&mut self, prefix: String, count: u32, names: Option<NamedKeys>) {
+        self.families.push(Family {
+            prefix,
+            start: self.total,
+            count,
+            names,
+        });
+        self.total += count;
     }
 
     pub fn len(&self) -> usize {
@@ -89,29 +197,52 @@ impl KeyTable {
     #[inline]
     pub fn key_len(&self, key: KeyId) -> u64 {
         let family = &self.families[self.family_of(key)];
-        family.prefix.len() as u64 + decimal_len(u64::from(key.0 - family.start))
+        let local = key.0 - family.start;
+        match &family.names {
+            None => family.prefix.len() as u64 + decimal_len(u64::from(local)),
+            Some(names) => names.len_of(local),
+        }
     }
 
     pub fn name(&self, key: KeyId) -> String {
         let family = &self.families[self.family_of(key)];
-        format!("{}{}", family.prefix, key.0 - family.start)
+        let local = key.0 - family.start;
+        match &family.names {
+            None => format!("{}{local}", family.prefix),
+            Some(names) => names.name(local).to_string(),
+        }
     }
 
-    /// The id of a key name, if the name belongs to the table.
+    /// The id of a key name, if the name belongs to the table (the first, if several families
+    /// hold it).
     pub fn lookup(&self, name: &str) -> Option<KeyId> {
-        self.families.iter().find_map(|family| {
-            let digits = name.strip_prefix(family.prefix.as_str())?;
-            let canonical = !digits.is_empty()
-                && digits.bytes().all(|b| b.is_ascii_digit())
-                && (digits == "0" || !digits.starts_with('0'));
-            let local: u64 = if canonical {
-                digits.parse().ok()?
-            } else {
-                return None;
+        self.lookup_all(name).next()
+    }
+
+    /// Every id named `name`, in family order: a trace may record a name that another trace, or
+    /// a generated family, also has.
+    pub fn lookup_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = KeyId> + 'a {
+        self.families.iter().filter_map(move |family| {
+            let local = match &family.names {
+                Some(names) => names.lookup(name)?,
+                None => generated_local(family, name)?,
             };
-            (local < u64::from(family.count)).then(|| KeyId(family.start + local as u32))
+            Some(KeyId(family.start + local))
         })
     }
+}
+
+/// The local id of `name` in a generated family: the prefix, then a canonical decimal in range.
+fn generated_local(family: &Family, name: &str) -> Option<u32> {
+    let digits = name.strip_prefix(family.prefix.as_str())?;
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'));
+    if !canonical {
+        return None;
+    }
+    let local: u64 = digits.parse().ok()?;
+    (local < u64::from(family.count)).then_some(local as u32)
 }
 
 #[cfg(test)]
@@ -141,6 +272,20 @@ mod tests {
         }
     }
 
+    fn trace_client(names: &[&str]) -> ClientConfig {
+        let trace = Trace {
+            source: "t.csv".to_string(),
+            key_names: names.iter().map(|name| name.to_string()).collect(),
+            records: Vec::new(),
+            read_through: false,
+            per_record_db: false,
+        };
+        ClientConfig {
+            trace: Some(Arc::new(trace)),
+            ..client("", names.len() as u64)
+        }
+    }
+
     #[test]
     fn shared_prefixes_share_keys() {
         let clients = [client("a:", 10), client("b:", 5), client("a:", 20)];
@@ -164,5 +309,66 @@ mod tests {
         assert_eq!(table.lookup("s:100"), None);
         assert_eq!(table.lookup("s:"), None);
         assert_eq!(table.lookup("x:1"), None);
+    }
+
+    #[test]
+    fn trace_families_follow_the_generated_ones_and_leave_them_unchanged() {
+        let clients = [
+            trace_client(&["user:9", "é", "a"]),
+            client("a:", 10),
+            trace_client(&["zz"]),
+            client("b:", 5),
+        ];
+        let (table, families) = KeyTable::from_clients(&clients);
+        let (generated, _) = KeyTable::from_clients(&[client("a:", 10), client("b:", 5)]);
+        assert_eq!(&table.families()[..2], generated.families());
+        assert_eq!(families, vec![2, 0, 3, 1]);
+        assert_eq!(table.len(), 19);
+        assert_eq!((table.family(2).start, table.family(3).start), (15, 18));
+        assert_eq!(
+            table.family(2).names.as_ref().map(NamedKeys::source),
+            Some("t.csv")
+        );
+        assert_eq!(table.key(2, 1), KeyId(16));
+        assert_eq!(table.name(KeyId(15)), "user:9");
+        assert_eq!(table.name(KeyId(16)), "é");
+        assert_eq!(table.name(KeyId(18)), "zz");
+        assert_eq!(table.family_of(KeyId(17)), 2);
+        assert_eq!(table.family_of(KeyId(18)), 3);
+        assert_eq!(table.key_len(KeyId(15)), 6);
+        assert_eq!(table.key_len(KeyId(16)), 2);
+        assert_eq!(table.key_len(KeyId(14)), 3);
+    }
+
+    #[test]
+    fn lookup_finds_named_keys_and_every_family_holding_a_name() {
+        let clients = [
+            client("k", 10),
+            trace_client(&["k3", "b", "a"]),
+            trace_client(&["a"]),
+        ];
+        let (table, _) = KeyTable::from_clients(&clients);
+        assert_eq!(table.lookup("b"), Some(KeyId(11)));
+        assert_eq!(table.lookup("a"), Some(KeyId(12)));
+        assert_eq!(table.lookup("c"), None);
+        assert_eq!(
+            table.lookup_all("a").collect::<Vec<_>>(),
+            [KeyId(12), KeyId(13)]
+        );
+        assert_eq!(
+            table.lookup_all("k3").collect::<Vec<_>>(),
+            [KeyId(3), KeyId(10)]
+        );
+    }
+
+    #[test]
+    fn named_families_debug_print_without_their_names() {
+        let (table, _) = KeyTable::from_clients(&[trace_client(&["secret"])]);
+        let printed = format!("{:?}", table.family(0));
+        assert!(
+            printed.contains("NamedKeys { source: \"t.csv\", keys: 1 }"),
+            "{printed}"
+        );
+        assert!(!printed.contains("secret"));
     }
 }

@@ -193,6 +193,8 @@ pub struct Node {
     /// The config as the scenario set it (INFO configured_hz).
     pub configured_hz: u32,
     pub dbs: Vec<Db>,
+    /// Indices of the databases written so far (the others hold nothing).
+    allocated_dbs: Vec<u32>,
     pub keys: Arc<KeyTable>,
     pub stats: NodeStats,
     pub commandstats: [CommandStat; STAT_SLOTS],
@@ -253,6 +255,7 @@ impl Node {
             configured_hz: config.hz,
             config,
             dbs,
+            allocated_dbs: Vec::new(),
             keys,
             stats: NodeStats::default(),
             commandstats: [CommandStat::default(); STAT_SLOTS],
@@ -302,6 +305,17 @@ impl Node {
         self.connected_clients += 1;
     }
 
+    /// A key's name length as the memory model needs it (the raw model counts no key bytes, so
+    /// it skips the lookup, which costs a cache miss on large key tables).
+    #[inline]
+    pub(crate) fn key_len_for_memory(&self, key: KeyId) -> u64 {
+        if self.raw_memory() {
+            0
+        } else {
+            self.keys.key_len(key)
+        }
+    }
+
     pub fn raw_memory(&self) -> bool {
         self.config.memory_model == MemoryModel::Raw
     }
@@ -309,12 +323,15 @@ impl Node {
     /// INFO used_memory: startup, clients, and every database's entries and bucket arrays (in the
     /// raw model, value bytes only).
     pub fn used_memory(&self) -> u64 {
+        let dataset: u64 = self
+            .allocated_dbs
+            .iter()
+            .map(|&db| self.dbs[db as usize].used_bytes())
+            .sum();
         if self.raw_memory() {
-            return self.dbs.iter().map(Db::used_bytes).sum();
+            return dataset;
         }
-        USED_MEMORY_STARTUP
-            + self.connected_clients * CLIENT_CONNECTION_BYTES
-            + self.dbs.iter().map(Db::used_bytes).sum::<u64>()
+        USED_MEMORY_STARTUP + self.connected_clients * CLIENT_CONNECTION_BYTES + dataset
     }
 
     /// INFO used_memory_overhead, as `getMemoryOverheadData` computes it in 7.0.
@@ -362,11 +379,13 @@ impl Node {
     }
 
     fn db_mut(&mut self, db: u32) -> &mut Db {
-        let capacity = self.keys.len();
-        let seed = self.hash_seed;
-        let database = &mut self.dbs[db as usize];
-        database.ensure_allocated(capacity, seed);
-        database
+        if !self.dbs[db as usize].is_allocated() {
+            self.dbs[db as usize].ensure_allocated(self.keys.len(), self.hash_seed);
+            if self.dbs[db as usize].is_allocated() {
+                self.allocated_dbs.push(db);
+            }
+        }
+        &mut self.dbs[db as usize]
     }
 
     fn stat_index_admin(command: AdminCommand) -> usize {
@@ -459,7 +478,7 @@ impl Node {
         detail: Detail,
         ledger: &mut Ledger,
     ) -> Slot {
-        let key_len = self.keys.key_len(key);
+        let key_len = self.key_len_for_memory(key);
         let at_ms = self.now_ms_since_start();
         let slot = self.dbs[db as usize].remove(key, key_len, cause, by, at_ms);
         if let Some(reference) = self.reference.as_mut() {
@@ -594,6 +613,11 @@ impl Node {
         };
         if let Reply::Error(error) = reply {
             self.count_error(index, error, false);
+        }
+        if self.config.maxmemory_policy == crate::sim::config::MaxmemoryPolicy::Opt
+            && self.config.maxmemory_bytes != 0
+        {
+            self.shed_reference_victims(ledger);
         }
         reply
     }
@@ -788,7 +812,7 @@ impl Node {
             }
         } else {
             let guard = self.expand_guard();
-            let key_len = self.keys.key_len(key);
+            let key_len = self.key_len_for_memory(key);
             let database = &mut self.dbs[db as usize];
             database.add(key, key_len, kind, word, &guard);
             let slot = database.slot_mut(key);
@@ -803,7 +827,7 @@ impl Node {
     fn incr(&mut self, db: u32, key: KeyId, client: Actor, present: bool) -> Reply {
         if !present {
             let guard = self.expand_guard();
-            let key_len = self.keys.key_len(key);
+            let key_len = self.key_len_for_memory(key);
             let fresh_lru = self.fresh_lru();
             let kind = self.integer_kind(1);
             let database = &mut self.dbs[db as usize];
@@ -857,10 +881,10 @@ impl Node {
                 ValueKind::Hash => Aggregate::Hash(HashValue::new()),
                 ValueKind::List => Aggregate::List(ListValue::new()),
                 ValueKind::Set => Aggregate::Set(SetValue::new()),
-                _ => Aggregate::Zset(ZsetValue::new()),
+                _ => Aggregate::Zset(ZsetValue::with_seed(u64::from(key.0))),
             };
             let guard = self.expand_guard();
-            let key_len = self.keys.key_len(key);
+            let key_len = self.key_len_for_memory(key);
             let fresh_lru = self.fresh_lru();
             let database = &mut self.dbs[db as usize];
             database.add(key, key_len, wanted, 0, &guard);

@@ -3,7 +3,9 @@
 //! Each client draws from its own stream (`client:<name>`), so clients are independent of one
 //! another: adding a client leaves every other client's commands unchanged.
 
-use crate::sim::config::{Arrivals, ClientConfig, CommandKind};
+use std::sync::Arc;
+
+use crate::sim::config::{Arrivals, ClientConfig, CommandKind, Trace, TraceOp};
 use crate::sim::dist::{exponential_gap_ns, sample_value_size, KeyPicker};
 use crate::sim::keys::KeyTable;
 use crate::sim::ledger::{Actor, KeyId};
@@ -21,6 +23,16 @@ pub struct ClientCounts {
     pub hits: u64,
     pub misses: u64,
     pub errors: u64,
+}
+
+/// A trace being replayed: the next record, and for each record when its key is used next.
+struct Replay {
+    trace: Arc<Trace>,
+    cursor: usize,
+    /// Per record: arrival time (µs) of the next record with the same key, 0 if none.
+    next_use_us: Vec<u64>,
+    /// Whether records have no timestamps and are paced at the client's rate.
+    paced: bool,
 }
 
 pub struct Client {
@@ -41,10 +53,20 @@ pub struct Client {
     last_arrival_ns: u64,
     /// One bit per key: this client wrote the key's current or an earlier value.
     written: Vec<u64>,
+    replay: Option<Replay>,
+    /// The trace record behind the latest request.
+    last_trace_record: Option<usize>,
 }
 
 impl Client {
-    pub fn new(index: usize, config: &ClientConfig, family: usize, seed: u64) -> Client {
+    /// `needs_future`: replays compute each record's next use (for OPT).
+    pub fn new(
+        index: usize,
+        config: &ClientConfig,
+        family: usize,
+        seed: u64,
+        needs_future: bool,
+    ) -> Client {
         let mut cumulative = 0;
         let commands = config
             .commands
@@ -66,12 +88,24 @@ impl Client {
             arrivals: 0,
             last_arrival_ns: config.start_us * 1000,
             written: Vec::new(),
+            replay: config
+                .trace
+                .as_ref()
+                .map(|trace| Replay::new(trace.clone(), config, needs_future)),
+            last_trace_record: None,
             config: config.clone(),
         }
     }
 
     /// Time of the next command in µs, or None once the client has stopped.
     pub fn next_arrival_us(&mut self) -> Option<u64> {
+        if let Some(replay) = &self.replay {
+            let at_us = replay.arrival_us(replay.cursor, &self.config)?;
+            return match self.config.stop_us {
+                Some(stop) if at_us >= stop => None,
+                _ => Some(at_us),
+            };
+        }
         let start_ns = self.config.start_us * 1000;
         let at_ns = match self.config.arrivals {
             Arrivals::Poisson => {
@@ -108,6 +142,40 @@ impl Client {
 
     /// The client's next command.
     pub fn next_request(&mut self, keys: &KeyTable) -> Request {
+        if let Some(replay) = self.replay.as_mut() {
+            let index = replay.cursor;
+            replay.cursor += 1;
+            let record = replay.trace.records[index];
+            let key = keys.key(self.family, u64::from(record.key));
+            let (command, argument) = match record.op {
+                TraceOp::Get => (CommandKind::Get, Argument::None),
+                TraceOp::Set => (
+                    CommandKind::Set,
+                    Argument::Value {
+                        len: record.value_size,
+                        ttl_ms: (record.ttl_ms > 0).then_some(record.ttl_ms),
+                    },
+                ),
+                TraceOp::Del => (CommandKind::Del, Argument::None),
+                TraceOp::Expire => (CommandKind::Expire, Argument::Ttl { ms: record.ttl_ms }),
+            };
+            let db = if replay.trace.per_record_db {
+                record.db
+            } else {
+                self.db
+            };
+            let next_use = replay.next_use_us.get(index).copied().unwrap_or(0);
+            self.last_trace_record = Some(index);
+            return Request {
+                client: self.actor,
+                db,
+                command,
+                key,
+                argument,
+                client_wrote_key: self.has_written(key),
+                next_use,
+            };
+        }
         let command = self.pick_command();
         let local = self.picker.pick(&mut self.stream);
         let key = keys.key(self.family, local);
@@ -162,8 +230,26 @@ impl Client {
         }
     }
 
-    /// The cache-aside refill after a GET miss.
-    pub fn refill_request(&mut self, key: KeyId) -> Request {
+    /// Whether a GET miss is followed by a SET (cache-aside, or a read-through trace).
+    pub fn refills_on_miss(&self) -> bool {
+        self.config.on_miss == crate::sim::config::OnMiss::Set
+            || self.replay.as_ref().is_some_and(|r| r.trace.read_through)
+    }
+
+    /// The cache-aside refill after a GET miss (`request` is the GET).
+    pub fn refill_request(&mut self, request: &Request) -> Request {
+        let key = request.key;
+        if let (Some(replay), Some(index)) = (&self.replay, self.last_trace_record) {
+            let record = replay.trace.records[index];
+            return Request {
+                command: CommandKind::Set,
+                argument: Argument::Value {
+                    len: record.value_size,
+                    ttl_ms: None,
+                },
+                ..*request
+            };
+        }
         let len = sample_value_size(&self.config.value_size, &mut self.stream);
         Request {
             client: self.actor,
@@ -195,5 +281,53 @@ impl Client {
         }
         let index = key.0 as usize;
         self.written[index / 64] |= 1 << (index % 64);
+    }
+}
+
+/// Default pace of a trace without timestamps, requests per second.
+pub const UNTIMED_TRACE_RATE: f64 = 1000.0;
+
+impl Replay {
+    fn new(trace: Arc<Trace>, config: &ClientConfig, needs_future: bool) -> Replay {
+        let paced = trace.records.iter().all(|record| record.time_us == 0);
+        let mut replay = Replay {
+            next_use_us: Vec::new(),
+            trace,
+            cursor: 0,
+            paced,
+        };
+        if !needs_future {
+            return replay;
+        }
+        replay.next_use_us = vec![0; replay.trace.records.len()];
+        // Walk backwards remembering each key's next arrival: OPT needs the future.
+        let mut next_by_key: Vec<u64> = vec![0; replay.trace.key_names.len()];
+        for index in (0..replay.trace.records.len()).rev() {
+            let key = replay.trace.records[index].key as usize;
+            replay.next_use_us[index] = next_by_key.get(key).copied().unwrap_or(0);
+            if let (Some(slot), Some(at)) =
+                (next_by_key.get_mut(key), replay.arrival_us(index, config))
+            {
+                // +1 keeps 0 free for "never".
+                *slot = at + 1;
+            }
+        }
+        replay
+    }
+
+    /// When record `index` arrives, µs of virtual time.
+    fn arrival_us(&self, index: usize, config: &ClientConfig) -> Option<u64> {
+        let record = self.trace.records.get(index)?;
+        let offset_us = if self.paced {
+            let rate = if config.rate > 0.0 {
+                config.rate
+            } else {
+                UNTIMED_TRACE_RATE
+            };
+            libm::round(index as f64 * 1e6 / rate) as u64
+        } else {
+            record.time_us
+        };
+        Some(config.start_us + offset_us)
     }
 }
