@@ -104,6 +104,7 @@ pub fn report_json(config: &SimConfig, output: &RunOutput) -> Value {
         "hit_ratio": ratio(output.hits, output.reads),
         "misses_by_cause": by_cause(&output.totals.misses_by_cause),
         "removals_by_cause": by_cause(&output.totals.removals_by_cause),
+        "rejected_writes_by_cause": by_cause(&output.totals.rejected_by_cause),
         "overwritten_hits": output.totals.overwritten_hits,
         "peak_used_memory": output.peak_used_memory,
         "clients": clients,

@@ -143,6 +143,14 @@ pub fn summary_text(config: &SimConfig, output: &RunOutput) -> String {
     if !any {
         let _ = writeln!(out, "  (none)");
     }
+    let rejected = output.totals.rejected_by_cause[Cause::OomRejected.index()];
+    if rejected > 0 {
+        let _ = writeln!(
+            out,
+            "\nwrites refused with -OOM: {} (those keys were never stored)",
+            thousands(rejected)
+        );
+    }
     let lost: Vec<(usize, u64)> = families_by_loss(output)
         .into_iter()
         .filter(|(_, lost)| *lost > 0)

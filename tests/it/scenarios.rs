@@ -97,3 +97,74 @@ fn every_bundled_scenario_has_a_test_and_an_opening_comment() {
         );
     }
 }
+
+#[test]
+fn evicted_bulk_load_is_diagnosed_as_evicted() {
+    let (output, ledger) = run_bundled("evicted-bulk-load.toml");
+    assert_eq!(top_cause(&output).map(|(c, _)| c), Some(Cause::Evicted));
+    // The import's own keys, never read after being written, vanish about 20 s later.
+    let recent_imports = ledger
+        .iter()
+        .filter(|e| e.cause == Cause::Evicted && output.keys.name(e.key).starts_with("import:"))
+        .filter(|e| matches!(e.detail, vanish::sim::ledger::Detail::Eviction { score, .. } if score <= 30_000))
+        .count();
+    assert!(
+        recent_imports > 10_000,
+        "{recent_imports} import keys evicted within 30 s of being written"
+    );
+}
+
+#[test]
+fn volatile_lru_without_ttls_is_diagnosed_as_oom_rejected() {
+    let output = assert_diagnosis("volatile-lru-without-ttls.toml", Cause::OomRejected);
+    assert_eq!(output.nodes[0].evicted_keys, 0, "nothing volatile to evict");
+    assert!(output.totals.rejected_by_cause[Cause::OomRejected.index()] > 0);
+    let set = output.nodes[0]
+        .commandstats
+        .iter()
+        .find(|c| c.name == "set")
+        .unwrap();
+    assert!(set.rejected_calls > 0);
+    assert!(output.nodes[0]
+        .errorstats
+        .iter()
+        .any(|(prefix, n)| prefix == "OOM" && *n > 0));
+}
+
+#[test]
+fn large_values_are_diagnosed_as_evicted() {
+    let output = assert_diagnosis("large-values.toml", Cause::Evicted);
+    assert!(
+        output.nodes[0].evicted_keys > 10_000,
+        "each report displaces thousands of small keys"
+    );
+}
+
+#[test]
+fn scan_pollution_hurts_lru_more_than_lfu() {
+    let output = assert_diagnosis("scan-pollution.toml", Cause::Evicted);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/scan-pollution.toml");
+    let lfu = Overrides {
+        seed: None,
+        sets: vec!["server.maxmemory-policy=allkeys-lfu".to_string()],
+    };
+    let config = scenario::load(&path, &lfu).unwrap();
+    let lfu_output = run(
+        &config,
+        &mut vanish::sim::ledger::DiscardLedger,
+        &mut NoProgress,
+    );
+    let api_ratio = |output: &RunOutput| {
+        let (_, counts) = output
+            .clients
+            .iter()
+            .find(|(name, _)| name == "api")
+            .unwrap();
+        counts.hits as f64 / counts.reads as f64
+    };
+    let (lru, lfu) = (api_ratio(&output), api_ratio(&lfu_output));
+    assert!(
+        lfu > lru + 0.03,
+        "LFU keeps the hot set: api hit ratio {lfu:.3} vs LRU {lru:.3}"
+    );
+}
