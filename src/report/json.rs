@@ -69,7 +69,7 @@ pub fn report_json(config: &SimConfig, output: &RunOutput) -> Value {
         .into_iter()
         .map(|(family, lost)| {
             json!({
-                "prefix": output.keys.family(family).prefix,
+                "prefix": output.keys.family(family).label(),
                 "keys_lost": lost,
                 "removals_by_cause": by_cause(&output.family_removals[family]),
                 "misses_by_cause": by_cause(&output.family_misses[family]),

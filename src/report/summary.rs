@@ -169,7 +169,7 @@ pub fn summary_text(config: &SimConfig, output: &RunOutput) -> String {
             let _ = writeln!(
                 out,
                 "  {:<20}{:>12}   {}",
-                output.keys.family(family).prefix,
+                output.keys.family(family).label(),
                 thousands(total),
                 parts.join(", ")
             );

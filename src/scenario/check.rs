@@ -154,7 +154,7 @@ pub(super) fn keyword(
         .ok_or_else(|| mismatch(field, path, one_of(options)))
 }
 
-fn one_of(options: &[&str]) -> String {
+pub(super) fn one_of(options: &[&str]) -> String {
     let quoted: Vec<String> = options.iter().map(|option| format!("{option:?}")).collect();
     format!("one of {}", quoted.join(", "))
 }
@@ -165,7 +165,11 @@ pub(super) fn policy(field: &Field, path: &str) -> Checked<MaxmemoryPolicy> {
         _ => None,
     };
     found.ok_or_else(|| {
-        let names = MaxmemoryPolicy::ALL.map(MaxmemoryPolicy::as_str);
+        let names: Vec<&str> = MaxmemoryPolicy::ALL
+            .into_iter()
+            .chain(MaxmemoryPolicy::REFERENCE)
+            .map(MaxmemoryPolicy::as_str)
+            .collect();
         mismatch(field, path, one_of(&names))
     })
 }

@@ -5,12 +5,14 @@
 //! the serde mirror that checks its shape (`raw`), then check meaning, ranges and units while
 //! building the `SimConfig` (`validate`, with per-value checks in `check` and unit parsing in
 //! `units`). Any failure is a `ScenarioError` naming the file, line, column and field (`error`).
-//! Only `load` touches the filesystem.
+//! `load` reads the scenario file; validation reads the traces that trace clients replay
+//! (`trace_client`, through `crate::trace`), relative to the scenario file's folder.
 
 mod check;
 mod error;
 mod overrides;
 mod raw;
+mod trace_client;
 mod units;
 mod validate;
 
@@ -24,6 +26,7 @@ use crate::sim::config::SimConfig;
 pub use error::ScenarioError;
 
 use error::{Problem, Sources};
+use trace_client::TraceFiles;
 
 /// Changes requested on the command line, applied before validation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,19 +43,27 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<SimConfig, ScenarioErr
     parse(&path.display().to_string(), &text, overrides)
 }
 
-/// Validates scenario `text`; `source_name` is what error messages call the file.
+/// Validates scenario `text`; `source_name` is what error messages call the file, and its folder
+/// is where trace paths start.
 pub fn parse(
     source_name: &str,
     text: &str,
     overrides: &Overrides,
 ) -> Result<SimConfig, ScenarioError> {
     let sources = Sources::new(source_name, text, &overrides.sets);
-    read(text, overrides, &sources).map_err(|problem| sources.locate(problem))
+    let folder = Path::new(source_name).parent().unwrap_or(Path::new(""));
+    let traces = TraceFiles::relative_to(folder);
+    read(text, overrides, &sources, &traces).map_err(|problem| sources.locate(problem))
 }
 
-fn read(text: &str, overrides: &Overrides, sources: &Sources<'_>) -> Result<SimConfig, Problem> {
+fn read(
+    text: &str,
+    overrides: &Overrides,
+    sources: &Sources<'_>,
+    traces: &TraceFiles,
+) -> Result<SimConfig, Problem> {
     let mut document = raw::parse_document(text)?;
     overrides::apply(document.get_mut(), &overrides.sets, sources)?;
     let raw = raw::deserialize(document)?;
-    validate::validate(&raw, overrides.seed)
+    validate::validate(&raw, overrides.seed, traces)
 }

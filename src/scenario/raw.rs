@@ -138,6 +138,7 @@ pub(crate) struct RawScenario {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct RawServer {
+    pub memory_model: Option<Field>,
     pub maxmemory: Option<Field>,
     pub maxmemory_policy: Option<Field>,
     pub maxmemory_samples: Option<Field>,
@@ -148,6 +149,7 @@ pub(crate) struct RawServer {
     pub databases: Option<Field>,
     pub active_expire_effort: Option<Field>,
     pub active_expire: Option<Field>,
+    pub latency_tracking: Option<Field>,
     pub hash_max_listpack_entries: Option<Field>,
     pub hash_max_listpack_value: Option<Field>,
     pub zset_max_listpack_entries: Option<Field>,
@@ -160,18 +162,24 @@ pub(crate) struct RawServer {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct RawClient {
     pub name: Field,
-    pub rate: Field,
+    /// Required for a generated workload; for a trace, the pace of an untimed one.
+    pub rate: Option<Field>,
     pub rate_kind: Option<Field>,
     pub db: Option<Field>,
     pub start: Option<Field>,
     pub stop: Option<Field>,
-    pub keyspace: Spanned<Table<RawKeyspace>>,
+    /// Required for a generated workload, refused with a trace.
+    pub keyspace: Option<Spanned<Table<RawKeyspace>>>,
     /// Command name → weight. Sorted by name here; `validate` restores file order from the spans.
-    pub commands: Spanned<BTreeMap<Spanned<String>, Field>>,
+    /// Required for a generated workload, refused with a trace.
+    pub commands: Option<Spanned<BTreeMap<Spanned<String>, Field>>>,
     pub value_size: Option<Spanned<RawValueSize>>,
     pub ttl: Option<Spanned<Table<RawTtl>>>,
     pub on_miss: Option<Field>,
     pub fields: Option<Field>,
+    /// A recorded workload to replay, relative to the scenario file's folder.
+    pub trace: Option<Field>,
+    pub format: Option<Field>,
 }
 
 #[derive(Debug, Deserialize)]

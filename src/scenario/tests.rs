@@ -135,6 +135,7 @@ fn good_scenario_is_read_field_by_field() {
             databases: 4,
             active_expire_effort: 3,
             active_expire_enabled: false,
+            latency_tracking: true,
             hash_max_listpack_entries: 256,
             hash_max_listpack_value: 32,
             zset_max_listpack_entries: 64,
@@ -396,7 +397,7 @@ fn broken_files_name_the_place_field_and_problem() {
     (Edit(&[("maxmemory = \"64mb\"", "maxmemory = \"64xb\"")]), P(8, 13), "server.maxmemory", "unknown unit \"xb\""),
     (Edit(&[("maxmemory = \"64mb\"", "maxmemory = \"99999999999gb\"")]), P(8, 13), "server.maxmemory", "it is too large"),
     (Edit(&[("maxmemory = \"64mb\"", "maxmemory = -1")]), P(8, 13), "server.maxmemory", "found -1"),
-    (Edit(&[("maxmemory-policy = \"allkeys-lfu\"", "maxmemory-policy = \"lru\"")]), P(9, 20), "server.maxmemory-policy", "expected one of \"noeviction\", \"allkeys-lru\", \"allkeys-lfu\", \"allkeys-random\", \"volatile-lru\", \"volatile-lfu\", \"volatile-random\", \"volatile-ttl\", found \"lru\""),
+    (Edit(&[("maxmemory-policy = \"allkeys-lfu\"", "maxmemory-policy = \"lru\"")]), P(9, 20), "server.maxmemory-policy", "expected one of \"noeviction\", \"allkeys-lru\", \"allkeys-lfu\", \"allkeys-random\", \"volatile-lru\", \"volatile-lfu\", \"volatile-random\", \"volatile-ttl\", \"lru-exact\", \"opt\", found \"lru\""),
     (Edit(&[("maxmemory-samples = 10", "maxmemory-samples = 65")]), P(10, 21), "server.maxmemory-samples", "expected an integer from 1 to 64, found 65"),
     (Edit(&[("maxmemory-samples = 10", "maxmemory-samples = \"10\"")]), P(10, 21), "server.maxmemory-samples", "found \"10\""),
     (Edit(&[("maxmemory-eviction-tenacity = 20", "maxmemory-eviction-tenacity = 101")]), P(11, 31), "server.maxmemory-eviction-tenacity", "expected an integer from 0 to 100"),
@@ -482,7 +483,7 @@ fn broken_files_name_the_place_field_and_problem() {
     // The run as a whole.
     (Text("[scenario]\nname = \"idle\"\nseed = 1\nduration = \"1m\"\n"), P(1, 1), "scenario", "expected at least one [[client]] or [[event]], found neither: nothing would happen"),
     (Edit(&[("keys = 100000,", "keys = 60000000,"), ("keys = 1000,", "keys = 50000000,")]), P(42, 21), "client[1].keyspace.keys", "the keyspaces add up to 110000000 distinct keys (clients sharing a prefix count once), which would need about 14 GB of simulator memory; the limit is 100000000 keys"),
-    (Edit(&[("duration = \"10m\"", "duration = \"2d\""), ("rate = 2000", "rate = 100000"), ("stop = \"5m\"\n", "")]), P(27, 8), "client[0].rate", "the clients would send about 17277000000 commands (rate * active seconds, summed over clients); the limit is 10000000000: lower the rates or shorten the duration"),
+    (Edit(&[("duration = \"10m\"", "duration = \"2d\""), ("rate = 2000", "rate = 100000"), ("stop = \"5m\"\n", "")]), P(27, 8), "client[0].rate", "the clients would send about 17277000000 commands (rate * active seconds, or a trace's requests, summed over clients); the limit is 10000000000: lower the rates, shorten the duration or replay less of the traces"),
     ];
     let mut failures = Vec::new();
     for (index, (input, P(line, column), field, message)) in cases.iter().enumerate() {
@@ -715,4 +716,327 @@ fn mangled_files_fail_with_a_line_and_never_panic() {
             Ok(Err(error)) => assert!(error.line().is_some(), "no line for {error}\nin:\n{mutant}"),
         }
     }
+}
+
+// Trace clients, the memory model and the reference policies.
+
+/// Two trace clients, one timed and one untimed; the error table below edits its lines.
+const TRACED: &str = r#"[scenario]
+name = "replay"
+seed = 1
+duration = "1h"
+
+[server]
+maxmemory = "1mb"
+maxmemory-policy = "opt"
+memory-model = "raw"
+
+[[client]]
+name = "shop"
+trace = "traces/shop.csv"
+format = "csv"
+db = 2
+
+[[client]]
+name = "lirs"
+trace = "loop.trace"
+format = "lirs"
+rate = 250
+start = "10s"
+"#;
+
+const TRACE_FILES: [(&str, &str); 5] = [
+    (
+        "traces/shop.csv",
+        "t_ms,op,key,value_size,ttl_ms\n0,SET,cart:1,120,60000\n1500,GET,cart:1,0,0\n3000,GET,\"a,b\",0,0\n",
+    ),
+    ("traces/bad.csv", "t_ms,op,key,value_size,ttl_ms\n0,GET,k,0,0\n1,PUT,k,0,0\n"),
+    ("loop.trace", "1\n2\n*\n1\n3\n"),
+    (
+        "m.monitor",
+        "OK\n1795438220.000000 [0 127.0.0.1:5] \"get\" \"a\"\n1795438220.500000 [7 127.0.0.1:5] \"set\" \"b\" \"xy\"\n",
+    ),
+    ("untimed.csv", "t_ms,op,key,value_size,ttl_ms\n0,GET,a,0,0\n0,GET,b,0,0\n"),
+];
+
+/// A scenario folder holding `TRACE_FILES`, removed when dropped.
+struct TraceFolder(std::path::PathBuf);
+
+impl TraceFolder {
+    fn new() -> TraceFolder {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let folder = std::env::temp_dir().join(format!(
+            "vanish-scenario-traces-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        for (name, text) in TRACE_FILES {
+            let path = folder.join(name);
+            std::fs::create_dir_all(path.parent().expect("a folder")).expect("temp dir");
+            std::fs::write(path, text).expect("write trace");
+        }
+        TraceFolder(folder)
+    }
+
+    fn scenario_name(&self) -> String {
+        self.0.join("replay.toml").display().to_string()
+    }
+
+    fn parse(&self, text: &str, sets: &[&str]) -> Result<SimConfig, ScenarioError> {
+        let overrides = Overrides {
+            seed: None,
+            sets: sets.iter().map(|entry| entry.to_string()).collect(),
+        };
+        parse(&self.scenario_name(), text, &overrides)
+    }
+}
+
+impl Drop for TraceFolder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `TRACED` with each `(from, to)` replacement applied; `from` must occur exactly once.
+fn traced(edits: &[(&str, &str)]) -> String {
+    edits.iter().fold(TRACED.to_string(), |text, (from, to)| {
+        assert_eq!(
+            text.matches(from).count(),
+            1,
+            "edit target {from:?} is not unique"
+        );
+        text.replacen(from, to, 1)
+    })
+}
+
+#[test]
+fn trace_clients_carry_their_loaded_traces() {
+    use crate::sim::config::{MemoryModel, Trace, TraceOp, TraceRecord};
+    use std::sync::Arc;
+
+    let folder = TraceFolder::new();
+    let config = folder
+        .parse(TRACED, &[])
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(config.server.memory_model, MemoryModel::Raw);
+    assert_eq!(config.server.maxmemory_policy, MaxmemoryPolicy::Opt);
+    let record = |time_us, key, op, value_size, ttl_ms| TraceRecord {
+        time_us,
+        key,
+        db: 0,
+        op,
+        value_size,
+        ttl_ms,
+    };
+    let shop = ClientConfig {
+        name: "shop".to_string(),
+        rate: 1.0,
+        arrivals: Arrivals::Fixed,
+        db: 2,
+        start_us: 0,
+        stop_us: None,
+        keyspace: KeyspaceConfig {
+            keys: 2,
+            prefix: String::new(),
+            popularity: Popularity::Uniform,
+        },
+        commands: vec![(CommandKind::Get, 1)],
+        value_size: ValueSize::Fixed(100),
+        ttl: None,
+        on_miss: OnMiss::None,
+        fields: 16,
+        trace: Some(Arc::new(Trace {
+            source: "traces/shop.csv".to_string(),
+            key_names: vec!["cart:1".to_string(), "a,b".to_string()],
+            records: vec![
+                record(0, 0, TraceOp::Set, 120, 60_000),
+                record(1_500_000, 0, TraceOp::Get, 0, 0),
+                record(3_000_000, 1, TraceOp::Get, 0, 0),
+            ],
+            read_through: false,
+            per_record_db: false,
+        })),
+    };
+    assert_eq!(config.clients[0], shop);
+    let lirs = &config.clients[1];
+    assert_eq!(
+        (lirs.rate, lirs.start_us, lirs.on_miss),
+        (250.0, 10_000_000, OnMiss::Set)
+    );
+    let trace = lirs.trace.as_ref().expect("a trace client");
+    assert_eq!(trace.key_names, ["1", "2", "3"]);
+    assert!(trace.read_through && !trace.per_record_db);
+    // Untimed: the engine paces the records by the client's rate.
+    assert!(trace.records.iter().all(|record| record.time_us == 0));
+    assert_eq!(lirs.keyspace.keys, 3);
+}
+
+#[test]
+fn trace_options_defaults_and_overrides() {
+    let folder = TraceFolder::new();
+    // Untimed traces default to 1000 requests per second; on-miss can turn read-through off.
+    let text = traced(&[("rate = 250\n", "on-miss = \"none\"\n")]);
+    let config = folder
+        .parse(&text, &[])
+        .unwrap_or_else(|error| panic!("{error}"));
+    let lirs = &config.clients[1];
+    let trace = lirs.trace.as_ref().expect("a trace client");
+    assert_eq!(
+        (lirs.rate, lirs.on_miss, trace.read_through),
+        (1_000.0, OnMiss::None, false)
+    );
+    // A csv trace whose times are all 0 is untimed too; --set reaches trace fields.
+    let config = folder
+        .parse(
+            TRACED,
+            &[
+                "client.shop.trace=untimed.csv",
+                "client.lirs.rate=0.5",
+                "server.memory-model=redis",
+                "server.maxmemory-policy=lru-exact",
+            ],
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+    let (shop, lirs) = (&config.clients[0], &config.clients[1]);
+    assert_eq!(
+        shop.trace.as_ref().map(|trace| trace.records.len()),
+        Some(2)
+    );
+    assert_eq!((shop.rate, lirs.rate), (1_000.0, 0.5));
+    assert_eq!(
+        config.server.memory_model,
+        crate::sim::config::MemoryModel::Redis
+    );
+    assert_eq!(config.server.maxmemory_policy, MaxmemoryPolicy::LruExact);
+}
+
+#[test]
+fn monitor_traces_carry_their_databases() {
+    let folder = TraceFolder::new();
+    let text = traced(&[(
+        "trace = \"traces/shop.csv\"\nformat = \"csv\"\ndb = 2\n",
+        "trace = \"m.monitor\"\nformat = \"monitor\"\n",
+    )]);
+    let config = folder
+        .parse(&text, &[])
+        .unwrap_or_else(|error| panic!("{error}"));
+    let trace = config.clients[0].trace.as_ref().expect("a trace client");
+    assert!(trace.per_record_db);
+    let databases: Vec<u32> = trace.records.iter().map(|record| record.db).collect();
+    assert_eq!(databases, [0, 7]);
+    assert_eq!(trace.records[1].time_us, 500_000);
+}
+
+#[test]
+fn lru_exact_runs_with_generated_clients() {
+    let text = edited(&[(
+        "maxmemory-policy = \"allkeys-lfu\"",
+        "maxmemory-policy = \"LRU-exact\"",
+    )]);
+    let config = parse_with(&text, &[], None).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(config.server.maxmemory_policy, MaxmemoryPolicy::LruExact);
+}
+
+#[test]
+fn select_works_on_trace_clients_without_their_own_databases() {
+    let folder = TraceFolder::new();
+    let text =
+        format!("{TRACED}\n[[event]]\nat = \"1s\"\ndo = \"select\"\nclient = \"shop\"\ndb = 3\n");
+    let config = folder
+        .parse(&text, &[])
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(
+        config.events[0].action,
+        EventAction::Select { client: 0, db: 3 }
+    );
+}
+
+#[test]
+fn load_finds_traces_beside_the_scenario_file() {
+    let folder = TraceFolder::new();
+    let path = folder.0.join("replay.toml");
+    std::fs::write(&path, TRACED).expect("write scenario");
+    let config = load(&path, &Overrides::default()).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(config.clients.len(), 2);
+}
+
+#[test]
+fn broken_trace_scenarios_name_the_place_field_and_problem() {
+    const GENERATED: &str = "rate = 250\nkeyspace = { keys = 5 }\ncommands = { GET = 1 }\n";
+    const MONITOR: &str = "trace = \"m.monitor\"\nformat = \"monitor\"\n";
+    let event = |body: &str| format!("{TRACED}\n[[event]]\nat = \"1s\"\n{body}");
+    let cases: Vec<(String, P, &str, &str)> = vec![
+    (traced(&[("memory-model = \"raw\"", "memory-model = \"jemalloc\"")]), P(9, 16), "server.memory-model", "expected one of \"redis\", \"raw\", found \"jemalloc\""),
+    (traced(&[("format = \"csv\"\n", "")]), P(11, 1), "client[0]", "missing field `format` (trace needs format: one of csv, monitor, oracle-general, lirs, time-id-size)"),
+    (traced(&[("format = \"csv\"", "format = \"parquet\"")]), P(14, 10), "client[0].format", "expected one of \"csv\", \"monitor\", \"oracle-general\", \"lirs\", \"time-id-size\", found \"parquet\""),
+    (traced(&[("db = 2\n", "db = 2\ncommands = { GET = 1 }\n")]), P(16, 12), "client[0].commands", "`commands` does not apply to a client with trace = \"traces/shop.csv\": it replays the recorded requests"),
+    (traced(&[("db = 2\n", "db = 2\nkeyspace = { keys = 10 }\n")]), P(16, 12), "client[0].keyspace", "`keyspace` does not apply to a client with trace"),
+    (traced(&[("db = 2\n", "db = 2\nttl = { min = \"1s\", max = \"2s\" }\n")]), P(16, 7), "client[0].ttl", "`ttl` does not apply to a client with trace"),
+    (traced(&[("db = 2\n", "db = 2\nvalue-size = 10\n")]), P(16, 14), "client[0].value-size", "`value-size` does not apply"),
+    (traced(&[("db = 2\n", "db = 2\nrate = 5\n")]), P(16, 8), "client[0].rate", "`rate` does not apply to this trace: its records carry their own times (rate paces untimed traces, such as lirs)"),
+    (traced(&[("rate = 250", "rate = 0")]), P(21, 8), "client[1].rate", "expected a positive number of requests per second for an untimed trace (at most 10000000), found 0"),
+    (traced(&[("trace = \"traces/shop.csv\"", "trace = 5")]), P(13, 9), "client[0].trace", "expected a trace file path (a string), found 5"),
+    (traced(&[("trace = \"traces/shop.csv\"", "trace = \"\"")]), P(13, 9), "client[0].trace", "expected a trace file path, found \"\""),
+    (traced(&[("traces/shop.csv", "traces/bad.csv")]), P(13, 9), "client[0].trace", "traces/bad.csv:3: expected op SET, GET, DEL or EXPIRE, found \"PUT\""),
+    (traced(&[("traces/shop.csv", "nowhere.csv")]), P(13, 9), "client[0].trace", "nowhere.csv: cannot read the trace: "),
+    (traced(&[("format = \"csv\"", "format = \"lirs\"")]), P(13, 9), "client[0].trace", "client[0].trace: cannot load the trace: "),
+    (traced(&[("trace = \"loop.trace\"\nformat = \"lirs\"\n", "commands = { GET = 1 }\n")]), P(17, 1), "client[1]", "missing field `keyspace` (a client needs rate, keyspace and commands, or trace and format)"),
+    (traced(&[("trace = \"loop.trace\"\nformat = \"lirs\"\nrate = 250\n", "keyspace = { keys = 5 }\ncommands = { GET = 1 }\n")]), P(17, 1), "client[1]", "missing field `rate` (a client needs rate, keyspace and commands, or trace and format)"),
+    (traced(&[("trace = \"loop.trace\"\nformat = \"lirs\"\nrate = 250\n", GENERATED)]), P(8, 20), "server.maxmemory-policy", "expected a policy that does not need to know the future (\"opt\" needs every client to replay a trace), found \"opt\": client[1] (\"lirs\") generates its requests as it runs"),
+    (traced(&[("trace = \"loop.trace\"\nformat = \"lirs\"\nrate = 250\n", &format!("{GENERATED}format = \"lirs\"\n"))]), P(22, 10), "client[1].format", "`format` does not apply without trace = \"path\": it says how to read the trace file"),
+    (traced(&[("trace = \"traces/shop.csv\"\nformat = \"csv\"\n", MONITOR)]), P(15, 6), "client[0].db", "`db` does not apply to format = \"monitor\": MONITOR lines carry their database"),
+    (traced(&[("trace = \"traces/shop.csv\"\nformat = \"csv\"\ndb = 2\n", MONITOR), ("memory-model = \"raw\"", "databases = 4")]), P(13, 9), "client[0].trace", "expected a trace using databases 0 to 3 (databases = 4), found \"m.monitor\": its line 3 uses database 7"),
+    (format!("{}\n[[event]]\nat = \"1s\"\ndo = \"select\"\nclient = \"shop\"\ndb = 1\n", traced(&[("trace = \"traces/shop.csv\"\nformat = \"csv\"\ndb = 2\n", MONITOR)])), P(26, 10), "event[0].client", "expected a client whose database can change, found \"shop\": it replays MONITOR lines, which name their own databases"),
+    (event("do = \"config-set\"\ndirective = \"maxmemory-policy\"\nvalue = \"allkeys-lru\"\n"), P(28, 9), "event[0].value", "expected \"opt\", the server's policy, found \"allkeys-lru\": a reference policy cannot be switched away from at run time"),
+    (event("do = \"config-set\"\ndirective = \"maxmemory-policy\"\nvalue = \"lru-exact\"\n"), P(28, 9), "event[0].value", "a reference policy cannot be switched away from"),
+    (edited(&[("directive = \"maxmemory\"\nvalue = \"32mb\"", "directive = \"maxmemory-policy\"\nvalue = \"opt\"")]), P(50, 9), "event[0].value", "expected one of \"noeviction\", \"allkeys-lru\", \"allkeys-lfu\", \"allkeys-random\", \"volatile-lru\", \"volatile-lfu\", \"volatile-random\", \"volatile-ttl\", found \"opt\": a reference policy cannot be switched to at run time; set it in [server]"),
+    (traced(&[("duration = \"1h\"", "duration = \"1000s\""), ("\"opt\"", "\"lru-exact\""), ("trace = \"traces/shop.csv\"\nformat = \"csv\"\n", "rate = 10000000\nkeyspace = { keys = 10 }\ncommands = { GET = 1 }\n")]), P(20, 9), "client[1].trace", "the clients would send about 10000000004 commands (rate * active seconds, or a trace's requests, summed over clients); the limit is 10000000000"),
+    (traced(&[("\"opt\"", "\"lru-exact\""), ("trace = \"traces/shop.csv\"\nformat = \"csv\"\n", "rate = 1\nkeyspace = { keys = 100000000 }\ncommands = { GET = 1 }\n")]), P(20, 9), "client[1].trace", "the keyspaces add up to 100000003 distinct keys (clients sharing a prefix count once, each trace's keys count apart), which would need about 12 GB of simulator memory; the limit is 100000000 keys"),
+    ];
+    let folder = TraceFolder::new();
+    let mut failures = Vec::new();
+    for (index, (text, P(line, column), field, message)) in cases.iter().enumerate() {
+        let got = match folder.parse(text, &[]) {
+            Ok(_) => {
+                failures.push(format!("case {index}: parsed without error"));
+                continue;
+            }
+            Err(error) => error,
+        };
+        let rendered = got.to_string();
+        let summary = rendered.lines().next().unwrap_or_default();
+        let place_ok =
+            (got.line(), got.column(), got.field()) == (Some(*line), Some(*column), *field);
+        if !place_ok || !summary.contains(message) {
+            failures.push(format!(
+                "case {index}:\n  expected {line}:{column} {field:?} containing {message:?}\n  got      {rendered}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn a_trace_error_renders_both_places() {
+    let folder = TraceFolder::new();
+    let error = folder
+        .parse(&traced(&[("traces/shop.csv", "traces/bad.csv")]), &[])
+        .expect_err("bad op");
+    let bad = folder.0.join("traces/bad.csv");
+    assert_eq!(
+        error.to_string().lines().next().unwrap_or_default(),
+        format!(
+            "{}:13:9: client[0].trace: cannot load the trace: {}:3: expected op SET, GET, DEL or \
+             EXPIRE, found \"PUT\"",
+            folder.scenario_name(),
+            bad.display()
+        )
+    );
 }

@@ -3,7 +3,8 @@
 //! Each check names the field and says what it expected next to what it found, at the span of
 //! the value (or of the table, for a missing field). Checks stop at the first problem. The
 //! resource limits protect the machine running the simulator, so they are refused here, before a
-//! run starts, rather than discovered as an out-of-memory kill an hour in.
+//! run starts, rather than discovered as an out-of-memory kill an hour in. Clients that replay a
+//! trace are read in `trace_client`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::{Range, RangeInclusive};
@@ -12,25 +13,26 @@ use toml::Spanned;
 
 use super::check::{
     because, before_end, boolean, database, duration_value_us, format_duration, integer_in,
-    keyword, list_or_none, mismatch, number_where, optional, policy, reject_inapplicable, required,
-    size_bytes, size_where, span_of, text, Checked,
+    keyword, list_or_none, mismatch, number_where, one_of, optional, policy, reject_inapplicable,
+    required, size_bytes, size_where, span_of, text, Checked,
 };
 use super::error::Problem;
 use super::raw::{
     Field, RawClient, RawDistribution, RawEvent, RawFile, RawKeyspace, RawScenario, RawServer,
     RawTtl, RawValueSize, Scalar, Table,
 };
+use super::trace_client::{self, TraceFiles};
 use crate::sim::config::{
     Arrivals, ClientConfig, CommandKind, ConfigChange, EventAction, EventConfig, KeySelection,
-    KeyspaceConfig, OnMiss, Popularity, ServerConfig, SimConfig, TtlConfig, ValueSize,
-    MICROS_PER_SECOND,
+    KeyspaceConfig, MaxmemoryPolicy, MemoryModel, OnMiss, Popularity, ServerConfig, SimConfig,
+    TtlConfig, ValueSize, MICROS_PER_SECOND,
 };
 
 const DAY_US: u64 = 86_400 * MICROS_PER_SECOND;
 const DURATION_MAX_US: u64 = 30 * DAY_US;
 const SAMPLE_EVERY_MIN_US: u64 = 1_000;
 const SAMPLES_MAX: u64 = 1_000_000;
-const RATE_MAX: f64 = 10_000_000.0;
+pub(super) const RATE_MAX: f64 = 10_000_000.0;
 const KEYS: RangeInclusive<u64> = 1..=100_000_000;
 const DISTINCT_KEYS_MAX: u64 = 100_000_000;
 /// Rough cost of one simulated key (name, metadata, index entry); only for the error message.
@@ -38,11 +40,11 @@ const SIMULATOR_BYTES_PER_KEY: u64 = 128;
 const COMMANDS_EXPECTED_MAX: f64 = 10_000_000_000.0;
 const COMMAND_WEIGHT: RangeInclusive<u32> = 0..=1_000_000;
 const VALUE_BYTES_MAX: u64 = 512 << 20;
-const VALUE_BYTES_DEFAULT: u32 = 100;
+pub(super) const VALUE_BYTES_DEFAULT: u32 = 100;
 const TTL_MIN_US: u64 = 1_000;
 const TTL_MAX_US: u64 = 10 * 365 * DAY_US;
 const FIELDS: RangeInclusive<u32> = 1..=1_000_000;
-const FIELDS_DEFAULT: u32 = 16;
+pub(super) const FIELDS_DEFAULT: u32 = 16;
 
 // redis.conf ranges, shared by [server] and `config-set` events.
 const MAXMEMORY_SAMPLES: RangeInclusive<u32> = 1..=64;
@@ -65,12 +67,23 @@ const CONFIG_SET_DIRECTIVES: [&str; 8] = [
     "active-expire-effort",
 ];
 
-pub(crate) fn validate(raw: &RawFile, seed_override: Option<u64>) -> Checked<SimConfig> {
+/// Checks `raw` and builds the `SimConfig`, reading trace clients' traces through `traces`.
+pub(crate) fn validate(
+    raw: &RawFile,
+    seed_override: Option<u64>,
+    traces: &TraceFiles,
+) -> Checked<SimConfig> {
     let header = scenario(&raw.scenario, seed_override)?;
     let server = server(&raw.server)?;
     let mut clients: Vec<ClientConfig> = Vec::with_capacity(raw.client.len());
     for (index, raw_client) in raw.client.iter().enumerate() {
-        let client = client(index, raw_client, header.duration_us, server.databases)?;
+        let client = client(
+            index,
+            raw_client,
+            header.duration_us,
+            server.databases,
+            traces,
+        )?;
         if let Some(earlier) = clients.iter().position(|other| other.name == client.name) {
             return Err(mismatch(
                 &raw_client.get_ref().name,
@@ -81,20 +94,12 @@ pub(crate) fn validate(raw: &RawFile, seed_override: Option<u64>) -> Checked<Sim
         clients.push(client);
     }
     check_resources(&clients, &raw.client, header.duration_us)?;
-    let client_names: Vec<&str> = clients.iter().map(|client| client.name.as_str()).collect();
+    check_clairvoyance(&server, &raw.server, &clients)?;
     let events = raw
         .event
         .iter()
         .enumerate()
-        .map(|(index, raw_event)| {
-            event(
-                index,
-                raw_event,
-                header.duration_us,
-                server.databases,
-                &client_names,
-            )
-        })
+        .map(|(index, raw_event)| event(index, raw_event, header.duration_us, &server, &clients))
         .collect::<Checked<Vec<_>>>()?;
     if clients.is_empty() && events.is_empty() {
         return Err(Problem::new(
@@ -185,11 +190,20 @@ fn scenario(raw: &Spanned<Table<RawScenario>>, seed_override: Option<u64>) -> Ch
 
 fn server(raw: &RawServer) -> Checked<ServerConfig> {
     let mut server = ServerConfig::default();
+    if let Some(field) = &raw.memory_model {
+        server.memory_model = match keyword(field, "server.memory-model", &["redis", "raw"])? {
+            "raw" => MemoryModel::Raw,
+            _ => MemoryModel::Redis,
+        };
+    }
     if let Some(field) = &raw.maxmemory {
         server.maxmemory_bytes = size_bytes(field, "server.maxmemory")?;
     }
     if let Some(field) = &raw.maxmemory_policy {
         server.maxmemory_policy = policy(field, "server.maxmemory-policy")?;
+    }
+    if let Some(field) = &raw.latency_tracking {
+        server.latency_tracking = boolean(field, "server.latency-tracking")?;
     }
     if let Some(field) = &raw.active_expire {
         server.active_expire_enabled = boolean(field, "server.active-expire")?;
@@ -235,27 +249,52 @@ fn list_max_listpack_size(field: &Field) -> Checked<i32> {
         })
 }
 
+/// What every client has, whether it generates its requests or replays a trace.
+pub(super) struct Common {
+    pub name: String,
+    pub db: u32,
+    pub start_us: u64,
+    pub stop_us: Option<u64>,
+}
+
 fn client(
     index: usize,
     raw: &Spanned<Table<RawClient>>,
     scenario_duration_us: u64,
     databases: u32,
+    traces: &TraceFiles,
 ) -> Checked<ClientConfig> {
     let fields = raw.get_ref();
-    let at = |name: &str| format!("client[{index}].{name}");
-    let name = text(&fields.name, &at("name"), "a name")?;
-    if let Some(problem) = name_rule_violation(name) {
-        return Err(because(
-            mismatch(&fields.name, &at("name"), NAME_RULE),
-            problem,
+    let path = format!("client[{index}]");
+    let at = |name: &str| format!("{path}.{name}");
+    let common = common(&path, fields, scenario_duration_us, databases)?;
+    if let Some(trace) = &fields.trace {
+        return trace_client::client(&path, raw, common, trace, traces, databases);
+    }
+    if let Some(format) = &fields.format {
+        return Err(Problem::new(
+            format.span(),
+            at("format"),
+            "`format` does not apply without trace = \"path\": it says how to read the trace file",
         ));
     }
+    let why = "a client needs rate, keyspace and commands, or trace and format";
     let rate = number_where(
-        &fields.rate,
+        required(&fields.rate, &raw.span(), &path, "rate", why)?,
         &at("rate"),
         format!("a positive number of commands per second (at most {RATE_MAX})"),
         |rate| rate > 0.0 && rate <= RATE_MAX,
     )?;
+    let missing =
+        |name: &str| Problem::new(raw.span(), &path, format!("missing field `{name}` ({why})"));
+    let raw_keyspace = fields
+        .keyspace
+        .as_ref()
+        .ok_or_else(|| missing("keyspace"))?;
+    let raw_commands = fields
+        .commands
+        .as_ref()
+        .ok_or_else(|| missing("commands"))?;
     let arrivals = optional(&fields.rate_kind, Arrivals::Poisson, |field| {
         Ok(
             match keyword(field, &at("rate-kind"), &["poisson", "fixed"])? {
@@ -264,6 +303,58 @@ fn client(
             },
         )
     })?;
+    let commands = commands(raw_commands, &at("commands"))?;
+    let ttl = fields
+        .ttl
+        .as_ref()
+        .map(|raw_ttl| ttl(raw_ttl.get_ref(), &at("ttl")))
+        .transpose()?;
+    // EXPIRE draws its TTL from the ttl range; without one it would send EXPIRE key 0, which
+    // deletes the key: surely not what the user meant.
+    if ttl.is_none()
+        && commands
+            .iter()
+            .any(|(kind, _)| *kind == CommandKind::Expire)
+    {
+        return Err(Problem::new(
+            raw_commands.span(),
+            at("commands.EXPIRE"),
+            "EXPIRE needs a TTL range to draw from: add ttl = { min = \"...\", max = \"...\" } to this client".to_string(),
+        ));
+    }
+    Ok(ClientConfig {
+        name: common.name,
+        rate,
+        arrivals,
+        db: common.db,
+        start_us: common.start_us,
+        stop_us: common.stop_us,
+        keyspace: keyspace(raw_keyspace, &at("keyspace"))?,
+        commands,
+        value_size: value_size(fields.value_size.as_ref(), &at("value-size"))?,
+        ttl,
+        on_miss: on_miss(&fields.on_miss, &at("on-miss"), OnMiss::None)?,
+        fields: optional(&fields.fields, FIELDS_DEFAULT, |field| {
+            integer_in(field, &at("fields"), FIELDS)
+        })?,
+        trace: None,
+    })
+}
+
+fn common(
+    path: &str,
+    fields: &RawClient,
+    scenario_duration_us: u64,
+    databases: u32,
+) -> Checked<Common> {
+    let at = |name: &str| format!("{path}.{name}");
+    let name = text(&fields.name, &at("name"), "a name")?;
+    if let Some(problem) = name_rule_violation(name) {
+        return Err(because(
+            mismatch(&fields.name, &at("name"), NAME_RULE),
+            problem,
+        ));
+    }
     let db = optional(&fields.db, 0, |field| database(field, &at("db"), databases))?;
     let start_us = optional(&fields.start, 0, |field| {
         before_end(field, &at("start"), scenario_duration_us)
@@ -284,46 +375,20 @@ fn client(
             }
         })
         .transpose()?;
-    let commands = commands(&fields.commands, &at("commands"))?;
-    let ttl = fields
-        .ttl
-        .as_ref()
-        .map(|raw_ttl| ttl(raw_ttl.get_ref(), &at("ttl")))
-        .transpose()?;
-    // EXPIRE draws its TTL from the ttl range; without one it would send EXPIRE key 0, which
-    // deletes the key: surely not what the user meant.
-    if ttl.is_none()
-        && commands
-            .iter()
-            .any(|(kind, _)| *kind == CommandKind::Expire)
-    {
-        return Err(Problem::new(
-            fields.commands.span(),
-            at("commands.EXPIRE"),
-            "EXPIRE needs a TTL range to draw from: add ttl = { min = \"...\", max = \"...\" } to this client".to_string(),
-        ));
-    }
-    Ok(ClientConfig {
+    Ok(Common {
         name: name.to_string(),
-        rate,
-        arrivals,
         db,
         start_us,
         stop_us,
-        keyspace: keyspace(&fields.keyspace, &at("keyspace"))?,
-        commands,
-        value_size: value_size(fields.value_size.as_ref(), &at("value-size"))?,
-        ttl,
-        on_miss: optional(&fields.on_miss, OnMiss::None, |field| {
-            Ok(match keyword(field, &at("on-miss"), &["none", "set"])? {
-                "set" => OnMiss::Set,
-                _ => OnMiss::None,
-            })
-        })?,
-        fields: optional(&fields.fields, FIELDS_DEFAULT, |field| {
-            integer_in(field, &at("fields"), FIELDS)
-        })?,
-        trace: None,
+    })
+}
+
+pub(super) fn on_miss(field: &Option<Field>, path: &str, default: OnMiss) -> Checked<OnMiss> {
+    optional(field, default, |field| {
+        Ok(match keyword(field, path, &["none", "set"])? {
+            "set" => OnMiss::Set,
+            _ => OnMiss::None,
+        })
     })
 }
 
@@ -581,9 +646,10 @@ fn event(
     index: usize,
     raw: &Spanned<Table<RawEvent>>,
     scenario_duration_us: u64,
-    databases: u32,
-    client_names: &[&str],
+    server: &ServerConfig,
+    clients: &[ClientConfig],
 ) -> Checked<EventConfig> {
+    let databases = server.databases;
     let fields = raw.get_ref();
     let path = format!("event[{index}]");
     let at = |name: &str| format!("{path}.{name}");
@@ -622,10 +688,13 @@ fn event(
             required(&fields.directive, &raw.span(), &path, "directive", &why)?,
             required(&fields.value, &raw.span(), &path, "value", &why)?,
             &path,
+            server.maxmemory_policy,
         )?),
         "select" => {
             let client_field = required(&fields.client, &raw.span(), &path, "client", &why)?;
             let name = text(client_field, &at("client"), "a client name")?;
+            let client_names: Vec<&str> =
+                clients.iter().map(|client| client.name.as_str()).collect();
             let client = client_names
                 .iter()
                 .position(|known| *known == name)
@@ -633,9 +702,23 @@ fn event(
                     mismatch(
                         client_field,
                         &at("client"),
-                        format!("the name of a [[client]] ({})", list_or_none(client_names)),
+                        format!("the name of a [[client]] ({})", list_or_none(&client_names)),
                     )
                 })?;
+            if clients[client]
+                .trace
+                .as_ref()
+                .is_some_and(|trace| trace.per_record_db)
+            {
+                return Err(because(
+                    mismatch(
+                        client_field,
+                        &at("client"),
+                        "a client whose database can change",
+                    ),
+                    "it replays MONITOR lines, which name their own databases",
+                ));
+            }
             let db_field = required(&fields.db, &raw.span(), &path, "db", &why)?;
             let db = database(db_field, &at("db"), databases)?;
             EventAction::Select { client, db }
@@ -690,7 +773,12 @@ fn key_selection(raw: &RawEvent, event_span: &Range<usize>, path: &str) -> Check
     }
 }
 
-fn config_change(directive: &Field, value: &Field, path: &str) -> Checked<ConfigChange> {
+fn config_change(
+    directive: &Field,
+    value: &Field,
+    path: &str,
+    server_policy: MaxmemoryPolicy,
+) -> Checked<ConfigChange> {
     let directive = keyword(
         directive,
         &format!("{path}.directive"),
@@ -707,7 +795,9 @@ fn config_change(directive: &Field, value: &Field, path: &str) -> Checked<Config
     };
     Ok(match directive {
         "maxmemory" => ConfigChange::Maxmemory(size_bytes(value, &path)?),
-        "maxmemory-policy" => ConfigChange::MaxmemoryPolicy(policy(value, &path)?),
+        "maxmemory-policy" => {
+            ConfigChange::MaxmemoryPolicy(policy_switch(value, &path, server_policy)?)
+        }
         "maxmemory-samples" => {
             ConfigChange::MaxmemorySamples(integer_in(value, &path, MAXMEMORY_SAMPLES)?)
         }
@@ -723,50 +813,143 @@ fn config_change(directive: &Field, value: &Field, path: &str) -> Checked<Config
     })
 }
 
+/// A run-time policy change. The reference policies evict as a classic cache does, from the first
+/// command on, with bookkeeping Redis's policies do not keep: they can be neither left nor
+/// entered mid-run.
+fn policy_switch(
+    value: &Field,
+    path: &str,
+    server_policy: MaxmemoryPolicy,
+) -> Checked<MaxmemoryPolicy> {
+    let wanted = policy(value, path)?;
+    if wanted == server_policy || !(wanted.is_reference() || server_policy.is_reference()) {
+        return Ok(wanted);
+    }
+    if server_policy.is_reference() {
+        return Err(because(
+            mismatch(
+                value,
+                path,
+                format!("\"{}\", the server's policy", server_policy.as_str()),
+            ),
+            "a reference policy cannot be switched away from at run time",
+        ));
+    }
+    let redis_policies: Vec<&str> = MaxmemoryPolicy::ALL.map(MaxmemoryPolicy::as_str).to_vec();
+    Err(because(
+        mismatch(value, path, one_of(&redis_policies)),
+        "a reference policy cannot be switched to at run time; set it in [server]",
+    ))
+}
+
+/// `opt` knows each key's next use, which only a trace can tell.
+fn check_clairvoyance(
+    server: &ServerConfig,
+    raw: &RawServer,
+    clients: &[ClientConfig],
+) -> Checked<()> {
+    let Some(field) = &raw.maxmemory_policy else {
+        return Ok(());
+    };
+    if server.maxmemory_policy != MaxmemoryPolicy::Opt {
+        return Ok(());
+    }
+    match clients.iter().position(|client| client.trace.is_none()) {
+        None => Ok(()),
+        Some(index) => Err(because(
+            mismatch(
+                field,
+                "server.maxmemory-policy",
+                "a policy that does not need to know the future (\"opt\" needs every client to \
+                 replay a trace)",
+            ),
+            format!(
+                "client[{index}] ({:?}) generates its requests as it runs",
+                clients[index].name
+            ),
+        )),
+    }
+}
+
 /// Distinct keys and expected commands, over all clients: the two ways a scenario can ask for
-/// more memory or time than any machine has.
+/// more memory or time than any machine has. A trace's keys are its own (they form a family of
+/// their own); its records count as commands whether or not the run lasts long enough to send
+/// them all.
 fn check_resources(
     clients: &[ClientConfig],
     raw: &[Spanned<Table<RawClient>>],
     scenario_duration_us: u64,
 ) -> Checked<()> {
     let mut keys_by_prefix: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut trace_keys = 0u64;
     let mut commands_expected = 0.0;
     for (index, (client, raw_client)) in clients.iter().zip(raw).enumerate() {
-        let keys = keys_by_prefix.entry(&client.keyspace.prefix).or_insert(0);
-        *keys = (*keys).max(client.keyspace.keys);
+        let fields = raw_client.get_ref();
+        let trace_span = fields.trace.as_ref().map(Spanned::span);
+        // Where to point: the trace for a trace client, else the field that asked for the load.
+        let at = |field: Option<Range<usize>>, name: &str| match &trace_span {
+            Some(span) => (span.clone(), format!("client[{index}].trace")),
+            None => (
+                field.unwrap_or_else(|| raw_client.span()),
+                format!("client[{index}].{name}"),
+            ),
+        };
+        match &client.trace {
+            Some(trace) => trace_keys = trace_keys.saturating_add(trace.key_names.len() as u64),
+            None => {
+                let keys = keys_by_prefix.entry(&client.keyspace.prefix).or_insert(0);
+                *keys = (*keys).max(client.keyspace.keys);
+            }
+        }
         let keys_total = keys_by_prefix
             .values()
-            .fold(0u64, |total, keys| total.saturating_add(*keys));
+            .fold(trace_keys, |total, keys| total.saturating_add(*keys));
         if keys_total > DISTINCT_KEYS_MAX {
             let memory_gb = keys_total
                 .saturating_mul(SIMULATOR_BYTES_PER_KEY)
                 .div_ceil(1 << 30);
+            let counted = if trace_keys > 0 {
+                "clients sharing a prefix count once, each trace's keys count apart"
+            } else {
+                "clients sharing a prefix count once"
+            };
+            let keys_span = fields
+                .keyspace
+                .as_ref()
+                .map(|keyspace| keyspace.get_ref().keys.span());
+            let (span, field) = at(keys_span, "keyspace.keys");
             return Err(Problem::new(
-                raw_client.get_ref().keyspace.get_ref().keys.span(),
-                format!("client[{index}].keyspace.keys"),
+                span,
+                field,
                 format!(
-                    "the keyspaces add up to {keys_total} distinct keys (clients sharing a prefix \
-                     count once), which would need about {memory_gb} GB of simulator memory; \
-                     the limit is {DISTINCT_KEYS_MAX} keys"
+                    "the keyspaces add up to {keys_total} distinct keys ({counted}), which would \
+                     need about {memory_gb} GB of simulator memory; the limit is \
+                     {DISTINCT_KEYS_MAX} keys"
                 ),
             ));
         }
-        let stop_us = client
-            .stop_us
-            .unwrap_or(scenario_duration_us)
-            .min(scenario_duration_us);
-        let active_seconds =
-            stop_us.saturating_sub(client.start_us) as f64 / MICROS_PER_SECOND as f64;
-        commands_expected += client.rate * active_seconds;
+        commands_expected += match &client.trace {
+            Some(trace) => trace.records.len() as f64,
+            None => {
+                let stop_us = client
+                    .stop_us
+                    .unwrap_or(scenario_duration_us)
+                    .min(scenario_duration_us);
+                let active_seconds =
+                    stop_us.saturating_sub(client.start_us) as f64 / MICROS_PER_SECOND as f64;
+                client.rate * active_seconds
+            }
+        };
         if commands_expected > COMMANDS_EXPECTED_MAX {
+            let (span, field) = at(span_of(&fields.rate), "rate");
             return Err(Problem::new(
-                raw_client.get_ref().rate.span(),
-                format!("client[{index}].rate"),
+                span,
+                field,
                 format!(
                     "the clients would send about {commands_expected:.0} commands (rate * active \
-                     seconds, summed over clients); the limit is {COMMANDS_EXPECTED_MAX:.0}: lower \
-                     the rates or shorten the duration"
+                     seconds, or a trace's requests, summed over clients); the limit is \
+                     {COMMANDS_EXPECTED_MAX:.0}: lower the rates, shorten the duration or replay \
+                     less of the traces"
                 ),
             ));
         }

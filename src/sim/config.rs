@@ -138,6 +138,9 @@ pub struct ServerConfig {
     pub active_expire_effort: u32,
     /// `DEBUG SET-ACTIVE-EXPIRE 0` equivalent: lazy expiry only.
     pub active_expire_enabled: bool,
+    /// `latency-tracking`: each command's first call allocates a latency histogram that counts
+    /// in used_memory.
+    pub latency_tracking: bool,
     pub hash_max_listpack_entries: u32,
     pub hash_max_listpack_value: u32,
     pub zset_max_listpack_entries: u32,
@@ -161,6 +164,7 @@ impl Default for ServerConfig {
             databases: 16,
             active_expire_effort: 1,
             active_expire_enabled: true,
+            latency_tracking: true,
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             zset_max_listpack_entries: 128,

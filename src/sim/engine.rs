@@ -127,7 +127,7 @@ impl World<'_> {
                 let targets = match keys {
                     KeySelection::Keys(names) => names
                         .iter()
-                        .filter_map(|name| self.keys.lookup(name))
+                        .flat_map(|name| self.keys.lookup_all(name))
                         .collect(),
                     KeySelection::Pattern(pattern) => node
                         .keys_of(*db)

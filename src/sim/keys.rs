@@ -30,6 +30,16 @@ pub struct Family {
     pub names: Option<NamedKeys>,
 }
 
+impl Family {
+    /// How reports name the family: its prefix, or `trace <file>` for a replayed trace.
+    pub fn label(&self) -> String {
+        match &self.names {
+            Some(names) => format!("trace {}", names.source()),
+            None => self.prefix.clone(),
+        }
+    }
+}
+
 /// Explicit key names, shared with the trace they come from.
 #[derive(Clone)]
 pub struct NamedKeys {

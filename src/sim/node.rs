@@ -18,7 +18,8 @@ use crate::sim::ledger::{
 };
 use crate::sim::lru;
 use crate::sim::memory::{
-    int_value_bytes, StringEncoding, BUCKET_BYTES, CLIENT_CONNECTION_BYTES, USED_MEMORY_STARTUP,
+    int_value_bytes, StringEncoding, BUCKET_BYTES, CLIENT_CONNECTION_BYTES,
+    LATENCY_HISTOGRAM_BYTES, USED_MEMORY_STARTUP,
 };
 use crate::sim::reference::ReferenceCache;
 use crate::sim::rng::Stream;
@@ -208,6 +209,8 @@ pub struct Node {
     /// Cached LRU clock, refreshed by cron.
     pub lru_clock: u32,
     pub used_memory_peak: u64,
+    /// Commands called at least once with latency tracking on: each holds a histogram.
+    latency_histograms: u64,
     /// Cron's round-robin cursors over databases.
     pub resize_db: u32,
     pub rehash_db: u32,
@@ -267,6 +270,7 @@ impl Node {
             now_us: 0,
             lru_clock: lru::lru_clock(EPOCH_UNIX_MS),
             used_memory_peak: 0,
+            latency_histograms: 0,
             resize_db: 0,
             rehash_db: 0,
             hash_seed,
@@ -331,7 +335,10 @@ impl Node {
         if self.raw_memory() {
             return dataset;
         }
-        USED_MEMORY_STARTUP + self.connected_clients * CLIENT_CONNECTION_BYTES + dataset
+        USED_MEMORY_STARTUP
+            + self.connected_clients * CLIENT_CONNECTION_BYTES
+            + self.latency_histograms * LATENCY_HISTOGRAM_BYTES
+            + dataset
     }
 
     /// INFO used_memory_overhead, as `getMemoryOverheadData` computes it in 7.0.
@@ -416,6 +423,9 @@ impl Node {
     fn count_call(&mut self, index: usize) {
         self.stats.total_commands_processed += 1;
         let stat = &mut self.commandstats[index];
+        if stat.calls == 0 && self.config.latency_tracking {
+            self.latency_histograms += 1;
+        }
         stat.calls += 1;
         stat.usec += COMMAND_COST_US;
     }

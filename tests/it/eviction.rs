@@ -179,7 +179,7 @@ fn no_rehash_when_the_new_table_would_exceed_maxmemory() {
 
 #[test]
 fn noeviction_rejects_writes_but_serves_reads_and_deletes() {
-    let mut bench = limited(MaxmemoryPolicy::NoEviction, 20_000, 10_000);
+    let mut bench = limited(MaxmemoryPolicy::NoEviction, 100_000, 10_000);
     let mut key = 0;
     while bench.set(key, 1, None) == Reply::Ok {
         key += 1;

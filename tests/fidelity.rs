@@ -1,0 +1,34 @@
+//! The fidelity suite: vanish against a real Redis 7.0.15.
+//!
+//! `cargo test --features fidelity --test fidelity` starts its own `redis-server` processes
+//! (Debian's 7.0.15, `apt-get install redis-server`) on free loopback ports, one or more per
+//! test, with no persistence, and kills them when the test ends. Each test drives the real
+//! server over RESP and a simulated node through the same steps, and prints simulated vs real
+//! as a table with the tolerance it judges by. Without `redis-server` every test that needs one
+//! fails; none passes silently.
+//!
+//! * `memory`: used_memory of N keys per shape (redis-fidelity.md 3.4), an empty server with one
+//!   client, a command's first-call latency histogram.
+//! * `expiry`: lazy expiry, the active cycle's reclaim rate, EXPIRE 0 (section 2).
+//! * `info`: INFO field names and the counters vanish models (section 7).
+//! * `eviction`: hit ratio, evictions and OOM rejections of the eight policies under a paced
+//!   Zipf cache-aside workload (section 1).
+//!
+//! Redis's own maxmemory.tcl assertions (section 8.1), which need no server, are in
+//! `tests/it/eviction.rs` and run with plain `cargo test`.
+
+// A crate root's modules resolve beside it (tests/), so each names its file in tests/fidelity/.
+#[path = "fidelity/eviction.rs"]
+mod eviction;
+#[path = "fidelity/expiry.rs"]
+mod expiry;
+#[path = "fidelity/info.rs"]
+mod info;
+#[path = "fidelity/memory.rs"]
+mod memory;
+#[path = "fidelity/redis.rs"]
+mod redis;
+#[path = "fidelity/sim.rs"]
+mod sim;
+#[path = "fidelity/table.rs"]
+mod table;

@@ -1,0 +1,135 @@
+//! A simulated node driven by hand, the way the fidelity tests drive the real server: one
+//! connection, commands at chosen virtual times, serverCron at every 1/hz boundary in between.
+
+use std::sync::Arc;
+
+use vanish::sim::config::{
+    Arrivals, ClientConfig, CommandKind, KeyspaceConfig, OnMiss, Popularity, ServerConfig,
+    ValueSize,
+};
+use vanish::sim::keys::KeyTable;
+use vanish::sim::ledger::{Actor, DiscardLedger, KeyId, NodeId};
+use vanish::sim::node::{Argument, Ledger, Node, Reply, Request};
+
+/// The seed of every simulated node in the suite (the real server's hash seed is random anyway).
+pub const SEED: u64 = 1;
+
+/// A key family: names `prefix` + decimal id for ids `0..count`.
+pub struct Family<'a> {
+    pub prefix: &'a str,
+    pub count: u64,
+}
+
+fn client(prefix: &str, keys: u64) -> ClientConfig {
+    ClientConfig {
+        name: format!("fidelity-{prefix}"),
+        rate: 1.0,
+        arrivals: Arrivals::Fixed,
+        db: 0,
+        start_us: 0,
+        stop_us: None,
+        keyspace: KeyspaceConfig {
+            keys,
+            prefix: prefix.to_string(),
+            popularity: Popularity::Uniform,
+        },
+        commands: vec![(CommandKind::Get, 1)],
+        value_size: ValueSize::Fixed(1),
+        ttl: None,
+        on_miss: OnMiss::None,
+        fields: 16,
+        trace: None,
+    }
+}
+
+/// One simulated node with one connected client.
+pub struct SimNode {
+    pub node: Node,
+    pub keys: Arc<KeyTable>,
+    /// Virtual time of the next command, µs.
+    pub now_us: u64,
+    next_cron_us: u64,
+}
+
+impl SimNode {
+    /// A node over the given key families with one client connected, as the real server has
+    /// the test's connection.
+    pub fn new(server: ServerConfig, families: &[Family]) -> SimNode {
+        let clients: Vec<ClientConfig> = families
+            .iter()
+            .map(|family| client(family.prefix, family.count))
+            .collect();
+        let (table, _) = KeyTable::from_clients(&clients);
+        let keys = Arc::new(table);
+        let mut node = Node::new(NodeId(0), "fidelity", server, keys.clone(), SEED);
+        node.connect_client();
+        let next_cron_us = node.cron_period_us();
+        SimNode {
+            node,
+            keys,
+            now_us: 0,
+            next_cron_us,
+        }
+    }
+
+    /// Key `id` of family `family` (in the order given to `new`).
+    pub fn key(&self, family: usize, id: u64) -> KeyId {
+        self.keys.key(family, id)
+    }
+
+    pub fn name(&self, key: KeyId) -> String {
+        self.keys.name(key)
+    }
+
+    /// Moves virtual time to `now_us`, running every cron tick due on the way.
+    pub fn advance_to(&mut self, now_us: u64) {
+        assert!(now_us >= self.now_us, "time goes forward");
+        while self.next_cron_us <= now_us {
+            let mut sink = DiscardLedger;
+            let mut ledger = Ledger::new(&mut sink, self.keys.families().len());
+            self.node.cron(self.next_cron_us, &mut ledger);
+            self.next_cron_us += self.node.cron_period_us();
+        }
+        self.now_us = now_us;
+    }
+
+    pub fn advance_ms(&mut self, ms: u64) {
+        self.advance_to(self.now_us + ms * 1000);
+    }
+
+    /// One command at the current virtual time, then `beforeSleep`, as the engine runs it.
+    pub fn run(&mut self, command: CommandKind, key: KeyId, argument: Argument) -> Reply {
+        let request = Request {
+            client: Actor::client(0),
+            db: 0,
+            command,
+            key,
+            argument,
+            client_wrote_key: false,
+            next_use: 0,
+        };
+        let mut sink = DiscardLedger;
+        let mut ledger = Ledger::new(&mut sink, self.keys.families().len());
+        self.node.set_time(self.now_us);
+        let reply = self.node.execute(&request, &mut ledger);
+        self.node.before_sleep(&mut ledger);
+        reply
+    }
+
+    /// SET key <len bytes> [PX ttl].
+    pub fn set(&mut self, key: KeyId, len: u32, ttl_ms: Option<u64>) -> Reply {
+        self.run(CommandKind::Set, key, Argument::Value { len, ttl_ms })
+    }
+
+    pub fn get(&mut self, key: KeyId) -> Reply {
+        self.run(CommandKind::Get, key, Argument::None)
+    }
+
+    pub fn used_memory(&self) -> u64 {
+        self.node.used_memory()
+    }
+
+    pub fn info_text(&self) -> String {
+        vanish::report::info::info_text(&self.node.snapshot())
+    }
+}
