@@ -1,7 +1,8 @@
 //! Running variants of one scenario side by side: `vanish compare`.
 //!
-//! A variant is the scenario with extra `--set` overrides (a policy, or any `section.key=value`),
-//! so every variant is validated like the file itself. Variants run on a rayon pool and their
+//! A variant is the scenario with extra `--set` overrides (a policy, or any `section.key=value`;
+//! the grid of them comes from `sweep::grid`), so every variant is validated like the file
+//! itself. Variants run on a rayon pool and their
 //! results are collected in variant order, so the output is identical whatever the number of
 //! threads.
 
@@ -23,41 +24,15 @@ pub struct Variant {
     pub config: SimConfig,
 }
 
-/// Splits `section.key=v1,v2,...` into one `section.key=v` per value. Values containing commas
-/// (inline tables) are not supported here.
-pub fn split_vary(vary: &str) -> Option<Vec<String>> {
-    let (path, values) = vary.split_once('=')?;
-    let values: Vec<String> = values
-        .split(',')
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(|v| format!("{}={v}", path.trim()))
-        .collect();
-    (!values.is_empty()).then_some(values)
-}
-
-/// The grid of variants: every combination of the `--vary` lists (and `--policies`), in order.
-pub fn variants(
+/// The variants for a list of grid points (each a list of `--set`s), validated like the file.
+pub fn build_variants(
     source_name: &str,
     text: &str,
     base: &Overrides,
-    axes: &[Vec<String>],
+    points: &[Vec<String>],
 ) -> Result<Vec<Variant>, ScenarioError> {
-    let mut combinations: Vec<Vec<String>> = vec![Vec::new()];
-    for axis in axes {
-        combinations = combinations
-            .into_iter()
-            .flat_map(|prefix| {
-                axis.iter().map(move |value| {
-                    let mut next = prefix.clone();
-                    next.push(value.clone());
-                    next
-                })
-            })
-            .collect();
-    }
-    combinations
-        .into_iter()
+    points
+        .iter()
         .map(|sets| {
             let overrides = Overrides {
                 seed: base.seed,
@@ -72,7 +47,7 @@ pub fn variants(
                 .join(" ");
             Ok(Variant {
                 label,
-                sets,
+                sets: sets.clone(),
                 config,
             })
         })
@@ -227,19 +202,4 @@ pub fn to_json(variants: &[Variant], outputs: &[RunOutput]) -> Value {
         })
         .collect();
     json!({ "variants": rows })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn vary_lists_split_per_value() {
-        assert_eq!(
-            split_vary("server.maxmemory=1mb, 2mb").unwrap(),
-            vec!["server.maxmemory=1mb", "server.maxmemory=2mb"]
-        );
-        assert_eq!(split_vary("server.hz"), None);
-        assert_eq!(split_vary("server.hz="), None);
-    }
 }

@@ -1,17 +1,20 @@
-//! The `vanish` command line: the only place that touches files, the terminal and the exit code.
+//! The `vanish` command line: the only place that touches files, the terminal, threads and the
+//! exit code.
 //!
 //! Exit status: 0 on success, 2 on bad input (scenario, flags), 1 on an internal error such as
 //! an unwritable output folder.
 
 use std::fs;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use vanish::compare;
+use vanish::compare::{self, Variant};
 use vanish::report::files::{write_atomic, PendingFile};
 use vanish::report::info::info_text;
 use vanish::report::json::report_json;
@@ -20,7 +23,9 @@ use vanish::report::summary::{human_duration, summary_text};
 use vanish::report::timeseries::write_timeseries;
 use vanish::scenario::{self, Overrides};
 use vanish::sim::config::SimConfig;
-use vanish::sim::engine::{self, NoProgress};
+use vanish::sim::engine::{self, Progress, RunOutput};
+use vanish::sim::keys::KeyTable;
+use vanish::sweep::{self, Axis, Shard, SweepRow, Target};
 
 #[derive(Parser)]
 #[command(
@@ -28,12 +33,29 @@ use vanish::sim::engine::{self, NoProgress};
     version,
     about = "Why did my Redis key disappear? A deterministic simulator of Redis key disappearance.",
     long_about = "vanish simulates Redis nodes and their clients on a virtual clock and reports \
-                  which keys vanished and why: expiry, deletes, flushes, overwrites, the wrong \
-                  database. The same scenario and seed give byte-identical output."
+                  which keys vanished and why: expiry, eviction, deletes, flushes, overwrites, \
+                  the wrong database. The same scenario and seed give byte-identical output."
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// Flags every simulating command shares.
+#[derive(clap::Args)]
+struct Common {
+    /// Override the scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override a scenario value, e.g. --set server.maxmemory=64mb or --set client.web.rate=500.
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    sets: Vec<String>,
+    /// Write here instead of output/<scenario name>/.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Print nothing but errors (no summary, no progress bar).
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -42,18 +64,8 @@ enum Command {
     Run {
         /// The scenario file (TOML).
         scenario: PathBuf,
-        /// Override the scenario's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Override a scenario value, e.g. --set server.maxmemory=64mb or --set client.web.rate=500.
-        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
-        sets: Vec<String>,
-        /// Write the report here instead of output/<scenario name>/.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
+        #[command(flatten)]
+        common: Common,
     },
     /// Run variants of a scenario side by side (in parallel) and compare what they lose.
     Compare {
@@ -62,21 +74,42 @@ enum Command {
         /// Eviction policies to compare, e.g. allkeys-lru,allkeys-lfu,volatile-ttl.
         #[arg(long, value_delimiter = ',')]
         policies: Vec<String>,
-        /// Vary any scenario value: --vary server.maxmemory=64mb,128mb (several make a grid).
-        #[arg(long, value_name = "SECTION.KEY=V1,V2,...")]
+        /// Vary any scenario value: --vary server.maxmemory=64mb,128mb or =64mb..1gb:5 (several make a grid).
+        #[arg(long, value_name = "SECTION.KEY=VALUES")]
         vary: Vec<String>,
-        /// Override the scenario's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Override a scenario value for every variant.
-        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
-        sets: Vec<String>,
-        /// Write compare.csv and compare.json here instead of output/<scenario name>/.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
         /// Worker threads (default: all cores). The results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Sweep a grid of variants for capacity planning, and recommend the smallest maxmemory per policy.
+    Sweep {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// An axis: section.key=v1,v2,... or section.key=A..B:N (N geometric points). Several make a grid.
+        #[arg(long, value_name = "SECTION.KEY=VALUES", required = true)]
+        vary: Vec<String>,
+        /// What a configuration must achieve, e.g. hit-ratio>=0.95.
+        #[arg(long)]
+        target: Option<String>,
+        /// Run only the K-th of N deterministic slices of the grid (combine them with `vanish merge`).
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+        /// Worker threads (default: all cores). The results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Combine the outputs of `vanish sweep --shard` into the sweep a single run would write.
+    Merge {
+        /// Folders holding a shard's sweep.json.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where to write the merged sweep.csv and sweep.json.
+        #[arg(long, value_name = "DIR", default_value = "output/merged")]
+        out: PathBuf,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
@@ -103,31 +136,30 @@ impl From<anyhow::Error> for Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run {
-            scenario,
-            seed,
-            sets,
-            out,
-            quiet,
-        } => run(&scenario, &Overrides { seed, sets }, out, quiet),
+        Command::Run { scenario, common } => run(&scenario, &common),
         Command::Compare {
             scenario,
             policies,
             vary,
-            seed,
-            sets,
-            out,
             threads,
-            quiet,
-        } => compare_variants(
+            common,
+        } => compare_variants(&scenario, &policies, &vary, threads, &common),
+        Command::Sweep {
+            scenario,
+            vary,
+            target,
+            shard,
+            threads,
+            common,
+        } => sweep_grid(
             &scenario,
-            &Overrides { seed, sets },
-            &policies,
             &vary,
-            out,
+            target.as_deref(),
+            shard.as_deref(),
             threads,
-            quiet,
+            &common,
         ),
+        Command::Merge { dirs, out, quiet } => merge(&dirs, &out, quiet),
         Command::Check { scenario } => check(&scenario),
     };
     match result {
@@ -143,9 +175,20 @@ fn main() -> ExitCode {
     }
 }
 
+fn overrides(common: &Common) -> Overrides {
+    Overrides {
+        seed: common.seed,
+        sets: common.sets.clone(),
+    }
+}
+
+fn read_scenario(path: &Path) -> Result<String, Failure> {
+    fs::read_to_string(path)
+        .map_err(|error| Failure::BadInput(format!("cannot read {}: {error}", path.display())))
+}
+
 fn load(path: &Path, overrides: &Overrides) -> Result<(SimConfig, String), Failure> {
-    let text = fs::read_to_string(path)
-        .map_err(|error| Failure::BadInput(format!("cannot read {}: {error}", path.display())))?;
+    let text = read_scenario(path)?;
     let config = scenario::parse(&path.display().to_string(), &text, overrides)
         .map_err(|error| Failure::BadInput(error.to_string()))?;
     Ok((config, text))
@@ -164,90 +207,83 @@ fn check(path: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-fn compare_variants(
-    path: &Path,
-    overrides: &Overrides,
-    policies: &[String],
-    vary: &[String],
-    out: Option<PathBuf>,
-    threads: Option<usize>,
-    quiet: bool,
-) -> Result<(), Failure> {
-    let text = fs::read_to_string(path)
-        .map_err(|error| Failure::BadInput(format!("cannot read {}: {error}", path.display())))?;
-    let mut axes: Vec<Vec<String>> = Vec::new();
-    if !policies.is_empty() {
-        axes.push(
-            policies
-                .iter()
-                .map(|p| format!("server.maxmemory-policy={}", p.trim()))
-                .collect(),
-        );
+/// A progress bar on stderr, hidden with --quiet or when stderr is not a terminal; results never
+/// go through it.
+fn progress_bar(length: u64, template: &str, quiet: bool) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr());
+    if quiet || !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
     }
-    for spec in vary {
-        let values = compare::split_vary(spec).ok_or_else(|| {
-            Failure::BadInput(format!(
-                "--vary {spec}: expected section.key=value1,value2,..."
-            ))
-        })?;
-        axes.push(values);
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
     }
-    if axes.is_empty() {
-        return Err(Failure::BadInput(
-            "compare needs --policies or at least one --vary".to_string(),
-        ));
-    }
-    let variants = compare::variants(&path.display().to_string(), &text, overrides, &axes)
-        .map_err(|error| Failure::BadInput(error.to_string()))?;
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(threads) = threads {
-        builder = builder.num_threads(threads.max(1));
-    }
-    let pool = builder.build().context("starting worker threads")?;
-    let outputs = pool.install(|| compare::run_variants(&variants, &|| {}));
-
-    let name = &variants[0].config.name;
-    let out = out.unwrap_or_else(|| Path::new("output").join(name));
-    fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    let mut csv = Vec::new();
-    compare::write_csv(&mut csv, &variants, &outputs).context("compare.csv")?;
-    let json = serde_json::to_vec_pretty(&compare::to_json(&variants, &outputs))
-        .context("compare.json")?;
-    write_atomic(&out.join("compare.csv"), &csv).context("writing compare.csv")?;
-    write_atomic(&out.join("compare.json"), &json).context("writing compare.json")?;
-    if !quiet {
-        print!("{}", compare::table(&variants, &outputs));
-        println!("\nwrote {}/compare.csv and compare.json", out.display());
-    }
-    Ok(())
+    bar
 }
 
-fn run(
-    path: &Path,
-    overrides: &Overrides,
-    out: Option<PathBuf>,
-    quiet: bool,
-) -> Result<(), Failure> {
-    let (config, text) = load(path, overrides)?;
-    let out = out.unwrap_or_else(|| Path::new("output").join(&config.name));
-    fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+/// Shows a run's virtual time.
+struct TimeBar(ProgressBar);
 
-    let (keys, _) = vanish::sim::keys::KeyTable::from_clients(&config.clients);
+impl Progress for TimeBar {
+    fn advance(&mut self, now_us: u64) {
+        self.0.set_position(now_us / 1_000_000);
+    }
+}
+
+fn output_dir(common: &Common, name: &str) -> Result<PathBuf, Failure> {
+    let out = common
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join(name));
+    fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    Ok(out)
+}
+
+fn run(path: &Path, common: &Common) -> Result<(), Failure> {
+    let (config, text) = load(path, &overrides(common))?;
+    let out = output_dir(common, &config.name)?;
+
+    let (keys, _) = KeyTable::from_clients(&config.clients);
     let client_names = config.clients.iter().map(|c| c.name.clone()).collect();
     let mut ledger_file = PendingFile::create(&out.join("ledger.csv"))
         .with_context(|| format!("cannot write in {}", out.display()))?;
     let mut ledger = CsvLedger::new(
         ledger_file.writer(),
-        std::sync::Arc::new(keys),
+        Arc::new(keys),
         vec!["primary".to_string()],
         client_names,
     );
-    let output = engine::run(&config, &mut ledger, &mut NoProgress);
+    let bar = progress_bar(
+        config.duration_us / 1_000_000,
+        "{spinner} [{bar:40}] {pos}/{len} s of virtual time, eta {eta}",
+        common.quiet,
+    );
+    let mut progress = TimeBar(bar.clone());
+    let output = engine::run(&config, &mut ledger, &mut progress);
+    bar.finish_and_clear();
     ledger.finish().context("writing ledger.csv")?;
+    write_run_report(&config, &text, &output, &out)?;
+    ledger_file.commit().context("writing ledger.csv")?;
 
-    // Everything is written under temporary names first; the renames come last, together.
-    let report =
-        serde_json::to_vec_pretty(&report_json(&config, &output)).context("report.json")?;
+    if !common.quiet {
+        let mut stdout = std::io::stdout().lock();
+        let _ = write!(stdout, "{}", summary_text(&config, &output));
+        let _ = writeln!(
+            stdout,
+            "\nreport: {}/ (report.json, ledger.csv, timeseries.csv, info-*.txt)",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// report.json, timeseries.csv, info-<node>.txt and scenario.toml, each written atomically.
+fn write_run_report(
+    config: &SimConfig,
+    text: &str,
+    output: &RunOutput,
+    out: &Path,
+) -> Result<(), Failure> {
+    let report = serde_json::to_vec_pretty(&report_json(config, output)).context("report.json")?;
     let mut timeseries = Vec::new();
     write_timeseries(&mut timeseries, &output.samples, config.sample_every_us)
         .context("timeseries.csv")?;
@@ -259,16 +295,223 @@ fn run(
             .with_context(|| format!("writing {name}"))?;
     }
     write_atomic(&out.join("scenario.toml"), text.as_bytes()).context("writing scenario.toml")?;
-    ledger_file.commit().context("writing ledger.csv")?;
+    Ok(())
+}
 
-    if !quiet {
-        let mut stdout = std::io::stdout().lock();
-        let _ = write!(stdout, "{}", summary_text(&config, &output));
-        let _ = writeln!(
-            stdout,
-            "\nreport: {}/ (report.json, ledger.csv, timeseries.csv, info-*.txt)",
-            out.display()
+/// Builds the variants of a grid and runs them on `threads` workers with a progress bar.
+fn run_grid(
+    path: &Path,
+    common: &Common,
+    points: &[Vec<String>],
+    threads: Option<usize>,
+) -> Result<(Vec<Variant>, Vec<RunOutput>), Failure> {
+    let text = read_scenario(path)?;
+    let variants = compare::build_variants(
+        &path.display().to_string(),
+        &text,
+        &overrides(common),
+        points,
+    )
+    .map_err(|error| Failure::BadInput(error.to_string()))?;
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(threads) = threads {
+        builder = builder.num_threads(threads.max(1));
+    }
+    let pool = builder.build().context("starting worker threads")?;
+    let bar = progress_bar(
+        variants.len() as u64,
+        "{spinner} [{bar:40}] {pos}/{len} runs, eta {eta}",
+        common.quiet,
+    );
+    let outputs = pool.install(|| compare::run_variants(&variants, &|| bar.inc(1)));
+    bar.finish_and_clear();
+    Ok((variants, outputs))
+}
+
+fn parse_axes(policies: &[String], vary: &[String]) -> Result<Vec<Axis>, Failure> {
+    let mut axes = Vec::new();
+    if !policies.is_empty() {
+        axes.push(Axis {
+            key: "server.maxmemory-policy".to_string(),
+            values: policies.iter().map(|p| p.trim().to_string()).collect(),
+        });
+    }
+    for spec in vary {
+        axes.push(Axis::parse(spec).map_err(Failure::BadInput)?);
+    }
+    Ok(axes)
+}
+
+fn compare_variants(
+    path: &Path,
+    policies: &[String],
+    vary: &[String],
+    threads: Option<usize>,
+    common: &Common,
+) -> Result<(), Failure> {
+    let axes = parse_axes(policies, vary)?;
+    if axes.is_empty() {
+        return Err(Failure::BadInput(
+            "compare needs --policies or at least one --vary".to_string(),
+        ));
+    }
+    let (variants, outputs) = run_grid(path, common, &sweep::grid(&axes), threads)?;
+    let out = output_dir(common, &variants[0].config.name)?;
+    let mut csv = Vec::new();
+    compare::write_csv(&mut csv, &variants, &outputs).context("compare.csv")?;
+    let json = serde_json::to_vec_pretty(&compare::to_json(&variants, &outputs))
+        .context("compare.json")?;
+    write_atomic(&out.join("compare.csv"), &csv).context("writing compare.csv")?;
+    write_atomic(&out.join("compare.json"), &json).context("writing compare.json")?;
+    if !common.quiet {
+        print!("{}", compare::table(&variants, &outputs));
+        println!("\nwrote {}/compare.csv and compare.json", out.display());
+    }
+    Ok(())
+}
+
+fn sweep_grid(
+    path: &Path,
+    vary: &[String],
+    target: Option<&str>,
+    shard: Option<&str>,
+    threads: Option<usize>,
+    common: &Common,
+) -> Result<(), Failure> {
+    let axes = parse_axes(&[], vary)?;
+    let target = target
+        .map(Target::parse)
+        .transpose()
+        .map_err(Failure::BadInput)?;
+    let shard = shard
+        .map(Shard::parse)
+        .transpose()
+        .map_err(Failure::BadInput)?;
+    let points = sweep::grid(&axes);
+    if points.len() > sweep::RUNS_MAX {
+        return Err(Failure::BadInput(format!(
+            "the grid has {} runs; the limit is {} (use fewer points, or shards over several machines)",
+            points.len(),
+            sweep::RUNS_MAX
+        )));
+    }
+    let runs_total = points.len();
+    let mine: Vec<usize> = (0..runs_total)
+        .filter(|run| shard.is_none_or(|s| s.owns(*run)))
+        .collect();
+    let my_points: Vec<Vec<String>> = mine.iter().map(|&run| points[run].clone()).collect();
+    let (variants, outputs) = run_grid(path, common, &my_points, threads)?;
+    let rows: Vec<SweepRow> = mine
+        .iter()
+        .zip(variants.iter().zip(&outputs))
+        .map(|(&run, (variant, output))| SweepRow::new(run, variant, output))
+        .collect();
+    let name = variants
+        .first()
+        .map(|v| v.config.name.clone())
+        .unwrap_or_else(|| "sweep".to_string());
+    let out = output_dir(common, &name)?;
+    write_sweep(&out, &axes, runs_total, target.as_ref(), &rows, shard)?;
+    if !common.quiet {
+        print!("{}", sweep::table(&axes, &rows));
+        print_recommendation(&axes, target.as_ref(), &rows, shard);
+        println!("\nwrote {}/sweep.csv and sweep.json", out.display());
+    }
+    Ok(())
+}
+
+fn print_recommendation(
+    axes: &[Axis],
+    target: Option<&Target>,
+    rows: &[SweepRow],
+    shard: Option<Shard>,
+) {
+    let Some(target) = target else { return };
+    if shard.is_some() {
+        println!("\n(recommendations need every run: run `vanish merge` on the shards' folders)");
+        return;
+    }
+    let recommendations = sweep::recommendations(axes, rows, target);
+    if recommendations.is_empty() {
+        println!("\n(no recommendation: vary server.maxmemory to get one)");
+    } else {
+        println!(
+            "\n{}",
+            sweep::recommendation_text(&recommendations, target, rows)
         );
+    }
+}
+
+fn write_sweep(
+    out: &Path,
+    axes: &[Axis],
+    runs_total: usize,
+    target: Option<&Target>,
+    rows: &[SweepRow],
+    shard: Option<Shard>,
+) -> Result<(), Failure> {
+    let mut csv = Vec::new();
+    sweep::write_csv(&mut csv, axes, rows).context("sweep.csv")?;
+    let json = serde_json::to_vec_pretty(&sweep::to_json(axes, runs_total, target, rows, shard))
+        .context("sweep.json")?;
+    write_atomic(&out.join("sweep.csv"), &csv).context("writing sweep.csv")?;
+    write_atomic(&out.join("sweep.json"), &json).context("writing sweep.json")?;
+    Ok(())
+}
+
+fn merge(dirs: &[PathBuf], out: &Path, quiet: bool) -> Result<(), Failure> {
+    let mut merged: Option<(Vec<Axis>, usize, Option<Target>)> = None;
+    let mut rows: Vec<SweepRow> = Vec::new();
+    for dir in dirs {
+        let path = dir.join("sweep.json");
+        let text = fs::read_to_string(&path).map_err(|error| {
+            Failure::BadInput(format!("cannot read {}: {error}", path.display()))
+        })?;
+        let document: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|error| Failure::BadInput(format!("{}: {error}", path.display())))?;
+        let (axes, total, target, shard_rows) = sweep::rows_from_json(&document)
+            .map_err(|error| Failure::BadInput(format!("{}: {error}", path.display())))?;
+        match &merged {
+            Some((first_axes, first_total, first_target))
+                if (first_axes, first_total, first_target) != (&axes, &total, &target) =>
+            {
+                return Err(Failure::BadInput(format!(
+                    "{} comes from a different sweep (other axes, size or target)",
+                    path.display()
+                )));
+            }
+            _ => merged = Some((axes, total, target)),
+        }
+        rows.extend(shard_rows);
+    }
+    let Some((axes, runs_total, target)) = merged else {
+        return Err(Failure::BadInput(
+            "merge needs at least one folder".to_string(),
+        ));
+    };
+    rows.sort_by_key(|row| row.run);
+    let duplicates = rows.windows(2).any(|pair| pair[0].run == pair[1].run);
+    let missing: Vec<usize> = (0..runs_total)
+        .filter(|run| rows.binary_search_by_key(run, |row| row.run).is_err())
+        .collect();
+    if duplicates || !missing.is_empty() {
+        return Err(Failure::BadInput(format!(
+            "the shards do not make one sweep: {} of {runs_total} runs present{}{}",
+            rows.len(),
+            if duplicates { ", some twice" } else { "" },
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!(", missing runs {missing:?}")
+            }
+        )));
+    }
+    fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    write_sweep(out, &axes, runs_total, target.as_ref(), &rows, None)?;
+    if !quiet {
+        print!("{}", sweep::table(&axes, &rows));
+        print_recommendation(&axes, target.as_ref(), &rows, None);
+        println!("\nwrote {}/sweep.csv and sweep.json", out.display());
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ mod error;
 mod overrides;
 mod raw;
 mod trace_client;
-mod units;
+pub mod units;
 mod validate;
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn vanish(args: &[&str]) -> Output {
+pub fn vanish(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vanish"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -12,14 +12,14 @@ fn vanish(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-fn temp_dir(name: &str) -> PathBuf {
+pub fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("vanish-it-{}-{name}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
     dir
 }
 
-const SMALL: &str = r#"
+pub const SMALL: &str = r#"
 [scenario]
 name = "small"
 seed = 1
@@ -38,13 +38,13 @@ at = "10s"
 do = "flushall"
 "#;
 
-fn write_scenario(dir: &Path, text: &str) -> String {
+pub fn write_scenario(dir: &Path, text: &str) -> String {
     let path = dir.join("scenario.toml");
     fs::write(&path, text).unwrap();
     path.to_string_lossy().into_owned()
 }
 
-fn output_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+pub fn output_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
         .unwrap()
         .map(|e| {

@@ -7,5 +7,6 @@ mod expiry;
 mod memory;
 mod scenarios;
 mod support;
+mod sweep;
 mod tidy;
 mod trace;

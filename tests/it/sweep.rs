@@ -1,0 +1,177 @@
+//! `vanish sweep` and `vanish merge`: grids, recommendations, shards.
+
+use std::fs;
+
+use crate::cli::{output_files, temp_dir, vanish, write_scenario, SMALL};
+
+fn small_with_memory() -> String {
+    SMALL.replace(
+        "[[client]]",
+        "[server]\nmaxmemory-policy = \"allkeys-lru\"\n\n[[client]]",
+    )
+}
+
+const VARY_SIZE: &str = "server.maxmemory=400kb..4mb:4";
+const VARY_POLICY: &str = "server.maxmemory-policy=allkeys-lru,allkeys-random";
+
+#[test]
+fn a_sweep_writes_one_row_per_run_and_recommends_a_size_per_policy() {
+    let dir = temp_dir("sweep");
+    let path = write_scenario(&dir, &small_with_memory());
+    let out = dir.join("out");
+    let output = vanish(&[
+        "sweep",
+        &path,
+        "--vary",
+        VARY_SIZE,
+        "--vary",
+        VARY_POLICY,
+        "--target",
+        "hit-ratio>=0.5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("allkeys-lru needs") || stdout.contains("allkeys-lru does not reach"),
+        "{stdout}"
+    );
+    let csv = fs::read_to_string(out.join("sweep.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 8, "{csv}");
+    assert!(csv.starts_with("run,server.maxmemory,server.maxmemory-policy,maxmemory,"));
+    let json: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(json["runs_total"], 8);
+    let recommendations = json["recommendations"].as_array().unwrap();
+    assert_eq!(recommendations.len(), 2);
+    // Hit ratio never falls as memory grows for LRU in this workload: the recommended size is the
+    // first that meets the target.
+    let lru: Vec<f64> = json["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["maxmemory_policy"] == "allkeys-lru")
+        .map(|r| r["hit_ratio"].as_f64().unwrap())
+        .collect();
+    assert!(lru.windows(2).all(|w| w[1] >= w[0] - 0.01), "{lru:?}");
+}
+
+#[test]
+fn shards_merge_into_the_single_run_output_byte_for_byte() {
+    let dir = temp_dir("shards");
+    let path = write_scenario(&dir, &small_with_memory());
+    let base = [
+        "sweep",
+        &path,
+        "--vary",
+        VARY_SIZE,
+        "--vary",
+        VARY_POLICY,
+        "--target",
+        "hit-ratio>=0.5",
+        "--quiet",
+    ];
+    let whole = dir.join("whole");
+    let mut args = base.to_vec();
+    args.extend(["--out", whole.to_str().unwrap(), "--threads", "2"]);
+    assert!(vanish(&args).status.success());
+    let mut shard_dirs = Vec::new();
+    for k in 1..=3 {
+        let shard_dir = dir.join(format!("shard-{k}"));
+        let spec = format!("{k}/3");
+        let mut args = base.to_vec();
+        args.extend([
+            "--shard",
+            &spec,
+            "--threads",
+            "1",
+            "--out",
+            shard_dir.to_str().unwrap(),
+        ]);
+        let output = vanish(&args);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        shard_dirs.push(shard_dir.to_string_lossy().into_owned());
+    }
+    let merged = dir.join("merged");
+    let mut args = vec!["merge"];
+    args.extend(shard_dirs.iter().rev().map(String::as_str));
+    args.extend(["--out", merged.to_str().unwrap(), "--quiet"]);
+    let output = vanish(&args);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output_files(&merged), output_files(&whole));
+    // A missing shard is refused, naming the runs that are missing.
+    let output = vanish(&[
+        "merge",
+        &shard_dirs[0],
+        &shard_dirs[1],
+        "--out",
+        dir.join("bad").to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("missing runs"));
+}
+
+#[test]
+fn bad_sweep_arguments_are_bad_input() {
+    let cases: &[&[&str]] = &[
+        &[
+            "sweep",
+            "scenarios/quickstart.toml",
+            "--vary",
+            "server.maxmemory=1mb..2mb",
+        ],
+        &[
+            "sweep",
+            "scenarios/quickstart.toml",
+            "--vary",
+            "server.maxmemory=1mb",
+            "--shard",
+            "4/3",
+        ],
+        &[
+            "sweep",
+            "scenarios/quickstart.toml",
+            "--vary",
+            "server.maxmemory=1mb",
+            "--target",
+            "loss-rate<=0.1",
+        ],
+        &[
+            "sweep",
+            "scenarios/quickstart.toml",
+            "--vary",
+            "server.maxmemory=lots",
+        ],
+        &[
+            "sweep",
+            "scenarios/quickstart.toml",
+            "--vary",
+            "server.maxmemory=1mb..64gb:1000",
+            "--vary",
+            "server.hz=1..500:20",
+        ],
+    ];
+    for args in cases {
+        let output = vanish(args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(String::from_utf8_lossy(&output.stderr).starts_with("error: "));
+    }
+}
