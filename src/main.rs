@@ -469,7 +469,12 @@ fn merge(dirs: &[PathBuf], out: &Path, quiet: bool) -> Result<(), Failure> {
         })?;
         let document: serde_json::Value = serde_json::from_str(&text)
             .map_err(|error| Failure::BadInput(format!("{}: {error}", path.display())))?;
-        let (axes, total, target, shard_rows) = sweep::rows_from_json(&document)
+        let sweep::SweepFile {
+            axes,
+            runs_total: total,
+            target,
+            rows: shard_rows,
+        } = sweep::rows_from_json(&document)
             .map_err(|error| Failure::BadInput(format!("{}: {error}", path.display())))?;
         match &merged {
             Some((first_axes, first_total, first_target))

@@ -454,10 +454,17 @@ pub fn to_json(
     document
 }
 
+/// A `sweep.json` read back (for `vanish merge`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepFile {
+    pub axes: Vec<Axis>,
+    pub runs_total: usize,
+    pub target: Option<Target>,
+    pub rows: Vec<SweepRow>,
+}
+
 /// Rebuilds the rows of a `sweep.json` (for `vanish merge`).
-pub fn rows_from_json(
-    document: &Value,
-) -> Result<(Vec<Axis>, usize, Option<Target>, Vec<SweepRow>), String> {
+pub fn rows_from_json(document: &Value) -> Result<SweepFile, String> {
     let field = |value: &Value, name: &str| -> Result<u64, String> {
         value[name]
             .as_u64()
@@ -522,7 +529,12 @@ pub fn rows_from_json(
             peak_used_memory: field(run, "peak_used_memory")?,
         });
     }
-    Ok((axes, runs_total, target, rows))
+    Ok(SweepFile {
+        axes,
+        runs_total,
+        target,
+        rows,
+    })
 }
 
 /// The terminal table of a sweep.
