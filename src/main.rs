@@ -96,6 +96,10 @@ enum Command {
         /// Run only the K-th of N deterministic slices of the grid (combine them with `vanish merge`).
         #[arg(long, value_name = "K/N")]
         shard: Option<String>,
+        /// Compute each policy's whole hit-ratio curve in one pass (lru-exact, allkeys-lru):
+        /// much faster, hit ratio only.
+        #[arg(long)]
+        fast: bool,
         /// Worker threads (default: all cores). The results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
@@ -149,6 +153,7 @@ fn main() -> ExitCode {
             vary,
             target,
             shard,
+            fast,
             threads,
             common,
         } => sweep_grid(
@@ -156,6 +161,7 @@ fn main() -> ExitCode {
             &vary,
             target.as_deref(),
             shard.as_deref(),
+            fast,
             threads,
             &common,
         ),
@@ -375,6 +381,7 @@ fn sweep_grid(
     vary: &[String],
     target: Option<&str>,
     shard: Option<&str>,
+    fast: bool,
     threads: Option<usize>,
     common: &Common,
 ) -> Result<(), Failure> {
@@ -400,12 +407,26 @@ fn sweep_grid(
         .filter(|run| shard.is_none_or(|s| s.owns(*run)))
         .collect();
     let my_points: Vec<Vec<String>> = mine.iter().map(|&run| points[run].clone()).collect();
-    let (variants, outputs) = run_grid(path, common, &my_points, threads)?;
-    let rows: Vec<SweepRow> = mine
-        .iter()
-        .zip(variants.iter().zip(&outputs))
-        .map(|(&run, (variant, output))| SweepRow::new(run, variant, output))
-        .collect();
+    let (variants, rows) = if fast {
+        let text = read_scenario(path)?;
+        let variants = compare::build_variants(
+            &path.display().to_string(),
+            &text,
+            &overrides(common),
+            &my_points,
+        )
+        .map_err(|error| Failure::BadInput(error.to_string()))?;
+        let rows = sweep::fast_rows(&axes, &mine, &variants).map_err(Failure::BadInput)?;
+        (variants, rows)
+    } else {
+        let (variants, outputs) = run_grid(path, common, &my_points, threads)?;
+        let rows: Vec<SweepRow> = mine
+            .iter()
+            .zip(variants.iter().zip(&outputs))
+            .map(|(&run, (variant, output))| SweepRow::new(run, variant, output))
+            .collect();
+        (variants, rows)
+    };
     let name = variants
         .first()
         .map(|v| v.config.name.clone())

@@ -12,6 +12,8 @@ use crate::report::json::by_cause;
 use crate::report::ratio;
 use crate::report::summary::{human_bytes, thousands};
 use crate::scenario::units::parse_size_bytes;
+use crate::sim::config::MaxmemoryPolicy;
+use crate::sim::curve::{CurvePoint, Distances};
 use crate::sim::engine::RunOutput;
 use crate::sim::ledger::Cause;
 
@@ -138,7 +140,8 @@ impl Shard {
         let parsed = text.split_once('/').and_then(|(k, n)| {
             let k: usize = k.trim().parse().ok()?;
             let n: usize = n.trim().parse().ok()?;
-            (n >= 1 && (1..=n).contains(&k)).then_some(Shard {
+            // `then`, not `then_some`: k − 1 must not be computed when k is 0.
+            (n >= 1 && (1..=n).contains(&k)).then(|| Shard {
                 index: k - 1,
                 count: n,
             })
@@ -209,9 +212,41 @@ pub struct SweepRow {
     /// Keys removed for any reason but an overwrite.
     pub keys_lost: u64,
     pub peak_used_memory: u64,
+    /// Computed by the one-pass curve (`--fast`): only reads, hits and the split of misses into
+    /// cold (never-written) and capacity (evicted) misses are known.
+    pub fast: bool,
 }
 
 impl SweepRow {
+    /// A row of the one-pass LRU curve.
+    pub fn from_curve(
+        run: usize,
+        variant: &Variant,
+        point: &CurvePoint,
+        cold_misses: u64,
+    ) -> SweepRow {
+        let misses = point.reads - point.hits;
+        let mut misses_by_cause = [0; Cause::COUNT];
+        misses_by_cause[Cause::NeverWritten.index()] = cold_misses.min(misses);
+        misses_by_cause[Cause::Evicted.index()] = misses - cold_misses.min(misses);
+        SweepRow {
+            run,
+            values: values_of(variant),
+            maxmemory: variant.config.server.maxmemory_bytes,
+            maxmemory_policy: variant.config.server.maxmemory_policy.as_str().to_string(),
+            reads: point.reads,
+            hits: point.hits,
+            misses,
+            misses_by_cause,
+            evicted_keys: 0,
+            expired_keys: 0,
+            oom_rejected: 0,
+            keys_lost: 0,
+            peak_used_memory: 0,
+            fast: true,
+        }
+    }
+
     pub fn new(run: usize, variant: &Variant, output: &RunOutput) -> SweepRow {
         let keys_lost = Cause::ALL
             .iter()
@@ -239,12 +274,86 @@ impl SweepRow {
             oom_rejected: output.totals.rejected_by_cause[Cause::OomRejected.index()],
             keys_lost,
             peak_used_memory: output.peak_used_memory,
+            fast: false,
         }
     }
 
     pub fn hit_ratio(&self) -> f64 {
         ratio(self.hits, self.reads)
     }
+}
+
+/// The varied values of a variant, in axis order.
+fn values_of(variant: &Variant) -> Vec<String> {
+    variant
+        .sets
+        .iter()
+        .map(|set| {
+            set.split_once('=')
+                .map_or(set.clone(), |(_, v)| v.to_string())
+        })
+        .collect()
+}
+
+/// Runs the one-pass curve for every group of a grid (the axes other than maxmemory): one pass
+/// per group, a row per size. Only lru-exact and allkeys-lru have a one-pass curve.
+pub fn fast_rows(
+    axes: &[Axis],
+    runs: &[usize],
+    variants: &[Variant],
+) -> Result<Vec<SweepRow>, String> {
+    use rayon::prelude::*;
+    let size_axis = axes
+        .iter()
+        .position(Axis::is_maxmemory)
+        .ok_or("--fast computes the curve over maxmemory: vary server.maxmemory")?;
+    for variant in variants {
+        let policy = variant.config.server.maxmemory_policy;
+        if !matches!(
+            policy,
+            MaxmemoryPolicy::LruExact | MaxmemoryPolicy::AllkeysLru
+        ) {
+            return Err(format!(
+                "--fast has a one-pass curve for lru-exact and allkeys-lru only, not {}; run without --fast",
+                policy.as_str()
+            ));
+        }
+    }
+    let group_of = |variant: &Variant| {
+        let mut values = values_of(variant);
+        values.remove(size_axis);
+        values
+    };
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    for variant in variants {
+        let group = group_of(variant);
+        if !groups.contains(&group) {
+            groups.push(group);
+        }
+    }
+    let curves: Vec<Distances> = groups
+        .par_iter()
+        .map(|group| {
+            let first = variants.iter().find(|v| &group_of(v) == group);
+            // Every group has at least the variant it came from.
+            first.map_or_else(Distances::empty, |variant| {
+                Distances::measure(&variant.config)
+            })
+        })
+        .collect();
+    Ok(runs
+        .iter()
+        .zip(variants)
+        .map(|(&run, variant)| {
+            let group = groups
+                .iter()
+                .position(|g| *g == group_of(variant))
+                .unwrap_or(0);
+            let curve = &curves[group];
+            let point = curve.point(variant.config.server.maxmemory_bytes);
+            SweepRow::from_curve(run, variant, &point, curve.cold_reads())
+        })
+        .collect())
 }
 
 fn header(axes: &[Axis]) -> Vec<String> {
@@ -305,12 +414,20 @@ pub fn write_csv<W: std::io::Write>(
                 .iter()
                 .map(|c| row.misses_by_cause[c.index()].to_string()),
         );
+        // The one-pass curve does not know these: left empty rather than a false zero.
+        let unknown = |value: u64| {
+            if row.fast {
+                String::new()
+            } else {
+                value.to_string()
+            }
+        };
         record.extend([
-            row.evicted_keys.to_string(),
-            row.expired_keys.to_string(),
-            row.oom_rejected.to_string(),
-            row.keys_lost.to_string(),
-            row.peak_used_memory.to_string(),
+            unknown(row.evicted_keys),
+            unknown(row.expired_keys),
+            unknown(row.oom_rejected),
+            unknown(row.keys_lost),
+            unknown(row.peak_used_memory),
         ]);
         writer
             .write_record(&record)
@@ -431,6 +548,25 @@ pub fn to_json(
             })
         })
         .collect();
+    let rows_json: Vec<Value> = rows
+        .iter()
+        .zip(rows_json)
+        .map(|(row, mut value)| {
+            if row.fast {
+                for unknown in [
+                    "evicted_keys",
+                    "expired_keys",
+                    "oom_rejected",
+                    "keys_lost",
+                    "peak_used_memory",
+                ] {
+                    value[unknown] = Value::Null;
+                }
+                value["fast"] = json!(true);
+            }
+            value
+        })
+        .collect();
     let mut document = json!({
         "axes": axes_json,
         "runs_total": runs_total,
@@ -522,11 +658,12 @@ pub fn rows_from_json(document: &Value) -> Result<SweepFile, String> {
             hits: field(run, "hits")?,
             misses: field(run, "misses")?,
             misses_by_cause,
-            evicted_keys: field(run, "evicted_keys")?,
-            expired_keys: field(run, "expired_keys")?,
-            oom_rejected: field(run, "oom_rejected")?,
-            keys_lost: field(run, "keys_lost")?,
-            peak_used_memory: field(run, "peak_used_memory")?,
+            evicted_keys: run["evicted_keys"].as_u64().unwrap_or(0),
+            expired_keys: run["expired_keys"].as_u64().unwrap_or(0),
+            oom_rejected: run["oom_rejected"].as_u64().unwrap_or(0),
+            keys_lost: run["keys_lost"].as_u64().unwrap_or(0),
+            peak_used_memory: run["peak_used_memory"].as_u64().unwrap_or(0),
+            fast: run["fast"].as_bool().unwrap_or(false),
         });
     }
     Ok(SweepFile {

@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod cron;
+pub mod curve;
 pub mod db;
 pub mod dict;
 pub mod dist;

@@ -168,3 +168,14 @@ fn scan_pollution_hurts_lru_more_than_lfu() {
         "LFU keeps the hot set: api hit ratio {lfu:.3} vs LRU {lru:.3}"
     );
 }
+
+#[test]
+fn capacity_planning_at_its_default_size_loses_reads_to_eviction() {
+    // The scenario is meant for `vanish sweep`; at its own 64 MB it is memory-bound.
+    let output = assert_diagnosis("capacity-planning.toml", Cause::Evicted);
+    assert!(output.nodes[0].evicted_keys > 0);
+    assert!(
+        output.peak_used_memory <= 64 * 1024 * 1024 + 64 * 1024,
+        "eviction holds the limit"
+    );
+}
