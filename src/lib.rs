@@ -7,6 +7,6 @@
 pub mod compare;
 pub mod report;
 pub mod scenario;
-pub mod sweep;
 pub mod sim;
+pub mod sweep;
 pub mod trace;

@@ -15,7 +15,9 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use vanish::compare::{self, Variant};
+use vanish::report::charts::{self, ImageFormat, Rendered};
 use vanish::report::files::{write_atomic, PendingFile};
+use vanish::report::html::report_html;
 use vanish::report::info::info_text;
 use vanish::report::json::report_json;
 use vanish::report::ledger_csv::CsvLedger;
@@ -275,20 +277,48 @@ fn run(path: &Path, common: &Common) -> Result<(), Failure> {
         let _ = write!(stdout, "{}", summary_text(&config, &output));
         let _ = writeln!(
             stdout,
-            "\nreport: {}/ (report.json, ledger.csv, timeseries.csv, info-*.txt)",
+            "\nreport: {}/report.html (and report.json, ledger.csv, timeseries.csv, info-*.txt, charts as PNG and SVG)",
             out.display()
         );
     }
     Ok(())
 }
 
-/// report.json, timeseries.csv, info-<node>.txt and scenario.toml, each written atomically.
+/// Each chart as PNG and SVG.
+fn write_charts(out: &Path, rendered: &[Rendered]) -> Result<(), Failure> {
+    for chart in rendered {
+        for format in ImageFormat::ALL {
+            let name = chart.file_name(format);
+            write_atomic(&out.join(&name), chart.bytes(format))
+                .with_context(|| format!("writing {name}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn chart_failure(error: charts::ChartError) -> Failure {
+    Failure::Internal(anyhow::anyhow!("drawing charts: {error}"))
+}
+
+/// report.html, report.json, timeseries.csv, the charts, info-<node>.txt and scenario.toml,
+/// each written atomically.
 fn write_run_report(
     config: &SimConfig,
     text: &str,
     output: &RunOutput,
     out: &Path,
 ) -> Result<(), Failure> {
+    let rendered = charts::run_charts(
+        output,
+        config.server.maxmemory_bytes,
+        config.sample_every_us,
+    )
+    .map_err(chart_failure)?;
+    let pairs: Vec<(String, String)> = rendered
+        .iter()
+        .map(|chart| (chart.title.clone(), chart.svg.clone()))
+        .collect();
+    let html = report_html(config, text, output, &pairs);
     let report = serde_json::to_vec_pretty(&report_json(config, output)).context("report.json")?;
     let mut timeseries = Vec::new();
     write_timeseries(&mut timeseries, &output.samples, config.sample_every_us)
@@ -301,6 +331,8 @@ fn write_run_report(
             .with_context(|| format!("writing {name}"))?;
     }
     write_atomic(&out.join("scenario.toml"), text.as_bytes()).context("writing scenario.toml")?;
+    write_charts(out, &rendered)?;
+    write_atomic(&out.join("report.html"), html.as_bytes()).context("writing report.html")?;
     Ok(())
 }
 
@@ -369,9 +401,18 @@ fn compare_variants(
         .context("compare.json")?;
     write_atomic(&out.join("compare.csv"), &csv).context("writing compare.csv")?;
     write_atomic(&out.join("compare.json"), &json).context("writing compare.json")?;
+    let rows: Vec<charts::CompareRow> = variants
+        .iter()
+        .zip(&outputs)
+        .map(|(variant, output)| charts::CompareRow::new(&variant.label, output))
+        .collect();
+    write_charts(&out, &charts::compare_charts(&rows).map_err(chart_failure)?)?;
     if !common.quiet {
         print!("{}", compare::table(&variants, &outputs));
-        println!("\nwrote {}/compare.csv and compare.json", out.display());
+        println!(
+            "\nwrote {}/compare.csv, compare.json and charts (PNG, SVG)",
+            out.display()
+        );
     }
     Ok(())
 }
@@ -436,7 +477,10 @@ fn sweep_grid(
     if !common.quiet {
         print!("{}", sweep::table(&axes, &rows));
         print_recommendation(&axes, target.as_ref(), &rows, shard);
-        println!("\nwrote {}/sweep.csv and sweep.json", out.display());
+        println!(
+            "\nwrote {}/sweep.csv, sweep.json and charts (PNG, SVG)",
+            out.display()
+        );
     }
     Ok(())
 }
@@ -477,6 +521,14 @@ fn write_sweep(
         .context("sweep.json")?;
     write_atomic(&out.join("sweep.csv"), &csv).context("writing sweep.csv")?;
     write_atomic(&out.join("sweep.json"), &json).context("writing sweep.json")?;
+    // Charts need every run: a shard's are drawn after `vanish merge`.
+    if shard.is_none() {
+        if let Some((series, recommended)) = sweep::chart_series(axes, rows, target) {
+            let rendered = charts::sweep_charts(&series, &recommended, target.map(|t| t.at_least))
+                .map_err(chart_failure)?;
+            write_charts(out, &rendered)?;
+        }
+    }
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use crate::compare::Variant;
+use crate::report::charts::{Recommendation as ChartRecommendation, SweepPoint, SweepSeries};
 use crate::report::json::by_cause;
 use crate::report::ratio;
 use crate::report::summary::{human_bytes, thousands};
@@ -478,6 +479,54 @@ pub fn recommendations(axes: &[Axis], rows: &[SweepRow], target: &Target) -> Vec
             Recommendation { group, maxmemory }
         })
         .collect()
+}
+
+/// The sweep charts' data: one series per group (the axes other than maxmemory), its points
+/// by size, and each group's recommended size. None unless maxmemory is an axis.
+pub fn chart_series(
+    axes: &[Axis],
+    rows: &[SweepRow],
+    target: Option<&Target>,
+) -> Option<(Vec<SweepSeries>, Vec<ChartRecommendation>)> {
+    let size_axis = axes.iter().position(Axis::is_maxmemory)?;
+    let group_of = |row: &SweepRow| {
+        let mut values = row.values.clone();
+        values.remove(size_axis);
+        values.join(" ")
+    };
+    let mut series: Vec<SweepSeries> = Vec::new();
+    for row in rows {
+        let group = group_of(row);
+        let point = SweepPoint {
+            maxmemory_bytes: row.maxmemory,
+            hit_ratio: row.hit_ratio(),
+            keys_lost: row.keys_lost,
+        };
+        match series.iter_mut().find(|s| s.policy == group) {
+            Some(existing) => existing.points.push(point),
+            None => series.push(SweepSeries {
+                policy: group,
+                points: vec![point],
+            }),
+        }
+    }
+    for one in &mut series {
+        one.points.sort_by_key(|p| p.maxmemory_bytes);
+    }
+    let recommended = target
+        .map(|target| {
+            recommendations(axes, rows, target)
+                .into_iter()
+                .filter_map(|r| {
+                    r.maxmemory.map(|bytes| ChartRecommendation {
+                        policy: r.group,
+                        maxmemory_bytes: bytes,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some((series, recommended))
 }
 
 /// "allkeys-lfu needs 1.40 GiB for a 95.0 % hit ratio; allkeys-lru needs ...".

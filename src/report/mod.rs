@@ -5,7 +5,9 @@
 //! under a temporary name and renames it into place, so a failed run never leaves a half-written
 //! report over a good one.
 
+pub mod charts;
 pub mod files;
+pub mod html;
 pub mod info;
 pub mod json;
 pub mod ledger_csv;

@@ -73,6 +73,9 @@ fn version_and_help() {
 fn check_accepts_every_bundled_scenario() {
     for entry in fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")).unwrap() {
         let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
         let output = vanish(&["check", path.to_str().unwrap()]);
         assert!(
             output.status.success(),
@@ -147,12 +150,23 @@ fn run_writes_the_report_files() {
     assert_eq!(
         names,
         [
+            "evictions-expirations.png",
+            "evictions-expirations.svg",
             "info-primary.txt",
             "ledger.csv",
+            "memory.png",
+            "memory.svg",
+            "misses-by-cause.png",
+            "misses-by-cause.svg",
+            "report.html",
             "report.json",
             "scenario.toml",
             "timeseries.csv"
         ]
+    );
+    assert!(
+        output.stderr.is_empty(),
+        "no progress bar when stderr is not a terminal"
     );
     let report: serde_json::Value =
         serde_json::from_slice(&fs::read(out.join("report.json")).unwrap()).unwrap();

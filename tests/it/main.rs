@@ -1,9 +1,11 @@
 //! vanish's integration tests, one binary grouped by area.
 
+mod charts;
 mod cli;
 mod crosscheck;
 mod eviction;
 mod expiry;
+mod html;
 mod memory;
 mod scenarios;
 mod support;

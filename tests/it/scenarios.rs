@@ -85,6 +85,9 @@ fn every_bundled_scenario_has_a_test_and_an_opening_comment() {
     let this_file = include_str!("scenarios.rs");
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(
@@ -178,4 +181,22 @@ fn capacity_planning_at_its_default_size_loses_reads_to_eviction() {
         output.peak_used_memory <= 64 * 1024 * 1024 + 64 * 1024,
         "eviction holds the limit"
     );
+}
+
+#[test]
+fn trace_replay_is_diagnosed_as_deleted() {
+    let output = assert_diagnosis("trace-replay.toml", Cause::Deleted);
+    // Every record recorded within the scenario's 10 minutes was replayed, once.
+    let trace = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/traces/checkout.csv"),
+    )
+    .unwrap();
+    let within: Vec<&str> = trace
+        .lines()
+        .skip(1)
+        .filter(|line| line.split(',').next().unwrap().parse::<u64>().unwrap() <= 600_000)
+        .collect();
+    let reads = within.iter().filter(|line| line.contains(",GET,")).count() as u64;
+    assert_eq!(output.reads, reads);
+    assert_eq!(output.commands, within.len() as u64);
 }

@@ -1,0 +1,308 @@
+//! The charts of one run, from its time series: used_memory, evictions and expirations per
+//! second, and misses per second stacked by cause.
+//!
+//! A sample holds the state at its time and the counts over the interval ending there, so a
+//! rate is a count divided by the sample interval, plotted at the interval's end.
+
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::frame::{
+    axis_top, format_count, format_mib, format_size, frame, mib, note_on_plot, text_style,
+    trim_float, LegendEntry, Mark, AXIS_COLOUR, AXIS_DESC_PX, GRID_COLOUR, PLOT_MARGIN_PX, TICK_PX,
+    X_LABEL_AREA_PX, Y_LABEL_AREA_PX,
+};
+use super::{cause_colour, render, Chart, ChartError, Rendered, LIMIT_COLOUR, MEMORY_COLOUR};
+use crate::sim::engine::{RunOutput, Sample};
+use crate::sim::ledger::Cause;
+
+/// `memory`, `evictions-expirations` and `misses-by-cause`, in that order. `maxmemory_bytes` 0
+/// means no limit (no maxmemory line); `sample_every_us` is the run's sample interval.
+pub fn run_charts(
+    output: &RunOutput,
+    maxmemory_bytes: u64,
+    sample_every_us: u64,
+) -> Result<Vec<Rendered>, ChartError> {
+    let series = TimeSeries::new(&output.samples, sample_every_us);
+    Ok(vec![
+        render(
+            "memory",
+            "used_memory over time",
+            &MemoryChart {
+                series: &series,
+                maxmemory_bytes,
+            },
+        )?,
+        render(
+            "evictions-expirations",
+            "Evictions and expirations per second",
+            &RemovalsChart { series: &series },
+        )?,
+        render(
+            "misses-by-cause",
+            "Misses per second, by cause",
+            &MissesChart { series: &series },
+        )?,
+    ])
+}
+
+/// The samples with times in seconds and counts as per-second rates.
+struct TimeSeries<'a> {
+    samples: &'a [Sample],
+    times_s: Vec<f64>,
+    per_second: f64,
+    /// The x axis ends here: the last sample, or one interval when there is none.
+    end_s: f64,
+}
+
+impl<'a> TimeSeries<'a> {
+    fn new(samples: &'a [Sample], sample_every_us: u64) -> TimeSeries<'a> {
+        let times_s: Vec<f64> = samples.iter().map(|s| s.time_us as f64 / 1e6).collect();
+        let interval_s = sample_every_us.max(1) as f64 / 1e6;
+        let end_s = times_s
+            .last()
+            .copied()
+            .unwrap_or(interval_s)
+            .max(interval_s);
+        TimeSeries {
+            samples,
+            times_s,
+            per_second: 1.0 / interval_s,
+            end_s,
+        }
+    }
+
+    fn rate(&self, count: u64) -> f64 {
+        count as f64 * self.per_second
+    }
+
+    fn points(&self, value: impl Fn(&Sample) -> f64) -> Vec<(f64, f64)> {
+        self.times_s
+            .iter()
+            .zip(self.samples)
+            .map(|(t, s)| (*t, value(s)))
+            .collect()
+    }
+}
+
+type TimeChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Axes for a time series: time in seconds from 0 across, `y_desc` from 0 to `y_top` up.
+fn time_axes<'a, DB: DrawingBackend>(
+    plot: &'a DrawingArea<DB, Shift>,
+    end_s: f64,
+    y_top: f64,
+    y_desc: &str,
+    y_format: &dyn Fn(&f64) -> String,
+) -> Result<TimeChart<'a, DB>, ChartError> {
+    let mut chart = ChartBuilder::on(plot)
+        .margin(PLOT_MARGIN_PX)
+        .x_label_area_size(X_LABEL_AREA_PX)
+        .y_label_area_size(Y_LABEL_AREA_PX)
+        .build_cartesian_2d(0.0..end_s, 0.0..y_top)?;
+    chart
+        .configure_mesh()
+        .x_desc("time (s)")
+        .y_desc(y_desc)
+        .x_labels(12)
+        .y_labels(10)
+        .x_label_formatter(&|t| trim_float(*t, 2))
+        .y_label_formatter(y_format)
+        .axis_desc_style(text_style(AXIS_DESC_PX))
+        .label_style(text_style(TICK_PX))
+        .axis_style(AXIS_COLOUR)
+        .bold_line_style(GRID_COLOUR)
+        .light_line_style(TRANSPARENT)
+        .draw()?;
+    Ok(chart)
+}
+
+struct MemoryChart<'a> {
+    series: &'a TimeSeries<'a>,
+    maxmemory_bytes: u64,
+}
+
+impl Chart for MemoryChart<'_> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        title: &str,
+    ) -> Result<(), ChartError> {
+        let series = self.series;
+        let mut legend = vec![LegendEntry::new(Mark::Line(MEMORY_COLOUR), "used_memory")];
+        if self.maxmemory_bytes > 0 {
+            legend.push(LegendEntry::new(
+                Mark::Dashed(LIMIT_COLOUR),
+                format!("maxmemory ({})", format_size(self.maxmemory_bytes)),
+            ));
+        }
+        let plot = frame(root, title, &legend)?;
+        let peak = series
+            .samples
+            .iter()
+            .map(|s| s.used_memory)
+            .max()
+            .unwrap_or(0);
+        let y_top = axis_top(mib(peak.max(self.maxmemory_bytes)));
+        let mut chart = time_axes(&plot, series.end_s, y_top, "used_memory (MiB)", &|v| {
+            format_mib(*v)
+        })?;
+        if series.samples.is_empty() {
+            return note_on_plot(&plot, "no samples: the run is shorter than sample-every");
+        }
+        chart.draw_series(LineSeries::new(
+            series.points(|s| mib(s.used_memory)),
+            MEMORY_COLOUR.stroke_width(3),
+        ))?;
+        // The limit over the line, so a run held at maxmemory still shows it.
+        if self.maxmemory_bytes > 0 {
+            let limit = mib(self.maxmemory_bytes);
+            chart.draw_series(DashedLineSeries::new(
+                [(0.0, limit), (series.end_s, limit)],
+                12,
+                8,
+                LIMIT_COLOUR.stroke_width(2),
+            ))?;
+        }
+        Ok(())
+    }
+}
+
+struct RemovalsChart<'a> {
+    series: &'a TimeSeries<'a>,
+}
+
+impl Chart for RemovalsChart<'_> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        title: &str,
+    ) -> Result<(), ChartError> {
+        let series = self.series;
+        let lines = [
+            (
+                Cause::Evicted,
+                "evicted/s",
+                series.points(|s| series.rate(s.evicted)),
+            ),
+            (
+                Cause::Expired,
+                "expired/s",
+                series.points(|s| series.rate(s.expired)),
+            ),
+        ];
+        let legend: Vec<LegendEntry> = lines
+            .iter()
+            .map(|(cause, label, _)| LegendEntry::new(Mark::Line(cause_colour(*cause)), *label))
+            .collect();
+        let plot = frame(root, title, &legend)?;
+        let largest = lines
+            .iter()
+            .flat_map(|(_, _, points)| points.iter().map(|(_, y)| *y))
+            .fold(0.0, f64::max);
+        let mut chart = time_axes(
+            &plot,
+            series.end_s,
+            axis_top(largest),
+            "keys removed per second",
+            &|v| format_count(*v),
+        )?;
+        if series.samples.is_empty() {
+            return note_on_plot(&plot, "no samples: the run is shorter than sample-every");
+        }
+        for (cause, _, points) in lines {
+            chart.draw_series(LineSeries::new(points, cause_colour(cause).stroke_width(2)))?;
+        }
+        if largest == 0.0 {
+            note_on_plot(&plot, "no key was evicted or expired in this run")?;
+        }
+        Ok(())
+    }
+}
+
+struct MissesChart<'a> {
+    series: &'a TimeSeries<'a>,
+}
+
+impl Chart for MissesChart<'_> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        title: &str,
+    ) -> Result<(), ChartError> {
+        let series = self.series;
+        let causes: Vec<Cause> = Cause::ALL
+            .into_iter()
+            .filter(|cause| {
+                series
+                    .samples
+                    .iter()
+                    .any(|s| s.misses_by_cause[cause.index()] > 0)
+            })
+            .collect();
+        // Layer k's top edge: the rates of causes 0..=k added up, per sample.
+        let mut tops: Vec<Vec<f64>> = Vec::with_capacity(causes.len());
+        for cause in &causes {
+            let below = tops
+                .last()
+                .cloned()
+                .unwrap_or_else(|| vec![0.0; series.samples.len()]);
+            tops.push(
+                below
+                    .iter()
+                    .zip(series.samples)
+                    .map(|(base, s)| base + series.rate(s.misses_by_cause[cause.index()]))
+                    .collect(),
+            );
+        }
+        // The legend reads top down, as the stack does.
+        let legend: Vec<LegendEntry> = causes
+            .iter()
+            .rev()
+            .map(|cause| LegendEntry::new(Mark::Area(cause_colour(*cause)), cause.name()))
+            .collect();
+        let plot = frame(root, title, &legend)?;
+        let largest = tops
+            .last()
+            .map_or(0.0, |top| top.iter().copied().fold(0.0, f64::max));
+        let mut chart = time_axes(
+            &plot,
+            series.end_s,
+            axis_top(largest),
+            "misses per second",
+            &|v| format_count(*v),
+        )?;
+        if series.samples.is_empty() {
+            return note_on_plot(&plot, "no samples: the run is shorter than sample-every");
+        }
+        if causes.is_empty() {
+            return note_on_plot(&plot, "no misses in this run");
+        }
+        let zeros = vec![0.0; series.samples.len()];
+        for (layer, cause) in causes.iter().enumerate() {
+            let bottom = if layer == 0 { &zeros } else { &tops[layer - 1] };
+            let top = &tops[layer];
+            // The band between the two edges: along the top, back along the bottom.
+            let outline: Vec<(f64, f64)> = series
+                .times_s
+                .iter()
+                .zip(top)
+                .map(|(t, y)| (*t, *y))
+                .chain(
+                    series
+                        .times_s
+                        .iter()
+                        .zip(bottom)
+                        .rev()
+                        .map(|(t, y)| (*t, *y)),
+                )
+                .collect();
+            chart.draw_series(std::iter::once(Polygon::new(
+                outline,
+                cause_colour(*cause).filled(),
+            )))?;
+        }
+        Ok(())
+    }
+}
