@@ -131,11 +131,7 @@ pub fn write_csv<W: std::io::Write>(
     .iter()
     .map(|s| s.to_string())
     .collect();
-    header.extend(
-        Cause::ALL
-            .iter()
-            .map(|c| format!("misses_{}", c.name().replace('-', "_"))),
-    );
+    header.extend(crate::report::cause_columns("misses"));
     header.extend(
         [
             "evicted_keys",

@@ -371,11 +371,7 @@ fn header(axes: &[Axis]) -> Vec<String> {
         ]
         .map(String::from),
     );
-    header.extend(
-        Cause::ALL
-            .iter()
-            .map(|c| format!("misses_{}", c.name().replace('-', "_"))),
-    );
+    header.extend(crate::report::cause_columns("misses"));
     header.extend(
         [
             "evicted_keys",

@@ -17,6 +17,13 @@ pub mod timeseries;
 use crate::sim::engine::RunOutput;
 use crate::sim::ledger::Cause;
 
+/// CSV column names for a count per cause: `misses_expired`, `misses_never_written`, ...
+pub fn cause_columns(prefix: &str) -> impl Iterator<Item = String> + '_ {
+    Cause::ALL
+        .iter()
+        .map(move |cause| format!("{prefix}_{}", cause.name().replace('-', "_")))
+}
+
 /// Reads affected by each cause: misses, plus hits on a value another client overwrote.
 pub fn reads_affected_by_cause(output: &RunOutput) -> [u64; Cause::COUNT] {
     let mut affected = output.totals.misses_by_cause;

@@ -63,6 +63,28 @@ fn percent(part: u64, whole: u64) -> String {
     }
 }
 
+/// One line per cause with a count, largest first, with its share of the total.
+fn cause_table(out: &mut String, counts: &[u64; Cause::COUNT], when_empty: &str) {
+    let total: u64 = counts.iter().sum();
+    let mut causes: Vec<Cause> = Cause::ALL.to_vec();
+    causes.sort_by_key(|cause| std::cmp::Reverse(counts[cause.index()]));
+    if total == 0 {
+        let _ = writeln!(out, "  {when_empty}");
+    }
+    for cause in causes {
+        let count = counts[cause.index()];
+        if count > 0 {
+            let _ = writeln!(
+                out,
+                "  {:<15}{:>14}   {:>7}",
+                cause.name(),
+                thousands(count),
+                percent(count, total)
+            );
+        }
+    }
+}
+
 pub fn summary_text(config: &SimConfig, output: &RunOutput) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -95,27 +117,8 @@ pub fn summary_text(config: &SimConfig, output: &RunOutput) -> String {
             let _ = writeln!(out, "diagnosis: no read missed");
         }
     }
-    let misses = output.totals.misses();
     let _ = writeln!(out, "\nmisses by cause");
-    let mut causes: Vec<Cause> = Cause::ALL.to_vec();
-    causes.sort_by_key(|cause| std::cmp::Reverse(output.totals.misses_by_cause[cause.index()]));
-    let mut any = false;
-    for cause in &causes {
-        let count = output.totals.misses_by_cause[cause.index()];
-        if count > 0 {
-            any = true;
-            let _ = writeln!(
-                out,
-                "  {:<15}{:>14}   {:>7}",
-                cause.name(),
-                thousands(count),
-                percent(count, misses)
-            );
-        }
-    }
-    if !any {
-        let _ = writeln!(out, "  (no misses)");
-    }
+    cause_table(&mut out, &output.totals.misses_by_cause, "(no misses)");
     if output.totals.overwritten_hits > 0 {
         let _ = writeln!(
             out,
@@ -124,25 +127,7 @@ pub fn summary_text(config: &SimConfig, output: &RunOutput) -> String {
         );
     }
     let _ = writeln!(out, "\nkeys removed, by cause");
-    let removals: u64 = output.totals.removals_by_cause.iter().sum();
-    let mut any = false;
-    causes.sort_by_key(|cause| std::cmp::Reverse(output.totals.removals_by_cause[cause.index()]));
-    for cause in &causes {
-        let count = output.totals.removals_by_cause[cause.index()];
-        if count > 0 {
-            any = true;
-            let _ = writeln!(
-                out,
-                "  {:<15}{:>14}   {:>7}",
-                cause.name(),
-                thousands(count),
-                percent(count, removals)
-            );
-        }
-    }
-    if !any {
-        let _ = writeln!(out, "  (none)");
-    }
+    cause_table(&mut out, &output.totals.removals_by_cause, "(none)");
     let rejected = output.totals.rejected_by_cause[Cause::OomRejected.index()];
     if rejected > 0 {
         let _ = writeln!(

@@ -26,11 +26,7 @@ pub fn write_timeseries<W: Write>(
     .iter()
     .map(|s| s.to_string())
     .collect();
-    header.extend(
-        Cause::ALL
-            .iter()
-            .map(|cause| format!("misses_{}", cause.name().replace('-', "_"))),
-    );
+    header.extend(crate::report::cause_columns("misses"));
     writer.write_record(&header).map_err(io::Error::other)?;
     let per_second = |count: u64| format!("{:.2}", count as f64 * 1e6 / interval_us.max(1) as f64);
     for sample in samples {
