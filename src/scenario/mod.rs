@@ -12,6 +12,7 @@ mod check;
 mod error;
 mod overrides;
 mod raw;
+mod replicas;
 mod trace_client;
 pub mod units;
 mod validate;

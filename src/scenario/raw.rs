@@ -88,9 +88,21 @@ pub(crate) struct RawFile {
     #[serde(default)]
     pub server: Table<RawServer>,
     #[serde(default)]
+    pub replica: Vec<Spanned<Table<RawReplica>>>,
+    #[serde(default)]
     pub client: Vec<Spanned<Table<RawClient>>>,
     #[serde(default)]
     pub event: Vec<Spanned<Table<RawEvent>>>,
+}
+
+/// A `[[replica]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawReplica {
+    pub name: Field,
+    pub replica_priority: Option<Field>,
+    /// A duration, or `{ dist = "uniform", min, max }` / `{ dist = "lognormal", median, p99 }`.
+    pub lag: Option<Spanned<RawValueSize>>,
 }
 
 /// A TOML table read into `T`. A bare derived struct would also accept an array and fill its
@@ -150,6 +162,8 @@ pub(crate) struct RawServer {
     pub active_expire_effort: Option<Field>,
     pub active_expire: Option<Field>,
     pub latency_tracking: Option<Field>,
+    pub repl_backlog_size: Option<Field>,
+    pub repl_ping_replica_period: Option<Field>,
     pub hash_max_listpack_entries: Option<Field>,
     pub hash_max_listpack_value: Option<Field>,
     pub zset_max_listpack_entries: Option<Field>,
@@ -180,6 +194,7 @@ pub(crate) struct RawClient {
     /// A recorded workload to replay, relative to the scenario file's folder.
     pub trace: Option<Field>,
     pub format: Option<Field>,
+    pub read_from: Option<Field>,
 }
 
 #[derive(Debug, Deserialize)]

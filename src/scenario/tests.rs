@@ -136,6 +136,8 @@ fn good_scenario_is_read_field_by_field() {
             active_expire_effort: 3,
             active_expire_enabled: false,
             latency_tracking: true,
+            repl_backlog_size: 1 << 20,
+            repl_ping_replica_period_s: 10,
             hash_max_listpack_entries: 256,
             hash_max_listpack_value: 32,
             zset_max_listpack_entries: 64,
@@ -143,6 +145,7 @@ fn good_scenario_is_read_field_by_field() {
             set_max_intset_entries: 1024,
             list_max_listpack_size: -3,
         },
+        replicas: vec![],
         clients: vec![
             ClientConfig {
                 name: "web".to_string(),
@@ -173,6 +176,7 @@ fn good_scenario_is_read_field_by_field() {
                 on_miss: OnMiss::Set,
                 fields: 8,
                 trace: None,
+                read_from: crate::sim::config::ReadFrom::Primary,
             },
             ClientConfig {
                 name: "batch".to_string(),
@@ -198,6 +202,7 @@ fn good_scenario_is_read_field_by_field() {
                 on_miss: OnMiss::None,
                 fields: 16,
                 trace: None,
+                read_from: crate::sim::config::ReadFrom::Primary,
             },
         ],
         events: vec![
@@ -352,7 +357,7 @@ fn broken_files_name_the_place_field_and_problem() {
     (Text("[scenario\nname = \"x\"\n"), P(1, 10), "", "expected"),
     (Edit(&[("hz = 50\n", "hz = 50\nhz = 60\n")]), P(15, 1), "", "duplicate key"),
     (Text(""), P(1, 1), "", "missing field `scenario`"),
-    (Text("[scenario]\nname = \"x\"\nseed = 1\nduration = \"1m\"\n[[event]]\nat = \"1s\"\ndo = \"flushall\"\n[servr]\n"), P(8, 2), "servr", "unknown field `servr`, expected one of `scenario`, `server`, `client`, `event`"),
+    (Text("[scenario]\nname = \"x\"\nseed = 1\nduration = \"1m\"\n[[event]]\nat = \"1s\"\ndo = \"flushall\"\n[servr]\n"), P(8, 2), "servr", "unknown field `servr`, expected one of `scenario`, `server`, `replica`, `client`, `event`"),
     (Text("server = 5\n[scenario]\nname = \"x\"\nseed = 1\nduration = \"1m\"\n"), P(1, 10), "server", "invalid type: integer `5`, expected a table"),
     (Edit(&[("duration = \"10m\"\n", "")]), P(1, 1), "scenario", "missing field `duration`"),
     (Edit(&[("name = \"web\"\n", "")]), P(25, 1), "client[0]", "missing field `name`"),
@@ -846,6 +851,7 @@ fn trace_clients_carry_their_loaded_traces() {
         ttl: None,
         on_miss: OnMiss::None,
         fields: 16,
+        read_from: crate::sim::config::ReadFrom::Primary,
         trace: Some(Arc::new(Trace {
             source: "traces/shop.csv".to_string(),
             key_names: vec!["cart:1".to_string(), "a,b".to_string()],

@@ -173,6 +173,7 @@ pub(super) fn client(
         on_miss,
         fields: FIELDS_DEFAULT,
         trace: Some(Arc::new(trace)),
+        read_from: crate::sim::config::ReadFrom::Primary,
     })
 }
 

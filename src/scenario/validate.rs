@@ -21,6 +21,7 @@ use super::raw::{
     Field, RawClient, RawDistribution, RawEvent, RawFile, RawKeyspace, RawScenario, RawServer,
     RawTtl, RawValueSize, Scalar, Table,
 };
+use super::replicas;
 use super::trace_client::{self, TraceFiles};
 use crate::sim::config::{
     Arrivals, ClientConfig, CommandKind, ConfigChange, EventAction, EventConfig, KeySelection,
@@ -75,14 +76,20 @@ pub(crate) fn validate(
 ) -> Checked<SimConfig> {
     let header = scenario(&raw.scenario, seed_override)?;
     let server = server(&raw.server)?;
+    let replicas = replicas::replicas(&raw.replica)?;
     let mut clients: Vec<ClientConfig> = Vec::with_capacity(raw.client.len());
     for (index, raw_client) in raw.client.iter().enumerate() {
-        let client = client(
+        let mut client = client(
             index,
             raw_client,
             header.duration_us,
             server.databases,
             traces,
+        )?;
+        client.read_from = replicas::read_from(
+            &raw_client.get_ref().read_from,
+            &format!("client[{index}].read-from"),
+            &replicas,
         )?;
         if let Some(earlier) = clients.iter().position(|other| other.name == client.name) {
             return Err(mismatch(
@@ -114,6 +121,7 @@ pub(crate) fn validate(
         duration_us: header.duration_us,
         sample_every_us: header.sample_every_us,
         server,
+        replicas,
         clients,
         events,
     })
@@ -207,6 +215,21 @@ fn server(raw: &RawServer) -> Checked<ServerConfig> {
     }
     if let Some(field) = &raw.active_expire {
         server.active_expire_enabled = boolean(field, "server.active-expire")?;
+    }
+    if let Some(field) = &raw.repl_backlog_size {
+        let bytes = size_bytes(field, "server.repl-backlog-size")?;
+        if !(16 * 1024..=1 << 30).contains(&bytes) {
+            return Err(mismatch(
+                field,
+                "server.repl-backlog-size",
+                "a size from 16kb to 1gb",
+            ));
+        }
+        server.repl_backlog_size = bytes;
+    }
+    if let Some(field) = &raw.repl_ping_replica_period {
+        server.repl_ping_replica_period_s =
+            integer_in(field, "server.repl-ping-replica-period", 1..=3600)?;
     }
     if let Some(field) = &raw.list_max_listpack_size {
         server.list_max_listpack_size = list_max_listpack_size(field)?;
@@ -338,6 +361,7 @@ fn client(
             integer_in(field, &at("fields"), FIELDS)
         })?,
         trace: None,
+        read_from: crate::sim::config::ReadFrom::Primary,
     })
 }
 

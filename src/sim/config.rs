@@ -15,8 +15,37 @@ pub struct SimConfig {
     pub duration_us: u64,
     pub sample_every_us: u64,
     pub server: ServerConfig,
+    /// Replicas of the primary (node 0), in order: node i + 1 is replica i.
+    pub replicas: Vec<ReplicaConfig>,
     pub clients: Vec<ClientConfig>,
     pub events: Vec<EventConfig>,
+}
+
+/// The delay of a replication link: how long after the primary executed a write the replica
+/// applies it (propagation, network, the replica's own event loop). The link keeps order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LinkLag {
+    Fixed { us: u64 },
+    Uniform { min_us: u64, max_us: u64 },
+    Lognormal { median_us: f64, p99_us: f64 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplicaConfig {
+    pub name: String,
+    /// `replica-priority` (0 = never promoted).
+    pub priority: u32,
+    pub lag: LinkLag,
+}
+
+/// Where a client sends its reads (writes always go to the primary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadFrom {
+    Primary,
+    /// Any replica: each read picks one at random.
+    AnyReplica,
+    /// Replica i (node i + 1).
+    Replica(usize),
 }
 
 /// `maxmemory-policy`, with Redis's spelling in `as_str`, plus two reference policies that
@@ -141,6 +170,10 @@ pub struct ServerConfig {
     /// `latency-tracking`: each command's first call allocates a latency histogram that counts
     /// in used_memory.
     pub latency_tracking: bool,
+    /// `repl-backlog-size`.
+    pub repl_backlog_size: u64,
+    /// `repl-ping-replica-period`, seconds.
+    pub repl_ping_replica_period_s: u32,
     pub hash_max_listpack_entries: u32,
     pub hash_max_listpack_value: u32,
     pub zset_max_listpack_entries: u32,
@@ -165,6 +198,8 @@ impl Default for ServerConfig {
             active_expire_effort: 1,
             active_expire_enabled: true,
             latency_tracking: true,
+            repl_backlog_size: 1 << 20,
+            repl_ping_replica_period_s: 10,
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             zset_max_listpack_entries: 128,
@@ -348,6 +383,8 @@ pub struct ClientConfig {
     pub on_miss: OnMiss,
     /// How many distinct fields/members a hash, set or sorted-set key draws from.
     pub fields: u32,
+    /// Where reads go.
+    pub read_from: ReadFrom,
     /// A recorded workload replayed instead of the generated one: when present, `rate`,
     /// `keyspace`, `commands`, `value_size` and `ttl` are not used.
     pub trace: Option<std::sync::Arc<Trace>>,

@@ -279,6 +279,7 @@ mod tests {
             on_miss: OnMiss::None,
             fields: 16,
             trace: None,
+            read_from: crate::sim::config::ReadFrom::Primary,
         }
     }
 
@@ -292,6 +293,7 @@ mod tests {
         };
         ClientConfig {
             trace: Some(Arc::new(trace)),
+            read_from: crate::sim::config::ReadFrom::Primary,
             ..client("", names.len() as u64)
         }
     }

@@ -54,10 +54,12 @@ pub enum Cause {
     WrongDb,
     /// Nobody ever wrote the key (a cold miss).
     NeverWritten,
+    /// A read on a replica before the write reached it: the primary has the key.
+    ReplicaLag,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 8] = [
+    pub const ALL: [Cause; 9] = [
         Cause::Expired,
         Cause::Deleted,
         Cause::Flushed,
@@ -66,6 +68,7 @@ impl Cause {
         Cause::OomRejected,
         Cause::WrongDb,
         Cause::NeverWritten,
+        Cause::ReplicaLag,
     ];
     pub const COUNT: usize = Cause::ALL.len() + 1;
 
@@ -79,6 +82,7 @@ impl Cause {
             Cause::OomRejected => "oom-rejected",
             Cause::WrongDb => "wrong-db",
             Cause::NeverWritten => "never-written",
+            Cause::ReplicaLag => "replica-lag",
         }
     }
 

@@ -23,6 +23,7 @@ pub mod lru;
 pub mod memory;
 pub mod node;
 pub mod reference;
+pub mod replication;
 pub mod rng;
 pub mod snapshot;
 pub mod value;

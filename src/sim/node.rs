@@ -22,6 +22,7 @@ use crate::sim::memory::{
     LATENCY_HISTOGRAM_BYTES, USED_MEMORY_STARTUP,
 };
 use crate::sim::reference::ReferenceCache;
+use crate::sim::replication::{snapshot, write_bytes, PrimaryStream, ReplOp, ReplicaState};
 use crate::sim::rng::Stream;
 use crate::sim::value::{Aggregate, EncodingLimits, HashValue, ListValue, SetValue, ZsetValue};
 
@@ -41,6 +42,9 @@ pub struct Request {
     pub client_wrote_key: bool,
     /// When the key is next used (trace replay, for OPT); 0 when unknown.
     pub next_use: u64,
+    /// A read sent to a replica: whether the primary holds the key now (a miss is then
+    /// replication lag).
+    pub primary_has_key: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,6 +230,10 @@ pub struct Node {
     pub(crate) eviction_exceeded_since_us: Option<u64>,
     /// Exact LRU or OPT bookkeeping, when the policy is a reference policy.
     pub(crate) reference: Option<ReferenceCache>,
+    /// The replication stream, on a primary with replicas.
+    pub stream: Option<PrimaryStream>,
+    /// Replication state, on a replica.
+    pub replica: Option<ReplicaState>,
     limits: EncodingLimits,
     /// Reused buffer for bucket walks.
     pub(crate) scratch: Vec<KeyId>,
@@ -281,6 +289,8 @@ impl Node {
             eviction_running: false,
             eviction_exceeded_since_us: None,
             reference,
+            stream: None,
+            replica: None,
             limits,
             scratch: Vec::new(),
         };
@@ -494,6 +504,17 @@ impl Node {
         if let Some(reference) = self.reference.as_mut() {
             reference.on_remove(db, key);
         }
+        if let Some(stream) = self.stream.as_mut() {
+            let bytes = write_bytes("DEL", self.keys.key_len(key), &[]);
+            let op = ReplOp::Del {
+                db,
+                key,
+                cause,
+                actor: by,
+                detail,
+            };
+            stream.push(op, bytes);
+        }
         let entry = self.entry(db, key, EntryKind::Removal, cause, by, detail);
         ledger.record(entry, self.keys.family_of(key));
         slot
@@ -516,12 +537,15 @@ impl Node {
         self.stats.expired_keys += 1;
     }
 
-    /// `expireIfNeeded` on a master: true if the key was expired (and is now gone).
+    /// `expireIfNeeded`: true if the key is logically expired. A master deletes it; a replica
+    /// only hides it and waits for the master's DEL.
     #[inline]
     fn expire_if_needed(&mut self, db: u32, key: KeyId, ledger: &mut Ledger) -> bool {
         let slot = self.dbs[db as usize].slot(key);
         if slot.is_present() && slot.is_volatile() && self.unix_ms() > slot.expire_ms {
-            self.expire_key(db, key, true, ledger);
+            if self.replica.is_none() {
+                self.expire_key(db, key, true, ledger);
+            }
             return true;
         }
         false
@@ -538,8 +562,8 @@ impl Node {
         ledger: &mut Ledger,
     ) -> bool {
         self.db_mut(db).main.on_lookup();
-        self.expire_if_needed(db, key, ledger);
-        let present = self.dbs[db as usize].contains(key);
+        let expired = self.expire_if_needed(db, key, ledger);
+        let present = !expired && self.dbs[db as usize].contains(key);
         if present && !no_touch {
             self.touch(db, key);
             if let Some(reference) = self.reference.as_mut() {
@@ -547,6 +571,105 @@ impl Node {
             }
         }
         present
+    }
+
+    /// Sends a write's resulting key state down the replication stream (removals were sent by
+    /// `remove_key`).
+    fn propagate_write(&mut self, request: &Request, reply: Reply) {
+        let changed = match reply {
+            Reply::Ok => true,
+            Reply::Integer(n) => n != 0 || request.command == CommandKind::Incr,
+            _ => false,
+        };
+        let database = &self.dbs[request.db as usize];
+        if !changed || !database.contains(request.key) {
+            return;
+        }
+        let slot = database.slot(request.key);
+        let op = snapshot(
+            request.db,
+            request.key,
+            slot,
+            database.aggregate(request.key),
+        );
+        let bytes = propagated_bytes(request, self.keys.key_len(request.key), slot.is_volatile());
+        if let Some(stream) = self.stream.as_mut() {
+            stream.push(op, bytes);
+        }
+    }
+
+    /// Applies one entry of the master's stream, as the master client does: no expiry, no
+    /// eviction, the key's state as the master had it.
+    pub fn apply_replicated(&mut self, op: &ReplOp, offset: u64, ledger: &mut Ledger) {
+        match op {
+            ReplOp::Write {
+                db,
+                key,
+                kind,
+                value,
+                expire_ms,
+                writer,
+                aggregate,
+            } => {
+                let (db, key) = (*db, *key);
+                self.db_mut(db);
+                let guard = ExpandGuard::UNLIMITED;
+                let at_ms = self.now_ms_since_start();
+                let fresh_lru = self.fresh_lru();
+                let key_len = self.key_len_for_memory(key);
+                let present = self.dbs[db as usize].contains(key);
+                let database = &mut self.dbs[db as usize];
+                if present {
+                    database.remove_aggregate(key);
+                    database.replace_value(key, *kind, *value);
+                } else {
+                    database.add(key, key_len, *kind, *value, &guard);
+                    database.slot_mut(key).set_lru(fresh_lru);
+                }
+                if let Some(aggregate) = aggregate {
+                    database.insert_aggregate(key, (**aggregate).clone());
+                }
+                if *expire_ms == NO_EXPIRE {
+                    database.persist(key);
+                } else {
+                    database.set_expire(key, *expire_ms, *writer, at_ms, &guard);
+                }
+                database.slot_mut(key).actor = *writer;
+                if !present {
+                    self.track_new_key(db, key, 0);
+                }
+            }
+            ReplOp::Del {
+                db,
+                key,
+                cause,
+                actor,
+                detail,
+            } => {
+                if self.dbs[*db as usize].contains(*key) {
+                    self.remove_key(*db, *key, *cause, *actor, *detail, ledger);
+                }
+            }
+            ReplOp::FlushDb { db, by } => {
+                self.flush_db(*db, false, *by, ledger);
+            }
+            ReplOp::FlushAll { by } => {
+                self.flush_all(*by, ledger);
+            }
+            ReplOp::Ping => {}
+        }
+        if let Some(replica) = self.replica.as_mut() {
+            replica.processed_offset = offset;
+            replica.last_io_us = self.now_us;
+        }
+        self.note_memory_peak();
+    }
+
+    /// Whether the key is present and not logically expired (what a client reading here now
+    /// would find).
+    pub fn is_alive(&self, db: u32, key: KeyId) -> bool {
+        let slot = self.dbs[db as usize].slot(key);
+        slot.is_present() && !(slot.is_volatile() && self.unix_ms() > slot.expire_ms)
     }
 
     /// A key was added: reference policies start tracking it.
@@ -580,7 +703,11 @@ impl Node {
     }
 
     /// Why a read found nothing (the ledger's miss classification).
-    fn classify_miss(&self, db: u32, key: KeyId) -> (Cause, Detail) {
+    fn classify_miss(&self, request: &Request) -> (Cause, Detail) {
+        let (db, key) = (request.db, request.key);
+        if request.primary_has_key {
+            return (Cause::ReplicaLag, Detail::None);
+        }
         let slot = self.dbs[db as usize].slot(key);
         if let Some(cause) = slot.gone_cause() {
             let detail = Detail::RemovedEarlier {
@@ -605,7 +732,8 @@ impl Node {
     /// time.
     pub fn execute(&mut self, request: &Request, ledger: &mut Ledger) -> Reply {
         let index = request.command as usize;
-        if self.config.maxmemory_bytes != 0 {
+        // replica-ignore-maxmemory yes: replicas never evict.
+        if self.config.maxmemory_bytes != 0 && self.replica.is_none() {
             let out_of_memory = if self.config.maxmemory_policy.is_reference() {
                 request.command.is_denyoom() && !self.make_room(request, ledger)
             } else {
@@ -623,6 +751,9 @@ impl Node {
         };
         if let Reply::Error(error) = reply {
             self.count_error(index, error, false);
+        }
+        if self.stream.is_some() && !request.command.is_read() {
+            self.propagate_write(request, reply);
         }
         if self.config.maxmemory_policy == crate::sim::config::MaxmemoryPolicy::Opt
             && self.config.maxmemory_bytes != 0
@@ -649,7 +780,7 @@ impl Node {
             self.stats.keyspace_misses += 1;
             let (cause, detail) = match lazy_detail {
                 Some(detail) => (Cause::Expired, detail),
-                None => self.classify_miss(db, key),
+                None => self.classify_miss(request),
             };
             let entry = self.entry(db, key, EntryKind::Miss, cause, request.client, detail);
             ledger.record(entry, self.keys.family_of(key));
@@ -1046,5 +1177,53 @@ impl Node {
     pub fn expire_at_ms(&self, db: u32, key: KeyId) -> Option<u64> {
         let slot = self.dbs[db as usize].slot(key);
         (slot.is_present() && slot.expire_ms != NO_EXPIRE).then_some(slot.expire_ms)
+    }
+}
+
+/// The bytes of the command a write propagates (SET becomes SET ... PXAT, EXPIRE becomes
+/// PEXPIREAT), for the replication offset. Field and member names are generated as `f<id>` and
+/// `m<id>`; deadlines are 13-digit Unix ms.
+fn propagated_bytes(request: &Request, key_len: u64, volatile: bool) -> u64 {
+    use crate::sim::memory::decimal_len;
+    let deadline = [4, 13];
+    match (request.command, request.argument) {
+        (CommandKind::Set, Argument::Value { len, ttl_ms }) => {
+            let mut extra = vec![u64::from(len)];
+            if ttl_ms.is_some() {
+                extra.extend(deadline);
+            }
+            write_bytes("SET", key_len, &extra)
+        }
+        (CommandKind::Set, Argument::Integer { value, ttl_ms }) => {
+            let mut extra = vec![decimal_len(u64::from(value))];
+            if ttl_ms.is_some() {
+                extra.extend(deadline);
+            }
+            write_bytes("SET", key_len, &extra)
+        }
+        (CommandKind::Expire, _) if volatile => write_bytes("PEXPIREAT", key_len, &[13]),
+        (CommandKind::Hset, Argument::Field { id, len }) => write_bytes(
+            "HSET",
+            key_len,
+            &[1 + decimal_len(u64::from(id)), u64::from(len)],
+        ),
+        (CommandKind::Hdel, Argument::Field { id, .. }) => {
+            write_bytes("HDEL", key_len, &[1 + decimal_len(u64::from(id))])
+        }
+        (CommandKind::Lpush, Argument::Value { len, .. }) => {
+            write_bytes("LPUSH", key_len, &[u64::from(len)])
+        }
+        (CommandKind::Zadd, Argument::Member { id, score }) => write_bytes(
+            "ZADD",
+            key_len,
+            &[
+                decimal_len(score.unsigned_abs()),
+                1 + decimal_len(u64::from(id)),
+            ],
+        ),
+        (command, Argument::Member { id, .. }) => {
+            write_bytes(command.name(), key_len, &[decimal_len(u64::from(id))])
+        }
+        (command, _) => write_bytes(command.name(), key_len, &[]),
     }
 }

@@ -174,6 +174,7 @@ impl Client {
                 argument,
                 client_wrote_key: self.has_written(key),
                 next_use,
+                primary_has_key: false,
             };
         }
         let command = self.pick_command();
@@ -227,6 +228,7 @@ impl Client {
             argument,
             client_wrote_key: self.has_written(key),
             next_use: 0,
+            primary_has_key: false,
         }
     }
 
@@ -262,6 +264,7 @@ impl Client {
             },
             client_wrote_key: self.has_written(key),
             next_use: 0,
+            primary_has_key: false,
         }
     }
 

@@ -39,6 +39,7 @@ fn client(prefix: &str, keys: u64) -> ClientConfig {
         on_miss: OnMiss::None,
         fields: 16,
         trace: None,
+        read_from: vanish::sim::config::ReadFrom::Primary,
     }
 }
 
@@ -107,6 +108,7 @@ impl SimNode {
             argument,
             client_wrote_key: false,
             next_use: 0,
+            primary_has_key: false,
         };
         let mut sink = DiscardLedger;
         let mut ledger = Ledger::new(&mut sink, self.keys.families().len());

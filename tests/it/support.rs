@@ -27,6 +27,7 @@ pub fn client(name: &str, prefix: &str, keys: u64) -> ClientConfig {
         on_miss: OnMiss::None,
         fields: 16,
         trace: None,
+        read_from: vanish::sim::config::ReadFrom::Primary,
     }
 }
 
@@ -60,6 +61,7 @@ impl Bench {
             argument,
             client_wrote_key: false,
             next_use: 0,
+            primary_has_key: false,
         };
         self.node.set_time(self.now_us);
         let mut ledger = Ledger::new(&mut self.ledger, self.keys.families().len());

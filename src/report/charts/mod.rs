@@ -101,6 +101,7 @@ pub fn cause_colour(cause: Cause) -> RGBColor {
         Cause::OomRejected => RGBColor(0x9C, 0x75, 0x5F),
         Cause::WrongDb => RGBColor(0xD4, 0xB0, 0x1E),
         Cause::NeverWritten => RGBColor(0xA5, 0xA0, 0x9A),
+        Cause::ReplicaLag => RGBColor(0x59, 0xA1, 0x4F),
     }
 }
 

@@ -1,0 +1,153 @@
+//! `[[replica]]` tables and a client's `read-from`: names, priorities, link lag.
+
+use std::ops::Range;
+
+use toml::Spanned;
+
+use super::check::{
+    duration_value_us, integer_in, keyword, mismatch, optional, reject_inapplicable, required,
+    span_of, text, Checked,
+};
+use super::error::Problem;
+use super::raw::{Field, RawReplica, RawValueSize, Scalar, Table};
+use crate::sim::config::{LinkLag, ReadFrom, ReplicaConfig};
+
+/// Most replicas a primary may have here.
+pub const REPLICAS_MAX: usize = 16;
+/// A link lag longer than this is surely a mistake (the replica would time out).
+const LAG_MAX_US: u64 = 60_000_000;
+/// Link lag when none is given: a replica on the same network.
+const LAG_DEFAULT_US: u64 = 1_000;
+
+pub(super) fn replicas(raw: &[Spanned<Table<RawReplica>>]) -> Checked<Vec<ReplicaConfig>> {
+    if let Some(extra) = raw.get(REPLICAS_MAX) {
+        return Err(Problem::new(
+            extra.span(),
+            format!("replica[{REPLICAS_MAX}]"),
+            format!("at most {REPLICAS_MAX} replicas per primary"),
+        ));
+    }
+    let mut replicas: Vec<ReplicaConfig> = Vec::with_capacity(raw.len());
+    for (index, raw_replica) in raw.iter().enumerate() {
+        let fields: &RawReplica = raw_replica.get_ref();
+        let at = |name: &str| format!("replica[{index}].{name}");
+        let name = text(&fields.name, &at("name"), "a name")?;
+        let valid = !name.is_empty()
+            && name != "primary"
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        let unique = !replicas.iter().any(|other| other.name == name);
+        if !valid || !unique {
+            return Err(mismatch(
+                &fields.name,
+                &at("name"),
+                "a unique name of letters, digits, '.', '_' and '-' other than \"primary\"",
+            ));
+        }
+        let priority = optional(&fields.replica_priority, 100, |field| {
+            integer_in(field, &at("replica-priority"), 0..=1_000_000)
+        })?;
+        let lag = match &fields.lag {
+            Some(raw_lag) => link_lag(raw_lag, &at("lag"))?,
+            None => LinkLag::Fixed { us: LAG_DEFAULT_US },
+        };
+        replicas.push(ReplicaConfig {
+            name: name.to_string(),
+            priority,
+            lag,
+        });
+    }
+    Ok(replicas)
+}
+
+fn lag_us(field: &Field, path: &str) -> Checked<u64> {
+    let us = duration_value_us(field, path)?;
+    if us > LAG_MAX_US {
+        return Err(mismatch(field, path, "a lag of at most 60s (repl-timeout)"));
+    }
+    Ok(us)
+}
+
+fn link_lag(raw: &Spanned<RawValueSize>, path: &str) -> Checked<LinkLag> {
+    let span: Range<usize> = raw.span();
+    match raw.get_ref() {
+        RawValueSize::Fixed(scalar) => {
+            let field = Spanned::new(span, scalar.clone());
+            Ok(LinkLag::Fixed {
+                us: lag_us(&field, path)?,
+            })
+        }
+        RawValueSize::Distribution(distribution) => {
+            let at = |name: &str| format!("{path}.{name}");
+            let kind = keyword(&distribution.dist, &at("dist"), &["uniform", "lognormal"])?;
+            let parameters = [
+                ("min", span_of(&distribution.min)),
+                ("max", span_of(&distribution.max)),
+                ("mean", span_of(&distribution.mean)),
+                ("stddev", span_of(&distribution.stddev)),
+                ("median", span_of(&distribution.median)),
+                ("p99", span_of(&distribution.p99)),
+            ];
+            let context = format!("dist = \"{kind}\"");
+            if kind == "uniform" {
+                reject_inapplicable(&parameters, &["min", "max"], path, &context)?;
+                let why = "dist = \"uniform\" needs min and max";
+                let min_field = required(&distribution.min, &span, path, "min", why)?;
+                let max_field = required(&distribution.max, &span, path, "max", why)?;
+                let min_us = lag_us(min_field, &at("min"))?;
+                let max_us = lag_us(max_field, &at("max"))?;
+                if max_us < min_us {
+                    return Err(mismatch(max_field, &at("max"), "a lag at least min"));
+                }
+                Ok(LinkLag::Uniform { min_us, max_us })
+            } else {
+                reject_inapplicable(&parameters, &["median", "p99"], path, &context)?;
+                let why = "dist = \"lognormal\" needs median and p99";
+                let median_field = required(&distribution.median, &span, path, "median", why)?;
+                let p99_field = required(&distribution.p99, &span, path, "p99", why)?;
+                let median_us = lag_us(median_field, &at("median"))?;
+                let p99_us = lag_us(p99_field, &at("p99"))?;
+                if median_us == 0 || p99_us <= median_us {
+                    return Err(mismatch(
+                        p99_field,
+                        &at("p99"),
+                        "a p99 above a non-zero median",
+                    ));
+                }
+                Ok(LinkLag::Lognormal {
+                    median_us: median_us as f64,
+                    p99_us: p99_us as f64,
+                })
+            }
+        }
+    }
+}
+
+/// `read-from = "primary" | "replica" | "<replica name>"`.
+pub(super) fn read_from(
+    field: &Option<Field>,
+    path: &str,
+    replicas: &[ReplicaConfig],
+) -> Checked<ReadFrom> {
+    let Some(field) = field else {
+        return Ok(ReadFrom::Primary);
+    };
+    let expected = || {
+        let mut names = vec!["\"primary\"".to_string(), "\"replica\"".to_string()];
+        names.extend(replicas.iter().map(|r| format!("{:?}", r.name)));
+        format!("one of {}", names.join(", "))
+    };
+    let Scalar::String(value) = field.get_ref() else {
+        return Err(mismatch(field, path, expected()));
+    };
+    match value.as_str() {
+        "primary" => Ok(ReadFrom::Primary),
+        "replica" if !replicas.is_empty() => Ok(ReadFrom::AnyReplica),
+        name => replicas
+            .iter()
+            .position(|r| r.name == name)
+            .map(ReadFrom::Replica)
+            .ok_or_else(|| mismatch(field, path, expected())),
+    }
+}

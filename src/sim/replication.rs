@@ -1,0 +1,187 @@
+//! Asynchronous replication (src/replication.c): the primary's stream of changes with Redis's
+//! offsets (RESP bytes, SELECT on a database change, PING every `repl-ping-replica-period`,
+//! relative TTLs sent as absolute deadlines, expiry and eviction sent as DEL), and a replica
+//! applying it as its master client: no expiry, no eviction, keys never expired for the master.
+//!
+//! The stream carries each changed key's resulting state rather than the command, so a replica
+//! ends exactly where the primary was; the offset counts the bytes of the command Redis would
+//! have propagated.
+
+use crate::sim::db::{Slot, ValueKind, NO_EXPIRE};
+use crate::sim::ledger::{Actor, Cause, Detail, KeyId};
+use crate::sim::memory::decimal_len;
+use crate::sim::value::Aggregate;
+
+/// One change in the stream.
+#[derive(Debug, Clone)]
+pub enum ReplOp {
+    /// A key's state after a write: its value and absolute deadline.
+    Write {
+        db: u32,
+        key: KeyId,
+        kind: ValueKind,
+        value: u32,
+        expire_ms: u64,
+        writer: Actor,
+        aggregate: Option<Box<Aggregate>>,
+    },
+    /// A key removed on the primary (DEL, expiry, eviction...), with why.
+    Del {
+        db: u32,
+        key: KeyId,
+        cause: Cause,
+        actor: Actor,
+        detail: Detail,
+    },
+    FlushDb {
+        db: u32,
+        by: Actor,
+    },
+    FlushAll {
+        by: Actor,
+    },
+    Ping,
+}
+
+impl ReplOp {
+    pub fn db(&self) -> Option<u32> {
+        match self {
+            ReplOp::Write { db, .. } | ReplOp::Del { db, .. } | ReplOp::FlushDb { db, .. } => {
+                Some(*db)
+            }
+            ReplOp::FlushAll { .. } | ReplOp::Ping => None,
+        }
+    }
+}
+
+/// An op and the primary's replication offset just after it.
+#[derive(Debug, Clone)]
+pub struct StreamEntry {
+    pub offset: u64,
+    pub op: ReplOp,
+}
+
+/// RESP size of a command whose arguments have these lengths: `*N\r\n` then `$len\r\narg\r\n`
+/// per argument.
+pub fn resp_bytes(argument_lengths: &[u64]) -> u64 {
+    let header = 1 + decimal_len(argument_lengths.len() as u64) + 2;
+    header
+        + argument_lengths
+            .iter()
+            .map(|&len| 1 + decimal_len(len) + 2 + len + 2)
+            .sum::<u64>()
+}
+
+/// `SELECT db`.
+pub fn select_bytes(db: u32) -> u64 {
+    resp_bytes(&[6, decimal_len(u64::from(db))])
+}
+
+/// `PING`.
+pub const PING_BYTES: u64 = 14;
+
+/// The primary's side: its offset, the database of the stream, and what the engine has not
+/// shipped yet.
+#[derive(Debug, Clone, Default)]
+pub struct PrimaryStream {
+    /// `master_repl_offset`.
+    pub offset: u64,
+    /// The database the stream last SELECTed.
+    stream_db: Option<u32>,
+    pub outbox: Vec<StreamEntry>,
+    /// Microseconds of the last PING.
+    pub last_ping_us: u64,
+    /// Per replica: last acknowledged offset and when (µs).
+    pub acks: Vec<(u64, u64)>,
+}
+
+impl PrimaryStream {
+    pub fn new(replicas: usize) -> PrimaryStream {
+        PrimaryStream {
+            acks: vec![(0, 0); replicas],
+            ..PrimaryStream::default()
+        }
+    }
+
+    /// Appends an op of `bytes` RESP bytes, with a SELECT first when its database differs.
+    pub fn push(&mut self, op: ReplOp, bytes: u64) {
+        if let Some(db) = op.db() {
+            if self.stream_db != Some(db) {
+                self.offset += select_bytes(db);
+                self.stream_db = Some(db);
+            }
+        }
+        self.offset += bytes;
+        self.outbox.push(StreamEntry {
+            offset: self.offset,
+            op,
+        });
+    }
+}
+
+/// A replica's side: what it has applied.
+#[derive(Debug, Clone, Default)]
+pub struct ReplicaState {
+    /// `slave_repl_offset`: the offset of the last entry applied.
+    pub processed_offset: u64,
+    /// When the last data arrived (µs), for `master_last_io_seconds_ago`.
+    pub last_io_us: u64,
+    pub priority: u32,
+}
+
+/// What a write command propagates, for the offset: the command Redis would send.
+pub fn write_bytes(command: &str, key_len: u64, extra_arguments: &[u64]) -> u64 {
+    let mut lengths = vec![command.len() as u64, key_len];
+    lengths.extend_from_slice(extra_arguments);
+    resp_bytes(&lengths)
+}
+
+/// The state of a present key as a Write op.
+pub fn snapshot(db: u32, key: KeyId, slot: &Slot, aggregate: Option<&Aggregate>) -> ReplOp {
+    ReplOp::Write {
+        db,
+        key,
+        kind: slot.kind(),
+        value: slot.value,
+        expire_ms: slot.expire_ms,
+        writer: slot.actor,
+        aggregate: aggregate.map(|a| Box::new(a.clone())),
+    }
+}
+
+/// Whether a deadline is set.
+pub fn has_deadline(expire_ms: u64) -> bool {
+    expire_ms != NO_EXPIRE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resp_sizes_match_measured_offsets() {
+        // redis-fidelity 4, MEASURED: SELECT 0 = 23, FLUSHALL = 18, set foo bar = 31, PING = 14.
+        assert_eq!(select_bytes(0), 23);
+        assert_eq!(resp_bytes(&[8]), 18);
+        assert_eq!(write_bytes("set", 3, &[3]), 31);
+        assert_eq!(resp_bytes(&[4]), PING_BYTES);
+    }
+
+    #[test]
+    fn the_stream_selects_when_the_database_changes() {
+        let mut stream = PrimaryStream::new(1);
+        let del = |db| ReplOp::Del {
+            db,
+            key: KeyId(0),
+            cause: Cause::Deleted,
+            actor: Actor::SERVER,
+            detail: Detail::None,
+        };
+        stream.push(del(0), 10);
+        stream.push(del(0), 10);
+        stream.push(del(3), 10);
+        assert_eq!(stream.offset, 23 + 10 + 10 + 23 + 10);
+        stream.push(ReplOp::Ping, PING_BYTES);
+        assert_eq!(stream.outbox.last().map(|e| e.offset), Some(stream.offset));
+    }
+}
