@@ -19,8 +19,19 @@ impl Node {
     pub fn cron(&mut self, now_us: u64, ledger: &mut Ledger) {
         self.set_time(now_us);
         self.lru_clock = lru::lru_clock(self.unix_ms());
-        if self.config.active_expire_enabled {
+        // Only masters expire keys actively; replicas wait for the master's DELs.
+        if self.config.active_expire_enabled && self.replica.is_none() {
             self.active_expire_cycle(CycleKind::Slow, ledger);
+        }
+        let ping_period_us = u64::from(self.config.repl_ping_replica_period_s) * 1_000_000;
+        if let Some(stream) = self.stream.as_mut() {
+            if now_us >= stream.last_ping_us + ping_period_us {
+                stream.last_ping_us = now_us;
+                stream.push(
+                    crate::sim::replication::ReplOp::Ping,
+                    crate::sim::replication::PING_BYTES,
+                );
+            }
         }
         self.resize_and_rehash();
         self.note_memory_peak();
@@ -30,7 +41,10 @@ impl Node {
     /// continuation while it is active.
     #[inline]
     pub fn before_sleep(&mut self, ledger: &mut Ledger) {
-        if self.config.active_expire_enabled && self.expire_cycle.timelimit_exit {
+        if self.config.active_expire_enabled
+            && self.expire_cycle.timelimit_exit
+            && self.replica.is_none()
+        {
             self.active_expire_cycle(CycleKind::Fast, ledger);
         }
         if self.eviction_running {

@@ -174,6 +174,13 @@ pub fn sample_value_size(size: &ValueSize, stream: &mut Stream) -> u32 {
     libm::round(bytes).clamp(0.0, VALUE_SIZE_MAX as f64) as u32
 }
 
+/// A lognormal draw with the given median and 99th percentile, rounded to an integer.
+pub fn sample_lognormal(median: f64, p99: f64, stream: &mut Stream) -> u64 {
+    let mu = libm::log(median);
+    let sigma = (libm::log(p99) - mu) / NORMAL_P99_Z;
+    libm::round(libm::exp(mu + sigma * standard_normal(stream))).max(0.0) as u64
+}
+
 /// Gap to the next arrival of a Poisson process with `rate` per second, in nanoseconds.
 pub fn exponential_gap_ns(rate: f64, stream: &mut Stream) -> u64 {
     let mean_ns = 1e9 / rate;

@@ -8,20 +8,50 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 
-use crate::sim::config::{CommandKind, EventAction, KeySelection, SimConfig};
+use std::collections::VecDeque;
+
+use crate::sim::config::{CommandKind, EventAction, KeySelection, LinkLag, ReadFrom, SimConfig};
+use crate::sim::dist::sample_lognormal;
 use crate::sim::glob::glob_match;
 use crate::sim::info::NodeInfo;
 use crate::sim::keys::KeyTable;
 use crate::sim::ledger::{Actor, Cause, LedgerSink, LedgerTotals, NodeId};
 use crate::sim::node::{AdminCommand, Ledger, Node, Reply};
+use crate::sim::replication::{PrimaryStream, ReplicaState, StreamEntry};
+use crate::sim::rng::Stream;
 use crate::sim::workload::{Client, ClientCounts};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Event {
     Operator(u32),
     Cron(u16),
+    /// Replica i's link delivers what is due.
+    Replicate(u16),
+    /// Replica i acknowledges its offset (once a second).
+    Ack(u16),
     Client(u32),
     Sample,
+}
+
+/// A replication link: the entries in flight to one replica, delivered in order after the
+/// link's lag.
+struct Link {
+    queue: VecDeque<(u64, StreamEntry)>,
+    last_delivery_us: u64,
+    lag: LinkLag,
+    stream: Stream,
+}
+
+impl Link {
+    fn lag_us(&mut self) -> u64 {
+        match self.lag {
+            LinkLag::Fixed { us } => us,
+            LinkLag::Uniform { min_us, max_us } => self.stream.between(min_us, max_us),
+            LinkLag::Lognormal { median_us, p99_us } => {
+                sample_lognormal(median_us, p99_us, &mut self.stream)
+            }
+        }
+    }
 }
 
 /// One row of the time series: state at `time_us` and counts over the interval ending there.
@@ -73,8 +103,12 @@ const PROGRESS_EVERY_EVENTS: u64 = 1 << 16;
 struct World<'a> {
     config: &'a SimConfig,
     keys: Arc<KeyTable>,
+    /// The primary, then the replicas.
     nodes: Vec<Node>,
+    links: Vec<Link>,
     clients: Vec<Client>,
+    /// Per client: which replica a read goes to, for `read-from = "replica"`.
+    routing: Vec<Stream>,
     queue: BinaryHeap<Reverse<(u64, u64, Event)>>,
     sequence: u64,
     samples: Vec<Sample>,
@@ -90,25 +124,107 @@ impl World<'_> {
         self.queue.push(Reverse((time_us, self.sequence, event)));
     }
 
+    /// The node a read of client `index` goes to.
+    fn read_target(&mut self, index: usize) -> usize {
+        let replicas = self.nodes.len() - 1;
+        match self.clients[index].config.read_from {
+            ReadFrom::Replica(replica) if replica < replicas => replica + 1,
+            ReadFrom::AnyReplica if replicas > 0 => {
+                1 + self.routing[index].below(replicas as u64) as usize
+            }
+            _ => 0,
+        }
+    }
+
     /// Runs one command of client `index`; returns when its next command arrives.
     fn client_command(&mut self, index: usize, now_us: u64, ledger: &mut Ledger) -> Option<u64> {
-        let node = &mut self.nodes[0];
+        let mut request = self.clients[index].next_request(&self.keys);
+        let target = if request.command.is_read() {
+            self.read_target(index)
+        } else {
+            0
+        };
+        self.nodes[0].set_time(now_us);
+        if target != 0 {
+            request.primary_has_key = self.nodes[0].is_alive(request.db, request.key);
+        }
+        let node = &mut self.nodes[target];
         node.set_time(now_us);
         let client = &mut self.clients[index];
-        let request = client.next_request(&self.keys);
         let reply = node.execute(&request, ledger);
         tally(client, &request.command, reply);
         if matches!(reply, Reply::Ok | Reply::Integer(_)) && !request.command.is_read() {
             remember_write(client, node, request.db, request.key, self.keys.len());
         }
-        if reply == Reply::Miss && client.refills_on_miss() && request.command == CommandKind::Get {
-            let refill = client.refill_request(&request);
-            let refill_reply = node.execute(&refill, ledger);
-            tally(client, &refill.command, refill_reply);
-            remember_write(client, node, refill.db, refill.key, self.keys.len());
-        }
         node.before_sleep(ledger);
-        client.next_arrival_us()
+        if reply == Reply::Miss && client.refills_on_miss() && request.command == CommandKind::Get {
+            // The refill is a write: it goes to the primary.
+            let refill = client.refill_request(&request);
+            let primary = &mut self.nodes[0];
+            let refill_reply = primary.execute(&refill, ledger);
+            tally(client, &refill.command, refill_reply);
+            remember_write(client, primary, refill.db, refill.key, self.keys.len());
+            primary.before_sleep(ledger);
+        }
+        let next = self.clients[index].next_arrival_us();
+        self.ship(now_us);
+        next
+    }
+
+    /// Moves what the primary streamed since the last call onto every link.
+    fn ship(&mut self, now_us: u64) {
+        let Some(stream) = self.nodes[0].stream.as_mut() else {
+            return;
+        };
+        if stream.outbox.is_empty() {
+            return;
+        }
+        let entries = std::mem::take(&mut stream.outbox);
+        for replica in 0..self.links.len() {
+            let link = &mut self.links[replica];
+            let was_idle = link.queue.is_empty();
+            for entry in &entries {
+                let due = (now_us + link.lag_us()).max(link.last_delivery_us);
+                link.last_delivery_us = due;
+                link.queue.push_back((due, entry.clone()));
+            }
+            if was_idle {
+                if let Some(&(due, _)) = link.queue.front() {
+                    self.schedule(due, Event::Replicate(replica as u16));
+                }
+            }
+        }
+    }
+
+    /// Replica `replica` applies every entry due by `now_us`.
+    fn deliver(&mut self, replica: usize, now_us: u64, ledger: &mut Ledger) {
+        let node = &mut self.nodes[replica + 1];
+        node.set_time(now_us);
+        let link = &mut self.links[replica];
+        while let Some((due, _)) = link.queue.front() {
+            if *due > now_us {
+                break;
+            }
+            if let Some((_, entry)) = link.queue.pop_front() {
+                node.apply_replicated(&entry.op, entry.offset, ledger);
+            }
+        }
+        if let Some(&(due, _)) = link.queue.front() {
+            self.schedule(due, Event::Replicate(replica as u16));
+        }
+    }
+
+    /// REPLCONF ACK: the primary learns the replica's processed offset.
+    fn acknowledge(&mut self, replica: usize, now_us: u64) {
+        let offset = self.nodes[replica + 1]
+            .replica
+            .as_ref()
+            .map_or(0, |state| state.processed_offset);
+        if let Some(stream) = self.nodes[0].stream.as_mut() {
+            if let Some(ack) = stream.acks.get_mut(replica) {
+                *ack = (offset, now_us);
+            }
+        }
     }
 
     fn operator(&mut self, index: usize, now_us: u64, ledger: &mut Ledger) {
@@ -148,6 +264,7 @@ impl World<'_> {
             }
         }
         node.note_memory_peak();
+        self.ship(now_us);
     }
 
     fn sample(&mut self, now_us: u64, totals: &LedgerTotals) {
@@ -219,6 +336,39 @@ pub fn run(
     for _ in &config.clients {
         primary.connect_client();
     }
+    if !config.replicas.is_empty() {
+        primary.stream = Some(PrimaryStream::new(config.replicas.len()));
+    }
+    let mut nodes = vec![primary];
+    for (index, replica) in config.replicas.iter().enumerate() {
+        let mut node = Node::new(
+            NodeId(index as u16 + 1),
+            &replica.name,
+            config.server.clone(),
+            keys.clone(),
+            config.seed,
+        );
+        node.replica = Some(ReplicaState {
+            priority: replica.priority,
+            ..ReplicaState::default()
+        });
+        nodes.push(node);
+    }
+    let links = config
+        .replicas
+        .iter()
+        .map(|replica| Link {
+            queue: VecDeque::new(),
+            last_delivery_us: 0,
+            lag: replica.lag,
+            stream: Stream::new(config.seed, &format!("link:{}", replica.name)),
+        })
+        .collect();
+    let routing = config
+        .clients
+        .iter()
+        .map(|client| Stream::new(config.seed, &format!("client:{}:routing", client.name)))
+        .collect();
     let clients = config
         .clients
         .iter()
@@ -238,8 +388,10 @@ pub fn run(
     let mut world = World {
         config,
         keys: keys.clone(),
-        nodes: vec![primary],
+        nodes,
+        links,
         clients,
+        routing,
         queue: BinaryHeap::new(),
         sequence: 0,
         samples: Vec::new(),
@@ -257,8 +409,13 @@ pub fn run(
     for index in operator_order {
         world.schedule(config.events[index].at_us, Event::Operator(index as u32));
     }
-    let period = world.nodes[0].cron_period_us();
-    world.schedule(period, Event::Cron(0));
+    for node in 0..world.nodes.len() {
+        let period = world.nodes[node].cron_period_us();
+        world.schedule(period, Event::Cron(node as u16));
+    }
+    for replica in 0..world.links.len() {
+        world.schedule(1_000_000, Event::Ack(replica as u16));
+    }
     for index in 0..world.clients.len() {
         if let Some(first) = world.clients[index].next_arrival_us() {
             world.schedule(first, Event::Client(index as u32));
@@ -299,6 +456,12 @@ pub fn run(
                 node_ref.cron(time_us, &mut ledger);
                 let next = time_us + node_ref.cron_period_us();
                 world.schedule(next, Event::Cron(node));
+                world.ship(time_us);
+            }
+            Event::Replicate(replica) => world.deliver(replica as usize, time_us, &mut ledger),
+            Event::Ack(replica) => {
+                world.acknowledge(replica as usize, time_us);
+                world.schedule(time_us + 1_000_000, Event::Ack(replica));
             }
             Event::Operator(index) => world.operator(index as usize, time_us, &mut ledger),
             Event::Sample => {

@@ -330,6 +330,22 @@ impl Node {
         }
     }
 
+    /// The replication backlog's memory, which counts toward maxmemory: since 7.0 it is a list of
+    /// blocks of 16 KB of stream (20,480-byte allocations holding 20,440 bytes), up to
+    /// `repl-backlog-size` of history plus the block being filled. Primaries with replicas and
+    /// replicas both keep one.
+    pub fn replication_backlog_bytes(&self) -> u64 {
+        const BLOCK_ALLOCATION: u64 = 20_480;
+        const BLOCK_PAYLOAD: u64 = 20_440;
+        let offset = match (&self.stream, &self.replica) {
+            (Some(stream), _) => stream.offset,
+            (None, Some(replica)) => replica.processed_offset,
+            (None, None) => return 0,
+        };
+        let held = offset.min(self.config.repl_backlog_size + BLOCK_PAYLOAD);
+        held.div_ceil(BLOCK_PAYLOAD) * BLOCK_ALLOCATION
+    }
+
     pub fn raw_memory(&self) -> bool {
         self.config.memory_model == MemoryModel::Raw
     }
@@ -348,6 +364,7 @@ impl Node {
         USED_MEMORY_STARTUP
             + self.connected_clients * CLIENT_CONNECTION_BYTES
             + self.latency_histograms * LATENCY_HISTOGRAM_BYTES
+            + self.replication_backlog_bytes()
             + dataset
     }
 
@@ -1079,6 +1096,14 @@ impl Node {
 
     /// FLUSHDB (or one database of FLUSHALL): every key removed as `flushed`.
     pub fn flush_db(&mut self, db: u32, all: bool, by: Actor, ledger: &mut Ledger) -> u64 {
+        if !all {
+            if let Some(stream) = self.stream.as_mut() {
+                stream.push(
+                    ReplOp::FlushDb { db, by },
+                    crate::sim::replication::resp_bytes(&[7]),
+                );
+            }
+        }
         if !self.dbs[db as usize].is_allocated() {
             return 0;
         }
@@ -1104,6 +1129,12 @@ impl Node {
     }
 
     pub fn flush_all(&mut self, by: Actor, ledger: &mut Ledger) -> u64 {
+        if let Some(stream) = self.stream.as_mut() {
+            stream.push(
+                ReplOp::FlushAll { by },
+                crate::sim::replication::resp_bytes(&[8]),
+            );
+        }
         (0..self.dbs.len() as u32)
             .map(|db| self.flush_db(db, true, by, ledger))
             .sum()

@@ -1,16 +1,68 @@
 //! Builds a node's INFO snapshot ([`NodeInfo`]) from its live state.
 
-use crate::sim::info::{CommandStat, DbInfo, NodeInfo, Role};
+use crate::sim::info::{
+    CommandStat, DbInfo, MasterLink, NodeInfo, ReplicaLine, ReplicaState, Role,
+};
 use crate::sim::memory::{CLIENT_CONNECTION_BYTES, USED_MEMORY_STARTUP};
 use crate::sim::node::{Node, EPOCH_UNIX_MS};
 
 /// Port of the first node; node i listens on BASE_PORT + i.
 const BASE_PORT: u16 = 6379;
-/// `repl-backlog-size` default.
-const REPL_BACKLOG_SIZE_DEFAULT: u64 = 1_048_576;
 
 impl Node {
+    /// The Replication section's figures: role, replicas (on a primary) or the link (on a
+    /// replica), offsets and backlog.
+    fn replication_info(&self, info: &mut NodeInfo) {
+        let now_s = self.now_us / 1_000_000;
+        if let Some(replica) = &self.replica {
+            info.role = Role::Replica(MasterLink {
+                master_host: "127.0.0.1".to_string(),
+                master_port: BASE_PORT,
+                link_up: true,
+                master_last_io_seconds_ago: (self.now_us.saturating_sub(replica.last_io_us)
+                    / 1_000_000) as i64,
+                slave_read_repl_offset: replica.processed_offset,
+                slave_repl_offset: replica.processed_offset,
+                slave_priority: replica.priority,
+                ..MasterLink::default()
+            });
+            info.master_repl_offset = replica.processed_offset;
+            self.backlog_info(info, replica.processed_offset);
+        }
+        if let Some(stream) = &self.stream {
+            info.connected_slaves = stream.acks.len() as u64;
+            info.replicas = stream
+                .acks
+                .iter()
+                .enumerate()
+                .map(|(index, &(offset, at_us))| ReplicaLine {
+                    ip: "127.0.0.1".to_string(),
+                    port: BASE_PORT + 1 + index as u16,
+                    state: ReplicaState::Online,
+                    offset,
+                    lag: now_s.saturating_sub(at_us / 1_000_000) as i64,
+                })
+                .collect();
+            info.master_repl_offset = stream.offset;
+            self.backlog_info(info, stream.offset);
+        }
+    }
+
+    /// The backlog holds the last `repl-backlog-size` bytes of the stream.
+    fn backlog_info(&self, info: &mut NodeInfo, offset: u64) {
+        info.repl_backlog_active = true;
+        info.repl_backlog_histlen = offset.min(self.config.repl_backlog_size);
+        info.repl_backlog_first_byte_offset = offset - info.repl_backlog_histlen + 1;
+        info.mem_replication_backlog = self.replication_backlog_bytes();
+    }
+
     pub fn snapshot(&self) -> NodeInfo {
+        let mut info = self.snapshot_without_replication();
+        self.replication_info(&mut info);
+        info
+    }
+
+    fn snapshot_without_replication(&self) -> NodeInfo {
         let used_memory = self.used_memory();
         NodeInfo {
             node: self.name.clone(),
@@ -51,7 +103,7 @@ impl Node {
             keyspace_misses: self.stats.keyspace_misses,
             total_error_replies: self.stats.total_error_replies,
             master_replid: self.replid.clone(),
-            repl_backlog_size: REPL_BACKLOG_SIZE_DEFAULT,
+            repl_backlog_size: self.config.repl_backlog_size,
             repl_backlog_first_byte_offset: 0,
             commandstats: self
                 .commandstats_rows()

@@ -7,6 +7,7 @@ mod eviction;
 mod expiry;
 mod html;
 mod memory;
+mod replication;
 mod scenarios;
 mod support;
 mod sweep;

@@ -200,3 +200,19 @@ fn trace_replay_is_diagnosed_as_deleted() {
     assert_eq!(output.reads, reads);
     assert_eq!(output.commands, within.len() as u64);
 }
+
+#[test]
+fn replica_lag_is_diagnosed_as_replica_lag() {
+    let output = assert_diagnosis("replica-lag.toml", Cause::ReplicaLag);
+    assert_eq!(output.nodes.len(), 2);
+    let replica = &output.nodes[1];
+    assert!(matches!(replica.role, vanish::sim::info::Role::Replica(_)));
+    assert_eq!(replica.expired_keys, 0);
+    let primary = &output.nodes[0];
+    assert_eq!(primary.connected_slaves, 1);
+    assert!(primary.master_repl_offset >= replica.master_repl_offset);
+    assert!(
+        primary.master_repl_offset - replica.master_repl_offset < 1_000_000,
+        "the replica keeps up"
+    );
+}
