@@ -57,6 +57,7 @@ fn reference_scenario(commands: u64) -> SimConfig {
         duration_us: commands * 1_000_000 / rate as u64,
         sample_every_us: 1_000_000,
         server: ServerConfig::default(),
+        persistence: Default::default(),
         replicas: vec![],
         clients: vec![ClientConfig {
             name: "bench".into(),

@@ -80,6 +80,7 @@ impl<W: Write> CsvLedger<W> {
                 self.actor_name(by)
             ),
             Detail::OperatorDel => "command=DEL by=operator".to_string(),
+            Detail::Restored => "rolled back to the last durable state".to_string(),
             Detail::Overwrite {
                 by,
                 previous_writer,

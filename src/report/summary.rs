@@ -128,6 +128,15 @@ pub fn summary_text(config: &SimConfig, output: &RunOutput) -> String {
     }
     let _ = writeln!(out, "\nkeys removed, by cause");
     cause_table(&mut out, &output.totals.removals_by_cause, "(none)");
+    if output.acknowledged_writes_lost > 0 {
+        let _ = writeln!(
+            out,
+            "\nacknowledged writes lost: {} of {} ({})",
+            thousands(output.acknowledged_writes_lost),
+            thousands(output.acknowledged_writes),
+            percent(output.acknowledged_writes_lost, output.acknowledged_writes)
+        );
+    }
     let rejected = output.totals.rejected_by_cause[Cause::OomRejected.index()];
     if rejected > 0 {
         let _ = writeln!(

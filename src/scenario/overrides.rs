@@ -40,14 +40,16 @@ fn apply_one<'a>(document: &mut DeTable<'a>, entry: &'a str, offset: usize) -> R
     });
     let section = segments.next().map_or("", |(_, name)| name);
     let table = match section {
-        "scenario" | "server" => section_table(document, section, entry_span.clone())?,
-        "client" | "event" => {
+        "scenario" | "server" | "persistence" => {
+            section_table(document, section, entry_span.clone())?
+        }
+        "client" | "event" | "replica" => {
             let selector = segments.next().map_or("", |(_, selector)| selector);
             array_element(document, section, selector).map_err(malformed)?
         }
         _ => {
             return Err(malformed(format!(
-                "unknown section `{section}`; expected scenario, server, client or event"
+                "unknown section `{section}`; expected scenario, server, persistence, replica, client or event"
             )))
         }
     };
@@ -120,7 +122,7 @@ fn array_element<'d, 'a>(
             .parse::<usize>()
             .ok()
             .filter(|index| *index < tables.len())
-    } else if section == "client" {
+    } else if section == "client" || section == "replica" {
         names.iter().position(|name| name == selector)
     } else {
         None

@@ -87,12 +87,23 @@ pub(crate) struct RawFile {
     pub scenario: Spanned<Table<RawScenario>>,
     #[serde(default)]
     pub server: Table<RawServer>,
+    pub persistence: Option<Spanned<Table<RawPersistence>>>,
     #[serde(default)]
     pub replica: Vec<Spanned<Table<RawReplica>>>,
     #[serde(default)]
     pub client: Vec<Spanned<Table<RawClient>>>,
     #[serde(default)]
     pub event: Vec<Spanned<Table<RawEvent>>>,
+}
+
+/// `[persistence]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawPersistence {
+    /// `"3600 1 300 100 60 10000"` as in redis.conf, or `""` for none.
+    pub save: Option<Field>,
+    pub appendonly: Option<Field>,
+    pub appendfsync: Option<Field>,
 }
 
 /// A `[[replica]]`.
@@ -289,6 +300,7 @@ pub(crate) struct RawEvent {
     pub directive: Option<Field>,
     pub value: Option<Field>,
     pub client: Option<Field>,
+    pub node: Option<Field>,
 }
 
 /// Parses the TOML syntax of the file, without looking at what the keys mean.

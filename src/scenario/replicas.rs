@@ -1,16 +1,75 @@
-//! `[[replica]]` tables and a client's `read-from`: names, priorities, link lag.
+//! `[[replica]]` tables, a client's `read-from`, `[persistence]`, and the node names events
+//! refer to.
 
 use std::ops::Range;
 
 use toml::Spanned;
 
+use super::check::boolean;
 use super::check::{
     duration_value_us, integer_in, keyword, mismatch, optional, reject_inapplicable, required,
     span_of, text, Checked,
 };
 use super::error::Problem;
-use super::raw::{Field, RawReplica, RawValueSize, Scalar, Table};
-use crate::sim::config::{LinkLag, ReadFrom, ReplicaConfig};
+use super::raw::{Field, RawPersistence, RawReplica, RawValueSize, Scalar, Table};
+use crate::sim::config::{AppendFsync, LinkLag, PersistenceConfig, ReadFrom, ReplicaConfig};
+
+/// `[persistence]`: `save` points as redis.conf writes them, `appendonly`, `appendfsync`.
+pub(super) fn persistence(
+    raw: Option<&Spanned<Table<RawPersistence>>>,
+) -> Checked<PersistenceConfig> {
+    let mut config = PersistenceConfig::default();
+    let Some(raw) = raw else {
+        return Ok(config);
+    };
+    let fields: &RawPersistence = raw.get_ref();
+    if let Some(field) = &fields.save {
+        let expected = "save points as in redis.conf, such as \"3600 1 300 100\", or \"\" for none";
+        let Scalar::String(text) = field.get_ref() else {
+            return Err(mismatch(field, "persistence.save", expected));
+        };
+        let numbers: Option<Vec<u64>> = text.split_whitespace().map(|n| n.parse().ok()).collect();
+        match numbers {
+            Some(numbers) if numbers.len() % 2 == 0 && numbers.iter().all(|n| *n > 0) => {
+                config.save_points = numbers.chunks(2).map(|pair| (pair[0], pair[1])).collect();
+            }
+            _ => return Err(mismatch(field, "persistence.save", expected)),
+        }
+    }
+    if let Some(field) = &fields.appendonly {
+        config.appendonly = boolean(field, "persistence.appendonly")?;
+    }
+    if let Some(field) = &fields.appendfsync {
+        config.appendfsync = match keyword(
+            field,
+            "persistence.appendfsync",
+            &["always", "everysec", "no"],
+        )? {
+            "always" => AppendFsync::Always,
+            "no" => AppendFsync::No,
+            _ => AppendFsync::Everysec,
+        };
+    }
+    Ok(config)
+}
+
+/// A node named in an event: `"primary"` or a replica's name.
+pub(super) fn node(field: &Field, path: &str, replicas: &[ReplicaConfig]) -> Checked<usize> {
+    let expected = || {
+        let mut names = vec!["\"primary\"".to_string()];
+        names.extend(replicas.iter().map(|r| format!("{:?}", r.name)));
+        format!("one of {}", names.join(", "))
+    };
+    match field.get_ref() {
+        Scalar::String(name) if name == "primary" => Ok(0),
+        Scalar::String(name) => replicas
+            .iter()
+            .position(|r| &r.name == name)
+            .map(|index| index + 1)
+            .ok_or_else(|| mismatch(field, path, expected())),
+        _ => Err(mismatch(field, path, expected())),
+    }
+}
 
 /// Most replicas a primary may have here.
 pub const REPLICAS_MAX: usize = 16;

@@ -145,6 +145,7 @@ fn good_scenario_is_read_field_by_field() {
             set_max_intset_entries: 1024,
             list_max_listpack_size: -3,
         },
+        persistence: Default::default(),
         replicas: vec![],
         clients: vec![
             ClientConfig {
@@ -357,7 +358,7 @@ fn broken_files_name_the_place_field_and_problem() {
     (Text("[scenario\nname = \"x\"\n"), P(1, 10), "", "expected"),
     (Edit(&[("hz = 50\n", "hz = 50\nhz = 60\n")]), P(15, 1), "", "duplicate key"),
     (Text(""), P(1, 1), "", "missing field `scenario`"),
-    (Text("[scenario]\nname = \"x\"\nseed = 1\nduration = \"1m\"\n[[event]]\nat = \"1s\"\ndo = \"flushall\"\n[servr]\n"), P(8, 2), "servr", "unknown field `servr`, expected one of `scenario`, `server`, `replica`, `client`, `event`"),
+    (Text("[scenario]\nname = \"x\"\nseed = 1\nduration = \"1m\"\n[[event]]\nat = \"1s\"\ndo = \"flushall\"\n[servr]\n"), P(8, 2), "servr", "unknown field `servr`, expected one of `scenario`, `server`, `persistence`, `replica`, `client`, `event`"),
     (Text("server = 5\n[scenario]\nname = \"x\"\nseed = 1\nduration = \"1m\"\n"), P(1, 10), "server", "invalid type: integer `5`, expected a table"),
     (Edit(&[("duration = \"10m\"\n", "")]), P(1, 1), "scenario", "missing field `duration`"),
     (Edit(&[("name = \"web\"\n", "")]), P(25, 1), "client[0]", "missing field `name`"),
@@ -470,7 +471,7 @@ fn broken_files_name_the_place_field_and_problem() {
     // [[event]]
     (Edit(&[("at = \"9m\"", "at = \"10m\"")]), P(70, 6), "event[4].at", "expected a time before the end of the scenario (duration = 10m), found \"10m\""),
     (Edit(&[("at = \"9m\"", "at = 60")]), P(70, 6), "event[4].at", "found 60"),
-    (Edit(&[("do = \"flushall\"", "do = \"explode\"")]), P(71, 6), "event[4].do", "expected one of \"flushdb\", \"flushall\", \"del\", \"config-set\", \"select\", found \"explode\""),
+    (Edit(&[("do = \"flushall\"", "do = \"explode\"")]), P(71, 6), "event[4].do", "expected one of \"flushdb\", \"flushall\", \"del\", \"config-set\", \"select\", \"crash\", \"restart\", found \"explode\""),
     (Edit(&[("do = \"flushall\"", "do = \"flushall\"\npattern = \"a*\"")]), P(72, 11), "event[4].pattern", "`pattern` does not apply to do = \"flushall\", which takes none"),
     (Edit(&[("db = 3", "db = 4")]), P(67, 6), "event[3].db", "expected a database number from 0 to 3 (databases = 4), found 4"),
     (Edit(&[("pattern = \"session:1*\"", "pattern = \"session:1*\"\nkeys = [\"a\"]")]), P(56, 11), "event[1].pattern", "expected either keys or pattern for do = \"del\", found both"),
@@ -614,7 +615,7 @@ fn broken_overrides_name_the_set_entry() {
         (&["server.hz=abc"], "server.hz", "--set server.hz=abc: server.hz: expected an integer from 1 to 500, found \"abc\""),
         (&["client.0.rate=1", "server.hz=0"], "server.hz", "--set server.hz=0: server.hz: expected an integer from 1 to 500, found 0"),
         (&["server.hz"], "", "--set server.hz: expected section.key=value, such as server.maxmemory=64mb"),
-        (&["servr.hz=1"], "", "--set servr.hz=1: unknown section `servr`; expected scenario, server, client or event"),
+        (&["servr.hz=1"], "", "--set servr.hz=1: unknown section `servr`; expected scenario, server, persistence, replica, client or event"),
         (&["server=5"], "", "--set server=5: `server` names no key inside server"),
         (&["client.api.rate=5"], "", "--set client.api.rate=5: no client `api`: the scenario's clients are web, batch (by index 0 to 1)"),
         (&["client.9.rate=5"], "", "no client `9`"),

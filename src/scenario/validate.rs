@@ -77,6 +77,7 @@ pub(crate) fn validate(
     let header = scenario(&raw.scenario, seed_override)?;
     let server = server(&raw.server)?;
     let replicas = replicas::replicas(&raw.replica)?;
+    let persistence = replicas::persistence(raw.persistence.as_ref())?;
     let mut clients: Vec<ClientConfig> = Vec::with_capacity(raw.client.len());
     for (index, raw_client) in raw.client.iter().enumerate() {
         let mut client = client(
@@ -106,7 +107,16 @@ pub(crate) fn validate(
         .event
         .iter()
         .enumerate()
-        .map(|(index, raw_event)| event(index, raw_event, header.duration_us, &server, &clients))
+        .map(|(index, raw_event)| {
+            event(
+                index,
+                raw_event,
+                header.duration_us,
+                &server,
+                &clients,
+                &replicas,
+            )
+        })
         .collect::<Checked<Vec<_>>>()?;
     if clients.is_empty() && events.is_empty() {
         return Err(Problem::new(
@@ -121,6 +131,7 @@ pub(crate) fn validate(
         duration_us: header.duration_us,
         sample_every_us: header.sample_every_us,
         server,
+        persistence,
         replicas,
         clients,
         events,
@@ -672,6 +683,7 @@ fn event(
     scenario_duration_us: u64,
     server: &ServerConfig,
     clients: &[ClientConfig],
+    replicas: &[crate::sim::config::ReplicaConfig],
 ) -> Checked<EventConfig> {
     let databases = server.databases;
     let fields = raw.get_ref();
@@ -681,7 +693,15 @@ fn event(
     let kind = keyword(
         &fields.action,
         &at("do"),
-        &["flushdb", "flushall", "del", "config-set", "select"],
+        &[
+            "flushdb",
+            "flushall",
+            "del",
+            "config-set",
+            "select",
+            "crash",
+            "restart",
+        ],
     )?;
     let parameters = [
         ("db", span_of(&fields.db)),
@@ -690,19 +710,29 @@ fn event(
         ("directive", span_of(&fields.directive)),
         ("value", span_of(&fields.value)),
         ("client", span_of(&fields.client)),
+        ("node", span_of(&fields.node)),
     ];
     let allowed: &[&str] = match kind {
         "flushdb" => &["db"],
         "del" => &["db", "keys", "pattern"],
         "config-set" => &["directive", "value"],
         "select" => &["client", "db"],
+        "crash" | "restart" => &["node"],
         _ => &[],
     };
     let context = format!("do = \"{kind}\"");
     reject_inapplicable(&parameters, allowed, &path, &context)?;
     let why = format!("{context} needs {}", allowed.join(" and "));
     let db = || optional(&fields.db, 0, |field| database(field, &at("db"), databases));
+    let node = || {
+        fields
+            .node
+            .as_ref()
+            .map_or(Ok(0), |field| replicas::node(field, &at("node"), replicas))
+    };
     let action = match kind {
+        "crash" => EventAction::Crash { node: node()? },
+        "restart" => EventAction::Restart { node: node()? },
         "flushdb" => EventAction::FlushDb { db: db()? },
         "del" => EventAction::Del {
             db: db()?,

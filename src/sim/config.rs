@@ -15,10 +15,48 @@ pub struct SimConfig {
     pub duration_us: u64,
     pub sample_every_us: u64,
     pub server: ServerConfig,
+    pub persistence: PersistenceConfig,
     /// Replicas of the primary (node 0), in order: node i + 1 is replica i.
     pub replicas: Vec<ReplicaConfig>,
     pub clients: Vec<ClientConfig>,
     pub events: Vec<EventConfig>,
+}
+
+/// `appendfsync`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendFsync {
+    /// fsync before replying: nothing acknowledged is lost.
+    Always,
+    /// fsync about once a second.
+    Everysec,
+    /// Left to the OS, which flushes about every 30 s.
+    No,
+}
+
+/// What survives a crash of the primary's machine: RDB save points and the AOF.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersistenceConfig {
+    /// `save <seconds> <changes>` points; empty = `save ""`.
+    pub save_points: Vec<(u64, u64)>,
+    pub appendonly: bool,
+    pub appendfsync: AppendFsync,
+}
+
+impl Default for PersistenceConfig {
+    /// Redis 7.0's defaults: `save 3600 1 300 100 60 10000`, `appendonly no`.
+    fn default() -> Self {
+        PersistenceConfig {
+            save_points: vec![(3600, 1), (300, 100), (60, 10_000)],
+            appendonly: false,
+            appendfsync: AppendFsync::Everysec,
+        }
+    }
+}
+
+impl PersistenceConfig {
+    pub fn is_none(&self) -> bool {
+        self.save_points.is_empty() && !self.appendonly
+    }
 }
 
 /// The delay of a replication link: how long after the primary executed a write the replica
@@ -483,6 +521,14 @@ pub enum EventAction {
     Select {
         client: usize,
         db: u32,
+    },
+    /// A node's machine fails (power loss): what persistence had not made durable is gone.
+    Crash {
+        node: usize,
+    },
+    /// A crashed node starts again from its persistence files.
+    Restart {
+        node: usize,
     },
 }
 

@@ -33,6 +33,9 @@ impl Node {
                 );
             }
         }
+        if let Some(durability) = self.durability.as_mut() {
+            durability.cron(now_us);
+        }
         self.resize_and_rehash();
         self.note_memory_peak();
     }

@@ -12,11 +12,12 @@ use std::collections::VecDeque;
 
 use crate::sim::config::{CommandKind, EventAction, KeySelection, LinkLag, ReadFrom, SimConfig};
 use crate::sim::dist::sample_lognormal;
+use crate::sim::durability::Durability;
 use crate::sim::glob::glob_match;
 use crate::sim::info::NodeInfo;
 use crate::sim::keys::KeyTable;
 use crate::sim::ledger::{Actor, Cause, LedgerSink, LedgerTotals, NodeId};
-use crate::sim::node::{AdminCommand, Ledger, Node, Reply};
+use crate::sim::node::{AdminCommand, ErrorReply, Ledger, Node, Reply};
 use crate::sim::replication::{PrimaryStream, ReplicaState, StreamEntry};
 use crate::sim::rng::Stream;
 use crate::sim::workload::{Client, ClientCounts};
@@ -84,6 +85,9 @@ pub struct RunOutput {
     pub misses: u64,
     /// Largest used_memory seen on any node.
     pub peak_used_memory: u64,
+    /// Client writes the primary acknowledged, and how many of them crashes took back.
+    pub acknowledged_writes: u64,
+    pub acknowledged_writes_lost: u64,
 }
 
 /// Receives the virtual time now and then, so a shell can show progress.
@@ -148,6 +152,15 @@ impl World<'_> {
         if target != 0 {
             request.primary_has_key = self.nodes[0].is_alive(request.db, request.key);
         }
+        if self.nodes[target].down {
+            let client = &mut self.clients[index];
+            tally(
+                client,
+                &request.command,
+                Reply::Error(ErrorReply::ConnectionRefused),
+            );
+            return client.next_arrival_us();
+        }
         let node = &mut self.nodes[target];
         node.set_time(now_us);
         let client = &mut self.clients[index];
@@ -157,7 +170,11 @@ impl World<'_> {
             remember_write(client, node, request.db, request.key, self.keys.len());
         }
         node.before_sleep(ledger);
-        if reply == Reply::Miss && client.refills_on_miss() && request.command == CommandKind::Get {
+        if reply == Reply::Miss
+            && client.refills_on_miss()
+            && request.command == CommandKind::Get
+            && !self.nodes[0].down
+        {
             // The refill is a write: it goes to the primary.
             let refill = client.refill_request(&request);
             let primary = &mut self.nodes[0];
@@ -198,6 +215,11 @@ impl World<'_> {
 
     /// Replica `replica` applies every entry due by `now_us`.
     fn deliver(&mut self, replica: usize, now_us: u64, ledger: &mut Ledger) {
+        if self.nodes[replica + 1].down {
+            // The connection is gone; the replica resynchronises when it restarts.
+            self.links[replica].queue.clear();
+            return;
+        }
         let node = &mut self.nodes[replica + 1];
         node.set_time(now_us);
         let link = &mut self.links[replica];
@@ -227,7 +249,43 @@ impl World<'_> {
         }
     }
 
+    /// A node's machine fails, or its process comes back.
+    fn fault(&mut self, action: &EventAction, now_us: u64, ledger: &mut Ledger) {
+        match *action {
+            EventAction::Crash { node } => {
+                self.nodes[node].set_time(now_us);
+                self.nodes[node].crash();
+            }
+            EventAction::Restart { node } => {
+                self.nodes[node].set_time(now_us);
+                self.nodes[node].restart(ledger);
+                // The replicas (or this replica) resynchronise in full with the primary.
+                let (primary, replicas) = self.nodes.split_at_mut(1);
+                let offset = primary[0].stream.as_ref().map_or(0, |s| s.offset);
+                for (index, replica) in replicas.iter_mut().enumerate() {
+                    if (node == 0 || node == index + 1) && !replica.down {
+                        replica.set_time(now_us);
+                        replica.full_sync_from(&primary[0], offset, ledger);
+                        self.links[index].queue.clear();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn operator(&mut self, index: usize, now_us: u64, ledger: &mut Ledger) {
+        let action = &self.config.events[index].action;
+        if matches!(
+            action,
+            EventAction::Crash { .. } | EventAction::Restart { .. }
+        ) {
+            self.fault(action, now_us, ledger);
+            return;
+        }
+        if self.nodes[0].down {
+            return;
+        }
         let node = &mut self.nodes[0];
         node.set_time(now_us);
         match &self.config.events[index].action {
@@ -262,6 +320,7 @@ impl World<'_> {
                     client.db = *db;
                 }
             }
+            EventAction::Crash { .. } | EventAction::Restart { .. } => {}
         }
         node.note_memory_peak();
         self.ship(now_us);
@@ -295,11 +354,18 @@ fn tally(client: &mut Client, command: &CommandKind, reply: Reply) {
     client.counts.commands += 1;
     if command.is_read() {
         client.counts.reads += 1;
+    } else if matches!(reply, Reply::Ok | Reply::Integer(_)) {
+        client.counts.acknowledged_writes += 1;
     }
     match reply {
         Reply::Hit => client.counts.hits += 1,
         Reply::Miss => client.counts.misses += 1,
-        Reply::Error(_) => client.counts.errors += 1,
+        Reply::Error(_) => {
+            client.counts.errors += 1;
+            if command.is_read() {
+                client.counts.read_errors += 1;
+            }
+        }
         Reply::Ok | Reply::Integer(_) => {}
     }
 }
@@ -339,6 +405,10 @@ pub fn run(
     if !config.replicas.is_empty() {
         primary.stream = Some(PrimaryStream::new(config.replicas.len()));
     }
+    primary.durability = Some(Durability::new(
+        config.persistence.clone(),
+        config.server.databases,
+    ));
     let mut nodes = vec![primary];
     for (index, replica) in config.replicas.iter().enumerate() {
         let mut node = Node::new(
@@ -453,7 +523,9 @@ pub fn run(
             }
             Event::Cron(node) => {
                 let node_ref = &mut world.nodes[node as usize];
-                node_ref.cron(time_us, &mut ledger);
+                if !node_ref.down {
+                    node_ref.cron(time_us, &mut ledger);
+                }
                 let next = time_us + node_ref.cron_period_us();
                 world.schedule(next, Event::Cron(node));
                 world.ship(time_us);
@@ -489,6 +561,8 @@ pub fn run(
     let hits = clients.iter().map(|(_, c)| c.hits).sum();
     let misses = clients.iter().map(|(_, c)| c.misses).sum();
     let commands = clients.iter().map(|(_, c)| c.commands).sum();
+    let acknowledged_writes = clients.iter().map(|(_, c)| c.acknowledged_writes).sum();
+    let acknowledged_writes_lost = world.nodes.iter().map(|n| n.acknowledged_writes_lost).sum();
     let peak_used_memory = world
         .nodes
         .iter()
@@ -508,5 +582,7 @@ pub fn run(
         hits,
         misses,
         peak_used_memory,
+        acknowledged_writes,
+        acknowledged_writes_lost,
     }
 }

@@ -56,10 +56,14 @@ pub enum Cause {
     NeverWritten,
     /// A read on a replica before the write reached it: the primary has the key.
     ReplicaLag,
+    /// Lost when the node crashed and restarted: persistence did not have it.
+    Restart,
+    /// A replica's key wiped by a full resync with its primary.
+    ResyncFlush,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 9] = [
+    pub const ALL: [Cause; 11] = [
         Cause::Expired,
         Cause::Deleted,
         Cause::Flushed,
@@ -69,6 +73,8 @@ impl Cause {
         Cause::WrongDb,
         Cause::NeverWritten,
         Cause::ReplicaLag,
+        Cause::Restart,
+        Cause::ResyncFlush,
     ];
     pub const COUNT: usize = Cause::ALL.len() + 1;
 
@@ -83,6 +89,8 @@ impl Cause {
             Cause::WrongDb => "wrong-db",
             Cause::NeverWritten => "never-written",
             Cause::ReplicaLag => "replica-lag",
+            Cause::Restart => "restart",
+            Cause::ResyncFlush => "resync-flush",
         }
     }
 
@@ -130,6 +138,8 @@ pub enum Detail {
         at_us: u64,
         by: Actor,
     },
+    /// A crash took the key back to its durable state (or to nothing).
+    Restored,
     /// A wrong-db miss: the database where the key does exist.
     FoundInDb {
         db: u32,

@@ -12,6 +12,7 @@ pub mod curve;
 pub mod db;
 pub mod dict;
 pub mod dist;
+pub mod durability;
 pub mod engine;
 pub mod evict;
 pub mod expire;

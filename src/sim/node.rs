@@ -11,6 +11,7 @@ use std::sync::Arc;
 use crate::sim::config::{CommandKind, ConfigChange, MemoryModel, ServerConfig};
 use crate::sim::db::{Db, Slot, ValueKind, NO_EXPIRE};
 use crate::sim::dict::ExpandGuard;
+use crate::sim::durability::Durability;
 use crate::sim::evict::{EvictResult, PoolEntry, EVPOOL_SIZE};
 use crate::sim::keys::KeyTable;
 use crate::sim::ledger::{
@@ -82,6 +83,8 @@ pub enum ErrorReply {
     WrongType,
     NotAnInteger,
     Oom,
+    /// The node is down: the client's connection was refused (not a Redis reply).
+    ConnectionRefused,
 }
 
 impl ErrorReply {
@@ -90,6 +93,7 @@ impl ErrorReply {
             ErrorReply::WrongType => "WRONGTYPE",
             ErrorReply::NotAnInteger => "ERR",
             ErrorReply::Oom => "OOM",
+            ErrorReply::ConnectionRefused => "ECONNREFUSED",
         }
     }
 }
@@ -234,6 +238,12 @@ pub struct Node {
     pub stream: Option<PrimaryStream>,
     /// Replication state, on a replica.
     pub replica: Option<ReplicaState>,
+    /// Persistence, on the primary.
+    pub durability: Option<Durability>,
+    /// The process is down (crashed, not restarted yet).
+    pub down: bool,
+    /// Acknowledged client writes lost to crashes.
+    pub acknowledged_writes_lost: u64,
     limits: EncodingLimits,
     /// Reused buffer for bucket walks.
     pub(crate) scratch: Vec<KeyId>,
@@ -291,6 +301,9 @@ impl Node {
             reference,
             stream: None,
             replica: None,
+            durability: None,
+            down: false,
+            acknowledged_writes_lost: 0,
             limits,
             scratch: Vec::new(),
         };
@@ -515,6 +528,10 @@ impl Node {
         detail: Detail,
         ledger: &mut Ledger,
     ) -> Slot {
+        self.before_change(db, key);
+        if let Some(durability) = self.durability.as_mut() {
+            durability.dirty += 1;
+        }
         let key_len = self.key_len_for_memory(key);
         let at_ms = self.now_ms_since_start();
         let slot = self.dbs[db as usize].remove(key, key_len, cause, by, at_ms);
@@ -588,6 +605,140 @@ impl Node {
             }
         }
         present
+    }
+
+    /// Keeps the key's durable state before it changes (the undo log of persistence).
+    fn before_change(&mut self, db: u32, key: KeyId) {
+        let capacity = self.keys.len();
+        if let Some(durability) = self.durability.as_mut() {
+            let database = &self.dbs[db as usize];
+            durability.before_change(
+                db,
+                key,
+                database.slot(key),
+                database.aggregate(key),
+                capacity,
+            );
+        }
+    }
+
+    /// The machine fails: the process is gone until `restart`.
+    pub fn crash(&mut self) {
+        self.down = true;
+    }
+
+    /// The process starts again from its persistence: keys changed since the last durable
+    /// point go back to their durable state; without persistence the dataset is empty.
+    pub fn restart(&mut self, ledger: &mut Ledger) {
+        self.down = false;
+        let Some(durability) = self.durability.as_mut() else {
+            return;
+        };
+        let empty = durability.config.is_none();
+        let (undo, lost) = durability.crash();
+        self.acknowledged_writes_lost += lost;
+        let restored = Detail::Restored;
+        if empty {
+            for db in 0..self.dbs.len() as u32 {
+                self.drop_all(db, Cause::Restart, restored, ledger);
+            }
+            return;
+        }
+        for image in undo.into_iter().rev() {
+            let (db, key) = (image.db, image.key);
+            if self.dbs[db as usize].contains(key) {
+                let key_len = self.key_len_for_memory(key);
+                let at_ms = self.now_ms_since_start();
+                self.dbs[db as usize].remove(key, key_len, Cause::Restart, Actor::SERVER, at_ms);
+                if !image.slot.is_present() {
+                    let entry = self.entry(
+                        db,
+                        key,
+                        EntryKind::Removal,
+                        Cause::Restart,
+                        Actor::SERVER,
+                        restored,
+                    );
+                    ledger.record(entry, self.keys.family_of(key));
+                }
+            }
+            if image.slot.is_present() {
+                let key_len = self.key_len_for_memory(key);
+                let guard = ExpandGuard::UNLIMITED;
+                let database = &mut self.dbs[db as usize];
+                database.add(key, key_len, image.slot.kind(), image.slot.value, &guard);
+                if let Some(aggregate) = image.aggregate {
+                    database.insert_aggregate(key, aggregate);
+                }
+                if image.slot.is_volatile() {
+                    database.set_expire(
+                        key,
+                        image.slot.expire_ms,
+                        image.slot.ttl_by(),
+                        image.slot.at_ms,
+                        &guard,
+                    );
+                }
+                let slot = database.slot_mut(key);
+                slot.actor = image.slot.actor;
+                slot.set_lru(image.slot.lru());
+            }
+        }
+    }
+
+    /// Removes every key of a database, recording each with `cause` (no replication, no dirty).
+    fn drop_all(&mut self, db: u32, cause: Cause, detail: Detail, ledger: &mut Ledger) {
+        if !self.dbs[db as usize].is_allocated() {
+            return;
+        }
+        let at_ms = self.now_ms_since_start();
+        let removed = self.dbs[db as usize].flush(cause, Actor::SERVER, at_ms);
+        if let Some(reference) = self.reference.as_mut() {
+            for &key in &removed {
+                reference.on_remove(db, key);
+            }
+        }
+        for &key in &removed {
+            let entry = self.entry(db, key, EntryKind::Removal, cause, Actor::SERVER, detail);
+            ledger.record(entry, self.keys.family_of(key));
+        }
+    }
+
+    /// A full resynchronisation of this replica with `primary` (`SYNC`): its dataset is
+    /// replaced by the primary's; keys the primary does not have are wiped as `resync-flush`.
+    pub fn full_sync_from(&mut self, primary: &Node, offset: u64, ledger: &mut Ledger) {
+        let mut wiped = Vec::new();
+        for db in 0..self.dbs.len() as u32 {
+            if !self.dbs[db as usize].is_allocated() {
+                continue;
+            }
+            for key in self.dbs[db as usize].keys_in_bucket_order() {
+                if !primary.contains(db, key) {
+                    let entry = self.entry(
+                        db,
+                        key,
+                        EntryKind::Removal,
+                        Cause::ResyncFlush,
+                        Actor::SERVER,
+                        Detail::None,
+                    );
+                    ledger.record(entry, self.keys.family_of(key));
+                    wiped.push((db, key));
+                }
+            }
+        }
+        self.dbs = primary.dbs.clone();
+        self.allocated_dbs = primary.allocated_dbs.clone();
+        // A later miss here names this node's own reason: the resync wiped the key.
+        let at_ms = self.now_ms_since_start();
+        for (db, key) in wiped {
+            self.dbs[db as usize].mark_absent_cause(key, Cause::ResyncFlush, Actor::SERVER, at_ms);
+        }
+        if let Some(replica) = self.replica.as_mut() {
+            replica.processed_offset = offset;
+            replica.last_io_us = self.now_us;
+        }
+        self.note_memory_peak();
     }
 
     /// Sends a write's resulting key state down the replication stream (removals were sent by
@@ -769,6 +920,12 @@ impl Node {
         if let Reply::Error(error) = reply {
             self.count_error(index, error, false);
         }
+        if !request.command.is_read() && matches!(reply, Reply::Ok | Reply::Integer(_)) {
+            if let Some(durability) = self.durability.as_mut() {
+                durability.dirty += 1;
+                durability.acknowledged_write();
+            }
+        }
         if self.stream.is_some() && !request.command.is_read() {
             self.propagate_write(request, reply);
         }
@@ -844,6 +1001,7 @@ impl Node {
             ..
         } = *request;
         self.db_mut(db);
+        self.before_change(db, key);
         let next_use = Self::next_use_of(request);
         let present = self.lookup(db, key, false, next_use, ledger);
         match command {
@@ -1106,6 +1264,11 @@ impl Node {
         }
         if !self.dbs[db as usize].is_allocated() {
             return 0;
+        }
+        if self.durability.is_some() {
+            for key in self.dbs[db as usize].keys_in_bucket_order() {
+                self.before_change(db, key);
+            }
         }
         let at_ms = self.now_ms_since_start();
         let removed = self.dbs[db as usize].flush(Cause::Flushed, by, at_ms);

@@ -23,6 +23,10 @@ pub struct ClientCounts {
     pub hits: u64,
     pub misses: u64,
     pub errors: u64,
+    /// Reads answered with an error (WRONGTYPE, or a node that is down).
+    pub read_errors: u64,
+    /// Writes the server acknowledged (replied to without an error).
+    pub acknowledged_writes: u64,
 }
 
 /// A trace being replayed: the next record, and for each record when its key is used next.

@@ -39,6 +39,7 @@ fn replay(trace: &Arc<Trace>, policy: MaxmemoryPolicy, capacity: u64) -> RunOutp
             maxmemory_policy: policy,
             ..ServerConfig::default()
         },
+        persistence: Default::default(),
         replicas: vec![],
         clients: vec![reader],
         events: vec![],

@@ -102,6 +102,8 @@ pub fn cause_colour(cause: Cause) -> RGBColor {
         Cause::WrongDb => RGBColor(0xD4, 0xB0, 0x1E),
         Cause::NeverWritten => RGBColor(0xA5, 0xA0, 0x9A),
         Cause::ReplicaLag => RGBColor(0x59, 0xA1, 0x4F),
+        Cause::Restart => RGBColor(0xB0, 0x7A, 0xA1),
+        Cause::ResyncFlush => RGBColor(0x76, 0xB7, 0xB2),
     }
 }
 
