@@ -1,7 +1,8 @@
 //! Throughput and memory of the simulator on the reference workloads:
 //! - single node, generated: 1 M keys, Zipf 0.99, 80/20 GET/SET, 10 M commands;
 //! - trace replay: a 10 M-request Zipf(1.0) trace over 1 M objects (generated here), read-through,
-//!   under exact LRU in raw mode and under allkeys-lru with 5 samples, cache at 10 % of objects.
+//!   under exact LRU in raw mode and under allkeys-lru with 5 samples, cache at 10 % of objects;
+//! - the single-node workload with a primary and two replicas (1 ms links).
 //!
 //! Run with `cargo bench --bench throughput` (set VANISH_BENCH_COMMANDS to shorten). Prints
 //! simulated commands per second (best of three runs) and simulator heap bytes per live key (a
@@ -139,14 +140,19 @@ fn measure(label: &str, config: &SimConfig) {
         let peak = PEAK.load(Ordering::Relaxed) - baseline;
         per_key = peak as f64 / live_keys.max(1) as f64;
     }
-    let requests = config.clients[0]
-        .trace
-        .as_ref()
-        .map_or(simulated, |trace| trace.records.len() as u64);
+    let rate = match config.clients[0].trace.as_ref() {
+        Some(trace) => format!(
+            "{:.2} M trace requests/s ({:.2} M simulated commands/s with the read-through SETs)",
+            trace.records.len() as f64 / best / 1e6,
+            simulated as f64 / best / 1e6
+        ),
+        None => format!(
+            "{:.2} M simulated commands/s",
+            simulated as f64 / best / 1e6
+        ),
+    };
     println!(
-        "{label}: {:.2} M trace requests/s ({:.2} M simulated commands/s with the read-through SETs; best of 3), {live_keys} live keys, {per_key:.1} B of simulator heap per live key",
-        requests as f64 / best / 1e6,
-        simulated as f64 / best / 1e6
+        "{label}: {rate}, best of 3; {live_keys} live keys, {per_key:.1} B of simulator heap per live key"
     );
 }
 
@@ -182,6 +188,18 @@ fn main() {
             "trace replay, allkeys-lru, 5 samples",
             &replay_scenario(trace, sampled),
         );
+    }
+    if wanted("replicas") {
+        let mut replicated = reference_scenario(commands);
+        replicated.replicas = ["replica-1", "replica-2"]
+            .iter()
+            .map(|name| ReplicaConfig {
+                name: name.to_string(),
+                priority: 100,
+                lag: LinkLag::Fixed { us: 1_000 },
+            })
+            .collect();
+        measure("primary + 2 replicas, same workload", &replicated);
     }
     if !wanted("single") {
         return;
