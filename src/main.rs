@@ -498,7 +498,8 @@ fn print_recommendation(
     }
     let recommendations = sweep::recommendations(axes, rows, target);
     if recommendations.is_empty() {
-        println!("\n(no recommendation: vary server.maxmemory to get one)");
+        // No size axis: say which variants meet the target.
+        println!("\n{}", sweep::variants_meeting(rows, target));
     } else {
         println!(
             "\n{}",
@@ -524,8 +525,9 @@ fn write_sweep(
     // Charts need every run: a shard's are drawn after `vanish merge`.
     if shard.is_none() {
         if let Some((series, recommended)) = sweep::chart_series(axes, rows, target) {
-            let rendered = charts::sweep_charts(&series, &recommended, target.map(|t| t.at_least))
-                .map_err(chart_failure)?;
+            let rendered =
+                charts::sweep_charts(&series, &recommended, target.and_then(Target::hit_ratio))
+                    .map_err(chart_failure)?;
             write_charts(out, &rendered)?;
         }
     }

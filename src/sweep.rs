@@ -157,41 +157,79 @@ impl Shard {
     }
 }
 
-/// A target a configuration must meet: `hit-ratio>=0.95`.
+/// A target a configuration must meet: `hit-ratio>=0.95` or `loss-rate<=0.001`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Target {
-    pub at_least: f64,
+pub enum Target {
+    HitRatioAtLeast(f64),
+    /// Acknowledged writes lost / acknowledged writes.
+    LossRateAtMost(f64),
 }
 
 impl Target {
     pub fn parse(text: &str) -> Result<Target, String> {
         let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-        if let Some(value) = compact.strip_prefix("hit-ratio>=") {
-            let at_least: f64 = value
-                .parse()
+        let share = |value: &str, what: &str| {
+            value
+                .parse::<f64>()
                 .ok()
-                .filter(|v: &f64| (0.0..=1.0).contains(v))
-                .ok_or_else(|| {
-                    format!("--target {text}: the hit ratio must be a number from 0 to 1")
-                })?;
-            return Ok(Target { at_least });
+                .filter(|v| (0.0..=1.0).contains(v))
+                .ok_or_else(|| format!("--target {text}: the {what} must be a number from 0 to 1"))
+        };
+        if let Some(value) = compact.strip_prefix("hit-ratio>=") {
+            return share(value, "hit ratio").map(Target::HitRatioAtLeast);
         }
-        if compact.starts_with("loss-rate") {
-            return Err(format!(
-                "--target {text}: loss-rate targets need replication (acknowledged writes), which vanish does not model yet; use hit-ratio>=X"
-            ));
+        if let Some(value) = compact.strip_prefix("loss-rate<=") {
+            return share(value, "loss rate").map(Target::LossRateAtMost);
         }
         Err(format!(
-            "--target {text}: expected hit-ratio>=X (X from 0 to 1)"
+            "--target {text}: expected hit-ratio>=X or loss-rate<=X (X from 0 to 1)"
         ))
     }
 
     pub fn describe(&self) -> String {
-        format!("a hit ratio of {:.1} %", self.at_least * 100.0)
+        match self {
+            Target::HitRatioAtLeast(at_least) => {
+                format!("a hit ratio of {:.1} %", at_least * 100.0)
+            }
+            Target::LossRateAtMost(at_most) => {
+                format!("a loss rate of at most {:.3} %", at_most * 100.0)
+            }
+        }
+    }
+
+    /// The hit ratio a chart marks, for hit-ratio targets.
+    pub fn hit_ratio(&self) -> Option<f64> {
+        match self {
+            Target::HitRatioAtLeast(at_least) => Some(*at_least),
+            Target::LossRateAtMost(_) => None,
+        }
     }
 
     fn met_by(&self, row: &SweepRow) -> bool {
-        row.reads > 0 && row.hits as f64 / row.reads as f64 >= self.at_least
+        match self {
+            Target::HitRatioAtLeast(at_least) => {
+                row.reads > 0 && row.hits as f64 / row.reads as f64 >= *at_least
+            }
+            Target::LossRateAtMost(at_most) => !row.fast && row.loss_rate() <= *at_most,
+        }
+    }
+
+    fn to_json(self) -> Value {
+        match self {
+            Target::HitRatioAtLeast(at_least) => json!({ "hit_ratio_at_least": at_least }),
+            Target::LossRateAtMost(at_most) => json!({ "loss_rate_at_most": at_most }),
+        }
+    }
+
+    fn from_json(value: &Value) -> Option<Target> {
+        value["hit_ratio_at_least"]
+            .as_f64()
+            .map(Target::HitRatioAtLeast)
+            .or_else(|| {
+                value["loss_rate_at_most"]
+                    .as_f64()
+                    .map(Target::LossRateAtMost)
+            })
     }
 }
 
@@ -212,6 +250,8 @@ pub struct SweepRow {
     pub oom_rejected: u64,
     /// Keys removed for any reason but an overwrite.
     pub keys_lost: u64,
+    pub acknowledged_writes: u64,
+    pub acknowledged_writes_lost: u64,
     pub peak_used_memory: u64,
     /// Computed by the one-pass curve (`--fast`): only reads, hits and the split of misses into
     /// cold (never-written) and capacity (evicted) misses are known.
@@ -243,6 +283,8 @@ impl SweepRow {
             expired_keys: 0,
             oom_rejected: 0,
             keys_lost: 0,
+            acknowledged_writes: 0,
+            acknowledged_writes_lost: 0,
             peak_used_memory: 0,
             fast: true,
         }
@@ -274,6 +316,8 @@ impl SweepRow {
             expired_keys: output.nodes.iter().map(|n| n.expired_keys).sum(),
             oom_rejected: output.totals.rejected_by_cause[Cause::OomRejected.index()],
             keys_lost,
+            acknowledged_writes: output.acknowledged_writes,
+            acknowledged_writes_lost: output.acknowledged_writes_lost,
             peak_used_memory: output.peak_used_memory,
             fast: false,
         }
@@ -281,6 +325,11 @@ impl SweepRow {
 
     pub fn hit_ratio(&self) -> f64 {
         ratio(self.hits, self.reads)
+    }
+
+    /// Acknowledged writes lost / acknowledged writes.
+    pub fn loss_rate(&self) -> f64 {
+        ratio(self.acknowledged_writes_lost, self.acknowledged_writes)
     }
 }
 
@@ -378,6 +427,8 @@ fn header(axes: &[Axis]) -> Vec<String> {
             "expired_keys",
             "oom_rejected",
             "keys_lost",
+            "acknowledged_writes",
+            "acknowledged_writes_lost",
             "peak_used_memory",
         ]
         .map(String::from),
@@ -424,6 +475,8 @@ pub fn write_csv<W: std::io::Write>(
             unknown(row.expired_keys),
             unknown(row.oom_rejected),
             unknown(row.keys_lost),
+            unknown(row.acknowledged_writes),
+            unknown(row.acknowledged_writes_lost),
             unknown(row.peak_used_memory),
         ]);
         writer
@@ -525,6 +578,33 @@ pub fn chart_series(
     Some((series, recommended))
 }
 
+/// Which runs meet the target, by their varied values (for sweeps without a size axis).
+pub fn variants_meeting(rows: &[SweepRow], target: &Target) -> String {
+    let (meeting, missing): (Vec<&SweepRow>, Vec<&SweepRow>) =
+        rows.iter().partition(|row| target.met_by(row));
+    let names = |rows: &[&SweepRow]| {
+        if rows.is_empty() {
+            "none".to_string()
+        } else {
+            rows.iter()
+                .map(|r| r.values.join(" "))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    format!(
+        "{} meets {}: {}; does not: {}",
+        if meeting.len() == 1 {
+            "one variant"
+        } else {
+            "these variants"
+        },
+        target.describe(),
+        names(&meeting),
+        names(&missing)
+    )
+}
+
 /// "allkeys-lfu needs 1.40 GiB for a 95.0 % hit ratio; allkeys-lru needs ...".
 pub fn recommendation_text(
     recommendations: &[Recommendation],
@@ -589,6 +669,9 @@ pub fn to_json(
                 "expired_keys": row.expired_keys,
                 "oom_rejected": row.oom_rejected,
                 "keys_lost": row.keys_lost,
+                "acknowledged_writes": row.acknowledged_writes,
+                "acknowledged_writes_lost": row.acknowledged_writes_lost,
+                "loss_rate": row.loss_rate(),
                 "peak_used_memory": row.peak_used_memory,
             })
         })
@@ -603,6 +686,9 @@ pub fn to_json(
                     "expired_keys",
                     "oom_rejected",
                     "keys_lost",
+                    "acknowledged_writes",
+                    "acknowledged_writes_lost",
+                    "loss_rate",
                     "peak_used_memory",
                 ] {
                     value[unknown] = Value::Null;
@@ -618,7 +704,7 @@ pub fn to_json(
         "runs": rows_json,
     });
     if let Some(target) = target {
-        document["target"] = json!({ "hit_ratio_at_least": target.at_least });
+        document["target"] = target.to_json();
         // Recommendations need every run: a shard has only some.
         if shard.is_none() {
             document["recommendations"] = Value::Array(
@@ -673,9 +759,7 @@ pub fn rows_from_json(document: &Value) -> Result<SweepFile, String> {
     let runs_total = document["runs_total"]
         .as_u64()
         .ok_or("sweep.json: no runs_total")? as usize;
-    let target = document["target"]["hit_ratio_at_least"]
-        .as_f64()
-        .map(|at_least| Target { at_least });
+    let target = Target::from_json(&document["target"]);
     let mut rows = Vec::new();
     for run in document["runs"].as_array().ok_or("sweep.json: no runs")? {
         let mut misses_by_cause = [0u64; Cause::COUNT];
@@ -707,6 +791,8 @@ pub fn rows_from_json(document: &Value) -> Result<SweepFile, String> {
             expired_keys: run["expired_keys"].as_u64().unwrap_or(0),
             oom_rejected: run["oom_rejected"].as_u64().unwrap_or(0),
             keys_lost: run["keys_lost"].as_u64().unwrap_or(0),
+            acknowledged_writes: run["acknowledged_writes"].as_u64().unwrap_or(0),
+            acknowledged_writes_lost: run["acknowledged_writes_lost"].as_u64().unwrap_or(0),
             peak_used_memory: run["peak_used_memory"].as_u64().unwrap_or(0),
             fast: run["fast"].as_bool().unwrap_or(false),
         });
@@ -824,10 +910,16 @@ mod tests {
 
     #[test]
     fn targets() {
-        assert_eq!(Target::parse("hit-ratio >= 0.95").unwrap().at_least, 0.95);
+        assert_eq!(
+            Target::parse("hit-ratio >= 0.95").unwrap(),
+            Target::HitRatioAtLeast(0.95)
+        );
+        assert_eq!(
+            Target::parse("loss-rate<=0.001").unwrap(),
+            Target::LossRateAtMost(0.001)
+        );
         assert!(Target::parse("hit-ratio>=1.5").is_err());
-        assert!(Target::parse("loss-rate<=0.001")
-            .unwrap_err()
-            .contains("replication"));
+        assert!(Target::parse("loss-rate>=0.001").is_err());
+        assert!(Target::parse("loss-rate<=2").is_err());
     }
 }

@@ -147,7 +147,7 @@ fn bad_sweep_arguments_are_bad_input() {
             "--vary",
             "server.maxmemory=1mb",
             "--target",
-            "loss-rate<=0.1",
+            "loss-rate>=0.1",
         ],
         &[
             "sweep",
@@ -282,7 +282,7 @@ fn fast_sweeps_give_the_curve_and_refuse_policies_without_one() {
     let csv = fs::read_to_string(out.join("sweep.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 8);
     // What the curve does not know is left empty, not zero.
-    assert!(csv.lines().nth(1).unwrap().ends_with(",,,,,"), "{csv}");
+    assert!(csv.lines().nth(1).unwrap().ends_with(",,,,,,,"), "{csv}");
     let json: serde_json::Value =
         serde_json::from_slice(&fs::read(out.join("sweep.json")).unwrap()).unwrap();
     assert_eq!(json["runs"][0]["fast"], true);
@@ -298,4 +298,35 @@ fn fast_sweeps_give_the_curve_and_refuse_policies_without_one() {
     ]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("lru-exact and allkeys-lru only"));
+}
+
+#[test]
+fn a_loss_rate_target_picks_the_persistence_that_meets_it() {
+    let dir = temp_dir("loss-rate");
+    let out = dir.join("out");
+    let output = vanish(&[
+        "sweep",
+        "scenarios/aof-everysec-crash.toml",
+        "--vary",
+        "persistence.appendfsync=always,everysec",
+        "--target",
+        "loss-rate<=0.001",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("meets a loss rate of at most 0.100 %: always; does not: everysec"),
+        "{stdout}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(json["runs"][0]["acknowledged_writes_lost"], 0);
+    assert_eq!(json["runs"][1]["acknowledged_writes_lost"], 1000);
+    assert_eq!(json["target"]["loss_rate_at_most"], 0.001);
 }
