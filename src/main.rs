@@ -321,8 +321,14 @@ fn write_run_report(
     let html = report_html(config, text, output, &pairs);
     let report = serde_json::to_vec_pretty(&report_json(config, output)).context("report.json")?;
     let mut timeseries = Vec::new();
-    write_timeseries(&mut timeseries, &output.samples, config.sample_every_us)
-        .context("timeseries.csv")?;
+    let replica_names: Vec<String> = config.replicas.iter().map(|r| r.name.clone()).collect();
+    write_timeseries(
+        &mut timeseries,
+        &output.samples,
+        config.sample_every_us,
+        &replica_names,
+    )
+    .context("timeseries.csv")?;
     write_atomic(&out.join("report.json"), &report).context("writing report.json")?;
     write_atomic(&out.join("timeseries.csv"), &timeseries).context("writing timeseries.csv")?;
     for info in &output.nodes {

@@ -13,6 +13,9 @@
 //! * `info`: INFO field names and the counters vanish models (section 7).
 //! * `eviction`: hit ratio, evictions and OOM rejections of the eight policies under a paced
 //!   Zipf cache-aside workload (section 1).
+//! * `replication`: a real primary and replica against a simulated pair: the replication
+//!   offset of every propagated command, byte for byte; INFO replication's fields; a replica
+//!   that never expires a key itself (sections 4, 7 and 2.6).
 //!
 //! Redis's own maxmemory.tcl assertions (section 8.1), which need no server, are in
 //! `tests/it/eviction.rs` and run with plain `cargo test`.
@@ -28,6 +31,8 @@ mod info;
 mod memory;
 #[path = "fidelity/redis.rs"]
 mod redis;
+#[path = "fidelity/replication.rs"]
+mod replication;
 #[path = "fidelity/sim.rs"]
 mod sim;
 #[path = "fidelity/table.rs"]

@@ -6,11 +6,13 @@ use crate::sim::engine::Sample;
 use crate::sim::ledger::Cause;
 
 /// Writes the time series. Counts are per sample interval; `*_per_s` are those counts divided by
-/// the interval, with two decimals.
+/// the interval, with two decimals; `lag_bytes_<replica>` is how far behind the primary's stream
+/// each replica is.
 pub fn write_timeseries<W: Write>(
     output: W,
     samples: &[Sample],
     interval_us: u64,
+    replica_names: &[String],
 ) -> io::Result<()> {
     let mut writer = csv::Writer::from_writer(output);
     let mut header: Vec<String> = [
@@ -27,6 +29,7 @@ pub fn write_timeseries<W: Write>(
     .map(|s| s.to_string())
     .collect();
     header.extend(crate::report::cause_columns("misses"));
+    header.extend(replica_names.iter().map(|name| format!("lag_bytes_{name}")));
     writer.write_record(&header).map_err(io::Error::other)?;
     let per_second = |count: u64| format!("{:.2}", count as f64 * 1e6 / interval_us.max(1) as f64);
     for sample in samples {
@@ -49,6 +52,7 @@ pub fn write_timeseries<W: Write>(
                 .iter()
                 .map(|cause| sample.misses_by_cause[cause.index()].to_string()),
         );
+        row.extend(sample.replica_lag_bytes.iter().map(u64::to_string));
         writer.write_record(&row).map_err(io::Error::other)?;
     }
     writer.flush()

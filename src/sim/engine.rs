@@ -66,6 +66,8 @@ pub struct Sample {
     pub evicted: u64,
     pub hits: u64,
     pub misses_by_cause: [u64; Cause::COUNT],
+    /// Per replica: bytes of stream the primary has that the replica has not applied.
+    pub replica_lag_bytes: Vec<u64>,
 }
 
 /// What a run produced, for the report layer.
@@ -342,6 +344,14 @@ impl World<'_> {
             evicted: node.stats.evicted_keys - self.previous_evicted,
             hits: hits - self.previous_hits,
             misses_by_cause,
+            replica_lag_bytes: self.nodes[1..]
+                .iter()
+                .map(|replica| {
+                    let applied = replica.replica.as_ref().map_or(0, |r| r.processed_offset);
+                    let streamed = self.nodes[0].stream.as_ref().map_or(0, |s| s.offset);
+                    streamed.saturating_sub(applied)
+                })
+                .collect(),
         });
         self.previous_hits = hits;
         self.previous_misses = totals.misses_by_cause;

@@ -240,6 +240,8 @@ pub struct Node {
     pub replica: Option<ReplicaState>,
     /// Persistence, on the primary.
     pub durability: Option<Durability>,
+    /// Whether the aggregate write just executed changed its key (for propagation).
+    write_modified: Option<bool>,
     /// The process is down (crashed, not restarted yet).
     pub down: bool,
     /// Acknowledged client writes lost to crashes.
@@ -302,6 +304,7 @@ impl Node {
             stream: None,
             replica: None,
             durability: None,
+            write_modified: None,
             down: false,
             acknowledged_writes_lost: 0,
             limits,
@@ -518,7 +521,7 @@ impl Node {
         }
     }
 
-    /// Removes a present key, reporting the removal.
+    /// Removes a present key, reporting the removal; a replica learns it as `DEL key`.
     pub(crate) fn remove_key(
         &mut self,
         db: u32,
@@ -526,6 +529,22 @@ impl Node {
         cause: Cause,
         by: Actor,
         detail: Detail,
+        ledger: &mut Ledger,
+    ) -> Slot {
+        self.remove_key_propagated_as(db, key, cause, by, detail, None, ledger)
+    }
+
+    /// Removes a present key; `propagated_bytes` is the command the replicas receive for it
+    /// (`HDEL` that emptied a hash, `UNLINK`...), or None for `DEL key`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn remove_key_propagated_as(
+        &mut self,
+        db: u32,
+        key: KeyId,
+        cause: Cause,
+        by: Actor,
+        detail: Detail,
+        propagated_bytes: Option<u64>,
         ledger: &mut Ledger,
     ) -> Slot {
         self.before_change(db, key);
@@ -539,7 +558,8 @@ impl Node {
             reference.on_remove(db, key);
         }
         if let Some(stream) = self.stream.as_mut() {
-            let bytes = write_bytes("DEL", self.keys.key_len(key), &[]);
+            let bytes =
+                propagated_bytes.unwrap_or_else(|| write_bytes("DEL", self.keys.key_len(key), &[]));
             let op = ReplOp::Del {
                 db,
                 key,
@@ -744,11 +764,13 @@ impl Node {
     /// Sends a write's resulting key state down the replication stream (removals were sent by
     /// `remove_key`).
     fn propagate_write(&mut self, request: &Request, reply: Reply) {
-        let changed = match reply {
+        // An aggregate write knows whether it changed anything (HSET of an existing field does,
+        // with reply 0); otherwise the reply says.
+        let changed = self.write_modified.take().unwrap_or(match reply {
             Reply::Ok => true,
             Reply::Integer(n) => n != 0 || request.command == CommandKind::Incr,
             _ => false,
-        };
+        });
         let database = &self.dbs[request.db as usize];
         if !changed || !database.contains(request.key) {
             return;
@@ -1032,7 +1054,17 @@ impl Node {
                         command,
                         by: client,
                     };
-                    self.remove_key(db, key, Cause::Deleted, client, detail, ledger);
+                    let propagated = (command == CommandKind::Unlink)
+                        .then(|| write_bytes("UNLINK", self.keys.key_len(key), &[]));
+                    self.remove_key_propagated_as(
+                        db,
+                        key,
+                        Cause::Deleted,
+                        client,
+                        detail,
+                        propagated,
+                        ledger,
+                    );
                 }
                 Reply::Integer(i64::from(present))
             }
@@ -1215,26 +1247,44 @@ impl Node {
         let Some(aggregate) = database.aggregate_mut(key) else {
             return Reply::Integer(0);
         };
-        let changed = match (aggregate, argument) {
+        // (the reply's count, whether the value changed: HSET of an existing field and ZADD of
+        // a new score change it with a reply of 0).
+        let (changed, modified) = match (aggregate, argument) {
             (Aggregate::Hash(hash), Argument::Field { id, len }) => match command {
-                CommandKind::Hset => hash.hset(id, len, &limits),
-                _ => hash.hdel(id),
+                CommandKind::Hset => (hash.hset(id, len, &limits), true),
+                _ => {
+                    let removed = hash.hdel(id);
+                    (removed, removed)
+                }
             },
             (Aggregate::List(list), Argument::Value { len, .. }) => {
                 list.lpush(len, &limits);
-                true
+                (true, true)
             }
-            (Aggregate::List(list), _) => list.lpop().is_some(),
-            (Aggregate::Set(set), Argument::Member { id, .. }) => match command {
-                CommandKind::Sadd => set.sadd(id, &limits),
-                _ => set.srem(id),
-            },
+            (Aggregate::List(list), _) => {
+                let popped = list.lpop().is_some();
+                (popped, popped)
+            }
+            (Aggregate::Set(set), Argument::Member { id, .. }) => {
+                let changed = match command {
+                    CommandKind::Sadd => set.sadd(id, &limits),
+                    _ => set.srem(id),
+                };
+                (changed, changed)
+            }
             (Aggregate::Zset(zset), Argument::Member { id, score }) => match command {
-                CommandKind::Zadd => zset.zadd(id, score, &limits),
-                _ => zset.zrem(id),
+                CommandKind::Zadd => {
+                    let same_score = zset.has_score(id, score) == Some(true);
+                    (zset.zadd(id, score, &limits), !same_score)
+                }
+                _ => {
+                    let removed = zset.zrem(id);
+                    (removed, removed)
+                }
             },
-            _ => false,
+            _ => (false, false),
         };
+        self.write_modified = Some(modified);
         let (bytes, empty) = match database.aggregate(key) {
             Some(aggregate) => (aggregate.bytes(), aggregate.is_empty()),
             None => (0, true),
@@ -1245,7 +1295,18 @@ impl Node {
                 command,
                 by: client,
             };
-            self.remove_key(db, key, Cause::Deleted, client, detail, ledger);
+            // Replicas receive the command itself (HDEL, LPOP...), which deletes the key there.
+            let propagated = propagated_bytes(request, self.keys.key_len(key), false);
+            self.remove_key_propagated_as(
+                db,
+                key,
+                Cause::Deleted,
+                client,
+                detail,
+                Some(propagated),
+                ledger,
+            );
+            self.write_modified = Some(false);
         } else {
             database.replace_value(key, wanted, bytes.min(u64::from(u32::MAX)) as u32);
         }
@@ -1411,10 +1472,14 @@ fn propagated_bytes(request: &Request, key_len: u64, volatile: bool) -> u64 {
             "ZADD",
             key_len,
             &[
-                decimal_len(score.unsigned_abs()),
+                decimal_len(score.unsigned_abs()) + u64::from(score < 0),
                 1 + decimal_len(u64::from(id)),
             ],
         ),
+        // Sorted-set members are `m<id>`; set members are the decimal id.
+        (CommandKind::Zrem, Argument::Member { id, .. }) => {
+            write_bytes("ZREM", key_len, &[1 + decimal_len(u64::from(id))])
+        }
         (command, Argument::Member { id, .. }) => {
             write_bytes(command.name(), key_len, &[decimal_len(u64::from(id))])
         }

@@ -120,13 +120,24 @@ impl PrimaryStream {
 }
 
 /// A replica's side: what it has applied.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ReplicaState {
     /// `slave_repl_offset`: the offset of the last entry applied.
     pub processed_offset: u64,
     /// When the last data arrived (µs), for `master_last_io_seconds_ago`.
     pub last_io_us: u64,
     pub priority: u32,
+}
+
+impl Default for ReplicaState {
+    /// A replica that applied nothing yet, with redis.conf's `replica-priority 100`.
+    fn default() -> Self {
+        ReplicaState {
+            processed_offset: 0,
+            last_io_us: 0,
+            priority: 100,
+        }
+    }
 }
 
 /// What a write command propagates, for the offset: the command Redis would send.

@@ -833,6 +833,17 @@ impl ZsetValue {
         }
     }
 
+    /// Whether `member` is held with exactly `score`: Some when the listpack form can tell;
+    /// None in skiplist form, which does not keep scores.
+    pub fn has_score(&self, member: u32, score: i64) -> Option<bool> {
+        match &self.repr {
+            ZsetRepr::Listpack(pairs) => {
+                Some(pairs.iter().any(|&(m, s)| m == member && s == score))
+            }
+            ZsetRepr::Skiplist(_) => None,
+        }
+    }
+
     /// ZADD of one member. Returns true if it is new.
     pub fn zadd(&mut self, member: u32, score: i64, limits: &EncodingLimits) -> bool {
         if let ZsetRepr::Listpack(pairs) = &mut self.repr {

@@ -13,7 +13,9 @@ use super::frame::{
     trim_float, LegendEntry, Mark, AXIS_COLOUR, AXIS_DESC_PX, GRID_COLOUR, PLOT_MARGIN_PX, TICK_PX,
     X_LABEL_AREA_PX, Y_LABEL_AREA_PX,
 };
-use super::{cause_colour, render, Chart, ChartError, Rendered, LIMIT_COLOUR, MEMORY_COLOUR};
+use super::{
+    cause_colour, render, series_colour, Chart, ChartError, Rendered, LIMIT_COLOUR, MEMORY_COLOUR,
+};
 use crate::sim::engine::{RunOutput, Sample};
 use crate::sim::ledger::Cause;
 
@@ -44,7 +46,80 @@ pub fn run_charts(
             "Misses per second, by cause",
             &MissesChart { series: &series },
         )?,
-    ])
+    ]
+    .into_iter()
+    .chain(replication_lag_chart(output, &series)?)
+    .collect())
+}
+
+/// `replication-lag`, when the run has replicas: how far behind the primary each one is.
+fn replication_lag_chart(
+    output: &RunOutput,
+    series: &TimeSeries,
+) -> Result<Option<Rendered>, ChartError> {
+    let replicas: Vec<String> = output
+        .nodes
+        .iter()
+        .skip(1)
+        .map(|n| n.node.clone())
+        .collect();
+    if replicas.is_empty() {
+        return Ok(None);
+    }
+    render(
+        "replication-lag",
+        "Replication lag per replica",
+        &LagChart { series, replicas },
+    )
+    .map(Some)
+}
+
+struct LagChart<'a> {
+    series: &'a TimeSeries<'a>,
+    replicas: Vec<String>,
+}
+
+impl Chart for LagChart<'_> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        title: &str,
+    ) -> Result<(), ChartError> {
+        let series = self.series;
+        let legend: Vec<LegendEntry> = self
+            .replicas
+            .iter()
+            .enumerate()
+            .map(|(i, name)| LegendEntry::new(Mark::Line(series_colour(i)), name.clone()))
+            .collect();
+        let plot = frame(root, title, &legend)?;
+        let kib = |bytes: u64| bytes as f64 / 1024.0;
+        let largest = series
+            .samples
+            .iter()
+            .flat_map(|s| s.replica_lag_bytes.iter().copied())
+            .max()
+            .unwrap_or(0);
+        let mut chart = time_axes(
+            &plot,
+            series.end_s,
+            axis_top(kib(largest)),
+            "bytes behind the primary (KiB)",
+            &|v| format_count(*v),
+        )?;
+        if series.samples.is_empty() {
+            return note_on_plot(&plot, "no samples: the run is shorter than sample-every");
+        }
+        for index in 0..self.replicas.len() {
+            let points =
+                series.points(|s| kib(s.replica_lag_bytes.get(index).copied().unwrap_or(0)));
+            chart.draw_series(LineSeries::new(
+                points,
+                series_colour(index).stroke_width(2),
+            ))?;
+        }
+        Ok(())
+    }
 }
 
 /// The samples with times in seconds and counts as per-second rates.
