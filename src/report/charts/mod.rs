@@ -180,7 +180,8 @@ fn render(file_stem: &str, title: &str, chart: &impl Chart) -> Result<Rendered, 
         file_stem: file_stem.to_string(),
         title: title.to_string(),
         svg,
-        png: png::encode_rgb(WIDTH_PX, HEIGHT_PX, &rgb),
+        png: png::encode_rgb(WIDTH_PX, HEIGHT_PX, &rgb)
+            .map_err(|error| ChartError::Draw(error.to_string()))?,
     })
 }
 

@@ -14,7 +14,7 @@ const BYTES_PER_PIXEL: usize = 3;
 const FILTER_SUB: u8 = 1;
 
 /// Encodes `rgb` (rows top to bottom, 3 bytes a pixel) as an 8-bit truecolour PNG.
-pub(super) fn encode_rgb(width: u32, height: u32, rgb: &[u8]) -> Vec<u8> {
+pub(super) fn encode_rgb(width: u32, height: u32, rgb: &[u8]) -> std::io::Result<Vec<u8>> {
     let row_len = width as usize * BYTES_PER_PIXEL;
     assert_eq!(rgb.len(), row_len * height as usize, "RGB buffer size");
 
@@ -30,10 +30,8 @@ pub(super) fn encode_rgb(width: u32, height: u32, rgb: &[u8]) -> Vec<u8> {
         );
     }
     let mut encoder = ZlibEncoder::new(Vec::new(), Compression::default());
-    encoder
-        .write_all(&filtered)
-        .expect("writing to a Vec cannot fail");
-    let compressed = encoder.finish().expect("writing to a Vec cannot fail");
+    encoder.write_all(&filtered)?;
+    let compressed = encoder.finish()?;
 
     let mut header = Vec::with_capacity(13);
     header.extend_from_slice(&width.to_be_bytes());
@@ -46,7 +44,7 @@ pub(super) fn encode_rgb(width: u32, height: u32, rgb: &[u8]) -> Vec<u8> {
     chunk(&mut png, b"IHDR", &header);
     chunk(&mut png, b"IDAT", &compressed);
     chunk(&mut png, b"IEND", &[]);
-    png
+    Ok(png)
 }
 
 fn chunk(png: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
@@ -94,7 +92,7 @@ mod tests {
             255, 0, 0, 0, 255, 0, 0, 0, 255, //
             255, 255, 255, 255, 255, 255, 0, 0, 0,
         ];
-        let png = encode_rgb(3, 2, &rgb);
+        let png = encode_rgb(3, 2, &rgb).unwrap();
         let chunks = chunks(&png);
         let kinds: Vec<&[u8; 4]> = chunks.iter().map(|(k, _)| k).collect();
         assert_eq!(kinds, [b"IHDR", b"IDAT", b"IEND"]);
@@ -119,7 +117,7 @@ mod tests {
     #[test]
     fn the_crc_is_the_standard_one() {
         // IEND's CRC is the same in every PNG.
-        let png = encode_rgb(1, 1, &[0, 0, 0]);
+        let png = encode_rgb(1, 1, &[0, 0, 0]).unwrap();
         assert_eq!(png[png.len() - 4..], [0xAE, 0x42, 0x60, 0x82]);
     }
 }
