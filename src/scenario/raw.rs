@@ -301,6 +301,7 @@ pub(crate) struct RawEvent {
     pub value: Option<Field>,
     pub client: Option<Field>,
     pub node: Option<Field>,
+    pub to: Option<Field>,
 }
 
 /// Parses the TOML syntax of the file, without looking at what the keys mean.

@@ -471,7 +471,7 @@ fn broken_files_name_the_place_field_and_problem() {
     // [[event]]
     (Edit(&[("at = \"9m\"", "at = \"10m\"")]), P(70, 6), "event[4].at", "expected a time before the end of the scenario (duration = 10m), found \"10m\""),
     (Edit(&[("at = \"9m\"", "at = 60")]), P(70, 6), "event[4].at", "found 60"),
-    (Edit(&[("do = \"flushall\"", "do = \"explode\"")]), P(71, 6), "event[4].do", "expected one of \"flushdb\", \"flushall\", \"del\", \"config-set\", \"select\", \"crash\", \"restart\", found \"explode\""),
+    (Edit(&[("do = \"flushall\"", "do = \"explode\"")]), P(71, 6), "event[4].do", "expected one of \"flushdb\", \"flushall\", \"del\", \"config-set\", \"select\", \"crash\", \"restart\", \"failover\", found \"explode\""),
     (Edit(&[("do = \"flushall\"", "do = \"flushall\"\npattern = \"a*\"")]), P(72, 11), "event[4].pattern", "`pattern` does not apply to do = \"flushall\", which takes none"),
     (Edit(&[("db = 3", "db = 4")]), P(67, 6), "event[3].db", "expected a database number from 0 to 3 (databases = 4), found 4"),
     (Edit(&[("pattern = \"session:1*\"", "pattern = \"session:1*\"\nkeys = [\"a\"]")]), P(56, 11), "event[1].pattern", "expected either keys or pattern for do = \"del\", found both"),

@@ -701,6 +701,7 @@ fn event(
             "select",
             "crash",
             "restart",
+            "failover",
         ],
     )?;
     let parameters = [
@@ -711,6 +712,7 @@ fn event(
         ("value", span_of(&fields.value)),
         ("client", span_of(&fields.client)),
         ("node", span_of(&fields.node)),
+        ("to", span_of(&fields.to)),
     ];
     let allowed: &[&str] = match kind {
         "flushdb" => &["db"],
@@ -718,6 +720,7 @@ fn event(
         "config-set" => &["directive", "value"],
         "select" => &["client", "db"],
         "crash" | "restart" => &["node"],
+        "failover" => &["to"],
         _ => &[],
     };
     let context = format!("do = \"{kind}\"");
@@ -733,6 +736,23 @@ fn event(
     let action = match kind {
         "crash" => EventAction::Crash { node: node()? },
         "restart" => EventAction::Restart { node: node()? },
+        "failover" => {
+            if replicas.is_empty() {
+                return Err(Problem::new(
+                    fields.action.span(),
+                    at("do"),
+                    "do = \"failover\" needs a [[replica]] to promote",
+                ));
+            }
+            let to = match &fields.to {
+                Some(field) => match replicas::node(field, &at("to"), replicas)? {
+                    0 => return Err(mismatch(field, &at("to"), "a replica's name")),
+                    node => Some(node),
+                },
+                None => None,
+            };
+            EventAction::Failover { to }
+        }
         "flushdb" => EventAction::FlushDb { db: db()? },
         "del" => EventAction::Del {
             db: db()?,

@@ -530,6 +530,11 @@ pub enum EventAction {
     Restart {
         node: usize,
     },
+    /// A replica is promoted (`to`, or the best as Sentinel picks); the old primary becomes a
+    /// replica of it.
+    Failover {
+        to: Option<usize>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

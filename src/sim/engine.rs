@@ -38,6 +38,8 @@ enum Event {
 /// link's lag.
 struct Link {
     queue: VecDeque<(u64, StreamEntry)>,
+    /// Entries that never arrived because the primary's machine failed with them in flight.
+    stranded: Vec<StreamEntry>,
     last_delivery_us: u64,
     lag: LinkLag,
     stream: Stream,
@@ -109,8 +111,10 @@ const PROGRESS_EVERY_EVENTS: u64 = 1 << 16;
 struct World<'a> {
     config: &'a SimConfig,
     keys: Arc<KeyTable>,
-    /// The primary, then the replicas.
+    /// The first primary, then the replicas.
     nodes: Vec<Node>,
+    /// Which node is the primary now.
+    primary: usize,
     links: Vec<Link>,
     clients: Vec<Client>,
     /// Per client: which replica a read goes to, for `read-from = "replica"`.
@@ -132,27 +136,30 @@ impl World<'_> {
 
     /// The node a read of client `index` goes to.
     fn read_target(&mut self, index: usize) -> usize {
-        let replicas = self.nodes.len() - 1;
+        let replicas: Vec<usize> = (0..self.nodes.len())
+            .filter(|&n| n != self.primary)
+            .collect();
         match self.clients[index].config.read_from {
-            ReadFrom::Replica(replica) if replica < replicas => replica + 1,
-            ReadFrom::AnyReplica if replicas > 0 => {
-                1 + self.routing[index].below(replicas as u64) as usize
+            ReadFrom::Replica(replica) if replica + 1 < self.nodes.len() => replica + 1,
+            ReadFrom::AnyReplica if !replicas.is_empty() => {
+                replicas[self.routing[index].below(replicas.len() as u64) as usize]
             }
-            _ => 0,
+            _ => self.primary,
         }
     }
 
     /// Runs one command of client `index`; returns when its next command arrives.
     fn client_command(&mut self, index: usize, now_us: u64, ledger: &mut Ledger) -> Option<u64> {
+        let primary = self.primary;
         let mut request = self.clients[index].next_request(&self.keys);
         let target = if request.command.is_read() {
             self.read_target(index)
         } else {
-            0
+            primary
         };
-        self.nodes[0].set_time(now_us);
-        if target != 0 {
-            request.primary_has_key = self.nodes[0].is_alive(request.db, request.key);
+        self.nodes[primary].set_time(now_us);
+        if target != primary {
+            request.primary_has_key = self.nodes[primary].is_alive(request.db, request.key);
         }
         if self.nodes[target].down {
             let client = &mut self.clients[index];
@@ -175,32 +182,36 @@ impl World<'_> {
         if reply == Reply::Miss
             && client.refills_on_miss()
             && request.command == CommandKind::Get
-            && !self.nodes[0].down
+            && !self.nodes[primary].down
         {
             // The refill is a write: it goes to the primary.
             let refill = client.refill_request(&request);
-            let primary = &mut self.nodes[0];
-            let refill_reply = primary.execute(&refill, ledger);
+            let primary_node = &mut self.nodes[primary];
+            let refill_reply = primary_node.execute(&refill, ledger);
             tally(client, &refill.command, refill_reply);
-            remember_write(client, primary, refill.db, refill.key, self.keys.len());
-            primary.before_sleep(ledger);
+            remember_write(client, primary_node, refill.db, refill.key, self.keys.len());
+            primary_node.before_sleep(ledger);
         }
         let next = self.clients[index].next_arrival_us();
         self.ship(now_us);
         next
     }
 
-    /// Moves what the primary streamed since the last call onto every link.
+    /// Moves what the primary streamed since the last call onto every replica's link.
     fn ship(&mut self, now_us: u64) {
-        let Some(stream) = self.nodes[0].stream.as_mut() else {
+        let primary = self.primary;
+        let Some(stream) = self.nodes[primary].stream.as_mut() else {
             return;
         };
         if stream.outbox.is_empty() {
             return;
         }
         let entries = std::mem::take(&mut stream.outbox);
-        for replica in 0..self.links.len() {
-            let link = &mut self.links[replica];
+        for node in 0..self.links.len() {
+            if node == primary {
+                continue;
+            }
+            let link = &mut self.links[node];
             let was_idle = link.queue.is_empty();
             for entry in &entries {
                 let due = (now_us + link.lag_us()).max(link.last_delivery_us);
@@ -209,44 +220,63 @@ impl World<'_> {
             }
             if was_idle {
                 if let Some(&(due, _)) = link.queue.front() {
-                    self.schedule(due, Event::Replicate(replica as u16));
+                    self.schedule(due, Event::Replicate(node as u16));
                 }
             }
         }
     }
 
-    /// Replica `replica` applies every entry due by `now_us`.
-    fn deliver(&mut self, replica: usize, now_us: u64, ledger: &mut Ledger) {
-        if self.nodes[replica + 1].down {
+    /// Replica `node` applies every entry due by `now_us`.
+    fn deliver(&mut self, node: usize, now_us: u64, ledger: &mut Ledger) {
+        if self.nodes[node].down || node == self.primary {
             // The connection is gone; the replica resynchronises when it restarts.
-            self.links[replica].queue.clear();
+            self.links[node].queue.clear();
             return;
         }
-        let node = &mut self.nodes[replica + 1];
-        node.set_time(now_us);
-        let link = &mut self.links[replica];
+        let replica = &mut self.nodes[node];
+        replica.set_time(now_us);
+        let link = &mut self.links[node];
         while let Some((due, _)) = link.queue.front() {
             if *due > now_us {
                 break;
             }
             if let Some((_, entry)) = link.queue.pop_front() {
-                node.apply_replicated(&entry.op, entry.offset, ledger);
+                replica.apply_replicated(&entry.op, entry.offset, ledger);
             }
         }
         if let Some(&(due, _)) = link.queue.front() {
-            self.schedule(due, Event::Replicate(replica as u16));
+            self.schedule(due, Event::Replicate(node as u16));
         }
     }
 
     /// REPLCONF ACK: the primary learns the replica's processed offset.
-    fn acknowledge(&mut self, replica: usize, now_us: u64) {
-        let offset = self.nodes[replica + 1]
+    fn acknowledge(&mut self, node: usize, now_us: u64) {
+        let Some(offset) = self.nodes[node]
             .replica
             .as_ref()
-            .map_or(0, |state| state.processed_offset);
-        if let Some(stream) = self.nodes[0].stream.as_mut() {
-            if let Some(ack) = stream.acks.get_mut(replica) {
+            .map(|r| r.processed_offset)
+        else {
+            return;
+        };
+        let primary = self.primary;
+        if let Some(stream) = self.nodes[primary].stream.as_mut() {
+            if let Some(Some(ack)) = stream.acks.get_mut(node) {
                 *ack = (offset, now_us);
+            }
+        }
+    }
+
+    /// Replica `node` resynchronises in full with the primary.
+    fn full_sync(&mut self, node: usize, now_us: u64, ledger: &mut Ledger) {
+        let primary = self.primary;
+        let offset = self.nodes[primary].stream.as_ref().map_or(0, |s| s.offset);
+        let (replica, source) = pair_mut(&mut self.nodes, node, primary);
+        replica.set_time(now_us);
+        replica.full_sync_from(source, offset, ledger);
+        self.links[node].queue.clear();
+        if let Some(stream) = self.nodes[primary].stream.as_mut() {
+            if let Some(ack) = stream.acks.get_mut(node) {
+                *ack = Some((offset, now_us));
             }
         }
     }
@@ -257,22 +287,113 @@ impl World<'_> {
             EventAction::Crash { node } => {
                 self.nodes[node].set_time(now_us);
                 self.nodes[node].crash();
+                if node == self.primary {
+                    // What the primary had not delivered yet dies with its machine.
+                    for link in &mut self.links {
+                        let in_flight = link.queue.drain(..).map(|(_, entry)| entry);
+                        link.stranded.extend(in_flight);
+                    }
+                }
             }
             EventAction::Restart { node } => {
                 self.nodes[node].set_time(now_us);
                 self.nodes[node].restart(ledger);
                 // The replicas (or this replica) resynchronise in full with the primary.
-                let (primary, replicas) = self.nodes.split_at_mut(1);
-                let offset = primary[0].stream.as_ref().map_or(0, |s| s.offset);
-                for (index, replica) in replicas.iter_mut().enumerate() {
-                    if (node == 0 || node == index + 1) && !replica.down {
-                        replica.set_time(now_us);
-                        replica.full_sync_from(&primary[0], offset, ledger);
-                        self.links[index].queue.clear();
+                let primary = self.primary;
+                for other in 0..self.nodes.len() {
+                    let affected = if node == primary {
+                        other != primary
+                    } else {
+                        other == node
+                    };
+                    if affected && !self.nodes[other].down && !self.nodes[primary].down {
+                        self.full_sync(other, now_us, ledger);
                     }
                 }
             }
+            EventAction::Failover { to } => self.failover(to, now_us, ledger),
             _ => {}
+        }
+    }
+
+    /// Promotes a replica: `to`, or the best one as Sentinel picks (lower replica-priority,
+    /// then the higher processed offset, then the name). The writes the old primary had
+    /// acknowledged but the new one never applied are lost; the old primary becomes a replica
+    /// and resynchronises in full, discarding them.
+    fn failover(&mut self, to: Option<usize>, now_us: u64, ledger: &mut Ledger) {
+        let old = self.primary;
+        let candidate = |node: &Node| {
+            node.replica
+                .as_ref()
+                .filter(|r| r.priority > 0 && !node.down)
+                .map(|r| {
+                    (
+                        r.priority,
+                        std::cmp::Reverse(r.processed_offset),
+                        node.name.clone(),
+                    )
+                })
+        };
+        let chosen = match to {
+            Some(node) if node != old && !self.nodes[node].down => Some(node),
+            Some(_) => None,
+            None => (0..self.nodes.len())
+                .filter_map(|n| candidate(&self.nodes[n]).map(|rank| (rank, n)))
+                .min()
+                .map(|(_, n)| n),
+        };
+        let Some(new) = chosen else {
+            return;
+        };
+        // What had not reached the new primary is lost.
+        let mut in_flight: Vec<StreamEntry> = std::mem::take(&mut self.links[new].stranded);
+        in_flight.extend(self.links[new].queue.drain(..).map(|(_, e)| e));
+        let offset = self.nodes[new]
+            .replica
+            .as_ref()
+            .map_or(0, |r| r.processed_offset);
+        let nodes = self.nodes.len();
+        let node = &mut self.nodes[new];
+        node.set_time(now_us);
+        let mut lost = 0;
+        for entry in &in_flight {
+            if !entry.op.is_client_write() {
+                continue;
+            }
+            lost += 1;
+            if let Some((db, key)) = entry.op.key() {
+                node.note_lost_write(db, key, Cause::Failover, ledger);
+            }
+        }
+        node.acknowledged_writes_lost += lost;
+        node.replica = None;
+        node.stream = Some(PrimaryStream::new(nodes, new, offset));
+        node.durability = Some(Durability::new(
+            self.config.persistence.clone(),
+            self.config.server.databases,
+        ));
+        self.nodes[old].stream = None;
+        self.nodes[old].durability = None;
+        self.nodes[old].replica = Some(ReplicaState::default());
+        self.primary = new;
+        for link in &mut self.links {
+            link.queue.clear();
+            link.stranded.clear();
+        }
+        if let Some(stream) = self.nodes[new].stream.as_mut() {
+            for (node, ack) in stream.acks.iter_mut().enumerate() {
+                // A replica that is down is not connected.
+                *ack = (node != new).then_some((offset, now_us));
+            }
+        }
+        for other in 0..self.nodes.len() {
+            if other != new && !self.nodes[other].down {
+                self.full_sync(other, now_us, ledger);
+            } else if let Some(stream) = self.nodes[new].stream.as_mut() {
+                if let Some(slot) = stream.acks.get_mut(other).filter(|_| other != new) {
+                    *slot = None;
+                }
+            }
         }
     }
 
@@ -280,15 +401,16 @@ impl World<'_> {
         let action = &self.config.events[index].action;
         if matches!(
             action,
-            EventAction::Crash { .. } | EventAction::Restart { .. }
+            EventAction::Crash { .. } | EventAction::Restart { .. } | EventAction::Failover { .. }
         ) {
             self.fault(action, now_us, ledger);
             return;
         }
-        if self.nodes[0].down {
+        let primary = self.primary;
+        if self.nodes[primary].down {
             return;
         }
-        let node = &mut self.nodes[0];
+        let node = &mut self.nodes[primary];
         node.set_time(now_us);
         match &self.config.events[index].action {
             EventAction::FlushDb { db } => {
@@ -322,14 +444,16 @@ impl World<'_> {
                     client.db = *db;
                 }
             }
-            EventAction::Crash { .. } | EventAction::Restart { .. } => {}
+            EventAction::Crash { .. }
+            | EventAction::Restart { .. }
+            | EventAction::Failover { .. } => {}
         }
         node.note_memory_peak();
         self.ship(now_us);
     }
 
     fn sample(&mut self, now_us: u64, totals: &LedgerTotals) {
-        let node = &self.nodes[0];
+        let node = &self.nodes[self.primary];
         let hits: u64 = self.clients.iter().map(|c| c.counts.hits).sum();
         let mut misses_by_cause = totals.misses_by_cause;
         for (now, before) in misses_by_cause.iter_mut().zip(self.previous_misses) {
@@ -347,8 +471,15 @@ impl World<'_> {
             replica_lag_bytes: self.nodes[1..]
                 .iter()
                 .map(|replica| {
-                    let applied = replica.replica.as_ref().map_or(0, |r| r.processed_offset);
-                    let streamed = self.nodes[0].stream.as_ref().map_or(0, |s| s.offset);
+                    // The node streaming now is the reference; a node that is primary is 0 behind.
+                    let streamed = self.nodes[self.primary]
+                        .stream
+                        .as_ref()
+                        .map_or(0, |s| s.offset);
+                    let applied = replica
+                        .replica
+                        .as_ref()
+                        .map_or(streamed, |r| r.processed_offset);
                     streamed.saturating_sub(applied)
                 })
                 .collect(),
@@ -377,6 +508,18 @@ fn tally(client: &mut Client, command: &CommandKind, reply: Reply) {
             }
         }
         Reply::Ok | Reply::Integer(_) => {}
+    }
+}
+
+/// Two distinct nodes, mutably and immutably.
+fn pair_mut(nodes: &mut [Node], mutable: usize, shared: usize) -> (&mut Node, &Node) {
+    debug_assert_ne!(mutable, shared);
+    if mutable < shared {
+        let (left, right) = nodes.split_at_mut(shared);
+        (&mut left[mutable], &right[0])
+    } else {
+        let (left, right) = nodes.split_at_mut(mutable);
+        (&mut right[0], &left[shared])
     }
 }
 
@@ -413,7 +556,7 @@ pub fn run(
         primary.connect_client();
     }
     if !config.replicas.is_empty() {
-        primary.stream = Some(PrimaryStream::new(config.replicas.len()));
+        primary.stream = Some(PrimaryStream::new(config.replicas.len() + 1, 0, 0));
     }
     primary.durability = Some(Durability::new(
         config.persistence.clone(),
@@ -434,14 +577,16 @@ pub fn run(
         });
         nodes.push(node);
     }
-    let links = config
-        .replicas
-        .iter()
-        .map(|replica| Link {
+    // One link into every node (the primary's own stays idle while it is primary); a node's
+    // link keeps its lag whichever node streams to it.
+    let links = std::iter::once(("primary", LinkLag::Fixed { us: 1_000 }))
+        .chain(config.replicas.iter().map(|r| (r.name.as_str(), r.lag)))
+        .map(|(name, lag)| Link {
             queue: VecDeque::new(),
+            stranded: Vec::new(),
             last_delivery_us: 0,
-            lag: replica.lag,
-            stream: Stream::new(config.seed, &format!("link:{}", replica.name)),
+            lag,
+            stream: Stream::new(config.seed, &format!("link:{name}")),
         })
         .collect();
     let routing = config
@@ -469,6 +614,7 @@ pub fn run(
         config,
         keys: keys.clone(),
         nodes,
+        primary: 0,
         links,
         clients,
         routing,
@@ -493,8 +639,10 @@ pub fn run(
         let period = world.nodes[node].cron_period_us();
         world.schedule(period, Event::Cron(node as u16));
     }
-    for replica in 0..world.links.len() {
-        world.schedule(1_000_000, Event::Ack(replica as u16));
+    if world.nodes.len() > 1 {
+        for node in 0..world.nodes.len() {
+            world.schedule(1_000_000, Event::Ack(node as u16));
+        }
     }
     for index in 0..world.clients.len() {
         if let Some(first) = world.clients[index].next_arrival_us() {

@@ -60,10 +60,12 @@ pub enum Cause {
     Restart,
     /// A replica's key wiped by a full resync with its primary.
     ResyncFlush,
+    /// A write the old primary acknowledged that the promoted replica never received.
+    Failover,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 11] = [
+    pub const ALL: [Cause; 12] = [
         Cause::Expired,
         Cause::Deleted,
         Cause::Flushed,
@@ -75,6 +77,7 @@ impl Cause {
         Cause::ReplicaLag,
         Cause::Restart,
         Cause::ResyncFlush,
+        Cause::Failover,
     ];
     pub const COUNT: usize = Cause::ALL.len() + 1;
 
@@ -91,6 +94,7 @@ impl Cause {
             Cause::ReplicaLag => "replica-lag",
             Cause::Restart => "restart",
             Cause::ResyncFlush => "resync-flush",
+            Cause::Failover => "failover",
         }
     }
 
@@ -168,6 +172,8 @@ pub enum EntryKind {
     OverwrittenHit,
     /// A write the server refused (OOM): the key was not stored.
     Rejected,
+    /// An acknowledged write lost (a failover to a replica that never received it).
+    LostWrite,
 }
 
 impl EntryKind {
@@ -177,6 +183,7 @@ impl EntryKind {
             EntryKind::Miss => "miss",
             EntryKind::OverwrittenHit => "hit-overwritten",
             EntryKind::Rejected => "write-rejected",
+            EntryKind::LostWrite => "write-lost",
         }
     }
 }
@@ -219,6 +226,7 @@ pub struct LedgerTotals {
     pub removals_by_cause: [u64; Cause::COUNT],
     pub misses_by_cause: [u64; Cause::COUNT],
     pub rejected_by_cause: [u64; Cause::COUNT],
+    pub lost_writes_by_cause: [u64; Cause::COUNT],
     pub overwritten_hits: u64,
 }
 
@@ -229,6 +237,7 @@ impl LedgerTotals {
             EntryKind::Miss => self.misses_by_cause[entry.cause.index()] += 1,
             EntryKind::OverwrittenHit => self.overwritten_hits += 1,
             EntryKind::Rejected => self.rejected_by_cause[entry.cause.index()] += 1,
+            EntryKind::LostWrite => self.lost_writes_by_cause[entry.cause.index()] += 1,
         }
     }
 

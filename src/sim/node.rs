@@ -181,7 +181,7 @@ impl<'a> Ledger<'a> {
         match entry.kind {
             EntryKind::Removal => self.family_removals[family][entry.cause.index()] += 1,
             EntryKind::Miss => self.family_misses[family][entry.cause.index()] += 1,
-            EntryKind::OverwrittenHit | EntryKind::Rejected => {}
+            EntryKind::OverwrittenHit | EntryKind::Rejected | EntryKind::LostWrite => {}
         }
         self.sink.record(&entry);
     }
@@ -640,6 +640,25 @@ impl Node {
                 capacity,
             );
         }
+    }
+
+    /// An acknowledged write to `key` that this node (a promoted replica) never received: a
+    /// ledger row, and a later miss on a key it would have created names `cause`.
+    pub fn note_lost_write(&mut self, db: u32, key: KeyId, cause: Cause, ledger: &mut Ledger) {
+        self.db_mut(db);
+        let at_ms = self.now_ms_since_start();
+        if !self.dbs[db as usize].contains(key) {
+            self.dbs[db as usize].mark_absent_cause(key, cause, Actor::SERVER, at_ms);
+        }
+        let entry = self.entry(
+            db,
+            key,
+            EntryKind::LostWrite,
+            cause,
+            Actor::SERVER,
+            Detail::None,
+        );
+        ledger.record(entry, self.keys.family_of(key));
     }
 
     /// The machine fails: the process is gone until `restart`.

@@ -44,6 +44,24 @@ pub enum ReplOp {
 }
 
 impl ReplOp {
+    /// Whether a client's write produced it (an acknowledged write), rather than the server
+    /// (expiry, eviction) or an operator.
+    pub fn is_client_write(&self) -> bool {
+        match self {
+            ReplOp::Write { writer, .. } => writer.client_index().is_some(),
+            ReplOp::Del { actor, .. } => actor.client_index().is_some(),
+            _ => false,
+        }
+    }
+
+    /// The key the op changes.
+    pub fn key(&self) -> Option<(u32, KeyId)> {
+        match self {
+            ReplOp::Write { db, key, .. } | ReplOp::Del { db, key, .. } => Some((*db, *key)),
+            _ => None,
+        }
+    }
+
     pub fn db(&self) -> Option<u32> {
         match self {
             ReplOp::Write { db, .. } | ReplOp::Del { db, .. } | ReplOp::FlushDb { db, .. } => {
@@ -91,14 +109,21 @@ pub struct PrimaryStream {
     pub outbox: Vec<StreamEntry>,
     /// Microseconds of the last PING.
     pub last_ping_us: u64,
-    /// Per replica: last acknowledged offset and when (µs).
-    pub acks: Vec<(u64, u64)>,
+    /// Per node (None for the primary itself): last acknowledged offset and when (µs).
+    pub acks: Vec<Option<(u64, u64)>>,
 }
 
 impl PrimaryStream {
-    pub fn new(replicas: usize) -> PrimaryStream {
+    /// The stream of node `own` among `nodes`, starting at `offset` (a promoted replica goes on
+    /// from the offset it had applied).
+    pub fn new(nodes: usize, own: usize, offset: u64) -> PrimaryStream {
+        let mut acks = vec![Some((offset, 0)); nodes];
+        if let Some(own_ack) = acks.get_mut(own) {
+            *own_ack = None;
+        }
         PrimaryStream {
-            acks: vec![(0, 0); replicas],
+            acks,
+            offset,
             ..PrimaryStream::default()
         }
     }
@@ -180,7 +205,7 @@ mod tests {
 
     #[test]
     fn the_stream_selects_when_the_database_changes() {
-        let mut stream = PrimaryStream::new(1);
+        let mut stream = PrimaryStream::new(2, 0, 0);
         let del = |db| ReplOp::Del {
             db,
             key: KeyId(0),

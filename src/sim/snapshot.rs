@@ -30,19 +30,20 @@ impl Node {
             self.backlog_info(info, replica.processed_offset);
         }
         if let Some(stream) = &self.stream {
-            info.connected_slaves = stream.acks.len() as u64;
             info.replicas = stream
                 .acks
                 .iter()
                 .enumerate()
-                .map(|(index, &(offset, at_us))| ReplicaLine {
+                .filter_map(|(node, ack)| ack.map(|ack| (node, ack)))
+                .map(|(node, (offset, at_us))| ReplicaLine {
                     ip: "127.0.0.1".to_string(),
-                    port: BASE_PORT + 1 + index as u16,
+                    port: BASE_PORT + node as u16,
                     state: ReplicaState::Online,
                     offset,
                     lag: now_s.saturating_sub(at_us / 1_000_000) as i64,
                 })
                 .collect();
+            info.connected_slaves = info.replicas.len() as u64;
             info.master_repl_offset = stream.offset;
             self.backlog_info(info, stream.offset);
         }

@@ -103,7 +103,7 @@ impl RealPair {
 /// A simulated primary (one replica attached) over `families`.
 fn sim_primary(config: ServerConfig, families: &[Family]) -> SimNode {
     let mut sim = SimNode::new(config, families);
-    sim.node.stream = Some(PrimaryStream::new(1));
+    sim.node.stream = Some(PrimaryStream::new(2, 0, 0));
     sim
 }
 

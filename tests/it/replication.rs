@@ -28,7 +28,7 @@ impl Pair {
             keys.clone(),
             1,
         );
-        primary.stream = Some(PrimaryStream::new(1));
+        primary.stream = Some(PrimaryStream::new(2, 0, 0));
         let mut replica = Node::new(NodeId(1), "replica", ServerConfig::default(), keys, 1);
         replica.replica = Some(ReplicaState::default());
         Pair {

@@ -277,3 +277,24 @@ fn an_empty_restart_wipes_the_replicas() {
     let replica = &output.nodes[1];
     assert_eq!(replica.keyspace.iter().map(|db| db.keys).sum::<u64>(), 0);
 }
+
+#[test]
+fn a_failover_loses_the_writes_in_flight() {
+    let output = assert_diagnosis("failover-loses-writes.toml", Cause::Failover);
+    // Only what was in flight: well under a second of the 1,000 writes a second.
+    let lost = output.acknowledged_writes_lost;
+    assert!((1..1_000).contains(&lost), "{lost} writes lost");
+    assert_eq!(
+        output.totals.lost_writes_by_cause[Cause::Failover.index()],
+        lost
+    );
+    // The promoted replica is the primary now.
+    assert!(matches!(
+        output.nodes[1].role,
+        vanish::sim::info::Role::Master
+    ));
+    assert!(matches!(
+        output.nodes[0].role,
+        vanish::sim::info::Role::Replica(_)
+    ));
+}

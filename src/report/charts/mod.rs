@@ -104,6 +104,7 @@ pub fn cause_colour(cause: Cause) -> RGBColor {
         Cause::ReplicaLag => RGBColor(0x59, 0xA1, 0x4F),
         Cause::Restart => RGBColor(0xB0, 0x7A, 0xA1),
         Cause::ResyncFlush => RGBColor(0x76, 0xB7, 0xB2),
+        Cause::Failover => RGBColor(0xFF, 0x9D, 0xA7),
     }
 }
 
