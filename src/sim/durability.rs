@@ -25,7 +25,7 @@ pub struct BeforeImage {
     pub db: u32,
     pub key: KeyId,
     pub slot: Slot,
-    pub aggregate: Option<Aggregate>,
+    pub aggregate: Option<Box<Aggregate>>,
 }
 
 #[derive(Debug, Clone)]
@@ -97,7 +97,7 @@ impl Durability {
             db,
             key,
             slot: *slot,
-            aggregate: aggregate.cloned(),
+            aggregate: aggregate.map(|a| Box::new(a.clone())),
         });
     }
 

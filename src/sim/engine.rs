@@ -353,6 +353,7 @@ impl World<'_> {
             .as_ref()
             .map_or(0, |r| r.processed_offset);
         let nodes = self.nodes.len();
+        let keeps_durability = self.nodes[old].durability.is_some();
         let node = &mut self.nodes[new];
         node.set_time(now_us);
         let mut lost = 0;
@@ -368,10 +369,12 @@ impl World<'_> {
         node.acknowledged_writes_lost += lost;
         node.replica = None;
         node.stream = Some(PrimaryStream::new(nodes, new, offset));
-        node.durability = Some(Durability::new(
-            self.config.persistence.clone(),
-            self.config.server.databases,
-        ));
+        if keeps_durability {
+            node.durability = Some(Durability::new(
+                self.config.persistence.clone(),
+                self.config.server.databases,
+            ));
+        }
         self.nodes[old].stream = None;
         self.nodes[old].durability = None;
         self.nodes[old].replica = Some(ReplicaState::default());
@@ -558,10 +561,20 @@ pub fn run(
     if !config.replicas.is_empty() {
         primary.stream = Some(PrimaryStream::new(config.replicas.len() + 1, 0, 0));
     }
-    primary.durability = Some(Durability::new(
-        config.persistence.clone(),
-        config.server.databases,
-    ));
+    // What persistence made durable matters only if a node can crash: without crash events the
+    // undo log would cost memory and time for nothing.
+    let crashes = config.events.iter().any(|e| {
+        matches!(
+            e.action,
+            EventAction::Crash { .. } | EventAction::Restart { .. }
+        )
+    });
+    if crashes {
+        primary.durability = Some(Durability::new(
+            config.persistence.clone(),
+            config.server.databases,
+        ));
+    }
     let mut nodes = vec![primary];
     for (index, replica) in config.replicas.iter().enumerate() {
         let mut node = Node::new(

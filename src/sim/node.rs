@@ -707,7 +707,7 @@ impl Node {
                 let database = &mut self.dbs[db as usize];
                 database.add(key, key_len, image.slot.kind(), image.slot.value, &guard);
                 if let Some(aggregate) = image.aggregate {
-                    database.insert_aggregate(key, aggregate);
+                    database.insert_aggregate(key, *aggregate);
                 }
                 if image.slot.is_volatile() {
                     database.set_expire(
