@@ -136,13 +136,17 @@ impl World<'_> {
 
     /// The node a read of client `index` goes to.
     fn read_target(&mut self, index: usize) -> usize {
-        let replicas: Vec<usize> = (0..self.nodes.len())
-            .filter(|&n| n != self.primary)
-            .collect();
+        let nodes = self.nodes.len();
         match self.clients[index].config.read_from {
-            ReadFrom::Replica(replica) if replica + 1 < self.nodes.len() => replica + 1,
-            ReadFrom::AnyReplica if !replicas.is_empty() => {
-                replicas[self.routing[index].below(replicas.len() as u64) as usize]
+            ReadFrom::Replica(replica) if replica + 1 < nodes => replica + 1,
+            ReadFrom::AnyReplica if nodes > 1 => {
+                // The k-th node that is not the primary.
+                let k = self.routing[index].below(nodes as u64 - 1) as usize;
+                if k < self.primary {
+                    k
+                } else {
+                    k + 1
+                }
             }
             _ => self.primary,
         }

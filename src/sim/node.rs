@@ -679,7 +679,7 @@ impl Node {
         let restored = Detail::Restored;
         if empty {
             for db in 0..self.dbs.len() as u32 {
-                self.drop_all(db, Cause::Restart, restored, ledger);
+                self.drop_all(db, Cause::Restart, Actor::SERVER, restored, ledger);
             }
             return;
         }
@@ -726,21 +726,30 @@ impl Node {
     }
 
     /// Removes every key of a database, recording each with `cause` (no replication, no dirty).
-    fn drop_all(&mut self, db: u32, cause: Cause, detail: Detail, ledger: &mut Ledger) {
+    /// Returns how many keys went.
+    fn drop_all(
+        &mut self,
+        db: u32,
+        cause: Cause,
+        by: Actor,
+        detail: Detail,
+        ledger: &mut Ledger,
+    ) -> u64 {
         if !self.dbs[db as usize].is_allocated() {
-            return;
+            return 0;
         }
         let at_ms = self.now_ms_since_start();
-        let removed = self.dbs[db as usize].flush(cause, Actor::SERVER, at_ms);
+        let removed = self.dbs[db as usize].flush(cause, by, at_ms);
         if let Some(reference) = self.reference.as_mut() {
             for &key in &removed {
                 reference.on_remove(db, key);
             }
         }
         for &key in &removed {
-            let entry = self.entry(db, key, EntryKind::Removal, cause, Actor::SERVER, detail);
+            let entry = self.entry(db, key, EntryKind::Removal, cause, by, detail);
             ledger.record(entry, self.keys.family_of(key));
         }
+        removed.len() as u64
     }
 
     /// A full resynchronisation of this replica with `primary` (`SYNC`): its dataset is
@@ -1350,25 +1359,7 @@ impl Node {
                 self.before_change(db, key);
             }
         }
-        let at_ms = self.now_ms_since_start();
-        let removed = self.dbs[db as usize].flush(Cause::Flushed, by, at_ms);
-        if let Some(reference) = self.reference.as_mut() {
-            for &key in &removed {
-                reference.on_remove(db, key);
-            }
-        }
-        for &key in &removed {
-            let entry = self.entry(
-                db,
-                key,
-                EntryKind::Removal,
-                Cause::Flushed,
-                by,
-                Detail::Flush { all, by },
-            );
-            ledger.record(entry, self.keys.family_of(key));
-        }
-        removed.len() as u64
+        self.drop_all(db, Cause::Flushed, by, Detail::Flush { all, by }, ledger)
     }
 
     pub fn flush_all(&mut self, by: Actor, ledger: &mut Ledger) -> u64 {
