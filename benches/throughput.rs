@@ -60,6 +60,7 @@ fn reference_scenario(commands: u64) -> SimConfig {
         server: ServerConfig::default(),
         persistence: Default::default(),
         replicas: vec![],
+        sentinel: None,
         clients: vec![ClientConfig {
             name: "bench".into(),
             rate,
@@ -79,6 +80,7 @@ fn reference_scenario(commands: u64) -> SimConfig {
             fields: 16,
             trace: None,
             read_from: vanish::sim::config::ReadFrom::Primary,
+            connection: vanish::sim::config::ConnectionConfig::default(),
         }],
         events: vec![],
     }

@@ -115,6 +115,7 @@ pub(super) fn replicas(raw: &[Spanned<Table<RawReplica>>]) -> Checked<Vec<Replic
             name: name.to_string(),
             priority,
             lag,
+            bandwidth_bytes_per_s: crate::sim::config::DEFAULT_BANDWIDTH_BYTES_PER_S,
         });
     }
     Ok(replicas)

@@ -144,9 +144,11 @@ fn good_scenario_is_read_field_by_field() {
             zset_max_listpack_value: 16,
             set_max_intset_entries: 1024,
             list_max_listpack_size: -3,
+            ..ServerConfig::default()
         },
         persistence: Default::default(),
         replicas: vec![],
+        sentinel: None,
         clients: vec![
             ClientConfig {
                 name: "web".to_string(),
@@ -178,6 +180,7 @@ fn good_scenario_is_read_field_by_field() {
                 fields: 8,
                 trace: None,
                 read_from: crate::sim::config::ReadFrom::Primary,
+                connection: crate::sim::config::ConnectionConfig::default(),
             },
             ClientConfig {
                 name: "batch".to_string(),
@@ -204,6 +207,7 @@ fn good_scenario_is_read_field_by_field() {
                 fields: 16,
                 trace: None,
                 read_from: crate::sim::config::ReadFrom::Primary,
+                connection: crate::sim::config::ConnectionConfig::default(),
             },
         ],
         events: vec![
@@ -853,6 +857,7 @@ fn trace_clients_carry_their_loaded_traces() {
         on_miss: OnMiss::None,
         fields: 16,
         read_from: crate::sim::config::ReadFrom::Primary,
+        connection: crate::sim::config::ConnectionConfig::default(),
         trace: Some(Arc::new(Trace {
             source: "traces/shop.csv".to_string(),
             key_names: vec!["cart:1".to_string(), "a,b".to_string()],

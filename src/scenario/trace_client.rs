@@ -174,6 +174,7 @@ pub(super) fn client(
         fields: FIELDS_DEFAULT,
         trace: Some(Arc::new(trace)),
         read_from: crate::sim::config::ReadFrom::Primary,
+        connection: crate::sim::config::ConnectionConfig::default(),
     })
 }
 

@@ -133,6 +133,7 @@ pub(crate) fn validate(
         server,
         persistence,
         replicas,
+        sentinel: None,
         clients,
         events,
     })
@@ -373,6 +374,7 @@ fn client(
         })?,
         trace: None,
         read_from: crate::sim::config::ReadFrom::Primary,
+        connection: crate::sim::config::ConnectionConfig::default(),
     })
 }
 

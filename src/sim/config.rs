@@ -18,6 +18,8 @@ pub struct SimConfig {
     pub persistence: PersistenceConfig,
     /// Replicas of the primary (node 0), in order: node i + 1 is replica i.
     pub replicas: Vec<ReplicaConfig>,
+    /// Sentinels watching the primary; `None` = no automatic failover.
+    pub sentinel: Option<SentinelConfig>,
     pub clients: Vec<ClientConfig>,
     pub events: Vec<EventConfig>,
 }
@@ -74,6 +76,70 @@ pub struct ReplicaConfig {
     /// `replica-priority` (0 = never promoted).
     pub priority: u32,
     pub lag: LinkLag,
+    /// Bytes per second a full resynchronisation's snapshot crosses the link at.
+    pub bandwidth_bytes_per_s: u64,
+}
+
+/// Link bandwidth when a replica names none: 1 Gbit/s.
+pub const DEFAULT_BANDWIDTH_BYTES_PER_S: u64 = 125_000_000;
+
+/// `[sentinel]`: the Sentinels that watch the primary and fail it over (redis-fidelity 5).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentinelConfig {
+    /// Node each Sentinel runs beside (it shares that machine's fate and partition side).
+    pub hosts: Vec<usize>,
+    pub quorum: u32,
+    pub down_after_us: u64,
+    pub failover_timeout_us: u64,
+    pub parallel_syncs: u32,
+}
+
+impl SentinelConfig {
+    /// Sentinel's defaults, one Sentinel beside each of `nodes` nodes, quorum a majority.
+    pub fn beside_each(nodes: usize) -> SentinelConfig {
+        SentinelConfig {
+            hosts: (0..nodes).collect(),
+            quorum: nodes as u32 / 2 + 1,
+            down_after_us: 30_000_000,
+            failover_timeout_us: 180_000_000,
+            parallel_syncs: 1,
+        }
+    }
+}
+
+/// How a client finds the primary after a failover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Discovery {
+    /// A Sentinel-aware library: it asks a Sentinel it can reach for the primary's address every
+    /// `every_us` (and so learns of a failover within that delay).
+    Sentinel { every_us: u64 },
+    /// A fixed address: the client keeps talking to the node it started with.
+    Fixed,
+}
+
+/// `WAIT numreplicas timeout` after each write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitConfig {
+    pub replicas: u32,
+    pub timeout_us: u64,
+}
+
+/// How a client's connection behaves across faults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionConfig {
+    pub discovery: Discovery,
+    pub wait: Option<WaitConfig>,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        ConnectionConfig {
+            discovery: Discovery::Sentinel {
+                every_us: 1_000_000,
+            },
+            wait: None,
+        }
+    }
 }
 
 /// Where a client sends its reads (writes always go to the primary).
@@ -212,6 +278,17 @@ pub struct ServerConfig {
     pub repl_backlog_size: u64,
     /// `repl-ping-replica-period`, seconds.
     pub repl_ping_replica_period_s: u32,
+    /// `repl-timeout`, seconds: a link silent this long is dropped.
+    pub repl_timeout_s: u32,
+    /// `repl-diskless-sync-delay`, seconds a full sync waits before the snapshot starts.
+    pub repl_diskless_sync_delay_s: u32,
+    /// `min-replicas-to-write` (0 = off) and `min-replicas-max-lag` (seconds).
+    pub min_replicas_to_write: u32,
+    pub min_replicas_max_lag_s: u32,
+    /// `replica-serve-stale-data`: a replica without a working link still answers reads.
+    pub replica_serve_stale_data: bool,
+    /// `replica-read-only`: writes to a replica are refused with READONLY.
+    pub replica_read_only: bool,
     pub hash_max_listpack_entries: u32,
     pub hash_max_listpack_value: u32,
     pub zset_max_listpack_entries: u32,
@@ -238,6 +315,12 @@ impl Default for ServerConfig {
             latency_tracking: true,
             repl_backlog_size: 1 << 20,
             repl_ping_replica_period_s: 10,
+            repl_timeout_s: 60,
+            repl_diskless_sync_delay_s: 5,
+            min_replicas_to_write: 0,
+            min_replicas_max_lag_s: 10,
+            replica_serve_stale_data: true,
+            replica_read_only: true,
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             zset_max_listpack_entries: 128,
@@ -423,6 +506,7 @@ pub struct ClientConfig {
     pub fields: u32,
     /// Where reads go.
     pub read_from: ReadFrom,
+    pub connection: ConnectionConfig,
     /// A recorded workload replayed instead of the generated one: when present, `rate`,
     /// `keyspace`, `commands`, `value_size` and `ttl` are not used.
     pub trace: Option<std::sync::Arc<Trace>>,
@@ -535,6 +619,31 @@ pub enum EventAction {
     Failover {
         to: Option<usize>,
     },
+    /// The process stops (SIGSTOP, a long GC-like stall): it answers nothing until `resume`.
+    Pause {
+        node: usize,
+    },
+    Resume {
+        node: usize,
+    },
+    /// The network splits into sides that cannot reach each other.
+    Partition(Partition),
+    /// Every side can reach every other again.
+    Heal,
+    /// One replica's replication link breaks, or comes back.
+    LinkDown {
+        node: usize,
+    },
+    LinkUp {
+        node: usize,
+    },
+}
+
+/// Which side of a partition each node and client is on (Sentinels are on their host's side).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partition {
+    pub node_side: Vec<u8>,
+    pub client_side: Vec<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -451,9 +451,7 @@ impl World<'_> {
                     client.db = *db;
                 }
             }
-            EventAction::Crash { .. }
-            | EventAction::Restart { .. }
-            | EventAction::Failover { .. } => {}
+            _ => {}
         }
         node.note_memory_peak();
         self.ship(now_us);

@@ -280,6 +280,7 @@ mod tests {
             fields: 16,
             trace: None,
             read_from: crate::sim::config::ReadFrom::Primary,
+            connection: crate::sim::config::ConnectionConfig::default(),
         }
     }
 
@@ -294,6 +295,7 @@ mod tests {
         ClientConfig {
             trace: Some(Arc::new(trace)),
             read_from: crate::sim::config::ReadFrom::Primary,
+            connection: crate::sim::config::ConnectionConfig::default(),
             ..client("", names.len() as u64)
         }
     }

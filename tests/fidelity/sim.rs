@@ -40,6 +40,7 @@ fn client(prefix: &str, keys: u64) -> ClientConfig {
         fields: 16,
         trace: None,
         read_from: vanish::sim::config::ReadFrom::Primary,
+        connection: vanish::sim::config::ConnectionConfig::default(),
     }
 }
 

@@ -41,6 +41,7 @@ fn replay(trace: &Arc<Trace>, policy: MaxmemoryPolicy, capacity: u64) -> RunOutp
         },
         persistence: Default::default(),
         replicas: vec![],
+        sentinel: None,
         clients: vec![reader],
         events: vec![],
     };

@@ -28,6 +28,7 @@ pub fn client(name: &str, prefix: &str, keys: u64) -> ClientConfig {
         fields: 16,
         trace: None,
         read_from: vanish::sim::config::ReadFrom::Primary,
+        connection: vanish::sim::config::ConnectionConfig::default(),
     }
 }
 
