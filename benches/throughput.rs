@@ -199,6 +199,7 @@ fn main() {
                 name: name.to_string(),
                 priority: 100,
                 lag: LinkLag::Fixed { us: 1_000 },
+                bandwidth_bytes_per_s: vanish::sim::config::DEFAULT_BANDWIDTH_BYTES_PER_S,
             })
             .collect();
         measure("primary + 2 replicas, same workload", &replicated);
