@@ -84,7 +84,24 @@ pub fn report_json(config: &SimConfig, output: &RunOutput) -> Value {
                 Role::Master => "primary",
                 Role::Replica(_) => "replica",
             };
-            json!({ "name": info.node, "role": role, "info": Value::Object(info_fields(info)) })
+            json!({
+                "name": info.node,
+                "role": role,
+                "process": info.process,
+                "info": Value::Object(info_fields(info)),
+            })
+        })
+        .collect();
+    let sentinel_log: Vec<Value> = output
+        .sentinel_log
+        .iter()
+        .map(|event| {
+            json!({
+                "time_us": event.time_us,
+                "sentinel": event.sentinel,
+                "event": event.event,
+                "node": output.nodes.get(event.node).map_or("", |n| n.node.as_str()),
+            })
         })
         .collect();
     let diagnosis = match top_cause(output) {
@@ -113,5 +130,6 @@ pub fn report_json(config: &SimConfig, output: &RunOutput) -> Value {
         "clients": clients,
         "key_prefixes": prefixes,
         "nodes": nodes,
+        "sentinel_log": sentinel_log,
     })
 }

@@ -3,8 +3,9 @@
 //! Editing the document rather than the validated config means an overridden value passes
 //! through exactly the checks a value in the file does. Each value keeps a span inside its own
 //! `--set` entry (see `error::Sources`), so its errors name the entry instead of a file line.
-//! Clients are addressed by index or by name (`client.0.rate`, `client.web.rate`; an all-digit
-//! selector is an index), events by index.
+//! Clients and replicas are addressed by index or by name (`client.0.rate`, `client.web.rate`;
+//! an all-digit selector is an index), events by index. Setting a key of `[sentinel]` creates the
+//! table if the file has none, which turns Sentinel on.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -40,7 +41,7 @@ fn apply_one<'a>(document: &mut DeTable<'a>, entry: &'a str, offset: usize) -> R
     });
     let section = segments.next().map_or("", |(_, name)| name);
     let table = match section {
-        "scenario" | "server" | "persistence" => {
+        "scenario" | "server" | "persistence" | "sentinel" => {
             section_table(document, section, entry_span.clone())?
         }
         "client" | "event" | "replica" => {
@@ -49,7 +50,7 @@ fn apply_one<'a>(document: &mut DeTable<'a>, entry: &'a str, offset: usize) -> R
         }
         _ => {
             return Err(malformed(format!(
-                "unknown section `{section}`; expected scenario, server, persistence, replica, client or event"
+                "unknown section `{section}`; expected scenario, server, persistence, replica, sentinel, client or event"
             )))
         }
     };
@@ -75,7 +76,8 @@ fn apply_one<'a>(document: &mut DeTable<'a>, entry: &'a str, offset: usize) -> R
     Ok(())
 }
 
-/// `[scenario]` or `[server]`, created if the file has none.
+/// A single table (`[scenario]`, `[server]`, `[persistence]`, `[sentinel]`), created if the file
+/// has none.
 fn section_table<'d, 'a>(
     document: &'d mut DeTable<'a>,
     section: &'a str,
@@ -133,8 +135,8 @@ fn array_element<'d, 'a>(
         None if count == 0 => Err(format!(
             "no `{section}.{selector}`: the scenario has no [[{section}]]"
         )),
-        None if section == "client" => Err(format!(
-            "no client `{selector}`: the scenario's clients are {} (by index 0 to {})",
+        None if section == "client" || section == "replica" => Err(format!(
+            "no {section} `{selector}`: the scenario's {section}s are {} (by index 0 to {})",
             names.join(", "),
             count.saturating_sub(1)
         )),

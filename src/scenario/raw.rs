@@ -90,6 +90,7 @@ pub(crate) struct RawFile {
     pub persistence: Option<Spanned<Table<RawPersistence>>>,
     #[serde(default)]
     pub replica: Vec<Spanned<Table<RawReplica>>>,
+    pub sentinel: Option<Spanned<Table<RawSentinel>>>,
     #[serde(default)]
     pub client: Vec<Spanned<Table<RawClient>>>,
     #[serde(default)]
@@ -114,6 +115,22 @@ pub(crate) struct RawReplica {
     pub replica_priority: Option<Field>,
     /// A duration, or `{ dist = "uniform", min, max }` / `{ dist = "lognormal", median, p99 }`.
     pub lag: Option<Spanned<RawValueSize>>,
+    /// A size per second: how fast a full resynchronisation's snapshot crosses the link.
+    pub bandwidth: Option<Field>,
+}
+
+/// `[sentinel]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawSentinel {
+    /// The node each Sentinel runs beside, by name. Not with `sentinels`.
+    pub hosts: Option<Spanned<Vec<Field>>>,
+    /// How many Sentinels, placed round-robin over the nodes. Not with `hosts`.
+    pub sentinels: Option<Field>,
+    pub quorum: Option<Field>,
+    pub down_after_milliseconds: Option<Field>,
+    pub failover_timeout: Option<Field>,
+    pub parallel_syncs: Option<Field>,
 }
 
 /// A TOML table read into `T`. A bare derived struct would also accept an array and fill its
@@ -175,6 +192,12 @@ pub(crate) struct RawServer {
     pub latency_tracking: Option<Field>,
     pub repl_backlog_size: Option<Field>,
     pub repl_ping_replica_period: Option<Field>,
+    pub repl_timeout: Option<Field>,
+    pub repl_diskless_sync_delay: Option<Field>,
+    pub min_replicas_to_write: Option<Field>,
+    pub min_replicas_max_lag: Option<Field>,
+    pub replica_serve_stale_data: Option<Field>,
+    pub replica_read_only: Option<Field>,
     pub hash_max_listpack_entries: Option<Field>,
     pub hash_max_listpack_value: Option<Field>,
     pub zset_max_listpack_entries: Option<Field>,
@@ -206,6 +229,19 @@ pub(crate) struct RawClient {
     pub trace: Option<Field>,
     pub format: Option<Field>,
     pub read_from: Option<Field>,
+    /// How the client finds the primary after a failover: `"sentinel"` or `"fixed"`.
+    pub discovery: Option<Field>,
+    pub discovery_delay: Option<Field>,
+    /// `WAIT numreplicas timeout` after each write.
+    pub wait: Option<Spanned<Table<RawWait>>>,
+}
+
+/// A client's `wait = { replicas = 1, timeout = "100ms" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawWait {
+    pub replicas: Field,
+    pub timeout: Field,
 }
 
 #[derive(Debug, Deserialize)]
@@ -302,6 +338,8 @@ pub(crate) struct RawEvent {
     pub client: Option<Field>,
     pub node: Option<Field>,
     pub to: Option<Field>,
+    /// A partition's sides: arrays of node and client names.
+    pub sides: Option<Spanned<Vec<Spanned<Vec<Field>>>>>,
 }
 
 /// Parses the TOML syntax of the file, without looking at what the keys mean.

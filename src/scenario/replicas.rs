@@ -1,18 +1,20 @@
 //! `[[replica]]` tables, a client's `read-from`, `[persistence]`, and the node names events
 //! refer to.
 
-use std::ops::Range;
+use std::ops::{Range, RangeInclusive};
 
 use toml::Spanned;
 
 use super::check::boolean;
 use super::check::{
     duration_value_us, integer_in, keyword, mismatch, optional, reject_inapplicable, required,
-    span_of, text, Checked,
+    size_bytes, span_of, text, Checked,
 };
 use super::error::Problem;
 use super::raw::{Field, RawPersistence, RawReplica, RawValueSize, Scalar, Table};
-use crate::sim::config::{AppendFsync, LinkLag, PersistenceConfig, ReadFrom, ReplicaConfig};
+use crate::sim::config::{
+    AppendFsync, LinkLag, PersistenceConfig, ReadFrom, ReplicaConfig, DEFAULT_BANDWIDTH_BYTES_PER_S,
+};
 
 /// `[persistence]`: `save` points as redis.conf writes them, `appendonly`, `appendfsync`.
 pub(super) fn persistence(
@@ -77,6 +79,8 @@ pub const REPLICAS_MAX: usize = 16;
 const LAG_MAX_US: u64 = 60_000_000;
 /// Link lag when none is given: a replica on the same network.
 const LAG_DEFAULT_US: u64 = 1_000;
+/// Link bandwidth, bytes per second: from a modem-like 1kb/s to 100gb/s.
+const BANDWIDTH_BYTES_PER_S: RangeInclusive<u64> = 1 << 10..=100 << 30;
 
 pub(super) fn replicas(raw: &[Spanned<Table<RawReplica>>]) -> Checked<Vec<ReplicaConfig>> {
     if let Some(extra) = raw.get(REPLICAS_MAX) {
@@ -111,14 +115,32 @@ pub(super) fn replicas(raw: &[Spanned<Table<RawReplica>>]) -> Checked<Vec<Replic
             Some(raw_lag) => link_lag(raw_lag, &at("lag"))?,
             None => LinkLag::Fixed { us: LAG_DEFAULT_US },
         };
+        let bandwidth_bytes_per_s =
+            optional(&fields.bandwidth, DEFAULT_BANDWIDTH_BYTES_PER_S, |field| {
+                bandwidth(field, &at("bandwidth"))
+            })?;
         replicas.push(ReplicaConfig {
             name: name.to_string(),
             priority,
             lag,
-            bandwidth_bytes_per_s: crate::sim::config::DEFAULT_BANDWIDTH_BYTES_PER_S,
+            bandwidth_bytes_per_s,
         });
     }
     Ok(replicas)
+}
+
+/// `bandwidth = "100mb"`: a size per second.
+fn bandwidth(field: &Field, path: &str) -> Checked<u64> {
+    let bytes_per_s = size_bytes(field, path)?;
+    if BANDWIDTH_BYTES_PER_S.contains(&bytes_per_s) {
+        Ok(bytes_per_s)
+    } else {
+        Err(mismatch(
+            field,
+            path,
+            "a bandwidth from 1kb to 100gb (bytes per second)",
+        ))
+    }
 }
 
 fn lag_us(field: &Field, path: &str) -> Checked<u64> {

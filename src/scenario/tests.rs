@@ -4,9 +4,10 @@
 
 use super::{load, parse, Overrides, ScenarioError};
 use crate::sim::config::{
-    Arrivals, ClientConfig, CommandKind, ConfigChange, EventAction, EventConfig, KeySelection,
-    KeyspaceConfig, MaxmemoryPolicy, OnMiss, Popularity, ServerConfig, SimConfig, TtlConfig,
-    ValueSize,
+    Arrivals, ClientConfig, CommandKind, ConfigChange, ConnectionConfig, Discovery, EventAction,
+    EventConfig, KeySelection, KeyspaceConfig, MaxmemoryPolicy, OnMiss, Partition, Popularity,
+    SentinelConfig, ServerConfig, SimConfig, TtlConfig, ValueSize, WaitConfig,
+    DEFAULT_BANDWIDTH_BYTES_PER_S,
 };
 
 /// Every feature once. The error table below edits single lines of it, so its line numbers
@@ -280,6 +281,8 @@ fn omitted_fields_take_redis_and_documented_defaults() {
         (client.ttl, client.on_miss, client.fields),
         (None, OnMiss::None, 16)
     );
+    assert_eq!(client.connection, ConnectionConfig::default());
+    assert_eq!(config.sentinel, None);
 }
 
 #[test]
@@ -362,7 +365,7 @@ fn broken_files_name_the_place_field_and_problem() {
     (Text("[scenario\nname = \"x\"\n"), P(1, 10), "", "expected"),
     (Edit(&[("hz = 50\n", "hz = 50\nhz = 60\n")]), P(15, 1), "", "duplicate key"),
     (Text(""), P(1, 1), "", "missing field `scenario`"),
-    (Text("[scenario]\nname = \"x\"\nseed = 1\nduration = \"1m\"\n[[event]]\nat = \"1s\"\ndo = \"flushall\"\n[servr]\n"), P(8, 2), "servr", "unknown field `servr`, expected one of `scenario`, `server`, `persistence`, `replica`, `client`, `event`"),
+    (Text("[scenario]\nname = \"x\"\nseed = 1\nduration = \"1m\"\n[[event]]\nat = \"1s\"\ndo = \"flushall\"\n[servr]\n"), P(8, 2), "servr", "unknown field `servr`, expected one of `scenario`, `server`, `persistence`, `replica`, `sentinel`, `client`, `event`"),
     (Text("server = 5\n[scenario]\nname = \"x\"\nseed = 1\nduration = \"1m\"\n"), P(1, 10), "server", "invalid type: integer `5`, expected a table"),
     (Edit(&[("duration = \"10m\"\n", "")]), P(1, 1), "scenario", "missing field `duration`"),
     (Edit(&[("name = \"web\"\n", "")]), P(25, 1), "client[0]", "missing field `name`"),
@@ -475,7 +478,9 @@ fn broken_files_name_the_place_field_and_problem() {
     // [[event]]
     (Edit(&[("at = \"9m\"", "at = \"10m\"")]), P(70, 6), "event[4].at", "expected a time before the end of the scenario (duration = 10m), found \"10m\""),
     (Edit(&[("at = \"9m\"", "at = 60")]), P(70, 6), "event[4].at", "found 60"),
-    (Edit(&[("do = \"flushall\"", "do = \"explode\"")]), P(71, 6), "event[4].do", "expected one of \"flushdb\", \"flushall\", \"del\", \"config-set\", \"select\", \"crash\", \"restart\", \"failover\", found \"explode\""),
+    (Edit(&[("do = \"flushall\"", "do = \"explode\"")]), P(71, 6), "event[4].do", "expected one of \"flushdb\", \"flushall\", \"del\", \"config-set\", \"select\", \"crash\", \"restart\", \"failover\", \"pause\", \"resume\", \"link-down\", \"link-up\", \"partition\", \"heal\", found \"explode\""),
+    (Edit(&[("do = \"flushall\"", "do = \"link-down\"\nnode = \"primary\"")]), P(71, 6), "event[4].do", "do = \"link-down\" needs a [[replica]]: only a replica has a replication link"),
+    (Edit(&[("do = \"flushall\"", "do = \"pause\"\nnode = \"r1\"")]), P(72, 8), "event[4].node", "expected one of \"primary\", found \"r1\""),
     (Edit(&[("do = \"flushall\"", "do = \"flushall\"\npattern = \"a*\"")]), P(72, 11), "event[4].pattern", "`pattern` does not apply to do = \"flushall\", which takes none"),
     (Edit(&[("db = 3", "db = 4")]), P(67, 6), "event[3].db", "expected a database number from 0 to 3 (databases = 4), found 4"),
     (Edit(&[("pattern = \"session:1*\"", "pattern = \"session:1*\"\nkeys = [\"a\"]")]), P(56, 11), "event[1].pattern", "expected either keys or pattern for do = \"del\", found both"),
@@ -495,13 +500,28 @@ fn broken_files_name_the_place_field_and_problem() {
     (Edit(&[("keys = 100000,", "keys = 60000000,"), ("keys = 1000,", "keys = 50000000,")]), P(42, 21), "client[1].keyspace.keys", "the keyspaces add up to 110000000 distinct keys (clients sharing a prefix count once), which would need about 14 GB of simulator memory; the limit is 100000000 keys"),
     (Edit(&[("duration = \"10m\"", "duration = \"2d\""), ("rate = 2000", "rate = 100000"), ("stop = \"5m\"\n", "")]), P(27, 8), "client[0].rate", "the clients would send about 17277000000 commands (rate * active seconds, or a trace's requests, summed over clients); the limit is 10000000000: lower the rates, shorten the duration or replay less of the traces"),
     ];
+    let cases: Vec<(String, P, &str, &str)> = cases
+        .iter()
+        .map(|(input, P(line, column), field, message)| {
+            let text = match input {
+                Edit(edits) => edited(edits),
+                Text(text) => text.to_string(),
+            };
+            (text, P(*line, *column), *field, *message)
+        })
+        .collect();
+    assert_located(&cases, |text| parse_with(text, &[], None));
+}
+
+/// Each case's text must fail at its line, column and field, with a summary line containing
+/// its message; all failures are reported together, expected next to got.
+fn assert_located(
+    cases: &[(String, P, &str, &str)],
+    parse: impl Fn(&str) -> Result<SimConfig, ScenarioError>,
+) {
     let mut failures = Vec::new();
-    for (index, (input, P(line, column), field, message)) in cases.iter().enumerate() {
-        let text = match input {
-            Edit(edits) => edited(edits),
-            Text(text) => text.to_string(),
-        };
-        let got = match parse_with(&text, &[], None) {
+    for (index, (text, P(line, column), field, message)) in cases.iter().enumerate() {
+        let got = match parse(text) {
             Ok(_) => {
                 failures.push(format!("case {index}: parsed without error"));
                 continue;
@@ -619,7 +639,7 @@ fn broken_overrides_name_the_set_entry() {
         (&["server.hz=abc"], "server.hz", "--set server.hz=abc: server.hz: expected an integer from 1 to 500, found \"abc\""),
         (&["client.0.rate=1", "server.hz=0"], "server.hz", "--set server.hz=0: server.hz: expected an integer from 1 to 500, found 0"),
         (&["server.hz"], "", "--set server.hz: expected section.key=value, such as server.maxmemory=64mb"),
-        (&["servr.hz=1"], "", "--set servr.hz=1: unknown section `servr`; expected scenario, server, persistence, replica, client or event"),
+        (&["servr.hz=1"], "", "--set servr.hz=1: unknown section `servr`; expected scenario, server, persistence, replica, sentinel, client or event"),
         (&["server=5"], "", "--set server=5: `server` names no key inside server"),
         (&["client.api.rate=5"], "", "--set client.api.rate=5: no client `api`: the scenario's clients are web, batch (by index 0 to 1)"),
         (&["client.9.rate=5"], "", "no client `9`"),
@@ -1007,32 +1027,7 @@ fn broken_trace_scenarios_name_the_place_field_and_problem() {
     (traced(&[("\"opt\"", "\"lru-exact\""), ("trace = \"traces/shop.csv\"\nformat = \"csv\"\n", "rate = 1\nkeyspace = { keys = 100000000 }\ncommands = { GET = 1 }\n")]), P(20, 9), "client[1].trace", "the keyspaces add up to 100000003 distinct keys (clients sharing a prefix count once, each trace's keys count apart), which would need about 12 GB of simulator memory; the limit is 100000000 keys"),
     ];
     let folder = TraceFolder::new();
-    let mut failures = Vec::new();
-    for (index, (text, P(line, column), field, message)) in cases.iter().enumerate() {
-        let got = match folder.parse(text, &[]) {
-            Ok(_) => {
-                failures.push(format!("case {index}: parsed without error"));
-                continue;
-            }
-            Err(error) => error,
-        };
-        let rendered = got.to_string();
-        let summary = rendered.lines().next().unwrap_or_default();
-        let place_ok =
-            (got.line(), got.column(), got.field()) == (Some(*line), Some(*column), *field);
-        if !place_ok || !summary.contains(message) {
-            failures.push(format!(
-                "case {index}:\n  expected {line}:{column} {field:?} containing {message:?}\n  got      {rendered}"
-            ));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert_located(&cases, |text| folder.parse(text, &[]));
 }
 
 #[test]
@@ -1051,4 +1046,384 @@ fn a_trace_error_renders_both_places() {
             bad.display()
         )
     );
+}
+
+// Replication settings, Sentinel, client connections and fault events.
+
+/// Two replicas watched by Sentinels, two clients that find the primary differently, and every
+/// fault event; the error table below edits its lines.
+const REPLICATED: &str = r#"[scenario]
+name = "failover"
+seed = 3
+duration = "10m"
+
+[server]
+repl-timeout = 30
+repl-diskless-sync-delay = 0
+min-replicas-to-write = 1
+min-replicas-max-lag = 5
+replica-serve-stale-data = false
+replica-read-only = false
+
+[[replica]]
+name = "r1"
+bandwidth = "100mb"
+
+[[replica]]
+name = "r2"
+replica-priority = 50
+
+[sentinel]
+hosts = ["primary", "r1", "r2", "r2"]
+quorum = 3
+down-after-milliseconds = 5000
+failover-timeout = 60000
+parallel-syncs = 2
+
+[[client]]
+name = "web"
+rate = 100
+keyspace = { keys = 1000 }
+commands = { GET = 1, SET = 1 }
+discovery-delay = "250ms"
+wait = { replicas = 1, timeout = "100ms" }
+
+[[client]]
+name = "legacy"
+rate = 10
+keyspace = { keys = 1000 }
+commands = { GET = 1 }
+discovery = "fixed"
+
+[[event]]
+at = "1m"
+do = "pause"
+
+[[event]]
+at = "2m"
+do = "resume"
+node = "primary"
+
+[[event]]
+at = "3m"
+do = "link-down"
+node = "r2"
+
+[[event]]
+at = "4m"
+do = "LINK-UP"
+node = "r1"
+
+[[event]]
+at = "5m"
+do = "partition"
+sides = [["primary"], ["r1", "web"], ["r2"]]
+
+[[event]]
+at = "6m"
+do = "heal"
+"#;
+
+/// `REPLICATED` with each `(from, to)` replacement applied; `from` must occur exactly once.
+fn replicated(edits: &[(&str, &str)]) -> String {
+    edits
+        .iter()
+        .fold(REPLICATED.to_string(), |text, (from, to)| {
+            assert_eq!(
+                text.matches(from).count(),
+                1,
+                "edit target {from:?} is not unique"
+            );
+            text.replacen(from, to, 1)
+        })
+}
+
+const SENTINEL_TABLE: &str = "[sentinel]\nhosts = [\"primary\", \"r1\", \"r2\", \"r2\"]\nquorum = 3\ndown-after-milliseconds = 5000\nfailover-timeout = 60000\nparallel-syncs = 2\n";
+
+#[test]
+fn replication_sentinel_connections_and_faults_are_read() {
+    let config = parse_with(REPLICATED, &[], None).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(
+        config.server,
+        ServerConfig {
+            repl_timeout_s: 30,
+            repl_diskless_sync_delay_s: 0,
+            min_replicas_to_write: 1,
+            min_replicas_max_lag_s: 5,
+            replica_serve_stale_data: false,
+            replica_read_only: false,
+            ..ServerConfig::default()
+        }
+    );
+    let bandwidths: Vec<u64> = config
+        .replicas
+        .iter()
+        .map(|replica| replica.bandwidth_bytes_per_s)
+        .collect();
+    assert_eq!(bandwidths, [100 << 20, DEFAULT_BANDWIDTH_BYTES_PER_S]);
+    assert_eq!(
+        config.sentinel,
+        Some(SentinelConfig {
+            hosts: vec![0, 1, 2, 2],
+            quorum: 3,
+            down_after_us: 5_000_000,
+            failover_timeout_us: 60_000_000,
+            parallel_syncs: 2,
+        })
+    );
+    let connections: Vec<ConnectionConfig> = config
+        .clients
+        .iter()
+        .map(|client| client.connection)
+        .collect();
+    assert_eq!(
+        connections,
+        [
+            ConnectionConfig {
+                discovery: Discovery::Sentinel { every_us: 250_000 },
+                wait: Some(WaitConfig {
+                    replicas: 1,
+                    timeout_us: 100_000
+                }),
+            },
+            ConnectionConfig {
+                discovery: Discovery::Fixed,
+                wait: None,
+            },
+        ]
+    );
+    let minute = 60_000_000;
+    let expected = [
+        EventAction::Pause { node: 0 },
+        EventAction::Resume { node: 0 },
+        EventAction::LinkDown { node: 2 },
+        EventAction::LinkUp { node: 1 },
+        // legacy is not named, so it is on the first side.
+        EventAction::Partition(Partition {
+            node_side: vec![0, 1, 2],
+            client_side: vec![1, 0],
+        }),
+        EventAction::Heal,
+    ];
+    let expected: Vec<EventConfig> = expected
+        .into_iter()
+        .zip(1..)
+        .map(|(action, minutes)| EventConfig {
+            at_us: minutes * minute,
+            action,
+        })
+        .collect();
+    assert_eq!(config.events, expected);
+}
+
+#[test]
+fn sentinel_placement_and_defaults() {
+    let read = |sentinel: &str| {
+        let text = replicated(&[(SENTINEL_TABLE, sentinel)]);
+        parse_with(&text, &[], None)
+            .unwrap_or_else(|error| panic!("{error}"))
+            .sentinel
+    };
+    // One beside each node, quorum a majority, Sentinel's own timings.
+    assert_eq!(read("[sentinel]\n"), Some(SentinelConfig::beside_each(3)));
+    assert_eq!(
+        read("[sentinel]\n").map(|sentinel| (sentinel.hosts, sentinel.quorum)),
+        Some((vec![0, 1, 2], 2))
+    );
+    // Round-robin over primary, r1, r2.
+    let five = read("[sentinel]\nsentinels = 5\n").expect("a Sentinel config");
+    assert_eq!((five.hosts, five.quorum), (vec![0, 1, 2, 0, 1], 3));
+    assert_eq!(
+        (
+            five.down_after_us,
+            five.failover_timeout_us,
+            five.parallel_syncs
+        ),
+        (30_000_000, 180_000_000, 1)
+    );
+    let two = read("[sentinel]\nhosts = [\"r2\", \"r2\"]\n").expect("a Sentinel config");
+    assert_eq!((two.hosts, two.quorum), (vec![2, 2], 2));
+    assert_eq!(read(""), None);
+}
+
+#[test]
+fn connections_default_and_apply_to_trace_clients() {
+    let text = replicated(&[
+        ("discovery-delay = \"250ms\"\n", ""),
+        ("wait = { replicas = 1, timeout = \"100ms\" }\n", ""),
+    ]);
+    let config = parse_with(&text, &[], None).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(config.clients[0].connection, ConnectionConfig::default());
+    assert_eq!(
+        config.clients[0].connection.discovery,
+        Discovery::Sentinel {
+            every_us: 1_000_000
+        }
+    );
+    let folder = TraceFolder::new();
+    let text = traced(&[(
+        "db = 2\n",
+        "db = 2\ndiscovery = \"Sentinel\"\ndiscovery-delay = \"2s\"\nwait = { replicas = 2, timeout = \"1s\" }\n",
+    )]);
+    let config = folder
+        .parse(&text, &["client.lirs.discovery=fixed"])
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(
+        config.clients[0].connection,
+        ConnectionConfig {
+            discovery: Discovery::Sentinel {
+                every_us: 2_000_000
+            },
+            wait: Some(WaitConfig {
+                replicas: 2,
+                timeout_us: 1_000_000
+            }),
+        }
+    );
+    assert_eq!(config.clients[1].connection.discovery, Discovery::Fixed);
+}
+
+#[test]
+fn overrides_reach_sentinel_replicas_and_sides() {
+    let sets = [
+        "sentinel.quorum=2",
+        "sentinel.parallel-syncs=4",
+        "replica.r1.bandwidth=1gb",
+        "replica.1.bandwidth=10mb",
+        "server.min-replicas-to-write=2",
+        "client.web.wait={ replicas = 2, timeout = \"1s\" }",
+        "event.4.sides=[[\"r1\"], [\"primary\", \"legacy\"]]",
+    ];
+    let config = parse_with(REPLICATED, &sets, None).unwrap_or_else(|error| panic!("{error}"));
+    let sentinel = config.sentinel.expect("a Sentinel config");
+    assert_eq!((sentinel.quorum, sentinel.parallel_syncs), (2, 4));
+    assert_eq!(
+        (
+            config.replicas[0].bandwidth_bytes_per_s,
+            config.replicas[1].bandwidth_bytes_per_s
+        ),
+        (1 << 30, 10 << 20)
+    );
+    assert_eq!(config.server.min_replicas_to_write, 2);
+    assert_eq!(
+        config.clients[0].connection.wait,
+        Some(WaitConfig {
+            replicas: 2,
+            timeout_us: 1_000_000
+        })
+    );
+    assert_eq!(
+        config.events[4].action,
+        EventAction::Partition(Partition {
+            node_side: vec![1, 0, 0],
+            client_side: vec![0, 1],
+        })
+    );
+    // Setting a [sentinel] key on a file without one turns Sentinel on.
+    let text = replicated(&[(SENTINEL_TABLE, "")]);
+    let config = parse_with(&text, &["sentinel.sentinels=3"], None)
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(
+        config
+            .sentinel
+            .map(|sentinel| (sentinel.hosts, sentinel.quorum)),
+        Some((vec![0, 1, 2], 2))
+    );
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["sentinel.quorum=9"], "sentinel.quorum", "--set sentinel.quorum=9: sentinel.quorum: expected an integer from 1 to 4, found 9: there are 4 Sentinels"),
+        (&["sentinel.sentinels=2"], "sentinel.sentinels", "expected either hosts (where each Sentinel runs) or sentinels (how many, placed round-robin), found both"),
+        (&["replica.r9.bandwidth=1gb"], "", "--set replica.r9.bandwidth=1gb: no replica `r9`: the scenario's replicas are r1, r2 (by index 0 to 1)"),
+        (&["event.4.sides=[[\"r1\"]]"], "event[4].sides", "expected 2 to 16 sides"),
+    ];
+    for (sets, field, message) in cases {
+        let error = parse_with(REPLICATED, sets, None).expect_err("a bad override");
+        let rendered = error.to_string();
+        assert!(
+            error.field() == *field && rendered.contains(message) && error.line().is_none(),
+            "{sets:?}: expected {field:?} containing {message:?}\n  got {:?} {rendered}",
+            error.field()
+        );
+    }
+}
+
+#[test]
+fn broken_replication_scenarios_name_the_place_field_and_problem() {
+    let no_replicas = "[[replica]]\nname = \"r1\"\nbandwidth = \"100mb\"\n\n[[replica]]\nname = \"r2\"\nreplica-priority = 50\n\n";
+    let cases: Vec<(String, P, &str, &str)> = vec![
+    // [server]
+    (replicated(&[("repl-timeout = 30", "repl-timeout = 0")]), P(7, 16), "server.repl-timeout", "expected an integer from 1 to 3600, found 0"),
+    (replicated(&[("repl-diskless-sync-delay = 0", "repl-diskless-sync-delay = -1")]), P(8, 28), "server.repl-diskless-sync-delay", "expected an integer from 0 to 3600, found -1"),
+    (replicated(&[("min-replicas-to-write = 1", "min-replicas-to-write = 17")]), P(9, 25), "server.min-replicas-to-write", "expected an integer from 0 to 16, found 17"),
+    (replicated(&[("min-replicas-max-lag = 5", "min-replicas-max-lag = \"5s\"")]), P(10, 24), "server.min-replicas-max-lag", "expected an integer from 1 to 3600, found \"5s\""),
+    (replicated(&[("replica-serve-stale-data = false", "replica-serve-stale-data = \"no\"")]), P(11, 28), "server.replica-serve-stale-data", "expected true or false, found \"no\""),
+    (replicated(&[("replica-read-only = false", "replica-read-only = 0")]), P(12, 21), "server.replica-read-only", "expected true or false, found 0"),
+    // [[replica]]
+    (replicated(&[("bandwidth = \"100mb\"", "bandwidth = \"512b\"")]), P(16, 13), "replica[0].bandwidth", "expected a bandwidth from 1kb to 100gb (bytes per second), found \"512b\""),
+    (replicated(&[("bandwidth = \"100mb\"", "bandwidth = \"101gb\"")]), P(16, 13), "replica[0].bandwidth", "found \"101gb\""),
+    (replicated(&[("bandwidth = \"100mb\"", "bandwidth = \"100mb/s\"")]), P(16, 13), "replica[0].bandwidth", "expected a size such as 100 (bytes), \"64mb\" or \"1gb\", found \"100mb/s\": unknown unit \"mb/s\""),
+    // [sentinel]
+    (replicated(&[(no_replicas, "")]), P(14, 1), "sentinel", "Sentinel needs at least one [[replica]] to promote"),
+    (replicated(&[("quorum = 3", "quorum = 5")]), P(24, 10), "sentinel.quorum", "expected an integer from 1 to 4, found 5: there are 4 Sentinels"),
+    (replicated(&[("quorum = 3", "quorum = 0")]), P(24, 10), "sentinel.quorum", "expected an integer from 1 to 4, found 0"),
+    (replicated(&[("quorum = 3", "quorum = 3\nsentinels = 3")]), P(25, 13), "sentinel.sentinels", "expected either hosts (where each Sentinel runs) or sentinels (how many, placed round-robin), found both"),
+    (replicated(&[("hosts = [\"primary\", \"r1\", \"r2\", \"r2\"]", "sentinels = 33")]), P(23, 13), "sentinel.sentinels", "expected an integer from 1 to 32, found 33"),
+    (replicated(&[("\"r1\", \"r2\", \"r2\"]", "\"r1\", \"r3\", \"r2\"]")]), P(23, 27), "sentinel.hosts[2]", "expected one of \"primary\", \"r1\", \"r2\", found \"r3\""),
+    (replicated(&[("hosts = [\"primary\", \"r1\", \"r2\", \"r2\"]", "hosts = []")]), P(23, 9), "sentinel.hosts", "expected 1 to 32 node names (one per Sentinel), found an empty list"),
+    (replicated(&[("hosts = [\"primary\", \"r1\", \"r2\", \"r2\"]", "hosts = \"primary\"")]), P(23, 9), "sentinel.hosts", "expected a sequence"),
+    (replicated(&[("down-after-milliseconds = 5000", "down-after-milliseconds = 0")]), P(25, 27), "sentinel.down-after-milliseconds", "expected an integer from 1 to 3600000, found 0"),
+    (replicated(&[("failover-timeout = 60000", "failover-timeout = \"60s\"")]), P(26, 20), "sentinel.failover-timeout", "expected an integer from 1 to 86400000, found \"60s\""),
+    (replicated(&[("parallel-syncs = 2", "parallel-syncs = 17")]), P(27, 18), "sentinel.parallel-syncs", "expected an integer from 1 to 16, found 17"),
+    (replicated(&[("quorum = 3", "quorom = 3")]), P(24, 1), "sentinel.quorom", "unknown field `quorom`, expected one of `hosts`, `sentinels`, `quorum`, `down-after-milliseconds`, `failover-timeout`, `parallel-syncs`"),
+    // [[client]]
+    (replicated(&[("discovery = \"fixed\"", "discovery = \"fixed\"\ndiscovery-delay = \"1s\"")]), P(43, 19), "client[1].discovery-delay", "`discovery-delay` does not apply to discovery = \"fixed\": the client keeps the address it started with and never asks a Sentinel"),
+    (replicated(&[("discovery = \"fixed\"", "discovery = \"dns\"")]), P(42, 13), "client[1].discovery", "expected one of \"sentinel\", \"fixed\", found \"dns\""),
+    (replicated(&[("discovery-delay = \"250ms\"", "discovery-delay = \"2h\"")]), P(34, 19), "client[0].discovery-delay", "expected a duration from 1us to 1h, found \"2h\""),
+    (replicated(&[("discovery-delay = \"250ms\"", "discovery-delay = 0")]), P(34, 19), "client[0].discovery-delay", "expected a duration from 1us to 1h, found 0"),
+    (replicated(&[("replicas = 1,", "replicas = 0,")]), P(35, 21), "client[0].wait.replicas", "expected an integer from 1 to 16, found 0"),
+    (replicated(&[("timeout = \"100ms\"", "timeout = \"2m\"")]), P(35, 34), "client[0].wait.timeout", "expected a duration from 1us to 1m, found \"2m\""),
+    (replicated(&[("timeout = \"100ms\"", "timeout = 100")]), P(35, 34), "client[0].wait.timeout", "expected a duration such as \"30s\", \"500ms\" or \"2m30s\", found 100"),
+    (replicated(&[(", timeout = \"100ms\"", "")]), P(35, 8), "client[0].wait", "missing field `timeout`"),
+    (replicated(&[("timeout = \"100ms\" }", "timeout = \"100ms\", acks = 1 }")]), P(35, 43), "client[0].wait.acks", "unknown field `acks`, expected `replicas` or `timeout`"),
+    // [[event]]
+    (replicated(&[("node = \"r2\"\n", "")]), P(53, 1), "event[2]", "missing field `node` (do = \"link-down\" needs node)"),
+    (replicated(&[("do = \"LINK-UP\"\nnode = \"r1\"", "do = \"LINK-UP\"\nnode = \"r3\"")]), P(61, 8), "event[3].node", "expected one of \"primary\", \"r1\", \"r2\", found \"r3\""),
+    (replicated(&[("do = \"pause\"", "do = \"pause\"\nnode = \"web\"")]), P(47, 8), "event[0].node", "expected one of \"primary\", \"r1\", \"r2\", found \"web\""),
+    (replicated(&[("do = \"heal\"", "do = \"heal\"\nnode = \"r1\"")]), P(71, 8), "event[5].node", "`node` does not apply to do = \"heal\", which takes none"),
+    (replicated(&[("do = \"resume\"", "do = \"resume\"\nsides = []")]), P(51, 9), "event[1].sides", "`sides` does not apply to do = \"resume\", which takes node"),
+    (replicated(&[("sides = [[\"primary\"], [\"r1\", \"web\"], [\"r2\"]]\n", "")]), P(63, 1), "event[4]", "missing field `sides` (do = \"partition\" needs sides = [[\"primary\", \"web\"], [\"r1\"]]: arrays of node and client names)"),
+    (replicated(&[("[\"r1\", \"web\"]", "[\"r1\", \"x\"]")]), P(66, 30), "event[4].sides[1][1]", "expected a node or client name (one of \"primary\", \"r1\", \"r2\", \"web\", \"legacy\"), found \"x\""),
+    (replicated(&[("[\"r1\", \"web\"]", "[\"r1\", 7]")]), P(66, 30), "event[4].sides[1][1]", "found 7"),
+    (replicated(&[("[\"r2\"]]", "[\"r2\", \"web\"]]")]), P(66, 45), "event[4].sides[2][1]", "expected a name on one side only, found \"web\": it is already in sides[1]"),
+    (replicated(&[("[\"r1\", \"web\"]", "[\"r1\", \"r1\"]")]), P(66, 30), "event[4].sides[1][1]", "expected a name on one side only, found \"r1\": it is already in sides[1]"),
+    (replicated(&[("sides = [[\"primary\"], [\"r1\", \"web\"], [\"r2\"]]", "sides = [[\"primary\", \"r1\"]]")]), P(66, 9), "event[4].sides", "expected 2 to 16 sides, such as [[\"primary\", \"web\"], [\"r1\"]], found 1"),
+    (replicated(&[("[\"r2\"]]", "[]]")]), P(66, 38), "event[4].sides[2]", "expected at least one node or client name, found an empty list"),
+    (replicated(&[("sides = [[\"primary\"], [\"r1\", \"web\"], [\"r2\"]]", "sides = [\"primary\", \"r1\"]")]), P(66, 10), "event[4].sides[0]", "expected a sequence"),
+    (replicated(&[("name = \"legacy\"", "name = \"r2\"")]), P(66, 39), "event[4].sides[2][0]", "expected a name that means one node or one client, found \"r2\": replica[1] and client[1] are both called that"),
+    ];
+    assert_located(&cases, |text| parse_with(text, &[], None));
+}
+
+#[test]
+fn mangled_replication_files_never_panic() {
+    let mut random = Lcg(0xfa11);
+    let replacements = b"\"'=[]{},.#\n -0123456789aZ_\t";
+    let mutants = (0..REPLICATED.len())
+        .step_by(5)
+        .map(|end| REPLICATED[..end].to_string())
+        .chain((0..200).map(|_| {
+            let mut bytes = REPLICATED.as_bytes().to_vec();
+            for _ in 0..=random.below(3) {
+                let position = random.below(bytes.len());
+                bytes[position] = replacements[random.below(replacements.len())];
+            }
+            String::from_utf8(bytes).expect("ASCII in, ASCII out")
+        }))
+        .collect::<Vec<_>>();
+    for mutant in &mutants {
+        match std::panic::catch_unwind(|| parse_with(mutant, &[], None)) {
+            Err(_) => panic!("parse panicked on:\n{mutant}"),
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => assert!(error.line().is_some(), "no line for {error}\nin:\n{mutant}"),
+        }
+    }
 }

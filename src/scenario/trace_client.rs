@@ -5,7 +5,8 @@
 //! starts, at the `trace` field's line, with the trace's own line in the message. A trace client
 //! takes `format` (required), `rate` (the pace of an untimed trace only), `on-miss` (by default
 //! "set" for the read-only formats of cache research), `db` (not for MONITOR, whose lines carry
-//! their database), `start` and `stop`; the fields of a generated workload do not apply. The
+//! their database), `start` and `stop`, and like any client `read-from` and its connection
+//! (`discovery`, `wait`; set in `validate`); the fields of a generated workload do not apply. The
 //! client's generated-workload fields are filled with harmless values, since the engine replays
 //! `ClientConfig::trace` instead.
 

@@ -17,6 +17,7 @@ use super::check::{
     required, size_bytes, size_where, span_of, text, Checked,
 };
 use super::error::Problem;
+use super::faults;
 use super::raw::{
     Field, RawClient, RawDistribution, RawEvent, RawFile, RawKeyspace, RawScenario, RawServer,
     RawTtl, RawValueSize, Scalar, Table,
@@ -57,6 +58,13 @@ const DATABASES: RangeInclusive<u32> = 1..=1024;
 const ACTIVE_EXPIRE_EFFORT: RangeInclusive<u32> = 1..=10;
 const ENCODING_THRESHOLD: RangeInclusive<u32> = 0..=u32::MAX;
 
+// Replication directives, [server] only; narrower than redis.conf allows, to catch slips such as
+// milliseconds where seconds are meant.
+const REPL_TIMEOUT_S: RangeInclusive<u32> = 1..=3600;
+const REPL_DISKLESS_SYNC_DELAY_S: RangeInclusive<u32> = 0..=3600;
+const MIN_REPLICAS_TO_WRITE: RangeInclusive<u32> = 0..=16;
+const MIN_REPLICAS_MAX_LAG_S: RangeInclusive<u32> = 1..=3600;
+
 const CONFIG_SET_DIRECTIVES: [&str; 8] = [
     "maxmemory",
     "maxmemory-policy",
@@ -78,6 +86,7 @@ pub(crate) fn validate(
     let server = server(&raw.server)?;
     let replicas = replicas::replicas(&raw.replica)?;
     let persistence = replicas::persistence(raw.persistence.as_ref())?;
+    let sentinel = faults::sentinel(raw.sentinel.as_ref(), &replicas)?;
     let mut clients: Vec<ClientConfig> = Vec::with_capacity(raw.client.len());
     for (index, raw_client) in raw.client.iter().enumerate() {
         let mut client = client(
@@ -92,6 +101,7 @@ pub(crate) fn validate(
             &format!("client[{index}].read-from"),
             &replicas,
         )?;
+        client.connection = faults::connection(raw_client.get_ref(), &format!("client[{index}]"))?;
         if let Some(earlier) = clients.iter().position(|other| other.name == client.name) {
             return Err(mismatch(
                 &raw_client.get_ref().name,
@@ -133,7 +143,7 @@ pub(crate) fn validate(
         server,
         persistence,
         replicas,
-        sentinel: None,
+        sentinel,
         clients,
         events,
     })
@@ -228,6 +238,12 @@ fn server(raw: &RawServer) -> Checked<ServerConfig> {
     if let Some(field) = &raw.active_expire {
         server.active_expire_enabled = boolean(field, "server.active-expire")?;
     }
+    if let Some(field) = &raw.replica_serve_stale_data {
+        server.replica_serve_stale_data = boolean(field, "server.replica-serve-stale-data")?;
+    }
+    if let Some(field) = &raw.replica_read_only {
+        server.replica_read_only = boolean(field, "server.replica-read-only")?;
+    }
     if let Some(field) = &raw.repl_backlog_size {
         let bytes = size_bytes(field, "server.repl-backlog-size")?;
         if !(16 * 1024..=1 << 30).contains(&bytes) {
@@ -260,6 +276,10 @@ fn server(raw: &RawServer) -> Checked<ServerConfig> {
         (&mut server.zset_max_listpack_entries, &raw.zset_max_listpack_entries, "zset-max-listpack-entries", ENCODING_THRESHOLD),
         (&mut server.zset_max_listpack_value, &raw.zset_max_listpack_value, "zset-max-listpack-value", ENCODING_THRESHOLD),
         (&mut server.set_max_intset_entries, &raw.set_max_intset_entries, "set-max-intset-entries", ENCODING_THRESHOLD),
+        (&mut server.repl_timeout_s, &raw.repl_timeout, "repl-timeout", REPL_TIMEOUT_S),
+        (&mut server.repl_diskless_sync_delay_s, &raw.repl_diskless_sync_delay, "repl-diskless-sync-delay", REPL_DISKLESS_SYNC_DELAY_S),
+        (&mut server.min_replicas_to_write, &raw.min_replicas_to_write, "min-replicas-to-write", MIN_REPLICAS_TO_WRITE),
+        (&mut server.min_replicas_max_lag_s, &raw.min_replicas_max_lag, "min-replicas-max-lag", MIN_REPLICAS_MAX_LAG_S),
     ];
     for (value, field, directive, range) in integers {
         if let Some(field) = field {
@@ -704,6 +724,12 @@ fn event(
             "crash",
             "restart",
             "failover",
+            "pause",
+            "resume",
+            "link-down",
+            "link-up",
+            "partition",
+            "heal",
         ],
     )?;
     let parameters = [
@@ -715,14 +741,16 @@ fn event(
         ("client", span_of(&fields.client)),
         ("node", span_of(&fields.node)),
         ("to", span_of(&fields.to)),
+        ("sides", fields.sides.as_ref().map(Spanned::span)),
     ];
     let allowed: &[&str] = match kind {
         "flushdb" => &["db"],
         "del" => &["db", "keys", "pattern"],
         "config-set" => &["directive", "value"],
         "select" => &["client", "db"],
-        "crash" | "restart" => &["node"],
+        "crash" | "restart" | "pause" | "resume" | "link-down" | "link-up" => &["node"],
         "failover" => &["to"],
+        "partition" => &["sides"],
         _ => &[],
     };
     let context = format!("do = \"{kind}\"");
@@ -738,6 +766,36 @@ fn event(
     let action = match kind {
         "crash" => EventAction::Crash { node: node()? },
         "restart" => EventAction::Restart { node: node()? },
+        "pause" => EventAction::Pause { node: node()? },
+        "resume" => EventAction::Resume { node: node()? },
+        "link-down" | "link-up" => {
+            // Any node may be the one with a link: after a failover, node 0 is a replica.
+            if replicas.is_empty() {
+                return Err(Problem::new(
+                    fields.action.span(),
+                    at("do"),
+                    format!("{context} needs a [[replica]]: only a replica has a replication link"),
+                ));
+            }
+            let field = required(&fields.node, &raw.span(), &path, "node", &why)?;
+            let node = replicas::node(field, &at("node"), replicas)?;
+            if kind == "link-down" {
+                EventAction::LinkDown { node }
+            } else {
+                EventAction::LinkUp { node }
+            }
+        }
+        "partition" => {
+            let sides = fields.sides.as_ref().ok_or_else(|| {
+                Problem::new(
+                    raw.span(),
+                    &path,
+                    "missing field `sides` (do = \"partition\" needs sides = [[\"primary\", \"web\"], [\"r1\"]]: arrays of node and client names)",
+                )
+            })?;
+            EventAction::Partition(faults::partition(sides, &path, replicas, clients)?)
+        }
+        "heal" => EventAction::Heal,
         "failover" => {
             if replicas.is_empty() {
                 return Err(Problem::new(

@@ -646,6 +646,20 @@ pub struct Partition {
     pub client_side: Vec<u8>,
 }
 
+impl EventAction {
+    /// Faults and failovers, as opposed to commands sent to the primary.
+    pub fn is_fault(&self) -> bool {
+        !matches!(
+            self,
+            EventAction::FlushDb { .. }
+                | EventAction::FlushAll
+                | EventAction::Del { .. }
+                | EventAction::ConfigSet(_)
+                | EventAction::Select { .. }
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventConfig {
     pub at_us: u64,

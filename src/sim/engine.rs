@@ -10,16 +10,20 @@ use std::sync::Arc;
 
 use std::collections::VecDeque;
 
-use crate::sim::config::{CommandKind, EventAction, KeySelection, LinkLag, ReadFrom, SimConfig};
+use crate::sim::config::{
+    CommandKind, Discovery, EventAction, KeySelection, LinkLag, ReadFrom, SimConfig, WaitConfig,
+};
 use crate::sim::dist::sample_lognormal;
 use crate::sim::durability::Durability;
 use crate::sim::glob::glob_match;
 use crate::sim::info::NodeInfo;
 use crate::sim::keys::KeyTable;
-use crate::sim::ledger::{Actor, Cause, LedgerSink, LedgerTotals, NodeId};
+use crate::sim::ledger::{Actor, Cause, KeyId, LedgerSink, LedgerTotals, NodeId};
+use crate::sim::network::Network;
 use crate::sim::node::{AdminCommand, ErrorReply, Ledger, Node, Reply};
 use crate::sim::replication::{PrimaryStream, ReplicaState, StreamEntry};
 use crate::sim::rng::Stream;
+use crate::sim::sentinel::{Action, ClusterView, SentinelEvent, Sentinels};
 use crate::sim::workload::{Client, ClientCounts};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -28,20 +32,37 @@ enum Event {
     Cron(u16),
     /// Replica i's link delivers what is due.
     Replicate(u16),
-    /// Replica i acknowledges its offset (once a second).
+    /// Node i's once-a-second replication cron: a replica ACKs, a primary counts good replicas.
     Ack(u16),
     Client(u32),
     Sample,
+    /// Sentinel i's timer.
+    Sentinel(u16),
+    /// Replica i has received and loaded the snapshot of a full resynchronisation.
+    SyncDone(u16),
 }
 
-/// A replication link: the entries in flight to one replica, delivered in order after the
-/// link's lag.
+/// The replication link into one node, from whichever node it follows.
 struct Link {
+    /// Entries sent and their arrival time, in order.
     queue: VecDeque<(u64, StreamEntry)>,
     /// Entries that never arrived because the primary's machine failed with them in flight.
     stranded: Vec<StreamEntry>,
+    /// Entries the primary produced while the link was broken: its backlog, for a partial
+    /// resynchronisation.
+    pending: VecDeque<StreamEntry>,
+    /// The backlog no longer reaches back to what the replica has: only a full sync will do.
+    needs_full_sync: bool,
+    /// Client writes the replica never received once the backlog overflowed (what a
+    /// promotion of this replica would lose).
+    unsent_writes: Vec<(u32, KeyId)>,
+    /// The writes this node accepted as a deposed primary, for its full sync (sorted).
+    divergent: Vec<(u32, KeyId)>,
+    /// When the full sync in progress completes.
+    sync_due_us: u64,
     last_delivery_us: u64,
     lag: LinkLag,
+    bandwidth_bytes_per_s: u64,
     stream: Stream,
 }
 
@@ -54,6 +75,20 @@ impl Link {
                 sample_lognormal(median_us, p99_us, &mut self.stream)
             }
         }
+    }
+
+    fn reset(&mut self) {
+        self.queue.clear();
+        self.pending.clear();
+        self.stranded.clear();
+        self.unsent_writes.clear();
+    }
+
+    /// The backlog no longer covers the replica: keep only which client writes it missed.
+    fn overflow(&mut self) {
+        self.needs_full_sync = true;
+        let missed = self.pending.drain(..).filter(|e| e.op.is_client_write());
+        self.unsent_writes.extend(missed.filter_map(|e| e.op.key()));
     }
 }
 
@@ -92,6 +127,8 @@ pub struct RunOutput {
     /// Client writes the primary acknowledged, and how many of them crashes took back.
     pub acknowledged_writes: u64,
     pub acknowledged_writes_lost: u64,
+    /// The Sentinels' log (`+sdown`, `+odown`, `+switch-master`...), in time order.
+    pub sentinel_log: Vec<SentinelEvent>,
 }
 
 /// Receives the virtual time now and then, so a shell can show progress.
@@ -113,10 +150,18 @@ struct World<'a> {
     keys: Arc<KeyTable>,
     /// The first primary, then the replicas.
     nodes: Vec<Node>,
-    /// Which node is the primary now.
+    /// Which node is the primary now: the one the last failover promoted.
     primary: usize,
+    /// The link into each node.
     links: Vec<Link>,
+    net: Network,
+    sentinels: Option<Sentinels>,
+    /// Nodes an operator's failover replaced that could not be told yet (down or cut off).
+    to_demote: Vec<usize>,
     clients: Vec<Client>,
+    /// Per client: the node it believes is the primary, and when it asks a Sentinel next.
+    believed: Vec<usize>,
+    next_resolve_us: Vec<u64>,
     /// Per client: which replica a read goes to, for `read-from = "replica"`.
     routing: Vec<Stream>,
     queue: BinaryHeap<Reverse<(u64, u64, Event)>>,
@@ -128,6 +173,46 @@ struct World<'a> {
     previous_evicted: u64,
 }
 
+/// What Sentinels see of the world.
+struct View<'w> {
+    nodes: &'w [Node],
+    net: &'w Network,
+}
+
+impl ClusterView for View<'_> {
+    fn nodes(&self) -> usize {
+        self.nodes.len()
+    }
+    fn host_up(&self, host: usize) -> bool {
+        !self.nodes[host].down
+    }
+    fn answers(&self, host: usize, node: usize) -> bool {
+        let n = &self.nodes[node];
+        !n.down && !n.paused && self.net.nodes_connected(host, node)
+    }
+    fn hosts_connected(&self, a: usize, b: usize) -> bool {
+        self.net.nodes_connected(a, b)
+    }
+    fn acts_as_primary(&self, node: usize) -> bool {
+        self.nodes[node].stream.is_some()
+    }
+    fn master_of(&self, node: usize) -> Option<usize> {
+        self.nodes[node].replica.as_ref().map(|r| r.master)
+    }
+    fn replica_rank(&self, node: usize) -> Option<(u32, u64, &str)> {
+        let n = &self.nodes[node];
+        n.replica
+            .as_ref()
+            .map(|r| (r.priority, r.processed_offset, n.name.as_str()))
+    }
+    fn in_sync(&self, node: usize) -> bool {
+        self.nodes[node]
+            .replica
+            .as_ref()
+            .is_some_and(|r| r.link_up && !r.syncing)
+    }
+}
+
 impl World<'_> {
     fn schedule(&mut self, time_us: u64, event: Event) {
         self.sequence += 1;
@@ -135,106 +220,212 @@ impl World<'_> {
     }
 
     /// The node a read of client `index` goes to.
-    fn read_target(&mut self, index: usize) -> usize {
+    fn read_target(&mut self, index: usize, primary: usize) -> usize {
         let nodes = self.nodes.len();
         match self.clients[index].config.read_from {
             ReadFrom::Replica(replica) if replica + 1 < nodes => replica + 1,
             ReadFrom::AnyReplica if nodes > 1 => {
                 // The k-th node that is not the primary.
                 let k = self.routing[index].below(nodes as u64 - 1) as usize;
-                if k < self.primary {
+                if k < primary {
                     k
                 } else {
                     k + 1
                 }
             }
-            _ => self.primary,
+            _ => primary,
+        }
+    }
+
+    /// A Sentinel-aware client asks the first Sentinel it can reach where the primary is; with
+    /// no Sentinels it follows the operator's failovers.
+    fn resolve(&mut self, index: usize, now_us: u64) {
+        let Discovery::Sentinel { every_us } = self.clients[index].config.connection.discovery
+        else {
+            return;
+        };
+        if now_us < self.next_resolve_us[index] {
+            return;
+        }
+        self.next_resolve_us[index] = now_us + every_us;
+        self.believed[index] = match &self.sentinels {
+            None => self.primary,
+            Some(sentinels) => (0..sentinels.len())
+                .find(|&s| {
+                    let host = sentinels.host(s);
+                    !self.nodes[host].down && self.net.client_reaches(index, host)
+                })
+                .map_or(self.believed[index], |s| sentinels.master_of(s)),
+        };
+    }
+
+    /// Why client `index` cannot talk to `node` now, if it cannot.
+    fn unreachable(&self, index: usize, node: usize) -> Option<ErrorReply> {
+        let target = &self.nodes[node];
+        if target.down {
+            Some(ErrorReply::ConnectionRefused)
+        } else if target.paused || !self.net.client_reaches(index, node) {
+            Some(ErrorReply::Timeout)
+        } else {
+            None
         }
     }
 
     /// Runs one command of client `index`; returns when its next command arrives.
     fn client_command(&mut self, index: usize, now_us: u64, ledger: &mut Ledger) -> Option<u64> {
-        let primary = self.primary;
+        self.resolve(index, now_us);
+        let primary = self.believed[index];
         let mut request = self.clients[index].next_request(&self.keys);
         let target = if request.command.is_read() {
-            self.read_target(index)
+            self.read_target(index, primary)
         } else {
             primary
         };
-        self.nodes[primary].set_time(now_us);
-        if target != primary {
-            request.primary_has_key = self.nodes[primary].is_alive(request.db, request.key);
-        }
-        if self.nodes[target].down {
+        if let Some(error) = self.unreachable(index, target) {
             let client = &mut self.clients[index];
-            tally(
-                client,
-                &request.command,
-                Reply::Error(ErrorReply::ConnectionRefused),
-            );
+            tally(client, &request.command, Reply::Error(error));
             return client.next_arrival_us();
+        }
+        if target != primary {
+            self.nodes[primary].set_time(now_us);
+            request.primary_has_key = self.nodes[primary].is_alive(request.db, request.key);
         }
         let node = &mut self.nodes[target];
         node.set_time(now_us);
         let client = &mut self.clients[index];
         let reply = node.execute(&request, ledger);
         tally(client, &request.command, reply);
-        if matches!(reply, Reply::Ok | Reply::Integer(_)) && !request.command.is_read() {
+        let acknowledged =
+            matches!(reply, Reply::Ok | Reply::Integer(_)) && !request.command.is_read();
+        if acknowledged {
             remember_write(client, node, request.db, request.key, self.keys.len());
+            if let Some(divergent) = node.divergent.as_mut() {
+                divergent.push((request.db, request.key));
+            }
         }
         node.before_sleep(ledger);
         if reply == Reply::Miss
             && client.refills_on_miss()
             && request.command == CommandKind::Get
-            && !self.nodes[primary].down
+            && self.unreachable(index, primary).is_none()
         {
             // The refill is a write: it goes to the primary.
+            let client = &mut self.clients[index];
             let refill = client.refill_request(&request);
             let primary_node = &mut self.nodes[primary];
+            primary_node.set_time(now_us);
             let refill_reply = primary_node.execute(&refill, ledger);
             tally(client, &refill.command, refill_reply);
-            remember_write(client, primary_node, refill.db, refill.key, self.keys.len());
+            if matches!(refill_reply, Reply::Ok | Reply::Integer(_)) {
+                remember_write(client, primary_node, refill.db, refill.key, self.keys.len());
+                if let Some(divergent) = primary_node.divergent.as_mut() {
+                    divergent.push((refill.db, refill.key));
+                }
+            }
             primary_node.before_sleep(ledger);
         }
-        let next = self.clients[index].next_arrival_us();
-        self.ship(now_us);
-        next
+        self.ship_from(target, now_us);
+        if target != primary {
+            self.ship_from(primary, now_us);
+        }
+        if acknowledged {
+            if let Some(wait) = self.clients[index].config.connection.wait {
+                let until = self.wait_until(target, now_us, wait);
+                self.clients[index].block_until(until);
+            }
+        }
+        self.clients[index].next_arrival_us()
     }
 
-    /// Moves what the primary streamed since the last call onto every replica's link.
-    fn ship(&mut self, now_us: u64) {
-        let primary = self.primary;
-        let Some(stream) = self.nodes[primary].stream.as_mut() else {
+    /// WAIT after a write just shipped by `master`: returns when `wait.replicas` replicas have
+    /// acknowledged it (the entry's arrival plus the way back), or at the timeout.
+    fn wait_until(&mut self, master: usize, now_us: u64, wait: WaitConfig) -> u64 {
+        let deadline = now_us + wait.timeout_us;
+        if self.nodes[master].stream.is_none() {
+            return now_us;
+        }
+        let mut acks: Vec<u64> = (0..self.nodes.len())
+            .filter(|&r| r != master && self.streams_to(master, r) && !self.nodes[r].paused)
+            .filter_map(|r| {
+                let link = &self.links[r];
+                let (due, _) = link.queue.back()?;
+                Some(due + due.saturating_sub(now_us))
+            })
+            .collect();
+        acks.sort_unstable();
+        match acks.get(wait.replicas as usize - 1) {
+            Some(&at) => at.min(deadline),
+            None => deadline,
+        }
+    }
+
+    /// Whether `master` streams to `replica` now (the link is up and open).
+    fn streams_to(&self, master: usize, replica: usize) -> bool {
+        let node = &self.nodes[replica];
+        !node.down
+            && node
+                .replica
+                .as_ref()
+                .is_some_and(|r| r.master == master && r.link_up && !r.syncing)
+            && self.net.link_open(master, replica)
+    }
+
+    /// Moves what `master` streamed since the last call onto the links of its replicas, or
+    /// into their backlog while a link is broken.
+    fn ship_from(&mut self, master: usize, now_us: u64) {
+        let Some(stream) = self.nodes[master].stream.as_mut() else {
             return;
         };
         if stream.outbox.is_empty() {
             return;
         }
         let entries = std::mem::take(&mut stream.outbox);
+        let head = stream.offset;
+        let backlog = self.config.server.repl_backlog_size;
         for node in 0..self.links.len() {
-            if node == primary {
+            let Some(replica) = self.nodes[node].replica.as_ref() else {
+                continue;
+            };
+            if node == master
+                || replica.master != master
+                || replica.syncing
+                || self.nodes[node].down
+            {
                 continue;
             }
-            let link = &mut self.links[node];
-            let was_idle = link.queue.is_empty();
-            for entry in &entries {
-                let due = (now_us + link.lag_us()).max(link.last_delivery_us);
-                link.last_delivery_us = due;
-                link.queue.push_back((due, entry.clone()));
-            }
-            if was_idle {
-                if let Some(&(due, _)) = link.queue.front() {
-                    self.schedule(due, Event::Replicate(node as u16));
+            let processed = replica.processed_offset;
+            if self.streams_to(master, node) {
+                let link = &mut self.links[node];
+                let was_idle = link.queue.is_empty();
+                for entry in &entries {
+                    let due = (now_us + link.lag_us()).max(link.last_delivery_us);
+                    link.last_delivery_us = due;
+                    link.queue.push_back((due, entry.clone()));
+                }
+                if was_idle {
+                    if let Some(&(due, _)) = link.queue.front() {
+                        self.schedule(due, Event::Replicate(node as u16));
+                    }
+                }
+            } else {
+                let link = &mut self.links[node];
+                link.pending.extend(entries.iter().cloned());
+                if link.needs_full_sync || head.saturating_sub(processed) > backlog {
+                    // The backlog wrapped past the replica's offset.
+                    link.overflow();
                 }
             }
         }
     }
 
-    /// Replica `node` applies every entry due by `now_us`.
+    /// Replica `node` applies every entry that has arrived by `now_us`.
     fn deliver(&mut self, node: usize, now_us: u64, ledger: &mut Ledger) {
-        if self.nodes[node].down || node == self.primary {
-            // The connection is gone; the replica resynchronises when it restarts.
+        if self.nodes[node].down || self.nodes[node].replica.is_none() {
             self.links[node].queue.clear();
+            return;
+        }
+        if self.nodes[node].paused {
+            // The data waits in the stopped process's socket buffer.
             return;
         }
         let replica = &mut self.nodes[node];
@@ -253,78 +444,358 @@ impl World<'_> {
         }
     }
 
-    /// REPLCONF ACK: the primary learns the replica's processed offset.
-    fn acknowledge(&mut self, node: usize, now_us: u64) {
-        let Some(offset) = self.nodes[node]
-            .replica
-            .as_ref()
-            .map(|r| r.processed_offset)
-        else {
+    /// Node `node`'s replication cron (once a second): a replica sends REPLCONF ACK; a primary
+    /// counts its good replicas for `min-replicas-to-write`.
+    fn replication_cron(&mut self, node: usize, now_us: u64) {
+        let n = &self.nodes[node];
+        if n.down || n.paused {
+            return;
+        }
+        if let Some(replica) = n.replica.as_ref() {
+            let (master, offset) = (replica.master, replica.processed_offset);
+            if self.streams_to(master, node) && !self.nodes[master].paused {
+                if let Some(Some(ack)) = self.nodes[master]
+                    .stream
+                    .as_mut()
+                    .and_then(|s| s.acks.get_mut(node))
+                {
+                    *ack = (offset, now_us);
+                }
+            }
+            return;
+        }
+        self.count_good_replicas(node, now_us);
+    }
+
+    fn count_good_replicas(&mut self, master: usize, now_us: u64) {
+        let max_lag_s = u64::from(self.config.server.min_replicas_max_lag_s);
+        let timeout_us = u64::from(self.config.server.repl_timeout_s) * 1_000_000;
+        let now_s = now_us / 1_000_000;
+        let following: Vec<bool> = (0..self.nodes.len())
+            .map(|r| {
+                r != master
+                    && !self.nodes[r].down
+                    && self.nodes[r]
+                        .replica
+                        .as_ref()
+                        .is_some_and(|s| s.master == master && !s.syncing)
+            })
+            .collect();
+        if let Some(stream) = self.nodes[master].stream.as_mut() {
+            let mut good = 0;
+            for (ack, &follows) in stream.acks.iter_mut().zip(&following) {
+                // A replica whose link stalls stays attached until repl-timeout; its last ACK
+                // just grows old.
+                let timed_out = ack.is_some_and(|(_, at)| now_us.saturating_sub(at) > timeout_us);
+                if !follows || timed_out {
+                    *ack = None;
+                } else if let Some((_, at_us)) = ack {
+                    if now_s.saturating_sub(*at_us / 1_000_000) <= max_lag_s {
+                        good += 1;
+                    }
+                }
+            }
+            stream.good_replicas = good;
+        }
+    }
+
+    /// The link into `node` breaks: what was in flight waits in the master's backlog.
+    fn break_link(&mut self, node: usize, now_us: u64) {
+        let Some(replica) = self.nodes[node].replica.as_mut() else {
             return;
         };
-        let primary = self.primary;
-        if let Some(stream) = self.nodes[primary].stream.as_mut() {
-            if let Some(Some(ack)) = stream.acks.get_mut(node) {
-                *ack = (offset, now_us);
+        if replica.link_up {
+            replica.link_up = false;
+            replica.link_down_since_us = now_us;
+        }
+        let link = &mut self.links[node];
+        let mut in_flight: VecDeque<StreamEntry> = VecDeque::new();
+        while let Some((due, entry)) = link.queue.pop_back() {
+            if due <= now_us {
+                link.queue.push_back((due, entry));
+                break;
+            }
+            in_flight.push_front(entry);
+        }
+        in_flight.extend(link.pending.drain(..));
+        link.pending = in_flight;
+    }
+
+    /// Reconnects every broken link whose master can be reached again: a partial resync from
+    /// the backlog when it still covers the replica's offset, a full one otherwise. Then tells
+    /// nodes an operator's failover replaced to follow the primary.
+    fn reconnect(&mut self, now_us: u64, ledger: &mut Ledger) {
+        let waiting = std::mem::take(&mut self.to_demote);
+        for node in waiting {
+            let primary = self.primary;
+            if self.nodes[node].down
+                || self.nodes[node].paused
+                || !self.net.nodes_connected(node, primary)
+            {
+                self.to_demote.push(node);
+            } else {
+                self.follow(node, primary, now_us, ledger);
+            }
+        }
+        for node in 0..self.nodes.len() {
+            let n = &self.nodes[node];
+            let Some(replica) = n.replica.as_ref() else {
+                continue;
+            };
+            let master = replica.master;
+            let m = &self.nodes[master];
+            if replica.link_up
+                || replica.syncing
+                || n.down
+                || n.paused
+                || m.down
+                || m.paused
+                || m.stream.is_none()
+                || !self.net.link_open(master, node)
+            {
+                continue;
+            }
+            let head = m.stream.as_ref().map_or(0, |s| s.offset);
+            let gap = head.saturating_sub(replica.processed_offset);
+            if self.links[node].needs_full_sync || gap > self.config.server.repl_backlog_size {
+                self.start_full_sync(node, now_us);
+                continue;
+            }
+            // PSYNC +CONTINUE: the backlog resends what the replica missed.
+            self.nodes[master].stats.sync_partial_ok += 1;
+            if let Some(r) = self.nodes[node].replica.as_mut() {
+                r.link_up = true;
+            }
+            let link = &mut self.links[node];
+            let missed: Vec<StreamEntry> = link.pending.drain(..).collect();
+            for entry in missed {
+                let due = (now_us + link.lag_us()).max(link.last_delivery_us);
+                link.last_delivery_us = due;
+                link.queue.push_back((due, entry));
+            }
+            if let Some(&(due, _)) = self.links[node].queue.front() {
+                self.schedule(due, Event::Replicate(node as u16));
+            }
+            let offset = self.nodes[node]
+                .replica
+                .as_ref()
+                .map_or(0, |r| r.processed_offset);
+            if let Some(ack) = self.nodes[master]
+                .stream
+                .as_mut()
+                .and_then(|s| s.acks.get_mut(node))
+            {
+                *ack = Some((offset, now_us));
             }
         }
     }
 
-    /// Replica `node` resynchronises in full with the primary.
-    fn full_sync(&mut self, node: usize, now_us: u64, ledger: &mut Ledger) {
-        let primary = self.primary;
-        let offset = self.nodes[primary].stream.as_ref().map_or(0, |s| s.offset);
-        let (replica, source) = pair_mut(&mut self.nodes, node, primary);
+    /// A full resynchronisation of `node` with its master begins: after
+    /// `repl-diskless-sync-delay` and the snapshot's transfer at the link's bandwidth, the
+    /// replica flushes its dataset and loads the master's (until then it serves its old data).
+    fn start_full_sync(&mut self, node: usize, now_us: u64) {
+        let Some(replica) = self.nodes[node].replica.as_mut() else {
+            return;
+        };
+        if replica.link_up {
+            replica.link_down_since_us = now_us;
+        }
+        replica.link_up = false;
+        replica.syncing = true;
+        let master = replica.master;
+        let dataset = self.nodes[master].used_memory();
+        let link = &mut self.links[node];
+        link.queue.clear();
+        link.overflow();
+        link.needs_full_sync = false;
+        let delay = u64::from(self.config.server.repl_diskless_sync_delay_s) * 1_000_000;
+        let transfer = dataset.saturating_mul(1_000_000) / link.bandwidth_bytes_per_s.max(1);
+        link.sync_due_us = now_us + delay + transfer.max(1);
+        let due = link.sync_due_us;
+        self.schedule(due, Event::SyncDone(node as u16));
+    }
+
+    /// The snapshot of a full sync has arrived: the replica's dataset becomes its master's.
+    fn finish_full_sync(&mut self, node: usize, now_us: u64, ledger: &mut Ledger) {
+        let Some(replica) = self.nodes[node].replica.as_ref() else {
+            return;
+        };
+        if !replica.syncing || self.links[node].sync_due_us != now_us {
+            return;
+        }
+        let master = replica.master;
+        let m = &self.nodes[master];
+        if self.nodes[node].down
+            || m.down
+            || m.paused
+            || m.stream.is_none()
+            || !self.net.link_open(master, node)
+        {
+            // The transfer failed; the next reconnection starts over.
+            if let Some(r) = self.nodes[node].replica.as_mut() {
+                r.syncing = false;
+            }
+            self.links[node].needs_full_sync = true;
+            return;
+        }
+        let offset = m.stream.as_ref().map_or(0, |s| s.offset);
+        let divergent = std::mem::take(&mut self.links[node].divergent);
+        self.links[node].unsent_writes.clear();
+        let (replica, source) = pair_mut(&mut self.nodes, node, master);
         replica.set_time(now_us);
-        replica.full_sync_from(source, offset, ledger);
+        replica.full_sync_from(source, offset, &divergent, ledger);
         self.links[node].queue.clear();
-        if let Some(stream) = self.nodes[primary].stream.as_mut() {
+        self.links[node].last_delivery_us = now_us;
+        let m = &mut self.nodes[master];
+        m.stats.sync_full += 1;
+        if let Some(stream) = m.stream.as_mut() {
             if let Some(ack) = stream.acks.get_mut(node) {
                 *ack = Some((offset, now_us));
             }
         }
     }
 
-    /// A node's machine fails, or its process comes back.
-    fn fault(&mut self, action: &EventAction, now_us: u64, ledger: &mut Ledger) {
-        match *action {
-            EventAction::Crash { node } => {
-                self.nodes[node].set_time(now_us);
-                self.nodes[node].crash();
-                if node == self.primary {
-                    // What the primary had not delivered yet dies with its machine.
-                    for link in &mut self.links {
-                        let in_flight = link.queue.drain(..).map(|(_, entry)| entry);
-                        link.stranded.extend(in_flight);
-                    }
-                }
-            }
-            EventAction::Restart { node } => {
-                self.nodes[node].set_time(now_us);
-                self.nodes[node].restart(ledger);
-                // The replicas (or this replica) resynchronise in full with the primary.
-                let primary = self.primary;
-                for other in 0..self.nodes.len() {
-                    let affected = if node == primary {
-                        other != primary
-                    } else {
-                        other == node
-                    };
-                    if affected && !self.nodes[other].down && !self.nodes[primary].down {
-                        self.full_sync(other, now_us, ledger);
-                    }
-                }
-            }
-            EventAction::Failover { to } => self.failover(to, now_us, ledger),
-            _ => {}
+    /// `REPLICAOF master` on `node`. A node that was acting as a primary loses the writes it
+    /// accepted since it was replaced (`split-brain`) and resynchronises in full; a replica
+    /// that is not ahead of its new master continues from its offset.
+    fn follow(&mut self, node: usize, master: usize, now_us: u64, ledger: &mut Ledger) {
+        if node == master {
+            return;
         }
+        self.nodes[node].set_time(now_us);
+        let was_primary = self.nodes[node].stream.is_some();
+        let mut divergent = self.nodes[node].divergent.take().unwrap_or_default();
+        if !divergent.is_empty() {
+            let lost = divergent.len() as u64;
+            self.nodes[node].acknowledged_writes_lost += lost;
+            divergent.sort_unstable();
+            divergent.dedup();
+            let authority = &mut self.nodes[master];
+            authority.set_time(now_us);
+            for &(db, key) in &divergent {
+                authority.note_lost_write(db, key, Cause::SplitBrain, ledger);
+            }
+        }
+        let priority = self.config_priority(node);
+        let n = &mut self.nodes[node];
+        let own_offset = n
+            .replica
+            .as_ref()
+            .map(|r| r.processed_offset)
+            .or(n.stream.as_ref().map(|s| s.offset))
+            .unwrap_or(0);
+        n.stream = None;
+        n.durability = None;
+        n.replica = Some(ReplicaState {
+            processed_offset: own_offset,
+            last_io_us: now_us,
+            priority,
+            master,
+            link_up: false,
+            syncing: false,
+            link_down_since_us: now_us,
+        });
+        let link = &mut self.links[node];
+        link.reset();
+        link.divergent = divergent;
+        // PSYNC to the new master: continuing works only for a replica that has nothing the
+        // new master lacks (redis-fidelity 4, replid2 and second_replid_offset).
+        let promoted_at = self.nodes[master]
+            .stream
+            .as_ref()
+            .and_then(|s| s.promoted_at_offset);
+        let continues = !was_primary && promoted_at.is_some_and(|at| own_offset <= at);
+        link.needs_full_sync = !continues;
+        if continues {
+            // What the replica missed before the promotion is in the new master's own data.
+            let (replica, source) = pair_mut(&mut self.nodes, node, master);
+            let offset = source.stream.as_ref().map_or(0, |s| s.offset);
+            replica.full_sync_from(source, offset, &[], ledger);
+            if let Some(r) = replica.replica.as_mut() {
+                r.link_up = false;
+            }
+            self.nodes[master].stats.sync_partial_ok += 1;
+            self.links[node].needs_full_sync = false;
+        }
+        // Its own replicas follow along.
+        for sub in 0..self.nodes.len() {
+            if sub != node
+                && sub != master
+                && self.nodes[sub]
+                    .replica
+                    .as_ref()
+                    .is_some_and(|r| r.master == node)
+            {
+                self.follow(sub, master, now_us, ledger);
+            }
+        }
+        self.reconnect(now_us, ledger);
     }
 
-    /// Promotes a replica: `to`, or the best one as Sentinel picks (lower replica-priority,
-    /// then the higher processed offset, then the name). The writes the old primary had
-    /// acknowledged but the new one never applied are lost; the old primary becomes a replica
-    /// and resynchronises in full, discarding them.
-    fn failover(&mut self, to: Option<usize>, now_us: u64, ledger: &mut Ledger) {
+    fn config_priority(&self, node: usize) -> u32 {
+        node.checked_sub(1)
+            .and_then(|i| self.config.replicas.get(i))
+            .map_or(100, |r| r.priority)
+    }
+
+    /// `REPLICAOF NO ONE` on `new`, replacing `old`. What the new primary had not received of
+    /// the old one's acknowledged writes is lost (`failover`); the old one, if it still runs,
+    /// goes on accepting writes until it is told to follow.
+    fn promote(&mut self, new: usize, old: usize, now_us: u64, ledger: &mut Ledger) {
+        if self.nodes[new].replica.is_none() {
+            return;
+        }
+        let link = &mut self.links[new];
+        let mut in_flight: Vec<StreamEntry> = std::mem::take(&mut link.stranded);
+        in_flight.extend(link.queue.drain(..).map(|(_, e)| e));
+        in_flight.extend(link.pending.drain(..));
+        let unsent = std::mem::take(&mut link.unsent_writes);
+        link.needs_full_sync = false;
+        let offset = self.nodes[new]
+            .replica
+            .as_ref()
+            .map_or(0, |r| r.processed_offset);
+        let nodes = self.nodes.len();
+        let keeps_durability = self.nodes[old].durability.is_some();
+        let node = &mut self.nodes[new];
+        node.set_time(now_us);
+        let mut lost = 0;
+        for entry in &in_flight {
+            if entry.offset <= offset || !entry.op.is_client_write() {
+                continue;
+            }
+            lost += 1;
+            if let Some((db, key)) = entry.op.key() {
+                node.note_lost_write(db, key, Cause::Failover, ledger);
+            }
+        }
+        for &(db, key) in &unsent {
+            node.note_lost_write(db, key, Cause::Failover, ledger);
+        }
+        lost += unsent.len() as u64;
+        node.acknowledged_writes_lost += lost;
+        node.replica = None;
+        node.divergent = None;
+        let mut stream = PrimaryStream::new(nodes, new, offset);
+        stream.promoted_at_offset = Some(offset);
+        node.stream = Some(stream);
+        if keeps_durability {
+            node.durability = Some(Durability::new(
+                self.config.persistence.clone(),
+                self.config.server.databases,
+            ));
+        }
+        self.primary = new;
+        if old != new && self.nodes[old].stream.is_some() {
+            // It does not know yet: what it accepts from now on diverges.
+            self.nodes[old].divergent.get_or_insert_with(Vec::new);
+        }
+        self.count_good_replicas(new, now_us);
+    }
+
+    /// An operator's failover: promote `to` (or the replica Sentinel would pick), then tell the
+    /// old primary and the other replicas to follow it, now or as soon as they can be reached.
+    fn operator_failover(&mut self, to: Option<usize>, now_us: u64, ledger: &mut Ledger) {
         let old = self.primary;
         let candidate = |node: &Node| {
             node.replica
@@ -349,72 +820,148 @@ impl World<'_> {
         let Some(new) = chosen else {
             return;
         };
-        // What had not reached the new primary is lost.
-        let mut in_flight: Vec<StreamEntry> = std::mem::take(&mut self.links[new].stranded);
-        in_flight.extend(self.links[new].queue.drain(..).map(|(_, e)| e));
-        let offset = self.nodes[new]
-            .replica
-            .as_ref()
-            .map_or(0, |r| r.processed_offset);
-        let nodes = self.nodes.len();
-        let keeps_durability = self.nodes[old].durability.is_some();
-        let node = &mut self.nodes[new];
-        node.set_time(now_us);
-        let mut lost = 0;
-        for entry in &in_flight {
-            if !entry.op.is_client_write() {
-                continue;
-            }
-            lost += 1;
-            if let Some((db, key)) = entry.op.key() {
-                node.note_lost_write(db, key, Cause::Failover, ledger);
+        self.promote(new, old, now_us, ledger);
+        if let Some(sentinels) = self.sentinels.as_mut() {
+            sentinels.announce(new, now_us);
+        }
+        for node in 0..self.nodes.len() {
+            if node != new && (node == old || self.nodes[node].replica.is_some()) {
+                self.to_demote.push(node);
             }
         }
-        node.acknowledged_writes_lost += lost;
-        node.replica = None;
-        node.stream = Some(PrimaryStream::new(nodes, new, offset));
-        if keeps_durability {
-            node.durability = Some(Durability::new(
-                self.config.persistence.clone(),
-                self.config.server.databases,
-            ));
-        }
-        self.nodes[old].stream = None;
-        self.nodes[old].durability = None;
-        self.nodes[old].replica = Some(ReplicaState::default());
-        self.primary = new;
-        for link in &mut self.links {
-            link.queue.clear();
-            link.stranded.clear();
-        }
-        if let Some(stream) = self.nodes[new].stream.as_mut() {
-            for (node, ack) in stream.acks.iter_mut().enumerate() {
-                // A replica that is down is not connected.
-                *ack = (node != new).then_some((offset, now_us));
+        self.reconnect(now_us, ledger);
+    }
+
+    fn sentinel_tick(&mut self, index: usize, now_us: u64, ledger: &mut Ledger) {
+        let Some(mut sentinels) = self.sentinels.take() else {
+            return;
+        };
+        let actions = sentinels.tick(
+            index,
+            now_us,
+            &View {
+                nodes: &self.nodes,
+                net: &self.net,
+            },
+        );
+        let next = sentinels.next_tick_us(index, now_us);
+        self.sentinels = Some(sentinels);
+        self.schedule(next, Event::Sentinel(index as u16));
+        for action in actions {
+            match action {
+                Action::Promote { node, old } => self.promote(node, old, now_us, ledger),
+                Action::Follow { node, master } => self.follow(node, master, now_us, ledger),
             }
         }
-        for other in 0..self.nodes.len() {
-            if other != new && !self.nodes[other].down {
-                self.full_sync(other, now_us, ledger);
-            } else if let Some(stream) = self.nodes[new].stream.as_mut() {
-                if let Some(slot) = stream.acks.get_mut(other).filter(|_| other != new) {
-                    *slot = None;
+    }
+
+    /// Crashes, restarts, pauses, partitions and failovers.
+    fn fault(&mut self, action: &EventAction, now_us: u64, ledger: &mut Ledger) {
+        match action {
+            EventAction::Crash { node } => {
+                let node = *node;
+                self.nodes[node].set_time(now_us);
+                self.nodes[node].crash();
+                // What the node had not delivered yet dies with its machine.
+                for other in 0..self.nodes.len() {
+                    if self.nodes[other]
+                        .replica
+                        .as_ref()
+                        .is_some_and(|r| r.master == node)
+                    {
+                        let link = &mut self.links[other];
+                        let mut arrived = VecDeque::new();
+                        for (due, entry) in link.queue.drain(..) {
+                            if due <= now_us {
+                                arrived.push_back((due, entry));
+                            } else {
+                                link.stranded.push(entry);
+                            }
+                        }
+                        link.queue = arrived;
+                        link.pending.clear();
+                        link.needs_full_sync = true;
+                        if let Some(r) = self.nodes[other].replica.as_mut() {
+                            if r.link_up {
+                                r.link_up = false;
+                                r.link_down_since_us = now_us;
+                            }
+                        }
+                    }
                 }
+                self.links[node].reset();
+            }
+            EventAction::Restart { node } => {
+                let node = *node;
+                self.nodes[node].set_time(now_us);
+                self.nodes[node].restart(ledger);
+                if self.nodes[node].stream.is_some() {
+                    if self.primary != node {
+                        // Replaced while it was down: it comes back as a primary all the same.
+                        self.nodes[node].divergent.get_or_insert_with(Vec::new);
+                    }
+                    // A new process: its replicas cannot continue; they resynchronise in full.
+                    for other in 0..self.nodes.len() {
+                        if self.nodes[other]
+                            .replica
+                            .as_ref()
+                            .is_some_and(|r| r.master == node)
+                        {
+                            self.links[other].needs_full_sync = true;
+                            if let Some(r) = self.nodes[other].replica.as_mut() {
+                                r.link_up = false;
+                            }
+                        }
+                    }
+                }
+                if let Some(r) = self.nodes[node].replica.as_mut() {
+                    r.link_up = false;
+                    self.links[node].needs_full_sync = true;
+                }
+            }
+            EventAction::Pause { node } => self.nodes[*node].paused = true,
+            EventAction::Resume { node } => {
+                self.nodes[*node].paused = false;
+                if let Some(&(due, _)) = self.links[*node].queue.front() {
+                    self.schedule(due.max(now_us), Event::Replicate(*node as u16));
+                }
+            }
+            EventAction::Partition(partition) => {
+                self.net.partition(partition);
+                self.break_unreachable_links(now_us);
+            }
+            EventAction::Heal => self.net.heal(),
+            EventAction::LinkDown { node } => {
+                self.net.cut_link(*node, true);
+                self.break_unreachable_links(now_us);
+            }
+            EventAction::LinkUp { node } => self.net.cut_link(*node, false),
+            EventAction::Failover { to } => self.operator_failover(*to, now_us, ledger),
+            _ => {}
+        }
+        self.reconnect(now_us, ledger);
+    }
+
+    fn break_unreachable_links(&mut self, now_us: u64) {
+        for node in 0..self.nodes.len() {
+            let cut = self.nodes[node]
+                .replica
+                .as_ref()
+                .is_some_and(|r| !self.net.link_open(r.master, node));
+            if cut {
+                self.break_link(node, now_us);
             }
         }
     }
 
     fn operator(&mut self, index: usize, now_us: u64, ledger: &mut Ledger) {
         let action = &self.config.events[index].action;
-        if matches!(
-            action,
-            EventAction::Crash { .. } | EventAction::Restart { .. } | EventAction::Failover { .. }
-        ) {
+        if action.is_fault() {
             self.fault(action, now_us, ledger);
             return;
         }
         let primary = self.primary;
-        if self.nodes[primary].down {
+        if self.nodes[primary].down || self.nodes[primary].paused {
             return;
         }
         let node = &mut self.nodes[primary];
@@ -454,7 +1001,7 @@ impl World<'_> {
             _ => {}
         }
         node.note_memory_peak();
-        self.ship(now_us);
+        self.ship_from(primary, now_us);
     }
 
     fn sample(&mut self, now_us: u64, totals: &LedgerTotals) {
@@ -561,7 +1108,12 @@ pub fn run(
         primary.connect_client();
     }
     if !config.replicas.is_empty() {
-        primary.stream = Some(PrimaryStream::new(config.replicas.len() + 1, 0, 0));
+        let mut stream = PrimaryStream::new(config.replicas.len() + 1, 0, 0);
+        for ack in stream.acks.iter_mut().skip(1) {
+            *ack = Some((0, 0));
+        }
+        stream.good_replicas = config.replicas.len() as u32;
+        primary.stream = Some(stream);
     }
     // What persistence made durable matters only if a node can crash: without crash events the
     // undo log would cost memory and time for nothing.
@@ -571,6 +1123,8 @@ pub fn run(
             EventAction::Crash { .. } | EventAction::Restart { .. }
         )
     });
+    // The primary's own link is idle until it becomes a replica.
+    let nodes_count = config.replicas.len() + 1;
     if crashes {
         primary.durability = Some(Durability::new(
             config.persistence.clone(),
@@ -594,13 +1148,29 @@ pub fn run(
     }
     // One link into every node (the primary's own stays idle while it is primary); a node's
     // link keeps its lag whichever node streams to it.
-    let links = std::iter::once(("primary", LinkLag::Fixed { us: 1_000 }))
-        .chain(config.replicas.iter().map(|r| (r.name.as_str(), r.lag)))
-        .map(|(name, lag)| Link {
+    let first = (
+        "primary",
+        LinkLag::Fixed { us: 1_000 },
+        crate::sim::config::DEFAULT_BANDWIDTH_BYTES_PER_S,
+    );
+    let links = std::iter::once(first)
+        .chain(
+            config
+                .replicas
+                .iter()
+                .map(|r| (r.name.as_str(), r.lag, r.bandwidth_bytes_per_s)),
+        )
+        .map(|(name, lag, bandwidth)| Link {
             queue: VecDeque::new(),
             stranded: Vec::new(),
+            pending: VecDeque::new(),
+            needs_full_sync: false,
+            unsent_writes: Vec::new(),
+            divergent: Vec::new(),
+            sync_due_us: 0,
             last_delivery_us: 0,
             lag,
+            bandwidth_bytes_per_s: bandwidth,
             stream: Stream::new(config.seed, &format!("link:{name}")),
         })
         .collect();
@@ -631,6 +1201,14 @@ pub fn run(
         nodes,
         primary: 0,
         links,
+        net: Network::new(nodes_count, config.clients.len()),
+        sentinels: config
+            .sentinel
+            .as_ref()
+            .map(|s| Sentinels::new(s, nodes_count, config.seed)),
+        to_demote: Vec::new(),
+        believed: vec![0; config.clients.len()],
+        next_resolve_us: vec![0; config.clients.len()],
         clients,
         routing,
         queue: BinaryHeap::new(),
@@ -657,6 +1235,13 @@ pub fn run(
     if world.nodes.len() > 1 {
         for node in 0..world.nodes.len() {
             world.schedule(1_000_000, Event::Ack(node as u16));
+        }
+    }
+    let sentinel_count = world.sentinels.as_ref().map_or(0, |s| s.len());
+    for index in 0..sentinel_count {
+        if let Some(sentinels) = world.sentinels.as_mut() {
+            let first = sentinels.next_tick_us(index, 0);
+            world.schedule(first, Event::Sentinel(index as u16));
         }
     }
     for index in 0..world.clients.len() {
@@ -696,18 +1281,20 @@ pub fn run(
             }
             Event::Cron(node) => {
                 let node_ref = &mut world.nodes[node as usize];
-                if !node_ref.down {
+                if !node_ref.down && !node_ref.paused {
                     node_ref.cron(time_us, &mut ledger);
                 }
                 let next = time_us + node_ref.cron_period_us();
                 world.schedule(next, Event::Cron(node));
-                world.ship(time_us);
+                world.ship_from(node as usize, time_us);
             }
             Event::Replicate(replica) => world.deliver(replica as usize, time_us, &mut ledger),
-            Event::Ack(replica) => {
-                world.acknowledge(replica as usize, time_us);
-                world.schedule(time_us + 1_000_000, Event::Ack(replica));
+            Event::Ack(node) => {
+                world.replication_cron(node as usize, time_us);
+                world.schedule(time_us + 1_000_000, Event::Ack(node));
             }
+            Event::Sentinel(index) => world.sentinel_tick(index as usize, time_us, &mut ledger),
+            Event::SyncDone(node) => world.finish_full_sync(node as usize, time_us, &mut ledger),
             Event::Operator(index) => world.operator(index as usize, time_us, &mut ledger),
             Event::Sample => {
                 world.sample(time_us, &ledger.totals);
@@ -757,5 +1344,6 @@ pub fn run(
         peak_used_memory,
         acknowledged_writes,
         acknowledged_writes_lost,
+        sentinel_log: world.sentinels.map(|s| s.log).unwrap_or_default(),
     }
 }

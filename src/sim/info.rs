@@ -148,6 +148,9 @@ pub struct NodeInfo {
     // --- identity ---
     /// vanish's name for the node; Redis has no such field and INFO does not print it.
     pub node: String,
+    /// "running", "down" (crashed, not restarted) or "paused" at the snapshot; a node that is
+    /// not running would not answer INFO, so its figures are those it last had.
+    pub process: &'static str,
     pub role: Role,
     /// 40 hex characters, fixed for the life of the process.
     pub run_id: String,

@@ -62,10 +62,15 @@ pub enum Cause {
     ResyncFlush,
     /// A write the old primary acknowledged that the promoted replica never received.
     Failover,
+    /// A write accepted by a primary after another was promoted in its place, discarded when
+    /// it rejoined as a replica.
+    SplitBrain,
+    /// A write refused with -NOREPLICAS (`min-replicas-to-write` not met): never stored.
+    NoreplicasRejected,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 12] = [
+    pub const ALL: [Cause; 14] = [
         Cause::Expired,
         Cause::Deleted,
         Cause::Flushed,
@@ -78,6 +83,8 @@ impl Cause {
         Cause::Restart,
         Cause::ResyncFlush,
         Cause::Failover,
+        Cause::SplitBrain,
+        Cause::NoreplicasRejected,
     ];
     pub const COUNT: usize = Cause::ALL.len() + 1;
 
@@ -95,6 +102,8 @@ impl Cause {
             Cause::Restart => "restart",
             Cause::ResyncFlush => "resync-flush",
             Cause::Failover => "failover",
+            Cause::SplitBrain => "split-brain",
+            Cause::NoreplicasRejected => "noreplicas-rejected",
         }
     }
 

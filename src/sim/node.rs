@@ -85,6 +85,15 @@ pub enum ErrorReply {
     Oom,
     /// The node is down: the client's connection was refused (not a Redis reply).
     ConnectionRefused,
+    /// The node did not answer in time: stopped, or on the other side of a partition (not a
+    /// Redis reply).
+    Timeout,
+    /// `min-replicas-to-write` not met.
+    NoReplicas,
+    /// A write sent to a read-only replica.
+    ReadOnly,
+    /// A read on a replica without its master while `replica-serve-stale-data no`.
+    MasterDown,
 }
 
 impl ErrorReply {
@@ -94,6 +103,10 @@ impl ErrorReply {
             ErrorReply::NotAnInteger => "ERR",
             ErrorReply::Oom => "OOM",
             ErrorReply::ConnectionRefused => "ECONNREFUSED",
+            ErrorReply::Timeout => "ETIMEDOUT",
+            ErrorReply::NoReplicas => "NOREPLICAS",
+            ErrorReply::ReadOnly => "READONLY",
+            ErrorReply::MasterDown => "MASTERDOWN",
         }
     }
 }
@@ -154,6 +167,9 @@ pub struct NodeStats {
     pub expire_cycle_cpu_us: u64,
     pub total_error_replies: u64,
     pub total_eviction_exceeded_time_ms: u64,
+    pub sync_full: u64,
+    pub sync_partial_ok: u64,
+    pub sync_partial_err: u64,
 }
 
 /// Records ledger rows: totals per cause and per key family, and the user's sink.
@@ -244,6 +260,11 @@ pub struct Node {
     write_modified: Option<bool>,
     /// The process is down (crashed, not restarted yet).
     pub down: bool,
+    /// The process is stopped (SIGSTOP): it answers nothing until resumed.
+    pub paused: bool,
+    /// While this node still acts as a primary after another was promoted in its place: the
+    /// client writes it acknowledged since, which its eventual resync will discard.
+    pub divergent: Option<Vec<(u32, KeyId)>>,
     /// Acknowledged client writes lost to crashes.
     pub acknowledged_writes_lost: u64,
     limits: EncodingLimits,
@@ -306,6 +327,8 @@ impl Node {
             durability: None,
             write_modified: None,
             down: false,
+            paused: false,
+            divergent: None,
             acknowledged_writes_lost: 0,
             limits,
             scratch: Vec::new(),
@@ -666,10 +689,62 @@ impl Node {
         self.down = true;
     }
 
+    /// READONLY on a replica, MASTERDOWN on a replica without its master, NOREPLICAS on a
+    /// primary without enough good replicas (`processCommand`'s replication checks).
+    fn replication_refusal(&mut self, request: &Request, ledger: &mut Ledger) -> Option<Reply> {
+        let index = request.command as usize;
+        let write = !request.command.is_read();
+        if let Some(replica) = &self.replica {
+            let error = if write && self.config.replica_read_only {
+                ErrorReply::ReadOnly
+            } else if !self.config.replica_serve_stale_data && !replica.link_up {
+                ErrorReply::MasterDown
+            } else {
+                return None;
+            };
+            self.count_rejected(index, error);
+            return Some(Reply::Error(error));
+        }
+        let required = self.config.min_replicas_to_write;
+        let good = self.stream.as_ref().map_or(0, |s| s.good_replicas);
+        if !write || required == 0 || self.stream.is_none() || good >= required {
+            return None;
+        }
+        self.count_rejected(index, ErrorReply::NoReplicas);
+        let at_ms = (self.now_us / 1000).min(u64::from(u32::MAX)) as u32;
+        let database = &mut self.dbs[request.db as usize];
+        if database.is_allocated() && !database.contains(request.key) {
+            database.mark_absent_cause(
+                request.key,
+                Cause::NoreplicasRejected,
+                request.client,
+                at_ms,
+            );
+        }
+        let entry = self.entry(
+            request.db,
+            request.key,
+            EntryKind::Rejected,
+            Cause::NoreplicasRejected,
+            request.client,
+            Detail::Command {
+                command: request.command,
+                by: request.client,
+            },
+        );
+        ledger.record(entry, self.keys.family_of(request.key));
+        Some(Reply::Error(ErrorReply::NoReplicas))
+    }
+
     /// The process starts again from its persistence: keys changed since the last durable
     /// point go back to their durable state; without persistence the dataset is empty.
     pub fn restart(&mut self, ledger: &mut Ledger) {
         self.down = false;
+        self.paused = false;
+        // A new process: INFO counters start again.
+        self.stats = NodeStats::default();
+        self.commandstats = [CommandStat::default(); STAT_SLOTS];
+        self.errorstats.clear();
         let Some(durability) = self.durability.as_mut() else {
             return;
         };
@@ -754,7 +829,15 @@ impl Node {
 
     /// A full resynchronisation of this replica with `primary` (`SYNC`): its dataset is
     /// replaced by the primary's; keys the primary does not have are wiped as `resync-flush`.
-    pub fn full_sync_from(&mut self, primary: &Node, offset: u64, ledger: &mut Ledger) {
+    /// Keys in `divergent` (writes this node accepted as a deposed primary) are wiped as
+    /// `split-brain`.
+    pub fn full_sync_from(
+        &mut self,
+        primary: &Node,
+        offset: u64,
+        divergent: &[(u32, KeyId)],
+        ledger: &mut Ledger,
+    ) {
         let mut wiped = Vec::new();
         for db in 0..self.dbs.len() as u32 {
             if !self.dbs[db as usize].is_allocated() {
@@ -762,16 +845,21 @@ impl Node {
             }
             for key in self.dbs[db as usize].keys_in_bucket_order() {
                 if !primary.contains(db, key) {
+                    let cause = if divergent.binary_search(&(db, key)).is_ok() {
+                        Cause::SplitBrain
+                    } else {
+                        Cause::ResyncFlush
+                    };
                     let entry = self.entry(
                         db,
                         key,
                         EntryKind::Removal,
-                        Cause::ResyncFlush,
+                        cause,
                         Actor::SERVER,
                         Detail::None,
                     );
                     ledger.record(entry, self.keys.family_of(key));
-                    wiped.push((db, key));
+                    wiped.push((db, key, cause));
                 }
             }
         }
@@ -779,12 +867,14 @@ impl Node {
         self.allocated_dbs = primary.allocated_dbs.clone();
         // A later miss here names this node's own reason: the resync wiped the key.
         let at_ms = self.now_ms_since_start();
-        for (db, key) in wiped {
-            self.dbs[db as usize].mark_absent_cause(key, Cause::ResyncFlush, Actor::SERVER, at_ms);
+        for (db, key, cause) in wiped {
+            self.dbs[db as usize].mark_absent_cause(key, cause, Actor::SERVER, at_ms);
         }
         if let Some(replica) = self.replica.as_mut() {
             replica.processed_offset = offset;
             replica.last_io_us = self.now_us;
+            replica.link_up = true;
+            replica.syncing = false;
         }
         self.note_memory_peak();
     }
@@ -950,6 +1040,9 @@ impl Node {
     /// time.
     pub fn execute(&mut self, request: &Request, ledger: &mut Ledger) -> Reply {
         let index = request.command as usize;
+        if let Some(refused) = self.replication_refusal(request, ledger) {
+            return refused;
+        }
         // replica-ignore-maxmemory yes: replicas never evict.
         if self.config.maxmemory_bytes != 0 && self.replica.is_none() {
             let out_of_memory = if self.config.maxmemory_policy.is_reference() {

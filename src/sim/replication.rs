@@ -111,13 +111,19 @@ pub struct PrimaryStream {
     pub last_ping_us: u64,
     /// Per node (None for the primary itself): last acknowledged offset and when (µs).
     pub acks: Vec<Option<(u64, u64)>>,
+    /// Replicas online whose last ACK is at most `min-replicas-max-lag` old, as replicationCron
+    /// last counted them.
+    pub good_replicas: u32,
+    /// On a promoted replica: the offset it had reached (`second_replid_offset` − 1); replicas
+    /// of the old primary not past it can continue.
+    pub promoted_at_offset: Option<u64>,
 }
 
 impl PrimaryStream {
     /// The stream of node `own` among `nodes`, starting at `offset` (a promoted replica goes on
     /// from the offset it had applied).
     pub fn new(nodes: usize, own: usize, offset: u64) -> PrimaryStream {
-        let mut acks = vec![Some((offset, 0)); nodes];
+        let mut acks = vec![None; nodes];
         if let Some(own_ack) = acks.get_mut(own) {
             *own_ack = None;
         }
@@ -152,6 +158,14 @@ pub struct ReplicaState {
     /// When the last data arrived (µs), for `master_last_io_seconds_ago`.
     pub last_io_us: u64,
     pub priority: u32,
+    /// The node it replicates from.
+    pub master: usize,
+    /// `master_link_status:up`.
+    pub link_up: bool,
+    /// A full resynchronisation is in progress (`master_sync_in_progress:1`).
+    pub syncing: bool,
+    /// When the link last went down (µs).
+    pub link_down_since_us: u64,
 }
 
 impl Default for ReplicaState {
@@ -161,6 +175,10 @@ impl Default for ReplicaState {
             processed_offset: 0,
             last_io_us: 0,
             priority: 100,
+            master: 0,
+            link_up: true,
+            syncing: false,
+            link_down_since_us: 0,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Builds a node's INFO snapshot ([`NodeInfo`]) from its live state.
 
 use crate::sim::info::{
-    CommandStat, DbInfo, MasterLink, NodeInfo, ReplicaLine, ReplicaState, Role,
+    CommandStat, DbInfo, MasterLink, NodeInfo, ReplicaLine, ReplicaState, Role, SyncTransfer,
 };
 use crate::sim::memory::{CLIENT_CONNECTION_BYTES, USED_MEMORY_STARTUP};
 use crate::sim::node::{Node, EPOCH_UNIX_MS};
@@ -17,8 +17,19 @@ impl Node {
         if let Some(replica) = &self.replica {
             info.role = Role::Replica(MasterLink {
                 master_host: "127.0.0.1".to_string(),
-                master_port: BASE_PORT,
-                link_up: true,
+                master_port: BASE_PORT + replica.master as u16,
+                link_up: replica.link_up,
+                sync: replica.syncing.then_some(SyncTransfer {
+                    master_sync_total_bytes: 0,
+                    master_sync_read_bytes: 0,
+                    master_sync_last_io_seconds_ago: 0,
+                }),
+                master_link_down_since_seconds: if replica.link_up {
+                    0
+                } else {
+                    (self.now_us.saturating_sub(replica.link_down_since_us) / 1_000_000) as i64
+                },
+                slave_read_only: self.config.replica_read_only,
                 master_last_io_seconds_ago: (self.now_us.saturating_sub(replica.last_io_us)
                     / 1_000_000) as i64,
                 slave_read_repl_offset: replica.processed_offset,
@@ -44,6 +55,9 @@ impl Node {
                 })
                 .collect();
             info.connected_slaves = info.replicas.len() as u64;
+            if self.config.min_replicas_to_write > 0 && self.config.min_replicas_max_lag_s > 0 {
+                info.min_slaves_good_slaves = Some(u64::from(stream.good_replicas));
+            }
             info.master_repl_offset = stream.offset;
             self.backlog_info(info, stream.offset);
         }
@@ -67,6 +81,13 @@ impl Node {
         let used_memory = self.used_memory();
         NodeInfo {
             node: self.name.clone(),
+            process: if self.down {
+                "down"
+            } else if self.paused {
+                "paused"
+            } else {
+                "running"
+            },
             role: Role::Master,
             run_id: self.run_id.clone(),
             tcp_port: BASE_PORT + self.id.0,
@@ -103,6 +124,9 @@ impl Node {
             keyspace_hits: self.stats.keyspace_hits,
             keyspace_misses: self.stats.keyspace_misses,
             total_error_replies: self.stats.total_error_replies,
+            sync_full: self.stats.sync_full,
+            sync_partial_ok: self.stats.sync_partial_ok,
+            sync_partial_err: self.stats.sync_partial_err,
             master_replid: self.replid.clone(),
             repl_backlog_size: self.config.repl_backlog_size,
             repl_backlog_first_byte_offset: 0,

@@ -60,6 +60,8 @@ pub struct Client {
     replay: Option<Replay>,
     /// The trace record behind the latest request.
     last_trace_record: Option<usize>,
+    /// Blocked (in WAIT) until this time, µs: later commands start no earlier.
+    blocked_until_us: u64,
 }
 
 impl Client {
@@ -97,12 +99,25 @@ impl Client {
                 .as_ref()
                 .map(|trace| Replay::new(trace.clone(), config, needs_future)),
             last_trace_record: None,
+            blocked_until_us: 0,
             config: config.clone(),
         }
     }
 
+    /// The connection is blocked (WAIT) until `at_us`: no command of this client starts before.
+    pub fn block_until(&mut self, at_us: u64) {
+        self.blocked_until_us = self.blocked_until_us.max(at_us);
+        // Open-loop arrivals queue behind the blocked call rather than overlapping it.
+        self.last_arrival_ns = self.last_arrival_ns.max(at_us * 1000);
+    }
+
     /// Time of the next command in µs, or None once the client has stopped.
     pub fn next_arrival_us(&mut self) -> Option<u64> {
+        let at_us = self.next_unblocked_arrival_us()?;
+        Some(at_us.max(self.blocked_until_us))
+    }
+
+    fn next_unblocked_arrival_us(&mut self) -> Option<u64> {
         if let Some(replay) = &self.replay {
             let at_us = replay.arrival_us(replay.cursor, &self.config)?;
             return match self.config.stop_us {

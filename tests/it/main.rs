@@ -5,6 +5,7 @@ mod cli;
 mod crosscheck;
 mod eviction;
 mod expiry;
+mod faults;
 mod html;
 mod memory;
 mod replication;

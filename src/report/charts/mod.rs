@@ -105,6 +105,8 @@ pub fn cause_colour(cause: Cause) -> RGBColor {
         Cause::Restart => RGBColor(0xB0, 0x7A, 0xA1),
         Cause::ResyncFlush => RGBColor(0x76, 0xB7, 0xB2),
         Cause::Failover => RGBColor(0xFF, 0x9D, 0xA7),
+        Cause::SplitBrain => RGBColor(0x8B, 0x1E, 0x3F),
+        Cause::NoreplicasRejected => RGBColor(0x2F, 0x4B, 0x7C),
     }
 }
 
