@@ -16,6 +16,9 @@
 //! * `replication`: a real primary and replica against a simulated pair: the replication
 //!   offset of every propagated command, byte for byte; INFO replication's fields; a replica
 //!   that never expires a key itself (sections 4, 7 and 2.6).
+//! * `failover`: a replica stopped (SIGSTOP) while the primary acknowledges writes, the primary
+//!   killed, the replica promoted: the acknowledged writes lost, and that they are the newest,
+//!   promoted before and after the replica reads its buffered stream (section 4).
 //!
 //! Redis's own maxmemory.tcl assertions (section 8.1), which need no server, are in
 //! `tests/it/eviction.rs` and run with plain `cargo test`.
@@ -25,6 +28,8 @@
 mod eviction;
 #[path = "fidelity/expiry.rs"]
 mod expiry;
+#[path = "fidelity/failover.rs"]
+mod failover;
 #[path = "fidelity/info.rs"]
 mod info;
 #[path = "fidelity/memory.rs"]

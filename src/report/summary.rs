@@ -76,13 +76,58 @@ fn cause_table(out: &mut String, counts: &[u64; Cause::COUNT], when_empty: &str)
         if count > 0 {
             let _ = writeln!(
                 out,
-                "  {:<15}{:>14}   {:>7}",
+                "  {:<20}{:>9}   {:>7}",
                 cause.name(),
                 thousands(count),
                 percent(count, total)
             );
         }
     }
+}
+
+/// The Sentinel events that matter to a reader: the first `+odown` of each failover, the
+/// promotion, and old primaries turned into replicas.
+fn sentinel_timeline(out: &mut String, output: &RunOutput) {
+    let mut lines = Vec::new();
+    let mut seen_odown = false;
+    for event in &output.sentinel_log {
+        let wanted = match event.event {
+            "+odown" => !std::mem::replace(&mut seen_odown, true),
+            "+promoted-slave" => {
+                seen_odown = false;
+                true
+            }
+            "+convert-to-slave"
+            | "-failover-abort-not-elected"
+            | "-failover-abort-no-good-slave" => true,
+            _ => false,
+        };
+        if wanted {
+            let node = output
+                .nodes
+                .get(event.node)
+                .map_or("?", |n| n.node.as_str());
+            lines.push(format!(
+                "  {:>10}  sentinel {}  {} {}",
+                clock(event.time_us),
+                event.sentinel,
+                event.event,
+                node
+            ));
+        }
+    }
+    if !lines.is_empty() {
+        let _ = writeln!(out, "\nsentinel");
+        for line in lines {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+}
+
+/// `m:ss.mmm` on the virtual clock.
+fn clock(us: u64) -> String {
+    let ms = us / 1000;
+    format!("{}:{:02}.{:03}", ms / 60_000, ms / 1000 % 60, ms % 1000)
 }
 
 pub fn summary_text(config: &SimConfig, output: &RunOutput) -> String {
@@ -137,6 +182,15 @@ pub fn summary_text(config: &SimConfig, output: &RunOutput) -> String {
             percent(output.acknowledged_writes_lost, output.acknowledged_writes)
         );
     }
+    let refused = output.totals.rejected_by_cause[Cause::NoreplicasRejected.index()];
+    if refused > 0 {
+        let _ = writeln!(
+            out,
+            "\nwrites refused with -NOREPLICAS: {} (min-replicas-to-write not met)",
+            thousands(refused)
+        );
+    }
+    sentinel_timeline(&mut out, output);
     let rejected = output.totals.rejected_by_cause[Cause::OomRejected.index()];
     if rejected > 0 {
         let _ = writeln!(

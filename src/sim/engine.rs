@@ -8,7 +8,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::sim::config::{
     CommandKind, Discovery, EventAction, KeySelection, LinkLag, ReadFrom, SimConfig, WaitConfig,
@@ -56,8 +56,9 @@ struct Link {
     /// Client writes the replica never received once the backlog overflowed (what a
     /// promotion of this replica would lose).
     unsent_writes: Vec<(u32, KeyId)>,
-    /// The writes this node accepted as a deposed primary, for its full sync (sorted).
-    divergent: Vec<(u32, KeyId)>,
+    /// Keys this node holds whose writes were declared lost (`failover` when it was replaced,
+    /// `split-brain` for what it accepted afterwards): its full sync wipes them as such.
+    divergent: BTreeMap<(u32, KeyId), Cause>,
     /// When the full sync in progress completes.
     sync_due_us: u64,
     last_delivery_us: u64,
@@ -304,6 +305,12 @@ impl World<'_> {
             }
         }
         node.before_sleep(ledger);
+        if reply == Reply::Error(ErrorReply::NoReplicas) && target != self.primary {
+            // The client will look for the key where the data lives now.
+            let (db, key) = (request.db, request.key);
+            let authority = &mut self.nodes[self.primary];
+            authority.remember_absence(db, key, Cause::NoreplicasRejected, request.client);
+        }
         if reply == Reply::Miss
             && client.refills_on_miss()
             && request.command == CommandKind::Get
@@ -639,7 +646,9 @@ impl World<'_> {
             return;
         }
         let offset = m.stream.as_ref().map_or(0, |s| s.offset);
-        let divergent = std::mem::take(&mut self.links[node].divergent);
+        let divergent: Vec<((u32, KeyId), Cause)> = std::mem::take(&mut self.links[node].divergent)
+            .into_iter()
+            .collect();
         self.links[node].unsent_writes.clear();
         let (replica, source) = pair_mut(&mut self.nodes, node, master);
         replica.set_time(now_us);
@@ -665,6 +674,7 @@ impl World<'_> {
         self.nodes[node].set_time(now_us);
         let was_primary = self.nodes[node].stream.is_some();
         let mut divergent = self.nodes[node].divergent.take().unwrap_or_default();
+        let mut lost_here = std::mem::take(&mut self.links[node].divergent);
         if !divergent.is_empty() {
             let lost = divergent.len() as u64;
             self.nodes[node].acknowledged_writes_lost += lost;
@@ -674,6 +684,7 @@ impl World<'_> {
             authority.set_time(now_us);
             for &(db, key) in &divergent {
                 authority.note_lost_write(db, key, Cause::SplitBrain, ledger);
+                lost_here.insert((db, key), Cause::SplitBrain);
             }
         }
         let priority = self.config_priority(node);
@@ -697,7 +708,7 @@ impl World<'_> {
         });
         let link = &mut self.links[node];
         link.reset();
-        link.divergent = divergent;
+        link.divergent = lost_here;
         // PSYNC to the new master: continuing works only for a replica that has nothing the
         // new master lacks (redis-fidelity 4, replid2 and second_replid_offset).
         let promoted_at = self.nodes[master]
@@ -760,6 +771,7 @@ impl World<'_> {
         let node = &mut self.nodes[new];
         node.set_time(now_us);
         let mut lost = 0;
+        let mut failover_keys = Vec::new();
         for entry in &in_flight {
             if entry.offset <= offset || !entry.op.is_client_write() {
                 continue;
@@ -767,10 +779,12 @@ impl World<'_> {
             lost += 1;
             if let Some((db, key)) = entry.op.key() {
                 node.note_lost_write(db, key, Cause::Failover, ledger);
+                failover_keys.push((db, key));
             }
         }
         for &(db, key) in &unsent {
             node.note_lost_write(db, key, Cause::Failover, ledger);
+            failover_keys.push((db, key));
         }
         lost += unsent.len() as u64;
         node.acknowledged_writes_lost += lost;
@@ -789,6 +803,10 @@ impl World<'_> {
         if old != new && self.nodes[old].stream.is_some() {
             // It does not know yet: what it accepts from now on diverges.
             self.nodes[old].divergent.get_or_insert_with(Vec::new);
+        }
+        if old != new {
+            let held = &mut self.links[old].divergent;
+            held.extend(failover_keys.into_iter().map(|key| (key, Cause::Failover)));
         }
         self.count_good_replicas(new, now_us);
     }
@@ -1109,9 +1127,6 @@ pub fn run(
     }
     if !config.replicas.is_empty() {
         let mut stream = PrimaryStream::new(config.replicas.len() + 1, 0, 0);
-        for ack in stream.acks.iter_mut().skip(1) {
-            *ack = Some((0, 0));
-        }
         stream.good_replicas = config.replicas.len() as u32;
         primary.stream = Some(stream);
     }
@@ -1166,7 +1181,7 @@ pub fn run(
             pending: VecDeque::new(),
             needs_full_sync: false,
             unsent_writes: Vec::new(),
-            divergent: Vec::new(),
+            divergent: BTreeMap::new(),
             sync_due_us: 0,
             last_delivery_us: 0,
             lag,

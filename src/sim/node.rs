@@ -684,6 +684,16 @@ impl Node {
         ledger.record(entry, self.keys.family_of(key));
     }
 
+    /// A later miss here on `key` (which this node does not hold) names `cause`: the write was
+    /// refused or lost on another node.
+    pub fn remember_absence(&mut self, db: u32, key: KeyId, cause: Cause, by: Actor) {
+        self.db_mut(db);
+        let at_ms = self.now_ms_since_start();
+        if !self.dbs[db as usize].contains(key) {
+            self.dbs[db as usize].mark_absent_cause(key, cause, by, at_ms);
+        }
+    }
+
     /// The machine fails: the process is gone until `restart`.
     pub fn crash(&mut self) {
         self.down = true;
@@ -829,13 +839,13 @@ impl Node {
 
     /// A full resynchronisation of this replica with `primary` (`SYNC`): its dataset is
     /// replaced by the primary's; keys the primary does not have are wiped as `resync-flush`.
-    /// Keys in `divergent` (writes this node accepted as a deposed primary) are wiped as
-    /// `split-brain`.
+    /// Keys in `lost` (sorted; writes already declared lost, such as those this node accepted as
+    /// a deposed primary) are wiped with the cause given there.
     pub fn full_sync_from(
         &mut self,
         primary: &Node,
         offset: u64,
-        divergent: &[(u32, KeyId)],
+        lost: &[((u32, KeyId), Cause)],
         ledger: &mut Ledger,
     ) {
         let mut wiped = Vec::new();
@@ -845,10 +855,9 @@ impl Node {
             }
             for key in self.dbs[db as usize].keys_in_bucket_order() {
                 if !primary.contains(db, key) {
-                    let cause = if divergent.binary_search(&(db, key)).is_ok() {
-                        Cause::SplitBrain
-                    } else {
-                        Cause::ResyncFlush
+                    let cause = match lost.binary_search_by_key(&(db, key), |(k, _)| *k) {
+                        Ok(found) => lost[found].1,
+                        Err(_) => Cause::ResyncFlush,
                     };
                     let entry = self.entry(
                         db,

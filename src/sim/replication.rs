@@ -123,7 +123,7 @@ impl PrimaryStream {
     /// The stream of node `own` among `nodes`, starting at `offset` (a promoted replica goes on
     /// from the offset it had applied).
     pub fn new(nodes: usize, own: usize, offset: u64) -> PrimaryStream {
-        let mut acks = vec![None; nodes];
+        let mut acks = vec![Some((offset, 0)); nodes];
         if let Some(own_ack) = acks.get_mut(own) {
             *own_ack = None;
         }

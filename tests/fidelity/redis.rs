@@ -147,6 +147,20 @@ impl RedisServer {
     pub fn version(&self) -> &'static str {
         version()
     }
+
+    /// The server's process id, for signals (`kill -STOP`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL now (a machine failure: nothing is flushed), and reap the process. Dropping
+    /// the server afterwards only removes its directory.
+    pub fn kill(&mut self) {
+        self.child
+            .kill()
+            .unwrap_or_else(|e| panic!("kill redis-server on port {}: {e}", self.port));
+        let _ = self.child.wait();
+    }
 }
 
 impl Drop for RedisServer {
@@ -231,8 +245,20 @@ impl Connection {
 
     /// Sends the pipeline and reads one reply per queued command.
     pub fn flush(&mut self) -> io::Result<Vec<Reply>> {
+        self.send()?;
+        self.receive()
+    }
+
+    /// Sends the pipeline without reading the replies (the server may be stopped); a later
+    /// [`Connection::receive`] reads them.
+    pub fn send(&mut self) -> io::Result<()> {
         self.writer.write_all(&self.queued)?;
         self.queued.clear();
+        Ok(())
+    }
+
+    /// Reads one reply per command sent and not yet answered.
+    pub fn receive(&mut self) -> io::Result<Vec<Reply>> {
         let count = std::mem::take(&mut self.pending);
         (0..count).map(|_| self.read_reply()).collect()
     }
