@@ -17,7 +17,7 @@ use std::fmt::Write;
 use crate::report::charts::cause_colour_hex;
 use crate::report::info::info_text;
 use crate::report::json::families_by_loss;
-use crate::report::summary::{human_bytes, human_duration, thousands};
+use crate::report::summary::{self, human_bytes, human_duration, thousands};
 use crate::report::top_cause;
 use crate::sim::config::SimConfig;
 use crate::sim::engine::RunOutput;
@@ -107,6 +107,8 @@ pub fn report_html(
     figures(&mut page, output);
     causes(&mut page, output);
     oom_rejections(&mut page, output);
+    writes_lost(&mut page, output);
+    sentinel_section(&mut page, output);
     clients(&mut page, output);
     prefixes(&mut page, output);
     chart_section(&mut page, charts);
@@ -304,6 +306,76 @@ fn oom_rejections(page: &mut String, output: &RunOutput) {
         swatch(Cause::OomRejected),
         thousands(rejected)
     );
+}
+
+/// Acknowledged writes lost (Jepsen's measure), by cause, and writes refused for want of
+/// replicas.
+fn writes_lost(page: &mut String, output: &RunOutput) {
+    let refused = output.totals.rejected_by_cause[Cause::NoreplicasRejected.index()];
+    if output.acknowledged_writes_lost == 0 && refused == 0 {
+        return;
+    }
+    let _ = write!(
+        page,
+        "<section id=\"writes-lost\">\n<h2>Acknowledged writes lost</h2>\n<p>{} of {} \
+         acknowledged writes ({}) are gone: the server replied OK, and the data did not \
+         survive.</p>\n<div class=\"pair\">\n",
+        thousands(output.acknowledged_writes_lost),
+        thousands(output.acknowledged_writes),
+        percent(output.acknowledged_writes_lost, output.acknowledged_writes)
+    );
+    cause_table(
+        page,
+        "Lost, by cause",
+        "writes",
+        &output.totals.lost_writes_by_cause,
+        None,
+    );
+    page.push_str("</div>\n");
+    if refused > 0 {
+        let _ = writeln!(
+            page,
+            "<p>{}{} writes were refused with <code>-NOREPLICAS</code> \
+             (<code>min-replicas-to-write</code> not met); those keys were never stored.</p>",
+            swatch(Cause::NoreplicasRejected),
+            thousands(refused)
+        );
+    }
+    page.push_str("</section>\n");
+}
+
+/// What the Sentinels did and when: the highlights, then their whole log.
+fn sentinel_section(page: &mut String, output: &RunOutput) {
+    if output.sentinel_log.is_empty() {
+        return;
+    }
+    page.push_str(
+        "<section id=\"sentinel\">\n<h2>Sentinel</h2>\n<table>\n<thead><tr>\
+         <th class=\"num\">time</th><th>sentinel</th><th>event</th><th>node</th></tr></thead>\n\
+         <tbody>\n",
+    );
+    for event in summary::sentinel_highlights(output) {
+        let _ = writeln!(
+            page,
+            "<tr><td class=\"num\">{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+            summary::clock(event.time_us),
+            event.sentinel,
+            escape(event.event),
+            escape(&summary::event_node(output, event))
+        );
+    }
+    page.push_str("</tbody>\n</table>\n<details>\n<summary>Every Sentinel event</summary>\n<pre>");
+    for event in &output.sentinel_log {
+        let _ = writeln!(
+            page,
+            "{:>10}  sentinel {}  {} {}",
+            summary::clock(event.time_us),
+            event.sentinel,
+            escape(event.event),
+            escape(&summary::event_node(output, event))
+        );
+    }
+    page.push_str("</pre>\n</details>\n</section>\n");
 }
 
 fn clients(page: &mut String, output: &RunOutput) {

@@ -7,6 +7,7 @@ use crate::report::top_cause;
 use crate::sim::config::SimConfig;
 use crate::sim::engine::RunOutput;
 use crate::sim::ledger::Cause;
+use crate::sim::sentinel::SentinelEvent;
 
 /// How many key prefixes the summary lists.
 const TOP_PREFIXES: usize = 5;
@@ -86,12 +87,13 @@ fn cause_table(out: &mut String, counts: &[u64; Cause::COUNT], when_empty: &str)
 }
 
 /// The Sentinel events that matter to a reader: the first `+odown` of each failover, the
-/// promotion, and old primaries turned into replicas.
-fn sentinel_timeline(out: &mut String, output: &RunOutput) {
-    let mut lines = Vec::new();
+/// promotion, aborted attempts, and old primaries turned into replicas.
+pub(crate) fn sentinel_highlights(output: &RunOutput) -> Vec<&SentinelEvent> {
     let mut seen_odown = false;
-    for event in &output.sentinel_log {
-        let wanted = match event.event {
+    output
+        .sentinel_log
+        .iter()
+        .filter(|event| match event.event {
             "+odown" => !std::mem::replace(&mut seen_odown, true),
             "+promoted-slave" => {
                 seen_odown = false;
@@ -101,21 +103,31 @@ fn sentinel_timeline(out: &mut String, output: &RunOutput) {
             | "-failover-abort-not-elected"
             | "-failover-abort-no-good-slave" => true,
             _ => false,
-        };
-        if wanted {
-            let node = output
-                .nodes
-                .get(event.node)
-                .map_or("?", |n| n.node.as_str());
-            lines.push(format!(
+        })
+        .collect()
+}
+
+/// The node an event names.
+pub(crate) fn event_node(output: &RunOutput, event: &SentinelEvent) -> String {
+    output
+        .nodes
+        .get(event.node)
+        .map_or_else(|| "?".to_string(), |n| n.node.clone())
+}
+
+fn sentinel_timeline(out: &mut String, output: &RunOutput) {
+    let lines: Vec<String> = sentinel_highlights(output)
+        .into_iter()
+        .map(|event| {
+            format!(
                 "  {:>10}  sentinel {}  {} {}",
                 clock(event.time_us),
                 event.sentinel,
                 event.event,
-                node
-            ));
-        }
-    }
+                event_node(output, event)
+            )
+        })
+        .collect();
     if !lines.is_empty() {
         let _ = writeln!(out, "\nsentinel");
         for line in lines {
@@ -125,7 +137,7 @@ fn sentinel_timeline(out: &mut String, output: &RunOutput) {
 }
 
 /// `m:ss.mmm` on the virtual clock.
-fn clock(us: u64) -> String {
+pub(crate) fn clock(us: u64) -> String {
     let ms = us / 1000;
     format!("{}:{:02}.{:03}", ms / 60_000, ms / 1000 % 60, ms % 1000)
 }

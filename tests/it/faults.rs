@@ -311,3 +311,19 @@ fn faults_and_sentinels_are_deterministic() {
     assert_eq!(a.acknowledged_writes_lost, b.acknowledged_writes_lost);
     assert_eq!(a.nodes, b.nodes);
 }
+
+#[test]
+fn the_report_shows_writes_lost_and_the_sentinel_timeline() {
+    let config = partitioned(120);
+    let output = simulate(&config);
+    let page = vanish::report::html::report_html(&config, "", &output, &[]);
+    assert!(page.contains("<section id=\"writes-lost\">"));
+    let lost = vanish::report::summary::thousands(output.acknowledged_writes_lost);
+    assert!(page.contains(&format!("<p>{lost} of ")), "{lost}");
+    assert!(page.contains("<section id=\"sentinel\">"));
+    assert!(page.contains("<code>+promoted-slave</code>"));
+    assert!(page.contains("<code>+convert-to-slave</code>"));
+    let text = vanish::report::summary::summary_text(&config, &output);
+    assert!(text.contains("acknowledged writes lost: "));
+    assert!(text.contains("+promoted-slave r"), "{text}");
+}
