@@ -198,6 +198,7 @@ pub(crate) struct RawServer {
     pub min_replicas_max_lag: Option<Field>,
     pub replica_serve_stale_data: Option<Field>,
     pub replica_read_only: Option<Field>,
+    pub replica_ignore_maxmemory: Option<Field>,
     pub hash_max_listpack_entries: Option<Field>,
     pub hash_max_listpack_value: Option<Field>,
     pub zset_max_listpack_entries: Option<Field>,

@@ -1064,6 +1064,7 @@ min-replicas-to-write = 1
 min-replicas-max-lag = 5
 replica-serve-stale-data = false
 replica-read-only = false
+replica-ignore-maxmemory = false
 
 [[replica]]
 name = "r1"
@@ -1152,6 +1153,7 @@ fn replication_sentinel_connections_and_faults_are_read() {
             min_replicas_max_lag_s: 5,
             replica_serve_stale_data: false,
             replica_read_only: false,
+            replica_ignore_maxmemory: false,
             ..ServerConfig::default()
         }
     );

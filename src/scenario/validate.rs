@@ -244,6 +244,9 @@ fn server(raw: &RawServer) -> Checked<ServerConfig> {
     if let Some(field) = &raw.replica_read_only {
         server.replica_read_only = boolean(field, "server.replica-read-only")?;
     }
+    if let Some(field) = &raw.replica_ignore_maxmemory {
+        server.replica_ignore_maxmemory = boolean(field, "server.replica-ignore-maxmemory")?;
+    }
     if let Some(field) = &raw.repl_backlog_size {
         let bytes = size_bytes(field, "server.repl-backlog-size")?;
         if !(16 * 1024..=1 << 30).contains(&bytes) {

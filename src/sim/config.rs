@@ -289,6 +289,8 @@ pub struct ServerConfig {
     pub replica_serve_stale_data: bool,
     /// `replica-read-only`: writes to a replica are refused with READONLY.
     pub replica_read_only: bool,
+    /// `replica-ignore-maxmemory`: a replica never evicts (it follows its primary's DELs).
+    pub replica_ignore_maxmemory: bool,
     pub hash_max_listpack_entries: u32,
     pub hash_max_listpack_value: u32,
     pub zset_max_listpack_entries: u32,
@@ -321,6 +323,7 @@ impl Default for ServerConfig {
             min_replicas_max_lag_s: 10,
             replica_serve_stale_data: true,
             replica_read_only: true,
+            replica_ignore_maxmemory: true,
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             zset_max_listpack_entries: 128,

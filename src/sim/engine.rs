@@ -488,12 +488,16 @@ impl World<'_> {
                         .is_some_and(|s| s.master == master && !s.syncing)
             })
             .collect();
+        let mut dropped = Vec::new();
         if let Some(stream) = self.nodes[master].stream.as_mut() {
             let mut good = 0;
-            for (ack, &follows) in stream.acks.iter_mut().zip(&following) {
+            for (node, (ack, &follows)) in stream.acks.iter_mut().zip(&following).enumerate() {
                 // A replica whose link stalls stays attached until repl-timeout; its last ACK
-                // just grows old.
+                // just grows old. Then the primary drops it.
                 let timed_out = ack.is_some_and(|(_, at)| now_us.saturating_sub(at) > timeout_us);
+                if follows && timed_out {
+                    dropped.push(node);
+                }
                 if !follows || timed_out {
                     *ack = None;
                 } else if let Some((_, at_us)) = ack {
@@ -503,6 +507,9 @@ impl World<'_> {
                 }
             }
             stream.good_replicas = good;
+        }
+        for node in dropped {
+            self.break_link(node, now_us);
         }
     }
 

@@ -1052,8 +1052,9 @@ impl Node {
         if let Some(refused) = self.replication_refusal(request, ledger) {
             return refused;
         }
-        // replica-ignore-maxmemory yes: replicas never evict.
-        if self.config.maxmemory_bytes != 0 && self.replica.is_none() {
+        // replica-ignore-maxmemory yes (the default): replicas never evict.
+        let evicts = self.replica.is_none() || !self.config.replica_ignore_maxmemory;
+        if self.config.maxmemory_bytes != 0 && evicts {
             let out_of_memory = if self.config.maxmemory_policy.is_reference() {
                 request.command.is_denyoom() && !self.make_room(request, ledger)
             } else {

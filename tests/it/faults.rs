@@ -327,3 +327,20 @@ fn the_report_shows_writes_lost_and_the_sentinel_timeline() {
     assert!(text.contains("acknowledged writes lost: "));
     assert!(text.contains("+promoted-slave r"), "{text}");
 }
+
+#[test]
+fn a_replica_paused_past_repl_timeout_is_dropped_and_resyncs_when_it_resumes() {
+    let mut config = cluster("2m");
+    config.server.repl_backlog_size = 64 * 1024;
+    at(&mut config, 10, EventAction::Pause { node: 1 });
+    at(&mut config, 90, EventAction::Resume { node: 1 });
+    let output = simulate(&config);
+    // Dropped about 60 s after its last ACK; the backlog could not cover 80 s of writes.
+    assert_eq!(output.nodes[0].sync_full, 1);
+    let replica_keys: u64 = output.nodes[1].keyspace.iter().map(|d| d.keys).sum();
+    let primary_keys: u64 = output.nodes[0].keyspace.iter().map(|d| d.keys).sum();
+    assert!(
+        primary_keys - replica_keys < 50,
+        "{replica_keys} vs {primary_keys}"
+    );
+}

@@ -214,3 +214,40 @@ fn a_read_that_outruns_the_stream_is_replica_lag() {
     pair.sync(5);
     assert_eq!(pair.read_on_replica(6, 1), Reply::Hit);
 }
+
+#[test]
+fn a_replica_evicts_only_when_told_not_to_ignore_maxmemory() {
+    for ignore in [true, false] {
+        let mut pair = Pair::new("k", 20_000);
+        // The replica alone gets a limit its primary does not have.
+        pair.replica.config.maxmemory_bytes = 2 * 1024 * 1024;
+        pair.replica.config.maxmemory_policy = vanish::sim::config::MaxmemoryPolicy::AllkeysLru;
+        pair.replica.config.replica_ignore_maxmemory = ignore;
+        for key in 0..20_000 {
+            pair.on_primary(
+                1,
+                CommandKind::Set,
+                key,
+                Argument::Value {
+                    len: 100,
+                    ttl_ms: None,
+                },
+            );
+        }
+        pair.sync(2);
+        assert!(pair.replica.used_memory() > 2 * 1024 * 1024);
+        // Applying the stream never evicts; a client's command runs performEvictions.
+        assert_eq!(pair.replica.stats.evicted_keys, 0);
+        // Each command evicts for a bounded time (tenacity), so it takes a few.
+        for read in 0..200 {
+            pair.read_on_replica(3 + read, 7);
+        }
+        let evicted = pair.replica.stats.evicted_keys;
+        if ignore {
+            assert_eq!(evicted, 0);
+        } else {
+            assert!(evicted > 1_000, "{evicted}");
+            assert_eq!(pair.replica.total_keys(), 20_000 - evicted);
+        }
+    }
+}
