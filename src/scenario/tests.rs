@@ -1064,7 +1064,6 @@ min-replicas-to-write = 1
 min-replicas-max-lag = 5
 replica-serve-stale-data = false
 replica-read-only = false
-replica-ignore-maxmemory = false
 
 [[replica]]
 name = "r1"
@@ -1153,7 +1152,6 @@ fn replication_sentinel_connections_and_faults_are_read() {
             min_replicas_max_lag_s: 5,
             replica_serve_stale_data: false,
             replica_read_only: false,
-            replica_ignore_maxmemory: false,
             ..ServerConfig::default()
         }
     );
@@ -1428,4 +1426,21 @@ fn mangled_replication_files_never_panic() {
             Ok(Err(error)) => assert!(error.line().is_some(), "no line for {error}\nin:\n{mutant}"),
         }
     }
+}
+
+#[test]
+fn replica_ignore_maxmemory_is_read_and_defaults_to_yes() {
+    let default = parse_with(GOOD, &[], None).unwrap_or_else(|error| panic!("{error}"));
+    assert!(default.server.replica_ignore_maxmemory);
+    let off = parse_with(GOOD, &["server.replica-ignore-maxmemory=false"], None)
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert!(!off.server.replica_ignore_maxmemory);
+    let error = parse_with(GOOD, &["server.replica-ignore-maxmemory=2"], None)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        error.contains("server.replica-ignore-maxmemory: expected true or false"),
+        "{error}"
+    );
 }
