@@ -601,6 +601,8 @@ impl World<'_> {
             {
                 *ack = Some((offset, now_us));
             }
+            // replicaPutOnline refreshes the good-replica count at once.
+            self.count_good_replicas(master, now_us);
         }
     }
 
@@ -669,6 +671,7 @@ impl World<'_> {
                 *ack = Some((offset, now_us));
             }
         }
+        self.count_good_replicas(master, now_us);
     }
 
     /// `REPLICAOF master` on `node`. A node that was acting as a primary loses the writes it
@@ -724,6 +727,10 @@ impl World<'_> {
             .and_then(|s| s.promoted_at_offset);
         let continues = !was_primary && promoted_at.is_some_and(|at| own_offset <= at);
         link.needs_full_sync = !continues;
+        if continues {
+            // It holds nothing the new primary lacks.
+            link.divergent.clear();
+        }
         if continues {
             // What the replica missed before the promotion is in the new master's own data.
             let (replica, source) = pair_mut(&mut self.nodes, node, master);
@@ -811,9 +818,11 @@ impl World<'_> {
             // It does not know yet: what it accepts from now on diverges.
             self.nodes[old].divergent.get_or_insert_with(Vec::new);
         }
-        if old != new {
-            let held = &mut self.links[old].divergent;
-            held.extend(failover_keys.into_iter().map(|key| (key, Cause::Failover)));
+        // Nodes that still hold those writes (the old primary, replicas ahead of the new one)
+        // lose them at their next full sync: as `failover`, not as an anonymous flush.
+        for node in (0..self.nodes.len()).filter(|&n| n != new) {
+            let held = &mut self.links[node].divergent;
+            held.extend(failover_keys.iter().map(|&key| (key, Cause::Failover)));
         }
         self.count_good_replicas(new, now_us);
     }

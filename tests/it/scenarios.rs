@@ -385,3 +385,41 @@ fn min_replicas_bounds_jepsens_loss_only_when_the_primary_is_alone() {
     assert!(jepsen_split_1 > 4 * bounded, "{jepsen_split_1}");
     assert!(jepsen_split_2 <= bounded + 100, "{jepsen_split_2}");
 }
+
+#[test]
+fn a_stalled_primary_takes_a_hard_coded_clients_writes_with_it() {
+    let output = assert_diagnosis("paused-primary.toml", Cause::SplitBrain);
+    // Billing writes 50 a second to the old primary for the 8 s between its resume and its
+    // conversion into a replica.
+    let lost = output.acknowledged_writes_lost;
+    assert!((350..=450).contains(&lost), "{lost}");
+    assert_eq!(
+        output.totals.lost_writes_by_cause[Cause::SplitBrain.index()],
+        lost
+    );
+    let billing = &output.clients[1].1;
+    // 45 s of timeouts during the stall, then -READONLY from 1:53 to the end.
+    assert!(
+        (5_000..=6_000).contains(&billing.errors),
+        "{}",
+        billing.errors
+    );
+    let readonly = output.nodes[0]
+        .errorstats
+        .iter()
+        .find(|(name, _)| name.contains("READONLY"))
+        .map_or(0, |(_, n)| *n);
+    assert!((3_200..=3_500).contains(&readonly), "{readonly}");
+    assert!(matches!(
+        output.nodes[0].role,
+        vanish::sim::info::Role::Replica(_)
+    ));
+    // The web tier followed the Sentinels: none of its keys went to split brain.
+    let sessions = (0..output.family_removals.len())
+        .find(|&f| output.keys.family(f).label() == "session:")
+        .expect("the session: family");
+    assert_eq!(
+        output.family_removals[sessions][Cause::SplitBrain.index()],
+        0
+    );
+}
