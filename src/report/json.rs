@@ -131,5 +131,10 @@ pub fn report_json(config: &SimConfig, output: &RunOutput) -> Value {
         "key_prefixes": prefixes,
         "nodes": nodes,
         "sentinel_log": sentinel_log,
+        "timeline": output
+            .timeline
+            .iter()
+            .map(|(time_us, event)| json!({ "time_us": time_us, "event": event }))
+            .collect::<Vec<Value>>(),
     })
 }

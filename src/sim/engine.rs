@@ -130,6 +130,9 @@ pub struct RunOutput {
     pub acknowledged_writes_lost: u64,
     /// The Sentinels' log (`+sdown`, `+odown`, `+switch-master`...), in time order.
     pub sentinel_log: Vec<SentinelEvent>,
+    /// Faults and promotions as they happened (`crash primary`, `partition`, `promoted r1`…),
+    /// in time order, for charts and reports.
+    pub timeline: Vec<(u64, String)>,
 }
 
 /// Receives the virtual time now and then, so a shell can show progress.
@@ -159,6 +162,7 @@ struct World<'a> {
     sentinels: Option<Sentinels>,
     /// Nodes an operator's failover replaced that could not be told yet (down or cut off).
     to_demote: Vec<usize>,
+    timeline: Vec<(u64, String)>,
     clients: Vec<Client>,
     /// Per client: the node it believes is the primary, and when it asks a Sentinel next.
     believed: Vec<usize>,
@@ -683,6 +687,10 @@ impl World<'_> {
         }
         self.nodes[node].set_time(now_us);
         let was_primary = self.nodes[node].stream.is_some();
+        if was_primary {
+            let what = format!("demoted {}", self.nodes[node].name);
+            self.timeline.push((now_us, what));
+        }
         let mut divergent = self.nodes[node].divergent.take().unwrap_or_default();
         let mut lost_here = std::mem::take(&mut self.links[node].divergent);
         if !divergent.is_empty() {
@@ -814,6 +822,8 @@ impl World<'_> {
             ));
         }
         self.primary = new;
+        self.timeline
+            .push((now_us, format!("promoted {}", self.nodes[new].name)));
         if old != new && self.nodes[old].stream.is_some() {
             // It does not know yet: what it accepts from now on diverges.
             self.nodes[old].divergent.get_or_insert_with(Vec::new);
@@ -891,6 +901,21 @@ impl World<'_> {
 
     /// Crashes, restarts, pauses, partitions and failovers.
     fn fault(&mut self, action: &EventAction, now_us: u64, ledger: &mut Ledger) {
+        let name = |node: &usize| self.nodes[*node].name.clone();
+        let what = match action {
+            EventAction::Crash { node } => format!("crash {}", name(node)),
+            EventAction::Restart { node } => format!("restart {}", name(node)),
+            EventAction::Pause { node } => format!("pause {}", name(node)),
+            EventAction::Resume { node } => format!("resume {}", name(node)),
+            EventAction::LinkDown { node } => format!("link-down {}", name(node)),
+            EventAction::LinkUp { node } => format!("link-up {}", name(node)),
+            EventAction::Partition(_) => "partition".to_string(),
+            EventAction::Heal => "heal".to_string(),
+            _ => String::new(),
+        };
+        if !what.is_empty() {
+            self.timeline.push((now_us, what));
+        }
         match action {
             EventAction::Crash { node } => {
                 let node = *node;
@@ -1238,6 +1263,7 @@ pub fn run(
             .as_ref()
             .map(|s| Sentinels::new(s, nodes_count, config.seed)),
         to_demote: Vec::new(),
+        timeline: Vec::new(),
         believed: vec![0; config.clients.len()],
         next_resolve_us: vec![0; config.clients.len()],
         clients,
@@ -1376,5 +1402,6 @@ pub fn run(
         acknowledged_writes,
         acknowledged_writes_lost,
         sentinel_log: world.sentinels.map(|s| s.log).unwrap_or_default(),
+        timeline: world.timeline,
     }
 }

@@ -344,3 +344,22 @@ fn a_replica_paused_past_repl_timeout_is_dropped_and_resyncs_when_it_resumes() {
         "{replica_keys} vs {primary_keys}"
     );
 }
+
+#[test]
+fn faults_and_promotions_are_on_the_timeline_and_marked_on_the_charts() {
+    let config = partitioned(120);
+    let output = simulate(&config);
+    let events: Vec<&str> = output.timeline.iter().map(|(_, e)| e.as_str()).collect();
+    assert_eq!(events[0], "partition");
+    assert!(events[1].starts_with("promoted r"), "{events:?}");
+    assert_eq!(events[2], "heal");
+    assert_eq!(events[3], "demoted primary");
+    assert_eq!(output.timeline[0].0, 30 * S);
+    let charts =
+        vanish::report::charts::run_charts(&output, 0, config.sample_every_us).expect("charts");
+    let misses = charts
+        .iter()
+        .find(|c| c.file_stem == "misses-by-cause")
+        .expect("misses chart");
+    assert!(misses.svg.contains("partition") && misses.svg.contains("demoted primary"));
+}

@@ -16,6 +16,10 @@ use super::frame::{
 use super::{
     cause_colour, render, series_colour, Chart, ChartError, Rendered, LIMIT_COLOUR, MEMORY_COLOUR,
 };
+
+/// Fault and promotion markers.
+const MARKER_COLOUR: RGBColor = RGBColor(0x55, 0x55, 0x55);
+const MARKER_PX: u32 = 15;
 use crate::sim::engine::{RunOutput, Sample};
 use crate::sim::ledger::Cause;
 
@@ -26,7 +30,7 @@ pub fn run_charts(
     maxmemory_bytes: u64,
     sample_every_us: u64,
 ) -> Result<Vec<Rendered>, ChartError> {
-    let series = TimeSeries::new(&output.samples, sample_every_us);
+    let series = TimeSeries::new(&output.samples, sample_every_us, &output.timeline);
     Ok(vec![
         render(
             "memory",
@@ -100,10 +104,11 @@ impl Chart for LagChart<'_> {
             .flat_map(|s| s.replica_lag_bytes.iter().copied())
             .max()
             .unwrap_or(0);
+        let y_top = axis_top(kib(largest));
         let mut chart = time_axes(
             &plot,
             series.end_s,
-            axis_top(kib(largest)),
+            y_top,
             "bytes behind the primary (KiB)",
             &|v| format_count(*v),
         )?;
@@ -118,6 +123,7 @@ impl Chart for LagChart<'_> {
                 series_colour(index).stroke_width(2),
             ))?;
         }
+        series.draw_markers(&mut chart, y_top)?;
         Ok(())
     }
 }
@@ -129,10 +135,16 @@ struct TimeSeries<'a> {
     per_second: f64,
     /// The x axis ends here: the last sample, or one interval when there is none.
     end_s: f64,
+    /// Faults and promotions: a dashed line and a label at each.
+    markers: &'a [(u64, String)],
 }
 
 impl<'a> TimeSeries<'a> {
-    fn new(samples: &'a [Sample], sample_every_us: u64) -> TimeSeries<'a> {
+    fn new(
+        samples: &'a [Sample],
+        sample_every_us: u64,
+        markers: &'a [(u64, String)],
+    ) -> TimeSeries<'a> {
         let times_s: Vec<f64> = samples.iter().map(|s| s.time_us as f64 / 1e6).collect();
         let interval_s = sample_every_us.max(1) as f64 / 1e6;
         let end_s = times_s
@@ -145,7 +157,36 @@ impl<'a> TimeSeries<'a> {
             times_s,
             per_second: 1.0 / interval_s,
             end_s,
+            markers,
         }
+    }
+
+    /// A dashed vertical line at each fault or promotion, labelled near the top; labels step
+    /// down so that events close in time stay readable.
+    fn draw_markers<DB: DrawingBackend>(
+        &self,
+        chart: &mut TimeChart<'_, DB>,
+        y_top: f64,
+    ) -> Result<(), ChartError> {
+        for (index, (time_us, label)) in self.markers.iter().enumerate() {
+            let t = *time_us as f64 / 1e6;
+            if t > self.end_s {
+                continue;
+            }
+            chart.draw_series(DashedLineSeries::new(
+                [(t, 0.0), (t, y_top)],
+                6,
+                6,
+                MARKER_COLOUR.stroke_width(1),
+            ))?;
+            let level = 0.97 - 0.06 * (index % 4) as f64;
+            chart.draw_series(std::iter::once(Text::new(
+                format!(" {label}"),
+                (t, y_top * level),
+                text_style(MARKER_PX).color(&MARKER_COLOUR),
+            )))?;
+        }
+        Ok(())
     }
 
     fn rate(&self, count: u64) -> f64 {
@@ -240,6 +281,7 @@ impl Chart for MemoryChart<'_> {
                 LIMIT_COLOUR.stroke_width(2),
             ))?;
         }
+        series.draw_markers(&mut chart, y_top)?;
         Ok(())
     }
 }
@@ -276,10 +318,11 @@ impl Chart for RemovalsChart<'_> {
             .iter()
             .flat_map(|(_, _, points)| points.iter().map(|(_, y)| *y))
             .fold(0.0, f64::max);
+        let y_top = axis_top(largest);
         let mut chart = time_axes(
             &plot,
             series.end_s,
-            axis_top(largest),
+            y_top,
             "keys removed per second",
             &|v| format_count(*v),
         )?;
@@ -292,6 +335,7 @@ impl Chart for RemovalsChart<'_> {
         if largest == 0.0 {
             note_on_plot(&plot, "no key was evicted or expired in this run")?;
         }
+        series.draw_markers(&mut chart, y_top)?;
         Ok(())
     }
 }
@@ -341,17 +385,15 @@ impl Chart for MissesChart<'_> {
         let largest = tops
             .last()
             .map_or(0.0, |top| top.iter().copied().fold(0.0, f64::max));
-        let mut chart = time_axes(
-            &plot,
-            series.end_s,
-            axis_top(largest),
-            "misses per second",
-            &|v| format_count(*v),
-        )?;
+        let y_top = axis_top(largest);
+        let mut chart = time_axes(&plot, series.end_s, y_top, "misses per second", &|v| {
+            format_count(*v)
+        })?;
         if series.samples.is_empty() {
             return note_on_plot(&plot, "no samples: the run is shorter than sample-every");
         }
         if causes.is_empty() {
+            series.draw_markers(&mut chart, y_top)?;
             return note_on_plot(&plot, "no misses in this run");
         }
         let zeros = vec![0.0; series.samples.len()];
@@ -378,6 +420,7 @@ impl Chart for MissesChart<'_> {
                 cause_colour(*cause).filled(),
             )))?;
         }
+        series.draw_markers(&mut chart, y_top)?;
         Ok(())
     }
 }
