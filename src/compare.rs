@@ -82,8 +82,15 @@ pub fn table(variants: &[Variant], outputs: &[RunOutput]) -> String {
         .max()
         .unwrap_or(7)
         .max(7);
+    // Runs that lose acknowledged writes (crashes, failovers, partitions) get that column.
+    let losses = outputs.iter().any(|o| o.acknowledged_writes_lost > 0);
+    let lost_header = if losses {
+        format!("  {:>18}", "writes lost")
+    } else {
+        String::new()
+    };
     let mut out = format!(
-        "{:<width$}  {:>9}  {:>12}  {:>12}  {:>10}  {:>14}  top miss causes\n",
+        "{:<width$}  {:>9}  {:>12}  {:>12}  {:>10}  {:>14}{lost_header}  top miss causes\n",
         "variant", "hit ratio", "misses", "evicted", "oom", "peak memory"
     );
     for (variant, output) in variants.iter().zip(outputs) {
@@ -98,8 +105,21 @@ pub fn table(variants: &[Variant], outputs: &[RunOutput]) -> String {
             .take(3)
             .map(|(c, n)| format!("{} {}", c.name(), thousands(*n)))
             .collect();
+        let lost = if losses {
+            let share = ratio(output.acknowledged_writes_lost, output.acknowledged_writes);
+            format!(
+                "  {:>18}",
+                format!(
+                    "{} ({:.1}%)",
+                    thousands(output.acknowledged_writes_lost),
+                    share * 100.0
+                )
+            )
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
-            "{:<width$}  {:>8.2}%  {:>12}  {:>12}  {:>10}  {:>14}  {}\n",
+            "{:<width$}  {:>8.2}%  {:>12}  {:>12}  {:>10}  {:>14}{lost}  {}\n",
             variant.label,
             ratio(output.hits, output.reads) * 100.0,
             thousands(output.misses),
@@ -138,6 +158,9 @@ pub fn write_csv<W: std::io::Write>(
             "expired_keys",
             "oom_rejected",
             "peak_used_memory",
+            "acknowledged_writes",
+            "acknowledged_writes_lost",
+            "loss_rate",
         ]
         .map(String::from),
     );
@@ -170,6 +193,12 @@ pub fn write_csv<W: std::io::Write>(
         );
         row.push(oom_rejections(output).to_string());
         row.push(output.peak_used_memory.to_string());
+        row.push(output.acknowledged_writes.to_string());
+        row.push(output.acknowledged_writes_lost.to_string());
+        row.push(format!(
+            "{:.6}",
+            ratio(output.acknowledged_writes_lost, output.acknowledged_writes)
+        ));
         writer.write_record(&row).map_err(std::io::Error::other)?;
     }
     writer.flush()
@@ -194,6 +223,10 @@ pub fn to_json(variants: &[Variant], outputs: &[RunOutput]) -> Value {
                 "evicted_keys": evicted(output),
                 "oom_rejected": oom_rejections(output),
                 "peak_used_memory": output.peak_used_memory,
+                "acknowledged_writes": output.acknowledged_writes,
+                "acknowledged_writes_lost": output.acknowledged_writes_lost,
+                "loss_rate": ratio(output.acknowledged_writes_lost, output.acknowledged_writes),
+                "lost_writes_by_cause": by_cause(&output.totals.lost_writes_by_cause),
             })
         })
         .collect();

@@ -339,3 +339,31 @@ fn compare_without_variants_is_bad_input() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("maxmemory-policy"));
 }
+
+#[test]
+fn compare_shows_the_writes_each_variant_loses() {
+    let dir = temp_dir("compare-loss");
+    let output = vanish(&[
+        "compare",
+        "scenarios/jepsen-partition.toml",
+        "--vary",
+        "server.min-replicas-to-write=0,1",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("writes lost"), "{table}");
+    assert!(table.contains("2,512 (25.0%)"), "{table}");
+    assert!(table.contains("379 (4.8%)"), "{table}");
+    let csv = std::fs::read_to_string(dir.join("compare.csv")).unwrap();
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with("acknowledged_writes,acknowledged_writes_lost,loss_rate"));
+}
