@@ -15,10 +15,9 @@ use super::check::{
 };
 use super::error::Problem;
 use super::raw::{Field, RawClient, RawSentinel, RawWait, Scalar, Table};
-use super::replicas;
 use crate::sim::config::{
     ClientConfig, ConnectionConfig, Discovery, Partition, ReplicaConfig, SentinelConfig,
-    WaitConfig, MICROS_PER_SECOND,
+    SentinelHost, WaitConfig, MICROS_PER_SECOND,
 };
 
 const SENTINELS: RangeInclusive<usize> = 1..=32;
@@ -37,6 +36,7 @@ const SIDES: RangeInclusive<usize> = 2..=16;
 pub(super) fn sentinel(
     raw: Option<&Spanned<Table<RawSentinel>>>,
     replicas: &[ReplicaConfig],
+    clients: &[ClientConfig],
 ) -> Checked<Option<SentinelConfig>> {
     let Some(raw) = raw else {
         return Ok(None);
@@ -60,10 +60,12 @@ pub(super) fn sentinel(
         ));
     }
     config.hosts = match (&fields.hosts, &fields.sentinels) {
-        (Some(hosts), _) => sentinel_hosts(hosts, replicas)?,
+        (Some(hosts), _) => sentinel_hosts(hosts, replicas, clients)?,
         (None, Some(count)) => {
             let count = integer_in(count, "sentinel.sentinels", SENTINELS)?;
-            (0..count).map(|sentinel| sentinel % nodes).collect()
+            (0..count)
+                .map(|sentinel| SentinelHost::Node(sentinel % nodes))
+                .collect()
         }
         (None, None) => config.hosts,
     };
@@ -96,8 +98,13 @@ pub(super) fn sentinel(
     Ok(Some(config))
 }
 
-/// `hosts = ["primary", "r1", "r1"]`: the node each Sentinel runs beside.
-fn sentinel_hosts(hosts: &Spanned<Vec<Field>>, replicas: &[ReplicaConfig]) -> Checked<Vec<usize>> {
+/// `hosts = ["primary", "r1", "web"]`: the node each Sentinel runs beside, or the client on
+/// whose machine it runs.
+fn sentinel_hosts(
+    hosts: &Spanned<Vec<Field>>,
+    replicas: &[ReplicaConfig],
+    clients: &[ClientConfig],
+) -> Checked<Vec<SentinelHost>> {
     let count = hosts.get_ref().len();
     if !SENTINELS.contains(&count) {
         let found = if count == 0 {
@@ -109,7 +116,7 @@ fn sentinel_hosts(hosts: &Spanned<Vec<Field>>, replicas: &[ReplicaConfig]) -> Ch
             hosts.span(),
             "sentinel.hosts",
             format!(
-                "expected {} to {} node names (one per Sentinel), found {found}",
+                "expected {} to {} node or client names (one per Sentinel), found {found}",
                 SENTINELS.start(),
                 SENTINELS.end()
             ),
@@ -119,7 +126,7 @@ fn sentinel_hosts(hosts: &Spanned<Vec<Field>>, replicas: &[ReplicaConfig]) -> Ch
         .get_ref()
         .iter()
         .enumerate()
-        .map(|(index, host)| replicas::node(host, &format!("sentinel.hosts[{index}]"), replicas))
+        .map(|(index, host)| endpoint(host, &format!("sentinel.hosts[{index}]"), replicas, clients))
         .collect()
 }
 
@@ -177,6 +184,47 @@ fn positive_duration_us(field: &Field, path: &str, max_us: u64) -> Checked<u64> 
     }
 }
 
+/// A node (`"primary"` or a replica's name) or a client, by name.
+fn endpoint(
+    field: &Field,
+    path: &str,
+    replicas: &[ReplicaConfig],
+    clients: &[ClientConfig],
+) -> Checked<SentinelHost> {
+    let node_names: Vec<&str> = std::iter::once("primary")
+        .chain(replicas.iter().map(|replica| replica.name.as_str()))
+        .collect();
+    let client_names: Vec<&str> = clients.iter().map(|client| client.name.as_str()).collect();
+    let unknown = || {
+        let every_name: Vec<&str> = node_names.iter().chain(&client_names).copied().collect();
+        mismatch(
+            field,
+            path,
+            format!("a node or client name ({})", one_of(&every_name)),
+        )
+    };
+    let Scalar::String(name) = field.get_ref() else {
+        return Err(unknown());
+    };
+    let node = node_names.iter().position(|known| known == name);
+    let client = client_names.iter().position(|known| known == name);
+    match (node, client) {
+        (Some(node), Some(client)) => {
+            let node = match node {
+                0 => "the primary".to_string(),
+                replica => format!("replica[{}]", replica - 1),
+            };
+            Err(because(
+                mismatch(field, path, "a name that means one node or one client"),
+                format!("{node} and client[{client}] are both called that"),
+            ))
+        }
+        (Some(node), None) => Ok(SentinelHost::Node(node)),
+        (None, Some(client)) => Ok(SentinelHost::Client(client)),
+        (None, None) => Err(unknown()),
+    }
+}
+
 /// `sides = [["primary", "web"], ["r1"]]`: each name a node or a client, on one side only;
 /// whatever is not named is on the first side.
 pub(super) fn partition(
@@ -198,14 +246,9 @@ pub(super) fn partition(
             ),
         ));
     }
-    let node_names: Vec<&str> = std::iter::once("primary")
-        .chain(replicas.iter().map(|replica| replica.name.as_str()))
-        .collect();
-    let client_names: Vec<&str> = clients.iter().map(|client| client.name.as_str()).collect();
-    let every_name: Vec<&str> = node_names.iter().chain(&client_names).copied().collect();
     // The side each node and client is on so far, to name a repetition.
-    let mut node_place: Vec<Option<usize>> = vec![None; node_names.len()];
-    let mut client_place: Vec<Option<usize>> = vec![None; client_names.len()];
+    let mut node_place: Vec<Option<usize>> = vec![None; replicas.len() + 1];
+    let mut client_place: Vec<Option<usize>> = vec![None; clients.len()];
     for (side, names) in sides.get_ref().iter().enumerate() {
         let side_path = format!("{sides_path}[{side}]");
         if names.get_ref().is_empty() {
@@ -217,36 +260,9 @@ pub(super) fn partition(
         }
         for (position, field) in names.get_ref().iter().enumerate() {
             let name_path = format!("{side_path}[{position}]");
-            let unknown = || {
-                mismatch(
-                    field,
-                    &name_path,
-                    format!("a node or client name ({})", one_of(&every_name)),
-                )
-            };
-            let Scalar::String(name) = field.get_ref() else {
-                return Err(unknown());
-            };
-            let node = node_names.iter().position(|known| known == name);
-            let client = client_names.iter().position(|known| known == name);
-            let place = match (node, client) {
-                (Some(node), Some(client)) => {
-                    let node = match node {
-                        0 => "the primary".to_string(),
-                        replica => format!("replica[{}]", replica - 1),
-                    };
-                    return Err(because(
-                        mismatch(
-                            field,
-                            &name_path,
-                            "a name that means one node or one client",
-                        ),
-                        format!("{node} and client[{client}] are both called that"),
-                    ));
-                }
-                (Some(node), None) => &mut node_place[node],
-                (None, Some(client)) => &mut client_place[client],
-                (None, None) => return Err(unknown()),
+            let place = match endpoint(field, &name_path, replicas, clients)? {
+                SentinelHost::Node(node) => &mut node_place[node],
+                SentinelHost::Client(client) => &mut client_place[client],
             };
             if let Some(earlier) = place {
                 return Err(because(

@@ -6,7 +6,7 @@ use super::{load, parse, Overrides, ScenarioError};
 use crate::sim::config::{
     Arrivals, ClientConfig, CommandKind, ConfigChange, ConnectionConfig, Discovery, EventAction,
     EventConfig, KeySelection, KeyspaceConfig, MaxmemoryPolicy, OnMiss, Partition, Popularity,
-    SentinelConfig, ServerConfig, SimConfig, TtlConfig, ValueSize, WaitConfig,
+    SentinelConfig, SentinelHost, ServerConfig, SimConfig, TtlConfig, ValueSize, WaitConfig,
     DEFAULT_BANDWIDTH_BYTES_PER_S,
 };
 
@@ -1164,7 +1164,7 @@ fn replication_sentinel_connections_and_faults_are_read() {
     assert_eq!(
         config.sentinel,
         Some(SentinelConfig {
-            hosts: vec![0, 1, 2, 2],
+            hosts: nodes(&[0, 1, 2, 2]),
             quorum: 3,
             down_after_us: 5_000_000,
             failover_timeout_us: 60_000_000,
@@ -1228,11 +1228,11 @@ fn sentinel_placement_and_defaults() {
     assert_eq!(read("[sentinel]\n"), Some(SentinelConfig::beside_each(3)));
     assert_eq!(
         read("[sentinel]\n").map(|sentinel| (sentinel.hosts, sentinel.quorum)),
-        Some((vec![0, 1, 2], 2))
+        Some((nodes(&[0, 1, 2]), 2))
     );
     // Round-robin over primary, r1, r2.
     let five = read("[sentinel]\nsentinels = 5\n").expect("a Sentinel config");
-    assert_eq!((five.hosts, five.quorum), (vec![0, 1, 2, 0, 1], 3));
+    assert_eq!((five.hosts, five.quorum), (nodes(&[0, 1, 2, 0, 1]), 3));
     assert_eq!(
         (
             five.down_after_us,
@@ -1242,7 +1242,18 @@ fn sentinel_placement_and_defaults() {
         (30_000_000, 180_000_000, 1)
     );
     let two = read("[sentinel]\nhosts = [\"r2\", \"r2\"]\n").expect("a Sentinel config");
-    assert_eq!((two.hosts, two.quorum), (vec![2, 2], 2));
+    assert_eq!((two.hosts, two.quorum), (nodes(&[2, 2]), 2));
+    // A Sentinel on a client's machine (an application server).
+    let app =
+        read("[sentinel]\nhosts = [\"primary\", \"r1\", \"web\"]\n").expect("a Sentinel config");
+    assert_eq!(
+        app.hosts,
+        vec![
+            SentinelHost::Node(0),
+            SentinelHost::Node(1),
+            SentinelHost::Client(0)
+        ]
+    );
     assert_eq!(read(""), None);
 }
 
@@ -1327,7 +1338,7 @@ fn overrides_reach_sentinel_replicas_and_sides() {
         config
             .sentinel
             .map(|sentinel| (sentinel.hosts, sentinel.quorum)),
-        Some((vec![0, 1, 2], 2))
+        Some((nodes(&[0, 1, 2]), 2))
     );
     let cases: &[(&[&str], &str, &str)] = &[
         (&["sentinel.quorum=9"], "sentinel.quorum", "--set sentinel.quorum=9: sentinel.quorum: expected an integer from 1 to 4, found 9: there are 4 Sentinels"),
@@ -1367,8 +1378,8 @@ fn broken_replication_scenarios_name_the_place_field_and_problem() {
     (replicated(&[("quorum = 3", "quorum = 0")]), P(24, 10), "sentinel.quorum", "expected an integer from 1 to 4, found 0"),
     (replicated(&[("quorum = 3", "quorum = 3\nsentinels = 3")]), P(25, 13), "sentinel.sentinels", "expected either hosts (where each Sentinel runs) or sentinels (how many, placed round-robin), found both"),
     (replicated(&[("hosts = [\"primary\", \"r1\", \"r2\", \"r2\"]", "sentinels = 33")]), P(23, 13), "sentinel.sentinels", "expected an integer from 1 to 32, found 33"),
-    (replicated(&[("\"r1\", \"r2\", \"r2\"]", "\"r1\", \"r3\", \"r2\"]")]), P(23, 27), "sentinel.hosts[2]", "expected one of \"primary\", \"r1\", \"r2\", found \"r3\""),
-    (replicated(&[("hosts = [\"primary\", \"r1\", \"r2\", \"r2\"]", "hosts = []")]), P(23, 9), "sentinel.hosts", "expected 1 to 32 node names (one per Sentinel), found an empty list"),
+    (replicated(&[("\"r1\", \"r2\", \"r2\"]", "\"r1\", \"r3\", \"r2\"]")]), P(23, 27), "sentinel.hosts[2]", "expected a node or client name (one of \"primary\", \"r1\", \"r2\", \"web\", \"legacy\"), found \"r3\""),
+    (replicated(&[("hosts = [\"primary\", \"r1\", \"r2\", \"r2\"]", "hosts = []")]), P(23, 9), "sentinel.hosts", "expected 1 to 32 node or client names (one per Sentinel), found an empty list"),
     (replicated(&[("hosts = [\"primary\", \"r1\", \"r2\", \"r2\"]", "hosts = \"primary\"")]), P(23, 9), "sentinel.hosts", "expected a sequence"),
     (replicated(&[("down-after-milliseconds = 5000", "down-after-milliseconds = 0")]), P(25, 27), "sentinel.down-after-milliseconds", "expected an integer from 1 to 3600000, found 0"),
     (replicated(&[("failover-timeout = 60000", "failover-timeout = \"60s\"")]), P(26, 20), "sentinel.failover-timeout", "expected an integer from 1 to 86400000, found \"60s\""),
@@ -1398,7 +1409,9 @@ fn broken_replication_scenarios_name_the_place_field_and_problem() {
     (replicated(&[("sides = [[\"primary\"], [\"r1\", \"web\"], [\"r2\"]]", "sides = [[\"primary\", \"r1\"]]")]), P(66, 9), "event[4].sides", "expected 2 to 16 sides, such as [[\"primary\", \"web\"], [\"r1\"]], found 1"),
     (replicated(&[("[\"r2\"]]", "[]]")]), P(66, 38), "event[4].sides[2]", "expected at least one node or client name, found an empty list"),
     (replicated(&[("sides = [[\"primary\"], [\"r1\", \"web\"], [\"r2\"]]", "sides = [\"primary\", \"r1\"]")]), P(66, 10), "event[4].sides[0]", "expected a sequence"),
-    (replicated(&[("name = \"legacy\"", "name = \"r2\"")]), P(66, 39), "event[4].sides[2][0]", "expected a name that means one node or one client, found \"r2\": replica[1] and client[1] are both called that"),
+    // A client named like a node makes the name ambiguous wherever it is used: first in hosts.
+    (replicated(&[("name = \"legacy\"", "name = \"r2\"")]), P(23, 27), "sentinel.hosts[2]", "expected a name that means one node or one client, found \"r2\": replica[1] and client[1] are both called that"),
+    (replicated(&[("name = \"legacy\"", "name = \"r2\""), ("hosts = [\"primary\", \"r1\", \"r2\", \"r2\"]", "sentinels = 4")]), P(66, 39), "event[4].sides[2][0]", "expected a name that means one node or one client, found \"r2\": replica[1] and client[1] are both called that"),
     ];
     assert_located(&cases, |text| parse_with(text, &[], None));
 }
@@ -1443,4 +1456,8 @@ fn replica_ignore_maxmemory_is_read_and_defaults_to_yes() {
         error.contains("server.replica-ignore-maxmemory: expected true or false"),
         "{error}"
     );
+}
+
+fn nodes(indices: &[usize]) -> Vec<SentinelHost> {
+    indices.iter().map(|&n| SentinelHost::Node(n)).collect()
 }

@@ -86,7 +86,6 @@ pub(crate) fn validate(
     let server = server(&raw.server)?;
     let replicas = replicas::replicas(&raw.replica)?;
     let persistence = replicas::persistence(raw.persistence.as_ref())?;
-    let sentinel = faults::sentinel(raw.sentinel.as_ref(), &replicas)?;
     let mut clients: Vec<ClientConfig> = Vec::with_capacity(raw.client.len());
     for (index, raw_client) in raw.client.iter().enumerate() {
         let mut client = client(
@@ -111,6 +110,7 @@ pub(crate) fn validate(
         }
         clients.push(client);
     }
+    let sentinel = faults::sentinel(raw.sentinel.as_ref(), &replicas, &clients)?;
     check_resources(&clients, &raw.client, header.duration_us)?;
     check_clairvoyance(&server, &raw.server, &clients)?;
     let events = raw

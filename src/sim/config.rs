@@ -83,11 +83,19 @@ pub struct ReplicaConfig {
 /// Link bandwidth when a replica names none: 1 Gbit/s.
 pub const DEFAULT_BANDWIDTH_BYTES_PER_S: u64 = 125_000_000;
 
+/// The machine a Sentinel runs on: beside a node (sharing its fate and partition side) or on a
+/// client's machine (an application server, which never fails here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SentinelHost {
+    Node(usize),
+    Client(usize),
+}
+
 /// `[sentinel]`: the Sentinels that watch the primary and fail it over (redis-fidelity 5).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SentinelConfig {
-    /// Node each Sentinel runs beside (it shares that machine's fate and partition side).
-    pub hosts: Vec<usize>,
+    /// Where each Sentinel runs.
+    pub hosts: Vec<SentinelHost>,
     pub quorum: u32,
     pub down_after_us: u64,
     pub failover_timeout_us: u64,
@@ -98,7 +106,7 @@ impl SentinelConfig {
     /// Sentinel's defaults, one Sentinel beside each of `nodes` nodes, quorum a majority.
     pub fn beside_each(nodes: usize) -> SentinelConfig {
         SentinelConfig {
-            hosts: (0..nodes).collect(),
+            hosts: (0..nodes).map(SentinelHost::Node).collect(),
             quorum: nodes as u32 / 2 + 1,
             down_after_us: 30_000_000,
             failover_timeout_us: 180_000_000,

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::sim::config::{
-    CommandKind, Discovery, EventAction, KeySelection, LinkLag, ReadFrom, SimConfig, WaitConfig,
+    CommandKind, Discovery, EventAction, KeySelection, LinkLag, ReadFrom, SentinelHost, SimConfig,
+    WaitConfig,
 };
 use crate::sim::dist::sample_lognormal;
 use crate::sim::durability::Durability;
@@ -188,15 +189,18 @@ impl ClusterView for View<'_> {
     fn nodes(&self) -> usize {
         self.nodes.len()
     }
-    fn host_up(&self, host: usize) -> bool {
-        !self.nodes[host].down
+    fn host_up(&self, host: SentinelHost) -> bool {
+        match host {
+            SentinelHost::Node(node) => !self.nodes[node].down,
+            SentinelHost::Client(_) => true,
+        }
     }
-    fn answers(&self, host: usize, node: usize) -> bool {
+    fn answers(&self, host: SentinelHost, node: usize) -> bool {
         let n = &self.nodes[node];
-        !n.down && !n.paused && self.net.nodes_connected(host, node)
+        !n.down && !n.paused && self.net.host_reaches_node(host, node)
     }
-    fn hosts_connected(&self, a: usize, b: usize) -> bool {
-        self.net.nodes_connected(a, b)
+    fn hosts_connected(&self, a: SentinelHost, b: SentinelHost) -> bool {
+        self.net.host_side(a) == self.net.host_side(b)
     }
     fn acts_as_primary(&self, node: usize) -> bool {
         self.nodes[node].stream.is_some()
@@ -258,7 +262,11 @@ impl World<'_> {
             Some(sentinels) => (0..sentinels.len())
                 .find(|&s| {
                     let host = sentinels.host(s);
-                    !self.nodes[host].down && self.net.client_reaches(index, host)
+                    let up = match host {
+                        SentinelHost::Node(node) => !self.nodes[node].down,
+                        SentinelHost::Client(_) => true,
+                    };
+                    up && self.net.client_reaches_host(index, host)
                 })
                 .map_or(self.believed[index], |s| sentinels.master_of(s)),
         };

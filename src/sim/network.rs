@@ -2,7 +2,7 @@
 //!
 //! Sentinels run beside a node and share its side. Without a partition everything is on side 0.
 
-use crate::sim::config::Partition;
+use crate::sim::config::{Partition, SentinelHost};
 
 #[derive(Debug, Clone)]
 pub struct Network {
@@ -49,6 +49,25 @@ impl Network {
     #[inline]
     pub fn client_reaches(&self, client: usize, node: usize) -> bool {
         self.client_side[client] == self.node_side[node]
+    }
+
+    /// The side a Sentinel's machine is on.
+    #[inline]
+    pub fn host_side(&self, host: SentinelHost) -> u8 {
+        match host {
+            SentinelHost::Node(node) => self.node_side[node],
+            SentinelHost::Client(client) => self.client_side[client],
+        }
+    }
+
+    #[inline]
+    pub fn host_reaches_node(&self, host: SentinelHost, node: usize) -> bool {
+        self.host_side(host) == self.node_side[node]
+    }
+
+    #[inline]
+    pub fn client_reaches_host(&self, client: usize, host: SentinelHost) -> bool {
+        self.client_side[client] == self.host_side(host)
     }
 
     /// Whether `master` can stream to `replica` over the network.

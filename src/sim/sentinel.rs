@@ -8,7 +8,7 @@
 //! The Sentinels decide; the engine acts. A tick reads the cluster through [`ClusterView`] and
 //! returns [`Action`]s, so this module holds no reference to nodes or links.
 
-use crate::sim::config::SentinelConfig;
+use crate::sim::config::{SentinelConfig, SentinelHost};
 use crate::sim::rng::Stream;
 
 /// How often a Sentinel pings an instance: `min(down-after, 1 s)`.
@@ -28,11 +28,11 @@ const RECONF_TIMEOUT_US: u64 = 10_000_000;
 pub trait ClusterView {
     fn nodes(&self) -> usize;
     /// The host machine of a Sentinel is up.
-    fn host_up(&self, host: usize) -> bool;
+    fn host_up(&self, host: SentinelHost) -> bool;
     /// A node answers PING from a Sentinel on `host` (reachable, process running, not stopped).
-    fn answers(&self, host: usize, node: usize) -> bool;
+    fn answers(&self, host: SentinelHost, node: usize) -> bool;
     /// Two hosts are on the same side of any partition.
-    fn hosts_connected(&self, a: usize, b: usize) -> bool;
+    fn hosts_connected(&self, a: SentinelHost, b: SentinelHost) -> bool;
     /// The node reports `role:master`.
     fn acts_as_primary(&self, node: usize) -> bool;
     /// The node a replica follows.
@@ -77,7 +77,7 @@ enum Failover {
 }
 
 struct Watcher {
-    host: usize,
+    host: SentinelHost,
     stream: Stream,
     /// The primary this Sentinel believes in, and the epoch of that configuration.
     master: usize,
@@ -145,7 +145,7 @@ impl Sentinels {
         self.watchers.is_empty()
     }
 
-    pub fn host(&self, sentinel: usize) -> usize {
+    pub fn host(&self, sentinel: usize) -> SentinelHost {
         self.watchers[sentinel].host
     }
 
@@ -536,18 +536,26 @@ mod tests {
         offsets: Vec<u64>,
     }
 
+    impl Fake {
+        fn index(host: SentinelHost) -> usize {
+            match host {
+                SentinelHost::Node(n) | SentinelHost::Client(n) => n,
+            }
+        }
+    }
+
     impl ClusterView for Fake {
         fn nodes(&self) -> usize {
             self.up.len()
         }
-        fn host_up(&self, host: usize) -> bool {
-            self.up[host]
+        fn host_up(&self, host: SentinelHost) -> bool {
+            self.up[Self::index(host)]
         }
-        fn answers(&self, host: usize, node: usize) -> bool {
-            self.answering[node] && self.side[host] == self.side[node]
+        fn answers(&self, host: SentinelHost, node: usize) -> bool {
+            self.answering[node] && self.side[Self::index(host)] == self.side[node]
         }
-        fn hosts_connected(&self, a: usize, b: usize) -> bool {
-            self.side[a] == self.side[b]
+        fn hosts_connected(&self, a: SentinelHost, b: SentinelHost) -> bool {
+            self.side[Self::index(a)] == self.side[Self::index(b)]
         }
         fn acts_as_primary(&self, node: usize) -> bool {
             self.primary[node]
