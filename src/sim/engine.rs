@@ -212,7 +212,7 @@ impl ClusterView for View<'_> {
         let n = &self.nodes[node];
         n.replica
             .as_ref()
-            .map(|r| (r.priority, r.processed_offset, n.name.as_str()))
+            .map(|r| (r.priority, r.processed_offset, n.run_id.as_str()))
     }
     fn in_sync(&self, node: usize) -> bool {
         self.nodes[node]
@@ -857,7 +857,7 @@ impl World<'_> {
                     (
                         r.priority,
                         std::cmp::Reverse(r.processed_offset),
-                        node.name.clone(),
+                        node.run_id.clone(),
                     )
                 })
         };

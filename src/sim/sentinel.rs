@@ -37,7 +37,7 @@ pub trait ClusterView {
     fn acts_as_primary(&self, node: usize) -> bool;
     /// The node a replica follows.
     fn master_of(&self, node: usize) -> Option<usize>;
-    /// A replica's (replica-priority, processed offset, name) as its INFO shows them.
+    /// A replica's (replica-priority, processed offset, run id) as its INFO shows them.
     fn replica_rank(&self, node: usize) -> Option<(u32, u64, &str)>;
     /// The replica has finished synchronising with its master.
     fn in_sync(&self, node: usize) -> bool;
@@ -429,7 +429,7 @@ impl Sentinels {
     }
 
     /// `sentinelSelectSlave`: lower replica-priority, then the higher processed offset, then the
-    /// smaller name (run ids in Redis).
+    /// smaller run id (all lower-case hex here, so Redis's case-insensitive order is plain order).
     fn select_replica(&self, index: usize, view: &dyn ClusterView) -> Option<usize> {
         let watcher = &self.watchers[index];
         (0..view.nodes())
