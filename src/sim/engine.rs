@@ -690,7 +690,12 @@ impl World<'_> {
     /// accepted since it was replaced (`split-brain`) and resynchronises in full; a replica
     /// that is not ahead of its new master continues from its offset.
     fn follow(&mut self, node: usize, master: usize, now_us: u64, ledger: &mut Ledger) {
-        if node == master {
+        // Never a loop of replicas following each other.
+        let loops = self.nodes[master]
+            .replica
+            .as_ref()
+            .is_some_and(|r| r.master == node);
+        if node == master || loops {
             return;
         }
         self.nodes[node].set_time(now_us);

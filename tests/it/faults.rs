@@ -363,3 +363,83 @@ fn faults_and_promotions_are_on_the_timeline_and_marked_on_the_charts() {
         .expect("misses chart");
     assert!(misses.svg.contains("partition") && misses.svg.contains("demoted primary"));
 }
+
+#[test]
+fn random_fault_schedules_never_panic_and_keep_the_books_straight() {
+    use vanish::sim::rng::Stream;
+    for schedule in 0..40u64 {
+        let mut config = cluster("40s");
+        for client in &mut config.clients {
+            client.rate = 100.0;
+        }
+        config.clients[1].commands = vec![
+            (vanish::sim::config::CommandKind::Get, 1),
+            (vanish::sim::config::CommandKind::Set, 1),
+        ];
+        config.clients[1].read_from = vanish::sim::config::ReadFrom::AnyReplica;
+        config.clients[0].connection.discovery = if schedule % 2 == 0 {
+            Discovery::Fixed
+        } else {
+            Discovery::Sentinel { every_us: 500_000 }
+        };
+        if schedule % 3 != 0 {
+            let mut sentinel = SentinelConfig::beside_each(3);
+            sentinel.down_after_us = 3_000_000;
+            config.sentinel = Some(sentinel);
+        }
+        if schedule % 4 == 1 {
+            config.server.min_replicas_to_write = 1;
+            config.server.repl_backlog_size = 16 * 1024;
+        }
+        let mut draw = Stream::new(schedule, "fault schedule");
+        for _ in 0..12 {
+            let node = draw.below(3) as usize;
+            let action = match draw.below(10) {
+                0 => EventAction::Crash { node },
+                1 => EventAction::Restart { node },
+                2 => EventAction::Pause { node },
+                3 => EventAction::Resume { node },
+                4 => EventAction::Partition(Partition {
+                    node_side: (0..3).map(|_| draw.below(2) as u8).collect(),
+                    client_side: (0..2).map(|_| draw.below(2) as u8).collect(),
+                }),
+                5 => EventAction::Heal,
+                6 => EventAction::LinkDown { node },
+                7 => EventAction::LinkUp { node },
+                8 => EventAction::Failover {
+                    to: (draw.below(2) == 0).then_some(node),
+                },
+                _ => EventAction::FlushAll,
+            };
+            config.events.push(EventConfig {
+                at_us: draw.below(40 * S),
+                action,
+            });
+        }
+        config.events.sort_by_key(|e| e.at_us);
+        let mut ledger = Vec::new();
+        let output = run(&config, &mut ledger, &mut NoProgress);
+        let context = format!("schedule {schedule}: {:?}", config.events);
+        assert!(
+            output.acknowledged_writes_lost <= output.acknowledged_writes,
+            "{context}"
+        );
+        let lost_rows = ledger
+            .iter()
+            .filter(|e| e.kind == vanish::sim::ledger::EntryKind::LostWrite)
+            .count() as u64;
+        assert_eq!(
+            lost_rows,
+            output.totals.lost_writes_by_cause.iter().sum::<u64>(),
+            "{context}"
+        );
+        assert_eq!(output.totals.misses(), output.misses, "{context}");
+        // Some node always acts as a primary (more than one during a split brain).
+        let primaries = output
+            .nodes
+            .iter()
+            .filter(|n| matches!(n.role, Role::Master))
+            .count();
+        assert!(primaries >= 1, "{context}");
+    }
+}
