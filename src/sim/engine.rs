@@ -317,11 +317,15 @@ impl World<'_> {
             }
         }
         node.before_sleep(ledger);
-        if reply == Reply::Error(ErrorReply::NoReplicas) && target != self.primary {
-            // The client will look for the key where the data lives now.
+        if reply == Reply::Error(ErrorReply::NoReplicas) {
+            // Whichever node holds the data when the client looks again (a replica promoted
+            // later, say) names the refusal.
             let (db, key) = (request.db, request.key);
-            let authority = &mut self.nodes[self.primary];
-            authority.remember_absence(db, key, Cause::NoreplicasRejected, request.client);
+            for (index, other) in self.nodes.iter_mut().enumerate() {
+                if index != target {
+                    other.remember_absence(db, key, Cause::NoreplicasRejected, request.client);
+                }
+            }
         }
         if reply == Reply::Miss
             && client.refills_on_miss()
