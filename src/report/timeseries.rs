@@ -29,6 +29,7 @@ pub fn write_timeseries<W: Write>(
     .map(|s| s.to_string())
     .collect();
     header.extend(crate::report::cause_columns("misses"));
+    header.push("errors".to_string());
     header.extend(replica_names.iter().map(|name| format!("lag_bytes_{name}")));
     writer.write_record(&header).map_err(io::Error::other)?;
     let per_second = |count: u64| format!("{:.2}", count as f64 * 1e6 / interval_us.max(1) as f64);
@@ -52,6 +53,7 @@ pub fn write_timeseries<W: Write>(
                 .iter()
                 .map(|cause| sample.misses_by_cause[cause.index()].to_string()),
         );
+        row.push(sample.errors.to_string());
         row.extend(sample.replica_lag_bytes.iter().map(u64::to_string));
         writer.write_record(&row).map_err(io::Error::other)?;
     }

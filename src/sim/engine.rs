@@ -104,6 +104,9 @@ pub struct Sample {
     pub expired: u64,
     pub evicted: u64,
     pub hits: u64,
+    /// Client requests answered with an error: refused, timed out, -OOM, -READONLY,
+    /// -NOREPLICAS…
+    pub errors: u64,
     pub misses_by_cause: [u64; Cause::COUNT],
     /// Per replica: bytes of stream the primary has that the replica has not applied.
     pub replica_lag_bytes: Vec<u64>,
@@ -174,6 +177,9 @@ struct World<'a> {
     sequence: u64,
     samples: Vec<Sample>,
     previous_hits: u64,
+    previous_errors: u64,
+    /// The node the previous sample read its counters from.
+    previous_sampled: usize,
     previous_misses: [u64; Cause::COUNT],
     previous_expired: u64,
     previous_evicted: u64,
@@ -1082,7 +1088,18 @@ impl World<'_> {
 
     fn sample(&mut self, now_us: u64, totals: &LedgerTotals) {
         let node = &self.nodes[self.primary];
+        // A failover changes which node is sampled, and a restart resets its counters: the
+        // interval's count then starts from the new node's figure.
+        if self.previous_sampled != self.primary
+            || node.stats.expired_keys < self.previous_expired
+            || node.stats.evicted_keys < self.previous_evicted
+        {
+            self.previous_sampled = self.primary;
+            self.previous_expired = node.stats.expired_keys;
+            self.previous_evicted = node.stats.evicted_keys;
+        }
         let hits: u64 = self.clients.iter().map(|c| c.counts.hits).sum();
+        let errors: u64 = self.clients.iter().map(|c| c.counts.errors).sum();
         let mut misses_by_cause = totals.misses_by_cause;
         for (now, before) in misses_by_cause.iter_mut().zip(self.previous_misses) {
             *now -= before;
@@ -1095,6 +1112,7 @@ impl World<'_> {
             expired: node.stats.expired_keys - self.previous_expired,
             evicted: node.stats.evicted_keys - self.previous_evicted,
             hits: hits - self.previous_hits,
+            errors: errors - self.previous_errors,
             misses_by_cause,
             replica_lag_bytes: self.nodes[1..]
                 .iter()
@@ -1113,6 +1131,7 @@ impl World<'_> {
                 .collect(),
         });
         self.previous_hits = hits;
+        self.previous_errors = errors;
         self.previous_misses = totals.misses_by_cause;
         self.previous_expired = node.stats.expired_keys;
         self.previous_evicted = node.stats.evicted_keys;
@@ -1289,6 +1308,8 @@ pub fn run(
         sequence: 0,
         samples: Vec::new(),
         previous_hits: 0,
+        previous_errors: 0,
+        previous_sampled: 0,
         previous_misses: [0; Cause::COUNT],
         previous_expired: 0,
         previous_evicted: 0,

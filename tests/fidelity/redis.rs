@@ -24,6 +24,8 @@ const BINARY: &str = "redis-server";
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
 /// A reply slower than this means the server is stuck; fail instead of hanging the suite.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
+/// The log file in a server's private directory.
+const LOG_FILE: &str = "redis.log";
 
 /// `redis-server --version`, checked once per test binary.
 fn version() -> &'static str {
@@ -86,14 +88,7 @@ impl RedisServer {
     }
 
     fn try_start(config: &[(&str, &str)]) -> Result<RedisServer, String> {
-        static STARTED: AtomicU64 = AtomicU64::new(0);
-        let port = free_port().map_err(|e| format!("no free port: {e}"))?;
-        let dir = std::env::temp_dir().join(format!(
-            "vanish-fidelity-{}-{}-{port}",
-            std::process::id(),
-            STARTED.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let (port, dir) = private_place()?;
         let mut command = Command::new(BINARY);
         command
             .arg("--port")
@@ -103,10 +98,50 @@ impl RedisServer {
             .arg("--dir")
             .arg(&dir)
             .arg("--logfile")
-            .arg(dir.join("redis.log"));
+            .arg(dir.join(LOG_FILE));
         for (name, value) in config {
             command.arg(format!("--{name}")).arg(value);
         }
+        RedisServer::launch(command, port, dir)
+    }
+
+    /// Starts a Redis Sentinel (`redis-server <file> --sentinel`) on a free loopback port.
+    /// Sentinel rewrites its configuration file, so each gets its own in a private directory:
+    /// `port`, `bind`, `dir` and `logfile` are written here, `lines` (`sentinel monitor …`)
+    /// follow them.
+    pub fn start_sentinel(lines: &[String]) -> RedisServer {
+        version();
+        let mut last_error = String::new();
+        for _attempt in 0..5 {
+            match RedisServer::try_start_sentinel(lines) {
+                Ok(server) => return server,
+                Err(error) => last_error = error,
+            }
+        }
+        panic!("could not start a Sentinel: {last_error}");
+    }
+
+    fn try_start_sentinel(lines: &[String]) -> Result<RedisServer, String> {
+        let (port, dir) = private_place()?;
+        let file = dir.join("sentinel.conf");
+        let mut text = format!(
+            "port {port}\nbind 127.0.0.1\ndaemonize no\ndir \"{}\"\nlogfile \"{}\"\n",
+            dir.display(),
+            dir.join(LOG_FILE).display()
+        );
+        for line in lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        std::fs::write(&file, text).map_err(|e| format!("{}: {e}", file.display()))?;
+        let mut command = Command::new(BINARY);
+        command.arg(&file).arg("--sentinel");
+        RedisServer::launch(command, port, dir)
+    }
+
+    /// Spawns `command` (a server told to listen on `port` and to log into `dir`) and waits
+    /// until it answers PING.
+    fn launch(mut command: Command, port: u16, dir: PathBuf) -> Result<RedisServer, String> {
         command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -121,8 +156,7 @@ impl RedisServer {
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
             if let Ok(Some(status)) = server.child.try_wait() {
-                let log = std::fs::read_to_string(server.dir.join("redis.log")).unwrap_or_default();
-                return Err(format!("exited at startup ({status}):\n{log}"));
+                return Err(format!("exited at startup ({status}):\n{}", server.log()));
             }
             if let Ok(mut connection) = Connection::open(port) {
                 if let Ok(Reply::Simple(pong)) = connection.call(&["PING"]) {
@@ -136,6 +170,11 @@ impl RedisServer {
             }
             thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The server's log file so far (empty if it cannot be read).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join(LOG_FILE)).unwrap_or_default()
     }
 
     pub fn connect(&self) -> Connection {
@@ -169,6 +208,19 @@ impl Drop for RedisServer {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// A free loopback port and a fresh private directory for a server to run in.
+fn private_place() -> Result<(u16, PathBuf), String> {
+    static STARTED: AtomicU64 = AtomicU64::new(0);
+    let port = free_port().map_err(|e| format!("no free port: {e}"))?;
+    let dir = std::env::temp_dir().join(format!(
+        "vanish-fidelity-{}-{}-{port}",
+        std::process::id(),
+        STARTED.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok((port, dir))
 }
 
 fn free_port() -> io::Result<u16> {
@@ -261,6 +313,12 @@ impl Connection {
     pub fn receive(&mut self) -> io::Result<Vec<Reply>> {
         let count = std::mem::take(&mut self.pending);
         (0..count).map(|_| self.read_reply()).collect()
+    }
+
+    /// The next message the server pushes on a subscribed connection (`SUBSCRIBE`,
+    /// `PSUBSCRIBE`): blocks until one arrives, the connection closes, or the reply timeout.
+    pub fn next_message(&mut self) -> io::Result<Reply> {
+        self.read_reply()
     }
 
     /// One command, one reply.

@@ -391,6 +391,16 @@ fn random_fault_schedules_never_panic_and_keep_the_books_straight() {
             config.server.min_replicas_to_write = 1;
             config.server.repl_backlog_size = 16 * 1024;
         }
+        // Expiry and eviction on every node, so counters move while nodes restart and swap.
+        config.clients[1].ttl = Some(vanish::sim::config::TtlConfig {
+            share_ppm: 500_000,
+            min_us: S,
+            max_us: 5 * S,
+        });
+        if schedule % 5 == 2 {
+            config.server.maxmemory_bytes = 3 * 1024 * 1024;
+            config.server.maxmemory_policy = vanish::sim::config::MaxmemoryPolicy::AllkeysLru;
+        }
         let mut draw = Stream::new(schedule, "fault schedule");
         for _ in 0..12 {
             let node = draw.below(3) as usize;
@@ -442,4 +452,43 @@ fn random_fault_schedules_never_panic_and_keep_the_books_straight() {
             .count();
         assert!(primaries >= 1, "{context}");
     }
+}
+
+#[test]
+fn the_unavailability_window_is_in_the_time_series_and_charted() {
+    let mut config = cluster("1m");
+    config.sentinel = Some(SentinelConfig::beside_each(3));
+    at(&mut config, 10, EventAction::Crash { node: 0 });
+    let output = simulate(&config);
+    // 1,000 writes a second refused from the crash to the promotion and re-resolution.
+    let failing: Vec<u64> = output
+        .samples
+        .iter()
+        .filter(|s| s.errors > 0)
+        .map(|s| s.time_us)
+        .collect();
+    let first = failing.first().copied().expect("errors");
+    let last = failing.last().copied().expect("errors");
+    assert!((10 * S..=11 * S).contains(&first), "{first}");
+    assert!((40 * S..=44 * S).contains(&last), "{last}");
+    let total: u64 = output.samples.iter().map(|s| s.errors).sum();
+    let refused: u64 = output.clients.iter().map(|(_, c)| c.errors).sum();
+    assert_eq!(total, refused);
+    let charts =
+        vanish::report::charts::run_charts(&output, 0, config.sample_every_us).expect("charts");
+    assert!(charts.iter().any(|c| c.file_stem == "client-errors"));
+    let mut csv = Vec::new();
+    vanish::report::timeseries::write_timeseries(
+        &mut csv,
+        &output.samples,
+        config.sample_every_us,
+        &["r1".to_string(), "r2".to_string()],
+    )
+    .expect("csv");
+    let csv = String::from_utf8(csv).expect("utf-8");
+    assert!(csv
+        .lines()
+        .next()
+        .expect("header")
+        .contains(",errors,lag_bytes_r1"));
 }

@@ -17,6 +17,8 @@ use super::{
     cause_colour, render, series_colour, Chart, ChartError, Rendered, LIMIT_COLOUR, MEMORY_COLOUR,
 };
 
+/// Client errors.
+const ERRORS_COLOUR: RGBColor = RGBColor(0xC0, 0x39, 0x2B);
 /// Fault and promotion markers.
 const MARKER_COLOUR: RGBColor = RGBColor(0x55, 0x55, 0x55);
 const MARKER_PX: u32 = 15;
@@ -53,7 +55,53 @@ pub fn run_charts(
     ]
     .into_iter()
     .chain(replication_lag_chart(output, &series)?)
+    .chain(errors_chart(&series)?)
     .collect())
+}
+
+/// `client-errors`, when some request failed (refused, timed out, -OOM, -READONLY,
+/// -NOREPLICAS…): the unavailability window of a crash, a stall or a failover.
+fn errors_chart(series: &TimeSeries) -> Result<Option<Rendered>, ChartError> {
+    if series.samples.iter().all(|s| s.errors == 0) {
+        return Ok(None);
+    }
+    render(
+        "client-errors",
+        "Client errors per second",
+        &ErrorsChart { series },
+    )
+    .map(Some)
+}
+
+struct ErrorsChart<'a> {
+    series: &'a TimeSeries<'a>,
+}
+
+impl Chart for ErrorsChart<'_> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        title: &str,
+    ) -> Result<(), ChartError> {
+        let series = self.series;
+        let legend = [LegendEntry::new(Mark::Line(ERRORS_COLOUR), "all clients")];
+        let plot = frame(root, title, &legend)?;
+        let largest = series
+            .samples
+            .iter()
+            .map(|s| series.rate(s.errors))
+            .fold(0.0, f64::max);
+        let y_top = axis_top(largest);
+        let mut chart = time_axes(&plot, series.end_s, y_top, "errors per second", &|v| {
+            format_count(*v)
+        })?;
+        chart.draw_series(LineSeries::new(
+            series.points(|s| series.rate(s.errors)),
+            ERRORS_COLOUR.stroke_width(3),
+        ))?;
+        series.draw_markers(&mut chart, y_top)?;
+        Ok(())
+    }
 }
 
 /// `replication-lag`, when the run has replicas: how far behind the primary each one is.
