@@ -204,8 +204,19 @@ fn load(path: &Path, overrides: &Overrides) -> Result<(SimConfig, String), Failu
 
 fn check(path: &Path) -> Result<(), Failure> {
     let (config, _) = load(path, &Overrides::default())?;
+    let mut topology = String::new();
+    if !config.replicas.is_empty() {
+        topology.push_str(&format!("{} replica(s), ", config.replicas.len()));
+    }
+    if let Some(sentinel) = &config.sentinel {
+        topology.push_str(&format!(
+            "{} Sentinel(s) with quorum {}, ",
+            sentinel.hosts.len(),
+            sentinel.quorum
+        ));
+    }
     println!(
-        "ok: {} — {} client(s), {} event(s), {} of virtual time, seed {}",
+        "ok: {} — {topology}{} client(s), {} event(s), {} of virtual time, seed {}",
         config.name,
         config.clients.len(),
         config.events.len(),

@@ -84,6 +84,12 @@ fn check_accepts_every_bundled_scenario() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
+    let jepsen = vanish(&["check", "scenarios/jepsen-partition.toml"]);
+    let line = String::from_utf8_lossy(&jepsen.stdout);
+    assert!(
+        line.contains("4 replica(s), 5 Sentinel(s) with quorum 3, 6 client(s)"),
+        "{line}"
+    );
 }
 
 #[test]
