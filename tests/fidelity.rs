@@ -19,6 +19,9 @@
 //! * `failover`: a replica stopped (SIGSTOP) while the primary acknowledges writes, the primary
 //!   killed, the replica promoted: the acknowledged writes lost, and that they are the newest,
 //!   promoted before and after the replica reads its buffered stream (section 4).
+//! * `sentinel`: a primary killed under three real Sentinels: which replica is promoted, how
+//!   long after the kill, when the Sentinels name it and the other replica follows it, against
+//!   the simulator's Sentinels over many seeds (section 5).
 //!
 //! Redis's own maxmemory.tcl assertions (section 8.1), which need no server, are in
 //! `tests/it/eviction.rs` and run with plain `cargo test`.
@@ -38,6 +41,8 @@ mod memory;
 mod redis;
 #[path = "fidelity/replication.rs"]
 mod replication;
+#[path = "fidelity/sentinel.rs"]
+mod sentinel;
 #[path = "fidelity/sim.rs"]
 mod sim;
 #[path = "fidelity/table.rs"]

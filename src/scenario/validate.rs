@@ -725,6 +725,7 @@ fn event(
             "config-set",
             "select",
             "crash",
+            "kill",
             "restart",
             "failover",
             "pause",
@@ -751,7 +752,7 @@ fn event(
         "del" => &["db", "keys", "pattern"],
         "config-set" => &["directive", "value"],
         "select" => &["client", "db"],
-        "crash" | "restart" | "pause" | "resume" | "link-down" | "link-up" => &["node"],
+        "crash" | "kill" | "restart" | "pause" | "resume" | "link-down" | "link-up" => &["node"],
         "failover" => &["to"],
         "partition" => &["sides"],
         _ => &[],
@@ -768,6 +769,7 @@ fn event(
     };
     let action = match kind {
         "crash" => EventAction::Crash { node: node()? },
+        "kill" => EventAction::Kill { node: node()? },
         "restart" => EventAction::Restart { node: node()? },
         "pause" => EventAction::Pause { node: node()? },
         "resume" => EventAction::Resume { node: node()? },

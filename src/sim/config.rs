@@ -621,7 +621,12 @@ pub enum EventAction {
     Crash {
         node: usize,
     },
-    /// A crashed node starts again from its persistence files.
+    /// The process dies (SIGKILL, the OOM killer) on a machine that stays up: what it had
+    /// written to its sockets and files still gets out, clients are refused at once.
+    Kill {
+        node: usize,
+    },
+    /// A crashed or killed node starts again from its persistence files.
     Restart {
         node: usize,
     },

@@ -147,6 +147,15 @@ impl Durability {
         }
     }
 
+    /// The process died but the machine did not: the AOF had every acknowledged write in the
+    /// page cache (written before the reply), so with AOF nothing is lost; an RDB-only node
+    /// still goes back to its last snapshot.
+    pub fn process_died(&mut self, now_us: u64) {
+        if self.config.appendonly {
+            self.durable_point(now_us);
+        }
+    }
+
     /// What a crash takes back: the before-images (newest state first undone), and how many
     /// acknowledged writes are lost. Leaves the log empty.
     pub fn crash(&mut self) -> (Vec<BeforeImage>, u64) {

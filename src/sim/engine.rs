@@ -197,9 +197,13 @@ impl ClusterView for View<'_> {
     }
     fn host_up(&self, host: SentinelHost) -> bool {
         match host {
-            SentinelHost::Node(node) => !self.nodes[node].down,
+            SentinelHost::Node(node) => !self.nodes[node].machine_down,
             SentinelHost::Client(_) => true,
         }
+    }
+    fn refuses(&self, host: SentinelHost, node: usize) -> bool {
+        let n = &self.nodes[node];
+        n.down && !n.machine_down && self.net.host_reaches_node(host, node)
     }
     fn answers(&self, host: SentinelHost, node: usize) -> bool {
         let n = &self.nodes[node];
@@ -269,7 +273,7 @@ impl World<'_> {
                 .find(|&s| {
                     let host = sentinels.host(s);
                     let up = match host {
-                        SentinelHost::Node(node) => !self.nodes[node].down,
+                        SentinelHost::Node(node) => !self.nodes[node].machine_down,
                         SentinelHost::Client(_) => true,
                     };
                     up && self.net.client_reaches_host(index, host)
@@ -281,10 +285,10 @@ impl World<'_> {
     /// Why client `index` cannot talk to `node` now, if it cannot.
     fn unreachable(&self, index: usize, node: usize) -> Option<ErrorReply> {
         let target = &self.nodes[node];
-        if target.down {
-            Some(ErrorReply::ConnectionRefused)
-        } else if target.paused || !self.net.client_reaches(index, node) {
+        if !self.net.client_reaches(index, node) || target.machine_down || target.paused {
             Some(ErrorReply::Timeout)
+        } else if target.down {
+            Some(ErrorReply::ConnectionRefused)
         } else {
             None
         }
@@ -927,6 +931,7 @@ impl World<'_> {
         let name = |node: &usize| self.nodes[*node].name.clone();
         let what = match action {
             EventAction::Crash { node } => format!("crash {}", name(node)),
+            EventAction::Kill { node } => format!("kill {}", name(node)),
             EventAction::Restart { node } => format!("restart {}", name(node)),
             EventAction::Pause { node } => format!("pause {}", name(node)),
             EventAction::Resume { node } => format!("resume {}", name(node)),
@@ -963,6 +968,29 @@ impl World<'_> {
                         link.queue = arrived;
                         link.pending.clear();
                         link.needs_full_sync = true;
+                        if let Some(r) = self.nodes[other].replica.as_mut() {
+                            if r.link_up {
+                                r.link_up = false;
+                                r.link_down_since_us = now_us;
+                            }
+                        }
+                    }
+                }
+                self.links[node].reset();
+            }
+            EventAction::Kill { node } => {
+                let node = *node;
+                self.nodes[node].set_time(now_us);
+                self.nodes[node].kill();
+                // What it wrote to its sockets still arrives; then the links close.
+                for other in 0..self.nodes.len() {
+                    if self.nodes[other]
+                        .replica
+                        .as_ref()
+                        .is_some_and(|r| r.master == node)
+                    {
+                        self.links[other].pending.clear();
+                        self.links[other].needs_full_sync = true;
                         if let Some(r) = self.nodes[other].replica.as_mut() {
                             if r.link_up {
                                 r.link_up = false;

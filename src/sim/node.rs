@@ -258,8 +258,11 @@ pub struct Node {
     pub durability: Option<Durability>,
     /// Whether the aggregate write just executed changed its key (for propagation).
     write_modified: Option<bool>,
-    /// The process is down (crashed, not restarted yet).
+    /// The process is down (crashed or killed, not restarted yet).
     pub down: bool,
+    /// The machine is down too (a crash, not a kill): nothing answers, not even with a refusal,
+    /// and a Sentinel running beside it is gone.
+    pub machine_down: bool,
     /// The process is stopped (SIGSTOP): it answers nothing until resumed.
     pub paused: bool,
     /// While this node still acts as a primary after another was promoted in its place: the
@@ -327,6 +330,7 @@ impl Node {
             durability: None,
             write_modified: None,
             down: false,
+            machine_down: false,
             paused: false,
             divergent: None,
             acknowledged_writes_lost: 0,
@@ -697,6 +701,15 @@ impl Node {
     /// The machine fails: the process is gone until `restart`.
     pub fn crash(&mut self) {
         self.down = true;
+        self.machine_down = true;
+    }
+
+    /// The process is killed; the machine stays up.
+    pub fn kill(&mut self) {
+        self.down = true;
+        if let Some(durability) = self.durability.as_mut() {
+            durability.process_died(self.now_us);
+        }
     }
 
     /// READONLY on a replica, MASTERDOWN on a replica without its master, NOREPLICAS on a
@@ -750,6 +763,7 @@ impl Node {
     /// point go back to their durable state; without persistence the dataset is empty.
     pub fn restart(&mut self, ledger: &mut Ledger) {
         self.down = false;
+        self.machine_down = false;
         self.paused = false;
         // A new process: INFO counters start again.
         self.stats = NodeStats::default();

@@ -19,8 +19,6 @@ const HELLO_PERIOD_US: u64 = 2_000_000;
 const INFO_PERIOD_US: u64 = 1_000_000;
 /// A node acting as primary against the configuration is converted after answering this long.
 const CONVERT_AFTER_US: u64 = 8_000_000;
-/// `SENTINEL_MAX_DESYNC`: the random delay before a failover attempt asks for votes.
-const MAX_DESYNC_US: u64 = 1_000_000;
 /// Replica reconfiguration timeout.
 const RECONF_TIMEOUT_US: u64 = 10_000_000;
 
@@ -31,6 +29,8 @@ pub trait ClusterView {
     fn host_up(&self, host: SentinelHost) -> bool;
     /// A node answers PING from a Sentinel on `host` (reachable, process running, not stopped).
     fn answers(&self, host: SentinelHost, node: usize) -> bool;
+    /// The node's machine refuses the connection at once (its process died; the machine runs).
+    fn refuses(&self, host: SentinelHost, node: usize) -> bool;
     /// Two hosts are on the same side of any partition.
     fn hosts_connected(&self, a: SentinelHost, b: SentinelHost) -> bool;
     /// The node reports `role:master`.
@@ -61,10 +61,22 @@ pub struct SentinelEvent {
     pub node: usize,
 }
 
+/// A failover led by one Sentinel, a state per timer tick as `sentinelFailoverStateMachine`
+/// steps it: votes asked (their replies are counted on the next tick), elected, replica
+/// selected, `SLAVEOF NO ONE` sent, promotion seen in INFO, replicas reconfigured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Failover {
-    /// Waiting for the random desync delay before asking for votes.
-    WaitStart { at_us: u64, epoch: u64 },
+    Voting {
+        epoch: u64,
+        votes: u32,
+    },
+    Elected {
+        epoch: u64,
+    },
+    Selected {
+        node: usize,
+        epoch: u64,
+    },
     /// Promoted `node` at `at_us`; waiting to see it in INFO, then reconfiguring the others.
     Promoted {
         node: usize,
@@ -73,7 +85,10 @@ enum Failover {
         epoch: u64,
     },
     /// Reconfiguring replicas `parallel-syncs` at a time.
-    Reconfiguring { started_us: u64, batch_us: u64 },
+    Reconfiguring {
+        started_us: u64,
+        batch_us: u64,
+    },
 }
 
 struct Watcher {
@@ -86,7 +101,9 @@ struct Watcher {
     /// The epoch this Sentinel last voted in.
     leader_epoch: u64,
     last_ping_us: u64,
-    last_reply_us: u64,
+    last_pong_us: u64,
+    /// When the oldest PING still unanswered was sent (`act_ping_time`): SDOWN counts from it.
+    act_ping_us: Option<u64>,
     last_hello_us: u64,
     sdown: bool,
     odown: bool,
@@ -120,7 +137,8 @@ impl Sentinels {
                 current_epoch: 0,
                 leader_epoch: 0,
                 last_ping_us: 0,
-                last_reply_us: 0,
+                last_pong_us: 0,
+                act_ping_us: None,
                 last_hello_us: 0,
                 sdown: false,
                 odown: false,
@@ -168,7 +186,8 @@ impl Sentinels {
             watcher.master = master;
             watcher.config_epoch = epoch;
             watcher.current_epoch = watcher.current_epoch.max(epoch);
-            watcher.last_reply_us = now_us;
+            watcher.last_pong_us = now_us;
+            watcher.act_ping_us = None;
             watcher.sdown = false;
             watcher.odown = false;
             watcher.failover = None;
@@ -205,19 +224,35 @@ impl Sentinels {
         }
         self.ping(index, now_us, view);
         self.hello(index, now_us, view);
-        self.check_down(index, now_us, view);
+        // A failover started in this tick takes its next step in the next one (the votes asked
+        // now are counted then).
         self.run_failover(index, now_us, view, &mut actions);
+        self.check_down(index, now_us, view);
         self.convert_rogues(index, now_us, view, &mut actions);
         actions
     }
 
+    /// PING when the last PONG is older than the period and the last PING older than half of
+    /// it. A process that died on a running machine refuses the connection: Sentinel reconnects
+    /// and pings at once, so that PING is the oldest unanswered one. A machine that is gone, or
+    /// a stopped process, just leaves the next periodic PING unanswered.
     fn ping(&mut self, index: usize, now_us: u64, view: &dyn ClusterView) {
         let watcher = &mut self.watchers[index];
         let period = PING_PERIOD_US.min(self.config.down_after_us);
-        if now_us >= watcher.last_ping_us + period {
+        if view.refuses(watcher.host, watcher.master) {
+            watcher.last_ping_us = now_us;
+            watcher.act_ping_us.get_or_insert(now_us);
+            return;
+        }
+        let due = now_us.saturating_sub(watcher.last_pong_us) > period
+            && now_us.saturating_sub(watcher.last_ping_us) > period / 2;
+        if due {
             watcher.last_ping_us = now_us;
             if view.answers(watcher.host, watcher.master) {
-                watcher.last_reply_us = now_us;
+                watcher.last_pong_us = now_us;
+                watcher.act_ping_us = None;
+            } else {
+                watcher.act_ping_us.get_or_insert(now_us);
             }
         }
     }
@@ -244,7 +279,8 @@ impl Sentinels {
                 peer.config_epoch = epoch;
                 if peer.master != master {
                     peer.master = master;
-                    peer.last_reply_us = now_us;
+                    peer.last_pong_us = now_us;
+                    peer.act_ping_us = None;
                     peer.sdown = false;
                     peer.odown = false;
                     self.note(now_us, other, "+switch-master", master);
@@ -257,7 +293,9 @@ impl Sentinels {
         let down_after = self.config.down_after_us;
         let watcher = &self.watchers[index];
         let (host, master) = (watcher.host, watcher.master);
-        let sdown = now_us.saturating_sub(watcher.last_reply_us) > down_after;
+        let sdown = watcher
+            .act_ping_us
+            .is_some_and(|sent| now_us.saturating_sub(sent) > down_after);
         if sdown != watcher.sdown {
             self.watchers[index].sdown = sdown;
             self.note(
@@ -292,13 +330,12 @@ impl Sentinels {
         let watcher = &mut self.watchers[index];
         if odown && watcher.failover.is_none() && now_us >= watcher.quiet_until_us {
             watcher.current_epoch += 1;
-            let delay = watcher.stream.below(MAX_DESYNC_US);
-            watcher.failover = Some(Failover::WaitStart {
-                at_us: now_us + delay,
-                epoch: watcher.current_epoch,
-            });
+            let epoch = watcher.current_epoch;
             watcher.quiet_until_us = now_us + 2 * self.config.failover_timeout_us;
             self.note(now_us, index, "+try-failover", master);
+            // Votes are asked at once (SENTINEL_ASK_FORCED); the replies are read next tick.
+            let votes = self.request_votes(index, epoch, now_us, view);
+            self.watchers[index].failover = Some(Failover::Voting { epoch, votes });
         }
     }
 
@@ -313,36 +350,39 @@ impl Sentinels {
             return;
         };
         match state {
-            Failover::WaitStart { at_us, epoch } => {
-                if now_us < at_us {
-                    return;
-                }
-                if !self.watchers[index].odown {
+            Failover::Voting { epoch, votes } => {
+                let master = self.watchers[index].master;
+                let majority = self.watchers.len() as u32 / 2 + 1;
+                if votes >= majority.max(self.config.quorum) {
+                    self.note(now_us, index, "+elected-leader", master);
+                    self.watchers[index].failover = Some(Failover::Elected { epoch });
+                } else {
                     self.watchers[index].failover = None;
-                    return;
+                    self.note(now_us, index, "-failover-abort-not-elected", master);
                 }
-                if !self.elect(index, epoch, now_us, view) {
+            }
+            Failover::Elected { epoch } => match self.select_replica(index, view) {
+                Some(node) => {
+                    self.note(now_us, index, "+selected-slave", node);
+                    self.watchers[index].failover = Some(Failover::Selected { node, epoch });
+                }
+                None => {
+                    let old = self.watchers[index].master;
                     self.watchers[index].failover = None;
-                    self.note(now_us, index, "-failover-abort-not-elected", 0);
-                    return;
+                    self.note(now_us, index, "-failover-abort-no-good-slave", old);
                 }
+            },
+            Failover::Selected { node, epoch } => {
+                // SLAVEOF NO ONE reaches the replica, which is primary from then on.
                 let old = self.watchers[index].master;
-                match self.select_replica(index, view) {
-                    Some(node) => {
-                        actions.push(Action::Promote { node, old });
-                        self.note(now_us, index, "+selected-slave", node);
-                        self.watchers[index].failover = Some(Failover::Promoted {
-                            node,
-                            old,
-                            at_us: now_us,
-                            epoch,
-                        });
-                    }
-                    None => {
-                        self.watchers[index].failover = None;
-                        self.note(now_us, index, "-failover-abort-no-good-slave", old);
-                    }
-                }
+                actions.push(Action::Promote { node, old });
+                self.note(now_us, index, "+failover-state-wait-promotion", node);
+                self.watchers[index].failover = Some(Failover::Promoted {
+                    node,
+                    old,
+                    at_us: now_us,
+                    epoch,
+                });
             }
             Failover::Promoted {
                 node,
@@ -364,7 +404,8 @@ impl Sentinels {
                 let watcher = &mut self.watchers[index];
                 watcher.master = node;
                 watcher.config_epoch = epoch;
-                watcher.last_reply_us = now_us;
+                watcher.last_pong_us = now_us;
+                watcher.act_ping_us = None;
                 watcher.sdown = false;
                 watcher.odown = false;
                 watcher.reconfigured = vec![false; view.nodes()];
@@ -386,12 +427,18 @@ impl Sentinels {
         }
     }
 
-    /// Asks the reachable Sentinels for their vote in `epoch`; true if elected leader.
-    fn elect(&mut self, index: usize, epoch: u64, now_us: u64, view: &dyn ClusterView) -> bool {
+    /// Asks the reachable Sentinels for their vote in `epoch`; returns the votes it got (its
+    /// own included), 0 if it already voted for another Sentinel in this epoch.
+    fn request_votes(
+        &mut self,
+        index: usize,
+        epoch: u64,
+        now_us: u64,
+        view: &dyn ClusterView,
+    ) -> u32 {
         let host = self.watchers[index].host;
         if self.watchers[index].leader_epoch >= epoch {
-            // It already voted for another Sentinel in this epoch.
-            return false;
+            return 0;
         }
         self.watchers[index].leader_epoch = epoch;
         let mut votes = 1u32;
@@ -410,22 +457,12 @@ impl Sentinels {
                 peer.quiet_until_us = peer
                     .quiet_until_us
                     .max(now_us + 2 * self.config.failover_timeout_us);
-                if matches!(peer.failover, Some(Failover::WaitStart { .. })) {
+                if matches!(peer.failover, Some(Failover::Voting { .. })) {
                     peer.failover = None;
                 }
             }
         }
-        let majority = self.watchers.len() as u32 / 2 + 1;
-        let elected = votes >= majority.max(self.config.quorum);
-        if elected {
-            self.note(
-                now_us,
-                index,
-                "+elected-leader",
-                self.watchers[index].master,
-            );
-        }
-        elected
+        votes
     }
 
     /// `sentinelSelectSlave`: lower replica-priority, then the higher processed offset, then the
@@ -461,13 +498,18 @@ impl Sentinels {
             .filter(|&n| !watcher.reconfigured[n] && view.answers(host, n))
             .collect();
         let timed_out = now_us > started_us + self.config.failover_timeout_us;
-        if waiting.is_empty() || timed_out {
+        // It ends once INFO shows every reconfigured replica synchronised.
+        let settled = waiting.is_empty() && in_progress == 0 && now_us >= batch_us + INFO_PERIOD_US;
+        if settled || timed_out {
             self.watchers[index].failover = None;
             self.note(now_us, index, "+failover-end", master);
             return;
         }
         let batch_done = in_progress == 0 || now_us > batch_us + RECONF_TIMEOUT_US;
         if !batch_done {
+            return;
+        }
+        if waiting.is_empty() {
             return;
         }
         let parallel = self.config.parallel_syncs.max(1) as usize;
@@ -557,6 +599,9 @@ mod tests {
         fn hosts_connected(&self, a: SentinelHost, b: SentinelHost) -> bool {
             self.side[Self::index(a)] == self.side[Self::index(b)]
         }
+        fn refuses(&self, _host: SentinelHost, _node: usize) -> bool {
+            false
+        }
         fn acts_as_primary(&self, node: usize) -> bool {
             self.primary[node]
         }
@@ -617,9 +662,10 @@ mod tests {
         let actions = run_until(&mut sentinels, &mut view, 10_000_000, 60_000_000);
         let (at, promote) = &actions[0];
         assert_eq!(*promote, Action::Promote { node: 2, old: 0 });
-        // SDOWN 30 s after the last reply (≤ 1 s before the failure), then up to 1 s of desync.
+        // The first PING after the failure goes unanswered (within 1 s); SDOWN 30 s later; then
+        // a tick each to count votes, select the replica and send SLAVEOF NO ONE.
         assert!(
-            (39_000_000..=42_000_000).contains(at),
+            (40_000_000..=41_500_000).contains(at),
             "promoted at {at} µs"
         );
         for watcher in &sentinels.watchers[1..] {

@@ -31,6 +31,13 @@ impl Table {
         self.rows.push(cells);
     }
 
+    /// Adds a row shown for context and not judged; `remark` fills the verdict column.
+    pub fn note(&mut self, cells: Vec<String>, remark: &str) {
+        let mut cells = cells;
+        cells.push(remark.to_string());
+        self.rows.push(cells);
+    }
+
     pub fn failures(&self) -> usize {
         self.failures
     }

@@ -492,3 +492,39 @@ fn the_unavailability_window_is_in_the_time_series_and_charted() {
         .expect("header")
         .contains(",errors,lag_bytes_r1"));
 }
+
+#[test]
+fn a_killed_process_keeps_its_aof_and_is_noticed_sooner_than_a_dead_machine() {
+    let scenario = |action: EventAction| {
+        let mut config = cluster("1m");
+        config.persistence.appendonly = true;
+        config.persistence.appendfsync = vanish::sim::config::AppendFsync::Everysec;
+        let mut sentinel = SentinelConfig::beside_each(3);
+        sentinel.down_after_us = 5 * S;
+        config.sentinel = Some(sentinel);
+        at(&mut config, 20, action);
+        at(&mut config, 50, EventAction::Restart { node: 0 });
+        simulate(&config)
+    };
+    let killed = scenario(EventAction::Kill { node: 0 });
+    let crashed = scenario(EventAction::Crash { node: 0 });
+    // The page cache had every acknowledged write: a process kill loses none of them to the
+    // restart; a power loss loses what was not fsynced yet (up to a second).
+    assert_eq!(killed.totals.removals_by_cause[Cause::Restart.index()], 0);
+    let rolled_back = crashed.totals.removals_by_cause[Cause::Restart.index()];
+    assert!((1..=1_100).contains(&rolled_back), "{rolled_back}");
+    // The Sentinels' reconnection is refused at once after a kill: SDOWN 5 s after it. A dead
+    // machine leaves the next periodic PING unanswered, up to a second later.
+    let sdown = |output: &RunOutput| first(output, "+sdown").expect("+sdown") - 20 * S;
+    assert!(
+        (5 * S..5 * S + 150_000).contains(&sdown(&killed)),
+        "{}",
+        sdown(&killed)
+    );
+    assert!(
+        (5 * S..=6 * S + 150_000).contains(&sdown(&crashed)),
+        "{}",
+        sdown(&crashed)
+    );
+    assert_eq!(killed.timeline[0].1, "kill primary");
+}
