@@ -1,0 +1,203 @@
+//! Clients against the cluster: where a request goes (the primary a client believes in, or a
+//! replica for reads), whether it gets there, WAIT, and the tally of replies.
+
+use super::World;
+use crate::sim::config::{CommandKind, Discovery, ReadFrom, SentinelHost, WaitConfig};
+use crate::sim::ledger::Cause;
+use crate::sim::node::{ErrorReply, Ledger, Node, Reply};
+use crate::sim::workload::Client;
+
+impl World<'_> {
+    /// The node a read of client `index` goes to.
+    pub(super) fn read_target(&mut self, index: usize, primary: usize) -> usize {
+        let nodes = self.nodes.len();
+        match self.clients[index].config.read_from {
+            ReadFrom::Replica(replica) if replica + 1 < nodes => replica + 1,
+            ReadFrom::AnyReplica if nodes > 1 => {
+                // The k-th node that is not the primary.
+                let k = self.routing[index].below(nodes as u64 - 1) as usize;
+                if k < primary {
+                    k
+                } else {
+                    k + 1
+                }
+            }
+            _ => primary,
+        }
+    }
+
+    /// A Sentinel-aware client asks the first Sentinel it can reach where the primary is; with
+    /// no Sentinels it follows the operator's failovers.
+    pub(super) fn resolve(&mut self, index: usize, now_us: u64) {
+        let Discovery::Sentinel { every_us } = self.clients[index].config.connection.discovery
+        else {
+            return;
+        };
+        if now_us < self.next_resolve_us[index] {
+            return;
+        }
+        self.next_resolve_us[index] = now_us + every_us;
+        self.believed[index] = match &self.sentinels {
+            None => self.primary,
+            Some(sentinels) => (0..sentinels.len())
+                .find(|&s| {
+                    let host = sentinels.host(s);
+                    let up = match host {
+                        SentinelHost::Node(node) => !self.nodes[node].machine_down,
+                        SentinelHost::Client(_) => true,
+                    };
+                    up && self.net.client_reaches_host(index, host)
+                })
+                .map_or(self.believed[index], |s| sentinels.master_of(s)),
+        };
+    }
+
+    /// Why client `index` cannot talk to `node` now, if it cannot.
+    pub(super) fn unreachable(&self, index: usize, node: usize) -> Option<ErrorReply> {
+        let target = &self.nodes[node];
+        if !self.net.client_reaches(index, node) || target.machine_down || target.paused {
+            Some(ErrorReply::Timeout)
+        } else if target.down {
+            Some(ErrorReply::ConnectionRefused)
+        } else {
+            None
+        }
+    }
+
+    /// Runs one command of client `index`; returns when its next command arrives.
+    pub(super) fn client_command(
+        &mut self,
+        index: usize,
+        now_us: u64,
+        ledger: &mut Ledger,
+    ) -> Option<u64> {
+        self.resolve(index, now_us);
+        let primary = self.believed[index];
+        let mut request = self.clients[index].next_request(&self.keys);
+        let target = if request.command.is_read() {
+            self.read_target(index, primary)
+        } else {
+            primary
+        };
+        if let Some(error) = self.unreachable(index, target) {
+            let client = &mut self.clients[index];
+            tally(client, &request.command, Reply::Error(error));
+            return client.next_arrival_us();
+        }
+        if target != primary {
+            self.nodes[primary].set_time(now_us);
+            request.primary_has_key = self.nodes[primary].is_alive(request.db, request.key);
+        }
+        let node = &mut self.nodes[target];
+        node.set_time(now_us);
+        let client = &mut self.clients[index];
+        let reply = node.execute(&request, ledger);
+        tally(client, &request.command, reply);
+        let acknowledged =
+            matches!(reply, Reply::Ok | Reply::Integer(_)) && !request.command.is_read();
+        if acknowledged {
+            remember_write(client, node, request.db, request.key, self.keys.len());
+            if let Some(divergent) = node.divergent.as_mut() {
+                divergent.push((request.db, request.key));
+            }
+        }
+        node.before_sleep(ledger);
+        if reply == Reply::Error(ErrorReply::NoReplicas) {
+            // Whichever node holds the data when the client looks again (a replica promoted
+            // later, say) names the refusal.
+            let (db, key) = (request.db, request.key);
+            for (index, other) in self.nodes.iter_mut().enumerate() {
+                if index != target {
+                    other.remember_absence(db, key, Cause::NoreplicasRejected, request.client);
+                }
+            }
+        }
+        if reply == Reply::Miss
+            && client.refills_on_miss()
+            && request.command == CommandKind::Get
+            && self.unreachable(index, primary).is_none()
+        {
+            // The refill is a write: it goes to the primary.
+            let client = &mut self.clients[index];
+            let refill = client.refill_request(&request);
+            let primary_node = &mut self.nodes[primary];
+            primary_node.set_time(now_us);
+            let refill_reply = primary_node.execute(&refill, ledger);
+            tally(client, &refill.command, refill_reply);
+            if matches!(refill_reply, Reply::Ok | Reply::Integer(_)) {
+                remember_write(client, primary_node, refill.db, refill.key, self.keys.len());
+                if let Some(divergent) = primary_node.divergent.as_mut() {
+                    divergent.push((refill.db, refill.key));
+                }
+            }
+            primary_node.before_sleep(ledger);
+        }
+        self.ship_from(target, now_us);
+        if target != primary {
+            self.ship_from(primary, now_us);
+        }
+        if acknowledged {
+            if let Some(wait) = self.clients[index].config.connection.wait {
+                let until = self.wait_until(target, now_us, wait);
+                self.clients[index].block_until(until);
+            }
+        }
+        self.clients[index].next_arrival_us()
+    }
+
+    /// WAIT after a write just shipped by `master`: returns when `wait.replicas` replicas have
+    /// acknowledged it (the entry's arrival plus the way back), or at the timeout.
+    pub(super) fn wait_until(&mut self, master: usize, now_us: u64, wait: WaitConfig) -> u64 {
+        let deadline = now_us + wait.timeout_us;
+        if self.nodes[master].stream.is_none() {
+            return now_us;
+        }
+        let mut acks: Vec<u64> = (0..self.nodes.len())
+            .filter(|&r| r != master && self.streams_to(master, r) && !self.nodes[r].paused)
+            .filter_map(|r| {
+                let link = &self.links[r];
+                let (due, _) = link.queue.back()?;
+                Some(due + due.saturating_sub(now_us))
+            })
+            .collect();
+        acks.sort_unstable();
+        match acks.get(wait.replicas as usize - 1) {
+            Some(&at) => at.min(deadline),
+            None => deadline,
+        }
+    }
+}
+
+pub(super) fn tally(client: &mut Client, command: &CommandKind, reply: Reply) {
+    client.counts.commands += 1;
+    if command.is_read() {
+        client.counts.reads += 1;
+    } else if matches!(reply, Reply::Ok | Reply::Integer(_)) {
+        client.counts.acknowledged_writes += 1;
+    }
+    match reply {
+        Reply::Hit => client.counts.hits += 1,
+        Reply::Miss => client.counts.misses += 1,
+        Reply::Error(_) => {
+            client.counts.errors += 1;
+            if command.is_read() {
+                client.counts.read_errors += 1;
+            }
+        }
+        Reply::Ok | Reply::Integer(_) => {}
+    }
+}
+
+/// A write that left this client's value in the key marks it as the client's.
+pub(super) fn remember_write(
+    client: &mut Client,
+    node: &Node,
+    db: u32,
+    key: crate::sim::ledger::KeyId,
+    key_count: usize,
+) {
+    let slot = node.dbs[db as usize].slot(key);
+    if slot.is_present() && slot.actor == client.actor {
+        client.mark_written(key, key_count);
+    }
+}

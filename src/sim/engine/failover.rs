@@ -1,0 +1,419 @@
+//! Faults and failovers: crashes, kills, restarts, pauses, partitions; promotions by an
+//! operator or by the Sentinels, and nodes told to follow the new primary.
+
+use std::collections::VecDeque;
+
+use super::{pair_mut, Event, World};
+use crate::sim::config::{EventAction, SentinelHost};
+use crate::sim::durability::Durability;
+use crate::sim::ledger::Cause;
+use crate::sim::network::Network;
+use crate::sim::node::{Ledger, Node};
+use crate::sim::replication::{PrimaryStream, ReplicaState, StreamEntry};
+use crate::sim::sentinel::{Action, ClusterView};
+
+/// What Sentinels see of the world.
+struct View<'w> {
+    nodes: &'w [Node],
+    net: &'w Network,
+}
+
+impl ClusterView for View<'_> {
+    fn nodes(&self) -> usize {
+        self.nodes.len()
+    }
+    fn host_up(&self, host: SentinelHost) -> bool {
+        match host {
+            SentinelHost::Node(node) => !self.nodes[node].machine_down,
+            SentinelHost::Client(_) => true,
+        }
+    }
+    fn refuses(&self, host: SentinelHost, node: usize) -> bool {
+        let n = &self.nodes[node];
+        n.down && !n.machine_down && self.net.host_reaches_node(host, node)
+    }
+    fn answers(&self, host: SentinelHost, node: usize) -> bool {
+        let n = &self.nodes[node];
+        !n.down && !n.paused && self.net.host_reaches_node(host, node)
+    }
+    fn hosts_connected(&self, a: SentinelHost, b: SentinelHost) -> bool {
+        self.net.host_side(a) == self.net.host_side(b)
+    }
+    fn acts_as_primary(&self, node: usize) -> bool {
+        self.nodes[node].stream.is_some()
+    }
+    fn master_of(&self, node: usize) -> Option<usize> {
+        self.nodes[node].replica.as_ref().map(|r| r.master)
+    }
+    fn replica_rank(&self, node: usize) -> Option<(u32, u64, &str)> {
+        let n = &self.nodes[node];
+        n.replica
+            .as_ref()
+            .map(|r| (r.priority, r.processed_offset, n.run_id.as_str()))
+    }
+    fn in_sync(&self, node: usize) -> bool {
+        self.nodes[node]
+            .replica
+            .as_ref()
+            .is_some_and(|r| r.link_up && !r.syncing)
+    }
+}
+
+impl World<'_> {
+    /// `REPLICAOF master` on `node`. A node that was acting as a primary loses the writes it
+    /// accepted since it was replaced (`split-brain`) and resynchronises in full; a replica
+    /// that is not ahead of its new master continues from its offset.
+    pub(super) fn follow(&mut self, node: usize, master: usize, now_us: u64, ledger: &mut Ledger) {
+        // Never a loop of replicas following each other.
+        let loops = self.nodes[master]
+            .replica
+            .as_ref()
+            .is_some_and(|r| r.master == node);
+        if node == master || loops {
+            return;
+        }
+        self.nodes[node].set_time(now_us);
+        let was_primary = self.nodes[node].stream.is_some();
+        if was_primary {
+            let what = format!("demoted {}", self.nodes[node].name);
+            self.timeline.push((now_us, what));
+        }
+        let mut divergent = self.nodes[node].divergent.take().unwrap_or_default();
+        let mut lost_here = std::mem::take(&mut self.links[node].divergent);
+        if !divergent.is_empty() {
+            let lost = divergent.len() as u64;
+            self.nodes[node].acknowledged_writes_lost += lost;
+            divergent.sort_unstable();
+            divergent.dedup();
+            let authority = &mut self.nodes[master];
+            authority.set_time(now_us);
+            for &(db, key) in &divergent {
+                authority.note_lost_write(db, key, Cause::SplitBrain, ledger);
+                lost_here.insert((db, key), Cause::SplitBrain);
+            }
+        }
+        let priority = self.config_priority(node);
+        let n = &mut self.nodes[node];
+        let own_offset = n
+            .replica
+            .as_ref()
+            .map(|r| r.processed_offset)
+            .or(n.stream.as_ref().map(|s| s.offset))
+            .unwrap_or(0);
+        n.stream = None;
+        n.durability = None;
+        n.replica = Some(ReplicaState {
+            processed_offset: own_offset,
+            last_io_us: now_us,
+            priority,
+            master,
+            link_up: false,
+            syncing: false,
+            link_down_since_us: now_us,
+        });
+        let link = &mut self.links[node];
+        link.reset();
+        link.divergent = lost_here;
+        // PSYNC to the new master: continuing works only for a replica that has nothing the
+        // new master lacks (redis-fidelity 4, replid2 and second_replid_offset).
+        let promoted_at = self.nodes[master]
+            .stream
+            .as_ref()
+            .and_then(|s| s.promoted_at_offset);
+        let continues = !was_primary && promoted_at.is_some_and(|at| own_offset <= at);
+        link.needs_full_sync = !continues;
+        if continues {
+            // It holds nothing the new primary lacks.
+            link.divergent.clear();
+        }
+        if continues {
+            // What the replica missed before the promotion is in the new master's own data.
+            let (replica, source) = pair_mut(&mut self.nodes, node, master);
+            let offset = source.stream.as_ref().map_or(0, |s| s.offset);
+            replica.full_sync_from(source, offset, &[], ledger);
+            if let Some(r) = replica.replica.as_mut() {
+                r.link_up = false;
+            }
+            self.nodes[master].stats.sync_partial_ok += 1;
+            self.links[node].needs_full_sync = false;
+        }
+        // Its own replicas follow along.
+        for sub in 0..self.nodes.len() {
+            if sub != node
+                && sub != master
+                && self.nodes[sub]
+                    .replica
+                    .as_ref()
+                    .is_some_and(|r| r.master == node)
+            {
+                self.follow(sub, master, now_us, ledger);
+            }
+        }
+        self.reconnect(now_us, ledger);
+    }
+
+    pub(super) fn config_priority(&self, node: usize) -> u32 {
+        node.checked_sub(1)
+            .and_then(|i| self.config.replicas.get(i))
+            .map_or(100, |r| r.priority)
+    }
+
+    /// `REPLICAOF NO ONE` on `new`, replacing `old`. What the new primary had not received of
+    /// the old one's acknowledged writes is lost (`failover`); the old one, if it still runs,
+    /// goes on accepting writes until it is told to follow.
+    pub(super) fn promote(&mut self, new: usize, old: usize, now_us: u64, ledger: &mut Ledger) {
+        if self.nodes[new].replica.is_none() {
+            return;
+        }
+        let link = &mut self.links[new];
+        let mut in_flight: Vec<StreamEntry> = std::mem::take(&mut link.stranded);
+        in_flight.extend(link.queue.drain(..).map(|(_, e)| e));
+        in_flight.extend(link.pending.drain(..));
+        let unsent = std::mem::take(&mut link.unsent_writes);
+        link.needs_full_sync = false;
+        let offset = self.nodes[new]
+            .replica
+            .as_ref()
+            .map_or(0, |r| r.processed_offset);
+        let nodes = self.nodes.len();
+        let keeps_durability = self.nodes[old].durability.is_some();
+        let node = &mut self.nodes[new];
+        node.set_time(now_us);
+        let mut lost = 0;
+        let mut failover_keys = Vec::new();
+        for entry in &in_flight {
+            if entry.offset <= offset || !entry.op.is_client_write() {
+                continue;
+            }
+            lost += 1;
+            if let Some((db, key)) = entry.op.key() {
+                node.note_lost_write(db, key, Cause::Failover, ledger);
+                failover_keys.push((db, key));
+            }
+        }
+        for &(db, key) in &unsent {
+            node.note_lost_write(db, key, Cause::Failover, ledger);
+            failover_keys.push((db, key));
+        }
+        lost += unsent.len() as u64;
+        node.acknowledged_writes_lost += lost;
+        node.replica = None;
+        node.divergent = None;
+        let mut stream = PrimaryStream::new(nodes, new, offset);
+        stream.promoted_at_offset = Some(offset);
+        node.stream = Some(stream);
+        if keeps_durability {
+            node.durability = Some(Durability::new(
+                self.config.persistence.clone(),
+                self.config.server.databases,
+            ));
+        }
+        self.primary = new;
+        self.timeline
+            .push((now_us, format!("promoted {}", self.nodes[new].name)));
+        if old != new && self.nodes[old].stream.is_some() {
+            // It does not know yet: what it accepts from now on diverges.
+            self.nodes[old].divergent.get_or_insert_with(Vec::new);
+        }
+        // Nodes that still hold those writes (the old primary, replicas ahead of the new one)
+        // lose them at their next full sync: as `failover`, not as an anonymous flush.
+        for node in (0..self.nodes.len()).filter(|&n| n != new) {
+            let held = &mut self.links[node].divergent;
+            held.extend(failover_keys.iter().map(|&key| (key, Cause::Failover)));
+        }
+        self.count_good_replicas(new, now_us);
+    }
+
+    /// An operator's failover: promote `to` (or the replica Sentinel would pick), then tell the
+    /// old primary and the other replicas to follow it, now or as soon as they can be reached.
+    pub(super) fn operator_failover(
+        &mut self,
+        to: Option<usize>,
+        now_us: u64,
+        ledger: &mut Ledger,
+    ) {
+        let old = self.primary;
+        let candidate = |node: &Node| {
+            node.replica
+                .as_ref()
+                .filter(|r| r.priority > 0 && !node.down)
+                .map(|r| {
+                    (
+                        r.priority,
+                        std::cmp::Reverse(r.processed_offset),
+                        node.run_id.clone(),
+                    )
+                })
+        };
+        let chosen = match to {
+            Some(node) if node != old && !self.nodes[node].down => Some(node),
+            Some(_) => None,
+            None => (0..self.nodes.len())
+                .filter_map(|n| candidate(&self.nodes[n]).map(|rank| (rank, n)))
+                .min()
+                .map(|(_, n)| n),
+        };
+        let Some(new) = chosen else {
+            return;
+        };
+        self.promote(new, old, now_us, ledger);
+        if let Some(sentinels) = self.sentinels.as_mut() {
+            sentinels.announce(new, now_us);
+        }
+        for node in 0..self.nodes.len() {
+            if node != new && (node == old || self.nodes[node].replica.is_some()) {
+                self.to_demote.push(node);
+            }
+        }
+        self.reconnect(now_us, ledger);
+    }
+
+    pub(super) fn sentinel_tick(&mut self, index: usize, now_us: u64, ledger: &mut Ledger) {
+        let Some(mut sentinels) = self.sentinels.take() else {
+            return;
+        };
+        let actions = sentinels.tick(
+            index,
+            now_us,
+            &View {
+                nodes: &self.nodes,
+                net: &self.net,
+            },
+        );
+        let next = sentinels.next_tick_us(index, now_us);
+        self.sentinels = Some(sentinels);
+        self.schedule(next, Event::Sentinel(index as u16));
+        for action in actions {
+            match action {
+                Action::Promote { node, old } => self.promote(node, old, now_us, ledger),
+                Action::Follow { node, master } => self.follow(node, master, now_us, ledger),
+            }
+        }
+    }
+
+    /// Crashes, restarts, pauses, partitions and failovers.
+    pub(super) fn fault(&mut self, action: &EventAction, now_us: u64, ledger: &mut Ledger) {
+        let name = |node: &usize| self.nodes[*node].name.clone();
+        let what = match action {
+            EventAction::Crash { node } => format!("crash {}", name(node)),
+            EventAction::Kill { node } => format!("kill {}", name(node)),
+            EventAction::Restart { node } => format!("restart {}", name(node)),
+            EventAction::Pause { node } => format!("pause {}", name(node)),
+            EventAction::Resume { node } => format!("resume {}", name(node)),
+            EventAction::LinkDown { node } => format!("link-down {}", name(node)),
+            EventAction::LinkUp { node } => format!("link-up {}", name(node)),
+            EventAction::Partition(_) => "partition".to_string(),
+            EventAction::Heal => "heal".to_string(),
+            _ => String::new(),
+        };
+        if !what.is_empty() {
+            self.timeline.push((now_us, what));
+        }
+        match action {
+            EventAction::Crash { node } => {
+                let node = *node;
+                self.nodes[node].set_time(now_us);
+                self.nodes[node].crash();
+                // What the node had not delivered yet dies with its machine.
+                for other in 0..self.nodes.len() {
+                    if self.nodes[other]
+                        .replica
+                        .as_ref()
+                        .is_some_and(|r| r.master == node)
+                    {
+                        let link = &mut self.links[other];
+                        let mut arrived = VecDeque::new();
+                        for (due, entry) in link.queue.drain(..) {
+                            if due <= now_us {
+                                arrived.push_back((due, entry));
+                            } else {
+                                link.stranded.push(entry);
+                            }
+                        }
+                        link.queue = arrived;
+                        link.pending.clear();
+                        link.needs_full_sync = true;
+                        if let Some(r) = self.nodes[other].replica.as_mut() {
+                            if r.link_up {
+                                r.link_up = false;
+                                r.link_down_since_us = now_us;
+                            }
+                        }
+                    }
+                }
+                self.links[node].reset();
+            }
+            EventAction::Kill { node } => {
+                let node = *node;
+                self.nodes[node].set_time(now_us);
+                self.nodes[node].kill();
+                // What it wrote to its sockets still arrives; then the links close.
+                for other in 0..self.nodes.len() {
+                    if self.nodes[other]
+                        .replica
+                        .as_ref()
+                        .is_some_and(|r| r.master == node)
+                    {
+                        self.links[other].pending.clear();
+                        self.links[other].needs_full_sync = true;
+                        if let Some(r) = self.nodes[other].replica.as_mut() {
+                            if r.link_up {
+                                r.link_up = false;
+                                r.link_down_since_us = now_us;
+                            }
+                        }
+                    }
+                }
+                self.links[node].reset();
+            }
+            EventAction::Restart { node } => {
+                let node = *node;
+                self.nodes[node].set_time(now_us);
+                self.nodes[node].restart(ledger);
+                if self.nodes[node].stream.is_some() {
+                    if self.primary != node {
+                        // Replaced while it was down: it comes back as a primary all the same.
+                        self.nodes[node].divergent.get_or_insert_with(Vec::new);
+                    }
+                    // A new process: its replicas cannot continue; they resynchronise in full.
+                    for other in 0..self.nodes.len() {
+                        if self.nodes[other]
+                            .replica
+                            .as_ref()
+                            .is_some_and(|r| r.master == node)
+                        {
+                            self.links[other].needs_full_sync = true;
+                            if let Some(r) = self.nodes[other].replica.as_mut() {
+                                r.link_up = false;
+                            }
+                        }
+                    }
+                }
+                if let Some(r) = self.nodes[node].replica.as_mut() {
+                    r.link_up = false;
+                    self.links[node].needs_full_sync = true;
+                }
+            }
+            EventAction::Pause { node } => self.nodes[*node].paused = true,
+            EventAction::Resume { node } => {
+                self.nodes[*node].paused = false;
+                if let Some(&(due, _)) = self.links[*node].queue.front() {
+                    self.schedule(due.max(now_us), Event::Replicate(*node as u16));
+                }
+            }
+            EventAction::Partition(partition) => {
+                self.net.partition(partition);
+                self.break_unreachable_links(now_us);
+            }
+            EventAction::Heal => self.net.heal(),
+            EventAction::LinkDown { node } => {
+                self.net.cut_link(*node, true);
+                self.break_unreachable_links(now_us);
+            }
+            EventAction::LinkUp { node } => self.net.cut_link(*node, false),
+            EventAction::Failover { to } => self.operator_failover(*to, now_us, ledger),
+            _ => {}
+        }
+        self.reconnect(now_us, ledger);
+    }
+}

@@ -1,0 +1,517 @@
+//! The discrete-event engine: one world holding the nodes, the clients, the operator's
+//! scheduled events and the time series, driven by an event queue ordered by (time, sequence).
+//!
+//! Equal-time events run in the order they were scheduled. The engine is the only part of the
+//! core that knows about time passing; nodes and clients are told the time.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::sim::config::{EventAction, KeySelection, LinkLag, SimConfig};
+use crate::sim::durability::Durability;
+use crate::sim::glob::glob_match;
+use crate::sim::info::NodeInfo;
+use crate::sim::keys::KeyTable;
+use crate::sim::ledger::{Actor, Cause, LedgerSink, LedgerTotals, NodeId};
+use crate::sim::network::Network;
+use crate::sim::node::{AdminCommand, Ledger, Node};
+use crate::sim::replication::{PrimaryStream, ReplicaState};
+use crate::sim::rng::Stream;
+use crate::sim::sentinel::{SentinelEvent, Sentinels};
+use crate::sim::workload::{Client, ClientCounts};
+
+mod clients;
+mod failover;
+mod links;
+
+use links::Link;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Event {
+    Operator(u32),
+    Cron(u16),
+    /// Replica i's link delivers what is due.
+    Replicate(u16),
+    /// Node i's once-a-second replication cron: a replica ACKs, a primary counts good replicas.
+    Ack(u16),
+    Client(u32),
+    Sample,
+    /// Sentinel i's timer.
+    Sentinel(u16),
+    /// Replica i has received and loaded the snapshot of a full resynchronisation.
+    SyncDone(u16),
+}
+
+/// One row of the time series: state at `time_us` and counts over the interval ending there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sample {
+    pub time_us: u64,
+    pub used_memory: u64,
+    pub keys: u64,
+    pub expires: u64,
+    pub expired: u64,
+    pub evicted: u64,
+    pub hits: u64,
+    /// Client requests answered with an error: refused, timed out, -OOM, -READONLY,
+    /// -NOREPLICAS…
+    pub errors: u64,
+    pub misses_by_cause: [u64; Cause::COUNT],
+    /// Per replica: bytes of stream the primary has that the replica has not applied.
+    pub replica_lag_bytes: Vec<u64>,
+}
+
+/// What a run produced, for the report layer.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    pub keys: Arc<KeyTable>,
+    pub totals: LedgerTotals,
+    pub family_removals: Vec<[u64; Cause::COUNT]>,
+    pub family_misses: Vec<[u64; Cause::COUNT]>,
+    pub clients: Vec<(String, ClientCounts)>,
+    pub nodes: Vec<NodeInfo>,
+    pub samples: Vec<Sample>,
+    /// Simulated commands executed (client commands and refills).
+    pub commands: u64,
+    pub reads: u64,
+    pub hits: u64,
+    pub misses: u64,
+    /// Largest used_memory seen on any node.
+    pub peak_used_memory: u64,
+    /// Client writes the primary acknowledged, and how many of them crashes took back.
+    pub acknowledged_writes: u64,
+    pub acknowledged_writes_lost: u64,
+    /// The Sentinels' log (`+sdown`, `+odown`, `+switch-master`...), in time order.
+    pub sentinel_log: Vec<SentinelEvent>,
+    /// Faults and promotions as they happened (`crash primary`, `partition`, `promoted r1`…),
+    /// in time order, for charts and reports.
+    pub timeline: Vec<(u64, String)>,
+}
+
+/// Receives the virtual time now and then, so a shell can show progress.
+pub trait Progress {
+    fn advance(&mut self, now_us: u64);
+}
+
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn advance(&mut self, _now_us: u64) {}
+}
+
+/// How many events pass between progress reports.
+const PROGRESS_EVERY_EVENTS: u64 = 1 << 16;
+
+struct World<'a> {
+    config: &'a SimConfig,
+    keys: Arc<KeyTable>,
+    /// The first primary, then the replicas.
+    nodes: Vec<Node>,
+    /// Which node is the primary now: the one the last failover promoted.
+    primary: usize,
+    /// The link into each node.
+    links: Vec<Link>,
+    net: Network,
+    sentinels: Option<Sentinels>,
+    /// Nodes an operator's failover replaced that could not be told yet (down or cut off).
+    to_demote: Vec<usize>,
+    timeline: Vec<(u64, String)>,
+    clients: Vec<Client>,
+    /// Per client: the node it believes is the primary, and when it asks a Sentinel next.
+    believed: Vec<usize>,
+    next_resolve_us: Vec<u64>,
+    /// Per client: which replica a read goes to, for `read-from = "replica"`.
+    routing: Vec<Stream>,
+    queue: BinaryHeap<Reverse<(u64, u64, Event)>>,
+    sequence: u64,
+    samples: Vec<Sample>,
+    previous_hits: u64,
+    previous_errors: u64,
+    /// The node the previous sample read its counters from.
+    previous_sampled: usize,
+    previous_misses: [u64; Cause::COUNT],
+    previous_expired: u64,
+    previous_evicted: u64,
+}
+
+impl World<'_> {
+    fn schedule(&mut self, time_us: u64, event: Event) {
+        self.sequence += 1;
+        self.queue.push(Reverse((time_us, self.sequence, event)));
+    }
+
+    fn operator(&mut self, index: usize, now_us: u64, ledger: &mut Ledger) {
+        let action = &self.config.events[index].action;
+        if action.is_fault() {
+            self.fault(action, now_us, ledger);
+            return;
+        }
+        let primary = self.primary;
+        if self.nodes[primary].down || self.nodes[primary].paused {
+            return;
+        }
+        let node = &mut self.nodes[primary];
+        node.set_time(now_us);
+        match &self.config.events[index].action {
+            EventAction::FlushDb { db } => {
+                node.count_admin(AdminCommand::FlushDb);
+                node.flush_db(*db, false, Actor::OPERATOR, ledger);
+            }
+            EventAction::FlushAll => {
+                node.count_admin(AdminCommand::FlushAll);
+                node.flush_all(Actor::OPERATOR, ledger);
+            }
+            EventAction::Del { db, keys } => {
+                let targets = match keys {
+                    KeySelection::Keys(names) => names
+                        .iter()
+                        .flat_map(|name| self.keys.lookup_all(name))
+                        .collect(),
+                    KeySelection::Pattern(pattern) => node
+                        .keys_of(*db)
+                        .into_iter()
+                        .filter(|key| {
+                            glob_match(pattern.as_bytes(), self.keys.name(*key).as_bytes())
+                        })
+                        .collect::<Vec<_>>(),
+                };
+                node.operator_del(*db, &targets, ledger);
+            }
+            EventAction::ConfigSet(change) => node.config_set(*change, ledger),
+            EventAction::Select { client, db } => {
+                node.count_admin(AdminCommand::Select);
+                if let Some(client) = self.clients.get_mut(*client) {
+                    client.db = *db;
+                }
+            }
+            _ => {}
+        }
+        node.note_memory_peak();
+        self.ship_from(primary, now_us);
+    }
+
+    fn sample(&mut self, now_us: u64, totals: &LedgerTotals) {
+        let node = &self.nodes[self.primary];
+        // A failover changes which node is sampled, and a restart resets its counters: the
+        // interval's count then starts from the new node's figure.
+        if self.previous_sampled != self.primary
+            || node.stats.expired_keys < self.previous_expired
+            || node.stats.evicted_keys < self.previous_evicted
+        {
+            self.previous_sampled = self.primary;
+            self.previous_expired = node.stats.expired_keys;
+            self.previous_evicted = node.stats.evicted_keys;
+        }
+        let hits: u64 = self.clients.iter().map(|c| c.counts.hits).sum();
+        let errors: u64 = self.clients.iter().map(|c| c.counts.errors).sum();
+        let mut misses_by_cause = totals.misses_by_cause;
+        for (now, before) in misses_by_cause.iter_mut().zip(self.previous_misses) {
+            *now -= before;
+        }
+        self.samples.push(Sample {
+            time_us: now_us,
+            used_memory: node.used_memory(),
+            keys: node.total_keys(),
+            expires: node.total_volatile(),
+            expired: node.stats.expired_keys - self.previous_expired,
+            evicted: node.stats.evicted_keys - self.previous_evicted,
+            hits: hits - self.previous_hits,
+            errors: errors - self.previous_errors,
+            misses_by_cause,
+            replica_lag_bytes: self.nodes[1..]
+                .iter()
+                .map(|replica| {
+                    // The node streaming now is the reference; a node that is primary is 0 behind.
+                    let streamed = self.nodes[self.primary]
+                        .stream
+                        .as_ref()
+                        .map_or(0, |s| s.offset);
+                    let applied = replica
+                        .replica
+                        .as_ref()
+                        .map_or(streamed, |r| r.processed_offset);
+                    streamed.saturating_sub(applied)
+                })
+                .collect(),
+        });
+        self.previous_hits = hits;
+        self.previous_errors = errors;
+        self.previous_misses = totals.misses_by_cause;
+        self.previous_expired = node.stats.expired_keys;
+        self.previous_evicted = node.stats.evicted_keys;
+    }
+}
+
+/// Two distinct nodes, mutably and immutably.
+fn pair_mut(nodes: &mut [Node], mutable: usize, shared: usize) -> (&mut Node, &Node) {
+    debug_assert_ne!(mutable, shared);
+    if mutable < shared {
+        let (left, right) = nodes.split_at_mut(shared);
+        (&mut left[mutable], &right[0])
+    } else {
+        let (left, right) = nodes.split_at_mut(mutable);
+        (&mut right[0], &left[shared])
+    }
+}
+
+/// Runs a scenario to its end, streaming ledger rows into `sink`.
+pub fn run(
+    config: &SimConfig,
+    sink: &mut dyn LedgerSink,
+    progress: &mut dyn Progress,
+) -> RunOutput {
+    let (table, family_of_client) = KeyTable::from_clients(&config.clients);
+    let keys = Arc::new(table);
+    let mut primary = Node::new(
+        NodeId(0),
+        "primary",
+        config.server.clone(),
+        keys.clone(),
+        config.seed,
+    );
+    for _ in &config.clients {
+        primary.connect_client();
+    }
+    if !config.replicas.is_empty() {
+        let mut stream = PrimaryStream::new(config.replicas.len() + 1, 0, 0);
+        stream.good_replicas = config.replicas.len() as u32;
+        primary.stream = Some(stream);
+    }
+    // What persistence made durable matters only if a node can crash: without crash events the
+    // undo log would cost memory and time for nothing.
+    let crashes = config.events.iter().any(|e| {
+        matches!(
+            e.action,
+            EventAction::Crash { .. } | EventAction::Restart { .. }
+        )
+    });
+    // The primary's own link is idle until it becomes a replica.
+    let nodes_count = config.replicas.len() + 1;
+    if crashes {
+        primary.durability = Some(Durability::new(
+            config.persistence.clone(),
+            config.server.databases,
+        ));
+    }
+    let mut nodes = vec![primary];
+    for (index, replica) in config.replicas.iter().enumerate() {
+        let mut node = Node::new(
+            NodeId(index as u16 + 1),
+            &replica.name,
+            config.server.clone(),
+            keys.clone(),
+            config.seed,
+        );
+        node.replica = Some(ReplicaState {
+            priority: replica.priority,
+            ..ReplicaState::default()
+        });
+        nodes.push(node);
+    }
+    // One link into every node (the primary's own stays idle while it is primary); a node's
+    // link keeps its lag whichever node streams to it.
+    let first = (
+        "primary",
+        LinkLag::Fixed { us: 1_000 },
+        crate::sim::config::DEFAULT_BANDWIDTH_BYTES_PER_S,
+    );
+    let links = std::iter::once(first)
+        .chain(
+            config
+                .replicas
+                .iter()
+                .map(|r| (r.name.as_str(), r.lag, r.bandwidth_bytes_per_s)),
+        )
+        .map(|(name, lag, bandwidth)| Link {
+            queue: VecDeque::new(),
+            stranded: Vec::new(),
+            pending: VecDeque::new(),
+            needs_full_sync: false,
+            unsent_writes: Vec::new(),
+            divergent: BTreeMap::new(),
+            sync_due_us: 0,
+            last_delivery_us: 0,
+            lag,
+            bandwidth_bytes_per_s: bandwidth,
+            stream: Stream::new(config.seed, &format!("link:{name}")),
+        })
+        .collect();
+    let routing = config
+        .clients
+        .iter()
+        .map(|client| Stream::new(config.seed, &format!("client:{}:routing", client.name)))
+        .collect();
+    let clients = config
+        .clients
+        .iter()
+        .enumerate()
+        .map(|(index, client)| {
+            let needs_future =
+                config.server.maxmemory_policy == crate::sim::config::MaxmemoryPolicy::Opt;
+            Client::new(
+                index,
+                client,
+                family_of_client[index],
+                config.seed,
+                needs_future,
+            )
+        })
+        .collect();
+    let mut world = World {
+        config,
+        keys: keys.clone(),
+        nodes,
+        primary: 0,
+        links,
+        net: Network::new(nodes_count, config.clients.len()),
+        sentinels: config
+            .sentinel
+            .as_ref()
+            .map(|s| Sentinels::new(s, nodes_count, config.seed)),
+        to_demote: Vec::new(),
+        timeline: Vec::new(),
+        believed: vec![0; config.clients.len()],
+        next_resolve_us: vec![0; config.clients.len()],
+        clients,
+        routing,
+        queue: BinaryHeap::new(),
+        sequence: 0,
+        samples: Vec::new(),
+        previous_hits: 0,
+        previous_errors: 0,
+        previous_sampled: 0,
+        previous_misses: [0; Cause::COUNT],
+        previous_expired: 0,
+        previous_evicted: 0,
+    };
+    let mut ledger = Ledger::new(sink, keys.families().len());
+
+    // Scheduled in a fixed order so equal-time events run in a stable order: operator events
+    // (in file order), cron, clients, samples.
+    let mut operator_order: Vec<usize> = (0..config.events.len()).collect();
+    operator_order.sort_by_key(|&index| (config.events[index].at_us, index));
+    for index in operator_order {
+        world.schedule(config.events[index].at_us, Event::Operator(index as u32));
+    }
+    for node in 0..world.nodes.len() {
+        let period = world.nodes[node].cron_period_us();
+        world.schedule(period, Event::Cron(node as u16));
+    }
+    if world.nodes.len() > 1 {
+        for node in 0..world.nodes.len() {
+            world.schedule(1_000_000, Event::Ack(node as u16));
+        }
+    }
+    let sentinel_count = world.sentinels.as_ref().map_or(0, |s| s.len());
+    for index in 0..sentinel_count {
+        if let Some(sentinels) = world.sentinels.as_mut() {
+            let first = sentinels.next_tick_us(index, 0);
+            world.schedule(first, Event::Sentinel(index as u16));
+        }
+    }
+    for index in 0..world.clients.len() {
+        if let Some(first) = world.clients[index].next_arrival_us() {
+            world.schedule(first, Event::Client(index as u32));
+        }
+    }
+    world.schedule(config.sample_every_us, Event::Sample);
+
+    let mut events = 0u64;
+    while let Some(Reverse((time_us, _, event))) = world.queue.pop() {
+        if time_us > config.duration_us {
+            break;
+        }
+        events += 1;
+        if events.is_multiple_of(PROGRESS_EVERY_EVENTS) {
+            progress.advance(time_us);
+        }
+        match event {
+            Event::Client(index) => {
+                let mut now = time_us;
+                while let Some(next) = world.client_command(index as usize, now, &mut ledger) {
+                    // Run ahead while this client's next command comes strictly before every
+                    // queued event: the same order the queue would give, without the queue.
+                    let first_queued = world.queue.peek().map_or(u64::MAX, |Reverse((t, _, _))| *t);
+                    if next < first_queued && next <= config.duration_us {
+                        now = next;
+                        events += 1;
+                        if events.is_multiple_of(PROGRESS_EVERY_EVENTS) {
+                            progress.advance(now);
+                        }
+                        continue;
+                    }
+                    world.schedule(next, Event::Client(index));
+                    break;
+                }
+            }
+            Event::Cron(node) => {
+                let node_ref = &mut world.nodes[node as usize];
+                if !node_ref.down && !node_ref.paused {
+                    node_ref.cron(time_us, &mut ledger);
+                }
+                let next = time_us + node_ref.cron_period_us();
+                world.schedule(next, Event::Cron(node));
+                world.ship_from(node as usize, time_us);
+            }
+            Event::Replicate(replica) => world.deliver(replica as usize, time_us, &mut ledger),
+            Event::Ack(node) => {
+                world.replication_cron(node as usize, time_us);
+                world.schedule(time_us + 1_000_000, Event::Ack(node));
+            }
+            Event::Sentinel(index) => world.sentinel_tick(index as usize, time_us, &mut ledger),
+            Event::SyncDone(node) => world.finish_full_sync(node as usize, time_us, &mut ledger),
+            Event::Operator(index) => world.operator(index as usize, time_us, &mut ledger),
+            Event::Sample => {
+                world.sample(time_us, &ledger.totals);
+                world.schedule(time_us + config.sample_every_us, Event::Sample);
+            }
+        }
+    }
+    progress.advance(config.duration_us);
+
+    let nodes: Vec<NodeInfo> = world
+        .nodes
+        .iter_mut()
+        .map(|node| {
+            node.set_time(config.duration_us);
+            node.snapshot()
+        })
+        .collect();
+    let clients: Vec<(String, ClientCounts)> = world
+        .clients
+        .iter()
+        .map(|client| (client.config.name.clone(), client.counts.clone()))
+        .collect();
+    let reads = clients.iter().map(|(_, c)| c.reads).sum();
+    let hits = clients.iter().map(|(_, c)| c.hits).sum();
+    let misses = clients.iter().map(|(_, c)| c.misses).sum();
+    let commands = clients.iter().map(|(_, c)| c.commands).sum();
+    let acknowledged_writes = clients.iter().map(|(_, c)| c.acknowledged_writes).sum();
+    let acknowledged_writes_lost = world.nodes.iter().map(|n| n.acknowledged_writes_lost).sum();
+    let peak_used_memory = world
+        .nodes
+        .iter()
+        .map(|n| n.used_memory_peak)
+        .max()
+        .unwrap_or(0);
+    RunOutput {
+        keys,
+        totals: ledger.totals.clone(),
+        family_removals: ledger.family_removals.clone(),
+        family_misses: ledger.family_misses.clone(),
+        clients,
+        nodes,
+        samples: world.samples,
+        commands,
+        reads,
+        hits,
+        misses,
+        peak_used_memory,
+        acknowledged_writes,
+        acknowledged_writes_lost,
+        sentinel_log: world.sentinels.map(|s| s.log).unwrap_or_default(),
+        timeline: world.timeline,
+    }
+}
