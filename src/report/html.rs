@@ -344,6 +344,16 @@ fn writes_lost(page: &mut String, output: &RunOutput) {
     page.push_str("</section>\n");
 }
 
+/// A Sentinel event's time, Sentinel, event and node, escaped for the page.
+fn event_cells(output: &RunOutput, event: &crate::sim::sentinel::SentinelEvent) -> [String; 4] {
+    [
+        summary::clock(event.time_us),
+        event.sentinel.to_string(),
+        escape(event.event),
+        escape(&summary::event_node(output, event)),
+    ]
+}
+
 /// What the Sentinels did and when: the highlights, then their whole log.
 fn sentinel_section(page: &mut String, output: &RunOutput) {
     if output.sentinel_log.is_empty() {
@@ -355,25 +365,17 @@ fn sentinel_section(page: &mut String, output: &RunOutput) {
          <tbody>\n",
     );
     for event in summary::sentinel_highlights(output) {
+        let [time, sentinel, what, node] = event_cells(output, event);
         let _ = writeln!(
             page,
-            "<tr><td class=\"num\">{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
-            summary::clock(event.time_us),
-            event.sentinel,
-            escape(event.event),
-            escape(&summary::event_node(output, event))
+            "<tr><td class=\"num\">{time}</td><td>{sentinel}</td><td><code>{what}</code></td>\
+             <td>{node}</td></tr>"
         );
     }
     page.push_str("</tbody>\n</table>\n<details>\n<summary>Every Sentinel event</summary>\n<pre>");
     for event in &output.sentinel_log {
-        let _ = writeln!(
-            page,
-            "{:>10}  sentinel {}  {} {}",
-            summary::clock(event.time_us),
-            event.sentinel,
-            escape(event.event),
-            escape(&summary::event_node(output, event))
-        );
+        let [time, sentinel, what, node] = event_cells(output, event);
+        let _ = writeln!(page, "{time:>10}  sentinel {sentinel}  {what} {node}");
     }
     page.push_str("</pre>\n</details>\n</section>\n");
 }

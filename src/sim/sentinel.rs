@@ -579,6 +579,17 @@ mod tests {
     }
 
     impl Fake {
+        /// Three running nodes on `side`s, node 0 primary, replica 2 the furthest along.
+        fn three(side: Vec<u8>) -> Fake {
+            Fake {
+                up: vec![true; 3],
+                answering: vec![true; 3],
+                side,
+                primary: vec![true, false, false],
+                offsets: vec![0, 500, 900],
+            }
+        }
+
         fn index(host: SentinelHost) -> usize {
             match host {
                 SentinelHost::Node(n) | SentinelHost::Client(n) => n,
@@ -682,25 +693,13 @@ mod tests {
     fn a_minority_cannot_fail_over() {
         let config = SentinelConfig::beside_each(3);
         let mut sentinels = Sentinels::new(&config, 3, 7);
-        let mut view = Fake {
-            up: vec![true; 3],
-            answering: vec![true; 3],
-            side: vec![0, 1, 1],
-            primary: vec![true, false, false],
-            offsets: vec![0, 500, 900],
-        };
+        let mut view = Fake::three(vec![0, 1, 1]);
         // Sides {0} | {1, 2}: the majority promotes.
         let actions = run_until(&mut sentinels, &mut view, 0, 60_000_000);
         assert!(matches!(actions[0].1, Action::Promote { .. }));
         // Sides {0, 1} | {2}: Sentinel 2 alone sees node... nothing it cannot reach is promoted.
         let mut sentinels = Sentinels::new(&SentinelConfig::beside_each(3), 3, 7);
-        let mut view = Fake {
-            up: vec![true; 3],
-            answering: vec![true; 3],
-            side: vec![0, 0, 1],
-            primary: vec![true, false, false],
-            offsets: vec![0, 500, 900],
-        };
+        let mut view = Fake::three(vec![0, 0, 1]);
         let actions = run_until(&mut sentinels, &mut view, 0, 120_000_000);
         assert!(actions.is_empty(), "{actions:?}");
         assert!(sentinels.log.iter().any(|e| e.event == "+sdown"));
@@ -711,13 +710,7 @@ mod tests {
     fn an_old_primary_that_returns_is_converted_after_eight_seconds() {
         let config = SentinelConfig::beside_each(3);
         let mut sentinels = Sentinels::new(&config, 3, 11);
-        let mut view = Fake {
-            up: vec![true; 3],
-            answering: vec![true; 3],
-            side: vec![0, 1, 1],
-            primary: vec![true, false, false],
-            offsets: vec![0, 500, 900],
-        };
+        let mut view = Fake::three(vec![0, 1, 1]);
         run_until(&mut sentinels, &mut view, 0, 60_000_000);
         // The partition heals; node 0 still says role:master.
         view.side = vec![0; 3];
