@@ -310,62 +310,8 @@ impl World<'_> {
             self.timeline.push((now_us, what));
         }
         match action {
-            EventAction::Crash { node } => {
-                let node = *node;
-                self.nodes[node].set_time(now_us);
-                self.nodes[node].crash();
-                // What the node had not delivered yet dies with its machine.
-                for other in 0..self.nodes.len() {
-                    if self.nodes[other]
-                        .replica
-                        .as_ref()
-                        .is_some_and(|r| r.master == node)
-                    {
-                        let link = &mut self.links[other];
-                        let mut arrived = VecDeque::new();
-                        for (due, entry) in link.queue.drain(..) {
-                            if due <= now_us {
-                                arrived.push_back((due, entry));
-                            } else {
-                                link.stranded.push(entry);
-                            }
-                        }
-                        link.queue = arrived;
-                        link.pending.clear();
-                        link.needs_full_sync = true;
-                        if let Some(r) = self.nodes[other].replica.as_mut() {
-                            if r.link_up {
-                                r.link_up = false;
-                                r.link_down_since_us = now_us;
-                            }
-                        }
-                    }
-                }
-                self.links[node].reset();
-            }
-            EventAction::Kill { node } => {
-                let node = *node;
-                self.nodes[node].set_time(now_us);
-                self.nodes[node].kill();
-                // What it wrote to its sockets still arrives; then the links close.
-                for other in 0..self.nodes.len() {
-                    if self.nodes[other]
-                        .replica
-                        .as_ref()
-                        .is_some_and(|r| r.master == node)
-                    {
-                        self.links[other].pending.clear();
-                        self.links[other].needs_full_sync = true;
-                        if let Some(r) = self.nodes[other].replica.as_mut() {
-                            if r.link_up {
-                                r.link_up = false;
-                                r.link_down_since_us = now_us;
-                            }
-                        }
-                    }
-                }
-                self.links[node].reset();
-            }
+            EventAction::Crash { node } => self.process_lost(*node, true, now_us),
+            EventAction::Kill { node } => self.process_lost(*node, false, now_us),
             EventAction::Restart { node } => {
                 let node = *node;
                 self.nodes[node].set_time(now_us);
@@ -415,5 +361,47 @@ impl World<'_> {
             _ => {}
         }
         self.reconnect(now_us, ledger);
+    }
+
+    /// A node's process dies, with its machine (`crash`) or alone (`kill`), and its replicas'
+    /// links close. After a kill what it had written to its sockets still arrives; a crash
+    /// strands what was still in flight, lost with the machine.
+    fn process_lost(&mut self, node: usize, machine: bool, now_us: u64) {
+        self.nodes[node].set_time(now_us);
+        if machine {
+            self.nodes[node].crash();
+        } else {
+            self.nodes[node].kill();
+        }
+        for other in 0..self.nodes.len() {
+            let follows = self.nodes[other]
+                .replica
+                .as_ref()
+                .is_some_and(|r| r.master == node);
+            if !follows {
+                continue;
+            }
+            let link = &mut self.links[other];
+            if machine {
+                let mut arrived = VecDeque::new();
+                for (due, entry) in link.queue.drain(..) {
+                    if due <= now_us {
+                        arrived.push_back((due, entry));
+                    } else {
+                        link.stranded.push(entry);
+                    }
+                }
+                link.queue = arrived;
+            }
+            link.pending.clear();
+            link.needs_full_sync = true;
+            if let Some(r) = self.nodes[other].replica.as_mut() {
+                if r.link_up {
+                    r.link_up = false;
+                    r.link_down_since_us = now_us;
+                }
+            }
+        }
+        self.links[node].reset();
     }
 }
