@@ -260,6 +260,21 @@ fn aof_always_loses_nothing() {
 }
 
 #[test]
+fn a_killed_process_loses_nothing_with_aof_everysec() {
+    // The OOM killer instead of a power loss: the page cache keeps what was written.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/aof-everysec-crash.toml");
+    let killed = Overrides {
+        seed: None,
+        sets: vec!["event.0.do=kill".to_string()],
+    };
+    let config = scenario::load(&path, &killed).unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(config.events[0].action, EventAction::Kill { .. }));
+    let output = run(&config, &mut DiscardLedger, &mut NoProgress);
+    assert_eq!(output.acknowledged_writes_lost, 0);
+    assert_eq!(output.totals.removals_by_cause[Cause::Restart.index()], 0);
+}
+
+#[test]
 fn an_rdb_only_node_loses_the_writes_since_its_last_save() {
     let output = assert_diagnosis("rdb-crash.toml", Cause::Restart);
     // 20 writes a second, saved every 5 minutes (the 300 100 save point), crashed 2 s before
