@@ -358,6 +358,24 @@ pub fn fast_rows(
         .position(Axis::is_maxmemory)
         .ok_or("--fast computes the curve over maxmemory: vary server.maxmemory")?;
     for variant in variants {
+        // The curve is one node's request stream: events and replica reads change what it sees.
+        let config = &variant.config;
+        let replica_reads = config
+            .clients
+            .iter()
+            .any(|c| c.read_from != crate::sim::config::ReadFrom::Primary);
+        if !config.events.is_empty() || replica_reads {
+            return Err(format!(
+                "--fast computes one node's curve from its requests alone; this scenario has {} \
+                 event(s){}; run without --fast",
+                config.events.len(),
+                if replica_reads {
+                    " and clients reading from replicas"
+                } else {
+                    ""
+                }
+            ));
+        }
         let policy = variant.config.server.maxmemory_policy;
         if !matches!(
             policy,
@@ -593,11 +611,11 @@ pub fn variants_meeting(rows: &[SweepRow], target: &Target) -> String {
         }
     };
     format!(
-        "{} meets {}: {}; does not: {}",
+        "{} {}: {}; does not: {}",
         if meeting.len() == 1 {
-            "one variant"
+            "one variant meets"
         } else {
-            "these variants"
+            "these variants meet"
         },
         target.describe(),
         names(&meeting),

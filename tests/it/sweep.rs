@@ -259,7 +259,22 @@ on-miss = "set"
 #[test]
 fn fast_sweeps_give_the_curve_and_refuse_policies_without_one() {
     let dir = temp_dir("fast");
-    let path = write_scenario(&dir, &small_with_memory());
+    // The curve knows nothing of operator events: the scenario's FLUSHALL makes --fast refuse.
+    let with_event = write_scenario(&dir, &small_with_memory());
+    let refused = vanish(&["sweep", &with_event, "--vary", VARY_SIZE, "--fast"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("this scenario has 1 event(s)"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let without_event = small_with_memory();
+    let without_event = without_event
+        .split("[[event]]")
+        .next()
+        .expect("the scenario text");
+    let dir = temp_dir("fast-no-event");
+    let path = write_scenario(&dir, without_event);
     let out = dir.join("out");
     let output = vanish(&[
         "sweep",
