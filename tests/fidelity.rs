@@ -19,6 +19,9 @@
 //! * `failover`: a replica stopped (SIGSTOP) while the primary acknowledges writes, the primary
 //!   killed, the replica promoted: the acknowledged writes lost, and that they are the newest,
 //!   promoted before and after the replica reads its buffered stream (section 4).
+//! * `min_replicas`: a primary with `min-replicas-to-write 1` whose only replica is stopped
+//!   (SIGSTOP): how long it acknowledges writes before -NOREPLICAS, how many, and when it
+//!   accepts them again after the resume (section 4).
 //! * `sentinel`: a primary killed under three real Sentinels: which replica is promoted, how
 //!   long after the kill, when the Sentinels name it and the other replica follows it, against
 //!   the simulator's Sentinels over many seeds (section 5).
@@ -37,6 +40,8 @@ mod failover;
 mod info;
 #[path = "fidelity/memory.rs"]
 mod memory;
+#[path = "fidelity/min_replicas.rs"]
+mod min_replicas;
 #[path = "fidelity/redis.rs"]
 mod redis;
 #[path = "fidelity/replication.rs"]

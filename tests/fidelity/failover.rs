@@ -144,13 +144,13 @@ fn wait_until(what: &str, mut ready: impl FnMut() -> Result<(), String>) {
 
 /// A process stopped with SIGSTOP; resumed when dropped, so a failing test leaves no stopped
 /// server behind (its guard kills it afterwards).
-struct Stopped {
+pub(crate) struct Stopped {
     pid: u32,
     resumed: bool,
 }
 
 impl Stopped {
-    fn stop(pid: u32) -> Stopped {
+    pub(crate) fn stop(pid: u32) -> Stopped {
         signal(pid, "STOP");
         let stopped = Stopped {
             pid,
@@ -163,7 +163,7 @@ impl Stopped {
         stopped
     }
 
-    fn resume(mut self) {
+    pub(crate) fn resume(mut self) {
         self.resumed = true;
         signal(self.pid, "CONT");
         wait_until("the replica resumes", || match process_state(self.pid) {
@@ -209,7 +209,7 @@ fn write_keys(primary: &mut Connection, keys: Range<u64>) -> u64 {
 }
 
 /// Links `replica` to the primary on `port` and waits until the link is up and it is online.
-fn link(primary: &mut Connection, replica: &mut Connection, port: u16) {
+pub(crate) fn link(primary: &mut Connection, replica: &mut Connection, port: u16) {
     let port = port.to_string();
     replica.must(&["REPLICAOF", "127.0.0.1", port.as_str()]);
     wait_until("the replica comes online", || {
@@ -229,7 +229,7 @@ fn link(primary: &mut Connection, replica: &mut Connection, port: u16) {
 }
 
 /// Waits until the replica's `slave_repl_offset` equals the primary's `master_repl_offset`.
-fn wait_in_sync(primary: &mut Connection, replica: &mut Connection) {
+pub(crate) fn wait_in_sync(primary: &mut Connection, replica: &mut Connection) {
     wait_until("the replica catches up", || {
         let target = primary.info("replication").u64("master_repl_offset");
         let applied = replica.info("replication").u64("slave_repl_offset");
