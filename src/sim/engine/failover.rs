@@ -316,6 +316,11 @@ impl World<'_> {
                 let node = *node;
                 self.nodes[node].set_time(now_us);
                 self.nodes[node].restart(ledger);
+                // A new process: its crons start over from now.
+                self.cron_left_at_pause[node] = None;
+                if self.nodes.len() > 1 {
+                    self.schedule_replication_cron(node, now_us + 1_000_000);
+                }
                 if self.nodes[node].stream.is_some() {
                     if self.primary != node {
                         // Replaced while it was down: it comes back as a primary all the same.
@@ -340,9 +345,24 @@ impl World<'_> {
                     self.links[node].needs_full_sync = true;
                 }
             }
-            EventAction::Pause { node } => self.nodes[*node].paused = true,
+            EventAction::Pause { node } => {
+                let node = *node;
+                if !self.nodes[node].paused {
+                    self.nodes[node].paused = true;
+                    // A stopped process's timers stop with it.
+                    let due = self.replication_cron_due[node];
+                    self.cron_left_at_pause[node] = Some(due.saturating_sub(now_us));
+                    self.replication_cron_due[node] = u64::MAX;
+                }
+            }
             EventAction::Resume { node } => {
                 self.nodes[*node].paused = false;
+                if let Some(left) = self.cron_left_at_pause[*node].take() {
+                    // The overdue serverCron runs at once and its loop count carries on: the
+                    // replication cron comes what was left of its second later, in whole ticks.
+                    let tick = self.nodes[*node].cron_period_us().max(1);
+                    self.schedule_replication_cron(*node, now_us + left / tick * tick);
+                }
                 if let Some(&(due, _)) = self.links[*node].queue.front() {
                     self.schedule(due.max(now_us), Event::Replicate(*node as u16));
                 }

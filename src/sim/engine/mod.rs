@@ -118,6 +118,11 @@ struct World<'a> {
     /// Nodes an operator's failover replaced that could not be told yet (down or cut off).
     to_demote: Vec<usize>,
     timeline: Vec<(u64, String)>,
+    /// Per node: when its replication cron (once a second, every 10th serverCron) runs next;
+    /// its phase is set by when the process started or resumed.
+    replication_cron_due: Vec<u64>,
+    /// Per stopped node: what was left of its replication cron's second when it stopped.
+    cron_left_at_pause: Vec<Option<u64>>,
     clients: Vec<Client>,
     /// Per client: the node it believes is the primary, and when it asks a Sentinel next.
     believed: Vec<usize>,
@@ -140,6 +145,12 @@ impl World<'_> {
     fn schedule(&mut self, time_us: u64, event: Event) {
         self.sequence += 1;
         self.queue.push(Reverse((time_us, self.sequence, event)));
+    }
+
+    /// Node `node`'s replication cron runs next at `at_us` (earlier schedules lapse).
+    fn schedule_replication_cron(&mut self, node: usize, at_us: u64) {
+        self.replication_cron_due[node] = at_us;
+        self.schedule(at_us, Event::Ack(node as u16));
     }
 
     fn operator(&mut self, index: usize, now_us: u64, ledger: &mut Ledger) {
@@ -372,6 +383,8 @@ pub fn run(
             .map(|s| Sentinels::new(s, nodes_count, config.seed)),
         to_demote: Vec::new(),
         timeline: Vec::new(),
+        replication_cron_due: vec![u64::MAX; nodes_count],
+        cron_left_at_pause: vec![None; nodes_count],
         believed: vec![0; config.clients.len()],
         next_resolve_us: vec![0; config.clients.len()],
         clients,
@@ -401,7 +414,7 @@ pub fn run(
     }
     if world.nodes.len() > 1 {
         for node in 0..world.nodes.len() {
-            world.schedule(1_000_000, Event::Ack(node as u16));
+            world.schedule_replication_cron(node, 1_000_000);
         }
     }
     let sentinel_count = world.sentinels.as_ref().map_or(0, |s| s.len());
@@ -457,8 +470,11 @@ pub fn run(
             }
             Event::Replicate(replica) => world.deliver(replica as usize, time_us, &mut ledger),
             Event::Ack(node) => {
-                world.replication_cron(node as usize, time_us);
-                world.schedule(time_us + 1_000_000, Event::Ack(node));
+                // Only the node's current cron chain runs: a restart or a resume starts a new one.
+                if world.replication_cron_due[node as usize] == time_us {
+                    world.replication_cron(node as usize, time_us);
+                    world.schedule_replication_cron(node as usize, time_us + 1_000_000);
+                }
             }
             Event::Sentinel(index) => world.sentinel_tick(index as usize, time_us, &mut ledger),
             Event::SyncDone(node) => world.finish_full_sync(node as usize, time_us, &mut ledger),
