@@ -168,6 +168,16 @@ pub struct ReplicaState {
     pub link_down_since_us: u64,
 }
 
+impl ReplicaState {
+    /// The link to the master is lost now (if it was up).
+    pub fn link_lost(&mut self, now_us: u64) {
+        if self.link_up {
+            self.link_up = false;
+            self.link_down_since_us = now_us;
+        }
+    }
+}
+
 impl Default for ReplicaState {
     /// A replica that applied nothing yet, with redis.conf's `replica-priority 100`.
     fn default() -> Self {

@@ -116,6 +116,18 @@ struct Watcher {
     reconfigured: Vec<bool>,
 }
 
+impl Watcher {
+    /// Takes `master` (at `epoch`) as the primary to watch, with a fresh view of its health.
+    fn switch_to(&mut self, master: usize, epoch: u64, now_us: u64) {
+        self.master = master;
+        self.config_epoch = epoch;
+        self.last_pong_us = now_us;
+        self.act_ping_us = None;
+        self.sdown = false;
+        self.odown = false;
+    }
+}
+
 /// All the Sentinels of a scenario.
 pub struct Sentinels {
     config: SentinelConfig,
@@ -183,13 +195,8 @@ impl Sentinels {
             .unwrap_or(0)
             + 1;
         for (index, watcher) in self.watchers.iter_mut().enumerate() {
-            watcher.master = master;
-            watcher.config_epoch = epoch;
+            watcher.switch_to(master, epoch, now_us);
             watcher.current_epoch = watcher.current_epoch.max(epoch);
-            watcher.last_pong_us = now_us;
-            watcher.act_ping_us = None;
-            watcher.sdown = false;
-            watcher.odown = false;
             watcher.failover = None;
             self.log.push(SentinelEvent {
                 time_us: now_us,
@@ -204,6 +211,17 @@ impl Sentinels {
     pub fn next_tick_us(&mut self, index: usize, now_us: u64) -> u64 {
         let hz = 10 + self.watchers[index].stream.below(10);
         now_us + 1_000_000 / hz
+    }
+
+    /// The other Sentinels that Sentinel `index` can talk to now (running, on its side).
+    fn peers(&self, index: usize, view: &dyn ClusterView) -> Vec<usize> {
+        let host = self.watchers[index].host;
+        (0..self.watchers.len())
+            .filter(|&other| {
+                let peer_host = self.watchers[other].host;
+                other != index && view.host_up(peer_host) && view.hosts_connected(host, peer_host)
+            })
+            .collect()
     }
 
     fn note(&mut self, time_us: u64, sentinel: usize, event: &'static str, node: usize) {
@@ -263,26 +281,21 @@ impl Sentinels {
             return;
         }
         self.watchers[index].last_hello_us = now_us;
-        let (host, master, epoch, current) = {
+        let (master, epoch, current) = {
             let w = &self.watchers[index];
-            (w.host, w.master, w.config_epoch, w.current_epoch)
+            (w.master, w.config_epoch, w.current_epoch)
         };
-        for other in 0..self.watchers.len() {
-            let peer_host = self.watchers[other].host;
-            if other == index || !view.host_up(peer_host) || !view.hosts_connected(host, peer_host)
-            {
-                continue;
-            }
+        for other in self.peers(index, view) {
             let peer = &mut self.watchers[other];
             peer.current_epoch = peer.current_epoch.max(current);
             if epoch > peer.config_epoch {
-                peer.config_epoch = epoch;
-                if peer.master != master {
-                    peer.master = master;
-                    peer.last_pong_us = now_us;
-                    peer.act_ping_us = None;
-                    peer.sdown = false;
-                    peer.odown = false;
+                let switched = peer.master != master;
+                if switched {
+                    peer.switch_to(master, epoch, now_us);
+                } else {
+                    peer.config_epoch = epoch;
+                }
+                if switched {
                     self.note(now_us, other, "+switch-master", master);
                 }
             }
@@ -292,7 +305,7 @@ impl Sentinels {
     fn check_down(&mut self, index: usize, now_us: u64, view: &dyn ClusterView) {
         let down_after = self.config.down_after_us;
         let watcher = &self.watchers[index];
-        let (host, master) = (watcher.host, watcher.master);
+        let master = watcher.master;
         let sdown = watcher
             .act_ping_us
             .is_some_and(|sent| now_us.saturating_sub(sent) > down_after);
@@ -306,17 +319,11 @@ impl Sentinels {
             );
         }
         // ODOWN: this Sentinel and enough others it can reach (is-master-down-by-addr) agree.
-        let agreeing = 1
-            + (0..self.watchers.len())
-                .filter(|&other| {
-                    let peer = &self.watchers[other];
-                    other != index
-                        && peer.sdown
-                        && peer.master == master
-                        && view.host_up(peer.host)
-                        && view.hosts_connected(host, peer.host)
-                })
-                .count() as u32;
+        let agreeing = 1 + self
+            .peers(index, view)
+            .into_iter()
+            .filter(|&other| self.watchers[other].sdown && self.watchers[other].master == master)
+            .count() as u32;
         let odown = sdown && agreeing >= self.config.quorum;
         if odown != self.watchers[index].odown {
             self.watchers[index].odown = odown;
@@ -402,12 +409,7 @@ impl Sentinels {
                 }
                 self.note(now_us, index, "+promoted-slave", node);
                 let watcher = &mut self.watchers[index];
-                watcher.master = node;
-                watcher.config_epoch = epoch;
-                watcher.last_pong_us = now_us;
-                watcher.act_ping_us = None;
-                watcher.sdown = false;
-                watcher.odown = false;
+                watcher.switch_to(node, epoch, now_us);
                 watcher.reconfigured = vec![false; view.nodes()];
                 watcher.reconfigured[node] = true;
                 watcher.reconfigured[old] = true;
@@ -436,18 +438,12 @@ impl Sentinels {
         now_us: u64,
         view: &dyn ClusterView,
     ) -> u32 {
-        let host = self.watchers[index].host;
         if self.watchers[index].leader_epoch >= epoch {
             return 0;
         }
         self.watchers[index].leader_epoch = epoch;
         let mut votes = 1u32;
-        for other in 0..self.watchers.len() {
-            let peer_host = self.watchers[other].host;
-            if other == index || !view.host_up(peer_host) || !view.hosts_connected(host, peer_host)
-            {
-                continue;
-            }
+        for other in self.peers(index, view) {
             let peer = &mut self.watchers[other];
             peer.current_epoch = peer.current_epoch.max(epoch);
             if peer.leader_epoch < epoch {

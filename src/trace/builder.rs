@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
 use super::error::{Location, TraceError};
+use super::input::{Lines, NumberedLine};
 use super::{DatabaseUse, LoadedTrace, TraceFormat, DISTINCT_KEYS_MAX, RECORDS_MAX};
 use crate::sim::config::{Trace, TraceRecord};
 use crate::sim::keys::KEY_NAME_BYTES_MAX;
@@ -59,6 +60,16 @@ impl TraceBuilder {
 
     pub fn io_error(&self, location: Location, io: std::io::Error) -> TraceError {
         TraceError::io(&self.path, location, io)
+    }
+
+    /// The next line of `lines`, an unreadable one reported against this trace.
+    pub fn next_line<'l>(
+        &self,
+        lines: &'l mut Lines,
+    ) -> Result<Option<NumberedLine<'l>>, TraceError> {
+        lines
+            .next_line()
+            .map_err(|unreadable| self.io_error(Location::Line(unreadable.number), unreadable.io))
     }
 
     /// The id of a key given as text.

@@ -15,12 +15,8 @@ use crate::sim::config::{TraceOp, TraceRecord};
 pub(super) fn read(input: Box<dyn BufRead>, builder: &mut TraceBuilder) -> Result<(), TraceError> {
     let mut lines = Lines::new(input);
     loop {
-        let (number, line) = match lines.next_line() {
-            Ok(Some(next)) => next,
-            Ok(None) => return Ok(()),
-            Err(unreadable) => {
-                return Err(builder.io_error(Location::Line(unreadable.number), unreadable.io))
-            }
+        let Some((number, line)) = builder.next_line(&mut lines)? else {
+            return Ok(());
         };
         let at = Location::Line(number);
         let text = line.trim_ascii();

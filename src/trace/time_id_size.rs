@@ -18,12 +18,8 @@ pub(super) fn read(input: Box<dyn BufRead>, builder: &mut TraceBuilder) -> Resul
     let mut first_time = None;
     let mut previous_time = 0;
     loop {
-        let (number, line) = match lines.next_line() {
-            Ok(Some(next)) => next,
-            Ok(None) => return Ok(()),
-            Err(unreadable) => {
-                return Err(builder.io_error(Location::Line(unreadable.number), unreadable.io))
-            }
+        let Some((number, line)) = builder.next_line(&mut lines)? else {
+            return Ok(());
         };
         let at = Location::Line(number);
         if line.trim_ascii().is_empty() {

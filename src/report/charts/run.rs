@@ -17,13 +17,14 @@ use super::{
     cause_colour, render, series_colour, Chart, ChartError, Rendered, LIMIT_COLOUR, MEMORY_COLOUR,
 };
 
+use crate::sim::engine::{RunOutput, Sample};
+use crate::sim::ledger::Cause;
+
 /// Client errors.
 const ERRORS_COLOUR: RGBColor = RGBColor(0xC0, 0x39, 0x2B);
 /// Fault and promotion markers.
 const MARKER_COLOUR: RGBColor = RGBColor(0x55, 0x55, 0x55);
 const MARKER_PX: u32 = 15;
-use crate::sim::engine::{RunOutput, Sample};
-use crate::sim::ledger::Cause;
 
 /// `memory`, `evictions-expirations` and `misses-by-cause`, in that order. `maxmemory_bytes` 0
 /// means no limit (no maxmemory line); `sample_every_us` is the run's sample interval.
@@ -45,7 +46,7 @@ pub fn run_charts(
         render(
             "evictions-expirations",
             "Evictions and expirations per second",
-            &RemovalsChart { series: &series },
+            &removals_chart(&series),
         )?,
         render(
             "misses-by-cause",
@@ -65,43 +66,18 @@ fn errors_chart(series: &TimeSeries) -> Result<Option<Rendered>, ChartError> {
     if series.samples.iter().all(|s| s.errors == 0) {
         return Ok(None);
     }
-    render(
-        "client-errors",
-        "Client errors per second",
-        &ErrorsChart { series },
-    )
-    .map(Some)
-}
-
-struct ErrorsChart<'a> {
-    series: &'a TimeSeries<'a>,
-}
-
-impl Chart for ErrorsChart<'_> {
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        title: &str,
-    ) -> Result<(), ChartError> {
-        let series = self.series;
-        let legend = [LegendEntry::new(Mark::Line(ERRORS_COLOUR), "all clients")];
-        let plot = frame(root, title, &legend)?;
-        let largest = series
-            .samples
-            .iter()
-            .map(|s| series.rate(s.errors))
-            .fold(0.0, f64::max);
-        let y_top = axis_top(largest);
-        let mut chart = time_axes(&plot, series.end_s, y_top, "errors per second", &|v| {
-            format_count(*v)
-        })?;
-        chart.draw_series(LineSeries::new(
-            series.points(|s| series.rate(s.errors)),
-            ERRORS_COLOUR.stroke_width(3),
-        ))?;
-        series.draw_markers(&mut chart, y_top)?;
-        Ok(())
-    }
+    let chart = LinesChart {
+        series,
+        lines: vec![Line {
+            colour: ERRORS_COLOUR,
+            label: "all clients".to_string(),
+            points: series.points(|s| series.rate(s.errors)),
+            width: 3,
+        }],
+        y_desc: "errors per second",
+        when_all_zero: None,
+    };
+    render("client-errors", "Client errors per second", &chart).map(Some)
 }
 
 /// `replication-lag`, when the run has replicas: how far behind the primary each one is.
@@ -109,29 +85,68 @@ fn replication_lag_chart(
     output: &RunOutput,
     series: &TimeSeries,
 ) -> Result<Option<Rendered>, ChartError> {
-    let replicas: Vec<String> = output
+    let kib = |bytes: u64| bytes as f64 / 1024.0;
+    let lines: Vec<Line> = output
         .nodes
         .iter()
         .skip(1)
-        .map(|n| n.node.clone())
+        .enumerate()
+        .map(|(index, node)| Line {
+            colour: series_colour(index),
+            label: node.node.clone(),
+            points: series.points(|s| kib(s.replica_lag_bytes.get(index).copied().unwrap_or(0))),
+            width: 2,
+        })
         .collect();
-    if replicas.is_empty() {
+    if lines.is_empty() {
         return Ok(None);
     }
-    render(
-        "replication-lag",
-        "Replication lag per replica",
-        &LagChart { series, replicas },
-    )
-    .map(Some)
+    let chart = LinesChart {
+        series,
+        lines,
+        y_desc: "bytes behind the primary (KiB)",
+        when_all_zero: None,
+    };
+    render("replication-lag", "Replication lag per replica", &chart).map(Some)
 }
 
-struct LagChart<'a> {
+/// Evictions and expirations per second.
+fn removals_chart<'a>(series: &'a TimeSeries<'a>) -> LinesChart<'a> {
+    let line = |cause: Cause, label: &str, count: fn(&Sample) -> u64| Line {
+        colour: cause_colour(cause),
+        label: label.to_string(),
+        points: series.points(|s| series.rate(count(s))),
+        width: 2,
+    };
+    LinesChart {
+        series,
+        lines: vec![
+            line(Cause::Evicted, "evicted/s", |s| s.evicted),
+            line(Cause::Expired, "expired/s", |s| s.expired),
+        ],
+        y_desc: "keys removed per second",
+        when_all_zero: Some("no key was evicted or expired in this run"),
+    }
+}
+
+/// One line of a [`LinesChart`].
+struct Line {
+    colour: RGBColor,
+    label: String,
+    points: Vec<(f64, f64)>,
+    width: u32,
+}
+
+/// Lines over time from 0 up, each in the legend, with the run's faults marked.
+struct LinesChart<'a> {
     series: &'a TimeSeries<'a>,
-    replicas: Vec<String>,
+    lines: Vec<Line>,
+    y_desc: &'static str,
+    /// Said on the plot when every line stays at 0.
+    when_all_zero: Option<&'static str>,
 }
 
-impl Chart for LagChart<'_> {
+impl Chart for LinesChart<'_> {
     fn draw<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
@@ -139,37 +154,31 @@ impl Chart for LagChart<'_> {
     ) -> Result<(), ChartError> {
         let series = self.series;
         let legend: Vec<LegendEntry> = self
-            .replicas
+            .lines
             .iter()
-            .enumerate()
-            .map(|(i, name)| LegendEntry::new(Mark::Line(series_colour(i)), name.clone()))
+            .map(|line| LegendEntry::new(Mark::Line(line.colour), line.label.clone()))
             .collect();
         let plot = frame(root, title, &legend)?;
-        let kib = |bytes: u64| bytes as f64 / 1024.0;
-        let largest = series
-            .samples
+        let largest = self
+            .lines
             .iter()
-            .flat_map(|s| s.replica_lag_bytes.iter().copied())
-            .max()
-            .unwrap_or(0);
-        let y_top = axis_top(kib(largest));
-        let mut chart = time_axes(
-            &plot,
-            series.end_s,
-            y_top,
-            "bytes behind the primary (KiB)",
-            &|v| format_count(*v),
-        )?;
+            .flat_map(|line| line.points.iter().map(|(_, y)| *y))
+            .fold(0.0, f64::max);
+        let y_top = axis_top(largest);
+        let mut chart = time_axes(&plot, series.end_s, y_top, self.y_desc, &|v| {
+            format_count(*v)
+        })?;
         if series.samples.is_empty() {
             return note_on_plot(&plot, "no samples: the run is shorter than sample-every");
         }
-        for index in 0..self.replicas.len() {
-            let points =
-                series.points(|s| kib(s.replica_lag_bytes.get(index).copied().unwrap_or(0)));
+        for line in &self.lines {
             chart.draw_series(LineSeries::new(
-                points,
-                series_colour(index).stroke_width(2),
+                line.points.iter().copied(),
+                line.colour.stroke_width(line.width),
             ))?;
+        }
+        if let (Some(note), true) = (self.when_all_zero, largest == 0.0) {
+            note_on_plot(&plot, note)?;
         }
         series.draw_markers(&mut chart, y_top)?;
         Ok(())
@@ -328,60 +337,6 @@ impl Chart for MemoryChart<'_> {
                 8,
                 LIMIT_COLOUR.stroke_width(2),
             ))?;
-        }
-        series.draw_markers(&mut chart, y_top)?;
-        Ok(())
-    }
-}
-
-struct RemovalsChart<'a> {
-    series: &'a TimeSeries<'a>,
-}
-
-impl Chart for RemovalsChart<'_> {
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        title: &str,
-    ) -> Result<(), ChartError> {
-        let series = self.series;
-        let lines = [
-            (
-                Cause::Evicted,
-                "evicted/s",
-                series.points(|s| series.rate(s.evicted)),
-            ),
-            (
-                Cause::Expired,
-                "expired/s",
-                series.points(|s| series.rate(s.expired)),
-            ),
-        ];
-        let legend: Vec<LegendEntry> = lines
-            .iter()
-            .map(|(cause, label, _)| LegendEntry::new(Mark::Line(cause_colour(*cause)), *label))
-            .collect();
-        let plot = frame(root, title, &legend)?;
-        let largest = lines
-            .iter()
-            .flat_map(|(_, _, points)| points.iter().map(|(_, y)| *y))
-            .fold(0.0, f64::max);
-        let y_top = axis_top(largest);
-        let mut chart = time_axes(
-            &plot,
-            series.end_s,
-            y_top,
-            "keys removed per second",
-            &|v| format_count(*v),
-        )?;
-        if series.samples.is_empty() {
-            return note_on_plot(&plot, "no samples: the run is shorter than sample-every");
-        }
-        for (cause, _, points) in lines {
-            chart.draw_series(LineSeries::new(points, cause_colour(cause).stroke_width(2)))?;
-        }
-        if largest == 0.0 {
-            note_on_plot(&plot, "no key was evicted or expired in this run")?;
         }
         series.draw_markers(&mut chart, y_top)?;
         Ok(())

@@ -111,31 +111,33 @@ impl World<'_> {
             syncing: false,
             link_down_since_us: now_us,
         });
-        let link = &mut self.links[node];
-        link.reset();
-        link.divergent = lost_here;
-        // PSYNC to the new master: continuing works only for a replica that has nothing the
-        // new master lacks (redis-fidelity 4, replid2 and second_replid_offset).
+        // PSYNC to the new master, if it can be reached now: continuing works only for a
+        // replica that has nothing the new master lacks (redis-fidelity 4, replid2 and
+        // second_replid_offset). Otherwise the next reconnection resyncs in full.
         let promoted_at = self.nodes[master]
             .stream
             .as_ref()
             .and_then(|s| s.promoted_at_offset);
-        let continues = !was_primary && promoted_at.is_some_and(|at| own_offset <= at);
+        let m = &self.nodes[master];
+        let reachable = !m.down && !m.paused && self.net.link_open(master, node);
+        let continues = reachable && !was_primary && promoted_at.is_some_and(|at| own_offset <= at);
+        let link = &mut self.links[node];
+        link.reset();
+        link.divergent = lost_here;
         link.needs_full_sync = !continues;
         if continues {
             // It holds nothing the new primary lacks.
             link.divergent.clear();
         }
         if continues {
-            // What the replica missed before the promotion is in the new master's own data.
+            // What the replica missed before the promotion is in the new master's own data;
+            // the reconnection below counts the partial sync and brings the link up.
             let (replica, source) = pair_mut(&mut self.nodes, node, master);
             let offset = source.stream.as_ref().map_or(0, |s| s.offset);
             replica.full_sync_from(source, offset, &[], ledger);
             if let Some(r) = replica.replica.as_mut() {
-                r.link_up = false;
+                r.link_lost(now_us);
             }
-            self.nodes[master].stats.sync_partial_ok += 1;
-            self.links[node].needs_full_sync = false;
         }
         // Its own replicas follow along.
         for sub in 0..self.nodes.len() {
@@ -335,13 +337,13 @@ impl World<'_> {
                         {
                             self.links[other].needs_full_sync = true;
                             if let Some(r) = self.nodes[other].replica.as_mut() {
-                                r.link_up = false;
+                                r.link_lost(now_us);
                             }
                         }
                     }
                 }
                 if let Some(r) = self.nodes[node].replica.as_mut() {
-                    r.link_up = false;
+                    r.link_lost(now_us);
                     self.links[node].needs_full_sync = true;
                 }
             }
@@ -416,10 +418,7 @@ impl World<'_> {
             link.pending.clear();
             link.needs_full_sync = true;
             if let Some(r) = self.nodes[other].replica.as_mut() {
-                if r.link_up {
-                    r.link_up = false;
-                    r.link_down_since_us = now_us;
-                }
+                r.link_lost(now_us);
             }
         }
         self.links[node].reset();

@@ -215,10 +215,7 @@ impl World<'_> {
         let Some(replica) = self.nodes[node].replica.as_mut() else {
             return;
         };
-        if replica.link_up {
-            replica.link_up = false;
-            replica.link_down_since_us = now_us;
-        }
+        replica.link_lost(now_us);
         let link = &mut self.links[node];
         let mut in_flight: VecDeque<StreamEntry> = VecDeque::new();
         while let Some((due, entry)) = link.queue.pop_back() {
@@ -310,10 +307,7 @@ impl World<'_> {
         let Some(replica) = self.nodes[node].replica.as_mut() else {
             return;
         };
-        if replica.link_up {
-            replica.link_down_since_us = now_us;
-        }
-        replica.link_up = false;
+        replica.link_lost(now_us);
         replica.syncing = true;
         let master = replica.master;
         let dataset = self.nodes[master].used_memory();
