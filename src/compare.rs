@@ -10,11 +10,12 @@ use rayon::prelude::*;
 use serde_json::{json, Value};
 
 use crate::report::json::by_cause;
-use crate::report::{ratio, summary::thousands};
+use crate::report::summary::thousands;
 use crate::scenario::{self, Overrides, ScenarioError};
 use crate::sim::config::SimConfig;
 use crate::sim::engine::{run, NoProgress, RunOutput};
 use crate::sim::ledger::{Cause, DiscardLedger};
+use crate::sweep::SweepRow;
 
 /// One variant: its label (the overrides that make it) and its validated configuration.
 #[derive(Debug, Clone)]
@@ -66,12 +67,14 @@ pub fn run_variants(variants: &[Variant], on_done: &(dyn Fn() + Sync)) -> Vec<Ru
         .collect()
 }
 
-fn oom_rejections(output: &RunOutput) -> u64 {
-    output.totals.rejected_by_cause[Cause::OomRejected.index()]
-}
-
-fn evicted(output: &RunOutput) -> u64 {
-    output.nodes.iter().map(|n| n.evicted_keys).sum()
+/// Each variant's figures, as a sweep reports them.
+fn figures(variants: &[Variant], outputs: &[RunOutput]) -> Vec<SweepRow> {
+    variants
+        .iter()
+        .zip(outputs)
+        .enumerate()
+        .map(|(run, (variant, output))| SweepRow::new(run, variant, output))
+        .collect()
 }
 
 /// The terminal table.
@@ -93,7 +96,7 @@ pub fn table(variants: &[Variant], outputs: &[RunOutput]) -> String {
         "{:<width$}  {:>9}  {:>12}  {:>12}  {:>10}  {:>14}{lost_header}  top miss causes\n",
         "variant", "hit ratio", "misses", "evicted", "oom", "peak memory"
     );
-    for (variant, output) in variants.iter().zip(outputs) {
+    for ((variant, output), row) in variants.iter().zip(outputs).zip(figures(variants, outputs)) {
         let mut causes: Vec<(Cause, u64)> = Cause::ALL
             .iter()
             .map(|c| (*c, output.totals.misses_by_cause[c.index()]))
@@ -106,13 +109,12 @@ pub fn table(variants: &[Variant], outputs: &[RunOutput]) -> String {
             .map(|(c, n)| format!("{} {}", c.name(), thousands(*n)))
             .collect();
         let lost = if losses {
-            let share = ratio(output.acknowledged_writes_lost, output.acknowledged_writes);
             format!(
                 "  {:>18}",
                 format!(
                     "{} ({:.1}%)",
-                    thousands(output.acknowledged_writes_lost),
-                    share * 100.0
+                    thousands(row.acknowledged_writes_lost),
+                    row.loss_rate() * 100.0
                 )
             )
         } else {
@@ -121,11 +123,11 @@ pub fn table(variants: &[Variant], outputs: &[RunOutput]) -> String {
         out.push_str(&format!(
             "{:<width$}  {:>8.2}%  {:>12}  {:>12}  {:>10}  {:>14}{lost}  {}\n",
             variant.label,
-            ratio(output.hits, output.reads) * 100.0,
-            thousands(output.misses),
-            thousands(evicted(output)),
-            thousands(oom_rejections(output)),
-            thousands(output.peak_used_memory),
+            row.hit_ratio() * 100.0,
+            thousands(row.misses),
+            thousands(row.evicted_keys),
+            thousands(row.oom_rejected),
+            thousands(row.peak_used_memory),
             top.join(", ")
         ));
     }
@@ -167,38 +169,30 @@ pub fn write_csv<W: std::io::Write>(
     writer
         .write_record(&header)
         .map_err(std::io::Error::other)?;
-    for (variant, output) in variants.iter().zip(outputs) {
+    for (variant, figures) in variants.iter().zip(figures(variants, outputs)) {
         let mut row = vec![
             variant.label.clone(),
-            variant.config.server.maxmemory_bytes.to_string(),
-            variant.config.server.maxmemory_policy.as_str().to_string(),
-            output.reads.to_string(),
-            output.hits.to_string(),
-            output.misses.to_string(),
-            format!("{:.6}", ratio(output.hits, output.reads)),
+            figures.maxmemory.to_string(),
+            figures.maxmemory_policy.clone(),
+            figures.reads.to_string(),
+            figures.hits.to_string(),
+            figures.misses.to_string(),
+            format!("{:.6}", figures.hit_ratio()),
         ];
         row.extend(
             Cause::ALL
                 .iter()
-                .map(|c| output.totals.misses_by_cause[c.index()].to_string()),
+                .map(|cause| figures.misses_by_cause[cause.index()].to_string()),
         );
-        row.push(evicted(output).to_string());
-        row.push(
-            output
-                .nodes
-                .iter()
-                .map(|n| n.expired_keys)
-                .sum::<u64>()
-                .to_string(),
-        );
-        row.push(oom_rejections(output).to_string());
-        row.push(output.peak_used_memory.to_string());
-        row.push(output.acknowledged_writes.to_string());
-        row.push(output.acknowledged_writes_lost.to_string());
-        row.push(format!(
-            "{:.6}",
-            ratio(output.acknowledged_writes_lost, output.acknowledged_writes)
-        ));
+        row.extend([
+            figures.evicted_keys.to_string(),
+            figures.expired_keys.to_string(),
+            figures.oom_rejected.to_string(),
+            figures.peak_used_memory.to_string(),
+            figures.acknowledged_writes.to_string(),
+            figures.acknowledged_writes_lost.to_string(),
+            format!("{:.6}", figures.loss_rate()),
+        ]);
         writer.write_record(&row).map_err(std::io::Error::other)?;
     }
     writer.flush()
@@ -209,23 +203,24 @@ pub fn to_json(variants: &[Variant], outputs: &[RunOutput]) -> Value {
     let rows: Vec<Value> = variants
         .iter()
         .zip(outputs)
-        .map(|(variant, output)| {
+        .zip(figures(variants, outputs))
+        .map(|((variant, output), row)| {
             json!({
                 "variant": variant.label,
                 "sets": variant.sets,
-                "maxmemory": variant.config.server.maxmemory_bytes,
-                "maxmemory_policy": variant.config.server.maxmemory_policy.as_str(),
-                "reads": output.reads,
-                "hits": output.hits,
-                "misses": output.misses,
-                "hit_ratio": ratio(output.hits, output.reads),
-                "misses_by_cause": by_cause(&output.totals.misses_by_cause),
-                "evicted_keys": evicted(output),
-                "oom_rejected": oom_rejections(output),
-                "peak_used_memory": output.peak_used_memory,
-                "acknowledged_writes": output.acknowledged_writes,
-                "acknowledged_writes_lost": output.acknowledged_writes_lost,
-                "loss_rate": ratio(output.acknowledged_writes_lost, output.acknowledged_writes),
+                "maxmemory": row.maxmemory,
+                "maxmemory_policy": row.maxmemory_policy,
+                "reads": row.reads,
+                "hits": row.hits,
+                "misses": row.misses,
+                "hit_ratio": row.hit_ratio(),
+                "misses_by_cause": by_cause(&row.misses_by_cause),
+                "evicted_keys": row.evicted_keys,
+                "oom_rejected": row.oom_rejected,
+                "peak_used_memory": row.peak_used_memory,
+                "acknowledged_writes": row.acknowledged_writes,
+                "acknowledged_writes_lost": row.acknowledged_writes_lost,
+                "loss_rate": row.loss_rate(),
                 "lost_writes_by_cause": by_cause(&output.totals.lost_writes_by_cause),
             })
         })
