@@ -194,23 +194,24 @@ pub fn summary_text(config: &SimConfig, output: &RunOutput) -> String {
             percent(output.acknowledged_writes_lost, output.acknowledged_writes)
         );
     }
-    let refused = output.totals.rejected_by_cause[Cause::NoreplicasRejected.index()];
-    if refused > 0 {
-        let _ = writeln!(
-            out,
-            "\nwrites refused with -NOREPLICAS: {} (min-replicas-to-write not met)",
-            thousands(refused)
-        );
+    for (cause, error, why) in [
+        (
+            Cause::NoreplicasRejected,
+            "-NOREPLICAS",
+            "min-replicas-to-write not met",
+        ),
+        (Cause::OomRejected, "-OOM", "those keys were never stored"),
+    ] {
+        let refused = output.totals.rejected_by_cause[cause.index()];
+        if refused > 0 {
+            let _ = writeln!(
+                out,
+                "\nwrites refused with {error}: {} ({why})",
+                thousands(refused)
+            );
+        }
     }
     sentinel_timeline(&mut out, output);
-    let rejected = output.totals.rejected_by_cause[Cause::OomRejected.index()];
-    if rejected > 0 {
-        let _ = writeln!(
-            out,
-            "\nwrites refused with -OOM: {} (those keys were never stored)",
-            thousands(rejected)
-        );
-    }
     let lost: Vec<(usize, u64)> = families_by_loss(output)
         .into_iter()
         .filter(|(_, lost)| *lost > 0)

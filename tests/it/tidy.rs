@@ -27,19 +27,11 @@ fn hash_map_line_is_seedless(file_text: &str, code: &str) -> bool {
 
 /// Every Rust file under `src/sim/`, in subfolders too, in a fixed order.
 fn core_files() -> Vec<PathBuf> {
-    let mut folders = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sim")];
-    let mut files = Vec::new();
-    while let Some(folder) = folders.pop() {
-        for entry in fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
+    let core = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sim");
+    let files: Vec<PathBuf> = source_files()
+        .into_iter()
+        .filter(|path| path.starts_with(&core))
+        .collect();
     assert!(files.len() > 20, "found the core: {files:?}");
     assert!(files.iter().any(|f| f.ends_with("engine/links.rs")));
     files
@@ -88,5 +80,65 @@ fn the_core_imports_nothing_from_the_shell() {
                 path.display()
             );
         }
+    }
+}
+
+/// Every Rust file under `src/`, in a fixed order.
+fn source_files() -> Vec<PathBuf> {
+    let mut folders = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    let mut files = Vec::new();
+    while let Some(folder) = folders.pop() {
+        for entry in fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn no_input_can_reach_a_panic() {
+    // Scenarios, traces and flags reach only non-test code: there, a failure must be an error
+    // with a message, never an unwrap, an expect or a panic. Test modules (`#[cfg(test)] mod
+    // tests`, last in their file, or a `tests.rs` declared that way) may use them.
+    let mut offences = Vec::new();
+    for path in source_files() {
+        if path.file_name().is_some_and(|name| name == "tests.rs") {
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        let production = match text.find("#[cfg(test)]\nmod tests {") {
+            Some(at) => &text[..at],
+            None => &text[..],
+        };
+        for (number, line) in production.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for token in [".unwrap()", ".expect(", "panic!", "todo!", "unimplemented!"] {
+                if code.contains(token) {
+                    offences.push(format!("{}:{}: {token}", path.display(), number + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "a panic reachable from input:\n{}",
+        offences.join("\n")
+    );
+    // The declared test modules really are test-only.
+    for (module, parent) in [
+        ("scenario", "src/scenario/mod.rs"),
+        ("trace", "src/trace/mod.rs"),
+    ] {
+        let text = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(parent)).unwrap();
+        assert!(
+            text.contains("#[cfg(test)]\nmod tests;"),
+            "{module}/tests.rs is compiled only for tests"
+        );
     }
 }
