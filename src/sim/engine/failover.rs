@@ -79,7 +79,7 @@ impl World<'_> {
             self.timeline.push((now_us, what));
         }
         let mut divergent = self.nodes[node].divergent.take().unwrap_or_default();
-        let mut lost_here = std::mem::take(&mut self.links[node].divergent);
+        let mut lost_here = std::mem::take(&mut self.links[node].lost_keys);
         if !divergent.is_empty() {
             let lost = divergent.len() as u64;
             self.nodes[node].acknowledged_writes_lost += lost;
@@ -123,11 +123,11 @@ impl World<'_> {
         let continues = reachable && !was_primary && promoted_at.is_some_and(|at| own_offset <= at);
         let link = &mut self.links[node];
         link.reset();
-        link.divergent = lost_here;
+        link.lost_keys = lost_here;
         link.needs_full_sync = !continues;
         if continues {
             // It holds nothing the new primary lacks.
-            link.divergent.clear();
+            link.lost_keys.clear();
         }
         if continues {
             // What the replica missed before the promotion is in the new master's own data;
@@ -220,7 +220,7 @@ impl World<'_> {
         // Nodes that still hold those writes (the old primary, replicas ahead of the new one)
         // lose them at their next full sync: as `failover`, not as an anonymous flush.
         for node in (0..self.nodes.len()).filter(|&n| n != new) {
-            let held = &mut self.links[node].divergent;
+            let held = &mut self.links[node].lost_keys;
             held.extend(failover_keys.iter().map(|&key| (key, Cause::Failover)));
         }
         self.count_good_replicas(new, now_us);

@@ -27,7 +27,7 @@ pub(super) struct Link {
     pub(super) unsent_writes: Vec<(u32, KeyId)>,
     /// Keys this node holds whose writes were declared lost (`failover` when it was replaced,
     /// `split-brain` for what it accepted afterwards): its full sync wipes them as such.
-    pub(super) divergent: BTreeMap<(u32, KeyId), Cause>,
+    pub(super) lost_keys: BTreeMap<(u32, KeyId), Cause>,
     /// When the full sync in progress completes.
     pub(super) sync_due_us: u64,
     pub(super) last_delivery_us: u64,
@@ -346,13 +346,13 @@ impl World<'_> {
             return;
         }
         let offset = m.stream.as_ref().map_or(0, |s| s.offset);
-        let divergent: Vec<((u32, KeyId), Cause)> = std::mem::take(&mut self.links[node].divergent)
+        let lost: Vec<((u32, KeyId), Cause)> = std::mem::take(&mut self.links[node].lost_keys)
             .into_iter()
             .collect();
         self.links[node].unsent_writes.clear();
         let (replica, source) = pair_mut(&mut self.nodes, node, master);
         replica.set_time(now_us);
-        replica.full_sync_from(source, offset, &divergent, ledger);
+        replica.full_sync_from(source, offset, &lost, ledger);
         self.links[node].queue.clear();
         self.links[node].last_delivery_us = now_us;
         let m = &mut self.nodes[master];

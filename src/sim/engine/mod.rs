@@ -215,6 +215,8 @@ impl World<'_> {
             self.previous_expired = node.stats.expired_keys;
             self.previous_evicted = node.stats.evicted_keys;
         }
+        // The primary streaming now is the reference for every replica's lag.
+        let streamed = node.stream.as_ref().map_or(0, |s| s.offset);
         let hits: u64 = self.clients.iter().map(|c| c.counts.hits).sum();
         let errors: u64 = self.clients.iter().map(|c| c.counts.errors).sum();
         let mut misses_by_cause = totals.misses_by_cause;
@@ -234,11 +236,7 @@ impl World<'_> {
             replica_lag_bytes: self.nodes[1..]
                 .iter()
                 .map(|replica| {
-                    // The node streaming now is the reference; a node that is primary is 0 behind.
-                    let streamed = self.nodes[self.primary]
-                        .stream
-                        .as_ref()
-                        .map_or(0, |s| s.offset);
+                    // A node acting as primary is 0 behind.
                     let applied = replica
                         .replica
                         .as_ref()
@@ -341,7 +339,7 @@ pub fn run(
             pending: VecDeque::new(),
             needs_full_sync: false,
             unsent_writes: Vec::new(),
-            divergent: BTreeMap::new(),
+            lost_keys: BTreeMap::new(),
             sync_due_us: 0,
             last_delivery_us: 0,
             lag,
