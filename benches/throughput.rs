@@ -15,10 +15,10 @@ use std::time::Instant;
 use std::sync::Arc;
 
 use vanish::sim::config::*;
-use vanish::sim::dist::Zipf;
 use vanish::sim::engine::{run, NoProgress};
 use vanish::sim::ledger::DiscardLedger;
-use vanish::sim::rng::Stream;
+use vanish::sim::random::dist::Zipf;
+use vanish::sim::random::rng::Stream;
 
 struct Counting;
 

@@ -26,7 +26,7 @@ use vanish::report::timeseries::write_timeseries;
 use vanish::scenario::{self, Overrides};
 use vanish::sim::config::SimConfig;
 use vanish::sim::engine::{self, Progress, RunOutput};
-use vanish::sim::keys::KeyTable;
+use vanish::sim::keyspace::keys::KeyTable;
 use vanish::sweep::{self, Axis, Shard, SweepRow, Target};
 
 #[derive(Parser)]

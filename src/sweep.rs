@@ -14,9 +14,9 @@ use crate::report::ratio;
 use crate::report::summary::{human_bytes, thousands};
 use crate::scenario::units::parse_size_bytes;
 use crate::sim::config::MaxmemoryPolicy;
-use crate::sim::curve::{CurvePoint, Distances};
 use crate::sim::engine::RunOutput;
 use crate::sim::ledger::Cause;
+use crate::sim::reference::curve::{CurvePoint, Distances};
 
 /// Most runs one sweep may ask for.
 pub const RUNS_MAX: usize = 10_000;

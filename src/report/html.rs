@@ -21,8 +21,8 @@ use crate::report::summary::{self, human_bytes, human_duration, thousands};
 use crate::report::top_cause;
 use crate::sim::config::SimConfig;
 use crate::sim::engine::RunOutput;
-use crate::sim::info::Role;
 use crate::sim::ledger::Cause;
+use crate::sim::server::info::Role;
 
 /// How many key prefixes the page lists.
 const TOP_PREFIXES: usize = 10;
@@ -345,7 +345,10 @@ fn writes_lost(page: &mut String, output: &RunOutput) {
 }
 
 /// A Sentinel event's time, Sentinel, event and node, escaped for the page.
-fn event_cells(output: &RunOutput, event: &crate::sim::sentinel::SentinelEvent) -> [String; 4] {
+fn event_cells(
+    output: &RunOutput,
+    event: &crate::sim::cluster::sentinel::SentinelEvent,
+) -> [String; 4] {
     [
         summary::clock(event.time_us),
         event.sentinel.to_string(),

@@ -8,7 +8,7 @@
 //! build, jemalloc 5.3.0); derived figures are computed the way `genRedisInfoString` and
 //! `getMemoryOverheadData` compute them, including their single-precision percentages.
 
-use crate::sim::info::{CommandStat, DbInfo, MasterLink, NodeInfo, ReplicaState, Role};
+use crate::sim::server::info::{CommandStat, DbInfo, MasterLink, NodeInfo, ReplicaState, Role};
 use serde_json::{Map, Number, Value as Json};
 
 /// What `redis_version` claims; the whole layout below is that release's.
@@ -703,7 +703,7 @@ fn keyspace(dbs: &[DbInfo]) -> Section {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::info::{PreviousReplication, ReplicaLine, ReplicaState, SyncTransfer};
+    use crate::sim::server::info::{PreviousReplication, ReplicaLine, ReplicaState, SyncTransfer};
 
     /// The state of the reference redis-server 7.0.15 when `INFO everything` was captured
     /// (after SETs with TTLs, GET misses, a WRONGTYPE GET, an OOM-rejected SET and a SELECT).

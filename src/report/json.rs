@@ -9,8 +9,8 @@ use crate::report::info::info_fields;
 use crate::report::{ratio, reads_affected_by_cause, top_cause};
 use crate::sim::config::SimConfig;
 use crate::sim::engine::RunOutput;
-use crate::sim::info::Role;
 use crate::sim::ledger::Cause;
+use crate::sim::server::info::Role;
 
 /// Causes with a non-zero count, as an object keyed by cause name.
 pub fn by_cause(counts: &[u64; Cause::COUNT]) -> Map<String, Value> {

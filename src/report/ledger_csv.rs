@@ -4,7 +4,7 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use crate::sim::config::MaxmemoryPolicy;
-use crate::sim::keys::KeyTable;
+use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::ledger::{Actor, Detail, LedgerEntry, LedgerSink};
 
 pub const HEADER: [&str; 9] = [

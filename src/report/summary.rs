@@ -4,10 +4,10 @@ use std::fmt::Write;
 
 use crate::report::json::families_by_loss;
 use crate::report::top_cause;
+use crate::sim::cluster::sentinel::SentinelEvent;
 use crate::sim::config::SimConfig;
 use crate::sim::engine::RunOutput;
 use crate::sim::ledger::Cause;
-use crate::sim::sentinel::SentinelEvent;
 
 /// How many key prefixes the summary lists.
 const TOP_PREFIXES: usize = 5;

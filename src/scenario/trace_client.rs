@@ -23,7 +23,7 @@ use crate::sim::config::{
     Arrivals, ClientConfig, CommandKind, KeyspaceConfig, OnMiss, Popularity, Trace, ValueSize,
     MICROS_PER_SECOND,
 };
-use crate::sim::workload::UNTIMED_TRACE_RATE;
+use crate::sim::engine::workload::UNTIMED_TRACE_RATE;
 use crate::trace::{self, LoadedTrace, TraceError, TraceFormat};
 
 /// Where trace paths are relative to: the scenario file's folder.

@@ -2,32 +2,22 @@
 //! them.
 //!
 //! Nothing in here reads files, the terminal, the environment or the wall clock, and no
-//! randomness enters except through the seeded streams of `rng`. Input arrives as a validated
-//! [`config::SimConfig`]; output leaves as a [`engine::RunOutput`] and ledger rows pushed into a
-//! [`ledger::LedgerSink`].
+//! randomness enters except through the seeded streams of `random`. Input arrives as a
+//! validated [`config::SimConfig`]; output leaves as a [`engine::RunOutput`] and ledger rows
+//! pushed into a [`ledger::LedgerSink`].
+//!
+//! The folders tell the story from the bottom up: `keyspace` is the data a Redis database holds
+//! and what it costs in memory; `server` is one Redis process running commands over it
+//! (eviction, expiry, cron, persistence, INFO); `cluster` is how servers relate (replication,
+//! Sentinel, the network between them); `engine` is the world that drives clients and servers
+//! on the virtual clock; `random` holds the seeded streams and distributions; `reference` the
+//! non-Redis policies and one-pass curves used for comparison.
 
+pub mod cluster;
 pub mod config;
-pub mod cron;
-pub mod curve;
-pub mod db;
-pub mod dict;
-pub mod dist;
-pub mod durability;
 pub mod engine;
-pub mod evict;
-pub mod expire;
-pub mod glob;
-pub mod info;
-pub mod keys;
+pub mod keyspace;
 pub mod ledger;
-pub mod lru;
-pub mod memory;
-pub mod network;
-pub mod node;
+pub mod random;
 pub mod reference;
-pub mod replication;
-pub mod rng;
-pub mod sentinel;
-pub mod snapshot;
-pub mod value;
-pub mod workload;
+pub mod server;

@@ -13,7 +13,7 @@ use super::error::{Location, TraceError};
 use super::input::{Lines, NumberedLine};
 use super::{DatabaseUse, LoadedTrace, TraceFormat, DISTINCT_KEYS_MAX, RECORDS_MAX};
 use crate::sim::config::{Trace, TraceRecord};
-use crate::sim::keys::KEY_NAME_BYTES_MAX;
+use crate::sim::keyspace::keys::KEY_NAME_BYTES_MAX;
 
 /// Rough simulator memory per record and per key, for the limit messages only.
 const BYTES_PER_RECORD: u64 = 32;

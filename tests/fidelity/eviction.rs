@@ -16,9 +16,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use vanish::sim::config::{MaxmemoryPolicy, ServerConfig};
-use vanish::sim::dist::Zipf;
-use vanish::sim::node::{ErrorReply, Reply};
-use vanish::sim::rng::Stream;
+use vanish::sim::random::dist::Zipf;
+use vanish::sim::random::rng::Stream;
+use vanish::sim::server::node::{ErrorReply, Reply};
 
 use crate::redis::{RedisServer, Reply as Resp};
 use crate::sim::{Family, SimNode, SEED};
@@ -199,7 +199,7 @@ fn replay_real(policy: MaxmemoryPolicy, simulated_maxmemory: u64, ops: &[Op]) ->
     // the replay, and has none for the harness's own CONFIG, FLUSHALL and INFO: count the two
     // the replay will add into the simulated fixed overhead.
     let simulated_empty = SimNode::new(server_config(policy, 0), &family()).used_memory()
-        + 2 * vanish::sim::memory::LATENCY_HISTOGRAM_BYTES;
+        + 2 * vanish::sim::keyspace::memory::LATENCY_HISTOGRAM_BYTES;
     let maxmemory = simulated_maxmemory + real_empty - simulated_empty;
     connection.must(&["CONFIG", "SET", "maxmemory", &maxmemory.to_string()]);
 

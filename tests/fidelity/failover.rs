@@ -392,8 +392,8 @@ fn simulate(promotion: Promotion) -> Outcome {
         .iter()
         .find(|node| node.node == "r1")
         .map_or("-", |node| match node.role {
-            vanish::sim::info::Role::Master => "master",
-            vanish::sim::info::Role::Replica(_) => "slave",
+            vanish::sim::server::info::Role::Master => "master",
+            vanish::sim::server::info::Role::Replica(_) => "slave",
         })
         .to_string();
     Outcome {

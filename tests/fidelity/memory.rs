@@ -10,8 +10,8 @@ use std::thread;
 use std::time::Duration;
 
 use vanish::sim::config::{CommandKind, MaxmemoryPolicy, ServerConfig};
-use vanish::sim::memory::{CLIENT_CONNECTION_BYTES, USED_MEMORY_STARTUP};
-use vanish::sim::node::Argument;
+use vanish::sim::keyspace::memory::{CLIENT_CONNECTION_BYTES, USED_MEMORY_STARTUP};
+use vanish::sim::server::node::Argument;
 
 use crate::redis::{Connection, RedisServer};
 use crate::sim::{Family, SimNode};

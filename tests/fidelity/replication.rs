@@ -15,10 +15,10 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
+use vanish::sim::cluster::replication::{PrimaryStream, ReplicaState};
 use vanish::sim::config::{CommandKind, ServerConfig};
 use vanish::sim::ledger::{Actor, DiscardLedger, KeyId};
-use vanish::sim::node::{AdminCommand, Argument, Ledger, Reply, Request};
-use vanish::sim::replication::{PrimaryStream, ReplicaState};
+use vanish::sim::server::node::{AdminCommand, Argument, Ledger, Reply, Request};
 
 use crate::redis::{Connection, Info, RedisServer, Reply as Resp};
 use crate::sim::{Family, SimNode};

@@ -54,8 +54,8 @@ use std::time::{Duration, Instant};
 
 use vanish::scenario::{self, Overrides};
 use vanish::sim::engine::{run, NoProgress};
-use vanish::sim::info::Role;
 use vanish::sim::ledger::DiscardLedger;
+use vanish::sim::server::info::Role;
 
 use crate::redis::{Connection, RedisServer, Reply};
 use crate::table::Table;

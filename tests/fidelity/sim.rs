@@ -7,9 +7,9 @@ use vanish::sim::config::{
     Arrivals, ClientConfig, CommandKind, KeyspaceConfig, OnMiss, Popularity, ServerConfig,
     ValueSize,
 };
-use vanish::sim::keys::KeyTable;
+use vanish::sim::keyspace::keys::KeyTable;
 use vanish::sim::ledger::{Actor, DiscardLedger, KeyId, NodeId};
-use vanish::sim::node::{Argument, Ledger, Node, Reply, Request};
+use vanish::sim::server::node::{Argument, Ledger, Node, Reply, Request};
 
 /// The seed of every simulated node in the suite (the real server's hash seed is random anyway).
 pub const SEED: u64 = 1;

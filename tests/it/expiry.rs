@@ -2,7 +2,7 @@
 
 use vanish::sim::config::{CommandKind, ServerConfig};
 use vanish::sim::ledger::{Cause, Detail, EntryKind, KeyId};
-use vanish::sim::node::{Argument, Reply};
+use vanish::sim::server::node::{Argument, Reply};
 
 use crate::support::Bench;
 

@@ -7,8 +7,8 @@ use vanish::sim::config::{
     Discovery, EventAction, EventConfig, Partition, SentinelConfig, SimConfig, WaitConfig,
 };
 use vanish::sim::engine::{run, NoProgress, RunOutput};
-use vanish::sim::info::Role;
 use vanish::sim::ledger::{Cause, DiscardLedger};
+use vanish::sim::server::info::Role;
 
 const S: u64 = 1_000_000;
 
@@ -369,7 +369,7 @@ fn faults_and_promotions_are_on_the_timeline_and_marked_on_the_charts() {
 
 #[test]
 fn random_fault_schedules_never_panic_and_keep_the_books_straight() {
-    use vanish::sim::rng::Stream;
+    use vanish::sim::random::rng::Stream;
     for schedule in 0..40u64 {
         let mut config = cluster("40s");
         for client in &mut config.clients {

@@ -1,8 +1,8 @@
 //! used_memory against the figures measured on Redis 7.0.15 (redis-fidelity.md 3.4), exactly.
 
 use vanish::sim::config::{MaxmemoryPolicy, ServerConfig};
-use vanish::sim::memory::{jemalloc_size, sds_bytes, table_size_for};
-use vanish::sim::node::Argument;
+use vanish::sim::keyspace::memory::{jemalloc_size, sds_bytes, table_size_for};
+use vanish::sim::server::node::Argument;
 
 use crate::support::Bench;
 

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
+use vanish::sim::cluster::replication::{PrimaryStream, ReplicaState};
 use vanish::sim::config::{CommandKind, ServerConfig};
-use vanish::sim::keys::KeyTable;
+use vanish::sim::keyspace::keys::KeyTable;
 use vanish::sim::ledger::{Actor, KeyId, LedgerEntry, NodeId};
-use vanish::sim::node::{Argument, Ledger, Node, Reply, Request};
-use vanish::sim::replication::{PrimaryStream, ReplicaState};
+use vanish::sim::server::node::{Argument, Ledger, Node, Reply, Request};
 
 use crate::support::client;
 
@@ -150,7 +150,7 @@ fn the_replica_ends_where_the_primary_was() {
         replica
             .keyspace
             .iter()
-            .map(|db| vanish::sim::info::DbInfo {
+            .map(|db| vanish::sim::server::info::DbInfo {
                 avg_ttl: db.avg_ttl,
                 ..db.clone()
             })

@@ -212,7 +212,10 @@ fn replica_lag_is_diagnosed_as_replica_lag() {
     let output = assert_diagnosis("replica-lag.toml", Cause::ReplicaLag);
     assert_eq!(output.nodes.len(), 2);
     let replica = &output.nodes[1];
-    assert!(matches!(replica.role, vanish::sim::info::Role::Replica(_)));
+    assert!(matches!(
+        replica.role,
+        vanish::sim::server::info::Role::Replica(_)
+    ));
     assert_eq!(replica.expired_keys, 0);
     let primary = &output.nodes[0];
     assert_eq!(primary.connected_slaves, 1);
@@ -307,7 +310,7 @@ fn a_failover_loses_the_writes_in_flight() {
     // The promoted replica is the primary now.
     assert!(matches!(
         output.nodes[1].role,
-        vanish::sim::info::Role::Master
+        vanish::sim::server::info::Role::Master
     ));
     // The old primary's machine never came back: it is down, as it last was.
     assert_eq!(output.nodes[0].process, "down");
@@ -370,7 +373,7 @@ fn jepsens_partition_loses_the_isolated_primarys_writes() {
     // The old primary was turned into a replica of the new one 8 s after the heal.
     assert!(matches!(
         output.nodes[0].role,
-        vanish::sim::info::Role::Replica(_)
+        vanish::sim::server::info::Role::Replica(_)
     ));
     let converted = output
         .sentinel_log
@@ -427,7 +430,7 @@ fn a_stalled_primary_takes_a_hard_coded_clients_writes_with_it() {
     assert!((3_200..=3_500).contains(&readonly), "{readonly}");
     assert!(matches!(
         output.nodes[0].role,
-        vanish::sim::info::Role::Replica(_)
+        vanish::sim::server::info::Role::Replica(_)
     ));
     // The web tier followed the Sentinels: none of its keys went to split brain.
     let sessions = (0..output.family_removals.len())

@@ -178,9 +178,9 @@ fn bad_sweep_arguments_are_bad_input() {
 
 mod fast {
     use vanish::scenario::{parse, Overrides};
-    use vanish::sim::curve::Distances;
     use vanish::sim::engine::{run, NoProgress};
     use vanish::sim::ledger::DiscardLedger;
+    use vanish::sim::reference::curve::Distances;
 
     const READ_THROUGH: &str = r#"
 [scenario]

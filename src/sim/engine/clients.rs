@@ -3,9 +3,9 @@
 
 use super::World;
 use crate::sim::config::{CommandKind, Discovery, ReadFrom, SentinelHost, WaitConfig};
+use crate::sim::engine::workload::Client;
 use crate::sim::ledger::Cause;
-use crate::sim::node::{ErrorReply, Ledger, Node, Reply};
-use crate::sim::workload::Client;
+use crate::sim::server::node::{ErrorReply, Ledger, Node, Reply};
 
 impl World<'_> {
     /// The node a read of client `index` goes to.

@@ -4,13 +4,13 @@
 use std::collections::VecDeque;
 
 use super::{pair_mut, Event, World};
+use crate::sim::cluster::network::Network;
+use crate::sim::cluster::replication::{PrimaryStream, ReplicaState, StreamEntry};
+use crate::sim::cluster::sentinel::{Action, ClusterView};
 use crate::sim::config::{EventAction, SentinelHost};
-use crate::sim::durability::Durability;
 use crate::sim::ledger::Cause;
-use crate::sim::network::Network;
-use crate::sim::node::{Ledger, Node};
-use crate::sim::replication::{PrimaryStream, ReplicaState, StreamEntry};
-use crate::sim::sentinel::{Action, ClusterView};
+use crate::sim::server::durability::Durability;
+use crate::sim::server::node::{Ledger, Node};
 
 /// What Sentinels see of the world.
 struct View<'w> {

@@ -4,12 +4,12 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use super::{pair_mut, Event, World};
+use crate::sim::cluster::replication::StreamEntry;
 use crate::sim::config::LinkLag;
-use crate::sim::dist::sample_lognormal;
 use crate::sim::ledger::{Cause, KeyId};
-use crate::sim::node::Ledger;
-use crate::sim::replication::StreamEntry;
-use crate::sim::rng::Stream;
+use crate::sim::random::dist::sample_lognormal;
+use crate::sim::random::rng::Stream;
+use crate::sim::server::node::Ledger;
 
 /// The replication link into one node, from whichever node it follows.
 pub(super) struct Link {

@@ -10,22 +10,23 @@ use std::sync::Arc;
 
 use std::collections::{BTreeMap, VecDeque};
 
+use crate::sim::cluster::network::Network;
+use crate::sim::cluster::replication::{PrimaryStream, ReplicaState};
+use crate::sim::cluster::sentinel::{SentinelEvent, Sentinels};
 use crate::sim::config::{EventAction, KeySelection, LinkLag, SimConfig};
-use crate::sim::durability::Durability;
-use crate::sim::glob::glob_match;
-use crate::sim::info::NodeInfo;
-use crate::sim::keys::KeyTable;
+use crate::sim::engine::workload::{Client, ClientCounts};
+use crate::sim::keyspace::glob::glob_match;
+use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::ledger::{Actor, Cause, LedgerSink, LedgerTotals, NodeId};
-use crate::sim::network::Network;
-use crate::sim::node::{AdminCommand, Ledger, Node};
-use crate::sim::replication::{PrimaryStream, ReplicaState};
-use crate::sim::rng::Stream;
-use crate::sim::sentinel::{SentinelEvent, Sentinels};
-use crate::sim::workload::{Client, ClientCounts};
+use crate::sim::random::rng::Stream;
+use crate::sim::server::durability::Durability;
+use crate::sim::server::info::NodeInfo;
+use crate::sim::server::node::{AdminCommand, Ledger, Node};
 
 mod clients;
 mod failover;
 mod links;
+pub mod workload;
 
 use links::Link;
 

@@ -8,11 +8,11 @@
 //! evicted key) rather than measured time.
 
 use crate::sim::config::{CommandKind, MaxmemoryPolicy};
-use crate::sim::db::{entry_overhead_bytes, ValueKind};
+use crate::sim::keyspace::db::{entry_overhead_bytes, ValueKind};
+use crate::sim::keyspace::lru;
 use crate::sim::ledger::{Actor, Cause, Detail, EntryKind, KeyId, LedgerEntry};
-use crate::sim::lru;
-use crate::sim::node::{Argument, ErrorReply, Ledger, Node, Reply, Request};
-use crate::sim::reference::NEVER;
+use crate::sim::reference::exact::NEVER;
+use crate::sim::server::node::{Argument, ErrorReply, Ledger, Node, Reply, Request};
 
 /// `EVPOOL_SIZE`.
 pub const EVPOOL_SIZE: usize = 16;
@@ -394,9 +394,9 @@ impl Node {
         if self.raw_memory() {
             return (ValueKind::Raw, len);
         }
-        let (encoding, bytes) = crate::sim::memory::string_value_bytes(u64::from(len));
+        let (encoding, bytes) = crate::sim::keyspace::memory::string_value_bytes(u64::from(len));
         let kind = match encoding {
-            crate::sim::memory::StringEncoding::Embstr => ValueKind::Embstr,
+            crate::sim::keyspace::memory::StringEncoding::Embstr => ValueKind::Embstr,
             _ => ValueKind::Raw,
         };
         (kind, bytes.min(u64::from(u32::MAX)) as u32)

@@ -7,9 +7,9 @@
 //! rehash is in progress). Membership itself is tracked by the caller; the dict only holds the
 //! chains. Keys are hashed with a seeded mixer, as Redis hashes with a per-process SipHash key.
 
+use crate::sim::keyspace::memory::BUCKET_BYTES;
 use crate::sim::ledger::KeyId;
-use crate::sim::memory::BUCKET_BYTES;
-use crate::sim::rng::{mix64, Stream};
+use crate::sim::random::rng::{mix64, Stream};
 
 const NIL: u32 = u32::MAX;
 /// `DICT_HT_INITIAL_SIZE`.

@@ -24,11 +24,11 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::config::ServerConfig;
 use super::memory::{
     decimal_len, jemalloc_size as je, sds_bytes, table_size_for, BUCKET_BYTES, DICT_ENTRY_BYTES,
     DICT_STRUCT_BYTES, ROBJ_BYTES,
 };
+use crate::sim::config::ServerConfig;
 
 /// The encoding thresholds of redis.conf (redis-fidelity 3.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,8 +13,8 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use crate::sim::config::{ClientConfig, Trace};
+use crate::sim::keyspace::memory::decimal_len;
 use crate::sim::ledger::KeyId;
-use crate::sim::memory::decimal_len;
 
 /// The longest key name a trace may hold (its length must fit the stored `u16`).
 pub const KEY_NAME_BYTES_MAX: usize = u16::MAX as usize;

@@ -10,9 +10,9 @@
 //! persistence at all, a restart is empty.
 
 use crate::sim::config::{AppendFsync, PersistenceConfig};
-use crate::sim::db::Slot;
+use crate::sim::keyspace::db::Slot;
+use crate::sim::keyspace::value::Aggregate;
 use crate::sim::ledger::KeyId;
-use crate::sim::value::Aggregate;
 
 /// How often the OS flushes dirty pages when `appendfsync no`.
 const OS_FLUSH_US: u64 = 30_000_000;

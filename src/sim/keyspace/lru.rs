@@ -4,7 +4,7 @@
 //! (16 bits) and a logarithmic counter (8 bits). Idle estimates and decay are computed the way
 //! Redis computes them, wrap-arounds included.
 
-use crate::sim::rng::Stream;
+use crate::sim::random::rng::Stream;
 
 /// `LRU_CLOCK_MAX`.
 pub const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;

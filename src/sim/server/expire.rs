@@ -6,7 +6,7 @@
 //! bucket visited, key sampled and key deleted, so the budget binds at the same workloads and
 //! the run stays deterministic.
 
-use crate::sim::node::{Ledger, Node};
+use crate::sim::server::node::{Ledger, Node};
 
 /// `ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP`.
 const KEYS_PER_LOOP: u64 = 20;

@@ -2,9 +2,9 @@
 //! clock refresh, the slow and fast active expire cycles, and the resizing and incremental
 //! rehashing of keyspace tables.
 
-use crate::sim::expire::{CycleKind, CRON_DBS_PER_CALL};
-use crate::sim::lru;
-use crate::sim::node::{Ledger, Node};
+use crate::sim::keyspace::lru;
+use crate::sim::server::expire::{CycleKind, CRON_DBS_PER_CALL};
+use crate::sim::server::node::{Ledger, Node};
 
 /// Buckets `dictRehashMilliseconds(d, 1)` moves in its millisecond (assumed ~10 ns a bucket).
 const CRON_REHASH_BUCKETS: usize = 100_000;
@@ -28,8 +28,8 @@ impl Node {
             if now_us >= stream.last_ping_us + ping_period_us {
                 stream.last_ping_us = now_us;
                 stream.push(
-                    crate::sim::replication::ReplOp::Ping,
-                    crate::sim::replication::PING_BYTES,
+                    crate::sim::cluster::replication::ReplOp::Ping,
+                    crate::sim::cluster::replication::PING_BYTES,
                 );
             }
         }

@@ -1,10 +1,10 @@
 //! Builds a node's INFO snapshot ([`NodeInfo`]) from its live state.
 
-use crate::sim::info::{
+use crate::sim::keyspace::memory::{CLIENT_CONNECTION_BYTES, USED_MEMORY_STARTUP};
+use crate::sim::server::info::{
     CommandStat, DbInfo, MasterLink, NodeInfo, ReplicaLine, ReplicaState, Role, SyncTransfer,
 };
-use crate::sim::memory::{CLIENT_CONNECTION_BYTES, USED_MEMORY_STARTUP};
-use crate::sim::node::{Node, EPOCH_UNIX_MS};
+use crate::sim::server::node::{Node, EPOCH_UNIX_MS};
 
 /// Port of the first node; node i listens on BASE_PORT + i.
 const BASE_PORT: u16 = 6379;

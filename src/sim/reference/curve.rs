@@ -11,13 +11,13 @@
 //! curve: full runs model them.
 
 use crate::sim::config::{CommandKind, MemoryModel, SimConfig};
-use crate::sim::db::entry_overhead_bytes;
-use crate::sim::keys::KeyTable;
-use crate::sim::memory::{
+use crate::sim::engine::workload::Client;
+use crate::sim::keyspace::db::entry_overhead_bytes;
+use crate::sim::keyspace::keys::KeyTable;
+use crate::sim::keyspace::memory::{
     string_value_bytes, CLIENT_CONNECTION_BYTES, LATENCY_HISTOGRAM_BYTES, USED_MEMORY_STARTUP,
 };
-use crate::sim::node::Argument;
-use crate::sim::workload::Client;
+use crate::sim::server::node::Argument;
 
 /// The bucket arrays' share per key: between 8 and 16 bytes as tables double; the middle.
 const BUCKET_SHARE_BYTES: u64 = 12;

@@ -6,11 +6,11 @@
 use std::sync::Arc;
 
 use crate::sim::config::{Arrivals, ClientConfig, CommandKind, Trace, TraceOp};
-use crate::sim::dist::{exponential_gap_ns, sample_value_size, KeyPicker};
-use crate::sim::keys::KeyTable;
+use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::ledger::{Actor, KeyId};
-use crate::sim::node::{Argument, Request};
-use crate::sim::rng::Stream;
+use crate::sim::random::dist::{exponential_gap_ns, sample_value_size, KeyPicker};
+use crate::sim::random::rng::Stream;
+use crate::sim::server::node::{Argument, Request};
 
 /// ZADD scores are integers in 0..SCORE_RANGE.
 const SCORE_RANGE: u64 = 1_000_000;

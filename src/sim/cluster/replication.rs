@@ -7,10 +7,10 @@
 //! ends exactly where the primary was; the offset counts the bytes of the command Redis would
 //! have propagated.
 
-use crate::sim::db::{Slot, ValueKind, NO_EXPIRE};
+use crate::sim::keyspace::db::{Slot, ValueKind, NO_EXPIRE};
+use crate::sim::keyspace::memory::decimal_len;
+use crate::sim::keyspace::value::Aggregate;
 use crate::sim::ledger::{Actor, Cause, Detail, KeyId};
-use crate::sim::memory::decimal_len;
-use crate::sim::value::Aggregate;
 
 /// One change in the stream.
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@
 //! whose last bits differ between machines; every draw is rounded to an integer at once.
 
 use crate::sim::config::{Popularity, ValueSize};
-use crate::sim::rng::Stream;
+use crate::sim::random::rng::Stream;
 
 /// z with Φ(z) = 0.99: the 99th percentile of the standard normal distribution.
 const NORMAL_P99_Z: f64 = 2.326_347_874_040_840_8;

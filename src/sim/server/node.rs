@@ -8,24 +8,28 @@
 
 use std::sync::Arc;
 
-use crate::sim::config::{CommandKind, ConfigChange, MemoryModel, ServerConfig};
-use crate::sim::db::{Db, Slot, ValueKind, NO_EXPIRE};
-use crate::sim::dict::ExpandGuard;
-use crate::sim::durability::Durability;
-use crate::sim::evict::{EvictResult, PoolEntry, EVPOOL_SIZE};
-use crate::sim::keys::KeyTable;
-use crate::sim::ledger::{
-    Actor, Cause, Detail, EntryKind, KeyId, LedgerEntry, LedgerSink, LedgerTotals, NodeId,
+use crate::sim::cluster::replication::{
+    snapshot, write_bytes, PrimaryStream, ReplOp, ReplicaState,
 };
-use crate::sim::lru;
-use crate::sim::memory::{
+use crate::sim::config::{CommandKind, ConfigChange, MemoryModel, ServerConfig};
+use crate::sim::keyspace::db::{Db, Slot, ValueKind, NO_EXPIRE};
+use crate::sim::keyspace::dict::ExpandGuard;
+use crate::sim::keyspace::keys::KeyTable;
+use crate::sim::keyspace::lru;
+use crate::sim::keyspace::memory::{
     int_value_bytes, StringEncoding, BUCKET_BYTES, CLIENT_CONNECTION_BYTES,
     LATENCY_HISTOGRAM_BYTES, USED_MEMORY_STARTUP,
 };
-use crate::sim::reference::ReferenceCache;
-use crate::sim::replication::{snapshot, write_bytes, PrimaryStream, ReplOp, ReplicaState};
-use crate::sim::rng::Stream;
-use crate::sim::value::{Aggregate, EncodingLimits, HashValue, ListValue, SetValue, ZsetValue};
+use crate::sim::keyspace::value::{
+    Aggregate, EncodingLimits, HashValue, ListValue, SetValue, ZsetValue,
+};
+use crate::sim::ledger::{
+    Actor, Cause, Detail, EntryKind, KeyId, LedgerEntry, LedgerSink, LedgerTotals, NodeId,
+};
+use crate::sim::random::rng::Stream;
+use crate::sim::reference::exact::ReferenceCache;
+use crate::sim::server::durability::Durability;
+use crate::sim::server::evict::{EvictResult, PoolEntry, EVPOOL_SIZE};
 
 /// Unix time (ms) at virtual time zero: 2026-01-01T00:00:00Z, a minute boundary, so LFU minutes
 /// and LRU seconds tick at round virtual times.
@@ -1464,7 +1468,7 @@ impl Node {
             if let Some(stream) = self.stream.as_mut() {
                 stream.push(
                     ReplOp::FlushDb { db, by },
-                    crate::sim::replication::resp_bytes(&[7]),
+                    crate::sim::cluster::replication::resp_bytes(&[7]),
                 );
             }
         }
@@ -1483,7 +1487,7 @@ impl Node {
         if let Some(stream) = self.stream.as_mut() {
             stream.push(
                 ReplOp::FlushAll { by },
-                crate::sim::replication::resp_bytes(&[8]),
+                crate::sim::cluster::replication::resp_bytes(&[8]),
             );
         }
         (0..self.dbs.len() as u32)
@@ -1566,7 +1570,7 @@ impl Node {
 /// PEXPIREAT), for the replication offset. Field and member names are generated as `f<id>` and
 /// `m<id>`; deadlines are 13-digit Unix ms.
 fn propagated_bytes(request: &Request, key_len: u64, volatile: bool) -> u64 {
-    use crate::sim::memory::decimal_len;
+    use crate::sim::keyspace::memory::decimal_len;
     let deadline = [4, 13];
     match (request.command, request.argument) {
         (CommandKind::Set, Argument::Value { len, ttl_ms }) => {

@@ -9,7 +9,7 @@
 //! returns [`Action`]s, so this module holds no reference to nodes or links.
 
 use crate::sim::config::{SentinelConfig, SentinelHost};
-use crate::sim::rng::Stream;
+use crate::sim::random::rng::Stream;
 
 /// How often a Sentinel pings an instance: `min(down-after, 1 s)`.
 const PING_PERIOD_US: u64 = 1_000_000;

@@ -8,10 +8,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::sim::dict::{Dict, ExpandGuard};
+use crate::sim::keyspace::dict::{Dict, ExpandGuard};
+use crate::sim::keyspace::memory::{key_bytes, DICT_ENTRY_BYTES, ROBJ_BYTES};
+use crate::sim::keyspace::value::Aggregate;
 use crate::sim::ledger::{Actor, Cause, KeyId};
-use crate::sim::memory::{key_bytes, DICT_ENTRY_BYTES, ROBJ_BYTES};
-use crate::sim::value::Aggregate;
 
 /// No TTL.
 pub const NO_EXPIRE: u64 = u64::MAX;
