@@ -99,7 +99,7 @@ pub fn table(variants: &[Variant], outputs: &[RunOutput]) -> String {
     for ((variant, output), row) in variants.iter().zip(outputs).zip(figures(variants, outputs)) {
         let mut causes: Vec<(Cause, u64)> = Cause::ALL
             .iter()
-            .map(|c| (*c, output.totals.misses_by_cause[c.index()]))
+            .map(|c| (*c, output.totals.misses_by_cause[c]))
             .filter(|(_, n)| *n > 0)
             .collect();
         causes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -182,7 +182,7 @@ pub fn write_csv<W: std::io::Write>(
         row.extend(
             Cause::ALL
                 .iter()
-                .map(|cause| figures.misses_by_cause[cause.index()].to_string()),
+                .map(|cause| figures.misses_by_cause[cause].to_string()),
         );
         row.extend([
             figures.evicted_keys.to_string(),

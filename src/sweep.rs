@@ -3,6 +3,7 @@
 //! split the grid into deterministic shards whose outputs `vanish merge` joins into exactly the
 //! file a single run writes.
 
+use crate::sim::ledger::PerCause;
 use std::fmt::Write as _;
 
 use serde_json::{json, Value};
@@ -244,7 +245,7 @@ pub struct SweepRow {
     pub reads: u64,
     pub hits: u64,
     pub misses: u64,
-    pub misses_by_cause: [u64; Cause::COUNT],
+    pub misses_by_cause: PerCause<u64>,
     pub evicted_keys: u64,
     pub expired_keys: u64,
     pub oom_rejected: u64,
@@ -267,9 +268,9 @@ impl SweepRow {
         cold_misses: u64,
     ) -> SweepRow {
         let misses = point.reads - point.hits;
-        let mut misses_by_cause = [0; Cause::COUNT];
-        misses_by_cause[Cause::NeverWritten.index()] = cold_misses.min(misses);
-        misses_by_cause[Cause::Evicted.index()] = misses - cold_misses.min(misses);
+        let mut misses_by_cause = PerCause::default();
+        misses_by_cause[Cause::NeverWritten] = cold_misses.min(misses);
+        misses_by_cause[Cause::Evicted] = misses - cold_misses.min(misses);
         SweepRow {
             run,
             values: values_of(variant),
@@ -294,7 +295,7 @@ impl SweepRow {
         let keys_lost = Cause::ALL
             .iter()
             .filter(|cause| **cause != Cause::Overwritten)
-            .map(|cause| output.totals.removals_by_cause[cause.index()])
+            .map(|cause| output.totals.removals_by_cause[cause])
             .sum();
         SweepRow {
             run,
@@ -314,7 +315,7 @@ impl SweepRow {
             misses_by_cause: output.totals.misses_by_cause,
             evicted_keys: output.nodes.iter().map(|n| n.evicted_keys).sum(),
             expired_keys: output.nodes.iter().map(|n| n.expired_keys).sum(),
-            oom_rejected: output.totals.rejected_by_cause[Cause::OomRejected.index()],
+            oom_rejected: output.totals.rejected_by_cause[Cause::OomRejected],
             keys_lost,
             acknowledged_writes: output.acknowledged_writes,
             acknowledged_writes_lost: output.acknowledged_writes_lost,
@@ -478,7 +479,7 @@ pub fn write_csv<W: std::io::Write>(
         record.extend(
             Cause::ALL
                 .iter()
-                .map(|c| row.misses_by_cause[c.index()].to_string()),
+                .map(|c| row.misses_by_cause[c].to_string()),
         );
         // The one-pass curve does not know these: left empty rather than a false zero.
         let unknown = |value: u64| {
@@ -780,10 +781,9 @@ pub fn rows_from_json(document: &Value) -> Result<SweepFile, String> {
     let target = Target::from_json(&document["target"]);
     let mut rows = Vec::new();
     for run in document["runs"].as_array().ok_or("sweep.json: no runs")? {
-        let mut misses_by_cause = [0u64; Cause::COUNT];
+        let mut misses_by_cause = PerCause::default();
         for cause in Cause::ALL {
-            misses_by_cause[cause.index()] =
-                run["misses_by_cause"][cause.name()].as_u64().unwrap_or(0);
+            misses_by_cause[cause] = run["misses_by_cause"][cause.name()].as_u64().unwrap_or(0);
         }
         rows.push(SweepRow {
             run: field(run, "run")? as usize,

@@ -12,6 +12,7 @@
 //! and the scenario text. The figures and wording follow the terminal summary
 //! ([`crate::report::summary`]).
 
+use crate::sim::ledger::PerCause;
 use std::fmt::Write;
 
 use crate::report::charts::cause_colour_hex;
@@ -208,10 +209,10 @@ fn figures(page: &mut String, output: &RunOutput) {
 }
 
 /// Causes with a non-zero count, largest first; ties keep `Cause::ALL`'s order.
-fn ranked(counts: &[u64; Cause::COUNT]) -> Vec<(Cause, u64)> {
+fn ranked(counts: &PerCause<u64>) -> Vec<(Cause, u64)> {
     let mut ranked: Vec<(Cause, u64)> = Cause::ALL
         .iter()
-        .map(|cause| (*cause, counts[cause.index()]))
+        .map(|cause| (*cause, counts[cause]))
         .filter(|(_, count)| *count > 0)
         .collect();
     ranked.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
@@ -223,7 +224,7 @@ fn cause_table(
     page: &mut String,
     heading: &str,
     counted: &str,
-    counts: &[u64; Cause::COUNT],
+    counts: &PerCause<u64>,
     note: Option<String>,
 ) {
     let _ = write!(page, "<div>\n<h3>{heading}</h3>\n");
@@ -239,12 +240,7 @@ fn cause_table(
     page.push_str("</div>\n");
 }
 
-fn cause_rows(
-    page: &mut String,
-    counted: &str,
-    counts: &[u64; Cause::COUNT],
-    rows: Vec<(Cause, u64)>,
-) {
+fn cause_rows(page: &mut String, counted: &str, counts: &PerCause<u64>, rows: Vec<(Cause, u64)>) {
     let total: u64 = counts.iter().sum();
     let _ = write!(
         page,
@@ -295,7 +291,7 @@ fn causes(page: &mut String, output: &RunOutput) {
 }
 
 fn oom_rejections(page: &mut String, output: &RunOutput) {
-    let rejected = output.totals.rejected_by_cause[Cause::OomRejected.index()];
+    let rejected = output.totals.rejected_by_cause[Cause::OomRejected];
     if rejected == 0 {
         return;
     }
@@ -311,7 +307,7 @@ fn oom_rejections(page: &mut String, output: &RunOutput) {
 /// Acknowledged writes lost (Jepsen's measure), by cause, and writes refused for want of
 /// replicas.
 fn writes_lost(page: &mut String, output: &RunOutput) {
-    let refused = output.totals.rejected_by_cause[Cause::NoreplicasRejected.index()];
+    let refused = output.totals.rejected_by_cause[Cause::NoreplicasRejected];
     if output.acknowledged_writes_lost == 0 && refused == 0 {
         return;
     }

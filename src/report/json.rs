@@ -3,6 +3,7 @@
 //! Object keys are sorted (serde_json's default map), numbers are integers or ratios rounded to
 //! six decimals, so the document is byte-identical for the same scenario and seed.
 
+use crate::sim::ledger::PerCause;
 use serde_json::{json, Map, Value};
 
 use crate::report::info::info_fields;
@@ -13,11 +14,11 @@ use crate::sim::ledger::Cause;
 use crate::sim::server::info::Role;
 
 /// Causes with a non-zero count, as an object keyed by cause name.
-pub fn by_cause(counts: &[u64; Cause::COUNT]) -> Map<String, Value> {
+pub fn by_cause(counts: &PerCause<u64>) -> Map<String, Value> {
     Cause::ALL
         .iter()
-        .filter(|cause| counts[cause.index()] > 0)
-        .map(|cause| (cause.name().to_string(), json!(counts[cause.index()])))
+        .filter(|cause| counts[**cause] > 0)
+        .map(|cause| (cause.name().to_string(), json!(counts[cause])))
         .collect()
 }
 
@@ -32,7 +33,7 @@ pub fn families_by_loss(output: &RunOutput) -> Vec<(usize, u64)> {
             let total = Cause::ALL
                 .iter()
                 .filter(|cause| **cause != Cause::Overwritten)
-                .map(|cause| counts[cause.index()])
+                .map(|cause| counts[cause])
                 .sum();
             (family, total)
         })

@@ -16,6 +16,7 @@ pub mod timeseries;
 
 use crate::sim::engine::RunOutput;
 use crate::sim::ledger::Cause;
+use crate::sim::ledger::PerCause;
 
 /// CSV column names for a count per cause: `misses_expired`, `misses_never_written`, ...
 pub fn cause_columns(prefix: &str) -> impl Iterator<Item = String> + '_ {
@@ -25,9 +26,9 @@ pub fn cause_columns(prefix: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 /// Reads affected by each cause: misses, plus hits on a value another client overwrote.
-pub fn reads_affected_by_cause(output: &RunOutput) -> [u64; Cause::COUNT] {
+pub fn reads_affected_by_cause(output: &RunOutput) -> PerCause<u64> {
     let mut affected = output.totals.misses_by_cause;
-    affected[Cause::Overwritten.index()] += output.totals.overwritten_hits;
+    affected[Cause::Overwritten] += output.totals.overwritten_hits;
     affected
 }
 
@@ -38,14 +39,14 @@ pub fn top_cause(output: &RunOutput) -> Option<(Cause, u64)> {
     let best = Cause::ALL
         .iter()
         .filter(|cause| **cause != Cause::NeverWritten)
-        .map(|cause| (*cause, affected[cause.index()]))
+        .map(|cause| (*cause, affected[cause]))
         .filter(|(_, count)| *count > 0)
         .fold(None, |best: Option<(Cause, u64)>, candidate| match best {
             Some(current) if current.1 >= candidate.1 => Some(current),
             _ => Some(candidate),
         });
     best.or_else(|| {
-        let cold = affected[Cause::NeverWritten.index()];
+        let cold = affected[Cause::NeverWritten];
         (cold > 0).then_some((Cause::NeverWritten, cold))
     })
 }

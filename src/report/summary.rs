@@ -1,5 +1,6 @@
 //! The terminal summary: one screen saying what was read, what was missed and why.
 
+use crate::sim::ledger::PerCause;
 use std::fmt::Write;
 
 use crate::report::json::families_by_loss;
@@ -65,15 +66,15 @@ fn percent(part: u64, whole: u64) -> String {
 }
 
 /// One line per cause with a count, largest first, with its share of the total.
-fn cause_table(out: &mut String, counts: &[u64; Cause::COUNT], when_empty: &str) {
+fn cause_table(out: &mut String, counts: &PerCause<u64>, when_empty: &str) {
     let total: u64 = counts.iter().sum();
     let mut causes: Vec<Cause> = Cause::ALL.to_vec();
-    causes.sort_by_key(|cause| std::cmp::Reverse(counts[cause.index()]));
+    causes.sort_by_key(|cause| std::cmp::Reverse(counts[cause]));
     if total == 0 {
         let _ = writeln!(out, "  {when_empty}");
     }
     for cause in causes {
-        let count = counts[cause.index()];
+        let count = counts[cause];
         if count > 0 {
             let _ = writeln!(
                 out,
@@ -202,7 +203,7 @@ pub fn summary_text(config: &SimConfig, output: &RunOutput) -> String {
         ),
         (Cause::OomRejected, "-OOM", "those keys were never stored"),
     ] {
-        let refused = output.totals.rejected_by_cause[cause.index()];
+        let refused = output.totals.rejected_by_cause[cause];
         if refused > 0 {
             let _ = writeln!(
                 out,
@@ -223,8 +224,8 @@ pub fn summary_text(config: &SimConfig, output: &RunOutput) -> String {
             let counts = &output.family_removals[family];
             let mut parts: Vec<String> = Cause::ALL
                 .iter()
-                .filter(|cause| **cause != Cause::Overwritten && counts[cause.index()] > 0)
-                .map(|cause| format!("{} {}", cause.name(), thousands(counts[cause.index()])))
+                .filter(|cause| **cause != Cause::Overwritten && counts[**cause] > 0)
+                .map(|cause| format!("{} {}", cause.name(), thousands(counts[cause])))
                 .collect();
             parts.truncate(4);
             let _ = writeln!(

@@ -51,7 +51,7 @@ pub fn write_timeseries<W: Write>(
         row.extend(
             Cause::ALL
                 .iter()
-                .map(|cause| sample.misses_by_cause[cause.index()].to_string()),
+                .map(|cause| sample.misses_by_cause[cause].to_string()),
         );
         row.push(sample.errors.to_string());
         row.extend(sample.replica_lag_bytes.iter().map(u64::to_string));

@@ -86,7 +86,7 @@ impl Cause {
         Cause::SplitBrain,
         Cause::NoreplicasRejected,
     ];
-    pub const COUNT: usize = Cause::ALL.len() + 1;
+    pub const COUNT: usize = Cause::ALL.len();
 
     pub fn name(self) -> &'static str {
         match self {
@@ -111,8 +111,69 @@ impl Cause {
         Cause::ALL.into_iter().find(|cause| *cause as u8 == code)
     }
 
+    /// The cause's place in a [`PerCause`]: its code less one (code 0 means "no cause").
     pub fn index(self) -> usize {
-        self as usize
+        self as usize - 1
+    }
+}
+
+/// One value per cause, indexed by the cause itself, with no unused slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PerCause<T>([T; Cause::COUNT]);
+
+impl<T: Default + Copy> Default for PerCause<T> {
+    fn default() -> Self {
+        PerCause([T::default(); Cause::COUNT])
+    }
+}
+
+impl<T> PerCause<T> {
+    /// The values in `Cause::ALL` order.
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.0.iter()
+    }
+
+    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, T> {
+        self.0.iter_mut()
+    }
+
+    /// (cause, value) pairs in `Cause::ALL` order.
+    pub fn by_cause(&self) -> impl Iterator<Item = (Cause, &T)> {
+        Cause::ALL.into_iter().zip(self.0.iter())
+    }
+}
+
+impl PerCause<u64> {
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+}
+
+impl<T> std::ops::Index<Cause> for PerCause<T> {
+    type Output = T;
+    fn index(&self, cause: Cause) -> &T {
+        &self.0[cause.index()]
+    }
+}
+
+impl<T> std::ops::IndexMut<Cause> for PerCause<T> {
+    fn index_mut(&mut self, cause: Cause) -> &mut T {
+        &mut self.0[cause.index()]
+    }
+}
+
+impl<T> std::ops::Index<&Cause> for PerCause<T> {
+    type Output = T;
+    fn index(&self, cause: &Cause) -> &T {
+        &self.0[cause.index()]
+    }
+}
+
+impl<T> IntoIterator for PerCause<T> {
+    type Item = T;
+    type IntoIter = std::array::IntoIter<T, { Cause::COUNT }>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
     }
 }
 
@@ -232,21 +293,21 @@ impl LedgerSink for Vec<LedgerEntry> {
 /// Per-cause totals, kept by the core whatever the sink does.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LedgerTotals {
-    pub removals_by_cause: [u64; Cause::COUNT],
-    pub misses_by_cause: [u64; Cause::COUNT],
-    pub rejected_by_cause: [u64; Cause::COUNT],
-    pub lost_writes_by_cause: [u64; Cause::COUNT],
+    pub removals_by_cause: PerCause<u64>,
+    pub misses_by_cause: PerCause<u64>,
+    pub rejected_by_cause: PerCause<u64>,
+    pub lost_writes_by_cause: PerCause<u64>,
     pub overwritten_hits: u64,
 }
 
 impl LedgerTotals {
     pub fn add(&mut self, entry: &LedgerEntry) {
         match entry.kind {
-            EntryKind::Removal => self.removals_by_cause[entry.cause.index()] += 1,
-            EntryKind::Miss => self.misses_by_cause[entry.cause.index()] += 1,
+            EntryKind::Removal => self.removals_by_cause[entry.cause] += 1,
+            EntryKind::Miss => self.misses_by_cause[entry.cause] += 1,
             EntryKind::OverwrittenHit => self.overwritten_hits += 1,
-            EntryKind::Rejected => self.rejected_by_cause[entry.cause.index()] += 1,
-            EntryKind::LostWrite => self.lost_writes_by_cause[entry.cause.index()] += 1,
+            EntryKind::Rejected => self.rejected_by_cause[entry.cause] += 1,
+            EntryKind::LostWrite => self.lost_writes_by_cause[entry.cause] += 1,
         }
     }
 

@@ -402,7 +402,7 @@ fn simulate_once(seed: u64, pause_us: u64, resume_us: Option<u64>) -> (RunOutput
         .collect();
     assert_eq!(
         refused.len() as u64,
-        output.totals.rejected_by_cause[Cause::NoreplicasRejected.index()],
+        output.totals.rejected_by_cause[Cause::NoreplicasRejected],
         "ledger rows vs rejected_by_cause"
     );
     assert_eq!(

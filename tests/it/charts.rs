@@ -8,6 +8,7 @@ use vanish::report::charts::{
 use vanish::scenario::{self, Overrides};
 use vanish::sim::config::SimConfig;
 use vanish::sim::engine::{run, NoProgress, RunOutput};
+use vanish::sim::ledger::PerCause;
 use vanish::sim::ledger::{Cause, DiscardLedger};
 
 /// A small cache that expires, evicts and is flushed once.
@@ -132,7 +133,7 @@ fn run_charts_show_memory_removals_and_misses_by_cause() {
     assert_texts(misses, &["misses per second"]);
     let present: Vec<Cause> = Cause::ALL
         .into_iter()
-        .filter(|c| output.totals.misses_by_cause[c.index()] > 0)
+        .filter(|c| output.totals.misses_by_cause[c] > 0)
         .collect();
     for cause in [Cause::Expired, Cause::Evicted, Cause::Flushed] {
         assert!(
@@ -205,9 +206,9 @@ fn a_run_without_samples_still_draws_its_charts() {
 
 fn compare_rows() -> Vec<CompareRow> {
     let row = |label: &str, hit_ratio: f64, evicted: u64, expired: u64| {
-        let mut misses_by_cause = [0; Cause::COUNT];
-        misses_by_cause[Cause::Evicted.index()] = evicted;
-        misses_by_cause[Cause::Expired.index()] = expired;
+        let mut misses_by_cause = PerCause::default();
+        misses_by_cause[Cause::Evicted] = evicted;
+        misses_by_cause[Cause::Expired] = expired;
         CompareRow {
             label: label.to_string(),
             hit_ratio,

@@ -155,8 +155,8 @@ fn an_isolated_primary_keeps_acknowledging_writes_that_the_heal_discards() {
     // Client a wrote to the isolated primary from 30 s until it re-resolved after the heal:
     // everything it acknowledged from the partition on is lost (split brain after the
     // promotion, failover before it).
-    let split = output.totals.lost_writes_by_cause[Cause::SplitBrain.index()];
-    let failover = output.totals.lost_writes_by_cause[Cause::Failover.index()];
+    let split = output.totals.lost_writes_by_cause[Cause::SplitBrain];
+    let failover = output.totals.lost_writes_by_cause[Cause::Failover];
     // After the heal, a's Sentinel hears of the new primary by hello (≤ 2 s) and a asks it
     // within a second.
     let expected_split = (120 * S - promoted) / 2_000; // 500/s
@@ -169,7 +169,7 @@ fn an_isolated_primary_keeps_acknowledging_writes_that_the_heal_discards() {
         "failover {failover}"
     );
     assert_eq!(output.acknowledged_writes_lost, split + failover);
-    assert!(output.totals.removals_by_cause[Cause::SplitBrain.index()] > 0);
+    assert!(output.totals.removals_by_cause[Cause::SplitBrain] > 0);
 }
 
 #[test]
@@ -186,7 +186,7 @@ fn min_replicas_to_write_bounds_the_split_brain_window() {
         "{lost} lost (unbounded: {unbounded})"
     );
     assert!(lost * 4 < unbounded);
-    assert!(output.totals.rejected_by_cause[Cause::NoreplicasRejected.index()] > 10_000);
+    assert!(output.totals.rejected_by_cause[Cause::NoreplicasRejected] > 10_000);
     let info = &output.nodes[0];
     assert!(info
         .errorstats
@@ -207,7 +207,7 @@ fn a_paused_primary_is_replaced_and_loses_what_it_accepts_after_resuming() {
     assert!(promoted < 70 * S);
     // From the resume until the Sentinels convert it 8 s later, a's writes are accepted there
     // and then discarded; afterwards they are refused with READONLY.
-    let split = output.totals.lost_writes_by_cause[Cause::SplitBrain.index()];
+    let split = output.totals.lost_writes_by_cause[Cause::SplitBrain];
     assert!((3_500..=4_600).contains(&split), "{split}");
     assert!(output.nodes[0]
         .errorstats
@@ -250,7 +250,7 @@ fn a_full_resync_takes_the_diskless_delay_plus_the_transfer() {
     config.duration_us = 25 * S;
     let early = simulate(&config);
     // r2 (1 Gbit/s) is wiped 5 s after the restart; r1 at 1 MB/s is still loading.
-    assert!(early.totals.removals_by_cause[Cause::ResyncFlush.index()] == 0);
+    assert!(early.totals.removals_by_cause[Cause::ResyncFlush] == 0);
     config.duration_us = 27 * S;
     let later = simulate(&config);
     let r2_keys: u64 = later.nodes[2].keyspace.iter().map(|d| d.keys).sum();
@@ -513,8 +513,8 @@ fn a_killed_process_keeps_its_aof_and_is_noticed_sooner_than_a_dead_machine() {
     let crashed = scenario(EventAction::Crash { node: 0 });
     // The page cache had every acknowledged write: a process kill loses none of them to the
     // restart; a power loss loses what was not fsynced yet (up to a second).
-    assert_eq!(killed.totals.removals_by_cause[Cause::Restart.index()], 0);
-    let rolled_back = crashed.totals.removals_by_cause[Cause::Restart.index()];
+    assert_eq!(killed.totals.removals_by_cause[Cause::Restart], 0);
+    let rolled_back = crashed.totals.removals_by_cause[Cause::Restart];
     assert!((1..=1_100).contains(&rolled_back), "{rolled_back}");
     // The Sentinels' reconnection is refused at once after a kill: SDOWN 5 s after it. A dead
     // machine leaves the next periodic PING unanswered, up to a second later.

@@ -90,10 +90,7 @@ fn fake_chart(output: &RunOutput, width: u32, height: u32) -> String {
         width - 10
     );
     for cause in Cause::ALL {
-        if samples
-            .iter()
-            .all(|s| s.misses_by_cause[cause.index()] == 0)
-        {
+        if samples.iter().all(|s| s.misses_by_cause[cause] == 0) {
             continue;
         }
         let points: Vec<String> = samples
@@ -102,7 +99,7 @@ fn fake_chart(output: &RunOutput, width: u32, height: u32) -> String {
             .map(|(i, s)| {
                 let x = 40 + i as u64 * u64::from(width - 50) / samples.len().max(1) as u64;
                 let y = u64::from(height - 30)
-                    - s.misses_by_cause[cause.index()] * u64::from(height - 60) / peak;
+                    - s.misses_by_cause[cause] * u64::from(height - 60) / peak;
                 format!("{x},{y}")
             })
             .collect();
@@ -152,8 +149,8 @@ fn report_html_is_one_self_contained_escaped_deterministic_page() {
     )));
     let mut causes_seen = 0;
     for cause in Cause::ALL {
-        let misses = output.totals.misses_by_cause[cause.index()];
-        let removals = output.totals.removals_by_cause[cause.index()];
+        let misses = output.totals.misses_by_cause[cause];
+        let removals = output.totals.removals_by_cause[cause];
         if misses + removals > 0 {
             causes_seen += 1;
             assert!(

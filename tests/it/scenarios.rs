@@ -45,7 +45,7 @@ fn quickstart_shows_several_causes_led_by_expiry() {
     let output = assert_diagnosis("quickstart.toml", Cause::Expired);
     let causes_seen = Cause::ALL
         .iter()
-        .filter(|c| output.totals.misses_by_cause[c.index()] > 0)
+        .filter(|c| output.totals.misses_by_cause[**c] > 0)
         .count();
     assert!(
         causes_seen >= 4,
@@ -61,23 +61,20 @@ fn ttl_too_short_is_diagnosed_as_expired() {
 #[test]
 fn deleted_while_read_is_diagnosed_as_deleted() {
     let output = assert_diagnosis("deleted-while-read.toml", Cause::Deleted);
-    assert!(output.totals.removals_by_cause[Cause::Deleted.index()] > 0);
+    assert!(output.totals.removals_by_cause[Cause::Deleted] > 0);
 }
 
 #[test]
 fn operator_flushdb_is_diagnosed_as_flushed() {
     let output = assert_diagnosis("operator-flushdb.toml", Cause::Flushed);
     // The warm-up loaded every key before the flush removed them all.
-    assert_eq!(
-        output.totals.removals_by_cause[Cause::Flushed.index()],
-        50_000
-    );
+    assert_eq!(output.totals.removals_by_cause[Cause::Flushed], 50_000);
 }
 
 #[test]
 fn overwritten_is_diagnosed_as_overwritten() {
     let output = assert_diagnosis("overwritten.toml", Cause::Overwritten);
-    assert!(output.totals.removals_by_cause[Cause::Overwritten.index()] > 0);
+    assert!(output.totals.removals_by_cause[Cause::Overwritten] > 0);
 }
 
 #[test]
@@ -127,7 +124,7 @@ fn evicted_bulk_load_is_diagnosed_as_evicted() {
 fn volatile_lru_without_ttls_is_diagnosed_as_oom_rejected() {
     let output = assert_diagnosis("volatile-lru-without-ttls.toml", Cause::OomRejected);
     assert_eq!(output.nodes[0].evicted_keys, 0, "nothing volatile to evict");
-    assert!(output.totals.rejected_by_cause[Cause::OomRejected.index()] > 0);
+    assert!(output.totals.rejected_by_cause[Cause::OomRejected] > 0);
     let set = output.nodes[0]
         .commandstats
         .iter()
@@ -230,7 +227,7 @@ fn replica_lag_is_diagnosed_as_replica_lag() {
 fn a_crash_without_persistence_loses_everything() {
     let output = assert_diagnosis("crash-without-persistence.toml", Cause::Restart);
     // Every key present at the crash went at the restart.
-    assert!(output.totals.removals_by_cause[Cause::Restart.index()] > 20_000);
+    assert!(output.totals.removals_by_cause[Cause::Restart] > 20_000);
     assert!(output.acknowledged_writes_lost > 0);
 }
 
@@ -239,10 +236,7 @@ fn aof_everysec_loses_the_writes_since_the_last_fsync() {
     let output = assert_diagnosis("aof-everysec-crash.toml", Cause::Restart);
     // The crash came 0.5 s after an fsync, at 2,000 writes a second.
     assert_eq!(output.acknowledged_writes_lost, 1_000);
-    assert_eq!(
-        output.totals.removals_by_cause[Cause::Restart.index()],
-        1_000
-    );
+    assert_eq!(output.totals.removals_by_cause[Cause::Restart], 1_000);
 }
 
 #[test]
@@ -274,7 +268,7 @@ fn a_killed_process_loses_nothing_with_aof_everysec() {
     assert!(matches!(config.events[0].action, EventAction::Kill { .. }));
     let output = run(&config, &mut DiscardLedger, &mut NoProgress);
     assert_eq!(output.acknowledged_writes_lost, 0);
-    assert_eq!(output.totals.removals_by_cause[Cause::Restart.index()], 0);
+    assert_eq!(output.totals.removals_by_cause[Cause::Restart], 0);
 }
 
 #[test]
@@ -289,10 +283,7 @@ fn an_rdb_only_node_loses_the_writes_since_its_last_save() {
 #[test]
 fn an_empty_restart_wipes_the_replicas() {
     let output = assert_diagnosis("restart-wipes-replicas.toml", Cause::ResyncFlush);
-    assert_eq!(
-        output.totals.removals_by_cause[Cause::ResyncFlush.index()],
-        20_000
-    );
+    assert_eq!(output.totals.removals_by_cause[Cause::ResyncFlush], 20_000);
     let replica = &output.nodes[1];
     assert_eq!(replica.keyspace.iter().map(|db| db.keys).sum::<u64>(), 0);
 }
@@ -303,10 +294,7 @@ fn a_failover_loses_the_writes_in_flight() {
     // Only what was in flight: well under a second of the 1,000 writes a second.
     let lost = output.acknowledged_writes_lost;
     assert!((1..1_000).contains(&lost), "{lost} writes lost");
-    assert_eq!(
-        output.totals.lost_writes_by_cause[Cause::Failover.index()],
-        lost
-    );
+    assert_eq!(output.totals.lost_writes_by_cause[Cause::Failover], lost);
     // The promoted replica is the primary now.
     assert!(matches!(
         output.nodes[1].role,
@@ -366,8 +354,8 @@ fn jepsens_partition_loses_the_isolated_primarys_writes() {
         (0.20..=0.30).contains(&rate),
         "loss rate {rate:.3} ({lost})"
     );
-    let split = output.totals.lost_writes_by_cause[Cause::SplitBrain.index()];
-    let failover = output.totals.lost_writes_by_cause[Cause::Failover.index()];
+    let split = output.totals.lost_writes_by_cause[Cause::SplitBrain];
+    let failover = output.totals.lost_writes_by_cause[Cause::Failover];
     assert_eq!(split + failover, lost);
     assert!(split > 1_000 && failover > 1_000, "{split} {failover}");
     // The old primary was turned into a replica of the new one 8 s after the heal.
@@ -395,7 +383,7 @@ fn min_replicas_bounds_jepsens_loss_only_when_the_primary_is_alone() {
     // About 10-11 s of c1 and c2's writes (40/s) instead of about a minute.
     assert!((300..=500).contains(&bounded), "{bounded}");
     assert!(bounded * 5 < unbounded, "{bounded} vs {unbounded}");
-    assert!(output.totals.rejected_by_cause[Cause::NoreplicasRejected.index()] > 1_000);
+    assert!(output.totals.rejected_by_cause[Cause::NoreplicasRejected] > 1_000);
     // Jepsen's own split keeps n2 with n1: n2 goes on acknowledging, so one good replica is
     // always there and the setting never triggers; requiring two does.
     let jepsen_split_1 = jepsen("jepsen-min-replicas.toml", 1, &[0, 1]).acknowledged_writes_lost;
@@ -411,10 +399,7 @@ fn a_stalled_primary_takes_a_hard_coded_clients_writes_with_it() {
     // conversion into a replica.
     let lost = output.acknowledged_writes_lost;
     assert!((350..=450).contains(&lost), "{lost}");
-    assert_eq!(
-        output.totals.lost_writes_by_cause[Cause::SplitBrain.index()],
-        lost
-    );
+    assert_eq!(output.totals.lost_writes_by_cause[Cause::SplitBrain], lost);
     let billing = &output.clients[1].1;
     // 45 s of timeouts during the stall, then -READONLY from 1:53 to the end.
     assert!(
@@ -436,8 +421,5 @@ fn a_stalled_primary_takes_a_hard_coded_clients_writes_with_it() {
     let sessions = (0..output.family_removals.len())
         .find(|&f| output.keys.family(f).label() == "session:")
         .expect("the session: family");
-    assert_eq!(
-        output.family_removals[sessions][Cause::SplitBrain.index()],
-        0
-    );
+    assert_eq!(output.family_removals[sessions][Cause::SplitBrain], 0);
 }

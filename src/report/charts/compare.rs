@@ -2,6 +2,7 @@
 //! horizontal bars (variant labels such as `allkeys-lru 64mb` stay readable), the first variant
 //! on top.
 
+use crate::sim::ledger::PerCause;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -24,7 +25,7 @@ pub struct CompareRow {
     /// Hits over reads, from 0 to 1.
     pub hit_ratio: f64,
     /// Indexed by `Cause::index()`.
-    pub misses_by_cause: [u64; Cause::COUNT],
+    pub misses_by_cause: PerCause<u64>,
 }
 
 impl CompareRow {
@@ -230,11 +231,7 @@ impl Chart for MissBars<'_> {
     ) -> Result<(), ChartError> {
         let causes: Vec<Cause> = Cause::ALL
             .into_iter()
-            .filter(|cause| {
-                self.rows
-                    .iter()
-                    .any(|r| r.misses_by_cause[cause.index()] > 0)
-            })
+            .filter(|cause| self.rows.iter().any(|r| r.misses_by_cause[cause] > 0))
             .collect();
         let legend: Vec<LegendEntry> = causes
             .iter()
@@ -245,7 +242,7 @@ impl Chart for MissBars<'_> {
         let totals: Vec<u64> = self
             .rows
             .iter()
-            .map(|r| causes.iter().map(|c| r.misses_by_cause[c.index()]).sum())
+            .map(|r| causes.iter().map(|c| r.misses_by_cause[c]).sum())
             .collect();
         let largest = totals.iter().copied().max().unwrap_or(0) as f64;
         // Room right of the longest bar for its total.
@@ -264,7 +261,7 @@ impl Chart for MissBars<'_> {
             let (bottom, top) = rows.bar(index);
             let mut start = 0.0;
             for cause in &causes {
-                let count = row.misses_by_cause[cause.index()] as f64;
+                let count = row.misses_by_cause[cause] as f64;
                 if count > 0.0 {
                     chart.plotting_area().draw(&Rectangle::new(
                         [(start, bottom), (start + count, top)],

@@ -356,12 +356,7 @@ impl Chart for MissesChart<'_> {
         let series = self.series;
         let causes: Vec<Cause> = Cause::ALL
             .into_iter()
-            .filter(|cause| {
-                series
-                    .samples
-                    .iter()
-                    .any(|s| s.misses_by_cause[cause.index()] > 0)
-            })
+            .filter(|cause| series.samples.iter().any(|s| s.misses_by_cause[cause] > 0))
             .collect();
         // Layer k's top edge: the rates of causes 0..=k added up, per sample.
         let mut tops: Vec<Vec<f64>> = Vec::with_capacity(causes.len());
@@ -374,7 +369,7 @@ impl Chart for MissesChart<'_> {
                 below
                     .iter()
                     .zip(series.samples)
-                    .map(|(base, s)| base + series.rate(s.misses_by_cause[cause.index()]))
+                    .map(|(base, s)| base + series.rate(s.misses_by_cause[cause]))
                     .collect(),
             );
         }

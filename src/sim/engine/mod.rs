@@ -4,6 +4,7 @@
 //! Equal-time events run in the order they were scheduled. The engine is the only part of the
 //! core that knows about time passing; nodes and clients are told the time.
 
+use crate::sim::ledger::PerCause;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use crate::sim::config::{EventAction, KeySelection, LinkLag, SimConfig};
 use crate::sim::engine::workload::{Client, ClientCounts};
 use crate::sim::keyspace::glob::glob_match;
 use crate::sim::keyspace::keys::KeyTable;
-use crate::sim::ledger::{Actor, Cause, LedgerSink, LedgerTotals, NodeId};
+use crate::sim::ledger::{Actor, LedgerSink, LedgerTotals, NodeId};
 use crate::sim::random::rng::Stream;
 use crate::sim::server::durability::Durability;
 use crate::sim::server::info::NodeInfo;
@@ -59,7 +60,7 @@ pub struct Sample {
     /// Client requests answered with an error: refused, timed out, -OOM, -READONLY,
     /// -NOREPLICAS…
     pub errors: u64,
-    pub misses_by_cause: [u64; Cause::COUNT],
+    pub misses_by_cause: PerCause<u64>,
     /// Per replica: bytes of stream the primary has that the replica has not applied.
     pub replica_lag_bytes: Vec<u64>,
 }
@@ -69,8 +70,8 @@ pub struct Sample {
 pub struct RunOutput {
     pub keys: Arc<KeyTable>,
     pub totals: LedgerTotals,
-    pub family_removals: Vec<[u64; Cause::COUNT]>,
-    pub family_misses: Vec<[u64; Cause::COUNT]>,
+    pub family_removals: Vec<PerCause<u64>>,
+    pub family_misses: Vec<PerCause<u64>>,
     pub clients: Vec<(String, ClientCounts)>,
     pub nodes: Vec<NodeInfo>,
     pub samples: Vec<Sample>,
@@ -137,7 +138,7 @@ struct World<'a> {
     previous_errors: u64,
     /// The node the previous sample read its counters from.
     previous_sampled: usize,
-    previous_misses: [u64; Cause::COUNT],
+    previous_misses: PerCause<u64>,
     previous_expired: u64,
     previous_evicted: u64,
 }
@@ -394,7 +395,7 @@ pub fn run(
         previous_hits: 0,
         previous_errors: 0,
         previous_sampled: 0,
-        previous_misses: [0; Cause::COUNT],
+        previous_misses: PerCause::default(),
         previous_expired: 0,
         previous_evicted: 0,
     };

@@ -6,6 +6,7 @@
 //! metadata, writes maintain memory accounting. Every removal and every read outcome is reported
 //! to the [`Ledger`]. The active expire cycle lives in `expire.rs`, cron in `cron.rs`.
 
+use crate::sim::ledger::PerCause;
 use std::sync::Arc;
 
 use crate::sim::cluster::replication::{
@@ -181,9 +182,9 @@ pub struct Ledger<'a> {
     sink: &'a mut dyn LedgerSink,
     pub totals: LedgerTotals,
     /// Removals by cause for each key family (prefix).
-    pub family_removals: Vec<[u64; crate::sim::ledger::Cause::COUNT]>,
+    pub family_removals: Vec<PerCause<u64>>,
     /// Misses by cause for each key family.
-    pub family_misses: Vec<[u64; crate::sim::ledger::Cause::COUNT]>,
+    pub family_misses: Vec<PerCause<u64>>,
 }
 
 impl<'a> Ledger<'a> {
@@ -191,16 +192,16 @@ impl<'a> Ledger<'a> {
         Ledger {
             sink,
             totals: LedgerTotals::default(),
-            family_removals: vec![[0; Cause::COUNT]; families],
-            family_misses: vec![[0; Cause::COUNT]; families],
+            family_removals: vec![PerCause::default(); families],
+            family_misses: vec![PerCause::default(); families],
         }
     }
 
     pub fn record(&mut self, entry: LedgerEntry, family: usize) {
         self.totals.add(&entry);
         match entry.kind {
-            EntryKind::Removal => self.family_removals[family][entry.cause.index()] += 1,
-            EntryKind::Miss => self.family_misses[family][entry.cause.index()] += 1,
+            EntryKind::Removal => self.family_removals[family][entry.cause] += 1,
+            EntryKind::Miss => self.family_misses[family][entry.cause] += 1,
             EntryKind::OverwrittenHit | EntryKind::Rejected | EntryKind::LostWrite => {}
         }
         self.sink.record(&entry);
