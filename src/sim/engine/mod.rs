@@ -5,8 +5,6 @@
 //! core that knows about time passing; nodes and clients are told the time.
 
 use crate::sim::ledger::PerCause;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -26,10 +24,13 @@ use crate::sim::server::node::{AdminCommand, Ledger, Node};
 
 mod clients;
 mod failover;
+mod invariants;
 mod links;
+mod queue;
 pub mod workload;
 
 use links::Link;
+use queue::EventQueue;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Event {
@@ -131,8 +132,7 @@ struct World<'a> {
     next_resolve_us: Vec<u64>,
     /// Per client: which replica a read goes to, for `read-from = "replica"`.
     routing: Vec<Stream>,
-    queue: BinaryHeap<Reverse<(u64, u64, Event)>>,
-    sequence: u64,
+    queue: EventQueue,
     samples: Vec<Sample>,
     previous_hits: u64,
     previous_errors: u64,
@@ -145,8 +145,7 @@ struct World<'a> {
 
 impl World<'_> {
     fn schedule(&mut self, time_us: u64, event: Event) {
-        self.sequence += 1;
-        self.queue.push(Reverse((time_us, self.sequence, event)));
+        self.queue.schedule(time_us, event);
     }
 
     /// Node `node`'s replication cron runs next at `at_us` (earlier schedules lapse).
@@ -267,14 +266,295 @@ fn pair_mut(nodes: &mut [Node], mutable: usize, shared: usize) -> (&mut Node, &N
     }
 }
 
+/// How a run is carried out, beyond its scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Check the whole world's invariants (`invariants.rs`) at every sample and before every
+    /// operator event, asserting on the first broken one. On in debug builds and tests.
+    pub check_invariants: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            check_invariants: cfg!(debug_assertions),
+        }
+    }
+}
+
 /// Runs a scenario to its end, streaming ledger rows into `sink`.
 pub fn run(
     config: &SimConfig,
     sink: &mut dyn LedgerSink,
     progress: &mut dyn Progress,
 ) -> RunOutput {
+    run_with(config, sink, progress, RunOptions::default())
+}
+
+/// [`run`] with explicit options.
+pub fn run_with(
+    config: &SimConfig,
+    sink: &mut dyn LedgerSink,
+    progress: &mut dyn Progress,
+    options: RunOptions,
+) -> RunOutput {
     let (table, family_of_client) = KeyTable::from_clients(&config.clients);
     let keys = Arc::new(table);
+    let mut world = World::new(config, keys.clone(), &family_of_client);
+    let mut checker = options
+        .check_invariants
+        .then(|| invariants::Checker::new(world.nodes.len()));
+    let mut tee;
+    let sink: &mut dyn LedgerSink = match checker.as_mut() {
+        Some(checker) => {
+            tee = checker.tee(sink);
+            &mut tee
+        }
+        None => sink,
+    };
+    let mut ledger = Ledger::new(sink, keys.families().len());
+    world.schedule_start();
+    world.run_events(&mut ledger, progress, &mut checker);
+    progress.advance(config.duration_us);
+    world.finish(keys, &ledger)
+}
+
+impl<'a> World<'a> {
+    fn new(config: &'a SimConfig, keys: Arc<KeyTable>, family_of_client: &[usize]) -> World<'a> {
+        let nodes = build_nodes(config, &keys);
+        let nodes_count = nodes.len();
+        let needs_future =
+            config.server.maxmemory_policy == crate::sim::config::MaxmemoryPolicy::Opt;
+        let clients = config
+            .clients
+            .iter()
+            .enumerate()
+            .map(|(index, client)| {
+                Client::new(
+                    index,
+                    client,
+                    family_of_client[index],
+                    config.seed,
+                    needs_future,
+                )
+            })
+            .collect();
+        World {
+            config,
+            keys,
+            nodes,
+            primary: 0,
+            links: build_links(config),
+            net: Network::new(nodes_count, config.clients.len()),
+            sentinels: config
+                .sentinel
+                .as_ref()
+                .map(|s| Sentinels::new(s, nodes_count, config.seed)),
+            to_demote: Vec::new(),
+            timeline: Vec::new(),
+            replication_cron_due: vec![u64::MAX; nodes_count],
+            cron_left_at_pause: vec![None; nodes_count],
+            believed: vec![0; config.clients.len()],
+            next_resolve_us: vec![0; config.clients.len()],
+            clients,
+            routing: config
+                .clients
+                .iter()
+                .map(|client| Stream::new(config.seed, &format!("client:{}:routing", client.name)))
+                .collect(),
+            queue: EventQueue::new(),
+            samples: Vec::new(),
+            previous_hits: 0,
+            previous_errors: 0,
+            previous_sampled: 0,
+            previous_misses: PerCause::default(),
+            previous_expired: 0,
+            previous_evicted: 0,
+        }
+    }
+
+    /// Schedules everything that starts the run, in a fixed order so equal-time events run in
+    /// a stable order: operator events (in file order), cron, replication cron, Sentinels,
+    /// clients, samples.
+    fn schedule_start(&mut self) {
+        let config = self.config;
+        let mut operator_order: Vec<usize> = (0..config.events.len()).collect();
+        operator_order.sort_by_key(|&index| (config.events[index].at_us, index));
+        for index in operator_order {
+            self.schedule(config.events[index].at_us, Event::Operator(index as u32));
+        }
+        for node in 0..self.nodes.len() {
+            let period = self.nodes[node].cron_period_us();
+            self.schedule(period, Event::Cron(node as u16));
+        }
+        if self.nodes.len() > 1 {
+            for node in 0..self.nodes.len() {
+                self.schedule_replication_cron(node, 1_000_000);
+            }
+        }
+        let first_ticks: Vec<u64> = match self.sentinels.as_mut() {
+            Some(sentinels) => (0..sentinels.len())
+                .map(|index| sentinels.next_tick_us(index, 0))
+                .collect(),
+            None => Vec::new(),
+        };
+        for (index, first) in first_ticks.into_iter().enumerate() {
+            self.schedule(first, Event::Sentinel(index as u16));
+        }
+        for index in 0..self.clients.len() {
+            if let Some(first) = self.clients[index].next_arrival_us() {
+                self.schedule(first, Event::Client(index as u32));
+            }
+        }
+        self.schedule(config.sample_every_us, Event::Sample);
+    }
+
+    /// The event loop, to the end of the scenario.
+    fn run_events(
+        &mut self,
+        ledger: &mut Ledger,
+        progress: &mut dyn Progress,
+        checker: &mut Option<invariants::Checker>,
+    ) {
+        let duration_us = self.config.duration_us;
+        let mut events = 0u64;
+        while let Some((time_us, event)) = self.queue.pop() {
+            if time_us > duration_us {
+                break;
+            }
+            events += 1;
+            if events.is_multiple_of(PROGRESS_EVERY_EVENTS) {
+                progress.advance(time_us);
+            }
+            match event {
+                Event::Client(index) => {
+                    events += self.run_client(index, time_us, ledger, progress, events)
+                }
+                Event::Cron(node) => {
+                    let node_ref = &mut self.nodes[node as usize];
+                    if !node_ref.down && !node_ref.paused {
+                        node_ref.cron(time_us, ledger);
+                    }
+                    let next = time_us + node_ref.cron_period_us();
+                    self.schedule(next, Event::Cron(node));
+                    self.ship_from(node as usize, time_us);
+                }
+                Event::Replicate(replica) => self.deliver(replica as usize, time_us, ledger),
+                Event::Ack(node) => {
+                    // Only the node's current cron chain runs: a restart or a resume starts a
+                    // new one.
+                    if self.replication_cron_due[node as usize] == time_us {
+                        self.replication_cron(node as usize, time_us);
+                        self.schedule_replication_cron(node as usize, time_us + 1_000_000);
+                    }
+                }
+                Event::Sentinel(index) => self.sentinel_tick(index as usize, time_us, ledger),
+                Event::SyncDone(node) => self.finish_full_sync(node as usize, time_us, ledger),
+                Event::Operator(index) => {
+                    if let Some(checker) = checker.as_mut() {
+                        checker.check(self, ledger);
+                    }
+                    self.operator(index as usize, time_us, ledger);
+                    if let Some(checker) = checker.as_mut() {
+                        checker.after_operator(&self.config.events[index as usize].action);
+                    }
+                }
+                Event::Sample => {
+                    if let Some(checker) = checker.as_mut() {
+                        checker.check(self, ledger);
+                    }
+                    self.sample(time_us, &ledger.totals);
+                    self.schedule(time_us + self.config.sample_every_us, Event::Sample);
+                }
+            }
+        }
+        if let Some(checker) = checker.as_mut() {
+            checker.check_all(self, ledger);
+        }
+    }
+
+    /// A client's command, and the ones after it that come strictly before every queued event:
+    /// they run at once, in the order the queue would give, without the queue. Returns how
+    /// many commands ran beyond the first.
+    fn run_client(
+        &mut self,
+        index: u32,
+        time_us: u64,
+        ledger: &mut Ledger,
+        progress: &mut dyn Progress,
+        events_before: u64,
+    ) -> u64 {
+        let mut now = time_us;
+        let mut ran_ahead = 0;
+        while let Some(next) = self.client_command(index as usize, now, ledger) {
+            if next < self.queue.next_due_us() && next <= self.config.duration_us {
+                self.queue.advance_to(next);
+                now = next;
+                ran_ahead += 1;
+                if (events_before + ran_ahead).is_multiple_of(PROGRESS_EVERY_EVENTS) {
+                    progress.advance(now);
+                }
+                continue;
+            }
+            self.schedule(next, Event::Client(index));
+            break;
+        }
+        ran_ahead
+    }
+
+    /// Every node's INFO at the end, and the run's totals.
+    fn finish(mut self, keys: Arc<KeyTable>, ledger: &Ledger) -> RunOutput {
+        let duration_us = self.config.duration_us;
+        let nodes: Vec<NodeInfo> = self
+            .nodes
+            .iter_mut()
+            .map(|node| {
+                node.set_time(duration_us);
+                node.snapshot()
+            })
+            .collect();
+        let clients: Vec<(String, ClientCounts)> = self
+            .clients
+            .iter()
+            .map(|client| (client.config.name.clone(), client.counts.clone()))
+            .collect();
+        let sum = |field: fn(&ClientCounts) -> u64| clients.iter().map(|(_, c)| field(c)).sum();
+        let reads = sum(|c| c.reads);
+        let hits = sum(|c| c.hits);
+        let misses = sum(|c| c.misses);
+        let commands = sum(|c| c.commands);
+        let acknowledged_writes = sum(|c| c.acknowledged_writes);
+        let acknowledged_writes_lost = self.nodes.iter().map(|n| n.acknowledged_writes_lost).sum();
+        // A run always has its first primary, so the maximum exists.
+        let peak_used_memory = self
+            .nodes
+            .iter()
+            .map(|n| n.used_memory_peak)
+            .fold(0, u64::max);
+        RunOutput {
+            keys,
+            totals: ledger.totals.clone(),
+            family_removals: ledger.family_removals.clone(),
+            family_misses: ledger.family_misses.clone(),
+            clients,
+            nodes,
+            samples: self.samples,
+            commands,
+            reads,
+            hits,
+            misses,
+            peak_used_memory,
+            acknowledged_writes,
+            acknowledged_writes_lost,
+            // No Sentinels, no log.
+            sentinel_log: self.sentinels.map_or_else(Vec::new, |s| s.log),
+            timeline: self.timeline,
+        }
+    }
+}
+
+/// The first primary, then one node per `[[replica]]`.
+fn build_nodes(config: &SimConfig, keys: &Arc<KeyTable>) -> Vec<Node> {
     let mut primary = Node::new(
         NodeId(0),
         "primary",
@@ -298,8 +578,6 @@ pub fn run(
             EventAction::Crash { .. } | EventAction::Restart { .. }
         )
     });
-    // The primary's own link is idle until it becomes a replica.
-    let nodes_count = config.replicas.len() + 1;
     if crashes {
         primary.durability = Some(Durability::new(
             config.persistence.clone(),
@@ -321,14 +599,18 @@ pub fn run(
         });
         nodes.push(node);
     }
-    // One link into every node (the primary's own stays idle while it is primary); a node's
-    // link keeps its lag whichever node streams to it.
+    nodes
+}
+
+/// One link into every node (the primary's own stays idle while it is primary); a node's link
+/// keeps its lag whichever node streams to it.
+fn build_links(config: &SimConfig) -> Vec<Link> {
     let first = (
         "primary",
         LinkLag::Fixed { us: 1_000 },
         crate::sim::config::DEFAULT_BANDWIDTH_BYTES_PER_S,
     );
-    let links = std::iter::once(first)
+    std::iter::once(first)
         .chain(
             config
                 .replicas
@@ -348,186 +630,5 @@ pub fn run(
             bandwidth_bytes_per_s: bandwidth,
             stream: Stream::new(config.seed, &format!("link:{name}")),
         })
-        .collect();
-    let routing = config
-        .clients
-        .iter()
-        .map(|client| Stream::new(config.seed, &format!("client:{}:routing", client.name)))
-        .collect();
-    let clients = config
-        .clients
-        .iter()
-        .enumerate()
-        .map(|(index, client)| {
-            let needs_future =
-                config.server.maxmemory_policy == crate::sim::config::MaxmemoryPolicy::Opt;
-            Client::new(
-                index,
-                client,
-                family_of_client[index],
-                config.seed,
-                needs_future,
-            )
-        })
-        .collect();
-    let mut world = World {
-        config,
-        keys: keys.clone(),
-        nodes,
-        primary: 0,
-        links,
-        net: Network::new(nodes_count, config.clients.len()),
-        sentinels: config
-            .sentinel
-            .as_ref()
-            .map(|s| Sentinels::new(s, nodes_count, config.seed)),
-        to_demote: Vec::new(),
-        timeline: Vec::new(),
-        replication_cron_due: vec![u64::MAX; nodes_count],
-        cron_left_at_pause: vec![None; nodes_count],
-        believed: vec![0; config.clients.len()],
-        next_resolve_us: vec![0; config.clients.len()],
-        clients,
-        routing,
-        queue: BinaryHeap::new(),
-        sequence: 0,
-        samples: Vec::new(),
-        previous_hits: 0,
-        previous_errors: 0,
-        previous_sampled: 0,
-        previous_misses: PerCause::default(),
-        previous_expired: 0,
-        previous_evicted: 0,
-    };
-    let mut ledger = Ledger::new(sink, keys.families().len());
-
-    // Scheduled in a fixed order so equal-time events run in a stable order: operator events
-    // (in file order), cron, clients, samples.
-    let mut operator_order: Vec<usize> = (0..config.events.len()).collect();
-    operator_order.sort_by_key(|&index| (config.events[index].at_us, index));
-    for index in operator_order {
-        world.schedule(config.events[index].at_us, Event::Operator(index as u32));
-    }
-    for node in 0..world.nodes.len() {
-        let period = world.nodes[node].cron_period_us();
-        world.schedule(period, Event::Cron(node as u16));
-    }
-    if world.nodes.len() > 1 {
-        for node in 0..world.nodes.len() {
-            world.schedule_replication_cron(node, 1_000_000);
-        }
-    }
-    let sentinel_count = world.sentinels.as_ref().map_or(0, |s| s.len());
-    for index in 0..sentinel_count {
-        if let Some(sentinels) = world.sentinels.as_mut() {
-            let first = sentinels.next_tick_us(index, 0);
-            world.schedule(first, Event::Sentinel(index as u16));
-        }
-    }
-    for index in 0..world.clients.len() {
-        if let Some(first) = world.clients[index].next_arrival_us() {
-            world.schedule(first, Event::Client(index as u32));
-        }
-    }
-    world.schedule(config.sample_every_us, Event::Sample);
-
-    let mut events = 0u64;
-    while let Some(Reverse((time_us, _, event))) = world.queue.pop() {
-        if time_us > config.duration_us {
-            break;
-        }
-        events += 1;
-        if events.is_multiple_of(PROGRESS_EVERY_EVENTS) {
-            progress.advance(time_us);
-        }
-        match event {
-            Event::Client(index) => {
-                let mut now = time_us;
-                while let Some(next) = world.client_command(index as usize, now, &mut ledger) {
-                    // Run ahead while this client's next command comes strictly before every
-                    // queued event: the same order the queue would give, without the queue.
-                    let first_queued = world.queue.peek().map_or(u64::MAX, |Reverse((t, _, _))| *t);
-                    if next < first_queued && next <= config.duration_us {
-                        now = next;
-                        events += 1;
-                        if events.is_multiple_of(PROGRESS_EVERY_EVENTS) {
-                            progress.advance(now);
-                        }
-                        continue;
-                    }
-                    world.schedule(next, Event::Client(index));
-                    break;
-                }
-            }
-            Event::Cron(node) => {
-                let node_ref = &mut world.nodes[node as usize];
-                if !node_ref.down && !node_ref.paused {
-                    node_ref.cron(time_us, &mut ledger);
-                }
-                let next = time_us + node_ref.cron_period_us();
-                world.schedule(next, Event::Cron(node));
-                world.ship_from(node as usize, time_us);
-            }
-            Event::Replicate(replica) => world.deliver(replica as usize, time_us, &mut ledger),
-            Event::Ack(node) => {
-                // Only the node's current cron chain runs: a restart or a resume starts a new one.
-                if world.replication_cron_due[node as usize] == time_us {
-                    world.replication_cron(node as usize, time_us);
-                    world.schedule_replication_cron(node as usize, time_us + 1_000_000);
-                }
-            }
-            Event::Sentinel(index) => world.sentinel_tick(index as usize, time_us, &mut ledger),
-            Event::SyncDone(node) => world.finish_full_sync(node as usize, time_us, &mut ledger),
-            Event::Operator(index) => world.operator(index as usize, time_us, &mut ledger),
-            Event::Sample => {
-                world.sample(time_us, &ledger.totals);
-                world.schedule(time_us + config.sample_every_us, Event::Sample);
-            }
-        }
-    }
-    progress.advance(config.duration_us);
-
-    let nodes: Vec<NodeInfo> = world
-        .nodes
-        .iter_mut()
-        .map(|node| {
-            node.set_time(config.duration_us);
-            node.snapshot()
-        })
-        .collect();
-    let clients: Vec<(String, ClientCounts)> = world
-        .clients
-        .iter()
-        .map(|client| (client.config.name.clone(), client.counts.clone()))
-        .collect();
-    let reads = clients.iter().map(|(_, c)| c.reads).sum();
-    let hits = clients.iter().map(|(_, c)| c.hits).sum();
-    let misses = clients.iter().map(|(_, c)| c.misses).sum();
-    let commands = clients.iter().map(|(_, c)| c.commands).sum();
-    let acknowledged_writes = clients.iter().map(|(_, c)| c.acknowledged_writes).sum();
-    let acknowledged_writes_lost = world.nodes.iter().map(|n| n.acknowledged_writes_lost).sum();
-    let peak_used_memory = world
-        .nodes
-        .iter()
-        .map(|n| n.used_memory_peak)
-        .max()
-        .unwrap_or(0);
-    RunOutput {
-        keys,
-        totals: ledger.totals.clone(),
-        family_removals: ledger.family_removals.clone(),
-        family_misses: ledger.family_misses.clone(),
-        clients,
-        nodes,
-        samples: world.samples,
-        commands,
-        reads,
-        hits,
-        misses,
-        peak_used_memory,
-        acknowledged_writes,
-        acknowledged_writes_lost,
-        sentinel_log: world.sentinels.map(|s| s.log).unwrap_or_default(),
-        timeline: world.timeline,
-    }
+        .collect()
 }
