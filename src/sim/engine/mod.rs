@@ -18,11 +18,11 @@ use crate::sim::config::{EventAction, KeySelection, LinkLag, SimConfig};
 use crate::sim::engine::workload::{Client, ClientCounts};
 use crate::sim::keyspace::glob::glob_match;
 use crate::sim::keyspace::keys::KeyTable;
-use crate::sim::ledger::{Actor, LedgerSink, LedgerTotals, NodeId};
+use crate::sim::ledger::{Actor, Ledger, LedgerSink, LedgerTotals, NodeId};
 use crate::sim::random::rng::Stream;
 use crate::sim::server::durability::Durability;
 use crate::sim::server::info::NodeInfo;
-use crate::sim::server::node::{AdminCommand, Ledger, Node};
+use crate::sim::server::{AdminCommand, Node, Role};
 
 mod clients;
 mod failover;
@@ -162,7 +162,7 @@ impl World<'_> {
             return;
         }
         let primary = self.primary;
-        if self.nodes[primary].down || self.nodes[primary].paused {
+        if self.nodes[primary].is_down() || self.nodes[primary].is_paused() {
             return;
         }
         let node = &mut self.nodes[primary];
@@ -218,7 +218,7 @@ impl World<'_> {
             self.previous_evicted = node.stats.evicted_keys;
         }
         // The primary streaming now is the reference for every replica's lag.
-        let streamed = node.stream.as_ref().map_or(0, |s| s.offset);
+        let streamed = node.stream().map_or(0, |s| s.offset);
         let hits: u64 = self.clients.iter().map(|c| c.counts.hits).sum();
         let errors: u64 = self.clients.iter().map(|c| c.counts.errors).sum();
         let mut misses_by_cause = totals.misses_by_cause;
@@ -239,10 +239,7 @@ impl World<'_> {
                 .iter()
                 .map(|replica| {
                     // A node acting as primary is 0 behind.
-                    let applied = replica
-                        .replica
-                        .as_ref()
-                        .map_or(streamed, |r| r.processed_offset);
+                    let applied = replica.replica().map_or(streamed, |r| r.processed_offset);
                     streamed.saturating_sub(applied)
                 })
                 .collect(),
@@ -288,7 +285,7 @@ pub fn run(
     if !config.replicas.is_empty() {
         let mut stream = PrimaryStream::new(config.replicas.len() + 1, 0, 0);
         stream.good_replicas = config.replicas.len() as u32;
-        primary.stream = Some(stream);
+        primary.set_role(Role::Primary(stream));
     }
     // What persistence made durable matters only if a node can crash: without crash events the
     // undo log would cost memory and time for nothing.
@@ -315,10 +312,10 @@ pub fn run(
             keys.clone(),
             config.seed,
         );
-        node.replica = Some(ReplicaState {
+        node.set_role(Role::Replica(ReplicaState {
             priority: replica.priority,
             ..ReplicaState::default()
-        });
+        }));
         nodes.push(node);
     }
     // One link into every node (the primary's own stays idle while it is primary); a node's
@@ -461,7 +458,7 @@ pub fn run(
             }
             Event::Cron(node) => {
                 let node_ref = &mut world.nodes[node as usize];
-                if !node_ref.down && !node_ref.paused {
+                if !node_ref.is_down() && !node_ref.is_paused() {
                     node_ref.cron(time_us, &mut ledger);
                 }
                 let next = time_us + node_ref.cron_period_us();
@@ -480,7 +477,7 @@ pub fn run(
             Event::SyncDone(node) => world.finish_full_sync(node as usize, time_us, &mut ledger),
             Event::Operator(index) => world.operator(index as usize, time_us, &mut ledger),
             Event::Sample => {
-                world.sample(time_us, &ledger.totals);
+                world.sample(time_us, ledger.totals());
                 world.schedule(time_us + config.sample_every_us, Event::Sample);
             }
         }
@@ -514,9 +511,9 @@ pub fn run(
         .unwrap_or(0);
     RunOutput {
         keys,
-        totals: ledger.totals.clone(),
-        family_removals: ledger.family_removals.clone(),
-        family_misses: ledger.family_misses.clone(),
+        totals: ledger.totals().clone(),
+        family_removals: ledger.family_removals().to_vec(),
+        family_misses: ledger.family_misses().to_vec(),
         clients,
         nodes,
         samples: world.samples,
