@@ -241,6 +241,15 @@ impl AdminCommand {
     }
 }
 
+// Commandstats places an administrative command by its discriminant.
+const _: () = {
+    let mut index = 0;
+    while index < AdminCommand::ALL.len() {
+        assert!(AdminCommand::ALL[index] as usize == index);
+        index += 1;
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

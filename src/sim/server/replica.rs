@@ -51,11 +51,10 @@ impl Node {
     pub fn replication_backlog_bytes(&self) -> u64 {
         const BLOCK_ALLOCATION: u64 = 20_480;
         const BLOCK_PAYLOAD: u64 = 20_440;
-        let offset = match &self.role {
-            Role::Primary(stream) => stream.offset,
-            Role::Replica(replica) => replica.processed_offset,
-            Role::Standalone => return 0,
-        };
+        if let Role::Standalone = self.role {
+            return 0;
+        }
+        let offset = self.role.offset();
         let held = offset.min(self.config.repl_backlog_size + BLOCK_PAYLOAD);
         held.div_ceil(BLOCK_PAYLOAD) * BLOCK_ALLOCATION
     }
