@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use vanish::sim::config::{MaxmemoryPolicy, ServerConfig};
 use vanish::sim::random::dist::Zipf;
 use vanish::sim::random::rng::Stream;
-use vanish::sim::server::node::{ErrorReply, Reply};
+use vanish::sim::server::{ErrorReply, Reply};
 
 use crate::redis::{RedisServer, Reply as Resp};
 use crate::sim::{Family, SimNode, SEED};

@@ -5,7 +5,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use vanish::sim::config::{CommandKind, ServerConfig};
-use vanish::sim::server::node::{Argument, Reply};
+use vanish::sim::server::{Argument, Reply};
 
 use crate::redis::{Connection, RedisServer, Reply as Resp};
 use crate::sim::{Family, SimNode};

@@ -2,7 +2,7 @@
 //! writes to info-<node>.txt), after the same short command sequence (redis-fidelity.md 7).
 
 use vanish::sim::config::{CommandKind, ServerConfig};
-use vanish::sim::server::node::{Argument, Reply};
+use vanish::sim::server::{Argument, Reply};
 
 use crate::redis::{Info, RedisServer, Reply as Resp};
 use crate::sim::{Family, SimNode};

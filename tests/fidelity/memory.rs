@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use vanish::sim::config::{CommandKind, MaxmemoryPolicy, ServerConfig};
 use vanish::sim::keyspace::memory::{CLIENT_CONNECTION_BYTES, USED_MEMORY_STARTUP};
-use vanish::sim::server::node::Argument;
+use vanish::sim::server::Argument;
 
 use crate::redis::{Connection, RedisServer};
 use crate::sim::{Family, SimNode};

@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 
 use vanish::sim::cluster::replication::{PrimaryStream, ReplicaState};
 use vanish::sim::config::{CommandKind, ServerConfig};
+use vanish::sim::ledger::Ledger;
 use vanish::sim::ledger::{Actor, DiscardLedger, KeyId};
-use vanish::sim::server::node::{AdminCommand, Argument, Ledger, Reply, Request};
+use vanish::sim::server::{AdminCommand, Argument, Reply, Request, Role};
 
 use crate::redis::{Connection, Info, RedisServer, Reply as Resp};
 use crate::sim::{Family, SimNode};
@@ -103,7 +104,8 @@ impl RealPair {
 /// A simulated primary (one replica attached) over `families`.
 fn sim_primary(config: ServerConfig, families: &[Family]) -> SimNode {
     let mut sim = SimNode::new(config, families);
-    sim.node.stream = Some(PrimaryStream::new(2, 0, 0));
+    sim.node
+        .set_role(Role::Primary(PrimaryStream::new(2, 0, 0)));
     sim
 }
 
@@ -112,16 +114,16 @@ fn sim_primary(config: ServerConfig, families: &[Family]) -> SimNode {
 /// priority 0, which INFO would print as `slave_priority:0`.
 fn sim_replica(families: &[Family]) -> SimNode {
     let mut sim = SimNode::new(ServerConfig::default(), families);
-    sim.node.replica = Some(ReplicaState {
+    sim.node.set_role(Role::Replica(ReplicaState {
         priority: 100,
         ..ReplicaState::default()
-    });
+    }));
     sim
 }
 
 /// The simulated primary's `master_repl_offset`.
 fn stream_offset(sim: &SimNode) -> u64 {
-    sim.node.stream.as_ref().expect("a primary").offset
+    sim.node.stream().expect("a primary").offset
 }
 
 /// One command in database `db` at the node's current time, then `beforeSleep`.
@@ -717,7 +719,7 @@ impl SimPair {
     /// Delivers everything the primary has streamed.
     fn sync(&mut self) {
         let entries =
-            std::mem::take(&mut self.primary.node.stream.as_mut().expect("a primary").outbox);
+            std::mem::take(&mut self.primary.node.stream_mut().expect("a primary").outbox);
         let mut sink = DiscardLedger;
         let mut ledger = Ledger::new(&mut sink, self.replica.keys.families().len());
         self.replica.node.set_time(self.replica.now_us);

@@ -8,8 +8,9 @@ use vanish::sim::config::{
     ValueSize,
 };
 use vanish::sim::keyspace::keys::KeyTable;
+use vanish::sim::ledger::Ledger;
 use vanish::sim::ledger::{Actor, DiscardLedger, KeyId, NodeId};
-use vanish::sim::server::node::{Argument, Ledger, Node, Reply, Request};
+use vanish::sim::server::{Argument, Node, Reply, Request};
 
 /// The seed of every simulated node in the suite (the real server's hash seed is random anyway).
 pub const SEED: u64 = 1;

@@ -1,8 +1,9 @@
 //! Eviction under maxmemory as Redis 7.0 does it (redis-fidelity.md 1, tests/unit/maxmemory.tcl).
 
 use vanish::sim::config::{CommandKind, ConfigChange, MaxmemoryPolicy, MemoryModel, ServerConfig};
+use vanish::sim::ledger::Ledger;
 use vanish::sim::ledger::{Cause, Detail, EntryKind, KeyId};
-use vanish::sim::server::node::{Argument, Ledger, Reply};
+use vanish::sim::server::{Argument, Reply};
 
 use crate::support::Bench;
 
@@ -72,7 +73,7 @@ fn only_allkeys_policies_remove_non_volatile_keys() {
         let added = fill(&mut bench, 0, false);
         let mut oom = 0;
         for key in added..2 * added {
-            if bench.set(key, 1, None) == Reply::Error(vanish::sim::server::node::ErrorReply::Oom) {
+            if bench.set(key, 1, None) == Reply::Error(vanish::sim::server::ErrorReply::Oom) {
                 oom += 1;
             }
         }
@@ -190,10 +191,7 @@ fn noeviction_rejects_writes_but_serves_reads_and_deletes() {
     }
     // Over the limit now: the refused write left nothing behind.
     let reply = bench.set(9_999, 100, None);
-    assert_eq!(
-        reply,
-        Reply::Error(vanish::sim::server::node::ErrorReply::Oom)
-    );
+    assert_eq!(reply, Reply::Error(vanish::sim::server::ErrorReply::Oom));
     assert_eq!(bench.node.stats.evicted_keys, 0);
     assert_eq!(bench.run(CommandKind::Get, 0, Argument::None), Reply::Hit);
     assert_eq!(
@@ -205,7 +203,7 @@ fn noeviction_rejects_writes_but_serves_reads_and_deletes() {
     assert!(set.rejected_calls >= 1);
     assert!(bench
         .node
-        .errorstats
+        .errorstats()
         .iter()
         .any(|(prefix, count)| *prefix == "OOM" && *count >= 1));
     // The refused key's later miss names the refusal.
@@ -316,7 +314,7 @@ fn exact_lru_in_raw_mode_is_a_classic_cache() {
     // A value larger than the whole cache is not stored.
     assert_eq!(
         bench.set(5, 4, None),
-        Reply::Error(vanish::sim::server::node::ErrorReply::Oom)
+        Reply::Error(vanish::sim::server::ErrorReply::Oom)
     );
     assert_eq!(bench.node.used_memory(), 3);
 }

@@ -2,7 +2,7 @@
 
 use vanish::sim::config::{CommandKind, ServerConfig};
 use vanish::sim::ledger::{Cause, Detail, EntryKind, KeyId};
-use vanish::sim::server::node::{Argument, Reply};
+use vanish::sim::server::{Argument, Reply};
 
 use crate::support::Bench;
 
@@ -137,10 +137,10 @@ fn expire_with_zero_deletes_as_a_del_and_is_not_counted_as_expired() {
 fn set_clears_a_ttl_and_persist_removes_it() {
     let mut bench = Bench::new(ServerConfig::default(), "k", 2);
     bench.set(0, 3, Some(100_000));
-    assert!(bench.node.expire_at_ms(0, KeyId(0)).is_some());
+    assert!(bench.node.expire_unix_ms(0, KeyId(0)).is_some());
     bench.set(0, 3, None);
     assert_eq!(
-        bench.node.expire_at_ms(0, KeyId(0)),
+        bench.node.expire_unix_ms(0, KeyId(0)),
         None,
         "SET without EX/KEEPTTL clears the TTL"
     );
@@ -187,9 +187,9 @@ fn avg_ttl_is_a_slow_moving_average_of_sampled_keys() {
         bench.set(key, 3, Some(ttl));
     }
     run_cron_for(&mut bench, 100);
-    let first = bench.node.dbs[0].avg_ttl_ms;
+    let first = bench.node.db(0).avg_ttl_ms;
     run_cron_for(&mut bench, 8_000);
-    let later = bench.node.dbs[0].avg_ttl_ms;
+    let later = bench.node.db(0).avg_ttl_ms;
     assert!(
         first > 100_000 && first < 1_000_000,
         "first estimate {first}"

@@ -2,7 +2,7 @@
 
 use vanish::sim::config::{MaxmemoryPolicy, ServerConfig};
 use vanish::sim::keyspace::memory::{jemalloc_size, sds_bytes, table_size_for};
-use vanish::sim::server::node::Argument;
+use vanish::sim::server::Argument;
 
 use crate::support::Bench;
 

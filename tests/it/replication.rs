@@ -6,8 +6,9 @@ use std::sync::Arc;
 use vanish::sim::cluster::replication::{PrimaryStream, ReplicaState};
 use vanish::sim::config::{CommandKind, ServerConfig};
 use vanish::sim::keyspace::keys::KeyTable;
+use vanish::sim::ledger::Ledger;
 use vanish::sim::ledger::{Actor, KeyId, LedgerEntry, NodeId};
-use vanish::sim::server::node::{Argument, Ledger, Node, Reply, Request};
+use vanish::sim::server::{Argument, Node, Reply, Request, Role};
 
 use crate::support::client;
 
@@ -28,9 +29,9 @@ impl Pair {
             keys.clone(),
             1,
         );
-        primary.stream = Some(PrimaryStream::new(2, 0, 0));
+        primary.set_role(Role::Primary(PrimaryStream::new(2, 0, 0)));
         let mut replica = Node::new(NodeId(1), "replica", ServerConfig::default(), keys, 1);
-        replica.replica = Some(ReplicaState::default());
+        replica.set_role(Role::Replica(ReplicaState::default()));
         Pair {
             primary,
             replica,
@@ -76,7 +77,7 @@ impl Pair {
     /// Delivers everything streamed so far.
     fn sync(&mut self, now_ms: u64) {
         self.replica.set_time(now_ms * 1000);
-        let entries = std::mem::take(&mut self.primary.stream.as_mut().unwrap().outbox);
+        let entries = std::mem::take(&mut self.primary.stream_mut().unwrap().outbox);
         let mut ledger = Ledger::new(&mut self.ledger, 1);
         for entry in entries {
             self.replica
@@ -98,10 +99,10 @@ fn offsets_count_resp_bytes_with_a_select_first() {
             ttl_ms: None,
         },
     );
-    assert_eq!(pair.primary.stream.as_ref().unwrap().offset, 23 + 31);
+    assert_eq!(pair.primary.stream().unwrap().offset, 23 + 31);
     // DEL fo0 = *2 $3 DEL $3 fo0 = 22 bytes; no second SELECT.
     pair.on_primary(1, CommandKind::Del, 0, Argument::None);
-    assert_eq!(pair.primary.stream.as_ref().unwrap().offset, 23 + 31 + 22);
+    assert_eq!(pair.primary.stream().unwrap().offset, 23 + 31 + 22);
     pair.sync(2);
     assert_eq!(pair.replica.snapshot().master_repl_offset, 23 + 31 + 22);
 }
@@ -139,8 +140,8 @@ fn the_replica_ends_where_the_primary_was() {
             "key {key}"
         );
         assert_eq!(
-            pair.primary.expire_at_ms(0, KeyId(key)),
-            pair.replica.expire_at_ms(0, KeyId(key))
+            pair.primary.expire_unix_ms(0, KeyId(key)),
+            pair.replica.expire_unix_ms(0, KeyId(key))
         );
     }
     assert_eq!(pair.primary.total_keys(), pair.replica.total_keys());

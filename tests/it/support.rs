@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use vanish::sim::config::*;
 use vanish::sim::keyspace::keys::KeyTable;
+use vanish::sim::ledger::Ledger;
 use vanish::sim::ledger::{Actor, KeyId, LedgerEntry, NodeId};
-use vanish::sim::server::node::{Argument, Ledger, Node, Reply, Request};
+use vanish::sim::server::{Argument, Node, Reply, Request};
 
 /// A client config for `keys` keys named `prefix` + id.
 pub fn client(name: &str, prefix: &str, keys: u64) -> ClientConfig {

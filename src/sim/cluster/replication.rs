@@ -207,7 +207,7 @@ pub fn snapshot(db: u32, key: KeyId, slot: &Slot, aggregate: Option<&Aggregate>)
         key,
         kind: slot.kind(),
         value: slot.value,
-        expire_ms: slot.expire_ms,
+        expire_ms: slot.expire_unix_ms,
         writer: slot.actor,
         aggregate: aggregate.map(|a| Box::new(a.clone())),
     }

@@ -4,8 +4,8 @@
 use super::World;
 use crate::sim::config::{CommandKind, Discovery, ReadFrom, SentinelHost, WaitConfig};
 use crate::sim::engine::workload::Client;
-use crate::sim::ledger::Cause;
-use crate::sim::server::node::{ErrorReply, Ledger, Node, Reply};
+use crate::sim::ledger::{Cause, Ledger};
+use crate::sim::server::{ErrorReply, Node, Reply};
 
 impl World<'_> {
     /// The node a read of client `index` goes to.
@@ -43,7 +43,7 @@ impl World<'_> {
                 .find(|&s| {
                     let host = sentinels.host(s);
                     let up = match host {
-                        SentinelHost::Node(node) => !self.nodes[node].machine_down,
+                        SentinelHost::Node(node) => !self.nodes[node].machine_down(),
                         SentinelHost::Client(_) => true,
                     };
                     up && self.net.client_reaches_host(index, host)
@@ -55,9 +55,9 @@ impl World<'_> {
     /// Why client `index` cannot talk to `node` now, if it cannot.
     pub(super) fn unreachable(&self, index: usize, node: usize) -> Option<ErrorReply> {
         let target = &self.nodes[node];
-        if !self.net.client_reaches(index, node) || target.machine_down || target.paused {
+        if !self.net.client_reaches(index, node) || target.machine_down() || target.is_paused() {
             Some(ErrorReply::Timeout)
-        } else if target.down {
+        } else if target.is_down() {
             Some(ErrorReply::ConnectionRefused)
         } else {
             None
@@ -149,11 +149,11 @@ impl World<'_> {
     /// acknowledged it (the entry's arrival plus the way back), or at the timeout.
     pub(super) fn wait_until(&mut self, master: usize, now_us: u64, wait: WaitConfig) -> u64 {
         let deadline = now_us + wait.timeout_us;
-        if self.nodes[master].stream.is_none() {
+        if self.nodes[master].stream().is_none() {
             return now_us;
         }
         let mut acks: Vec<u64> = (0..self.nodes.len())
-            .filter(|&r| r != master && self.streams_to(master, r) && !self.nodes[r].paused)
+            .filter(|&r| r != master && self.streams_to(master, r) && !self.nodes[r].is_paused())
             .filter_map(|r| {
                 let link = &self.links[r];
                 let (due, _) = link.queue.back()?;
@@ -196,7 +196,7 @@ pub(super) fn remember_write(
     key: crate::sim::ledger::KeyId,
     key_count: usize,
 ) {
-    let slot = node.dbs[db as usize].slot(key);
+    let slot = node.db(db).slot(key);
     if slot.is_present() && slot.actor == client.actor {
         client.mark_written(key, key_count);
     }

@@ -8,9 +8,9 @@ use crate::sim::cluster::network::Network;
 use crate::sim::cluster::replication::{PrimaryStream, ReplicaState, StreamEntry};
 use crate::sim::cluster::sentinel::{Action, ClusterView};
 use crate::sim::config::{EventAction, SentinelHost};
-use crate::sim::ledger::Cause;
+use crate::sim::ledger::{Cause, Ledger};
 use crate::sim::server::durability::Durability;
-use crate::sim::server::node::{Ledger, Node};
+use crate::sim::server::{Node, Role};
 
 /// What Sentinels see of the world.
 struct View<'w> {
@@ -24,37 +24,35 @@ impl ClusterView for View<'_> {
     }
     fn host_up(&self, host: SentinelHost) -> bool {
         match host {
-            SentinelHost::Node(node) => !self.nodes[node].machine_down,
+            SentinelHost::Node(node) => !self.nodes[node].machine_down(),
             SentinelHost::Client(_) => true,
         }
     }
     fn refuses(&self, host: SentinelHost, node: usize) -> bool {
         let n = &self.nodes[node];
-        n.down && !n.machine_down && self.net.host_reaches_node(host, node)
+        n.is_down() && !n.machine_down() && self.net.host_reaches_node(host, node)
     }
     fn answers(&self, host: SentinelHost, node: usize) -> bool {
         let n = &self.nodes[node];
-        !n.down && !n.paused && self.net.host_reaches_node(host, node)
+        !n.is_down() && !n.is_paused() && self.net.host_reaches_node(host, node)
     }
     fn hosts_connected(&self, a: SentinelHost, b: SentinelHost) -> bool {
         self.net.host_side(a) == self.net.host_side(b)
     }
     fn acts_as_primary(&self, node: usize) -> bool {
-        self.nodes[node].stream.is_some()
+        self.nodes[node].stream().is_some()
     }
     fn master_of(&self, node: usize) -> Option<usize> {
-        self.nodes[node].replica.as_ref().map(|r| r.master)
+        self.nodes[node].replica().map(|r| r.master)
     }
     fn replica_rank(&self, node: usize) -> Option<(u32, u64, &str)> {
         let n = &self.nodes[node];
-        n.replica
-            .as_ref()
+        n.replica()
             .map(|r| (r.priority, r.processed_offset, n.run_id.as_str()))
     }
     fn in_sync(&self, node: usize) -> bool {
         self.nodes[node]
-            .replica
-            .as_ref()
+            .replica()
             .is_some_and(|r| r.link_up && !r.syncing)
     }
 }
@@ -66,14 +64,13 @@ impl World<'_> {
     pub(super) fn follow(&mut self, node: usize, master: usize, now_us: u64, ledger: &mut Ledger) {
         // Never a loop of replicas following each other.
         let loops = self.nodes[master]
-            .replica
-            .as_ref()
+            .replica()
             .is_some_and(|r| r.master == node);
         if node == master || loops {
             return;
         }
         self.nodes[node].set_time(now_us);
-        let was_primary = self.nodes[node].stream.is_some();
+        let was_primary = self.nodes[node].stream().is_some();
         if was_primary {
             let what = format!("demoted {}", self.nodes[node].name);
             self.timeline.push((now_us, what));
@@ -94,15 +91,9 @@ impl World<'_> {
         }
         let priority = self.config_priority(node);
         let n = &mut self.nodes[node];
-        let own_offset = n
-            .replica
-            .as_ref()
-            .map(|r| r.processed_offset)
-            .or(n.stream.as_ref().map(|s| s.offset))
-            .unwrap_or(0);
-        n.stream = None;
+        let own_offset = n.role().offset();
         n.durability = None;
-        n.replica = Some(ReplicaState {
+        n.set_role(Role::Replica(ReplicaState {
             processed_offset: own_offset,
             last_io_us: now_us,
             priority,
@@ -110,16 +101,15 @@ impl World<'_> {
             link_up: false,
             syncing: false,
             link_down_since_us: now_us,
-        });
+        }));
         // PSYNC to the new master, if it can be reached now: continuing works only for a
         // replica that has nothing the new master lacks (redis-fidelity 4, replid2 and
         // second_replid_offset). Otherwise the next reconnection resyncs in full.
         let promoted_at = self.nodes[master]
-            .stream
-            .as_ref()
+            .stream()
             .and_then(|s| s.promoted_at_offset);
         let m = &self.nodes[master];
-        let reachable = !m.down && !m.paused && self.net.link_open(master, node);
+        let reachable = !m.is_down() && !m.is_paused() && self.net.link_open(master, node);
         let continues = reachable && !was_primary && promoted_at.is_some_and(|at| own_offset <= at);
         let link = &mut self.links[node];
         link.reset();
@@ -133,9 +123,9 @@ impl World<'_> {
             // What the replica missed before the promotion is in the new master's own data;
             // the reconnection below counts the partial sync and brings the link up.
             let (replica, source) = pair_mut(&mut self.nodes, node, master);
-            let offset = source.stream.as_ref().map_or(0, |s| s.offset);
+            let offset = source.stream().map_or(0, |s| s.offset);
             replica.full_sync_from(source, offset, &[], ledger);
-            if let Some(r) = replica.replica.as_mut() {
+            if let Some(r) = replica.replica_mut() {
                 r.link_lost(now_us);
             }
         }
@@ -143,10 +133,7 @@ impl World<'_> {
         for sub in 0..self.nodes.len() {
             if sub != node
                 && sub != master
-                && self.nodes[sub]
-                    .replica
-                    .as_ref()
-                    .is_some_and(|r| r.master == node)
+                && self.nodes[sub].replica().is_some_and(|r| r.master == node)
             {
                 self.follow(sub, master, now_us, ledger);
             }
@@ -164,7 +151,7 @@ impl World<'_> {
     /// the old one's acknowledged writes is lost (`failover`); the old one, if it still runs,
     /// goes on accepting writes until it is told to follow.
     pub(super) fn promote(&mut self, new: usize, old: usize, now_us: u64, ledger: &mut Ledger) {
-        if self.nodes[new].replica.is_none() {
+        if self.nodes[new].replica().is_none() {
             return;
         }
         let link = &mut self.links[new];
@@ -173,10 +160,7 @@ impl World<'_> {
         in_flight.extend(link.pending.drain(..));
         let unsent = std::mem::take(&mut link.unsent_writes);
         link.needs_full_sync = false;
-        let offset = self.nodes[new]
-            .replica
-            .as_ref()
-            .map_or(0, |r| r.processed_offset);
+        let offset = self.nodes[new].replica().map_or(0, |r| r.processed_offset);
         let nodes = self.nodes.len();
         let keeps_durability = self.nodes[old].durability.is_some();
         let node = &mut self.nodes[new];
@@ -199,11 +183,10 @@ impl World<'_> {
         }
         lost += unsent.len() as u64;
         node.acknowledged_writes_lost += lost;
-        node.replica = None;
         node.divergent = None;
         let mut stream = PrimaryStream::new(nodes, new, offset);
         stream.promoted_at_offset = Some(offset);
-        node.stream = Some(stream);
+        node.set_role(Role::Primary(stream));
         if keeps_durability {
             node.durability = Some(Durability::new(
                 self.config.persistence.clone(),
@@ -213,7 +196,7 @@ impl World<'_> {
         self.primary = new;
         self.timeline
             .push((now_us, format!("promoted {}", self.nodes[new].name)));
-        if old != new && self.nodes[old].stream.is_some() {
+        if old != new && self.nodes[old].stream().is_some() {
             // It does not know yet: what it accepts from now on diverges.
             self.nodes[old].divergent.get_or_insert_with(Vec::new);
         }
@@ -236,9 +219,8 @@ impl World<'_> {
     ) {
         let old = self.primary;
         let candidate = |node: &Node| {
-            node.replica
-                .as_ref()
-                .filter(|r| r.priority > 0 && !node.down)
+            node.replica()
+                .filter(|r| r.priority > 0 && !node.is_down())
                 .map(|r| {
                     (
                         r.priority,
@@ -248,7 +230,7 @@ impl World<'_> {
                 })
         };
         let chosen = match to {
-            Some(node) if node != old && !self.nodes[node].down => Some(node),
+            Some(node) if node != old && !self.nodes[node].is_down() => Some(node),
             Some(_) => None,
             None => (0..self.nodes.len())
                 .filter_map(|n| candidate(&self.nodes[n]).map(|rank| (rank, n)))
@@ -263,7 +245,7 @@ impl World<'_> {
             sentinels.announce(new, now_us);
         }
         for node in 0..self.nodes.len() {
-            if node != new && (node == old || self.nodes[node].replica.is_some()) {
+            if node != new && (node == old || self.nodes[node].replica().is_some()) {
                 self.to_demote.push(node);
             }
         }
@@ -323,7 +305,7 @@ impl World<'_> {
                 if self.nodes.len() > 1 {
                     self.schedule_replication_cron(node, now_us + 1_000_000);
                 }
-                if self.nodes[node].stream.is_some() {
+                if self.nodes[node].stream().is_some() {
                     if self.primary != node {
                         // Replaced while it was down: it comes back as a primary all the same.
                         self.nodes[node].divergent.get_or_insert_with(Vec::new);
@@ -331,26 +313,24 @@ impl World<'_> {
                     // A new process: its replicas cannot continue; they resynchronise in full.
                     for other in 0..self.nodes.len() {
                         if self.nodes[other]
-                            .replica
-                            .as_ref()
+                            .replica()
                             .is_some_and(|r| r.master == node)
                         {
                             self.links[other].needs_full_sync = true;
-                            if let Some(r) = self.nodes[other].replica.as_mut() {
+                            if let Some(r) = self.nodes[other].replica_mut() {
                                 r.link_lost(now_us);
                             }
                         }
                     }
                 }
-                if let Some(r) = self.nodes[node].replica.as_mut() {
+                if let Some(r) = self.nodes[node].replica_mut() {
                     r.link_lost(now_us);
                     self.links[node].needs_full_sync = true;
                 }
             }
             EventAction::Pause { node } => {
                 let node = *node;
-                if !self.nodes[node].paused {
-                    self.nodes[node].paused = true;
+                if self.nodes[node].pause() {
                     // A stopped process's timers stop with it.
                     let due = self.replication_cron_due[node];
                     self.cron_left_at_pause[node] = Some(due.saturating_sub(now_us));
@@ -358,7 +338,7 @@ impl World<'_> {
                 }
             }
             EventAction::Resume { node } => {
-                self.nodes[*node].paused = false;
+                self.nodes[*node].resume();
                 if let Some(left) = self.cron_left_at_pause[*node].take() {
                     // The overdue serverCron runs at once and its loop count carries on: the
                     // replication cron comes what was left of its second later, in whole ticks.
@@ -397,8 +377,7 @@ impl World<'_> {
         }
         for other in 0..self.nodes.len() {
             let follows = self.nodes[other]
-                .replica
-                .as_ref()
+                .replica()
                 .is_some_and(|r| r.master == node);
             if !follows {
                 continue;
@@ -417,7 +396,7 @@ impl World<'_> {
             }
             link.pending.clear();
             link.needs_full_sync = true;
-            if let Some(r) = self.nodes[other].replica.as_mut() {
+            if let Some(r) = self.nodes[other].replica_mut() {
                 r.link_lost(now_us);
             }
         }

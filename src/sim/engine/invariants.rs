@@ -21,8 +21,9 @@ use super::World;
 use crate::sim::config::EventAction;
 use crate::sim::keyspace::db::{entry_overhead_bytes, Db};
 use crate::sim::keyspace::keys::KeyTable;
+use crate::sim::ledger::Ledger;
 use crate::sim::ledger::{Cause, EntryKind, KeyId, LedgerEntry, LedgerSink, PerCause};
-use crate::sim::server::node::{Ledger, Node};
+use crate::sim::server::Node;
 
 /// Removals seen in the ledger, per node and cause, shared by the checker and its sink.
 type RemovalsPerNode = Rc<RefCell<Vec<PerCause<u64>>>>;
@@ -100,7 +101,7 @@ impl Checker {
         let now_us = world.queue.now_us();
         let removals = self.removals.borrow();
         for (index, node) in world.nodes.iter().enumerate() {
-            self.was_replica[index] |= node.replica.is_some();
+            self.was_replica[index] |= node.replica().is_some();
             let counted = |cause: Cause| removals[index][cause] - self.since_start[index][cause];
             for (figure, cause) in [
                 (node.stats.expired_keys, Cause::Expired),
@@ -133,7 +134,7 @@ impl Checker {
 fn recount_node(node: &Node, keys: &KeyTable, now_us: u64) {
     let info = node.snapshot();
     let mut dataset_bytes = 0;
-    for db in &node.dbs {
+    for db in (0..node.config.databases).map(|index| node.db(index)) {
         let (keys_counted, volatile_counted) = check_db(db, keys, node, now_us);
         dataset_bytes += db.used_bytes();
         let listed = info.keyspace.iter().find(|k| k.db == db.index);
@@ -228,14 +229,14 @@ fn check_ledger(ledger: &Ledger) {
     };
     for cause in Cause::ALL {
         assert_eq!(
-            sum(&ledger.family_removals, cause),
-            ledger.totals.removals_by_cause[cause],
+            sum(&ledger.family_removals(), cause),
+            ledger.totals().removals_by_cause[cause],
             "removals of {} by family against the total",
             cause.name()
         );
         assert_eq!(
-            sum(&ledger.family_misses, cause),
-            ledger.totals.misses_by_cause[cause],
+            sum(&ledger.family_misses(), cause),
+            ledger.totals().misses_by_cause[cause],
             "misses of {} by family against the total",
             cause.name()
         );
@@ -245,7 +246,7 @@ fn check_ledger(ledger: &Ledger) {
 /// No replica has applied more of a stream than the node it follows has written.
 fn check_replication(world: &World<'_>) {
     for node in &world.nodes {
-        let Some(replica) = node.replica.as_ref() else {
+        let Some(replica) = node.replica() else {
             continue;
         };
         // A replica that lost its link or awaits a full sync may hold more than the node it now
@@ -254,7 +255,7 @@ fn check_replication(world: &World<'_>) {
             continue;
         }
         let master = &world.nodes[replica.master];
-        if let Some(stream) = master.stream.as_ref() {
+        if let Some(stream) = master.stream() {
             assert!(
                 replica.processed_offset <= stream.offset,
                 "{} applied offset {} past {}'s {}",

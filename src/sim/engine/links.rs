@@ -6,10 +6,9 @@ use std::collections::{BTreeMap, VecDeque};
 use super::{pair_mut, Event, World};
 use crate::sim::cluster::replication::StreamEntry;
 use crate::sim::config::LinkLag;
-use crate::sim::ledger::{Cause, KeyId};
+use crate::sim::ledger::{Cause, KeyId, Ledger};
 use crate::sim::random::dist::sample_lognormal;
 use crate::sim::random::rng::Stream;
-use crate::sim::server::node::Ledger;
 
 /// The replication link into one node, from whichever node it follows.
 pub(super) struct Link {
@@ -66,10 +65,9 @@ impl World<'_> {
     /// Whether `master` streams to `replica` now (the link is up and open).
     pub(super) fn streams_to(&self, master: usize, replica: usize) -> bool {
         let node = &self.nodes[replica];
-        !node.down
+        !node.is_down()
             && node
-                .replica
-                .as_ref()
+                .replica()
                 .is_some_and(|r| r.master == master && r.link_up && !r.syncing)
             && self.net.link_open(master, replica)
     }
@@ -77,7 +75,7 @@ impl World<'_> {
     /// Moves what `master` streamed since the last call onto the links of its replicas, or
     /// into their backlog while a link is broken.
     pub(super) fn ship_from(&mut self, master: usize, now_us: u64) {
-        let Some(stream) = self.nodes[master].stream.as_mut() else {
+        let Some(stream) = self.nodes[master].stream_mut() else {
             return;
         };
         if stream.outbox.is_empty() {
@@ -87,13 +85,13 @@ impl World<'_> {
         let head = stream.offset;
         let backlog = self.config.server.repl_backlog_size;
         for node in 0..self.links.len() {
-            let Some(replica) = self.nodes[node].replica.as_ref() else {
+            let Some(replica) = self.nodes[node].replica() else {
                 continue;
             };
             if node == master
                 || replica.master != master
                 || replica.syncing
-                || self.nodes[node].down
+                || self.nodes[node].is_down()
             {
                 continue;
             }
@@ -124,11 +122,11 @@ impl World<'_> {
 
     /// Replica `node` applies every entry that has arrived by `now_us`.
     pub(super) fn deliver(&mut self, node: usize, now_us: u64, ledger: &mut Ledger) {
-        if self.nodes[node].down || self.nodes[node].replica.is_none() {
+        if self.nodes[node].is_down() || self.nodes[node].replica().is_none() {
             self.links[node].queue.clear();
             return;
         }
-        if self.nodes[node].paused {
+        if self.nodes[node].is_paused() {
             // The data waits in the stopped process's socket buffer.
             return;
         }
@@ -152,15 +150,14 @@ impl World<'_> {
     /// counts its good replicas for `min-replicas-to-write`.
     pub(super) fn replication_cron(&mut self, node: usize, now_us: u64) {
         let n = &self.nodes[node];
-        if n.down || n.paused {
+        if n.is_down() || n.is_paused() {
             return;
         }
-        if let Some(replica) = n.replica.as_ref() {
+        if let Some(replica) = n.replica() {
             let (master, offset) = (replica.master, replica.processed_offset);
-            if self.streams_to(master, node) && !self.nodes[master].paused {
+            if self.streams_to(master, node) && !self.nodes[master].is_paused() {
                 if let Some(Some(ack)) = self.nodes[master]
-                    .stream
-                    .as_mut()
+                    .stream_mut()
                     .and_then(|s| s.acks.get_mut(node))
                 {
                     *ack = (offset, now_us);
@@ -178,15 +175,14 @@ impl World<'_> {
         let following: Vec<bool> = (0..self.nodes.len())
             .map(|r| {
                 r != master
-                    && !self.nodes[r].down
+                    && !self.nodes[r].is_down()
                     && self.nodes[r]
-                        .replica
-                        .as_ref()
+                        .replica()
                         .is_some_and(|s| s.master == master && !s.syncing)
             })
             .collect();
         let mut dropped = Vec::new();
-        if let Some(stream) = self.nodes[master].stream.as_mut() {
+        if let Some(stream) = self.nodes[master].stream_mut() {
             let mut good = 0;
             for (node, (ack, &follows)) in stream.acks.iter_mut().zip(&following).enumerate() {
                 // A replica whose link stalls stays attached until repl-timeout; its last ACK
@@ -212,7 +208,7 @@ impl World<'_> {
 
     /// The link into `node` breaks: what was in flight waits in the master's backlog.
     pub(super) fn break_link(&mut self, node: usize, now_us: u64) {
-        let Some(replica) = self.nodes[node].replica.as_mut() else {
+        let Some(replica) = self.nodes[node].replica_mut() else {
             return;
         };
         replica.link_lost(now_us);
@@ -236,8 +232,8 @@ impl World<'_> {
         let waiting = std::mem::take(&mut self.to_demote);
         for node in waiting {
             let primary = self.primary;
-            if self.nodes[node].down
-                || self.nodes[node].paused
+            if self.nodes[node].is_down()
+                || self.nodes[node].is_paused()
                 || !self.net.nodes_connected(node, primary)
             {
                 self.to_demote.push(node);
@@ -247,23 +243,23 @@ impl World<'_> {
         }
         for node in 0..self.nodes.len() {
             let n = &self.nodes[node];
-            let Some(replica) = n.replica.as_ref() else {
+            let Some(replica) = n.replica() else {
                 continue;
             };
             let master = replica.master;
             let m = &self.nodes[master];
             if replica.link_up
                 || replica.syncing
-                || n.down
-                || n.paused
-                || m.down
-                || m.paused
-                || m.stream.is_none()
+                || n.is_down()
+                || n.is_paused()
+                || m.is_down()
+                || m.is_paused()
+                || m.stream().is_none()
                 || !self.net.link_open(master, node)
             {
                 continue;
             }
-            let head = m.stream.as_ref().map_or(0, |s| s.offset);
+            let head = m.stream().map_or(0, |s| s.offset);
             let gap = head.saturating_sub(replica.processed_offset);
             if self.links[node].needs_full_sync || gap > self.config.server.repl_backlog_size {
                 self.start_full_sync(node, now_us);
@@ -271,7 +267,7 @@ impl World<'_> {
             }
             // PSYNC +CONTINUE: the backlog resends what the replica missed.
             self.nodes[master].stats.sync_partial_ok += 1;
-            if let Some(r) = self.nodes[node].replica.as_mut() {
+            if let Some(r) = self.nodes[node].replica_mut() {
                 r.link_up = true;
             }
             let link = &mut self.links[node];
@@ -284,13 +280,9 @@ impl World<'_> {
             if let Some(&(due, _)) = self.links[node].queue.front() {
                 self.schedule(due, Event::Replicate(node as u16));
             }
-            let offset = self.nodes[node]
-                .replica
-                .as_ref()
-                .map_or(0, |r| r.processed_offset);
+            let offset = self.nodes[node].replica().map_or(0, |r| r.processed_offset);
             if let Some(ack) = self.nodes[master]
-                .stream
-                .as_mut()
+                .stream_mut()
                 .and_then(|s| s.acks.get_mut(node))
             {
                 *ack = Some((offset, now_us));
@@ -304,7 +296,7 @@ impl World<'_> {
     /// `repl-diskless-sync-delay` and the snapshot's transfer at the link's bandwidth, the
     /// replica flushes its dataset and loads the master's (until then it serves its old data).
     pub(super) fn start_full_sync(&mut self, node: usize, now_us: u64) {
-        let Some(replica) = self.nodes[node].replica.as_mut() else {
+        let Some(replica) = self.nodes[node].replica_mut() else {
             return;
         };
         replica.link_lost(now_us);
@@ -324,7 +316,7 @@ impl World<'_> {
 
     /// The snapshot of a full sync has arrived: the replica's dataset becomes its master's.
     pub(super) fn finish_full_sync(&mut self, node: usize, now_us: u64, ledger: &mut Ledger) {
-        let Some(replica) = self.nodes[node].replica.as_ref() else {
+        let Some(replica) = self.nodes[node].replica() else {
             return;
         };
         if !replica.syncing || self.links[node].sync_due_us != now_us {
@@ -332,20 +324,20 @@ impl World<'_> {
         }
         let master = replica.master;
         let m = &self.nodes[master];
-        if self.nodes[node].down
-            || m.down
-            || m.paused
-            || m.stream.is_none()
+        if self.nodes[node].is_down()
+            || m.is_down()
+            || m.is_paused()
+            || m.stream().is_none()
             || !self.net.link_open(master, node)
         {
             // The transfer failed; the next reconnection starts over.
-            if let Some(r) = self.nodes[node].replica.as_mut() {
+            if let Some(r) = self.nodes[node].replica_mut() {
                 r.syncing = false;
             }
             self.links[node].needs_full_sync = true;
             return;
         }
-        let offset = m.stream.as_ref().map_or(0, |s| s.offset);
+        let offset = m.stream().map_or(0, |s| s.offset);
         let lost: Vec<((u32, KeyId), Cause)> = std::mem::take(&mut self.links[node].lost_keys)
             .into_iter()
             .collect();
@@ -357,7 +349,7 @@ impl World<'_> {
         self.links[node].last_delivery_us = now_us;
         let m = &mut self.nodes[master];
         m.stats.sync_full += 1;
-        if let Some(stream) = m.stream.as_mut() {
+        if let Some(stream) = m.stream_mut() {
             if let Some(ack) = stream.acks.get_mut(node) {
                 *ack = Some((offset, now_us));
             }
@@ -368,8 +360,7 @@ impl World<'_> {
     pub(super) fn break_unreachable_links(&mut self, now_us: u64) {
         for node in 0..self.nodes.len() {
             let cut = self.nodes[node]
-                .replica
-                .as_ref()
+                .replica()
                 .is_some_and(|r| !self.net.link_open(r.master, node));
             if cut {
                 self.break_link(node, now_us);

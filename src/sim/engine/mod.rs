@@ -16,11 +16,11 @@ use crate::sim::config::{EventAction, KeySelection, LinkLag, SimConfig};
 use crate::sim::engine::workload::{Client, ClientCounts};
 use crate::sim::keyspace::glob::glob_match;
 use crate::sim::keyspace::keys::KeyTable;
-use crate::sim::ledger::{Actor, LedgerSink, LedgerTotals, NodeId};
+use crate::sim::ledger::{Actor, Ledger, LedgerSink, LedgerTotals, NodeId};
 use crate::sim::random::rng::Stream;
 use crate::sim::server::durability::Durability;
 use crate::sim::server::info::NodeInfo;
-use crate::sim::server::node::{AdminCommand, Ledger, Node};
+use crate::sim::server::{AdminCommand, Node, Role};
 
 mod clients;
 mod failover;
@@ -161,7 +161,7 @@ impl World<'_> {
             return;
         }
         let primary = self.primary;
-        if self.nodes[primary].down || self.nodes[primary].paused {
+        if self.nodes[primary].is_down() || self.nodes[primary].is_paused() {
             return;
         }
         let node = &mut self.nodes[primary];
@@ -217,7 +217,7 @@ impl World<'_> {
             self.previous_evicted = node.stats.evicted_keys;
         }
         // The primary streaming now is the reference for every replica's lag.
-        let streamed = node.stream.as_ref().map_or(0, |s| s.offset);
+        let streamed = node.stream().map_or(0, |s| s.offset);
         let hits: u64 = self.clients.iter().map(|c| c.counts.hits).sum();
         let errors: u64 = self.clients.iter().map(|c| c.counts.errors).sum();
         let mut misses_by_cause = totals.misses_by_cause;
@@ -238,10 +238,7 @@ impl World<'_> {
                 .iter()
                 .map(|replica| {
                     // A node acting as primary is 0 behind.
-                    let applied = replica
-                        .replica
-                        .as_ref()
-                        .map_or(streamed, |r| r.processed_offset);
+                    let applied = replica.replica().map_or(streamed, |r| r.processed_offset);
                     streamed.saturating_sub(applied)
                 })
                 .collect(),
@@ -432,7 +429,7 @@ impl<'a> World<'a> {
                 }
                 Event::Cron(node) => {
                     let node_ref = &mut self.nodes[node as usize];
-                    if !node_ref.down && !node_ref.paused {
+                    if !node_ref.is_down() && !node_ref.is_paused() {
                         node_ref.cron(time_us, ledger);
                     }
                     let next = time_us + node_ref.cron_period_us();
@@ -463,7 +460,7 @@ impl<'a> World<'a> {
                     if let Some(checker) = checker.as_mut() {
                         checker.check(self, ledger);
                     }
-                    self.sample(time_us, &ledger.totals);
+                    self.sample(time_us, ledger.totals());
                     self.schedule(time_us + self.config.sample_every_us, Event::Sample);
                 }
             }
@@ -533,9 +530,9 @@ impl<'a> World<'a> {
             .fold(0, u64::max);
         RunOutput {
             keys,
-            totals: ledger.totals.clone(),
-            family_removals: ledger.family_removals.clone(),
-            family_misses: ledger.family_misses.clone(),
+            totals: ledger.totals().clone(),
+            family_removals: ledger.family_removals().to_vec(),
+            family_misses: ledger.family_misses().to_vec(),
             clients,
             nodes,
             samples: self.samples,
@@ -568,7 +565,7 @@ fn build_nodes(config: &SimConfig, keys: &Arc<KeyTable>) -> Vec<Node> {
     if !config.replicas.is_empty() {
         let mut stream = PrimaryStream::new(config.replicas.len() + 1, 0, 0);
         stream.good_replicas = config.replicas.len() as u32;
-        primary.stream = Some(stream);
+        primary.set_role(Role::Primary(stream));
     }
     // What persistence made durable matters only if a node can crash: without crash events the
     // undo log would cost memory and time for nothing.
@@ -593,10 +590,10 @@ fn build_nodes(config: &SimConfig, keys: &Arc<KeyTable>) -> Vec<Node> {
             keys.clone(),
             config.seed,
         );
-        node.replica = Some(ReplicaState {
+        node.set_role(Role::Replica(ReplicaState {
             priority: replica.priority,
             ..ReplicaState::default()
-        });
+        }));
         nodes.push(node);
     }
     nodes

@@ -10,7 +10,7 @@ use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::ledger::{Actor, KeyId};
 use crate::sim::random::dist::{exponential_gap_ns, sample_value_size, KeyPicker};
 use crate::sim::random::rng::Stream;
-use crate::sim::server::node::{Argument, Request};
+use crate::sim::server::{Argument, Request};
 
 /// ZADD scores are integers in 0..SCORE_RANGE.
 const SCORE_RANGE: u64 = 1_000_000;

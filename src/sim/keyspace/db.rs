@@ -46,11 +46,12 @@ impl ValueKind {
         ValueKind::Zset,
     ];
 
+    /// The kind stored as `code` in a slot; only `set_kind` writes codes, so it is always one
+    /// of `ALL`.
     fn from_code(code: u8) -> ValueKind {
-        ValueKind::ALL
-            .get(usize::from(code))
-            .copied()
-            .unwrap_or(ValueKind::Absent)
+        let index = usize::from(code);
+        assert!(index < ValueKind::ALL.len(), "slot kind code {code}");
+        ValueKind::ALL[index]
     }
 
     pub fn is_string(self) -> bool {
@@ -81,14 +82,15 @@ impl ValueKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Slot {
     /// Absolute deadline in Unix ms (`NO_EXPIRE` for none).
-    pub expire_ms: u64,
+    pub expire_unix_ms: u64,
     /// Strings: the value's bytes; integers: the integer; aggregates: their bytes.
     pub value: u32,
     /// The value kind in the top 8 bits; the 24-bit LRU clock or LFU (minutes << 8 | counter)
     /// field in the low 24, as in Redis's `redisObject`.
     kind_lru: u32,
-    /// Present: when the TTL was set; absent: when the key was removed. ms since the run began.
-    pub at_ms: u32,
+    /// Present: when the TTL was set; absent: when the key was removed. Virtual time, ms since
+    /// the run began.
+    pub changed_since_start_ms: u32,
     /// Present: the last writer. Absent: who removed it.
     pub actor: Actor,
     /// Present: who set the TTL (an actor id). Absent: the removal's `Cause` code, 0 if none.
@@ -97,18 +99,18 @@ pub struct Slot {
 
 impl Slot {
     pub const EMPTY: Slot = Slot {
-        expire_ms: NO_EXPIRE,
+        expire_unix_ms: NO_EXPIRE,
         value: 0,
         kind_lru: 0,
-        at_ms: 0,
+        changed_since_start_ms: 0,
         actor: Actor::SERVER,
         aux: 0,
     };
 
     /// An absent slot remembering why and when its key went.
-    fn gone(cause: Cause, by: Actor, at_ms: u32) -> Slot {
+    fn gone(cause: Cause, by: Actor, since_start_ms: u32) -> Slot {
         Slot {
-            at_ms,
+            changed_since_start_ms: since_start_ms,
             actor: by,
             aux: cause as u16,
             ..Slot::EMPTY
@@ -143,7 +145,7 @@ impl Slot {
 
     #[inline]
     pub fn is_volatile(&self) -> bool {
-        self.expire_ms != NO_EXPIRE
+        self.expire_unix_ms != NO_EXPIRE
     }
 
     /// Who set the TTL of a present key.
@@ -226,7 +228,12 @@ impl Db {
 
     #[inline]
     pub fn slot(&self, key: KeyId) -> &Slot {
-        self.slots.get(key.0 as usize).unwrap_or(&Slot::EMPTY)
+        // A database never written has no slots: every key there is empty. An allocated one has
+        // a slot for every key of the table.
+        if self.slots.is_empty() {
+            return &Slot::EMPTY;
+        }
+        &self.slots[key.0 as usize]
     }
 
     /// Mutable slot; the database must be allocated.
@@ -304,17 +311,17 @@ impl Db {
     pub fn set_expire(
         &mut self,
         key: KeyId,
-        expire_ms: u64,
+        expire_unix_ms: u64,
         by: Actor,
-        at_ms: u32,
+        since_start_ms: u32,
         guard: &ExpandGuard,
     ) {
-        debug_assert!(expire_ms != NO_EXPIRE);
+        debug_assert!(expire_unix_ms != NO_EXPIRE);
         let slot = &mut self.slots[key.0 as usize];
         let was_volatile = slot.is_volatile();
-        slot.expire_ms = expire_ms;
+        slot.expire_unix_ms = expire_unix_ms;
         slot.aux = by.0;
-        slot.at_ms = at_ms;
+        slot.changed_since_start_ms = since_start_ms;
         if !was_volatile {
             self.entry_bytes += self.expires_entry_bytes();
             self.expires.insert(key, guard);
@@ -327,7 +334,7 @@ impl Db {
         if !slot.is_volatile() {
             return false;
         }
-        slot.expire_ms = NO_EXPIRE;
+        slot.expire_unix_ms = NO_EXPIRE;
         self.entry_bytes -= self.expires_entry_bytes();
         self.expires.remove(key);
         true
@@ -340,7 +347,7 @@ impl Db {
         key_len: u64,
         cause: Cause,
         by: Actor,
-        at_ms: u32,
+        since_start_ms: u32,
     ) -> Slot {
         let slot = self.slots[key.0 as usize];
         debug_assert!(slot.is_present());
@@ -355,15 +362,15 @@ impl Db {
             self.aggregates.remove(&key.0);
         }
         self.entry_bytes -= self.overhead(key_len, slot.is_volatile()) + slot.value_bytes();
-        self.slots[key.0 as usize] = Slot::gone(cause, by, at_ms);
+        self.slots[key.0 as usize] = Slot::gone(cause, by, since_start_ms);
         slot
     }
 
     /// Marks an absent key with a cause without a removal (a refused write).
-    pub fn mark_absent_cause(&mut self, key: KeyId, cause: Cause, by: Actor, at_ms: u32) {
+    pub fn mark_absent_cause(&mut self, key: KeyId, cause: Cause, by: Actor, since_start_ms: u32) {
         if let Some(slot) = self.slots.get_mut(key.0 as usize) {
             if !slot.is_present() {
-                *slot = Slot::gone(cause, by, at_ms);
+                *slot = Slot::gone(cause, by, since_start_ms);
             }
         }
     }
@@ -396,10 +403,10 @@ impl Db {
     }
 
     /// Empties the database (FLUSHDB), marking every removed key. Returns the removed keys.
-    pub fn flush(&mut self, cause: Cause, by: Actor, at_ms: u32) -> Vec<KeyId> {
+    pub fn flush(&mut self, cause: Cause, by: Actor, since_start_ms: u32) -> Vec<KeyId> {
         let keys = self.keys_in_bucket_order();
         for &key in &keys {
-            self.slots[key.0 as usize] = Slot::gone(cause, by, at_ms);
+            self.slots[key.0 as usize] = Slot::gone(cause, by, since_start_ms);
         }
         self.main.clear();
         self.expires.clear();
@@ -430,7 +437,7 @@ mod tests {
         assert_eq!(slot.lru(), 0xFF_FFFF);
         let gone = Slot::gone(Cause::Flushed, Actor::OPERATOR, 7);
         assert_eq!(gone.gone_cause(), Some(Cause::Flushed));
-        assert_eq!(gone.at_ms, 7);
+        assert_eq!(gone.changed_since_start_ms, 7);
         assert_eq!(Slot::EMPTY.gone_cause(), None);
     }
 }

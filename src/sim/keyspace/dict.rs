@@ -291,7 +291,9 @@ impl Dict {
             }
             self.rehash(1);
         }
-        let tables = if self.rehash_index.is_some() { 2 } else { 1 };
+        // While rehashing, both tables hold keys and buckets of table 0 below the index are empty.
+        let rehashed_below = self.rehash_index;
+        let tables = if rehashed_below.is_some() { 2 } else { 1 };
         let mut max_mask = self.heads[0].len() as u64 - 1;
         if tables > 1 {
             max_mask = max_mask.max(self.heads[1].len() as u64 - 1);
@@ -302,8 +304,8 @@ impl Dict {
         while stored < count && max_steps > 0 {
             max_steps -= 1;
             for table in 0..tables {
-                if tables == 2 && table == 0 {
-                    let rehash_index = self.rehash_index.unwrap_or(0) as u64;
+                if let (0, Some(rehash_index)) = (table, rehashed_below) {
+                    let rehash_index = rehash_index as u64;
                     if index < rehash_index {
                         // Buckets below the rehash index of table 0 are empty.
                         if index >= self.heads[1].len() as u64 {

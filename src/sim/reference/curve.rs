@@ -17,7 +17,7 @@ use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::keyspace::memory::{
     string_value_bytes, CLIENT_CONNECTION_BYTES, LATENCY_HISTOGRAM_BYTES, USED_MEMORY_STARTUP,
 };
-use crate::sim::server::node::Argument;
+use crate::sim::server::Argument;
 
 /// The bucket arrays' share per key: between 8 and 16 bytes as tables double; the middle.
 const BUCKET_SHARE_BYTES: u64 = 12;

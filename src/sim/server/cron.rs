@@ -2,9 +2,12 @@
 //! clock refresh, the slow and fast active expire cycles, and the resizing and incremental
 //! rehashing of keyspace tables.
 
+use crate::sim::cluster::replication::{ReplOp, PING_BYTES};
 use crate::sim::keyspace::lru;
+use crate::sim::ledger::Ledger;
+use crate::sim::server::evict;
 use crate::sim::server::expire::{CycleKind, CRON_DBS_PER_CALL};
-use crate::sim::server::node::{Ledger, Node};
+use crate::sim::server::node::Node;
 
 /// Buckets `dictRehashMilliseconds(d, 1)` moves in its millisecond (assumed ~10 ns a bucket).
 const CRON_REHASH_BUCKETS: usize = 100_000;
@@ -20,17 +23,14 @@ impl Node {
         self.set_time(now_us);
         self.lru_clock = lru::lru_clock(self.unix_ms());
         // Only masters expire keys actively; replicas wait for the master's DELs.
-        if self.config.active_expire_enabled && self.replica.is_none() {
+        if self.config.active_expire_enabled && self.replica().is_none() {
             self.active_expire_cycle(CycleKind::Slow, ledger);
         }
         let ping_period_us = u64::from(self.config.repl_ping_replica_period_s) * 1_000_000;
-        if let Some(stream) = self.stream.as_mut() {
+        if let Some(stream) = self.stream_mut() {
             if now_us >= stream.last_ping_us + ping_period_us {
                 stream.last_ping_us = now_us;
-                stream.push(
-                    crate::sim::cluster::replication::ReplOp::Ping,
-                    crate::sim::cluster::replication::PING_BYTES,
-                );
+                stream.push(ReplOp::Ping, PING_BYTES);
             }
         }
         if let Some(durability) = self.durability.as_mut() {
@@ -46,12 +46,12 @@ impl Node {
     pub fn before_sleep(&mut self, ledger: &mut Ledger) {
         if self.config.active_expire_enabled
             && self.expire_cycle.timelimit_exit
-            && self.replica.is_none()
+            && self.replica().is_none()
         {
             self.active_expire_cycle(CycleKind::Fast, ledger);
         }
-        if self.eviction_running {
-            self.continue_evictions(ledger);
+        if self.evictor.is_running() {
+            evict::continue_evictions(self, ledger);
         }
     }
 

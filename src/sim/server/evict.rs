@@ -1,18 +1,23 @@
 //! Eviction under `maxmemory` (src/evict.c, 7.0): `performEvictions` before every command, the
 //! global 16-entry eviction pool with scores frozen at sampling time, `dictGetSomeKeys`
 //! sampling per database, random policies rotating over databases, the tenacity time limit with
-//! its continuation, and OOM rejection of DENYOOM commands. The reference policies (exact LRU,
-//! OPT) instead make room for each write exactly, as classic cache simulators do.
+//! its continuation. The reference policies (exact LRU, OPT) instead make room for each write
+//! exactly, as classic cache simulators do.
+//!
+//! The [`Evictor`] owns eviction's state (the pool, the random policies' cursor, the timer's
+//! continuation, the over-limit episode, the reference policies' bookkeeping); the server it runs
+//! in is reached only through [`EvictionHost`], so this module knows databases and the ledger,
+//! not the node. Refusing a DENYOOM command with `-OOM` is the caller's business.
 //!
 //! Like the expire cycle, the time limit is charged with modelled costs (per sampled and per
 //! evicted key) rather than measured time.
 
-use crate::sim::config::{CommandKind, MaxmemoryPolicy};
-use crate::sim::keyspace::db::{entry_overhead_bytes, ValueKind};
+use crate::sim::config::{MaxmemoryPolicy, ServerConfig};
+use crate::sim::keyspace::db::Db;
 use crate::sim::keyspace::lru;
-use crate::sim::ledger::{Actor, Cause, Detail, EntryKind, KeyId, LedgerEntry};
-use crate::sim::reference::exact::NEVER;
-use crate::sim::server::node::{Argument, ErrorReply, Ledger, Node, Reply, Request};
+use crate::sim::ledger::{KeyId, Ledger};
+use crate::sim::random::rng::Stream;
+use crate::sim::reference::exact::ReferenceCache;
 
 /// `EVPOOL_SIZE`.
 pub const EVPOOL_SIZE: usize = 16;
@@ -49,365 +54,422 @@ fn eviction_time_limit_us(tenacity: u32) -> u64 {
     }
 }
 
-impl CommandKind {
-    /// Commands with Redis's DENYOOM flag: refused under memory pressure.
-    pub fn is_denyoom(self) -> bool {
-        matches!(
-            self,
-            CommandKind::Set
-                | CommandKind::Incr
-                | CommandKind::Hset
-                | CommandKind::Lpush
-                | CommandKind::Sadd
-                | CommandKind::Zadd
-        )
+/// The clocks a node's eviction reads, fixed for the command being processed.
+#[derive(Debug, Clone, Copy)]
+pub struct Clocks {
+    /// Virtual time since the start, µs.
+    pub now_us: u64,
+    pub unix_ms: u64,
+    /// The cached 24-bit LRU clock.
+    pub lru_clock: u32,
+}
+
+/// The settings sampling reads, copied out of the configuration.
+#[derive(Debug, Clone, Copy)]
+struct Sampling {
+    policy: MaxmemoryPolicy,
+    samples: usize,
+    lfu_decay_time: u32,
+}
+
+impl Sampling {
+    fn of(config: &ServerConfig) -> Sampling {
+        Sampling {
+            policy: config.maxmemory_policy,
+            samples: config.maxmemory_samples as usize,
+            lfu_decay_time: config.lfu_decay_time,
+        }
     }
 }
 
-impl Node {
-    /// `getMaxmemoryState`: the bytes to free, or None when within the limit.
-    fn memory_to_free(&self) -> Option<u64> {
-        let maxmemory = self.config.maxmemory_bytes;
-        if maxmemory == 0 {
-            return None;
-        }
-        let used = self.used_memory();
-        if used <= maxmemory {
-            return None;
-        }
-        let logical = used.saturating_sub(self.mem_not_counted_for_evict());
-        (logical > maxmemory).then(|| logical - maxmemory)
-    }
+/// What eviction needs from the server it runs in.
+pub trait EvictionHost {
+    /// The evictor and the databases it samples, borrowed together.
+    fn evictor_and_dbs(&mut self) -> (&mut Evictor, &mut [Db]);
+    fn dbs(&self) -> &[Db];
+    fn config(&self) -> &ServerConfig;
+    fn clocks(&self) -> Clocks;
+    /// INFO used_memory.
+    fn used_memory(&self) -> u64;
+    /// Bytes that do not count toward maxmemory.
+    fn mem_not_counted_for_evict(&self) -> u64;
+    /// Removes a victim as an eviction: the ledger row (with `score`), replication, stats.
+    fn evict(&mut self, db: u32, key: KeyId, score: u64, ledger: &mut Ledger);
+    /// An over-limit episode of `ms` just ended (INFO total_eviction_exceeded_time).
+    fn add_eviction_exceeded_ms(&mut self, ms: u64);
+}
 
-    /// Bytes that do not count toward maxmemory (replica buffers beyond the backlog, the AOF
-    /// buffer): none are modelled yet.
-    pub fn mem_not_counted_for_evict(&self) -> u64 {
-        0
-    }
+/// A write a reference policy must make room for: its key and the bytes it brings.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming {
+    pub db: u32,
+    pub key: KeyId,
+    /// A SET: a live key's old value is replaced, so only the difference is new.
+    pub replaces_value: bool,
+    pub value_bytes: u64,
+    /// The entry's own bytes if the key is new.
+    pub entry_bytes: u64,
+}
 
-    fn note_eviction_state(&mut self, result: EvictResult) {
-        match result {
-            EvictResult::Running | EvictResult::Fail => {
-                if self.eviction_exceeded_since_us.is_none() {
-                    self.eviction_exceeded_since_us = Some(self.now_us);
-                }
-            }
-            EvictResult::Ok => {
-                if let Some(since) = self.eviction_exceeded_since_us.take() {
-                    self.stats.total_eviction_exceeded_time_ms += (self.now_us - since) / 1000;
-                }
-            }
-        }
-    }
+/// Eviction's state on one node.
+#[derive(Debug, Clone)]
+pub struct Evictor {
+    stream: Stream,
+    /// The global eviction pool (`EvictionPoolLRU`).
+    pool: [PoolEntry; EVPOOL_SIZE],
+    /// The random policies' `next_db`.
+    random_next_db: u32,
+    /// The eviction timer proc is active (the last call stopped at its time limit).
+    running: bool,
+    /// Start of the current over-maxmemory episode.
+    exceeded_since_us: Option<u64>,
+    /// Exact LRU or OPT bookkeeping, when the policy is a reference policy.
+    reference: Option<ReferenceCache>,
+    /// Reused buffer for sampled keys.
+    sampled: Vec<KeyId>,
+}
 
-    /// `performEvictions`.
-    pub fn perform_evictions(&mut self, ledger: &mut Ledger) -> EvictResult {
-        let result = self.evict_until_within_limit(ledger);
-        self.note_eviction_state(result);
-        result
-    }
-
-    fn evict_until_within_limit(&mut self, ledger: &mut Ledger) -> EvictResult {
-        let Some(to_free) = self.memory_to_free() else {
-            return EvictResult::Ok;
-        };
-        let policy = self.config.maxmemory_policy;
-        if policy == MaxmemoryPolicy::NoEviction {
-            return EvictResult::Fail;
-        }
-        if policy.is_reference() {
-            // Reference caches evict at write time (`make_room`); over the limit here means
-            // the limit was lowered: shed the reference order's victims.
-            return self.shed_reference_victims(ledger);
-        }
-        let time_limit_us = eviction_time_limit_us(self.config.maxmemory_eviction_tenacity);
-        let mut elapsed_ns = 0u64;
-        let mut freed = 0i64;
-        let mut keys_freed = 0u64;
-        while freed < to_free as i64 {
-            let choice = match policy {
-                MaxmemoryPolicy::AllkeysRandom | MaxmemoryPolicy::VolatileRandom => {
-                    self.random_victim(policy == MaxmemoryPolicy::VolatileRandom)
-                }
-                _ => self.pool_victim(policy, &mut elapsed_ns),
-            };
-            let Some((db, key, score)) = choice else {
-                return EvictResult::Fail;
-            };
-            let before = self.used_memory() as i64;
-            self.evict_key(db, key, policy, score, ledger);
-            freed += before - self.used_memory() as i64;
-            keys_freed += 1;
-            elapsed_ns += EVICTED_KEY_COST_NS;
-            if keys_freed.is_multiple_of(16) && elapsed_ns / 1000 > time_limit_us {
-                self.eviction_running = true;
-                break;
-            }
-        }
-        if self.eviction_running {
-            EvictResult::Running
-        } else {
-            EvictResult::Ok
+impl Evictor {
+    pub fn new(stream: Stream, reference: Option<ReferenceCache>) -> Evictor {
+        Evictor {
+            stream,
+            pool: [PoolEntry::default(); EVPOOL_SIZE],
+            random_next_db: 0,
+            running: false,
+            exceeded_since_us: None,
+            reference,
+            sampled: Vec::new(),
         }
     }
 
-    /// The eviction timer's continuation (`evictionTimeProc`), run from beforeSleep.
-    pub fn continue_evictions(&mut self, ledger: &mut Ledger) {
-        if self.perform_evictions(ledger) != EvictResult::Running {
-            self.eviction_running = false;
+    /// Whether the eviction timer's continuation is due in beforeSleep.
+    #[inline]
+    pub fn is_running(&self) -> bool {
+        self.running
+    }
+
+    /// ms of the over-limit episode under way at `now_us` (0 when within the limit).
+    pub fn current_exceeded_ms(&self, now_us: u64) -> u64 {
+        self.exceeded_since_us
+            .map_or(0, |since| now_us.saturating_sub(since) / 1000)
+    }
+
+    /// A key was read or written: the reference policy's order moves.
+    #[inline]
+    pub fn on_access(&mut self, db: u32, key: KeyId, next_use: u64) {
+        if let Some(reference) = self.reference.as_mut() {
+            reference.on_access(db, key, next_use);
         }
     }
 
-    fn evict_key(
-        &mut self,
-        db: u32,
-        key: KeyId,
-        policy: MaxmemoryPolicy,
-        score: u64,
-        ledger: &mut Ledger,
-    ) {
-        let detail = Detail::Eviction {
-            policy,
-            score,
-            used_memory: self.used_memory(),
-            maxmemory: self.config.maxmemory_bytes,
-        };
-        self.remove_key(db, key, Cause::Evicted, Actor::SERVER, detail, ledger);
-        self.stats.evicted_keys += 1;
+    /// A key was added: the reference policy starts tracking it.
+    #[inline]
+    pub fn on_insert(&mut self, db: u32, key: KeyId, next_use: u64) {
+        if let Some(reference) = self.reference.as_mut() {
+            reference.on_insert(db, key, next_use);
+        }
+    }
+
+    /// A key left the keyspace.
+    #[inline]
+    pub fn on_remove(&mut self, db: u32, key: KeyId) {
+        if let Some(reference) = self.reference.as_mut() {
+            reference.on_remove(db, key);
+        }
     }
 
     /// allkeys-random / volatile-random: the next non-empty database after the last one used
     /// (the static `next_db`, pre-incremented), and a `dictGetRandomKey` there.
-    fn random_victim(&mut self, volatile: bool) -> Option<(u32, KeyId, u64)> {
-        let dbnum = self.dbs.len() as u32;
+    fn random_victim(&mut self, dbs: &mut [Db], volatile: bool) -> Option<(u32, KeyId, u64)> {
+        let dbnum = dbs.len() as u32;
         for _ in 0..dbnum {
             self.random_next_db = self.random_next_db.wrapping_add(1);
             let db = self.random_next_db % dbnum;
-            let database = &mut self.dbs[db as usize];
+            let database = &mut dbs[db as usize];
             let dict = if volatile {
                 &mut database.expires
             } else {
                 &mut database.main
             };
-            if let Some(key) = dict.get_random_key(&mut self.evict_stream) {
+            if let Some(key) = dict.get_random_key(&mut self.stream) {
                 return Some((db, key, 0));
             }
         }
         None
     }
 
-    /// The score a sampled key enters the pool with (`evictionPoolPopulate`).
-    fn pool_score(&self, policy: MaxmemoryPolicy, db: u32, key: KeyId) -> u64 {
-        let slot = self.dbs[db as usize].slot(key);
-        match policy {
-            MaxmemoryPolicy::AllkeysLru | MaxmemoryPolicy::VolatileLru => {
-                lru::estimate_idle_ms(self.lru_clock, slot.lru())
-            }
-            MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu => {
-                255 - u64::from(lru::lfu_decayed_counter(
-                    self.unix_ms(),
-                    slot.lru(),
-                    self.config.lfu_decay_time,
-                ))
-            }
-            _ => u64::MAX - slot.expire_ms,
-        }
-    }
-
     /// Samples `maxmemory-samples` keys of every non-empty database into the pool, then takes the
     /// best entry that still exists, skipping ghosts; samples again while the pool empties.
     fn pool_victim(
         &mut self,
-        policy: MaxmemoryPolicy,
+        dbs: &mut [Db],
+        sampling: Sampling,
+        clocks: Clocks,
         elapsed_ns: &mut u64,
     ) -> Option<(u32, KeyId, u64)> {
-        let volatile = policy.is_volatile();
-        let samples = self.config.maxmemory_samples as usize;
-        let mut sampled = std::mem::take(&mut self.scratch);
+        let policy = sampling.policy;
         loop {
-            let mut total_keys = 0;
-            for db in 0..self.dbs.len() as u32 {
-                let database = &mut self.dbs[db as usize];
-                let dict = if volatile {
-                    &mut database.expires
-                } else {
-                    &mut database.main
-                };
-                if dict.is_empty() {
-                    continue;
-                }
-                total_keys += dict.len();
-                sampled.clear();
-                dict.get_some_keys(samples, &mut self.evict_stream, &mut sampled);
-                *elapsed_ns += sampled.len() as u64 * SAMPLED_KEY_COST_NS;
-                for &key in &sampled {
-                    if volatile && policy != MaxmemoryPolicy::VolatileTtl {
-                        // The value lives in the main dict: a lookup there (one rehash step).
-                        self.dbs[db as usize].main.on_lookup();
-                    }
-                    let score = self.pool_score(policy, db, key);
-                    pool_insert(
-                        &mut self.eviction_pool,
-                        PoolEntry {
-                            score,
-                            key,
-                            db,
-                            used: true,
-                        },
-                    );
-                }
-            }
-            if total_keys == 0 {
-                self.scratch = sampled;
+            if self.sample_into_pool(dbs, sampling, clocks, elapsed_ns) == 0 {
                 return None;
             }
-            for index in (0..EVPOOL_SIZE).rev() {
-                let entry = self.eviction_pool[index];
-                if !entry.used {
-                    continue;
-                }
-                self.eviction_pool[index] = PoolEntry::default();
-                let database = &mut self.dbs[entry.db as usize];
-                let dict = if volatile {
-                    &mut database.expires
-                } else {
-                    &mut database.main
-                };
-                dict.on_lookup();
-                let slot = database.slot(entry.key);
-                let exists = slot.is_present() && (!volatile || slot.is_volatile());
-                if exists {
-                    self.scratch = sampled;
-                    return Some((entry.db, entry.key, self.ledger_score(policy, entry)));
-                }
+            if let Some(entry) = self.take_best_existing(dbs, policy.is_volatile()) {
+                return Some((entry.db, entry.key, ledger_score(policy, entry, clocks)));
             }
         }
     }
 
-    /// What the ledger says about a victim: idle ms, LFU counter, or TTL ms left.
-    fn ledger_score(&self, policy: MaxmemoryPolicy, entry: PoolEntry) -> u64 {
-        match policy {
-            MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu => 255 - entry.score,
-            MaxmemoryPolicy::VolatileTtl => (u64::MAX - entry.score).saturating_sub(self.unix_ms()),
-            _ => entry.score,
-        }
-    }
-
-    /// Reference policies: evict in reference order until within the limit.
-    pub(crate) fn shed_reference_victims(&mut self, ledger: &mut Ledger) -> EvictResult {
-        while self.memory_to_free().is_some() {
-            if !self.evict_reference_victim(ledger) {
-                return EvictResult::Fail;
+    /// One round of `evictionPoolPopulate` over every database; returns the keys the sampled
+    /// dicts hold in all.
+    fn sample_into_pool(
+        &mut self,
+        dbs: &mut [Db],
+        sampling: Sampling,
+        clocks: Clocks,
+        elapsed_ns: &mut u64,
+    ) -> u64 {
+        let policy = sampling.policy;
+        let volatile = policy.is_volatile();
+        let samples = sampling.samples;
+        let mut total_keys = 0;
+        for db in 0..dbs.len() as u32 {
+            let database = &mut dbs[db as usize];
+            let dict = if volatile {
+                &mut database.expires
+            } else {
+                &mut database.main
+            };
+            if dict.is_empty() {
+                continue;
+            }
+            total_keys += dict.len();
+            self.sampled.clear();
+            dict.get_some_keys(samples, &mut self.stream, &mut self.sampled);
+            *elapsed_ns += self.sampled.len() as u64 * SAMPLED_KEY_COST_NS;
+            for &key in &self.sampled {
+                if volatile && policy != MaxmemoryPolicy::VolatileTtl {
+                    // The value lives in the main dict: a lookup there (one rehash step).
+                    database.main.on_lookup();
+                }
+                let score = pool_score(database, key, sampling, clocks);
+                pool_insert(
+                    &mut self.pool,
+                    PoolEntry {
+                        score,
+                        key,
+                        db,
+                        used: true,
+                    },
+                );
             }
         }
+        total_keys
+    }
+
+    /// Takes pool entries from the best down until one still exists; None if all were ghosts.
+    fn take_best_existing(&mut self, dbs: &mut [Db], volatile: bool) -> Option<PoolEntry> {
+        for index in (0..EVPOOL_SIZE).rev() {
+            let entry = self.pool[index];
+            if !entry.used {
+                continue;
+            }
+            self.pool[index] = PoolEntry::default();
+            let database = &mut dbs[entry.db as usize];
+            let dict = if volatile {
+                &mut database.expires
+            } else {
+                &mut database.main
+            };
+            dict.on_lookup();
+            let slot = database.slot(entry.key);
+            if slot.is_present() && (!volatile || slot.is_volatile()) {
+                return Some(entry);
+            }
+        }
+        None
+    }
+
+    /// The reference order's next victim still present, with its score.
+    fn reference_victim(&mut self, dbs: &[Db]) -> Option<(u32, KeyId, u64)> {
+        let reference = self.reference.as_mut()?;
+        let (db, key) = reference.victim(|db, key| dbs[db as usize].contains(key))?;
+        Some((db, key, reference.score(db, key)))
+    }
+}
+
+/// The score a sampled key enters the pool with (`evictionPoolPopulate`).
+fn pool_score(database: &Db, key: KeyId, sampling: Sampling, clocks: Clocks) -> u64 {
+    let slot = database.slot(key);
+    match sampling.policy {
+        MaxmemoryPolicy::AllkeysLru | MaxmemoryPolicy::VolatileLru => {
+            lru::estimate_idle_ms(clocks.lru_clock, slot.lru())
+        }
+        MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu => {
+            255 - u64::from(lru::lfu_decayed_counter(
+                clocks.unix_ms,
+                slot.lru(),
+                sampling.lfu_decay_time,
+            ))
+        }
+        _ => u64::MAX - slot.expire_unix_ms,
+    }
+}
+
+/// What the ledger says about a victim: idle ms, LFU counter, or TTL ms left.
+fn ledger_score(policy: MaxmemoryPolicy, entry: PoolEntry, clocks: Clocks) -> u64 {
+    match policy {
+        MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu => 255 - entry.score,
+        MaxmemoryPolicy::VolatileTtl => (u64::MAX - entry.score).saturating_sub(clocks.unix_ms),
+        _ => entry.score,
+    }
+}
+
+/// `getMaxmemoryState`: the bytes to free, or None when within the limit.
+fn memory_to_free(host: &impl EvictionHost) -> Option<u64> {
+    let maxmemory = host.config().maxmemory_bytes;
+    if maxmemory == 0 {
+        return None;
+    }
+    let used = host.used_memory();
+    if used <= maxmemory {
+        return None;
+    }
+    let logical = used.saturating_sub(host.mem_not_counted_for_evict());
+    (logical > maxmemory).then(|| logical - maxmemory)
+}
+
+/// `performEvictions`.
+pub fn perform_evictions(host: &mut impl EvictionHost, ledger: &mut Ledger) -> EvictResult {
+    let result = evict_until_within_limit(host, ledger);
+    let now_us = host.clocks().now_us;
+    let (evictor, _) = host.evictor_and_dbs();
+    let ended_ms = match result {
+        EvictResult::Running | EvictResult::Fail => {
+            evictor.exceeded_since_us.get_or_insert(now_us);
+            None
+        }
+        EvictResult::Ok => evictor
+            .exceeded_since_us
+            .take()
+            .map(|since| (now_us - since) / 1000),
+    };
+    if let Some(ms) = ended_ms {
+        host.add_eviction_exceeded_ms(ms);
+    }
+    result
+}
+
+fn evict_until_within_limit(host: &mut impl EvictionHost, ledger: &mut Ledger) -> EvictResult {
+    let Some(to_free) = memory_to_free(host) else {
+        return EvictResult::Ok;
+    };
+    let policy = host.config().maxmemory_policy;
+    if policy == MaxmemoryPolicy::NoEviction {
+        return EvictResult::Fail;
+    }
+    if policy.is_reference() {
+        // Reference caches evict at write time (`make_room`); over the limit here means
+        // the limit was lowered: shed the reference order's victims.
+        return shed_reference_victims(host, ledger);
+    }
+    let time_limit_us = eviction_time_limit_us(host.config().maxmemory_eviction_tenacity);
+    let mut elapsed_ns = 0u64;
+    let mut freed = 0i64;
+    let mut keys_freed = 0u64;
+    while freed < to_free as i64 {
+        let Some((db, key, score)) = next_victim(host, &mut elapsed_ns) else {
+            return EvictResult::Fail;
+        };
+        let before = host.used_memory() as i64;
+        host.evict(db, key, score, ledger);
+        freed += before - host.used_memory() as i64;
+        keys_freed += 1;
+        elapsed_ns += EVICTED_KEY_COST_NS;
+        if keys_freed.is_multiple_of(16) && elapsed_ns / 1000 > time_limit_us {
+            host.evictor_and_dbs().0.running = true;
+            break;
+        }
+    }
+    if host.evictor_and_dbs().0.running {
+        EvictResult::Running
+    } else {
         EvictResult::Ok
     }
+}
 
-    fn evict_reference_victim(&mut self, ledger: &mut Ledger) -> bool {
-        let dbs = &self.dbs;
-        let Some(reference) = self.reference.as_mut() else {
-            return false;
-        };
-        let Some((db, key)) = reference.victim(|db, key| dbs[db as usize].contains(key)) else {
-            return false;
-        };
-        let score = reference.score(db, key);
-        let policy = self.config.maxmemory_policy;
-        self.evict_key(db, key, policy, score, ledger);
-        true
+/// The sampled policies' next victim: (db, key, the score the ledger reports).
+fn next_victim(host: &mut impl EvictionHost, elapsed_ns: &mut u64) -> Option<(u32, KeyId, u64)> {
+    let sampling = Sampling::of(host.config());
+    let clocks = host.clocks();
+    let (evictor, dbs) = host.evictor_and_dbs();
+    match sampling.policy {
+        MaxmemoryPolicy::AllkeysRandom | MaxmemoryPolicy::VolatileRandom => {
+            let volatile = sampling.policy == MaxmemoryPolicy::VolatileRandom;
+            evictor.random_victim(dbs, volatile)
+        }
+        _ => evictor.pool_victim(dbs, sampling, clocks, elapsed_ns),
     }
+}
 
-    /// Reference policies: before a write, evict until the new value fits. False if it cannot
-    /// fit at all (larger than the whole cache, or nothing left to evict).
-    pub(crate) fn make_room(&mut self, request: &Request, ledger: &mut Ledger) -> bool {
-        let maxmemory = self.config.maxmemory_bytes;
-        let new_bytes = match request.argument {
-            Argument::Value { len, .. } => self.string_value(len).1 as u64,
-            _ => 0,
-        };
-        let key_len = self.key_len_for_memory(request.key);
-        loop {
-            let slot = *self.dbs[request.db as usize].slot(request.key);
-            let live =
-                slot.is_present() && !(slot.is_volatile() && self.unix_ms() > slot.expire_ms);
-            let incoming = if live && request.command == CommandKind::Set {
-                new_bytes.saturating_sub(slot.value_bytes())
-            } else if live {
-                0
-            } else {
-                new_bytes + self.entry_overhead(key_len)
-            };
-            if incoming > maxmemory {
-                return false;
-            }
-            // OPT inserts first and then evicts the key used furthest ahead, which may be the new
-            // one (Belady with bypass); exact LRU makes room before inserting (libCacheSim).
-            if self.used_memory() + incoming <= maxmemory
-                || self.config.maxmemory_policy == MaxmemoryPolicy::Opt
-            {
-                return true;
-            }
-            if !self.evict_reference_victim(ledger) {
-                return false;
-            }
+/// The eviction timer's continuation (`evictionTimeProc`), run from beforeSleep.
+pub fn continue_evictions(host: &mut impl EvictionHost, ledger: &mut Ledger) {
+    if perform_evictions(host, ledger) != EvictResult::Running {
+        host.evictor_and_dbs().0.running = false;
+    }
+}
+
+/// `updateMaxmemory`: a limit lowered below used memory starts the timer's continuation at
+/// once.
+pub fn start_evicting(host: &mut impl EvictionHost, ledger: &mut Ledger) {
+    host.evictor_and_dbs().0.running = true;
+    continue_evictions(host, ledger);
+}
+
+/// Reference policies: evict in reference order until within the limit.
+pub fn shed_reference_victims(host: &mut impl EvictionHost, ledger: &mut Ledger) -> EvictResult {
+    while memory_to_free(host).is_some() {
+        if !evict_reference_victim(host, ledger) {
+            return EvictResult::Fail;
         }
     }
+    EvictResult::Ok
+}
 
-    /// An OOM rejection: counted as Redis counts it, reported in the ledger, and remembered on
-    /// the key so that a later miss names it.
-    pub(crate) fn reject_oom(&mut self, request: &Request, ledger: &mut Ledger) -> Reply {
-        let index = request.command as usize;
-        self.count_rejected(index, ErrorReply::Oom);
-        let at_ms = (self.now_us / 1000).min(u64::from(u32::MAX)) as u32;
-        let database = &mut self.dbs[request.db as usize];
-        if database.is_allocated() && !database.contains(request.key) {
-            database.mark_absent_cause(request.key, Cause::OomRejected, request.client, at_ms);
-        }
-        let entry = LedgerEntry {
-            time_us: self.now_us,
-            node: self.id,
-            db: request.db,
-            key: request.key,
-            kind: EntryKind::Rejected,
-            cause: Cause::OomRejected,
-            actor: request.client,
-            detail: Detail::Command {
-                command: request.command,
-                by: request.client,
-            },
-        };
-        ledger.record(entry, self.keys.family_of(request.key));
-        Reply::Error(ErrorReply::Oom)
-    }
+fn evict_reference_victim(host: &mut impl EvictionHost, ledger: &mut Ledger) -> bool {
+    let (evictor, dbs) = host.evictor_and_dbs();
+    let Some((db, key, score)) = evictor.reference_victim(dbs) else {
+        return false;
+    };
+    host.evict(db, key, score, ledger);
+    true
+}
 
-    /// The next-use hint of a request (OPT), or NEVER.
-    pub(crate) fn next_use_of(request: &Request) -> u64 {
-        if request.next_use == 0 {
-            NEVER
-        } else {
-            request.next_use
-        }
-    }
-
-    /// Bytes of a string value of `len` bytes under the memory model.
-    pub(crate) fn string_value(&self, len: u32) -> (ValueKind, u32) {
-        if self.raw_memory() {
-            return (ValueKind::Raw, len);
-        }
-        let (encoding, bytes) = crate::sim::keyspace::memory::string_value_bytes(u64::from(len));
-        let kind = match encoding {
-            crate::sim::keyspace::memory::StringEncoding::Embstr => ValueKind::Embstr,
-            _ => ValueKind::Raw,
-        };
-        (kind, bytes.min(u64::from(u32::MAX)) as u32)
-    }
-
-    /// Entry overhead of a new key under the memory model.
-    pub(crate) fn entry_overhead(&self, key_len: u64) -> u64 {
-        if self.raw_memory() {
+/// Reference policies: before a write, evict until the new value fits. False if it cannot
+/// fit at all (larger than the whole cache, or nothing left to evict).
+pub fn make_room(host: &mut impl EvictionHost, write: Incoming, ledger: &mut Ledger) -> bool {
+    let maxmemory = host.config().maxmemory_bytes;
+    loop {
+        let slot = host.dbs()[write.db as usize].slot(write.key);
+        let unix_ms = host.clocks().unix_ms;
+        let live = slot.is_present() && !(slot.is_volatile() && unix_ms > slot.expire_unix_ms);
+        let incoming = if live && write.replaces_value {
+            write.value_bytes.saturating_sub(slot.value_bytes())
+        } else if live {
             0
         } else {
-            entry_overhead_bytes(key_len, false)
+            write.value_bytes + write.entry_bytes
+        };
+        if incoming > maxmemory {
+            return false;
+        }
+        // OPT inserts first and then evicts the key used furthest ahead, which may be the new
+        // one (Belady with bypass); exact LRU makes room before inserting (libCacheSim).
+        if host.used_memory() + incoming <= maxmemory
+            || host.config().maxmemory_policy == MaxmemoryPolicy::Opt
+        {
+            return true;
+        }
+        if !evict_reference_victim(host, ledger) {
+            return false;
         }
     }
 }

@@ -6,7 +6,8 @@
 //! bucket visited, key sampled and key deleted, so the budget binds at the same workloads and
 //! the run stays deterministic.
 
-use crate::sim::server::node::{Ledger, Node};
+use crate::sim::ledger::Ledger;
+use crate::sim::server::node::Node;
 
 /// `ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP`.
 const KEYS_PER_LOOP: u64 = 20;
@@ -111,7 +112,7 @@ impl Node {
                             .bucket_keys(table, database.expires_cursor, &mut chain);
                         checked_buckets += 1;
                         for &key in chain.iter() {
-                            let deadline = self.dbs[db as usize].slot(key).expire_ms;
+                            let deadline = self.dbs[db as usize].slot(key).expire_unix_ms;
                             let ttl = deadline as i64 - now_ms as i64;
                             if now_ms > deadline {
                                 self.expire_key(db, key, false, ledger);

@@ -5,16 +5,28 @@ use crate::sim::server::info::{
     CommandStat, DbInfo, MasterLink, NodeInfo, ReplicaLine, ReplicaState, Role, SyncTransfer,
 };
 use crate::sim::server::node::{Node, EPOCH_UNIX_MS};
+use crate::sim::server::process::Process;
 
 /// Port of the first node; node i listens on BASE_PORT + i.
 const BASE_PORT: u16 = 6379;
 
 impl Node {
+    /// Commandstats rows: (Redis's lower-case name, counters), for commands ever called, by
+    /// name.
+    pub fn commandstats_rows(&self) -> Vec<(String, crate::sim::server::stats::CommandStat)> {
+        self.commands.rows()
+    }
+
+    /// Errorstats: (error prefix, replies), sorted by prefix.
+    pub fn errorstats(&self) -> &[(&'static str, u64)] {
+        self.commands.errors()
+    }
+
     /// The Replication section's figures: role, replicas (on a primary) or the link (on a
     /// replica), offsets and backlog.
     fn replication_info(&self, info: &mut NodeInfo) {
         let now_s = self.now_us / 1_000_000;
-        if let Some(replica) = &self.replica {
+        if let Some(replica) = self.replica() {
             info.role = Role::Replica(MasterLink {
                 master_host: "127.0.0.1".to_string(),
                 master_port: BASE_PORT + replica.master as u16,
@@ -40,7 +52,7 @@ impl Node {
             info.master_repl_offset = replica.processed_offset;
             self.backlog_info(info, replica.processed_offset);
         }
-        if let Some(stream) = &self.stream {
+        if let Some(stream) = self.stream() {
             info.replicas = stream
                 .acks
                 .iter()
@@ -81,12 +93,10 @@ impl Node {
         let used_memory = self.used_memory();
         NodeInfo {
             node: self.name.clone(),
-            process: if self.down {
-                "down"
-            } else if self.paused {
-                "paused"
-            } else {
-                "running"
+            process: match self.process() {
+                Process::Killed | Process::MachineDown => "down",
+                Process::Paused => "paused",
+                Process::Running => "running",
             },
             role: Role::Master,
             run_id: self.run_id.clone(),
@@ -117,9 +127,7 @@ impl Node {
             expire_cycle_cpu_milliseconds: self.stats.expire_cycle_cpu_us / 1000,
             evicted_keys: self.stats.evicted_keys,
             total_eviction_exceeded_time: self.stats.total_eviction_exceeded_time_ms,
-            current_eviction_exceeded_time: self
-                .eviction_exceeded_since_us
-                .map_or(0, |since| self.now_us.saturating_sub(since) / 1000),
+            current_eviction_exceeded_time: self.evictor.current_exceeded_ms(self.now_us),
             mem_not_counted_for_evict: self.mem_not_counted_for_evict(),
             keyspace_hits: self.stats.keyspace_hits,
             keyspace_misses: self.stats.keyspace_misses,
@@ -142,7 +150,7 @@ impl Node {
                 })
                 .collect(),
             errorstats: self
-                .errorstats
+                .errorstats()
                 .iter()
                 .map(|(prefix, count)| (prefix.to_string(), *count))
                 .collect(),

@@ -1,9 +1,15 @@
 //! The cause ledger: why each key vanished and how each read was answered.
 //!
-//! The core reports every removal of a key on a node and every classified read to a
-//! [`LedgerSink`]; it keeps the per-cause totals itself (`LedgerTotals`) so that a run can
-//! report them without storing the ledger. Sinks live outside the core (the CLI streams the
+//! This module holds the ledger's vocabulary: causes, the rows ([`LedgerEntry`]) and what they
+//! say ([`Detail`]), the [`LedgerSink`] trait, and the per-cause totals ([`LedgerTotals`],
+//! [`PerCause`]). The core reports every removal of a key on a node and every classified read
+//! through the [`Ledger`] recorder (`recorder.rs`), which keeps the totals itself so that a run
+//! can report them without storing the ledger. Sinks live outside the core (the CLI streams the
 //! rows into `ledger.csv`).
+
+mod recorder;
+
+pub use recorder::Ledger;
 
 use crate::sim::config::{CommandKind, MaxmemoryPolicy};
 

@@ -1,0 +1,402 @@
+//! Command execution, as `processCommand` + `call()` run it: the refusals before a command
+//! (replication, memory), the key lookup with lazy expiry and the LRU/LFU touch, the read's hit
+//! or miss and its classification, the write by value type (`string.rs`, `aggregate.rs`), and
+//! what follows (dirty counter, propagation). The operator's commands are in `admin.rs`.
+
+mod admin;
+mod aggregate;
+mod string;
+
+use crate::sim::cluster::replication::write_bytes;
+use crate::sim::config::MaxmemoryPolicy;
+use crate::sim::keyspace::lru;
+use crate::sim::ledger::{Actor, Cause, Detail, EntryKind, KeyId, Ledger};
+use crate::sim::server::command::CommandKind;
+use crate::sim::server::evict::{self, EvictResult, Incoming};
+use crate::sim::server::node::Node;
+use crate::sim::server::protocol::{Argument, ErrorReply, Reply, Request};
+use crate::sim::server::stats::StatSlot;
+
+impl Node {
+    /// Executes one client command (`processCommand` + `call`). The engine has already set the
+    /// time.
+    pub fn execute(&mut self, request: &Request, ledger: &mut Ledger) -> Reply {
+        let slot = StatSlot::Command(request.command);
+        if let Some(refused) = self.replication_refusal(request, ledger) {
+            return refused;
+        }
+        if self.out_of_memory(request, ledger) {
+            return self.reject_oom(request, ledger);
+        }
+        self.count_call(slot);
+        let read = request.command.is_read();
+        let reply = if read {
+            self.execute_read(request, ledger)
+        } else {
+            self.execute_write(request, ledger)
+        };
+        if let Reply::Error(error) = reply {
+            self.count_error(slot, error, false);
+        }
+        if !read && matches!(reply, Reply::Ok | Reply::Integer(_)) {
+            if let Some(durability) = self.durability.as_mut() {
+                durability.dirty += 1;
+                durability.acknowledged_write();
+            }
+        }
+        if self.stream().is_some() && !read {
+            self.propagate_write(request, reply);
+        }
+        if self.config.maxmemory_policy == MaxmemoryPolicy::Opt && self.config.maxmemory_bytes != 0
+        {
+            evict::shed_reference_victims(self, ledger);
+        }
+        reply
+    }
+
+    /// Counts one execution in INFO and Commandstats.
+    pub(super) fn count_call(&mut self, slot: StatSlot) {
+        self.stats.total_commands_processed += 1;
+        let first = self.commands.count_call(slot);
+        if first && self.config.latency_tracking {
+            self.latency_histograms += 1;
+        }
+    }
+
+    /// A command refused before execution: `rejected_calls`, not `calls`.
+    pub(crate) fn count_rejected(&mut self, slot: StatSlot, error: ErrorReply) {
+        self.count_error(slot, error, true);
+    }
+
+    fn count_error(&mut self, slot: StatSlot, error: ErrorReply, rejected: bool) {
+        self.commands.count_error(slot, error, rejected);
+        self.stats.total_error_replies += 1;
+    }
+
+    /// `performEvictions` before the command (or, for reference policies, room made for the
+    /// write); true if a DENYOOM command must be refused.
+    fn out_of_memory(&mut self, request: &Request, ledger: &mut Ledger) -> bool {
+        // replica-ignore-maxmemory yes (the default): replicas never evict.
+        let evicts = self.replica().is_none() || !self.config.replica_ignore_maxmemory;
+        if self.config.maxmemory_bytes == 0 || !evicts {
+            return false;
+        }
+        let denyoom = request.command.is_denyoom();
+        let failed = if self.config.maxmemory_policy.is_reference() {
+            denyoom && !evict::make_room(self, self.incoming(request), ledger)
+        } else {
+            evict::perform_evictions(self, ledger) == EvictResult::Fail
+        };
+        failed && denyoom
+    }
+
+    /// What a write brings, for a reference policy's `make_room`.
+    fn incoming(&self, request: &Request) -> Incoming {
+        let value_bytes = match request.argument {
+            Argument::Value { len, .. } => u64::from(self.string_value(len).1),
+            _ => 0,
+        };
+        let key_len = self.key_len_for_memory(request.key);
+        Incoming {
+            db: request.db,
+            key: request.key,
+            replaces_value: request.command == CommandKind::Set,
+            value_bytes,
+            entry_bytes: self.entry_overhead(key_len),
+        }
+    }
+
+    /// An OOM rejection: counted as Redis counts it, reported in the ledger, and remembered on
+    /// the key so that a later miss names it.
+    fn reject_oom(&mut self, request: &Request, ledger: &mut Ledger) -> Reply {
+        self.count_rejected(StatSlot::Command(request.command), ErrorReply::Oom);
+        let since_start_ms = self.now_since_start_ms();
+        let database = &mut self.dbs[request.db as usize];
+        if database.is_allocated() && !database.contains(request.key) {
+            database.mark_absent_cause(
+                request.key,
+                Cause::OomRejected,
+                request.client,
+                since_start_ms,
+            );
+        }
+        let detail = Detail::Command {
+            command: request.command,
+            by: request.client,
+        };
+        let entry = self.entry(
+            request.db,
+            request.key,
+            EntryKind::Rejected,
+            Cause::OomRejected,
+            request.client,
+            detail,
+        );
+        ledger.record(entry, self.keys.family_of(request.key));
+        Reply::Error(ErrorReply::Oom)
+    }
+
+    /// `expireIfNeeded`: true if the key is logically expired. A master deletes it; a replica
+    /// only hides it and waits for the master's DEL.
+    #[inline]
+    fn expire_if_needed(&mut self, db: u32, key: KeyId, ledger: &mut Ledger) -> bool {
+        let slot = self.dbs[db as usize].slot(key);
+        if slot.is_present() && slot.is_volatile() && self.unix_ms() > slot.expire_unix_ms {
+            if self.replica().is_none() {
+                self.expire_key(db, key, true, ledger);
+            }
+            return true;
+        }
+        false
+    }
+
+    /// `lookupKey`: lazy expiry, rehash step, and the LRU/LFU touch unless `no_touch`.
+    /// Returns whether the key exists afterwards.
+    pub(super) fn lookup(
+        &mut self,
+        db: u32,
+        key: KeyId,
+        no_touch: bool,
+        next_use: u64,
+        ledger: &mut Ledger,
+    ) -> bool {
+        self.db_mut(db).main.on_lookup();
+        let expired = self.expire_if_needed(db, key, ledger);
+        let present = !expired && self.dbs[db as usize].contains(key);
+        if present && !no_touch {
+            self.touch(db, key);
+            self.evictor.on_access(db, key, next_use);
+        }
+        present
+    }
+
+    /// A key was added: reference policies start tracking it.
+    pub(super) fn track_new_key(&mut self, db: u32, key: KeyId, next_use: u64) {
+        self.evictor.on_insert(db, key, next_use);
+    }
+
+    fn touch(&mut self, db: u32, key: KeyId) {
+        let unix_ms = self.unix_ms();
+        let policy = self.config.maxmemory_policy;
+        let clock = self.lru_clock;
+        let (decay, factor) = (self.config.lfu_decay_time, self.config.lfu_log_factor);
+        let field = self.dbs[db as usize].slot(key).lru();
+        let updated = if policy.uses_lfu() {
+            lru::lfu_touch(unix_ms, field, decay, factor, &mut self.lfu_stream)
+        } else {
+            clock
+        };
+        self.dbs[db as usize].slot_mut(key).set_lru(updated);
+    }
+
+    /// The access metadata of a newly created object.
+    pub(super) fn fresh_lru(&self) -> u32 {
+        if self.config.maxmemory_policy.uses_lfu() {
+            lru::lfu_initial(self.unix_ms())
+        } else {
+            self.lru_clock
+        }
+    }
+
+    /// Why a read found nothing (the ledger's miss classification).
+    fn classify_miss(&self, request: &Request) -> (Cause, Detail) {
+        let (db, key) = (request.db, request.key);
+        if request.primary_has_key {
+            return (Cause::ReplicaLag, Detail::None);
+        }
+        let slot = self.dbs[db as usize].slot(key);
+        if let Some(cause) = slot.gone_cause() {
+            let detail = Detail::RemovedEarlier {
+                at_us: u64::from(slot.changed_since_start_ms) * 1000,
+                by: slot.actor,
+            };
+            return (cause, detail);
+        }
+        let now = self.unix_ms();
+        for other in &self.dbs {
+            if other.index != db && other.is_allocated() {
+                let found = other.slot(key);
+                if found.is_present() && !(found.is_volatile() && now > found.expire_unix_ms) {
+                    return (Cause::WrongDb, Detail::FoundInDb { db: other.index });
+                }
+            }
+        }
+        (Cause::NeverWritten, Detail::None)
+    }
+
+    fn execute_read(&mut self, request: &Request, ledger: &mut Ledger) -> Reply {
+        let Request {
+            db, key, command, ..
+        } = *request;
+        // TTL and EXISTS look keys up with LOOKUP_NOTOUCH.
+        let no_touch = matches!(command, CommandKind::Exists | CommandKind::Ttl);
+        let expired_now = {
+            let slot = self.dbs[db as usize].slot(key);
+            slot.is_present() && slot.is_volatile() && self.unix_ms() > slot.expire_unix_ms
+        };
+        let lazy_detail =
+            expired_now.then(|| Self::expiry_detail(self.dbs[db as usize].slot(key), true));
+        let next_use = request.next_use_or_never();
+        if !self.lookup(db, key, no_touch, next_use, ledger) {
+            self.stats.keyspace_misses += 1;
+            let (cause, detail) = match lazy_detail {
+                Some(detail) => (Cause::Expired, detail),
+                None => self.classify_miss(request),
+            };
+            let entry = self.entry(db, key, EntryKind::Miss, cause, request.client, detail);
+            ledger.record(entry, self.keys.family_of(key));
+            return Reply::Miss;
+        }
+        self.stats.keyspace_hits += 1;
+        self.note_overwritten_hit(request, ledger);
+        if command
+            .key_type()
+            .admits(self.dbs[db as usize].slot(key).kind())
+        {
+            Reply::Hit
+        } else {
+            Reply::Error(ErrorReply::WrongType)
+        }
+    }
+
+    /// A hit on a value another client wrote over the reader's own write.
+    fn note_overwritten_hit(&mut self, request: &Request, ledger: &mut Ledger) {
+        let (db, key) = (request.db, request.key);
+        let writer = self.dbs[db as usize].slot(key).actor;
+        if !request.client_wrote_key || writer == request.client || writer.client_index().is_none()
+        {
+            return;
+        }
+        let entry = self.entry(
+            db,
+            key,
+            EntryKind::OverwrittenHit,
+            Cause::Overwritten,
+            request.client,
+            Detail::WrittenBy { writer },
+        );
+        ledger.record(entry, self.keys.family_of(key));
+    }
+
+    fn execute_write(&mut self, request: &Request, ledger: &mut Ledger) -> Reply {
+        let Request {
+            db,
+            key,
+            command,
+            client,
+            ..
+        } = *request;
+        assert!(!command.is_read(), "{} is a read", command.name());
+        self.db_mut(db);
+        self.before_change(db, key);
+        let next_use = request.next_use_or_never();
+        let present = self.lookup(db, key, false, next_use, ledger);
+        match command {
+            CommandKind::Set => {
+                self.set(request, present, ledger);
+                if !present {
+                    self.track_new_key(db, key, next_use);
+                }
+                Reply::Ok
+            }
+            CommandKind::Incr => {
+                let reply = self.incr(db, key, client, present);
+                if !present {
+                    self.track_new_key(db, key, next_use);
+                }
+                reply
+            }
+            CommandKind::Del | CommandKind::Unlink => self.del(request, present, ledger),
+            CommandKind::Expire => self.expire(request, present, ledger),
+            CommandKind::Persist => {
+                let removed = present && self.dbs[db as usize].persist(key);
+                Reply::Integer(i64::from(removed))
+            }
+            CommandKind::Hset
+            | CommandKind::Hdel
+            | CommandKind::Lpush
+            | CommandKind::Lpop
+            | CommandKind::Sadd
+            | CommandKind::Srem
+            | CommandKind::Zadd
+            | CommandKind::Zrem => self.aggregate_write(request, present, ledger),
+            CommandKind::Get
+            | CommandKind::Exists
+            | CommandKind::Ttl
+            | CommandKind::Hget
+            | CommandKind::Lrange
+            | CommandKind::Smembers
+            // Excluded by the assertion above.
+            | CommandKind::Zrange => Reply::Error(ErrorReply::WrongType),
+        }
+    }
+
+    /// DEL / UNLINK of one key.
+    fn del(&mut self, request: &Request, present: bool, ledger: &mut Ledger) -> Reply {
+        let Request {
+            db,
+            key,
+            command,
+            client,
+            ..
+        } = *request;
+        if present {
+            let detail = Detail::Command {
+                command,
+                by: client,
+            };
+            let propagated = (command == CommandKind::Unlink)
+                .then(|| write_bytes("UNLINK", self.keys.key_len(key), &[]));
+            self.remove_key_propagated_as(
+                db,
+                key,
+                Cause::Deleted,
+                client,
+                detail,
+                propagated,
+                ledger,
+            );
+        }
+        Reply::Integer(i64::from(present))
+    }
+
+    /// EXPIRE key ttl: a positive TTL sets the deadline, zero deletes the key.
+    fn expire(&mut self, request: &Request, present: bool, ledger: &mut Ledger) -> Reply {
+        let Request {
+            db,
+            key,
+            command,
+            client,
+            ..
+        } = *request;
+        assert!(
+            matches!(request.argument, Argument::Ttl { .. }),
+            "EXPIRE carries a TTL: {request:?}"
+        );
+        let Argument::Ttl { ms: ttl_ms } = request.argument else {
+            return Reply::Integer(0);
+        };
+        if !present {
+            return Reply::Integer(0);
+        }
+        if ttl_ms == 0 {
+            // A non-positive TTL deletes as a DEL: not counted in expired_keys.
+            let detail = Detail::Command {
+                command,
+                by: client,
+            };
+            self.remove_key(db, key, Cause::Deleted, client, detail, ledger);
+        } else {
+            self.apply_ttl(db, key, client, ttl_ms);
+        }
+        Reply::Integer(1)
+    }
+
+    /// Sets a key's deadline `ttl_ms` from now.
+    pub(super) fn apply_ttl(&mut self, db: u32, key: KeyId, by: Actor, ttl_ms: u64) {
+        let deadline = self.unix_ms() + ttl_ms;
+        let guard = self.expand_guard();
+        let since_start_ms = self.now_since_start_ms();
+        self.dbs[db as usize].set_expire(key, deadline, by, since_start_ms, &guard);
+    }
+}

@@ -1,0 +1,111 @@
+//! What passes between a client and a node: the [`Request`] a client sends (a command from
+//! the command table with its key and argument) and the [`Reply`] it gets back, errors named by
+//! Redis's error prefix.
+
+use crate::sim::ledger::{Actor, KeyId};
+use crate::sim::reference::exact::NEVER;
+use crate::sim::server::command::CommandKind;
+
+/// What a client asks of a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request {
+    pub client: Actor,
+    pub db: u32,
+    pub command: CommandKind,
+    pub key: KeyId,
+    pub argument: Argument,
+    /// The client wrote this key before (for the `overwritten` classification of hits).
+    pub client_wrote_key: bool,
+    /// When the key is next used (trace replay, for OPT); 0 when unknown.
+    pub next_use: u64,
+    /// A read sent to a replica: whether the primary holds the key now (a miss is then
+    /// replication lag).
+    pub primary_has_key: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Argument {
+    None,
+    /// SET's value length and optional PX TTL, LPUSH's element length.
+    Value {
+        len: u32,
+        ttl_ms: Option<u64>,
+    },
+    /// SET of a canonical integer value (stored with the int encoding).
+    Integer {
+        value: u32,
+        ttl_ms: Option<u64>,
+    },
+    /// EXPIRE's TTL in ms (may be zero: a delete).
+    Ttl {
+        ms: u64,
+    },
+    /// A hash field and the value length for HSET.
+    Field {
+        id: u32,
+        len: u32,
+    },
+    /// A set or sorted-set member and, for ZADD, its score.
+    Member {
+        id: u32,
+        score: i64,
+    },
+}
+
+/// Error replies, by Redis's error prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorReply {
+    WrongType,
+    NotAnInteger,
+    Oom,
+    /// The node is down: the client's connection was refused (not a Redis reply).
+    ConnectionRefused,
+    /// The node did not answer in time: stopped, or on the other side of a partition (not a
+    /// Redis reply).
+    Timeout,
+    /// `min-replicas-to-write` not met.
+    NoReplicas,
+    /// A write sent to a read-only replica.
+    ReadOnly,
+    /// A read on a replica without its master while `replica-serve-stale-data no`.
+    MasterDown,
+}
+
+impl ErrorReply {
+    pub fn prefix(self) -> &'static str {
+        match self {
+            ErrorReply::WrongType => "WRONGTYPE",
+            ErrorReply::NotAnInteger => "ERR",
+            ErrorReply::Oom => "OOM",
+            ErrorReply::ConnectionRefused => "ECONNREFUSED",
+            ErrorReply::Timeout => "ETIMEDOUT",
+            ErrorReply::NoReplicas => "NOREPLICAS",
+            ErrorReply::ReadOnly => "READONLY",
+            ErrorReply::MasterDown => "MASTERDOWN",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// A write that succeeded.
+    Ok,
+    /// A read that found the key.
+    Hit,
+    /// A read that did not.
+    Miss,
+    /// An integer reply to a write (DEL count, EXPIRE 0/1...).
+    Integer(i64),
+    Error(ErrorReply),
+}
+
+impl Request {
+    /// When the key is next used, for OPT: `NEVER` when the request does not say.
+    pub fn next_use_or_never(&self) -> u64 {
+        if self.next_use == 0 {
+            NEVER
+        } else {
+            self.next_use
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! What a node does in replication, by its [`Role`]: what a primary sends down its stream for
+//! each write, what a replica applies from its master's, a full resynchronisation, and the
+//! refusals replication adds to `processCommand` (READONLY, MASTERDOWN, NOREPLICAS). How nodes
+//! are linked is the engine's business (`engine/links.rs`).
+
+use crate::sim::cluster::replication::{
+    snapshot, write_bytes, PrimaryStream, ReplOp, ReplicaState,
+};
+use crate::sim::keyspace::db::NO_EXPIRE;
+use crate::sim::keyspace::dict::ExpandGuard;
+use crate::sim::keyspace::memory::decimal_len;
+use crate::sim::ledger::{Actor, Cause, Detail, EntryKind, KeyId, Ledger};
+use crate::sim::server::command::CommandKind;
+use crate::sim::server::node::Node;
+use crate::sim::server::protocol::{Argument, ErrorReply, Reply, Request};
+use crate::sim::server::role::Role;
+use crate::sim::server::stats::StatSlot;
+
+impl Node {
+    pub fn role(&self) -> &Role {
+        &self.role
+    }
+
+    /// Becomes a primary streaming `stream`, or a replica, dropping what the old role held.
+    pub fn set_role(&mut self, role: Role) {
+        self.role = role;
+    }
+
+    /// The replication stream, on a primary with replicas.
+    pub fn stream(&self) -> Option<&PrimaryStream> {
+        self.role.stream()
+    }
+
+    pub fn stream_mut(&mut self) -> Option<&mut PrimaryStream> {
+        self.role.stream_mut()
+    }
+
+    /// Replication state, on a replica.
+    pub fn replica(&self) -> Option<&ReplicaState> {
+        self.role.replica()
+    }
+
+    pub fn replica_mut(&mut self) -> Option<&mut ReplicaState> {
+        self.role.replica_mut()
+    }
+
+    /// The replication backlog's memory, which counts toward maxmemory: since 7.0 it is a list of
+    /// blocks of 16 KB of stream (20,480-byte allocations holding 20,440 bytes), up to
+    /// `repl-backlog-size` of history plus the block being filled. Primaries with replicas and
+    /// replicas both keep one.
+    pub fn replication_backlog_bytes(&self) -> u64 {
+        const BLOCK_ALLOCATION: u64 = 20_480;
+        const BLOCK_PAYLOAD: u64 = 20_440;
+        if let Role::Standalone = self.role {
+            return 0;
+        }
+        let offset = self.role.offset();
+        let held = offset.min(self.config.repl_backlog_size + BLOCK_PAYLOAD);
+        held.div_ceil(BLOCK_PAYLOAD) * BLOCK_ALLOCATION
+    }
+
+    /// READONLY on a replica, MASTERDOWN on a replica without its master, NOREPLICAS on a
+    /// primary without enough good replicas (`processCommand`'s replication checks).
+    pub(super) fn replication_refusal(
+        &mut self,
+        request: &Request,
+        ledger: &mut Ledger,
+    ) -> Option<Reply> {
+        let slot = StatSlot::Command(request.command);
+        let write = !request.command.is_read();
+        if let Some(replica) = self.role.replica() {
+            let error = if write && self.config.replica_read_only {
+                ErrorReply::ReadOnly
+            } else if !self.config.replica_serve_stale_data && !replica.link_up {
+                ErrorReply::MasterDown
+            } else {
+                return None;
+            };
+            self.count_rejected(slot, error);
+            return Some(Reply::Error(error));
+        }
+        let required = self.config.min_replicas_to_write;
+        let stream = self.role.stream()?;
+        if !write || required == 0 || stream.good_replicas >= required {
+            return None;
+        }
+        self.count_rejected(slot, ErrorReply::NoReplicas);
+        let since_start_ms = self.now_since_start_ms();
+        let database = &mut self.dbs[request.db as usize];
+        if database.is_allocated() && !database.contains(request.key) {
+            database.mark_absent_cause(
+                request.key,
+                Cause::NoreplicasRejected,
+                request.client,
+                since_start_ms,
+            );
+        }
+        let entry = self.entry(
+            request.db,
+            request.key,
+            EntryKind::Rejected,
+            Cause::NoreplicasRejected,
+            request.client,
+            Detail::Command {
+                command: request.command,
+                by: request.client,
+            },
+        );
+        ledger.record(entry, self.keys.family_of(request.key));
+        Some(Reply::Error(ErrorReply::NoReplicas))
+    }
+
+    /// A full resynchronisation of this replica with `primary` (`SYNC`): its dataset is
+    /// replaced by the primary's; keys the primary does not have are wiped as `resync-flush`.
+    /// Keys in `lost` (sorted; writes already declared lost, such as those this node accepted as
+    /// a deposed primary) are wiped with the cause given there.
+    pub fn full_sync_from(
+        &mut self,
+        primary: &Node,
+        offset: u64,
+        lost: &[((u32, KeyId), Cause)],
+        ledger: &mut Ledger,
+    ) {
+        let mut wiped = Vec::new();
+        for db in 0..self.dbs.len() as u32 {
+            if !self.dbs[db as usize].is_allocated() {
+                continue;
+            }
+            for key in self.dbs[db as usize].keys_in_bucket_order() {
+                if !primary.contains(db, key) {
+                    let cause = match lost.binary_search_by_key(&(db, key), |(k, _)| *k) {
+                        Ok(found) => lost[found].1,
+                        Err(_) => Cause::ResyncFlush,
+                    };
+                    let entry = self.entry(
+                        db,
+                        key,
+                        EntryKind::Removal,
+                        cause,
+                        Actor::SERVER,
+                        Detail::None,
+                    );
+                    ledger.record(entry, self.keys.family_of(key));
+                    wiped.push((db, key, cause));
+                }
+            }
+        }
+        self.dbs = primary.dbs.clone();
+        self.allocated_dbs = primary.allocated_dbs.clone();
+        // A later miss here names this node's own reason: the resync wiped the key.
+        let since_start_ms = self.now_since_start_ms();
+        for (db, key, cause) in wiped {
+            self.dbs[db as usize].mark_absent_cause(key, cause, Actor::SERVER, since_start_ms);
+        }
+        if let Some(replica) = self.role.replica_mut() {
+            replica.processed_offset = offset;
+            replica.last_io_us = self.now_us;
+            replica.link_up = true;
+            replica.syncing = false;
+        }
+        self.note_memory_peak();
+    }
+
+    /// Sends a write's resulting key state down the replication stream (removals were sent by
+    /// `remove_key`).
+    pub(super) fn propagate_write(&mut self, request: &Request, reply: Reply) {
+        // An aggregate write knows whether it changed anything (HSET of an existing field does,
+        // with reply 0); otherwise the reply says.
+        let changed = self.write_modified.take().unwrap_or(match reply {
+            Reply::Ok => true,
+            Reply::Integer(n) => n != 0 || request.command == CommandKind::Incr,
+            _ => false,
+        });
+        let database = &self.dbs[request.db as usize];
+        if !changed || !database.contains(request.key) {
+            return;
+        }
+        let slot = database.slot(request.key);
+        let op = snapshot(
+            request.db,
+            request.key,
+            slot,
+            database.aggregate(request.key),
+        );
+        let bytes = propagated_bytes(request, self.keys.key_len(request.key), slot.is_volatile());
+        if let Some(stream) = self.role.stream_mut() {
+            stream.push(op, bytes);
+        }
+    }
+
+    /// Applies one entry of the master's stream, as the master client does: no expiry, no
+    /// eviction, the key's state as the master had it.
+    pub fn apply_replicated(&mut self, op: &ReplOp, offset: u64, ledger: &mut Ledger) {
+        match op {
+            ReplOp::Write {
+                db,
+                key,
+                kind,
+                value,
+                expire_ms,
+                writer,
+                aggregate,
+            } => {
+                let (db, key) = (*db, *key);
+                self.db_mut(db);
+                let guard = ExpandGuard::UNLIMITED;
+                let since_start_ms = self.now_since_start_ms();
+                let fresh_lru = self.fresh_lru();
+                let key_len = self.key_len_for_memory(key);
+                let present = self.dbs[db as usize].contains(key);
+                let database = &mut self.dbs[db as usize];
+                if present {
+                    database.remove_aggregate(key);
+                    database.replace_value(key, *kind, *value);
+                } else {
+                    database.add(key, key_len, *kind, *value, &guard);
+                    database.slot_mut(key).set_lru(fresh_lru);
+                }
+                if let Some(aggregate) = aggregate {
+                    database.insert_aggregate(key, (**aggregate).clone());
+                }
+                if *expire_ms == NO_EXPIRE {
+                    database.persist(key);
+                } else {
+                    database.set_expire(key, *expire_ms, *writer, since_start_ms, &guard);
+                }
+                database.slot_mut(key).actor = *writer;
+                if !present {
+                    self.track_new_key(db, key, 0);
+                }
+            }
+            ReplOp::Del {
+                db,
+                key,
+                cause,
+                actor,
+                detail,
+            } => {
+                if self.dbs[*db as usize].contains(*key) {
+                    self.remove_key(*db, *key, *cause, *actor, *detail, ledger);
+                }
+            }
+            ReplOp::FlushDb { db, by } => {
+                self.flush_db(*db, false, *by, ledger);
+            }
+            ReplOp::FlushAll { by } => {
+                self.flush_all(*by, ledger);
+            }
+            ReplOp::Ping => {}
+        }
+        if let Some(replica) = self.role.replica_mut() {
+            replica.processed_offset = offset;
+            replica.last_io_us = self.now_us;
+        }
+        self.note_memory_peak();
+    }
+}
+
+/// The bytes of the command a write propagates (SET becomes SET ... PXAT, EXPIRE becomes
+/// PEXPIREAT), for the replication offset. Field and member names are generated as `f<id>` and
+/// `m<id>`; deadlines are 13-digit Unix ms.
+pub(super) fn propagated_bytes(request: &Request, key_len: u64, volatile: bool) -> u64 {
+    let deadline = [4, 13];
+    match (request.command, request.argument) {
+        (CommandKind::Set, Argument::Value { len, ttl_ms }) => {
+            let mut extra = vec![u64::from(len)];
+            if ttl_ms.is_some() {
+                extra.extend(deadline);
+            }
+            write_bytes("SET", key_len, &extra)
+        }
+        (CommandKind::Set, Argument::Integer { value, ttl_ms }) => {
+            let mut extra = vec![decimal_len(u64::from(value))];
+            if ttl_ms.is_some() {
+                extra.extend(deadline);
+            }
+            write_bytes("SET", key_len, &extra)
+        }
+        (CommandKind::Expire, _) if volatile => write_bytes("PEXPIREAT", key_len, &[13]),
+        (CommandKind::Hset, Argument::Field { id, len }) => write_bytes(
+            "HSET",
+            key_len,
+            &[1 + decimal_len(u64::from(id)), u64::from(len)],
+        ),
+        (CommandKind::Hdel, Argument::Field { id, .. }) => {
+            write_bytes("HDEL", key_len, &[1 + decimal_len(u64::from(id))])
+        }
+        (CommandKind::Lpush, Argument::Value { len, .. }) => {
+            write_bytes("LPUSH", key_len, &[u64::from(len)])
+        }
+        (CommandKind::Zadd, Argument::Member { id, score }) => write_bytes(
+            "ZADD",
+            key_len,
+            &[
+                decimal_len(score.unsigned_abs()) + u64::from(score < 0),
+                1 + decimal_len(u64::from(id)),
+            ],
+        ),
+        // Sorted-set members are `m<id>`; set members are the decimal id.
+        (CommandKind::Zrem, Argument::Member { id, .. }) => {
+            write_bytes("ZREM", key_len, &[1 + decimal_len(u64::from(id))])
+        }
+        (command, Argument::Member { id, .. }) => {
+            write_bytes(command.name(), key_len, &[decimal_len(u64::from(id))])
+        }
+        (command, _) => write_bytes(command.name(), key_len, &[]),
+    }
+}
