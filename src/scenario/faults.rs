@@ -279,7 +279,7 @@ pub(super) fn partition(
             *place = Some(side);
         }
     }
-    // Fewer than 17 sides, so a side is a u8.
+    // Fewer than 17 sides, so a side is a u8; whatever is not named is on the first side.
     let side_of = |place: Option<usize>| place.unwrap_or(0) as u8;
     Ok(Partition {
         node_side: node_place.into_iter().map(side_of).collect(),

@@ -538,13 +538,8 @@ fn value_size(raw: Option<&Spanned<RawValueSize>>, path: &str) -> Checked<ValueS
     }
 }
 
-fn value_distribution<'r>(
-    raw: &'r RawDistribution,
-    span: Range<usize>,
-    path: &str,
-) -> Checked<ValueSize> {
-    let at = |name: &str| format!("{path}.{name}");
-    let &(name, kind) = lookup(&raw.dist, &at("dist"), &VALUE_DISTRIBUTIONS)?;
+fn value_distribution(raw: &RawDistribution, span: Range<usize>, path: &str) -> Checked<ValueSize> {
+    let &(name, kind) = lookup(&raw.dist, &format!("{path}.dist"), &VALUE_DISTRIBUTIONS)?;
     let parameters = [
         ("min", span_of(&raw.min)),
         ("max", span_of(&raw.max)),
@@ -553,63 +548,89 @@ fn value_distribution<'r>(
         ("median", span_of(&raw.median)),
         ("p99", span_of(&raw.p99)),
     ];
-    let context = format!("dist = \"{name}\"");
-    let needs = |field: &'r Option<Field>, name: &str, needed: &[&str]| {
-        let why = format!("{context} needs {}", needed.join(" and "));
-        required(field, &span, path, name, &why)
+    let needed: [&str; 2] = match kind {
+        ValueDistribution::Uniform => ["min", "max"],
+        ValueDistribution::Normal => ["mean", "stddev"],
+        ValueDistribution::Lognormal => ["median", "p99"],
     };
-    let max_bytes = VALUE_BYTES_MAX as f64;
+    let context = format!("dist = \"{name}\"");
+    reject_inapplicable(&parameters, &needed, path, &context)?;
+    let why = format!("{context} needs {}", needed.join(" and "));
+    let parameter = Parameter {
+        span,
+        path,
+        why: &why,
+    };
     match kind {
-        ValueDistribution::Uniform => {
-            let names = ["min", "max"];
-            reject_inapplicable(&parameters, &names, path, &context)?;
-            let min = value_bytes(needs(&raw.min, "min", &names)?, &at("min"))?;
-            let max_field = needs(&raw.max, "max", &names)?;
-            let max = value_bytes(max_field, &at("max"))?;
-            if max < min {
-                return Err(mismatch(
-                    max_field,
-                    &at("max"),
-                    format!("a size of at least min ({min} bytes)"),
-                ));
-            }
-            Ok(ValueSize::Uniform { min, max })
-        }
-        ValueDistribution::Normal => {
-            let names = ["mean", "stddev"];
-            reject_inapplicable(&parameters, &names, path, &context)?;
-            let mean = size_where(
-                needs(&raw.mean, "mean", &names)?,
-                &at("mean"),
-                "a mean size from 0 to 512mb",
-                |mean| (0.0..=max_bytes).contains(&mean),
-            )?;
-            let stddev = size_where(
-                needs(&raw.stddev, "stddev", &names)?,
-                &at("stddev"),
-                "a standard deviation from 0 to 512mb",
-                |stddev| (0.0..=max_bytes).contains(&stddev),
-            )?;
-            Ok(ValueSize::Normal { mean, stddev })
-        }
-        ValueDistribution::Lognormal => {
-            let names = ["median", "p99"];
-            reject_inapplicable(&parameters, &names, path, &context)?;
-            let median = size_where(
-                needs(&raw.median, "median", &names)?,
-                &at("median"),
-                "a median size greater than 0 and at most 512mb",
-                |median| median > 0.0 && median <= max_bytes,
-            )?;
-            let p99 = size_where(
-                needs(&raw.p99, "p99", &names)?,
-                &at("p99"),
-                &format!("a p99 size greater than the median ({median} bytes) and at most 512mb"),
-                |p99| p99 > median && p99 <= max_bytes,
-            )?;
-            Ok(ValueSize::Lognormal { median, p99 })
-        }
+        ValueDistribution::Uniform => uniform_sizes(raw, &parameter),
+        ValueDistribution::Normal => normal_sizes(raw, &parameter),
+        ValueDistribution::Lognormal => lognormal_sizes(raw, &parameter),
     }
+}
+
+/// Where a distribution's parameters are and why they are needed, for their messages.
+struct Parameter<'p> {
+    span: Range<usize>,
+    path: &'p str,
+    why: &'p str,
+}
+
+impl Parameter<'_> {
+    fn needed<'f>(&self, field: &'f Option<Field>, name: &str) -> Checked<&'f Field> {
+        required(field, &self.span, self.path, name, self.why)
+    }
+
+    fn at(&self, name: &str) -> String {
+        format!("{}.{name}", self.path)
+    }
+}
+
+fn uniform_sizes(raw: &RawDistribution, parameter: &Parameter<'_>) -> Checked<ValueSize> {
+    let min = value_bytes(parameter.needed(&raw.min, "min")?, &parameter.at("min"))?;
+    let max_field = parameter.needed(&raw.max, "max")?;
+    let max = value_bytes(max_field, &parameter.at("max"))?;
+    if max < min {
+        return Err(mismatch(
+            max_field,
+            &parameter.at("max"),
+            format!("a size of at least min ({min} bytes)"),
+        ));
+    }
+    Ok(ValueSize::Uniform { min, max })
+}
+
+fn normal_sizes(raw: &RawDistribution, parameter: &Parameter<'_>) -> Checked<ValueSize> {
+    let max_bytes = VALUE_BYTES_MAX as f64;
+    let mean = size_where(
+        parameter.needed(&raw.mean, "mean")?,
+        &parameter.at("mean"),
+        "a mean size from 0 to 512mb",
+        |mean| (0.0..=max_bytes).contains(&mean),
+    )?;
+    let stddev = size_where(
+        parameter.needed(&raw.stddev, "stddev")?,
+        &parameter.at("stddev"),
+        "a standard deviation from 0 to 512mb",
+        |stddev| (0.0..=max_bytes).contains(&stddev),
+    )?;
+    Ok(ValueSize::Normal { mean, stddev })
+}
+
+fn lognormal_sizes(raw: &RawDistribution, parameter: &Parameter<'_>) -> Checked<ValueSize> {
+    let max_bytes = VALUE_BYTES_MAX as f64;
+    let median = size_where(
+        parameter.needed(&raw.median, "median")?,
+        &parameter.at("median"),
+        "a median size greater than 0 and at most 512mb",
+        |median| median > 0.0 && median <= max_bytes,
+    )?;
+    let p99 = size_where(
+        parameter.needed(&raw.p99, "p99")?,
+        &parameter.at("p99"),
+        &format!("a p99 size greater than the median ({median} bytes) and at most 512mb"),
+        |p99| p99 > median && p99 <= max_bytes,
+    )?;
+    Ok(ValueSize::Lognormal { median, p99 })
 }
 
 fn ttl(raw: &RawTtl, path: &str) -> Checked<TtlConfig> {

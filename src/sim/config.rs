@@ -712,3 +712,26 @@ pub struct EventConfig {
     pub at_us: u64,
     pub action: EventAction,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_policy_has_one_keyword_that_reads_back() {
+        let every: Vec<MaxmemoryPolicy> = MaxmemoryPolicy::ALL
+            .into_iter()
+            .chain(MaxmemoryPolicy::REFERENCE)
+            .collect();
+        for policy in &every {
+            let keyword = policy.as_str();
+            assert_eq!(MaxmemoryPolicy::parse(keyword), Some(*policy));
+            let upper = keyword.to_ascii_uppercase();
+            assert_eq!(MaxmemoryPolicy::parse(&upper), Some(*policy));
+            let same = every.iter().filter(|other| other.as_str() == keyword);
+            assert_eq!(same.count(), 1, "{keyword}");
+        }
+        // Ten variants: a new one must join ALL or REFERENCE to be read.
+        assert_eq!(every.len(), 10);
+    }
+}
