@@ -61,27 +61,23 @@ fn reference_scenario(commands: u64) -> SimConfig {
         persistence: Default::default(),
         replicas: vec![],
         sentinel: None,
-        clients: vec![ClientConfig {
-            name: "bench".into(),
-            rate,
-            arrivals: Arrivals::Poisson,
-            db: 0,
-            start_us: 0,
-            stop_us: None,
-            keyspace: KeyspaceConfig {
-                keys: 1_000_000,
-                prefix: "key:".into(),
-                popularity: Popularity::Zipf { skew: 0.99 },
-            },
-            commands: vec![(CommandKind::Get, 80), (CommandKind::Set, 20)],
-            value_size: ValueSize::Fixed(100),
-            ttl: None,
-            on_miss: OnMiss::None,
-            fields: 16,
-            trace: None,
-            read_from: vanish::sim::config::ReadFrom::Primary,
-            connection: vanish::sim::config::ConnectionConfig::default(),
-        }],
+        clients: vec![ClientConfig::new(
+            "bench",
+            Workload::Generated(GeneratedWorkload {
+                rate,
+                arrivals: Arrivals::Poisson,
+                keyspace: KeyspaceConfig {
+                    keys: 1_000_000,
+                    prefix: "key:".into(),
+                    popularity: Popularity::Zipf { skew: 0.99 },
+                },
+                commands: vec![(CommandKind::Get, 80), (CommandKind::Set, 20)],
+                value_size: ValueSize::Fixed(100),
+                ttl: None,
+                on_miss: OnMiss::None,
+                fields: 16,
+            }),
+        )],
         events: vec![],
     }
 }
@@ -113,11 +109,11 @@ fn replay_scenario(trace: Arc<Trace>, server: ServerConfig) -> SimConfig {
     let mut config = reference_scenario(0);
     let requests = trace.records.len() as u64;
     config.server = server;
-    let client = &mut config.clients[0];
-    client.rate = 1_000_000.0;
-    client.keyspace.keys = trace.key_names.len() as u64;
-    client.keyspace.prefix = String::new();
-    client.trace = Some(trace);
+    // The trace is untimed: paced at a million requests per second.
+    config.clients[0].workload = Workload::Trace(TraceWorkload {
+        trace,
+        rate: Some(1_000_000.0),
+    });
     config.duration_us = requests + 1_000_000;
     config
 }
@@ -142,7 +138,7 @@ fn measure(label: &str, config: &SimConfig) {
         let peak = PEAK.load(Ordering::Relaxed) - baseline;
         per_key = peak as f64 / live_keys.max(1) as f64;
     }
-    let rate = match config.clients[0].trace.as_ref() {
+    let rate = match config.clients[0].trace() {
         Some(trace) => format!(
             "{:.2} M trace requests/s ({:.2} M simulated commands/s with the read-through SETs)",
             trace.records.len() as f64 / best / 1e6,

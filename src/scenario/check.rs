@@ -9,6 +9,7 @@ use std::ops::{Range, RangeInclusive};
 use toml::Spanned;
 
 use super::error::Problem;
+use super::limits::RATE_MAX;
 use super::raw::{Field, Scalar};
 use super::units::{parse_duration_us, parse_size_bytes};
 use crate::sim::config::{MaxmemoryPolicy, MICROS_PER_SECOND};
@@ -137,26 +138,31 @@ pub(super) fn boolean(field: &Field, path: &str) -> Checked<bool> {
     }
 }
 
-/// One of a fixed set of words, ignoring case; returns the canonical spelling.
-pub(super) fn keyword(
-    field: &Field,
-    path: &str,
-    options: &[&'static str],
-) -> Checked<&'static str> {
-    let found = match field.get_ref() {
-        Scalar::String(text) => options
-            .iter()
-            .find(|option| option.eq_ignore_ascii_case(text)),
-        _ => None,
-    };
-    found
-        .copied()
-        .ok_or_else(|| mismatch(field, path, one_of(options)))
-}
-
 pub(super) fn one_of(options: &[&str]) -> String {
     let quoted: Vec<String> = options.iter().map(|option| format!("{option:?}")).collect();
     format!("one of {}", quoted.join(", "))
+}
+
+/// A client's pace, above 0 and at most `RATE_MAX`; `unit` says of what ("commands per second").
+pub(super) fn rate(field: &Field, path: &str, unit: &str) -> Checked<f64> {
+    number_where(
+        field,
+        path,
+        format!("a positive number of {unit} (at most {RATE_MAX})"),
+        |rate| rate > 0.0 && rate <= RATE_MAX,
+    )
+}
+
+pub(super) const NAME_RULE: &str = "a name made of letters, digits, '.', '_' and '-'";
+
+/// Why `name` breaks `NAME_RULE`, if it does.
+pub(super) fn name_rule_violation(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("it is empty".to_string());
+    }
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        .map(|c| format!("{c:?} is not allowed"))
 }
 
 pub(super) fn policy(field: &Field, path: &str) -> Checked<MaxmemoryPolicy> {

@@ -155,13 +155,14 @@ impl<'a> Sources<'a> {
         while !text.is_char_boundary(start) {
             start -= 1;
         }
-        let before = text.get(..start).unwrap_or_default();
+        // `start` is a character boundary, and so is the byte after a newline.
+        let (before, rest) = text.split_at(start);
         let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
         let line = before.bytes().filter(|byte| *byte == b'\n').count() + 1;
-        let line_prefix = before.get(line_start..).unwrap_or_default();
+        let line_prefix = &before[line_start..];
         let column = line_prefix.chars().count() + 1;
-        let rest = text.get(start..).unwrap_or_default();
-        let line_rest = rest.split('\n').next().unwrap_or_default();
+        let line_rest = rest.split_once('\n').map_or(rest, |(line, _)| line);
+        // A span ending inside a character underlines just the column's caret.
         let underlined = line_rest
             .get(..span.end.saturating_sub(start).min(line_rest.len()))
             .unwrap_or_default();

@@ -10,10 +10,10 @@ use std::ops::RangeInclusive;
 use toml::Spanned;
 
 use super::check::{
-    because, duration_value_us, format_duration, integer_in, keyword, mismatch, one_of, optional,
-    Checked,
+    because, duration_value_us, format_duration, integer_in, mismatch, one_of, optional, Checked,
 };
 use super::error::Problem;
+use super::keywords::{optional_choice, DiscoveryKind, DISCOVERY};
 use super::raw::{Field, RawClient, RawSentinel, RawWait, Scalar, Table};
 use crate::sim::config::{
     ClientConfig, ConnectionConfig, Discovery, Partition, ReplicaConfig, SentinelConfig,
@@ -25,10 +25,10 @@ const DOWN_AFTER_MS: RangeInclusive<u64> = 1..=3_600_000;
 const FAILOVER_TIMEOUT_MS: RangeInclusive<u64> = 1..=86_400_000;
 const PARALLEL_SYNCS: RangeInclusive<u32> = 1..=16;
 /// As `ConnectionConfig::default()`.
-const DISCOVERY_DELAY_DEFAULT_US: u64 = MICROS_PER_SECOND;
-const DISCOVERY_DELAY_MAX_US: u64 = 3_600 * MICROS_PER_SECOND;
+const DISCOVERY_DELAY_US_DEFAULT: u64 = MICROS_PER_SECOND;
+const DISCOVERY_DELAY_US_MAX: u64 = 3_600 * MICROS_PER_SECOND;
 const WAIT_REPLICAS: RangeInclusive<u32> = 1..=16;
-const WAIT_TIMEOUT_MAX_US: u64 = 60 * MICROS_PER_SECOND;
+const WAIT_TIMEOUT_US_MAX: u64 = 60 * MICROS_PER_SECOND;
 /// Sides a partition may have; each fits a `u8`.
 const SIDES: RangeInclusive<usize> = 2..=16;
 
@@ -133,26 +133,32 @@ fn sentinel_hosts(
 /// A client's `discovery`, `discovery-delay` and `wait`, generated or replaying a trace.
 pub(super) fn connection(fields: &RawClient, path: &str) -> Checked<ConnectionConfig> {
     let at = |name: &str| format!("{path}.{name}");
-    let kind = optional(&fields.discovery, "sentinel", |field| {
-        keyword(field, &at("discovery"), &["sentinel", "fixed"])
-    })?;
-    let discovery = if kind == "fixed" {
-        if let Some(delay) = &fields.discovery_delay {
-            return Err(Problem::new(
-                delay.span(),
-                at("discovery-delay"),
-                "`discovery-delay` does not apply to discovery = \"fixed\": the client keeps the \
-                 address it started with and never asks a Sentinel",
-            ));
+    let kind = optional_choice(
+        &fields.discovery,
+        &at("discovery"),
+        &DISCOVERY,
+        DiscoveryKind::Sentinel,
+    )?;
+    let discovery = match kind {
+        DiscoveryKind::Fixed => {
+            if let Some(delay) = &fields.discovery_delay {
+                return Err(Problem::new(
+                    delay.span(),
+                    at("discovery-delay"),
+                    "`discovery-delay` does not apply to discovery = \"fixed\": the client keeps \
+                     the address it started with and never asks a Sentinel",
+                ));
+            }
+            Discovery::Fixed
         }
-        Discovery::Fixed
-    } else {
-        let every_us = optional(
-            &fields.discovery_delay,
-            DISCOVERY_DELAY_DEFAULT_US,
-            |field| positive_duration_us(field, &at("discovery-delay"), DISCOVERY_DELAY_MAX_US),
-        )?;
-        Discovery::Sentinel { every_us }
+        DiscoveryKind::Sentinel => {
+            let every_us = optional(
+                &fields.discovery_delay,
+                DISCOVERY_DELAY_US_DEFAULT,
+                |field| positive_duration_us(field, &at("discovery-delay"), DISCOVERY_DELAY_US_MAX),
+            )?;
+            Discovery::Sentinel { every_us }
+        }
     };
     let wait = fields
         .wait
@@ -167,7 +173,7 @@ fn wait(raw: &RawWait, path: &str) -> Checked<WaitConfig> {
     let at = |name: &str| format!("{path}.{name}");
     Ok(WaitConfig {
         replicas: integer_in(&raw.replicas, &at("replicas"), WAIT_REPLICAS)?,
-        timeout_us: positive_duration_us(&raw.timeout, &at("timeout"), WAIT_TIMEOUT_MAX_US)?,
+        timeout_us: positive_duration_us(&raw.timeout, &at("timeout"), WAIT_TIMEOUT_US_MAX)?,
     })
 }
 
@@ -273,7 +279,7 @@ pub(super) fn partition(
             *place = Some(side);
         }
     }
-    // Fewer than 17 sides, so a side is a u8.
+    // Fewer than 17 sides, so a side is a u8; whatever is not named is on the first side.
     let side_of = |place: Option<usize>| place.unwrap_or(0) as u8;
     Ok(Partition {
         node_side: node_place.into_iter().map(side_of).collect(),

@@ -3,15 +3,19 @@
 //! Reading happens in four steps: parse the TOML syntax into a spanned document
 //! (`raw::parse_document`), apply `--set` overrides to that document (`overrides`), read it into
 //! the serde mirror that checks its shape (`raw`), then check meaning, ranges and units while
-//! building the `SimConfig` (`validate`, with per-value checks in `check`, unit parsing in
-//! `units`, replication in `replicas`, and Sentinel, client connections and partitions in
+//! building the `SimConfig` (`validate`, with per-value checks in `check`, one table per keyword
+//! choice in `keywords`, ranges and limits in `limits`, unit parsing in `units`, events in
+//! `events`, replication in `replicas`, and Sentinel, client connections and partitions in
 //! `faults`). Any failure is a `ScenarioError` naming the file, line, column and field (`error`).
 //! `load` reads the scenario file; validation reads the traces that trace clients replay
 //! (`trace_client`, through `crate::trace`), relative to the scenario file's folder.
 
 mod check;
 mod error;
+mod events;
 mod faults;
+mod keywords;
+mod limits;
 mod overrides;
 mod raw;
 mod replicas;

@@ -15,6 +15,24 @@ use toml::Spanned;
 
 use super::error::{Problem, Sources};
 
+/// Whether a section is one table or an array of tables addressed by index or name.
+#[derive(Clone, Copy)]
+enum Shape {
+    Table,
+    Array,
+}
+
+/// The scenario's sections, in the order an unknown one's message lists them.
+const SECTIONS: [(&str, Shape); 7] = [
+    ("scenario", Shape::Table),
+    ("server", Shape::Table),
+    ("persistence", Shape::Table),
+    ("replica", Shape::Array),
+    ("sentinel", Shape::Table),
+    ("client", Shape::Array),
+    ("event", Shape::Array),
+];
+
 pub(crate) fn apply<'a>(
     document: &mut DeTable<'a>,
     sets: &'a [String],
@@ -40,18 +58,20 @@ fn apply_one<'a>(document: &mut DeTable<'a>, entry: &'a str, offset: usize) -> R
         Some((span, segment))
     });
     let section = segments.next().map_or("", |(_, name)| name);
-    let table = match section {
-        "scenario" | "server" | "persistence" | "sentinel" => {
-            section_table(document, section, entry_span.clone())?
-        }
-        "client" | "event" | "replica" => {
+    let Some(&(_, shape)) = SECTIONS.iter().find(|(name, _)| *name == section) else {
+        let names: Vec<&str> = SECTIONS.iter().map(|(name, _)| *name).collect();
+        let last = SECTIONS.len() - 1;
+        return Err(malformed(format!(
+            "unknown section `{section}`; expected {} or {}",
+            names[..last].join(", "),
+            names[last]
+        )));
+    };
+    let table = match shape {
+        Shape::Table => section_table(document, section, entry_span.clone())?,
+        Shape::Array => {
             let selector = segments.next().map_or("", |(_, selector)| selector);
             array_element(document, section, selector).map_err(malformed)?
-        }
-        _ => {
-            return Err(malformed(format!(
-                "unknown section `{section}`; expected scenario, server, persistence, replica, sentinel, client or event"
-            )))
         }
     };
     let keys: Vec<(Range<usize>, &str)> = segments.collect();

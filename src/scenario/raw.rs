@@ -364,6 +364,7 @@ fn toml_problem(error: &toml::de::Error, document: &Spanned<DeTable<'_>>) -> Pro
     let field = if span == document.span() {
         String::new()
     } else {
+        // An error outside every key (a stray character between tables) names no field.
         field_path_at(document.get_ref(), span.start).unwrap_or_default()
     };
     Problem::new(span, field, error.message().trim_end())

@@ -7,13 +7,16 @@ use toml::Spanned;
 
 use super::check::boolean;
 use super::check::{
-    duration_value_us, integer_in, keyword, mismatch, optional, reject_inapplicable, required,
-    size_bytes, span_of, text, Checked,
+    duration_value_us, integer_in, mismatch, optional, reject_inapplicable, required, size_bytes,
+    span_of, text, Checked,
 };
 use super::error::Problem;
+use super::keywords::{
+    choice, lookup, LagDistribution, ReadFromKind, APPENDFSYNC, LAG_DISTRIBUTIONS, READ_FROM,
+};
 use super::raw::{Field, RawPersistence, RawReplica, RawValueSize, Scalar, Table};
 use crate::sim::config::{
-    AppendFsync, LinkLag, PersistenceConfig, ReadFrom, ReplicaConfig, DEFAULT_BANDWIDTH_BYTES_PER_S,
+    LinkLag, PersistenceConfig, ReadFrom, ReplicaConfig, DEFAULT_BANDWIDTH_BYTES_PER_S,
 };
 
 /// `[persistence]`: `save` points as redis.conf writes them, `appendonly`, `appendfsync`.
@@ -42,15 +45,7 @@ pub(super) fn persistence(
         config.appendonly = boolean(field, "persistence.appendonly")?;
     }
     if let Some(field) = &fields.appendfsync {
-        config.appendfsync = match keyword(
-            field,
-            "persistence.appendfsync",
-            &["always", "everysec", "no"],
-        )? {
-            "always" => AppendFsync::Always,
-            "no" => AppendFsync::No,
-            _ => AppendFsync::Everysec,
-        };
+        config.appendfsync = choice(field, "persistence.appendfsync", &APPENDFSYNC)?;
     }
     Ok(config)
 }
@@ -76,9 +71,9 @@ pub(super) fn node(field: &Field, path: &str, replicas: &[ReplicaConfig]) -> Che
 /// Most replicas a primary may have here.
 pub const REPLICAS_MAX: usize = 16;
 /// A link lag longer than this is surely a mistake (the replica would time out).
-const LAG_MAX_US: u64 = 60_000_000;
+const LAG_US_MAX: u64 = 60_000_000;
 /// Link lag when none is given: a replica on the same network.
-const LAG_DEFAULT_US: u64 = 1_000;
+const LAG_US_DEFAULT: u64 = 1_000;
 /// Link bandwidth, bytes per second: from a modem-like 1kb/s to 100gb/s.
 const BANDWIDTH_BYTES_PER_S: RangeInclusive<u64> = 1 << 10..=100 << 30;
 
@@ -113,7 +108,7 @@ pub(super) fn replicas(raw: &[Spanned<Table<RawReplica>>]) -> Checked<Vec<Replic
         })?;
         let lag = match &fields.lag {
             Some(raw_lag) => link_lag(raw_lag, &at("lag"))?,
-            None => LinkLag::Fixed { us: LAG_DEFAULT_US },
+            None => LinkLag::Fixed { us: LAG_US_DEFAULT },
         };
         let bandwidth_bytes_per_s =
             optional(&fields.bandwidth, DEFAULT_BANDWIDTH_BYTES_PER_S, |field| {
@@ -145,7 +140,7 @@ fn bandwidth(field: &Field, path: &str) -> Checked<u64> {
 
 fn lag_us(field: &Field, path: &str) -> Checked<u64> {
     let us = duration_value_us(field, path)?;
-    if us > LAG_MAX_US {
+    if us > LAG_US_MAX {
         return Err(mismatch(field, path, "a lag of at most 60s (repl-timeout)"));
     }
     Ok(us)
@@ -162,7 +157,7 @@ fn link_lag(raw: &Spanned<RawValueSize>, path: &str) -> Checked<LinkLag> {
         }
         RawValueSize::Distribution(distribution) => {
             let at = |name: &str| format!("{path}.{name}");
-            let kind = keyword(&distribution.dist, &at("dist"), &["uniform", "lognormal"])?;
+            let &(name, kind) = lookup(&distribution.dist, &at("dist"), &LAG_DISTRIBUTIONS)?;
             let parameters = [
                 ("min", span_of(&distribution.min)),
                 ("max", span_of(&distribution.max)),
@@ -171,36 +166,39 @@ fn link_lag(raw: &Spanned<RawValueSize>, path: &str) -> Checked<LinkLag> {
                 ("median", span_of(&distribution.median)),
                 ("p99", span_of(&distribution.p99)),
             ];
-            let context = format!("dist = \"{kind}\"");
-            if kind == "uniform" {
-                reject_inapplicable(&parameters, &["min", "max"], path, &context)?;
-                let why = "dist = \"uniform\" needs min and max";
-                let min_field = required(&distribution.min, &span, path, "min", why)?;
-                let max_field = required(&distribution.max, &span, path, "max", why)?;
-                let min_us = lag_us(min_field, &at("min"))?;
-                let max_us = lag_us(max_field, &at("max"))?;
-                if max_us < min_us {
-                    return Err(mismatch(max_field, &at("max"), "a lag at least min"));
+            let context = format!("dist = \"{name}\"");
+            match kind {
+                LagDistribution::Uniform => {
+                    reject_inapplicable(&parameters, &["min", "max"], path, &context)?;
+                    let why = "dist = \"uniform\" needs min and max";
+                    let min_field = required(&distribution.min, &span, path, "min", why)?;
+                    let max_field = required(&distribution.max, &span, path, "max", why)?;
+                    let min_us = lag_us(min_field, &at("min"))?;
+                    let max_us = lag_us(max_field, &at("max"))?;
+                    if max_us < min_us {
+                        return Err(mismatch(max_field, &at("max"), "a lag at least min"));
+                    }
+                    Ok(LinkLag::Uniform { min_us, max_us })
                 }
-                Ok(LinkLag::Uniform { min_us, max_us })
-            } else {
-                reject_inapplicable(&parameters, &["median", "p99"], path, &context)?;
-                let why = "dist = \"lognormal\" needs median and p99";
-                let median_field = required(&distribution.median, &span, path, "median", why)?;
-                let p99_field = required(&distribution.p99, &span, path, "p99", why)?;
-                let median_us = lag_us(median_field, &at("median"))?;
-                let p99_us = lag_us(p99_field, &at("p99"))?;
-                if median_us == 0 || p99_us <= median_us {
-                    return Err(mismatch(
-                        p99_field,
-                        &at("p99"),
-                        "a p99 above a non-zero median",
-                    ));
+                LagDistribution::Lognormal => {
+                    reject_inapplicable(&parameters, &["median", "p99"], path, &context)?;
+                    let why = "dist = \"lognormal\" needs median and p99";
+                    let median_field = required(&distribution.median, &span, path, "median", why)?;
+                    let p99_field = required(&distribution.p99, &span, path, "p99", why)?;
+                    let median_us = lag_us(median_field, &at("median"))?;
+                    let p99_us = lag_us(p99_field, &at("p99"))?;
+                    if median_us == 0 || p99_us <= median_us {
+                        return Err(mismatch(
+                            p99_field,
+                            &at("p99"),
+                            "a p99 above a non-zero median",
+                        ));
+                    }
+                    Ok(LinkLag::Lognormal {
+                        median_us: median_us as f64,
+                        p99_us: p99_us as f64,
+                    })
                 }
-                Ok(LinkLag::Lognormal {
-                    median_us: median_us as f64,
-                    p99_us: p99_us as f64,
-                })
             }
         }
     }
@@ -216,19 +214,27 @@ pub(super) fn read_from(
         return Ok(ReadFrom::Primary);
     };
     let expected = || {
-        let mut names = vec!["\"primary\"".to_string(), "\"replica\"".to_string()];
+        let mut names: Vec<String> = READ_FROM
+            .iter()
+            .map(|(keyword, _)| format!("{keyword:?}"))
+            .collect();
         names.extend(replicas.iter().map(|r| format!("{:?}", r.name)));
         format!("one of {}", names.join(", "))
     };
     let Scalar::String(value) = field.get_ref() else {
         return Err(mismatch(field, path, expected()));
     };
-    match value.as_str() {
-        "primary" => Ok(ReadFrom::Primary),
-        "replica" if !replicas.is_empty() => Ok(ReadFrom::AnyReplica),
-        name => replicas
+    // Compared exactly, as replica names are; "replica" means any only when there is one.
+    let word = READ_FROM
+        .iter()
+        .find(|(keyword, _)| keyword == value)
+        .map(|(_, kind)| *kind);
+    match word {
+        Some(ReadFromKind::Primary) => Ok(ReadFrom::Primary),
+        Some(ReadFromKind::AnyReplica) if !replicas.is_empty() => Ok(ReadFrom::AnyReplica),
+        Some(ReadFromKind::AnyReplica) | None => replicas
             .iter()
-            .position(|r| r.name == name)
+            .position(|r| &r.name == value)
             .map(ReadFrom::Replica)
             .ok_or_else(|| mismatch(field, path, expected())),
     }

@@ -5,9 +5,9 @@
 use super::{load, parse, Overrides, ScenarioError};
 use crate::sim::config::{
     Arrivals, ClientConfig, CommandKind, ConfigChange, ConnectionConfig, Discovery, EventAction,
-    EventConfig, KeySelection, KeyspaceConfig, MaxmemoryPolicy, OnMiss, Partition, Popularity,
-    SentinelConfig, SentinelHost, ServerConfig, SimConfig, TtlConfig, ValueSize, WaitConfig,
-    DEFAULT_BANDWIDTH_BYTES_PER_S,
+    EventConfig, GeneratedWorkload, KeySelection, KeyspaceConfig, MaxmemoryPolicy, OnMiss,
+    Partition, Popularity, SentinelConfig, SentinelHost, ServerConfig, SimConfig, TraceWorkload,
+    TtlConfig, ValueSize, WaitConfig, Workload, DEFAULT_BANDWIDTH_BYTES_PER_S,
 };
 
 /// Every feature once. The error table below edits single lines of it, so its line numbers
@@ -96,6 +96,20 @@ directive = "hz"
 value = 20
 "#;
 
+fn generated(client: &ClientConfig) -> &GeneratedWorkload {
+    match &client.workload {
+        Workload::Generated(workload) => workload,
+        Workload::Trace(_) => panic!("{} replays a trace", client.name),
+    }
+}
+
+fn replayed(client: &ClientConfig) -> &TraceWorkload {
+    match &client.workload {
+        Workload::Trace(workload) => workload,
+        Workload::Generated(_) => panic!("{} generates its requests", client.name),
+    }
+}
+
 fn parse_with(text: &str, sets: &[&str], seed: Option<u64>) -> Result<SimConfig, ScenarioError> {
     let overrides = Overrides {
         seed,
@@ -153,63 +167,60 @@ fn good_scenario_is_read_field_by_field() {
         clients: vec![
             ClientConfig {
                 name: "web".to_string(),
-                rate: 2000.0,
-                arrivals: Arrivals::Fixed,
                 db: 1,
                 start_us: 30_000_000,
                 stop_us: Some(300_000_000),
-                keyspace: KeyspaceConfig {
-                    keys: 100_000,
-                    prefix: "session:".to_string(),
-                    popularity: Popularity::Zipf { skew: 1.2 },
-                },
-                commands: vec![
-                    (CommandKind::Get, 80),
-                    (CommandKind::Set, 15),
-                    (CommandKind::Hset, 5),
-                ],
-                value_size: ValueSize::Lognormal {
-                    median: 1024.0,
-                    p99: 5000.0,
-                },
-                ttl: Some(TtlConfig {
-                    share_ppm: 300_000,
-                    min_us: 30_000_000,
-                    max_us: 600_000_000,
-                }),
-                on_miss: OnMiss::Set,
-                fields: 8,
-                trace: None,
                 read_from: crate::sim::config::ReadFrom::Primary,
                 connection: crate::sim::config::ConnectionConfig::default(),
-            },
-            ClientConfig {
-                name: "batch".to_string(),
-                rate: 12.5,
-                arrivals: Arrivals::Poisson,
-                db: 0,
-                start_us: 0,
-                stop_us: None,
-                keyspace: KeyspaceConfig {
-                    keys: 1000,
-                    prefix: "key:".to_string(),
-                    popularity: Popularity::Hotset {
-                        hot_key_share: 0.1,
-                        hot_access_share: 0.9,
+                workload: Workload::Generated(GeneratedWorkload {
+                    rate: 2000.0,
+                    arrivals: Arrivals::Fixed,
+                    keyspace: KeyspaceConfig {
+                        keys: 100_000,
+                        prefix: "session:".to_string(),
+                        popularity: Popularity::Zipf { skew: 1.2 },
                     },
-                },
-                commands: vec![(CommandKind::Zadd, 1)],
-                value_size: ValueSize::Uniform {
-                    min: 100,
-                    max: 2048,
-                },
-                ttl: None,
-                on_miss: OnMiss::None,
-                fields: 16,
-                trace: None,
-                read_from: crate::sim::config::ReadFrom::Primary,
-                connection: crate::sim::config::ConnectionConfig::default(),
+                    commands: vec![
+                        (CommandKind::Get, 80),
+                        (CommandKind::Set, 15),
+                        (CommandKind::Hset, 5),
+                    ],
+                    value_size: ValueSize::Lognormal {
+                        median: 1024.0,
+                        p99: 5000.0,
+                    },
+                    ttl: Some(TtlConfig {
+                        share_ppm: 300_000,
+                        min_us: 30_000_000,
+                        max_us: 600_000_000,
+                    }),
+                    on_miss: OnMiss::Set,
+                    fields: 8,
+                }),
             },
+            ClientConfig::new(
+                "batch",
+                Workload::Generated(GeneratedWorkload {
+                    rate: 12.5,
+                    arrivals: Arrivals::Poisson,
+                    keyspace: KeyspaceConfig {
+                        keys: 1000,
+                        prefix: "key:".to_string(),
+                        popularity: Popularity::Hotset {
+                            hot_key_share: 0.1,
+                            hot_access_share: 0.9,
+                        },
+                    },
+                    commands: vec![(CommandKind::Zadd, 1)],
+                    value_size: ValueSize::Uniform {
+                        min: 100,
+                        max: 2048,
+                    },
+                    ttl: None,
+                    on_miss: OnMiss::None,
+                    fields: 16,
+                }),
+            ),
         ],
         events: vec![
             EventConfig {
@@ -271,9 +282,11 @@ fn omitted_fields_take_redis_and_documented_defaults() {
     let config = parse_with(text, &[], None).unwrap_or_else(|error| panic!("{error}"));
     assert_eq!(config.sample_every_us, 1_000_000);
     assert_eq!(config.server, ServerConfig::default());
-    let client = &config.clients[0];
+    let common = &config.clients[0];
+    assert_eq!((common.db, common.start_us, common.stop_us), (0, 0, None));
+    assert_eq!(common.connection, ConnectionConfig::default());
+    let client = generated(common);
     assert_eq!(client.arrivals, Arrivals::Poisson);
-    assert_eq!((client.db, client.start_us, client.stop_us), (0, 0, None));
     assert_eq!(client.keyspace.prefix, "key:");
     assert_eq!(client.keyspace.popularity, Popularity::Uniform);
     assert_eq!(client.value_size, ValueSize::Fixed(100));
@@ -281,7 +294,6 @@ fn omitted_fields_take_redis_and_documented_defaults() {
         (client.ttl, client.on_miss, client.fields),
         (None, OnMiss::None, 16)
     );
-    assert_eq!(client.connection, ConnectionConfig::default());
     assert_eq!(config.sentinel, None);
 }
 
@@ -310,7 +322,7 @@ fn variants_defaults_and_spellings() {
     ]);
     let config = parse_with(&text, &[], None).unwrap_or_else(|error| panic!("{error}"));
     assert_eq!(config.server.maxmemory_policy, MaxmemoryPolicy::VolatileTtl);
-    let (web, batch) = (&config.clients[0], &config.clients[1]);
+    let (web, batch) = (generated(&config.clients[0]), generated(&config.clients[1]));
     assert_eq!(web.arrivals, Arrivals::Poisson);
     assert_eq!(web.keyspace.popularity, Popularity::Zipf { skew: 0.5 });
     assert_eq!(web.ttl.map(|ttl| ttl.share_ppm), Some(1_000_000));
@@ -344,7 +356,10 @@ fn variants_defaults_and_spellings() {
 fn share_rounds_to_the_nearest_ppm() {
     let text = edited(&[("share = 0.3", "share = 0.0000015")]);
     let config = parse_with(&text, &[], None).unwrap_or_else(|error| panic!("{error}"));
-    assert_eq!(config.clients[0].ttl.map(|ttl| ttl.share_ppm), Some(2));
+    assert_eq!(
+        generated(&config.clients[0]).ttl.map(|ttl| ttl.share_ppm),
+        Some(2)
+    );
 }
 
 enum Input {
@@ -577,7 +592,7 @@ fn overrides_are_applied_before_validation() {
     assert_eq!(config.server.maxmemory_bytes, 128 << 20);
     assert_eq!(config.server.maxmemory_policy, MaxmemoryPolicy::VolatileLru);
     assert_eq!((config.seed, config.name.as_str()), (7, "quoted"));
-    let (web, batch) = (&config.clients[0], &config.clients[1]);
+    let (web, batch) = (generated(&config.clients[0]), generated(&config.clients[1]));
     assert_eq!((web.rate, batch.rate), (500.0, 3.0));
     assert_eq!(batch.keyspace.keys, 50);
     assert_eq!(
@@ -860,48 +875,35 @@ fn trace_clients_carry_their_loaded_traces() {
         ttl_ms,
     };
     let shop = ClientConfig {
-        name: "shop".to_string(),
-        rate: 1.0,
-        arrivals: Arrivals::Fixed,
         db: 2,
-        start_us: 0,
-        stop_us: None,
-        keyspace: KeyspaceConfig {
-            keys: 2,
-            prefix: String::new(),
-            popularity: Popularity::Uniform,
-        },
-        commands: vec![(CommandKind::Get, 1)],
-        value_size: ValueSize::Fixed(100),
-        ttl: None,
-        on_miss: OnMiss::None,
-        fields: 16,
-        read_from: crate::sim::config::ReadFrom::Primary,
-        connection: crate::sim::config::ConnectionConfig::default(),
-        trace: Some(Arc::new(Trace {
-            source: "traces/shop.csv".to_string(),
-            key_names: vec!["cart:1".to_string(), "a,b".to_string()],
-            records: vec![
-                record(0, 0, TraceOp::Set, 120, 60_000),
-                record(1_500_000, 0, TraceOp::Get, 0, 0),
-                record(3_000_000, 1, TraceOp::Get, 0, 0),
-            ],
-            read_through: false,
-            per_record_db: false,
-        })),
+        ..ClientConfig::new(
+            "shop",
+            Workload::Trace(TraceWorkload {
+                // Timed: each record arrives at its own time.
+                rate: None,
+                trace: Arc::new(Trace {
+                    source: "traces/shop.csv".to_string(),
+                    key_names: vec!["cart:1".to_string(), "a,b".to_string()],
+                    records: vec![
+                        record(0, 0, TraceOp::Set, 120, 60_000),
+                        record(1_500_000, 0, TraceOp::Get, 0, 0),
+                        record(3_000_000, 1, TraceOp::Get, 0, 0),
+                    ],
+                    read_through: false,
+                    per_record_db: false,
+                }),
+            }),
+        )
     };
     assert_eq!(config.clients[0], shop);
-    let lirs = &config.clients[1];
-    assert_eq!(
-        (lirs.rate, lirs.start_us, lirs.on_miss),
-        (250.0, 10_000_000, OnMiss::Set)
-    );
-    let trace = lirs.trace.as_ref().expect("a trace client");
+    assert_eq!(config.clients[1].start_us, 10_000_000);
+    let lirs = replayed(&config.clients[1]);
+    // Untimed: the engine paces the records by the client's rate.
+    assert_eq!(lirs.rate, Some(250.0));
+    let trace = &lirs.trace;
     assert_eq!(trace.key_names, ["1", "2", "3"]);
     assert!(trace.read_through && !trace.per_record_db);
-    // Untimed: the engine paces the records by the client's rate.
     assert!(trace.records.iter().all(|record| record.time_us == 0));
-    assert_eq!(lirs.keyspace.keys, 3);
 }
 
 #[test]
@@ -912,12 +914,8 @@ fn trace_options_defaults_and_overrides() {
     let config = folder
         .parse(&text, &[])
         .unwrap_or_else(|error| panic!("{error}"));
-    let lirs = &config.clients[1];
-    let trace = lirs.trace.as_ref().expect("a trace client");
-    assert_eq!(
-        (lirs.rate, lirs.on_miss, trace.read_through),
-        (1_000.0, OnMiss::None, false)
-    );
+    let lirs = replayed(&config.clients[1]);
+    assert_eq!((lirs.rate, lirs.trace.read_through), (Some(1_000.0), false));
     // A csv trace whose times are all 0 is untimed too; --set reaches trace fields.
     let config = folder
         .parse(
@@ -930,12 +928,9 @@ fn trace_options_defaults_and_overrides() {
             ],
         )
         .unwrap_or_else(|error| panic!("{error}"));
-    let (shop, lirs) = (&config.clients[0], &config.clients[1]);
-    assert_eq!(
-        shop.trace.as_ref().map(|trace| trace.records.len()),
-        Some(2)
-    );
-    assert_eq!((shop.rate, lirs.rate), (1_000.0, 0.5));
+    let (shop, lirs) = (replayed(&config.clients[0]), replayed(&config.clients[1]));
+    assert_eq!(shop.trace.records.len(), 2);
+    assert_eq!((shop.rate, lirs.rate), (Some(1_000.0), Some(0.5)));
     assert_eq!(
         config.server.memory_model,
         crate::sim::config::MemoryModel::Redis
@@ -953,7 +948,7 @@ fn monitor_traces_carry_their_databases() {
     let config = folder
         .parse(&text, &[])
         .unwrap_or_else(|error| panic!("{error}"));
-    let trace = config.clients[0].trace.as_ref().expect("a trace client");
+    let trace = &replayed(&config.clients[0]).trace;
     assert!(trace.per_record_db);
     let databases: Vec<u32> = trace.records.iter().map(|record| record.db).collect();
     assert_eq!(databases, [0, 7]);

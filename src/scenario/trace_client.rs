@@ -6,25 +6,24 @@
 //! takes `format` (required), `rate` (the pace of an untimed trace only), `on-miss` (by default
 //! "set" for the read-only formats of cache research), `db` (not for MONITOR, whose lines carry
 //! their database), `start` and `stop`, and like any client `read-from` and its connection
-//! (`discovery`, `wait`; set in `validate`); the fields of a generated workload do not apply. The
-//! client's generated-workload fields are filled with harmless values, since the engine replays
-//! `ClientConfig::trace` instead.
+//! (`discovery`, `wait`); the fields of a generated workload do not apply. `validate` reads what
+//! every client has and calls `workload` here for the rest.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use toml::Spanned;
 
-use super::check::{because, keyword, mismatch, number_where, required, text, Checked};
+use super::check::{because, mismatch, rate, required, text, Checked};
 use super::error::Problem;
+use super::keywords::{choice, optional_choice, Keywords, ON_MISS};
 use super::raw::{Field, RawClient, Table};
-use super::validate::{on_miss, Common, FIELDS_DEFAULT, RATE_MAX, VALUE_BYTES_DEFAULT};
-use crate::sim::config::{
-    Arrivals, ClientConfig, CommandKind, KeyspaceConfig, OnMiss, Popularity, Trace, ValueSize,
-    MICROS_PER_SECOND,
-};
-use crate::sim::engine::workload::UNTIMED_TRACE_RATE;
+use crate::sim::config::{OnMiss, TraceWorkload};
 use crate::trace::{self, LoadedTrace, TraceError, TraceFormat};
+
+/// Pace of a trace without timestamps when the client names no `rate`, requests per second.
+const UNTIMED_RATE_DEFAULT: f64 = 1000.0;
 
 /// Where trace paths are relative to: the scenario file's folder.
 pub(crate) struct TraceFiles {
@@ -43,49 +42,22 @@ impl TraceFiles {
     }
 }
 
-pub(super) fn client(
+/// The replayed workload of the client at `path`, whose `trace` field is `trace_field`.
+pub(super) fn workload(
     path: &str,
     raw: &Spanned<Table<RawClient>>,
-    common: Common,
     trace_field: &Field,
     files: &TraceFiles,
     databases: u32,
-) -> Checked<ClientConfig> {
+) -> Checked<TraceWorkload> {
     let fields = raw.get_ref();
     let at = |name: &str| format!("{path}.{name}");
     let trace_path = text(trace_field, &at("trace"), "a trace file path")?;
     if trace_path.is_empty() {
         return Err(mismatch(trace_field, &at("trace"), "a trace file path"));
     }
-    let generated = [
-        ("keyspace", fields.keyspace.as_ref().map(Spanned::span)),
-        ("commands", fields.commands.as_ref().map(Spanned::span)),
-        ("value-size", fields.value_size.as_ref().map(Spanned::span)),
-        ("ttl", fields.ttl.as_ref().map(Spanned::span)),
-        ("rate-kind", fields.rate_kind.as_ref().map(Spanned::span)),
-        ("fields", fields.fields.as_ref().map(Spanned::span)),
-    ];
-    if let Some((name, Some(span))) = generated.into_iter().find(|(_, span)| span.is_some()) {
-        return Err(Problem::new(
-            span,
-            at(name),
-            format!(
-                "`{name}` does not apply to a client with trace = {trace_path:?}: it replays \
-                 the recorded requests"
-            ),
-        ));
-    }
-    let names = TraceFormat::ALL.map(TraceFormat::name);
-    let format_field = required(
-        &fields.format,
-        &raw.span(),
-        path,
-        "format",
-        &format!("trace needs format: one of {}", names.join(", ")),
-    )?;
-    let name = keyword(format_field, &at("format"), &names)?;
-    let format = TraceFormat::parse(name)
-        .ok_or_else(|| mismatch(format_field, &at("format"), "a trace format"))?;
+    reject_generated_fields(path, fields, trace_path)?;
+    let format = format(path, raw)?;
     if let (true, Some(db)) = (format.has_databases(), &fields.db) {
         return Err(Problem::new(
             db.span(),
@@ -97,23 +69,19 @@ pub(super) fn client(
         .rate
         .as_ref()
         .map(|field| {
-            number_where(
+            rate(
                 field,
                 &at("rate"),
-                format!(
-                    "a positive number of requests per second for an untimed trace (at most \
-                     {RATE_MAX})"
-                ),
-                |rate| rate > 0.0 && rate <= RATE_MAX,
+                "requests per second for an untimed trace",
             )
         })
         .transpose()?;
-    let default_on_miss = if format.is_read_through() {
+    let on_miss_default = if format.is_read_through() {
         OnMiss::Set
     } else {
         OnMiss::None
     };
-    let on_miss = on_miss(&fields.on_miss, &at("on-miss"), default_on_miss)?;
+    let on_miss = optional_choice(&fields.on_miss, &at("on-miss"), &ON_MISS, on_miss_default)?;
     let loaded = files.load(trace_path, format).map_err(|error| {
         Problem::new(
             trace_field.span(),
@@ -121,70 +89,114 @@ pub(super) fn client(
             format!("cannot load the trace: {error}"),
         )
     })?;
-    if let Some(used) = loaded.highest_db {
-        if used.db >= databases {
-            return Err(because(
-                mismatch(
-                    trace_field,
-                    &at("trace"),
-                    format!(
-                        "a trace using databases 0 to {} (databases = {})",
-                        databases.saturating_sub(1),
-                        databases
-                    ),
-                ),
-                format!("its line {} uses database {}", used.line, used.db),
-            ));
-        }
-    }
+    check_databases(path, trace_field, &loaded, databases)?;
     let mut trace = loaded.trace;
-    // The engine paces an untimed trace by the client's rate: record k at k / rate seconds.
-    let untimed = trace.records.iter().all(|record| record.time_us == 0);
-    let rate = match (untimed, rate) {
-        (true, rate) => rate.unwrap_or(UNTIMED_TRACE_RATE),
-        (false, None) => mean_rate(&trace),
-        (false, Some(_)) => {
-            let span = fields.rate.as_ref().map_or(raw.span(), Spanned::span);
-            return Err(Problem::new(
-                span,
-                at("rate"),
-                "`rate` does not apply to this trace: its records carry their own times (rate \
-                 paces untimed traces, such as lirs)",
-            ));
-        }
-    };
+    let rate = pace(path, raw, &trace, rate)?;
     trace.source = trace_path.to_string();
     trace.read_through = on_miss == OnMiss::Set;
-    let keys = trace.key_names.len() as u64;
-    Ok(ClientConfig {
-        name: common.name,
+    Ok(TraceWorkload {
+        trace: Arc::new(trace),
         rate,
-        arrivals: Arrivals::Fixed,
-        db: common.db,
-        start_us: common.start_us,
-        stop_us: common.stop_us,
-        keyspace: KeyspaceConfig {
-            keys,
-            prefix: String::new(),
-            popularity: Popularity::Uniform,
-        },
-        commands: vec![(CommandKind::Get, 1)],
-        value_size: ValueSize::Fixed(VALUE_BYTES_DEFAULT),
-        ttl: None,
-        on_miss,
-        fields: FIELDS_DEFAULT,
-        trace: Some(Arc::new(trace)),
-        read_from: crate::sim::config::ReadFrom::Primary,
-        connection: crate::sim::config::ConnectionConfig::default(),
     })
 }
 
-/// Requests per second over the trace's span, for reports.
-fn mean_rate(trace: &Trace) -> f64 {
-    let span_us = trace
-        .records
-        .last()
-        .map_or(0, |record| record.time_us)
-        .max(1);
-    trace.records.len() as f64 * MICROS_PER_SECOND as f64 / span_us as f64
+/// Refuses the fields only a generated workload reads.
+fn reject_generated_fields(path: &str, fields: &RawClient, trace_path: &str) -> Checked<()> {
+    let generated: [(&str, Option<Range<usize>>); 6] = [
+        ("keyspace", fields.keyspace.as_ref().map(Spanned::span)),
+        ("commands", fields.commands.as_ref().map(Spanned::span)),
+        ("value-size", fields.value_size.as_ref().map(Spanned::span)),
+        ("ttl", fields.ttl.as_ref().map(Spanned::span)),
+        ("rate-kind", fields.rate_kind.as_ref().map(Spanned::span)),
+        ("fields", fields.fields.as_ref().map(Spanned::span)),
+    ];
+    match generated
+        .into_iter()
+        .find_map(|(name, span)| Some((name, span?)))
+    {
+        None => Ok(()),
+        Some((name, span)) => Err(Problem::new(
+            span,
+            format!("{path}.{name}"),
+            format!(
+                "`{name}` does not apply to a client with trace = {trace_path:?}: it replays \
+                 the recorded requests"
+            ),
+        )),
+    }
+}
+
+/// The trace's `format`, which a trace client must give.
+fn format(path: &str, raw: &Spanned<Table<RawClient>>) -> Checked<TraceFormat> {
+    let formats: [(&str, TraceFormat); 5] = TraceFormat::ALL.map(|format| (format.name(), format));
+    let format_field = required(
+        &raw.get_ref().format,
+        &raw.span(),
+        path,
+        "format",
+        &format!(
+            "trace needs format: one of {}",
+            super::keywords::names(&formats).join(", ")
+        ),
+    )?;
+    choice(
+        format_field,
+        &format!("{path}.format"),
+        &formats as &Keywords<_>,
+    )
+}
+
+/// Refuses a MONITOR trace that uses more databases than the server has.
+fn check_databases(
+    path: &str,
+    trace_field: &Field,
+    loaded: &LoadedTrace,
+    databases: u32,
+) -> Checked<()> {
+    let Some(used) = loaded.highest_db else {
+        return Ok(());
+    };
+    if used.db < databases {
+        return Ok(());
+    }
+    Err(because(
+        mismatch(
+            trace_field,
+            &format!("{path}.trace"),
+            format!(
+                "a trace using databases 0 to {} (databases = {})",
+                databases.saturating_sub(1),
+                databases
+            ),
+        ),
+        format!("its line {} uses database {}", used.line, used.db),
+    ))
+}
+
+/// The pace of an untimed trace (every record at time 0): the client's `rate`, or the default.
+/// A timed trace keeps its records' times, and a `rate` for it is refused.
+fn pace(
+    path: &str,
+    raw: &Spanned<Table<RawClient>>,
+    trace: &crate::sim::config::Trace,
+    rate: Option<f64>,
+) -> Checked<Option<f64>> {
+    let untimed = trace.records.iter().all(|record| record.time_us == 0);
+    match (untimed, rate) {
+        (true, rate) => Ok(Some(rate.unwrap_or(UNTIMED_RATE_DEFAULT))),
+        (false, None) => Ok(None),
+        (false, Some(_)) => {
+            let span = raw
+                .get_ref()
+                .rate
+                .as_ref()
+                .map_or(raw.span(), Spanned::span);
+            Err(Problem::new(
+                span,
+                format!("{path}.rate"),
+                "`rate` does not apply to this trace: its records carry their own times (rate \
+                 paces untimed traces, such as lirs)",
+            ))
+        }
+    }
 }

@@ -17,29 +17,43 @@ pub enum UnitError {
     #[error("it has no unit (only 0 may stand alone)")]
     MissingUnit,
     #[error("unknown unit \"{unit}\" (expected one of {expected})")]
-    UnknownUnit {
-        unit: String,
-        expected: &'static str,
-    },
+    UnknownUnit { unit: String, expected: String },
     #[error("it is too large")]
     Overflow,
 }
 
-const SIZE_UNITS: &str = "k, kb, m, mb, g, gb or none for bytes";
-const DURATION_UNITS: &str = "us, ms, s, m, h, d";
+/// Size units and their bytes, as redis.conf reads them (ignoring case); a bare number, or `b`,
+/// is bytes.
+const SIZE_UNITS: [(&str, u64); 6] = [
+    ("k", 1_000),
+    ("kb", 1 << 10),
+    ("m", 1_000_000),
+    ("mb", 1 << 20),
+    ("g", 1_000_000_000),
+    ("gb", 1 << 30),
+];
+/// Duration units and their microseconds (ignoring case).
+const DURATION_UNITS: [(&str, u64); 6] = [
+    ("us", 1),
+    ("ms", 1_000),
+    ("s", 1_000_000),
+    ("m", 60_000_000),
+    ("h", 3_600_000_000),
+    ("d", 86_400_000_000),
+];
 
 /// A size such as `64mb` or `1000`, in bytes.
 pub fn parse_size_bytes(text: &str) -> Result<u64, UnitError> {
     let (number, unit) = split_number(text)?;
-    let multiplier: u64 = match unit.to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" => 1_000,
-        "kb" => 1 << 10,
-        "m" => 1_000_000,
-        "mb" => 1 << 20,
-        "g" => 1_000_000_000,
-        "gb" => 1 << 30,
-        _ => return Err(unknown_unit(unit, SIZE_UNITS)),
+    let multiplier = if unit.is_empty() || unit.eq_ignore_ascii_case("b") {
+        1
+    } else {
+        multiplier(&SIZE_UNITS, unit).ok_or_else(|| {
+            unknown_unit(
+                unit,
+                format!("{} or none for bytes", unit_names(&SIZE_UNITS)),
+            )
+        })?
     };
     number.checked_mul(multiplier).ok_or(UnitError::Overflow)
 }
@@ -57,16 +71,11 @@ pub fn parse_duration_us(text: &str) -> Result<u64, UnitError> {
             .find(|c: char| c.is_ascii_digit())
             .unwrap_or(after_number.len());
         let (unit, remaining) = after_number.split_at(unit_end);
-        let multiplier_us: u64 = match unit.to_ascii_lowercase().as_str() {
-            "" => return Err(UnitError::MissingUnit),
-            "us" => 1,
-            "ms" => 1_000,
-            "s" => 1_000_000,
-            "m" => 60_000_000,
-            "h" => 3_600_000_000,
-            "d" => 86_400_000_000,
-            _ => return Err(unknown_unit(unit, DURATION_UNITS)),
-        };
+        if unit.is_empty() {
+            return Err(UnitError::MissingUnit);
+        }
+        let multiplier_us = multiplier(&DURATION_UNITS, unit)
+            .ok_or_else(|| unknown_unit(unit, unit_names(&DURATION_UNITS)))?;
         let part_us = number
             .checked_mul(multiplier_us)
             .ok_or(UnitError::Overflow)?;
@@ -95,7 +104,19 @@ fn split_number(text: &str) -> Result<(u64, &str), UnitError> {
     Ok((number, rest))
 }
 
-fn unknown_unit(unit: &str, expected: &'static str) -> UnitError {
+fn multiplier(units: &[(&str, u64)], unit: &str) -> Option<u64> {
+    units
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(unit))
+        .map(|(_, multiplier)| *multiplier)
+}
+
+fn unit_names(units: &[(&str, u64)]) -> String {
+    let names: Vec<&str> = units.iter().map(|(name, _)| *name).collect();
+    names.join(", ")
+}
+
+fn unknown_unit(unit: &str, expected: String) -> UnitError {
     UnitError::UnknownUnit {
         unit: unit.to_string(),
         expected,
@@ -105,6 +126,29 @@ fn unknown_unit(unit: &str, expected: &'static str) -> UnitError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_unit_reads_back_under_any_case_and_is_listed_once() {
+        for (units, parse) in [
+            (
+                &SIZE_UNITS,
+                parse_size_bytes as fn(&str) -> Result<u64, UnitError>,
+            ),
+            (&DURATION_UNITS, parse_duration_us),
+        ] {
+            for (name, multiplier) in units {
+                assert_eq!(parse(&format!("2{name}")), Ok(2 * multiplier), "{name}");
+                let upper = format!("2{}", name.to_ascii_uppercase());
+                assert_eq!(parse(&upper), Ok(2 * multiplier), "{name}");
+                assert_eq!(units.iter().filter(|(other, _)| other == name).count(), 1);
+            }
+            let refused = parse("2parsecs").expect_err("not a unit");
+            assert!(
+                refused.to_string().contains(&unit_names(units)),
+                "{refused}"
+            );
+        }
+    }
 
     #[test]
     fn sizes_use_redis_units() {
@@ -157,11 +201,17 @@ mod tests {
         }
         assert_eq!(
             parse_size_bytes("12xb"),
-            Err(unknown_unit("xb", SIZE_UNITS))
+            Err(unknown_unit(
+                "xb",
+                "k, kb, m, mb, g, gb or none for bytes".to_string()
+            ))
         );
         assert_eq!(
             parse_size_bytes("1 mb"),
-            Err(unknown_unit(" mb", SIZE_UNITS))
+            Err(unknown_unit(
+                " mb",
+                "k, kb, m, mb, g, gb or none for bytes".to_string()
+            ))
         );
         assert_eq!(parse_size_bytes("kb"), Err(UnitError::MissingNumber));
     }
@@ -210,13 +260,13 @@ mod tests {
     fn duration_garbage_is_an_error() {
         assert_eq!(
             parse_duration_us("5y"),
-            Err(unknown_unit("y", DURATION_UNITS))
+            Err(unknown_unit("y", "us, ms, s, m, h, d".to_string()))
         );
         assert_eq!(parse_duration_us("1.5s"), Err(UnitError::Fraction));
         assert_eq!(parse_duration_us("1m30"), Err(UnitError::MissingUnit));
         assert_eq!(
             parse_duration_us("1m 30s"),
-            Err(unknown_unit("m ", DURATION_UNITS))
+            Err(unknown_unit("m ", "us, ms, s, m, h, d".to_string()))
         );
         for text in ["", "s", "-1s", "1 s", "1sec", "1ns", "1s-"] {
             assert!(parse_duration_us(text).is_err(), "{text}");

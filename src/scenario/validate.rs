@@ -2,79 +2,39 @@
 //!
 //! Each check names the field and says what it expected next to what it found, at the span of
 //! the value (or of the table, for a missing field). Checks stop at the first problem. The
-//! resource limits protect the machine running the simulator, so they are refused here, before a
-//! run starts, rather than discovered as an out-of-memory kill an hour in. Clients that replay a
-//! trace are read in `trace_client`.
+//! resource limits (`limits`) are checked here, over all clients, before a run starts. A client
+//! is read here down to its generated workload; a client that replays a trace has its workload
+//! read in `trace_client`, and events are read in `events`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::{Range, RangeInclusive};
+use std::ops::Range;
 
 use toml::Spanned;
 
 use super::check::{
     because, before_end, boolean, database, duration_value_us, format_duration, integer_in,
-    keyword, list_or_none, mismatch, number_where, one_of, optional, policy, reject_inapplicable,
-    required, size_bytes, size_where, span_of, text, Checked,
+    mismatch, name_rule_violation, number_where, optional, policy, rate, reject_inapplicable,
+    required, size_bytes, size_where, span_of, text, Checked, NAME_RULE,
 };
 use super::error::Problem;
+use super::events::{self, World};
 use super::faults;
+use super::keywords::{
+    choice, lookup, optional_choice, PopularityKind, ValueDistribution, ARRIVALS, MEMORY_MODELS,
+    ON_MISS, POPULARITIES, POPULARITY_DEFAULT, VALUE_DISTRIBUTIONS,
+};
+use super::limits::*;
 use super::raw::{
-    Field, RawClient, RawDistribution, RawEvent, RawFile, RawKeyspace, RawScenario, RawServer,
-    RawTtl, RawValueSize, Scalar, Table,
+    Field, RawClient, RawDistribution, RawFile, RawKeyspace, RawScenario, RawServer, RawTtl,
+    RawValueSize, Scalar, Table,
 };
 use super::replicas;
 use super::trace_client::{self, TraceFiles};
 use crate::sim::config::{
-    Arrivals, ClientConfig, CommandKind, ConfigChange, EventAction, EventConfig, KeySelection,
-    KeyspaceConfig, MaxmemoryPolicy, MemoryModel, OnMiss, Popularity, ServerConfig, SimConfig,
-    TtlConfig, ValueSize, MICROS_PER_SECOND,
+    Arrivals, ClientConfig, CommandKind, GeneratedWorkload, KeyspaceConfig, MaxmemoryPolicy,
+    OnMiss, Popularity, ReplicaConfig, ServerConfig, SimConfig, TtlConfig, ValueSize, Workload,
+    MICROS_PER_SECOND,
 };
-
-const DAY_US: u64 = 86_400 * MICROS_PER_SECOND;
-const DURATION_MAX_US: u64 = 30 * DAY_US;
-const SAMPLE_EVERY_MIN_US: u64 = 1_000;
-const SAMPLES_MAX: u64 = 1_000_000;
-pub(super) const RATE_MAX: f64 = 10_000_000.0;
-const KEYS: RangeInclusive<u64> = 1..=100_000_000;
-const DISTINCT_KEYS_MAX: u64 = 100_000_000;
-/// Rough cost of one simulated key (name, metadata, index entry); only for the error message.
-const SIMULATOR_BYTES_PER_KEY: u64 = 128;
-const COMMANDS_EXPECTED_MAX: f64 = 10_000_000_000.0;
-const COMMAND_WEIGHT: RangeInclusive<u32> = 0..=1_000_000;
-const VALUE_BYTES_MAX: u64 = 512 << 20;
-pub(super) const VALUE_BYTES_DEFAULT: u32 = 100;
-const TTL_MIN_US: u64 = 1_000;
-const TTL_MAX_US: u64 = 10 * 365 * DAY_US;
-const FIELDS: RangeInclusive<u32> = 1..=1_000_000;
-pub(super) const FIELDS_DEFAULT: u32 = 16;
-
-// redis.conf ranges, shared by [server] and `config-set` events.
-const MAXMEMORY_SAMPLES: RangeInclusive<u32> = 1..=64;
-const MAXMEMORY_EVICTION_TENACITY: RangeInclusive<u32> = 0..=100;
-const LFU_LOG_FACTOR: RangeInclusive<u32> = 0..=1_000_000;
-const LFU_DECAY_TIME: RangeInclusive<u32> = 0..=1_000_000;
-const HZ: RangeInclusive<u32> = 1..=500;
-const DATABASES: RangeInclusive<u32> = 1..=1024;
-const ACTIVE_EXPIRE_EFFORT: RangeInclusive<u32> = 1..=10;
-const ENCODING_THRESHOLD: RangeInclusive<u32> = 0..=u32::MAX;
-
-// Replication directives, [server] only; narrower than redis.conf allows, to catch slips such as
-// milliseconds where seconds are meant.
-const REPL_TIMEOUT_S: RangeInclusive<u32> = 1..=3600;
-const REPL_DISKLESS_SYNC_DELAY_S: RangeInclusive<u32> = 0..=3600;
-const MIN_REPLICAS_TO_WRITE: RangeInclusive<u32> = 0..=16;
-const MIN_REPLICAS_MAX_LAG_S: RangeInclusive<u32> = 1..=3600;
-
-const CONFIG_SET_DIRECTIVES: [&str; 8] = [
-    "maxmemory",
-    "maxmemory-policy",
-    "maxmemory-samples",
-    "maxmemory-eviction-tenacity",
-    "lfu-log-factor",
-    "lfu-decay-time",
-    "hz",
-    "active-expire-effort",
-];
 
 /// Checks `raw` and builds the `SimConfig`, reading trace clients' traces through `traces`.
 pub(crate) fn validate(
@@ -86,47 +46,21 @@ pub(crate) fn validate(
     let server = server(&raw.server)?;
     let replicas = replicas::replicas(&raw.replica)?;
     let persistence = replicas::persistence(raw.persistence.as_ref())?;
-    let mut clients: Vec<ClientConfig> = Vec::with_capacity(raw.client.len());
-    for (index, raw_client) in raw.client.iter().enumerate() {
-        let mut client = client(
-            index,
-            raw_client,
-            header.duration_us,
-            server.databases,
-            traces,
-        )?;
-        client.read_from = replicas::read_from(
-            &raw_client.get_ref().read_from,
-            &format!("client[{index}].read-from"),
-            &replicas,
-        )?;
-        client.connection = faults::connection(raw_client.get_ref(), &format!("client[{index}]"))?;
-        if let Some(earlier) = clients.iter().position(|other| other.name == client.name) {
-            return Err(mismatch(
-                &raw_client.get_ref().name,
-                &format!("client[{index}].name"),
-                format!("a name no other client has (client[{earlier}] is already called that)"),
-            ));
-        }
-        clients.push(client);
-    }
+    let clients = clients(&raw.client, &header, &server, &replicas, traces)?;
     let sentinel = faults::sentinel(raw.sentinel.as_ref(), &replicas, &clients)?;
     check_resources(&clients, &raw.client, header.duration_us)?;
     check_clairvoyance(&server, &raw.server, &clients)?;
+    let world = World {
+        scenario_duration_us: header.duration_us,
+        server: &server,
+        clients: &clients,
+        replicas: &replicas,
+    };
     let events = raw
         .event
         .iter()
         .enumerate()
-        .map(|(index, raw_event)| {
-            event(
-                index,
-                raw_event,
-                header.duration_us,
-                &server,
-                &clients,
-                &replicas,
-            )
-        })
+        .map(|(index, raw_event)| events::event(index, raw_event, &world))
         .collect::<Checked<Vec<_>>>()?;
     if clients.is_empty() && events.is_empty() {
         return Err(Problem::new(
@@ -183,20 +117,20 @@ fn scenario(raw: &Spanned<Table<RawScenario>>, seed_override: Option<u64>) -> Ch
         )
     })?;
     let duration_us = duration_value_us(&fields.duration, "scenario.duration")?;
-    if duration_us == 0 || duration_us > DURATION_MAX_US {
+    if duration_us == 0 || duration_us > DURATION_US_MAX {
         return Err(mismatch(
             &fields.duration,
             "scenario.duration",
             format!(
                 "a duration from 1us to {}",
-                format_duration(DURATION_MAX_US)
+                format_duration(DURATION_US_MAX)
             ),
         ));
     }
-    let sample_every_min_us = SAMPLE_EVERY_MIN_US.max(duration_us.div_ceil(SAMPLES_MAX));
+    let sample_every_us_min = SAMPLE_EVERY_US_MIN.max(duration_us.div_ceil(SAMPLES_MAX));
     let sample_every_us = optional(&fields.sample_every, MICROS_PER_SECOND, |field| {
         let sample_every_us = duration_value_us(field, "scenario.sample-every")?;
-        if (sample_every_min_us..=duration_us).contains(&sample_every_us) {
+        if (sample_every_us_min..=duration_us).contains(&sample_every_us) {
             Ok(sample_every_us)
         } else {
             Err(mismatch(
@@ -204,7 +138,7 @@ fn scenario(raw: &Spanned<Table<RawScenario>>, seed_override: Option<u64>) -> Ch
                 "scenario.sample-every",
                 format!(
                     "a duration from {} to {} (at most {SAMPLES_MAX} samples per run)",
-                    format_duration(sample_every_min_us),
+                    format_duration(sample_every_us_min),
                     format_duration(duration_us)
                 ),
             ))
@@ -221,10 +155,7 @@ fn scenario(raw: &Spanned<Table<RawScenario>>, seed_override: Option<u64>) -> Ch
 fn server(raw: &RawServer) -> Checked<ServerConfig> {
     let mut server = ServerConfig::default();
     if let Some(field) = &raw.memory_model {
-        server.memory_model = match keyword(field, "server.memory-model", &["redis", "raw"])? {
-            "raw" => MemoryModel::Raw,
-            _ => MemoryModel::Redis,
-        };
+        server.memory_model = choice(field, "server.memory-model", &MEMORY_MODELS)?;
     }
     if let Some(field) = &raw.maxmemory {
         server.maxmemory_bytes = size_bytes(field, "server.maxmemory")?;
@@ -307,44 +238,75 @@ fn list_max_listpack_size(field: &Field) -> Checked<i32> {
         })
 }
 
-/// What every client has, whether it generates its requests or replays a trace.
-pub(super) struct Common {
-    pub name: String,
-    pub db: u32,
-    pub start_us: u64,
-    pub stop_us: Option<u64>,
+/// The `[[client]]` tables, in order; names must differ.
+fn clients(
+    raw: &[Spanned<Table<RawClient>>],
+    header: &Header,
+    server: &ServerConfig,
+    replicas: &[ReplicaConfig],
+    traces: &TraceFiles,
+) -> Checked<Vec<ClientConfig>> {
+    let mut clients: Vec<ClientConfig> = Vec::with_capacity(raw.len());
+    for (index, raw_client) in raw.iter().enumerate() {
+        let path = format!("client[{index}]");
+        let fields = raw_client.get_ref();
+        let common = common(&path, fields, header.duration_us, server.databases)?;
+        let workload = workload(&path, raw_client, server.databases, traces)?;
+        let read_from =
+            replicas::read_from(&fields.read_from, &format!("{path}.read-from"), replicas)?;
+        let client = ClientConfig {
+            name: common.name,
+            db: common.db,
+            start_us: common.start_us,
+            stop_us: common.stop_us,
+            read_from,
+            connection: faults::connection(fields, &path)?,
+            workload,
+        };
+        if let Some(earlier) = clients.iter().position(|other| other.name == client.name) {
+            return Err(mismatch(
+                &fields.name,
+                &format!("{path}.name"),
+                format!("a name no other client has (client[{earlier}] is already called that)"),
+            ));
+        }
+        clients.push(client);
+    }
+    Ok(clients)
 }
 
-fn client(
-    index: usize,
+/// What a client sends: its trace, or the requests it generates.
+fn workload(
+    path: &str,
     raw: &Spanned<Table<RawClient>>,
-    scenario_duration_us: u64,
     databases: u32,
     traces: &TraceFiles,
-) -> Checked<ClientConfig> {
+) -> Checked<Workload> {
     let fields = raw.get_ref();
-    let path = format!("client[{index}]");
-    let at = |name: &str| format!("{path}.{name}");
-    let common = common(&path, fields, scenario_duration_us, databases)?;
     if let Some(trace) = &fields.trace {
-        return trace_client::client(&path, raw, common, trace, traces, databases);
+        return trace_client::workload(path, raw, trace, traces, databases).map(Workload::Trace);
     }
     if let Some(format) = &fields.format {
         return Err(Problem::new(
             format.span(),
-            at("format"),
+            format!("{path}.format"),
             "`format` does not apply without trace = \"path\": it says how to read the trace file",
         ));
     }
+    generated(path, raw).map(Workload::Generated)
+}
+
+fn generated(path: &str, raw: &Spanned<Table<RawClient>>) -> Checked<GeneratedWorkload> {
+    let fields = raw.get_ref();
+    let at = |name: &str| format!("{path}.{name}");
     let why = "a client needs rate, keyspace and commands, or trace and format";
-    let rate = number_where(
-        required(&fields.rate, &raw.span(), &path, "rate", why)?,
+    let rate = rate(
+        required(&fields.rate, &raw.span(), path, "rate", why)?,
         &at("rate"),
-        format!("a positive number of commands per second (at most {RATE_MAX})"),
-        |rate| rate > 0.0 && rate <= RATE_MAX,
+        "commands per second",
     )?;
     let missing =
-        |name: &str| Problem::new(raw.span(), &path, format!("missing field `{name}` ({why})"));
+        |name: &str| Problem::new(raw.span(), path, format!("missing field `{name}` ({why})"));
     let raw_keyspace = fields
         .keyspace
         .as_ref()
@@ -353,14 +315,12 @@ fn client(
         .commands
         .as_ref()
         .ok_or_else(|| missing("commands"))?;
-    let arrivals = optional(&fields.rate_kind, Arrivals::Poisson, |field| {
-        Ok(
-            match keyword(field, &at("rate-kind"), &["poisson", "fixed"])? {
-                "fixed" => Arrivals::Fixed,
-                _ => Arrivals::Poisson,
-            },
-        )
-    })?;
+    let arrivals = optional_choice(
+        &fields.rate_kind,
+        &at("rate-kind"),
+        &ARRIVALS,
+        Arrivals::Poisson,
+    )?;
     let commands = commands(raw_commands, &at("commands"))?;
     let ttl = fields
         .ttl
@@ -380,25 +340,26 @@ fn client(
             "EXPIRE needs a TTL range to draw from: add ttl = { min = \"...\", max = \"...\" } to this client".to_string(),
         ));
     }
-    Ok(ClientConfig {
-        name: common.name,
+    Ok(GeneratedWorkload {
         rate,
         arrivals,
-        db: common.db,
-        start_us: common.start_us,
-        stop_us: common.stop_us,
         keyspace: keyspace(raw_keyspace, &at("keyspace"))?,
         commands,
         value_size: value_size(fields.value_size.as_ref(), &at("value-size"))?,
         ttl,
-        on_miss: on_miss(&fields.on_miss, &at("on-miss"), OnMiss::None)?,
+        on_miss: optional_choice(&fields.on_miss, &at("on-miss"), &ON_MISS, OnMiss::None)?,
         fields: optional(&fields.fields, FIELDS_DEFAULT, |field| {
             integer_in(field, &at("fields"), FIELDS)
         })?,
-        trace: None,
-        read_from: crate::sim::config::ReadFrom::Primary,
-        connection: crate::sim::config::ConnectionConfig::default(),
     })
+}
+
+/// What every client has, whether it generates its requests or replays a trace.
+struct Common {
+    name: String,
+    db: u32,
+    start_us: u64,
+    stop_us: Option<u64>,
 }
 
 fn common(
@@ -443,15 +404,6 @@ fn common(
     })
 }
 
-pub(super) fn on_miss(field: &Option<Field>, path: &str, default: OnMiss) -> Checked<OnMiss> {
-    optional(field, default, |field| {
-        Ok(match keyword(field, path, &["none", "set"])? {
-            "set" => OnMiss::Set,
-            _ => OnMiss::None,
-        })
-    })
-}
-
 fn keyspace(raw: &Spanned<Table<RawKeyspace>>, path: &str) -> Checked<KeyspaceConfig> {
     let fields = raw.get_ref();
     let at = |name: &str| format!("{path}.{name}");
@@ -459,10 +411,11 @@ fn keyspace(raw: &Spanned<Table<RawKeyspace>>, path: &str) -> Checked<KeyspaceCo
     let prefix = optional(&fields.prefix, "key:", |field| {
         text(field, &at("prefix"), "a key prefix")
     })?;
-    let kinds = ["uniform", "zipf", "sequential", "hotset"];
-    let kind = optional(&fields.popularity, "uniform", |field| {
-        keyword(field, &at("popularity"), &kinds)
-    })?;
+    let (name, kind) = match &fields.popularity {
+        Some(field) => *lookup(field, &at("popularity"), &POPULARITIES)?,
+        None => POPULARITY_DEFAULT,
+    };
+    let context = format!("popularity = \"{name}\"");
     let parameters = [
         ("skew", span_of(&fields.skew)),
         ("hot-keys", span_of(&fields.hot_keys)),
@@ -479,8 +432,8 @@ fn keyspace(raw: &Spanned<Table<RawKeyspace>>, path: &str) -> Checked<KeyspaceCo
         })
     };
     let popularity = match kind {
-        "zipf" => {
-            reject_inapplicable(&parameters, &["skew"], path, "popularity = \"zipf\"")?;
+        PopularityKind::Zipf => {
+            reject_inapplicable(&parameters, &["skew"], path, &context)?;
             let skew = optional(&fields.skew, 0.99, |field| {
                 number_where(
                     field,
@@ -491,24 +444,19 @@ fn keyspace(raw: &Spanned<Table<RawKeyspace>>, path: &str) -> Checked<KeyspaceCo
             })?;
             Popularity::Zipf { skew }
         }
-        "hotset" => {
-            reject_inapplicable(
-                &parameters,
-                &["hot-keys", "hot-share"],
-                path,
-                "popularity = \"hotset\"",
-            )?;
+        PopularityKind::Hotset => {
+            reject_inapplicable(&parameters, &["hot-keys", "hot-share"], path, &context)?;
             Popularity::Hotset {
                 hot_key_share: share(&fields.hot_keys, "hot-keys", 0.2)?,
                 hot_access_share: share(&fields.hot_share, "hot-share", 0.8)?,
             }
         }
-        "sequential" => {
-            reject_inapplicable(&parameters, &[], path, "popularity = \"sequential\"")?;
+        PopularityKind::Sequential => {
+            reject_inapplicable(&parameters, &[], path, &context)?;
             Popularity::Sequential
         }
-        _ => {
-            reject_inapplicable(&parameters, &[], path, "popularity = \"uniform\"")?;
+        PopularityKind::Uniform => {
+            reject_inapplicable(&parameters, &[], path, &context)?;
             Popularity::Uniform
         }
     };
@@ -590,13 +538,8 @@ fn value_size(raw: Option<&Spanned<RawValueSize>>, path: &str) -> Checked<ValueS
     }
 }
 
-fn value_distribution<'r>(
-    raw: &'r RawDistribution,
-    span: Range<usize>,
-    path: &str,
-) -> Checked<ValueSize> {
-    let at = |name: &str| format!("{path}.{name}");
-    let kind = keyword(&raw.dist, &at("dist"), &["uniform", "normal", "lognormal"])?;
+fn value_distribution(raw: &RawDistribution, span: Range<usize>, path: &str) -> Checked<ValueSize> {
+    let &(name, kind) = lookup(&raw.dist, &format!("{path}.dist"), &VALUE_DISTRIBUTIONS)?;
     let parameters = [
         ("min", span_of(&raw.min)),
         ("max", span_of(&raw.max)),
@@ -605,63 +548,89 @@ fn value_distribution<'r>(
         ("median", span_of(&raw.median)),
         ("p99", span_of(&raw.p99)),
     ];
-    let context = format!("dist = \"{kind}\"");
-    let needs = |field: &'r Option<Field>, name: &str, needed: &[&str]| {
-        let why = format!("{context} needs {}", needed.join(" and "));
-        required(field, &span, path, name, &why)
+    let needed: [&str; 2] = match kind {
+        ValueDistribution::Uniform => ["min", "max"],
+        ValueDistribution::Normal => ["mean", "stddev"],
+        ValueDistribution::Lognormal => ["median", "p99"],
     };
-    let max_bytes = VALUE_BYTES_MAX as f64;
+    let context = format!("dist = \"{name}\"");
+    reject_inapplicable(&parameters, &needed, path, &context)?;
+    let why = format!("{context} needs {}", needed.join(" and "));
+    let parameter = Parameter {
+        span,
+        path,
+        why: &why,
+    };
     match kind {
-        "uniform" => {
-            let names = ["min", "max"];
-            reject_inapplicable(&parameters, &names, path, &context)?;
-            let min = value_bytes(needs(&raw.min, "min", &names)?, &at("min"))?;
-            let max_field = needs(&raw.max, "max", &names)?;
-            let max = value_bytes(max_field, &at("max"))?;
-            if max < min {
-                return Err(mismatch(
-                    max_field,
-                    &at("max"),
-                    format!("a size of at least min ({min} bytes)"),
-                ));
-            }
-            Ok(ValueSize::Uniform { min, max })
-        }
-        "normal" => {
-            let names = ["mean", "stddev"];
-            reject_inapplicable(&parameters, &names, path, &context)?;
-            let mean = size_where(
-                needs(&raw.mean, "mean", &names)?,
-                &at("mean"),
-                "a mean size from 0 to 512mb",
-                |mean| (0.0..=max_bytes).contains(&mean),
-            )?;
-            let stddev = size_where(
-                needs(&raw.stddev, "stddev", &names)?,
-                &at("stddev"),
-                "a standard deviation from 0 to 512mb",
-                |stddev| (0.0..=max_bytes).contains(&stddev),
-            )?;
-            Ok(ValueSize::Normal { mean, stddev })
-        }
-        _ => {
-            let names = ["median", "p99"];
-            reject_inapplicable(&parameters, &names, path, &context)?;
-            let median = size_where(
-                needs(&raw.median, "median", &names)?,
-                &at("median"),
-                "a median size greater than 0 and at most 512mb",
-                |median| median > 0.0 && median <= max_bytes,
-            )?;
-            let p99 = size_where(
-                needs(&raw.p99, "p99", &names)?,
-                &at("p99"),
-                &format!("a p99 size greater than the median ({median} bytes) and at most 512mb"),
-                |p99| p99 > median && p99 <= max_bytes,
-            )?;
-            Ok(ValueSize::Lognormal { median, p99 })
-        }
+        ValueDistribution::Uniform => uniform_sizes(raw, &parameter),
+        ValueDistribution::Normal => normal_sizes(raw, &parameter),
+        ValueDistribution::Lognormal => lognormal_sizes(raw, &parameter),
     }
+}
+
+/// Where a distribution's parameters are and why they are needed, for their messages.
+struct Parameter<'p> {
+    span: Range<usize>,
+    path: &'p str,
+    why: &'p str,
+}
+
+impl Parameter<'_> {
+    fn needed<'f>(&self, field: &'f Option<Field>, name: &str) -> Checked<&'f Field> {
+        required(field, &self.span, self.path, name, self.why)
+    }
+
+    fn at(&self, name: &str) -> String {
+        format!("{}.{name}", self.path)
+    }
+}
+
+fn uniform_sizes(raw: &RawDistribution, parameter: &Parameter<'_>) -> Checked<ValueSize> {
+    let min = value_bytes(parameter.needed(&raw.min, "min")?, &parameter.at("min"))?;
+    let max_field = parameter.needed(&raw.max, "max")?;
+    let max = value_bytes(max_field, &parameter.at("max"))?;
+    if max < min {
+        return Err(mismatch(
+            max_field,
+            &parameter.at("max"),
+            format!("a size of at least min ({min} bytes)"),
+        ));
+    }
+    Ok(ValueSize::Uniform { min, max })
+}
+
+fn normal_sizes(raw: &RawDistribution, parameter: &Parameter<'_>) -> Checked<ValueSize> {
+    let max_bytes = VALUE_BYTES_MAX as f64;
+    let mean = size_where(
+        parameter.needed(&raw.mean, "mean")?,
+        &parameter.at("mean"),
+        "a mean size from 0 to 512mb",
+        |mean| (0.0..=max_bytes).contains(&mean),
+    )?;
+    let stddev = size_where(
+        parameter.needed(&raw.stddev, "stddev")?,
+        &parameter.at("stddev"),
+        "a standard deviation from 0 to 512mb",
+        |stddev| (0.0..=max_bytes).contains(&stddev),
+    )?;
+    Ok(ValueSize::Normal { mean, stddev })
+}
+
+fn lognormal_sizes(raw: &RawDistribution, parameter: &Parameter<'_>) -> Checked<ValueSize> {
+    let max_bytes = VALUE_BYTES_MAX as f64;
+    let median = size_where(
+        parameter.needed(&raw.median, "median")?,
+        &parameter.at("median"),
+        "a median size greater than 0 and at most 512mb",
+        |median| median > 0.0 && median <= max_bytes,
+    )?;
+    let p99 = size_where(
+        parameter.needed(&raw.p99, "p99")?,
+        &parameter.at("p99"),
+        &format!("a p99 size greater than the median ({median} bytes) and at most 512mb"),
+        |p99| p99 > median && p99 <= max_bytes,
+    )?;
+    Ok(ValueSize::Lognormal { median, p99 })
 }
 
 fn ttl(raw: &RawTtl, path: &str) -> Checked<TtlConfig> {
@@ -675,22 +644,22 @@ fn ttl(raw: &RawTtl, path: &str) -> Checked<TtlConfig> {
         )
     })?;
     let min_us = duration_value_us(&raw.min, &at("min"))?;
-    if !(TTL_MIN_US..=TTL_MAX_US).contains(&min_us) {
+    if !(TTL_US_MIN..=TTL_US_MAX).contains(&min_us) {
         return Err(mismatch(
             &raw.min,
             &at("min"),
-            format!("a TTL from 1ms to {}", format_duration(TTL_MAX_US)),
+            format!("a TTL from 1ms to {}", format_duration(TTL_US_MAX)),
         ));
     }
     let max_us = duration_value_us(&raw.max, &at("max"))?;
-    if !(min_us..=TTL_MAX_US).contains(&max_us) {
+    if !(min_us..=TTL_US_MAX).contains(&max_us) {
         return Err(mismatch(
             &raw.max,
             &at("max"),
             format!(
                 "a TTL from min ({}) to {}",
                 format_duration(min_us),
-                format_duration(TTL_MAX_US)
+                format_duration(TTL_US_MAX)
             ),
         ));
     }
@@ -700,285 +669,6 @@ fn ttl(raw: &RawTtl, path: &str) -> Checked<TtlConfig> {
         min_us,
         max_us,
     })
-}
-
-fn event(
-    index: usize,
-    raw: &Spanned<Table<RawEvent>>,
-    scenario_duration_us: u64,
-    server: &ServerConfig,
-    clients: &[ClientConfig],
-    replicas: &[crate::sim::config::ReplicaConfig],
-) -> Checked<EventConfig> {
-    let databases = server.databases;
-    let fields = raw.get_ref();
-    let path = format!("event[{index}]");
-    let at = |name: &str| format!("{path}.{name}");
-    let at_us = before_end(&fields.at, &at("at"), scenario_duration_us)?;
-    let kind = keyword(
-        &fields.action,
-        &at("do"),
-        &[
-            "flushdb",
-            "flushall",
-            "del",
-            "config-set",
-            "select",
-            "crash",
-            "kill",
-            "restart",
-            "failover",
-            "pause",
-            "resume",
-            "link-down",
-            "link-up",
-            "partition",
-            "heal",
-        ],
-    )?;
-    let parameters = [
-        ("db", span_of(&fields.db)),
-        ("keys", fields.keys.as_ref().map(Spanned::span)),
-        ("pattern", span_of(&fields.pattern)),
-        ("directive", span_of(&fields.directive)),
-        ("value", span_of(&fields.value)),
-        ("client", span_of(&fields.client)),
-        ("node", span_of(&fields.node)),
-        ("to", span_of(&fields.to)),
-        ("sides", fields.sides.as_ref().map(Spanned::span)),
-    ];
-    let allowed: &[&str] = match kind {
-        "flushdb" => &["db"],
-        "del" => &["db", "keys", "pattern"],
-        "config-set" => &["directive", "value"],
-        "select" => &["client", "db"],
-        "crash" | "kill" | "restart" | "pause" | "resume" | "link-down" | "link-up" => &["node"],
-        "failover" => &["to"],
-        "partition" => &["sides"],
-        _ => &[],
-    };
-    let context = format!("do = \"{kind}\"");
-    reject_inapplicable(&parameters, allowed, &path, &context)?;
-    let why = format!("{context} needs {}", allowed.join(" and "));
-    let db = || optional(&fields.db, 0, |field| database(field, &at("db"), databases));
-    let node = || {
-        fields
-            .node
-            .as_ref()
-            .map_or(Ok(0), |field| replicas::node(field, &at("node"), replicas))
-    };
-    let action = match kind {
-        "crash" => EventAction::Crash { node: node()? },
-        "kill" => EventAction::Kill { node: node()? },
-        "restart" => EventAction::Restart { node: node()? },
-        "pause" => EventAction::Pause { node: node()? },
-        "resume" => EventAction::Resume { node: node()? },
-        "link-down" | "link-up" => {
-            // Any node may be the one with a link: after a failover, node 0 is a replica.
-            if replicas.is_empty() {
-                return Err(Problem::new(
-                    fields.action.span(),
-                    at("do"),
-                    format!("{context} needs a [[replica]]: only a replica has a replication link"),
-                ));
-            }
-            let field = required(&fields.node, &raw.span(), &path, "node", &why)?;
-            let node = replicas::node(field, &at("node"), replicas)?;
-            if kind == "link-down" {
-                EventAction::LinkDown { node }
-            } else {
-                EventAction::LinkUp { node }
-            }
-        }
-        "partition" => {
-            let sides = fields.sides.as_ref().ok_or_else(|| {
-                Problem::new(
-                    raw.span(),
-                    &path,
-                    "missing field `sides` (do = \"partition\" needs sides = [[\"primary\", \"web\"], [\"r1\"]]: arrays of node and client names)",
-                )
-            })?;
-            EventAction::Partition(faults::partition(sides, &path, replicas, clients)?)
-        }
-        "heal" => EventAction::Heal,
-        "failover" => {
-            if replicas.is_empty() {
-                return Err(Problem::new(
-                    fields.action.span(),
-                    at("do"),
-                    "do = \"failover\" needs a [[replica]] to promote",
-                ));
-            }
-            let to = match &fields.to {
-                Some(field) => match replicas::node(field, &at("to"), replicas)? {
-                    0 => return Err(mismatch(field, &at("to"), "a replica's name")),
-                    node => Some(node),
-                },
-                None => None,
-            };
-            EventAction::Failover { to }
-        }
-        "flushdb" => EventAction::FlushDb { db: db()? },
-        "del" => EventAction::Del {
-            db: db()?,
-            keys: key_selection(fields, &raw.span(), &path)?,
-        },
-        "config-set" => EventAction::ConfigSet(config_change(
-            required(&fields.directive, &raw.span(), &path, "directive", &why)?,
-            required(&fields.value, &raw.span(), &path, "value", &why)?,
-            &path,
-            server.maxmemory_policy,
-        )?),
-        "select" => {
-            let client_field = required(&fields.client, &raw.span(), &path, "client", &why)?;
-            let name = text(client_field, &at("client"), "a client name")?;
-            let client_names: Vec<&str> =
-                clients.iter().map(|client| client.name.as_str()).collect();
-            let client = client_names
-                .iter()
-                .position(|known| *known == name)
-                .ok_or_else(|| {
-                    mismatch(
-                        client_field,
-                        &at("client"),
-                        format!("the name of a [[client]] ({})", list_or_none(&client_names)),
-                    )
-                })?;
-            if clients[client]
-                .trace
-                .as_ref()
-                .is_some_and(|trace| trace.per_record_db)
-            {
-                return Err(because(
-                    mismatch(
-                        client_field,
-                        &at("client"),
-                        "a client whose database can change",
-                    ),
-                    "it replays MONITOR lines, which name their own databases",
-                ));
-            }
-            let db_field = required(&fields.db, &raw.span(), &path, "db", &why)?;
-            let db = database(db_field, &at("db"), databases)?;
-            EventAction::Select { client, db }
-        }
-        _ => EventAction::FlushAll,
-    };
-    Ok(EventConfig { at_us, action })
-}
-
-fn key_selection(raw: &RawEvent, event_span: &Range<usize>, path: &str) -> Checked<KeySelection> {
-    match (&raw.keys, &raw.pattern) {
-        (Some(_), Some(pattern)) => Err(Problem::new(
-            pattern.span(),
-            format!("{path}.pattern"),
-            "expected either keys or pattern for do = \"del\", found both",
-        )),
-        (None, None) => Err(Problem::new(
-            event_span.clone(),
-            path,
-            "do = \"del\" needs keys = [\"a\", \"b\"] or pattern = \"prefix:*\", found neither",
-        )),
-        (None, Some(pattern)) => {
-            let pattern_path = format!("{path}.pattern");
-            let text = text(
-                pattern,
-                &pattern_path,
-                "a glob pattern such as \"session:*\"",
-            )?;
-            if text.is_empty() {
-                return Err(mismatch(pattern, &pattern_path, "a non-empty glob pattern"));
-            }
-            Ok(KeySelection::Pattern(text.to_string()))
-        }
-        (Some(keys), None) => {
-            if keys.get_ref().is_empty() {
-                return Err(Problem::new(
-                    keys.span(),
-                    format!("{path}.keys"),
-                    "expected at least one key name, found an empty list",
-                ));
-            }
-            let names = keys
-                .get_ref()
-                .iter()
-                .enumerate()
-                .map(|(index, key)| {
-                    text(key, &format!("{path}.keys[{index}]"), "a key name").map(str::to_string)
-                })
-                .collect::<Checked<Vec<_>>>()?;
-            Ok(KeySelection::Keys(names))
-        }
-    }
-}
-
-fn config_change(
-    directive: &Field,
-    value: &Field,
-    path: &str,
-    server_policy: MaxmemoryPolicy,
-) -> Checked<ConfigChange> {
-    let directive = keyword(
-        directive,
-        &format!("{path}.directive"),
-        &CONFIG_SET_DIRECTIVES,
-    )?;
-    let path = format!("{path}.value");
-    // CONFIG SET takes strings, so "20" means 20 here.
-    let value = &match value.get_ref() {
-        Scalar::String(text) => match text.parse::<i128>() {
-            Ok(integer) => Spanned::new(value.span(), Scalar::Integer(integer)),
-            Err(_) => value.clone(),
-        },
-        _ => value.clone(),
-    };
-    Ok(match directive {
-        "maxmemory" => ConfigChange::Maxmemory(size_bytes(value, &path)?),
-        "maxmemory-policy" => {
-            ConfigChange::MaxmemoryPolicy(policy_switch(value, &path, server_policy)?)
-        }
-        "maxmemory-samples" => {
-            ConfigChange::MaxmemorySamples(integer_in(value, &path, MAXMEMORY_SAMPLES)?)
-        }
-        "maxmemory-eviction-tenacity" => ConfigChange::MaxmemoryEvictionTenacity(integer_in(
-            value,
-            &path,
-            MAXMEMORY_EVICTION_TENACITY,
-        )?),
-        "lfu-log-factor" => ConfigChange::LfuLogFactor(integer_in(value, &path, LFU_LOG_FACTOR)?),
-        "lfu-decay-time" => ConfigChange::LfuDecayTime(integer_in(value, &path, LFU_DECAY_TIME)?),
-        "hz" => ConfigChange::Hz(integer_in(value, &path, HZ)?),
-        _ => ConfigChange::ActiveExpireEffort(integer_in(value, &path, ACTIVE_EXPIRE_EFFORT)?),
-    })
-}
-
-/// A run-time policy change. The reference policies evict as a classic cache does, from the first
-/// command on, with bookkeeping Redis's policies do not keep: they can be neither left nor
-/// entered mid-run.
-fn policy_switch(
-    value: &Field,
-    path: &str,
-    server_policy: MaxmemoryPolicy,
-) -> Checked<MaxmemoryPolicy> {
-    let wanted = policy(value, path)?;
-    if wanted == server_policy || !(wanted.is_reference() || server_policy.is_reference()) {
-        return Ok(wanted);
-    }
-    if server_policy.is_reference() {
-        return Err(because(
-            mismatch(
-                value,
-                path,
-                format!("\"{}\", the server's policy", server_policy.as_str()),
-            ),
-            "a reference policy cannot be switched away from at run time",
-        ));
-    }
-    let redis_policies: Vec<&str> = MaxmemoryPolicy::ALL.map(MaxmemoryPolicy::as_str).to_vec();
-    Err(because(
-        mismatch(value, path, one_of(&redis_policies)),
-        "a reference policy cannot be switched to at run time; set it in [server]",
-    ))
 }
 
 /// `opt` knows each key's next use, which only a trace can tell.
@@ -993,7 +683,7 @@ fn check_clairvoyance(
     if server.maxmemory_policy != MaxmemoryPolicy::Opt {
         return Ok(());
     }
-    match clients.iter().position(|client| client.trace.is_none()) {
+    match clients.iter().position(|client| client.trace().is_none()) {
         None => Ok(()),
         Some(index) => Err(because(
             mismatch(
@@ -1024,34 +714,29 @@ fn check_resources(
     let mut commands_expected = 0.0;
     for (index, (client, raw_client)) in clients.iter().zip(raw).enumerate() {
         let fields = raw_client.get_ref();
-        let trace_span = fields.trace.as_ref().map(Spanned::span);
         // Where to point: the trace for a trace client, else the field that asked for the load.
-        let at = |field: Option<Range<usize>>, name: &str| match &trace_span {
-            Some(span) => (span.clone(), format!("client[{index}].trace")),
+        let at = |field: Option<Range<usize>>, name: &str| match &fields.trace {
+            Some(trace) => (trace.span(), format!("client[{index}].trace")),
             None => (
                 field.unwrap_or_else(|| raw_client.span()),
                 format!("client[{index}].{name}"),
             ),
         };
-        match &client.trace {
-            Some(trace) => trace_keys = trace_keys.saturating_add(trace.key_names.len() as u64),
-            None => {
-                let keys = keys_by_prefix.entry(&client.keyspace.prefix).or_insert(0);
-                *keys = (*keys).max(client.keyspace.keys);
+        match &client.workload {
+            Workload::Trace(replay) => {
+                trace_keys = trace_keys.saturating_add(replay.trace.key_names.len() as u64);
+            }
+            Workload::Generated(generated) => {
+                let keys = keys_by_prefix
+                    .entry(&generated.keyspace.prefix)
+                    .or_insert(0);
+                *keys = (*keys).max(generated.keyspace.keys);
             }
         }
         let keys_total = keys_by_prefix
             .values()
             .fold(trace_keys, |total, keys| total.saturating_add(*keys));
         if keys_total > DISTINCT_KEYS_MAX {
-            let memory_gb = keys_total
-                .saturating_mul(SIMULATOR_BYTES_PER_KEY)
-                .div_ceil(1 << 30);
-            let counted = if trace_keys > 0 {
-                "clients sharing a prefix count once, each trace's keys count apart"
-            } else {
-                "clients sharing a prefix count once"
-            };
             let keys_span = fields
                 .keyspace
                 .as_ref()
@@ -1060,25 +745,10 @@ fn check_resources(
             return Err(Problem::new(
                 span,
                 field,
-                format!(
-                    "the keyspaces add up to {keys_total} distinct keys ({counted}), which would \
-                     need about {memory_gb} GB of simulator memory; the limit is \
-                     {DISTINCT_KEYS_MAX} keys"
-                ),
+                too_many_keys(keys_total, trace_keys > 0),
             ));
         }
-        commands_expected += match &client.trace {
-            Some(trace) => trace.records.len() as f64,
-            None => {
-                let stop_us = client
-                    .stop_us
-                    .unwrap_or(scenario_duration_us)
-                    .min(scenario_duration_us);
-                let active_seconds =
-                    stop_us.saturating_sub(client.start_us) as f64 / MICROS_PER_SECOND as f64;
-                client.rate * active_seconds
-            }
-        };
+        commands_expected += commands_expected_of(client, scenario_duration_us);
         if commands_expected > COMMANDS_EXPECTED_MAX {
             let (span, field) = at(span_of(&fields.rate), "rate");
             return Err(Problem::new(
@@ -1096,15 +766,35 @@ fn check_resources(
     Ok(())
 }
 
-const NAME_RULE: &str = "a name made of letters, digits, '.', '_' and '-'";
+fn too_many_keys(keys_total: u64, with_traces: bool) -> String {
+    let memory_gb = keys_total
+        .saturating_mul(SIMULATOR_BYTES_PER_KEY)
+        .div_ceil(1 << 30);
+    let counted = if with_traces {
+        "clients sharing a prefix count once, each trace's keys count apart"
+    } else {
+        "clients sharing a prefix count once"
+    };
+    format!(
+        "the keyspaces add up to {keys_total} distinct keys ({counted}), which would need about \
+         {memory_gb} GB of simulator memory; the limit is {DISTINCT_KEYS_MAX} keys"
+    )
+}
 
-fn name_rule_violation(name: &str) -> Option<String> {
-    if name.is_empty() {
-        return Some("it is empty".to_string());
+/// A trace's requests, or a generated client's rate over the time it is active.
+fn commands_expected_of(client: &ClientConfig, scenario_duration_us: u64) -> f64 {
+    match &client.workload {
+        Workload::Trace(replay) => replay.trace.records.len() as f64,
+        Workload::Generated(generated) => {
+            let stop_us = client
+                .stop_us
+                .unwrap_or(scenario_duration_us)
+                .min(scenario_duration_us);
+            let active_seconds =
+                stop_us.saturating_sub(client.start_us) as f64 / MICROS_PER_SECOND as f64;
+            generated.rate * active_seconds
+        }
     }
-    name.chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
-        .map(|c| format!("{c:?} is not allowed"))
 }
 
 fn value_bytes(field: &Field, path: &str) -> Checked<u32> {

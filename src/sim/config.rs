@@ -399,15 +399,56 @@ pub enum OnMiss {
 
 pub use crate::sim::server::command::CommandKind;
 
+/// A simulated client: who it is, when it runs, where its requests go, and what it sends.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientConfig {
     pub name: String,
-    /// Commands per second (mean for Poisson arrivals).
-    pub rate: f64,
-    pub arrivals: Arrivals,
     pub db: u32,
     pub start_us: u64,
     pub stop_us: Option<u64>,
+    /// Where reads go.
+    pub read_from: ReadFrom,
+    pub connection: ConnectionConfig,
+    pub workload: Workload,
+}
+
+impl ClientConfig {
+    /// A client on database 0 from the start to the end of the run, reading from the primary
+    /// with the default connection.
+    pub fn new(name: impl Into<String>, workload: Workload) -> ClientConfig {
+        ClientConfig {
+            name: name.into(),
+            db: 0,
+            start_us: 0,
+            stop_us: None,
+            read_from: ReadFrom::Primary,
+            connection: ConnectionConfig::default(),
+            workload,
+        }
+    }
+
+    /// The trace the client replays, if it replays one.
+    pub fn trace(&self) -> Option<&std::sync::Arc<Trace>> {
+        match &self.workload {
+            Workload::Generated(_) => None,
+            Workload::Trace(workload) => Some(&workload.trace),
+        }
+    }
+}
+
+/// What a client sends: requests drawn as it runs, or a recorded workload replayed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Workload {
+    Generated(GeneratedWorkload),
+    Trace(TraceWorkload),
+}
+
+/// Requests drawn from the client's own stream: arrivals, command mix, keys, values, TTLs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneratedWorkload {
+    /// Commands per second (mean for Poisson arrivals).
+    pub rate: f64,
+    pub arrivals: Arrivals,
     pub keyspace: KeyspaceConfig,
     /// Command weights, in the order given, zero weights removed.
     pub commands: Vec<(CommandKind, u32)>,
@@ -416,12 +457,17 @@ pub struct ClientConfig {
     pub on_miss: OnMiss,
     /// How many distinct fields/members a hash, set or sorted-set key draws from.
     pub fields: u32,
-    /// Where reads go.
-    pub read_from: ReadFrom,
-    pub connection: ConnectionConfig,
-    /// A recorded workload replayed instead of the generated one: when present, `rate`,
-    /// `keyspace`, `commands`, `value_size` and `ttl` are not used.
-    pub trace: Option<std::sync::Arc<Trace>>,
+}
+
+/// A recorded workload replayed request by request. Whether a read miss inserts the object is
+/// the trace's `read_through`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceWorkload {
+    pub trace: std::sync::Arc<Trace>,
+    /// `Some(rate)`: record k arrives k / rate seconds after the start, whatever its time (an
+    /// untimed trace, paced at this many requests per second). `None`: each record arrives at
+    /// its own time.
+    pub rate: Option<f64>,
 }
 
 /// What a trace record does.
@@ -476,21 +522,6 @@ pub enum ConfigChange {
     LfuDecayTime(u32),
     Hz(u32),
     ActiveExpireEffort(u32),
-}
-
-impl ConfigChange {
-    pub fn directive(&self) -> &'static str {
-        match self {
-            ConfigChange::Maxmemory(_) => "maxmemory",
-            ConfigChange::MaxmemoryPolicy(_) => "maxmemory-policy",
-            ConfigChange::MaxmemorySamples(_) => "maxmemory-samples",
-            ConfigChange::MaxmemoryEvictionTenacity(_) => "maxmemory-eviction-tenacity",
-            ConfigChange::LfuLogFactor(_) => "lfu-log-factor",
-            ConfigChange::LfuDecayTime(_) => "lfu-decay-time",
-            ConfigChange::Hz(_) => "hz",
-            ConfigChange::ActiveExpireEffort(_) => "active-expire-effort",
-        }
-    }
 }
 
 /// Which keys a scheduled `del` removes.
@@ -581,4 +612,27 @@ impl EventAction {
 pub struct EventConfig {
     pub at_us: u64,
     pub action: EventAction,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_policy_has_one_keyword_that_reads_back() {
+        let every: Vec<MaxmemoryPolicy> = MaxmemoryPolicy::ALL
+            .into_iter()
+            .chain(MaxmemoryPolicy::REFERENCE)
+            .collect();
+        for policy in &every {
+            let keyword = policy.as_str();
+            assert_eq!(MaxmemoryPolicy::parse(keyword), Some(*policy));
+            let upper = keyword.to_ascii_uppercase();
+            assert_eq!(MaxmemoryPolicy::parse(&upper), Some(*policy));
+            let same = every.iter().filter(|other| other.as_str() == keyword);
+            assert_eq!(same.count(), 1, "{keyword}");
+        }
+        // Ten variants: a new one must join ALL or REFERENCE to be read.
+        assert_eq!(every.len(), 10);
+    }
 }

@@ -282,13 +282,20 @@ impl Requests {
                     value_size: 0,
                     ttl_ms: 0,
                 },
-                // `replayed` checked that every key has a value that fits.
-                Requests::Pairs => Request {
-                    key,
-                    op: TraceOp::Set,
-                    value_size: value_size(arguments.get(index + 1)).unwrap_or(0),
-                    ttl_ms: 0,
-                },
+                Requests::Pairs => {
+                    let value = arguments.get(index + 1);
+                    assert!(
+                        value.len() as u64 <= VALUE_BYTES_MAX,
+                        "`replayed` checks that every MSET key has a value that fits"
+                    );
+                    Request {
+                        key,
+                        op: TraceOp::Set,
+                        // At most 512 MB, as asserted: it fits a u32.
+                        value_size: value.len() as u32,
+                        ttl_ms: 0,
+                    }
+                }
             }
         })
     }

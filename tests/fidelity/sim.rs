@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use vanish::sim::config::{
-    Arrivals, ClientConfig, CommandKind, KeyspaceConfig, OnMiss, Popularity, ServerConfig,
-    ValueSize,
+    Arrivals, ClientConfig, CommandKind, GeneratedWorkload, KeyspaceConfig, OnMiss, Popularity,
+    ServerConfig, ValueSize, Workload,
 };
 use vanish::sim::keyspace::keys::KeyTable;
 use vanish::sim::ledger::Ledger;
@@ -22,13 +22,9 @@ pub struct Family<'a> {
 }
 
 fn client(prefix: &str, keys: u64) -> ClientConfig {
-    ClientConfig {
-        name: format!("fidelity-{prefix}"),
+    let workload = GeneratedWorkload {
         rate: 1.0,
         arrivals: Arrivals::Fixed,
-        db: 0,
-        start_us: 0,
-        stop_us: None,
         keyspace: KeyspaceConfig {
             keys,
             prefix: prefix.to_string(),
@@ -39,10 +35,8 @@ fn client(prefix: &str, keys: u64) -> ClientConfig {
         ttl: None,
         on_miss: OnMiss::None,
         fields: 16,
-        trace: None,
-        read_from: vanish::sim::config::ReadFrom::Primary,
-        connection: vanish::sim::config::ConnectionConfig::default(),
-    }
+    };
+    ClientConfig::new(format!("fidelity-{prefix}"), Workload::Generated(workload))
 }
 
 /// One simulated node with one connected client.

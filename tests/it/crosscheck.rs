@@ -9,7 +9,7 @@ use vanish::sim::engine::{run, NoProgress, RunOutput};
 use vanish::sim::ledger::DiscardLedger;
 use vanish::trace::{load_trace, TraceFormat};
 
-use crate::support::client;
+use crate::support::trace_client;
 
 fn traces_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces");
@@ -24,9 +24,9 @@ fn traces_dir() -> Option<PathBuf> {
 /// Replays `trace` as a read-through cache with `policy` and a capacity of `capacity` bytes of
 /// values (raw memory model).
 fn replay(trace: &Arc<Trace>, policy: MaxmemoryPolicy, capacity: u64) -> RunOutput {
-    let mut reader = client("trace", "", trace.key_names.len() as u64);
-    reader.trace = Some(trace.clone());
-    reader.rate = 1_000_000.0;
+    // An untimed trace is paced at a million requests per second.
+    let untimed = trace.records.iter().all(|r| r.time_us == 0);
+    let reader = trace_client("trace", trace.clone(), untimed.then_some(1_000_000.0));
     let last_us = trace.records.iter().map(|r| r.time_us).max().unwrap_or(0);
     let config = SimConfig {
         name: "crosscheck".into(),

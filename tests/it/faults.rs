@@ -2,6 +2,7 @@
 //! partitions and split brain, min-replicas-to-write, pauses, broken links and their resync,
 //! WAIT, and the time a full resync takes.
 
+use crate::support::generated;
 use vanish::scenario::{parse, Overrides};
 use vanish::sim::config::{
     Discovery, EventAction, EventConfig, Partition, SentinelConfig, SimConfig, WaitConfig,
@@ -297,7 +298,7 @@ fn wait_lowers_the_writes_lost_to_a_failover() {
 fn a_replica_that_must_not_serve_stale_data_refuses_reads_while_its_link_is_down() {
     let mut config = cluster("30s");
     config.server.replica_serve_stale_data = false;
-    config.clients[1].commands = vec![(vanish::sim::config::CommandKind::Get, 1)];
+    generated(&mut config.clients[1]).commands = vec![(vanish::sim::config::CommandKind::Get, 1)];
     config.clients[1].read_from = vanish::sim::config::ReadFrom::Replica(0);
     at(&mut config, 10, EventAction::LinkDown { node: 1 });
     at(&mut config, 15, EventAction::LinkUp { node: 1 });
@@ -373,9 +374,9 @@ fn random_fault_schedules_never_panic_and_keep_the_books_straight() {
     for schedule in 0..40u64 {
         let mut config = cluster("40s");
         for client in &mut config.clients {
-            client.rate = 100.0;
+            generated(client).rate = 100.0;
         }
-        config.clients[1].commands = vec![
+        generated(&mut config.clients[1]).commands = vec![
             (vanish::sim::config::CommandKind::Get, 1),
             (vanish::sim::config::CommandKind::Set, 1),
         ];
@@ -395,7 +396,7 @@ fn random_fault_schedules_never_panic_and_keep_the_books_straight() {
             config.server.repl_backlog_size = 16 * 1024;
         }
         // Expiry and eviction on every node, so counters move while nodes restart and swap.
-        config.clients[1].ttl = Some(vanish::sim::config::TtlConfig {
+        generated(&mut config.clients[1]).ttl = Some(vanish::sim::config::TtlConfig {
             share_ppm: 500_000,
             min_us: S,
             max_us: 5 * S,

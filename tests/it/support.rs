@@ -10,13 +10,9 @@ use vanish::sim::server::{Argument, Node, Reply, Request};
 
 /// A client config for `keys` keys named `prefix` + id.
 pub fn client(name: &str, prefix: &str, keys: u64) -> ClientConfig {
-    ClientConfig {
-        name: name.to_string(),
+    let workload = GeneratedWorkload {
         rate: 100.0,
         arrivals: Arrivals::Poisson,
-        db: 0,
-        start_us: 0,
-        stop_us: None,
         keyspace: KeyspaceConfig {
             keys,
             prefix: prefix.to_string(),
@@ -27,10 +23,21 @@ pub fn client(name: &str, prefix: &str, keys: u64) -> ClientConfig {
         ttl: None,
         on_miss: OnMiss::None,
         fields: 16,
-        trace: None,
-        read_from: vanish::sim::config::ReadFrom::Primary,
-        connection: vanish::sim::config::ConnectionConfig::default(),
+    };
+    ClientConfig::new(name, Workload::Generated(workload))
+}
+
+/// The generated workload of `client`, which must not replay a trace.
+pub fn generated(client: &mut ClientConfig) -> &mut GeneratedWorkload {
+    match &mut client.workload {
+        Workload::Generated(workload) => workload,
+        Workload::Trace(_) => panic!("{} replays a trace", client.name),
     }
+}
+
+/// A client replaying `trace`, paced at `rate` requests per second if it is untimed.
+pub fn trace_client(name: &str, trace: Arc<Trace>, rate: Option<f64>) -> ClientConfig {
+    ClientConfig::new(name, Workload::Trace(TraceWorkload { trace, rate }))
 }
 
 /// A bare node over one key family, driven by hand.

@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
-use crate::sim::config::{Arrivals, ClientConfig, CommandKind, Trace, TraceOp};
+use crate::sim::config::{
+    Arrivals, ClientConfig, CommandKind, GeneratedWorkload, OnMiss, Trace, TraceOp, Workload,
+};
 use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::ledger::{Actor, KeyId};
 use crate::sim::random::dist::{exponential_gap_ns, sample_value_size, KeyPicker};
@@ -29,14 +31,29 @@ pub struct ClientCounts {
     pub acknowledged_writes: u64,
 }
 
+/// Where a client's requests come from.
+enum Source {
+    Generated(Generator),
+    Replay(Replay),
+}
+
+/// A generated workload's draws: command by weight, key by popularity.
+struct Generator {
+    workload: GeneratedWorkload,
+    picker: KeyPicker,
+    /// Cumulative command weights.
+    commands: Vec<(u64, CommandKind)>,
+    total_weight: u64,
+}
+
 /// A trace being replayed: the next record, and for each record when its key is used next.
 struct Replay {
     trace: Arc<Trace>,
     cursor: usize,
     /// Per record: arrival time (µs) of the next record with the same key, 0 if none.
     next_use_us: Vec<u64>,
-    /// Whether records have no timestamps and are paced at the client's rate.
-    paced: bool,
+    /// Requests per second an untimed trace is paced at; `None`: records keep their times.
+    rate: Option<f64>,
 }
 
 pub struct Client {
@@ -47,19 +64,13 @@ pub struct Client {
     pub counts: ClientCounts,
     family: usize,
     stream: Stream,
-    picker: KeyPicker,
-    /// Cumulative command weights.
-    commands: Vec<(u64, CommandKind)>,
-    total_weight: u64,
+    source: Source,
     /// Arrivals so far (fixed spacing is computed from it, so it never drifts).
     arrivals: u64,
     /// Time of the latest arrival, ns.
     last_arrival_ns: u64,
     /// One bit per key: this client wrote the key's current or an earlier value.
     written: Vec<u64>,
-    replay: Option<Replay>,
-    /// The trace record behind the latest request.
-    last_trace_record: Option<usize>,
     /// Blocked (in WAIT) until this time, µs: later commands start no earlier.
     blocked_until_us: u64,
 }
@@ -73,32 +84,25 @@ impl Client {
         seed: u64,
         needs_future: bool,
     ) -> Client {
-        let mut cumulative = 0;
-        let commands = config
-            .commands
-            .iter()
-            .map(|&(kind, weight)| {
-                cumulative += u64::from(weight);
-                (cumulative, kind)
-            })
-            .collect();
+        let source = match &config.workload {
+            Workload::Generated(workload) => Source::Generated(Generator::new(workload)),
+            Workload::Trace(replay) => Source::Replay(Replay::new(
+                replay.trace.clone(),
+                replay.rate,
+                config.start_us,
+                needs_future,
+            )),
+        };
         Client {
             actor: Actor::client(index),
             db: config.db,
             counts: ClientCounts::default(),
             family,
             stream: Stream::new(seed, &format!("client:{}", config.name)),
-            picker: KeyPicker::new(config.keyspace.keys, config.keyspace.popularity),
-            commands,
-            total_weight: cumulative,
+            source,
             arrivals: 0,
             last_arrival_ns: config.start_us * 1000,
             written: Vec::new(),
-            replay: config
-                .trace
-                .as_ref()
-                .map(|trace| Replay::new(trace.clone(), config, needs_future)),
-            last_trace_record: None,
             blocked_until_us: 0,
             config: config.clone(),
         }
@@ -118,21 +122,21 @@ impl Client {
     }
 
     fn next_unblocked_arrival_us(&mut self) -> Option<u64> {
-        if let Some(replay) = &self.replay {
-            let at_us = replay.arrival_us(replay.cursor, &self.config)?;
-            return match self.config.stop_us {
-                Some(stop) if at_us >= stop => None,
-                _ => Some(at_us),
-            };
-        }
+        let generator = match &self.source {
+            Source::Replay(replay) => {
+                let at_us = replay.arrival_us(replay.cursor, self.config.start_us)?;
+                return match self.config.stop_us {
+                    Some(stop) if at_us >= stop => None,
+                    _ => Some(at_us),
+                };
+            }
+            Source::Generated(generator) => generator,
+        };
         let start_ns = self.config.start_us * 1000;
-        let at_ns = match self.config.arrivals {
-            Arrivals::Poisson => {
-                self.last_arrival_ns + exponential_gap_ns(self.config.rate, &mut self.stream)
-            }
-            Arrivals::Fixed => {
-                start_ns + libm::round(self.arrivals as f64 * 1e9 / self.config.rate) as u64
-            }
+        let rate = generator.workload.rate;
+        let at_ns = match generator.workload.arrivals {
+            Arrivals::Poisson => self.last_arrival_ns + exponential_gap_ns(rate, &mut self.stream),
+            Arrivals::Fixed => start_ns + libm::round(self.arrivals as f64 * 1e9 / rate) as u64,
         };
         self.arrivals += 1;
         self.last_arrival_ns = at_ns;
@@ -143,102 +147,29 @@ impl Client {
         }
     }
 
-    fn pick_command(&mut self) -> CommandKind {
-        let ticket = self.stream.below(self.total_weight);
-        let index = self
-            .commands
-            .partition_point(|&(cumulative, _)| cumulative <= ticket);
-        self.commands[index.min(self.commands.len() - 1)].1
-    }
-
-    fn ttl_for_write(&mut self) -> Option<u64> {
-        let ttl = self.config.ttl?;
-        if !self.stream.chance_ppm(ttl.share_ppm) {
-            return None;
-        }
-        Some(self.stream.between(ttl.min_us, ttl.max_us) / 1000)
-    }
-
     /// The client's next command.
     pub fn next_request(&mut self, keys: &KeyTable) -> Request {
-        if let Some(replay) = self.replay.as_mut() {
-            let index = replay.cursor;
-            replay.cursor += 1;
-            let record = replay.trace.records[index];
-            let key = keys.key(self.family, u64::from(record.key));
-            let (command, argument) = match record.op {
-                TraceOp::Get => (CommandKind::Get, Argument::None),
-                TraceOp::Set => (
-                    CommandKind::Set,
-                    Argument::Value {
-                        len: record.value_size,
-                        ttl_ms: (record.ttl_ms > 0).then_some(record.ttl_ms),
-                    },
-                ),
-                TraceOp::Del => (CommandKind::Del, Argument::None),
-                TraceOp::Expire => (CommandKind::Expire, Argument::Ttl { ms: record.ttl_ms }),
-            };
-            let db = if replay.trace.per_record_db {
-                record.db
-            } else {
-                self.db
-            };
-            let next_use = replay.next_use_us.get(index).copied().unwrap_or(0);
-            self.last_trace_record = Some(index);
-            return Request {
-                client: self.actor,
-                db,
-                command,
-                key,
-                argument,
-                client_wrote_key: self.has_written(key),
-                next_use,
-                primary_has_key: false,
-            };
-        }
-        let command = self.pick_command();
-        let local = self.picker.pick(&mut self.stream);
-        let key = keys.key(self.family, local);
-        let fields = u64::from(self.config.fields);
-        let argument = match command {
-            CommandKind::Set => {
-                let len = sample_value_size(&self.config.value_size, &mut self.stream);
-                Argument::Value {
-                    len,
-                    ttl_ms: self.ttl_for_write(),
-                }
-            }
-            CommandKind::Lpush => Argument::Value {
-                len: sample_value_size(&self.config.value_size, &mut self.stream),
-                ttl_ms: None,
-            },
-            CommandKind::Expire => {
-                let ms = match self.config.ttl {
-                    Some(ttl) => self.stream.between(ttl.min_us, ttl.max_us) / 1000,
-                    None => 0,
+        let (generator, stream) = match &mut self.source {
+            Source::Replay(replay) => {
+                let (request_db, command, local, argument, next_use) = replay.next(self.db);
+                let key = keys.key(self.family, local);
+                return Request {
+                    client: self.actor,
+                    db: request_db,
+                    command,
+                    key,
+                    argument,
+                    client_wrote_key: self.has_written(key),
+                    next_use,
+                    primary_has_key: false,
                 };
-                Argument::Ttl { ms }
             }
-            CommandKind::Hset | CommandKind::Hget | CommandKind::Hdel => {
-                let id = self.stream.below(fields) as u32;
-                let len = if command == CommandKind::Hset {
-                    sample_value_size(&self.config.value_size, &mut self.stream)
-                } else {
-                    0
-                };
-                Argument::Field { id, len }
-            }
-            CommandKind::Sadd | CommandKind::Srem | CommandKind::Zadd | CommandKind::Zrem => {
-                let id = self.stream.below(fields) as u32;
-                let score = if command == CommandKind::Zadd {
-                    self.stream.below(SCORE_RANGE) as i64
-                } else {
-                    0
-                };
-                Argument::Member { id, score }
-            }
-            _ => Argument::None,
+            Source::Generated(generator) => (generator, &mut self.stream),
         };
+        let command = generator.pick_command(stream);
+        let local = generator.picker.pick(stream);
+        let key = keys.key(self.family, local);
+        let argument = generator.argument(command, stream);
         Request {
             client: self.actor,
             db: self.db,
@@ -253,34 +184,39 @@ impl Client {
 
     /// Whether a GET miss is followed by a SET (cache-aside, or a read-through trace).
     pub fn refills_on_miss(&self) -> bool {
-        self.config.on_miss == crate::sim::config::OnMiss::Set
-            || self.replay.as_ref().is_some_and(|r| r.trace.read_through)
+        match &self.source {
+            Source::Generated(generator) => generator.workload.on_miss == OnMiss::Set,
+            Source::Replay(replay) => replay.trace.read_through,
+        }
     }
 
     /// The cache-aside refill after a GET miss (`request` is the GET).
     pub fn refill_request(&mut self, request: &Request) -> Request {
         let key = request.key;
-        if let (Some(replay), Some(index)) = (&self.replay, self.last_trace_record) {
-            let record = replay.trace.records[index];
-            return Request {
-                command: CommandKind::Set,
-                argument: Argument::Value {
-                    len: record.value_size,
-                    ttl_ms: None,
-                },
-                ..*request
-            };
-        }
-        let len = sample_value_size(&self.config.value_size, &mut self.stream);
+        let generator = match &self.source {
+            Source::Replay(replay) => {
+                // The GET being refilled is the latest record replayed.
+                assert!(replay.cursor > 0, "a refill follows the GET it refills");
+                let record = replay.trace.records[replay.cursor - 1];
+                return Request {
+                    command: CommandKind::Set,
+                    argument: Argument::Value {
+                        len: record.value_size,
+                        ttl_ms: None,
+                    },
+                    ..*request
+                };
+            }
+            Source::Generated(generator) => generator,
+        };
+        let len = sample_value_size(&generator.workload.value_size, &mut self.stream);
+        let ttl_ms = generator.ttl_for_write(&mut self.stream);
         Request {
             client: self.actor,
             db: self.db,
             command: CommandKind::Set,
             key,
-            argument: Argument::Value {
-                len,
-                ttl_ms: self.ttl_for_write(),
-            },
+            argument: Argument::Value { len, ttl_ms },
             client_wrote_key: self.has_written(key),
             next_use: 0,
             primary_has_key: false,
@@ -306,17 +242,94 @@ impl Client {
     }
 }
 
-/// Default pace of a trace without timestamps, requests per second.
-pub const UNTIMED_TRACE_RATE: f64 = 1000.0;
+impl Generator {
+    fn new(workload: &GeneratedWorkload) -> Generator {
+        let mut cumulative = 0;
+        let commands = workload
+            .commands
+            .iter()
+            .map(|&(kind, weight)| {
+                cumulative += u64::from(weight);
+                (cumulative, kind)
+            })
+            .collect();
+        Generator {
+            picker: KeyPicker::new(workload.keyspace.keys, workload.keyspace.popularity),
+            commands,
+            total_weight: cumulative,
+            workload: workload.clone(),
+        }
+    }
+
+    fn pick_command(&self, stream: &mut Stream) -> CommandKind {
+        let ticket = stream.below(self.total_weight);
+        let index = self
+            .commands
+            .partition_point(|&(cumulative, _)| cumulative <= ticket);
+        self.commands[index.min(self.commands.len() - 1)].1
+    }
+
+    fn ttl_for_write(&self, stream: &mut Stream) -> Option<u64> {
+        let ttl = self.workload.ttl?;
+        if !stream.chance_ppm(ttl.share_ppm) {
+            return None;
+        }
+        Some(stream.between(ttl.min_us, ttl.max_us) / 1000)
+    }
+
+    /// What `command` carries: a value and TTL, a field, a member, or nothing.
+    fn argument(&self, command: CommandKind, stream: &mut Stream) -> Argument {
+        let fields = u64::from(self.workload.fields);
+        let value_size = &self.workload.value_size;
+        match command {
+            CommandKind::Set => {
+                let len = sample_value_size(value_size, stream);
+                Argument::Value {
+                    len,
+                    ttl_ms: self.ttl_for_write(stream),
+                }
+            }
+            CommandKind::Lpush => Argument::Value {
+                len: sample_value_size(value_size, stream),
+                ttl_ms: None,
+            },
+            CommandKind::Expire => {
+                let ms = match self.workload.ttl {
+                    Some(ttl) => stream.between(ttl.min_us, ttl.max_us) / 1000,
+                    None => 0,
+                };
+                Argument::Ttl { ms }
+            }
+            CommandKind::Hset | CommandKind::Hget | CommandKind::Hdel => {
+                let id = stream.below(fields) as u32;
+                let len = if command == CommandKind::Hset {
+                    sample_value_size(value_size, stream)
+                } else {
+                    0
+                };
+                Argument::Field { id, len }
+            }
+            CommandKind::Sadd | CommandKind::Srem | CommandKind::Zadd | CommandKind::Zrem => {
+                let id = stream.below(fields) as u32;
+                let score = if command == CommandKind::Zadd {
+                    stream.below(SCORE_RANGE) as i64
+                } else {
+                    0
+                };
+                Argument::Member { id, score }
+            }
+            _ => Argument::None,
+        }
+    }
+}
 
 impl Replay {
-    fn new(trace: Arc<Trace>, config: &ClientConfig, needs_future: bool) -> Replay {
-        let paced = trace.records.iter().all(|record| record.time_us == 0);
+    fn new(trace: Arc<Trace>, rate: Option<f64>, start_us: u64, needs_future: bool) -> Replay {
         let mut replay = Replay {
             next_use_us: Vec::new(),
             trace,
             cursor: 0,
-            paced,
+            rate,
         };
         if !needs_future {
             return replay;
@@ -328,7 +341,7 @@ impl Replay {
             let key = replay.trace.records[index].key as usize;
             replay.next_use_us[index] = next_by_key.get(key).copied().unwrap_or(0);
             if let (Some(slot), Some(at)) =
-                (next_by_key.get_mut(key), replay.arrival_us(index, config))
+                (next_by_key.get_mut(key), replay.arrival_us(index, start_us))
             {
                 // +1 keeps 0 free for "never".
                 *slot = at + 1;
@@ -337,19 +350,40 @@ impl Replay {
         replay
     }
 
-    /// When record `index` arrives, µs of virtual time.
-    fn arrival_us(&self, index: usize, config: &ClientConfig) -> Option<u64> {
-        let record = self.trace.records.get(index)?;
-        let offset_us = if self.paced {
-            let rate = if config.rate > 0.0 {
-                config.rate
-            } else {
-                UNTIMED_TRACE_RATE
-            };
-            libm::round(index as f64 * 1e6 / rate) as u64
-        } else {
-            record.time_us
+    /// The next record as (database, command, key within the trace, argument, next use);
+    /// `client_db` applies unless records carry their own.
+    fn next(&mut self, client_db: u32) -> (u32, CommandKind, u64, Argument, u64) {
+        let index = self.cursor;
+        self.cursor += 1;
+        let record = self.trace.records[index];
+        let (command, argument) = match record.op {
+            TraceOp::Get => (CommandKind::Get, Argument::None),
+            TraceOp::Set => (
+                CommandKind::Set,
+                Argument::Value {
+                    len: record.value_size,
+                    ttl_ms: (record.ttl_ms > 0).then_some(record.ttl_ms),
+                },
+            ),
+            TraceOp::Del => (CommandKind::Del, Argument::None),
+            TraceOp::Expire => (CommandKind::Expire, Argument::Ttl { ms: record.ttl_ms }),
         };
-        Some(config.start_us + offset_us)
+        let db = if self.trace.per_record_db {
+            record.db
+        } else {
+            client_db
+        };
+        let next_use = self.next_use_us.get(index).copied().unwrap_or(0);
+        (db, command, u64::from(record.key), argument, next_use)
+    }
+
+    /// When record `index` arrives, µs of virtual time.
+    fn arrival_us(&self, index: usize, start_us: u64) -> Option<u64> {
+        let record = self.trace.records.get(index)?;
+        let offset_us = match self.rate {
+            Some(rate) => libm::round(index as f64 * 1e6 / rate) as u64,
+            None => record.time_us,
+        };
+        Some(start_us + offset_us)
     }
 }

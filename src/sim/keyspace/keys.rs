@@ -12,7 +12,7 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use crate::sim::config::{ClientConfig, Trace};
+use crate::sim::config::{ClientConfig, Trace, Workload};
 use crate::sim::keyspace::memory::decimal_len;
 use crate::sim::ledger::KeyId;
 
@@ -132,19 +132,20 @@ impl KeyTable {
         let mut counts: Vec<(String, u64)> = Vec::new();
         let mut family_of_client = Vec::with_capacity(clients.len());
         for client in clients {
-            if client.trace.is_some() {
+            let Workload::Generated(generated) = &client.workload else {
                 // Numbered below, once every generated family has its index.
                 family_of_client.push(usize::MAX);
                 continue;
-            }
-            let prefix = &client.keyspace.prefix;
+            };
+            let keyspace = &generated.keyspace;
+            let prefix = &keyspace.prefix;
             let index = match counts.iter().position(|(p, _)| p == prefix) {
                 Some(index) => {
-                    counts[index].1 = counts[index].1.max(client.keyspace.keys);
+                    counts[index].1 = counts[index].1.max(keyspace.keys);
                     index
                 }
                 None => {
-                    counts.push((prefix.clone(), client.keyspace.keys));
+                    counts.push((prefix.clone(), keyspace.keys));
                     counts.len() - 1
                 }
             };
@@ -155,7 +156,7 @@ impl KeyTable {
             table.push(prefix, count as u32, None);
         }
         for (client, family) in clients.iter().zip(&mut family_of_client) {
-            if let Some(trace) = &client.trace {
+            if let Some(trace) = client.trace() {
                 *family = table.families.len();
                 let count = trace.key_names.len() as u32;
                 table.push(String::new(), count, Some(NamedKeys::new(trace.clone())));
@@ -261,13 +262,9 @@ mod tests {
     use crate::sim::config::*;
 
     fn client(prefix: &str, keys: u64) -> ClientConfig {
-        ClientConfig {
-            name: prefix.to_string(),
+        let workload = GeneratedWorkload {
             rate: 1.0,
             arrivals: Arrivals::Poisson,
-            db: 0,
-            start_us: 0,
-            stop_us: None,
             keyspace: KeyspaceConfig {
                 keys,
                 prefix: prefix.to_string(),
@@ -278,10 +275,8 @@ mod tests {
             ttl: None,
             on_miss: OnMiss::None,
             fields: 16,
-            trace: None,
-            read_from: crate::sim::config::ReadFrom::Primary,
-            connection: crate::sim::config::ConnectionConfig::default(),
-        }
+        };
+        ClientConfig::new(prefix, Workload::Generated(workload))
     }
 
     fn trace_client(names: &[&str]) -> ClientConfig {
@@ -292,12 +287,11 @@ mod tests {
             read_through: false,
             per_record_db: false,
         };
-        ClientConfig {
-            trace: Some(Arc::new(trace)),
-            read_from: crate::sim::config::ReadFrom::Primary,
-            connection: crate::sim::config::ConnectionConfig::default(),
-            ..client("", names.len() as u64)
-        }
+        let workload = TraceWorkload {
+            trace: Arc::new(trace),
+            rate: None,
+        };
+        ClientConfig::new("", Workload::Trace(workload))
     }
 
     #[test]

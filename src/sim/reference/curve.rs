@@ -10,7 +10,7 @@
 //! an object never seen inserts it). Expiry, deletes and the other causes are not part of the
 //! curve: full runs model them.
 
-use crate::sim::config::{CommandKind, MemoryModel, SimConfig};
+use crate::sim::config::{CommandKind, MemoryModel, SimConfig, Workload};
 use crate::sim::engine::workload::Client;
 use crate::sim::keyspace::db::entry_overhead_bytes;
 use crate::sim::keyspace::keys::KeyTable;
@@ -89,14 +89,14 @@ impl Distances {
         let expected: u64 = config
             .clients
             .iter()
-            .map(|c| match &c.trace {
-                Some(trace) => trace.records.len() as u64,
-                None => {
+            .map(|c| match &c.workload {
+                Workload::Trace(replay) => replay.trace.records.len() as u64,
+                Workload::Generated(generated) => {
                     let end = c
                         .stop_us
                         .unwrap_or(config.duration_us)
                         .min(config.duration_us);
-                    (c.rate * end.saturating_sub(c.start_us) as f64 / 1e6 * 1.1) as u64
+                    (generated.rate * end.saturating_sub(c.start_us) as f64 / 1e6 * 1.1) as u64
                 }
             })
             .sum::<u64>()
