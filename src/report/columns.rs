@@ -77,8 +77,9 @@ impl Column {
         Column::PeakUsedMemory,
     ];
 
-    /// `sweep.json`'s figures of a run (its object keys are sorted, so order does not matter).
-    pub const SWEEP_JSON: [Column; 15] = [
+    /// Every column, as `sweep.json` lists a run's figures (its object keys are sorted, so
+    /// the order here does not show).
+    pub const ALL: [Column; 15] = [
         Column::Maxmemory,
         Column::MaxmemoryPolicy,
         Column::Reads,
@@ -107,23 +108,6 @@ impl Column {
         Column::MissesByCause,
         Column::EvictedKeys,
         Column::ExpiredKeys,
-        Column::OomRejected,
-        Column::PeakUsedMemory,
-        Column::AcknowledgedWrites,
-        Column::AcknowledgedWritesLost,
-        Column::LossRate,
-    ];
-
-    /// `compare.json`'s figures of a variant.
-    pub const COMPARE_JSON: [Column; 13] = [
-        Column::Maxmemory,
-        Column::MaxmemoryPolicy,
-        Column::Reads,
-        Column::Hits,
-        Column::Misses,
-        Column::HitRatio,
-        Column::MissesByCause,
-        Column::EvictedKeys,
         Column::OomRejected,
         Column::PeakUsedMemory,
         Column::AcknowledgedWrites,

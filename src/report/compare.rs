@@ -110,13 +110,18 @@ pub fn write_csv<W: std::io::Write>(output: W, rows: &[Compared]) -> std::io::Re
 
 /// `compare.json`.
 pub fn to_json(rows: &[Compared]) -> Value {
+    // compare.json has never carried expired_keys (compare.csv does).
+    let json_columns: Vec<Column> = Column::COMPARE_CSV
+        .into_iter()
+        .filter(|column| *column != Column::ExpiredKeys)
+        .collect();
     let variants: Vec<Value> = rows
         .iter()
         .map(|row| {
             let mut object = Map::new();
             object.insert("variant".to_string(), json!(row.label));
             object.insert("sets".to_string(), json!(row.sets));
-            columns::json_fields(&Column::COMPARE_JSON, &row.figures, &mut object);
+            columns::json_fields(&json_columns, &row.figures, &mut object);
             object.insert(
                 "lost_writes_by_cause".to_string(),
                 Value::Object(by_cause(&row.output.totals.lost_writes_by_cause)),

@@ -7,6 +7,7 @@ use crate::sim::ledger::PerCause;
 use serde_json::{json, Map, Value};
 
 use crate::report::info::info_fields;
+use crate::report::summary::event_node;
 use crate::report::{ratio, reads_affected_by_cause, top_cause};
 use crate::sim::config::SimConfig;
 use crate::sim::engine::RunOutput;
@@ -101,7 +102,7 @@ pub fn report_json(config: &SimConfig, output: &RunOutput) -> Value {
                 "time_us": event.time_us,
                 "sentinel": event.sentinel,
                 "event": event.event,
-                "node": output.nodes.get(event.node).map_or("", |n| n.node.as_str()),
+                "node": event_node(output, event),
             })
         })
         .collect();

@@ -45,7 +45,7 @@ fn run_json(axes: &[Axis], row: &Figures) -> Value {
     let mut object = Map::new();
     object.insert("run".to_string(), json!(row.run));
     object.insert("values".to_string(), Value::Object(values));
-    columns::json_fields(&Column::SWEEP_JSON, row, &mut object);
+    columns::json_fields(&Column::ALL, row, &mut object);
     if row.fast {
         object.insert("fast".to_string(), json!(true));
     }
@@ -181,7 +181,7 @@ fn run_from_json(axes: &[Axis], run: &Value) -> Result<Figures, String> {
         fast,
         ..Figures::default()
     };
-    columns::read_json(&Column::SWEEP_JSON, run, &mut row)?;
+    columns::read_json(&Column::ALL, run, &mut row)?;
     Ok(row)
 }
 
@@ -276,4 +276,89 @@ pub fn chart_series(
         })
         .unwrap_or_default();
     Some((series, recommended))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::ledger::Cause;
+
+    fn axes() -> Vec<Axis> {
+        vec![
+            Axis {
+                key: "server.maxmemory".into(),
+                values: vec!["1048576".into(), "2097152".into()],
+            },
+            Axis {
+                key: "server.maxmemory-policy".into(),
+                values: vec!["allkeys-lru".into()],
+            },
+        ]
+    }
+
+    fn row(run: usize, fast: bool) -> Figures {
+        let mut row = Figures {
+            run,
+            values: vec![["1048576", "2097152"][run].into(), "allkeys-lru".into()],
+            maxmemory: 1 << (20 + run),
+            maxmemory_policy: "allkeys-lru".into(),
+            reads: 100,
+            hits: 60,
+            misses: 40,
+            fast,
+            ..Figures::default()
+        };
+        row.misses_by_cause[Cause::Evicted] = 30;
+        row.misses_by_cause[Cause::NeverWritten] = 10;
+        if !fast {
+            row.evicted_keys = 7;
+            row.keys_lost = 8;
+            row.acknowledged_writes = 50;
+            row.acknowledged_writes_lost = 1;
+            row.peak_used_memory = 999;
+        }
+        row
+    }
+
+    #[test]
+    fn sweep_json_reads_back_what_it_wrote() {
+        let target = Target::HitRatioAtLeast(0.5);
+        for fast in [false, true] {
+            let rows = vec![row(0, fast), row(1, fast)];
+            let document = to_json(&axes(), 2, Some(&target), &rows, None);
+            let file = SweepFile::from_json(&document).unwrap();
+            assert_eq!(file.axes, axes());
+            assert_eq!(file.runs_total, 2);
+            assert_eq!(file.target, Some(target));
+            assert_eq!(file.rows, rows);
+        }
+    }
+
+    #[test]
+    fn a_run_missing_a_field_is_refused_by_name() {
+        let document = to_json(&axes(), 2, None, &[row(0, false)], None);
+        for field in ["hits", "peak_used_memory", "maxmemory_policy"] {
+            let mut broken = document.clone();
+            broken["runs"][0].as_object_mut().unwrap().remove(field);
+            let error = SweepFile::from_json(&broken).unwrap_err();
+            assert!(
+                error.contains("runs[0]") && error.contains(field),
+                "{error}"
+            );
+        }
+        let mut broken = document.clone();
+        broken["runs"][0]["misses_by_cause"]["vanished"] = json!(3);
+        assert!(SweepFile::from_json(&broken).is_err());
+    }
+
+    #[test]
+    fn csv_columns_match_their_cells() {
+        let mut csv = Vec::new();
+        write_csv(&mut csv, &axes(), &[row(0, false), row(1, true)]).unwrap();
+        let text = String::from_utf8(csv).unwrap();
+        let widths: Vec<usize> = text.lines().map(|l| l.split(',').count()).collect();
+        assert!(widths.iter().all(|w| *w == widths[0]), "{text}");
+        // What the curve does not know is empty, not 0.
+        assert!(text.lines().nth(2).unwrap().ends_with(",,,,,,,"), "{text}");
+    }
 }
