@@ -206,14 +206,6 @@ impl Distances {
         }
     }
 
-    /// No reads at all.
-    pub fn empty() -> Distances {
-        Distances {
-            read_distances: Vec::new(),
-            fixed_bytes: 0,
-        }
-    }
-
     /// Reads of objects never seen before: misses at any size.
     pub fn cold_reads(&self) -> u64 {
         (self.read_distances.len() - self.read_distances.partition_point(|&d| d != u64::MAX)) as u64
