@@ -4,9 +4,8 @@
 //! writes what a run produced. The binary (`src/main.rs`) is the only place that touches the
 //! filesystem, the terminal and threads.
 
-pub mod compare;
+pub mod grid;
 pub mod report;
 pub mod scenario;
 pub mod sim;
-pub mod sweep;
 pub mod trace;

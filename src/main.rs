@@ -14,20 +14,23 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use vanish::compare::{self, Variant};
+use vanish::grid::{self, Axis, Figures, Shard, Variant};
+use vanish::report;
 use vanish::report::charts::{self, ImageFormat, Rendered};
+use vanish::report::compare::Compared;
 use vanish::report::files::{write_atomic, PendingFile};
 use vanish::report::html::report_html;
 use vanish::report::info::info_text;
 use vanish::report::json::report_json;
 use vanish::report::ledger_csv::CsvLedger;
 use vanish::report::summary::{human_duration, summary_text};
+use vanish::report::sweep::SweepFile;
+use vanish::report::target::{self, Target};
 use vanish::report::timeseries::write_timeseries;
 use vanish::scenario::{self, Overrides};
 use vanish::sim::config::SimConfig;
 use vanish::sim::engine::{self, Progress, RunOutput};
 use vanish::sim::keyspace::keys::KeyTable;
-use vanish::sweep::{self, Axis, Shard, SweepRow, Target};
 
 #[derive(Parser)]
 #[command(
@@ -353,21 +356,26 @@ fn write_run_report(
     Ok(())
 }
 
-/// Builds the variants of a grid and runs them on `threads` workers with a progress bar.
-fn run_grid(
-    path: &Path,
-    common: &Common,
-    points: &[Vec<String>],
-    threads: Option<usize>,
-) -> Result<(Vec<Variant>, Vec<RunOutput>), Failure> {
+/// Builds the variants of a grid, validated like the file.
+fn variants(path: &Path, common: &Common, points: &[Vec<String>]) -> Result<Vec<Variant>, Failure> {
     let text = read_scenario(path)?;
-    let variants = compare::build_variants(
+    grid::build_variants(
         &path.display().to_string(),
         &text,
         &overrides(common),
         points,
     )
-    .map_err(|error| Failure::BadInput(error.to_string()))?;
+    .map_err(|error| Failure::BadInput(error.to_string()))
+}
+
+/// Runs the variants on `threads` workers with a progress bar, keeping what `keep` takes from
+/// each run (in variant order).
+fn run_grid<T: Send>(
+    variants: &[Variant],
+    common: &Common,
+    threads: Option<usize>,
+    keep: impl Fn(usize, &Variant, RunOutput) -> T + Sync,
+) -> Result<Vec<T>, Failure> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(threads) = threads {
         builder = builder.num_threads(threads.max(1));
@@ -378,9 +386,9 @@ fn run_grid(
         "{spinner} [{bar:40}] {pos}/{len} runs, eta {eta}",
         common.quiet,
     );
-    let outputs = pool.install(|| compare::run_variants(&variants, &|| bar.inc(1)));
+    let kept = pool.install(|| grid::run_variants(variants, &|| bar.inc(1), &keep));
     bar.finish_and_clear();
-    Ok((variants, outputs))
+    Ok(kept)
 }
 
 fn parse_axes(policies: &[String], vary: &[String]) -> Result<Vec<Axis>, Failure> {
@@ -410,22 +418,22 @@ fn compare_variants(
             "compare needs --policies or at least one --vary".to_string(),
         ));
     }
-    let (variants, outputs) = run_grid(path, common, &sweep::grid(&axes), threads)?;
+    let variants = variants(path, common, &grid::points(&axes))?;
+    let rows = run_grid(&variants, common, threads, Compared::new)?;
     let out = output_dir(common, &variants[0].config.name)?;
     let mut csv = Vec::new();
-    compare::write_csv(&mut csv, &variants, &outputs).context("compare.csv")?;
-    let json = serde_json::to_vec_pretty(&compare::to_json(&variants, &outputs))
-        .context("compare.json")?;
+    report::compare::write_csv(&mut csv, &rows).context("compare.csv")?;
+    let json =
+        serde_json::to_vec_pretty(&report::compare::to_json(&rows)).context("compare.json")?;
     write_atomic(&out.join("compare.csv"), &csv).context("writing compare.csv")?;
     write_atomic(&out.join("compare.json"), &json).context("writing compare.json")?;
-    let rows: Vec<charts::CompareRow> = variants
-        .iter()
-        .zip(&outputs)
-        .map(|(variant, output)| charts::CompareRow::new(&variant.label, output))
-        .collect();
-    write_charts(&out, &charts::compare_charts(&rows).map_err(chart_failure)?)?;
+    let chart_rows = report::compare::chart_rows(&rows);
+    write_charts(
+        &out,
+        &charts::compare_charts(&chart_rows).map_err(chart_failure)?,
+    )?;
     if !common.quiet {
-        print!("{}", compare::table(&variants, &outputs));
+        print!("{}", report::compare::table(&rows));
         println!(
             "\nwrote {}/compare.csv, compare.json and charts (PNG, SVG)",
             out.display()
@@ -452,12 +460,12 @@ fn sweep_grid(
         .map(Shard::parse)
         .transpose()
         .map_err(Failure::BadInput)?;
-    let points = sweep::grid(&axes);
-    if points.len() > sweep::RUNS_MAX {
+    let points = grid::points(&axes);
+    if points.len() > grid::RUNS_MAX {
         return Err(Failure::BadInput(format!(
             "the grid has {} runs; the limit is {} (use fewer points, or shards over several machines)",
             points.len(),
-            sweep::RUNS_MAX
+            grid::RUNS_MAX
         )));
     }
     let runs_total = points.len();
@@ -465,34 +473,21 @@ fn sweep_grid(
         .filter(|run| shard.is_none_or(|s| s.owns(*run)))
         .collect();
     let my_points: Vec<Vec<String>> = mine.iter().map(|&run| points[run].clone()).collect();
-    let (variants, rows) = if fast {
-        let text = read_scenario(path)?;
-        let variants = compare::build_variants(
-            &path.display().to_string(),
-            &text,
-            &overrides(common),
-            &my_points,
-        )
-        .map_err(|error| Failure::BadInput(error.to_string()))?;
-        let rows = sweep::fast_rows(&axes, &mine, &variants).map_err(Failure::BadInput)?;
-        (variants, rows)
+    let variants = variants(path, common, &my_points)?;
+    let rows = if fast {
+        grid::fast_rows(&axes, &mine, &variants).map_err(Failure::BadInput)?
     } else {
-        let (variants, outputs) = run_grid(path, common, &my_points, threads)?;
-        let rows: Vec<SweepRow> = mine
-            .iter()
-            .zip(variants.iter().zip(&outputs))
-            .map(|(&run, (variant, output))| SweepRow::new(run, variant, output))
-            .collect();
-        (variants, rows)
+        run_grid(&variants, common, threads, |index, variant, output| {
+            Figures::new(mine[index], variant, &output)
+        })?
     };
     let name = variants
         .first()
-        .map(|v| v.config.name.clone())
-        .unwrap_or_else(|| "sweep".to_string());
+        .map_or_else(|| "sweep".to_string(), |v| v.config.name.clone());
     let out = output_dir(common, &name)?;
     write_sweep(&out, &axes, runs_total, target.as_ref(), &rows, shard)?;
     if !common.quiet {
-        print!("{}", sweep::table(&axes, &rows));
+        print!("{}", report::sweep::table(&axes, &rows));
         print_recommendation(&axes, target.as_ref(), &rows, shard);
         println!(
             "\nwrote {}/sweep.csv, sweep.json and charts (PNG, SVG)",
@@ -505,7 +500,7 @@ fn sweep_grid(
 fn print_recommendation(
     axes: &[Axis],
     target: Option<&Target>,
-    rows: &[SweepRow],
+    rows: &[Figures],
     shard: Option<Shard>,
 ) {
     let Some(target) = target else { return };
@@ -513,14 +508,14 @@ fn print_recommendation(
         println!("\n(recommendations need every run: run `vanish merge` on the shards' folders)");
         return;
     }
-    let recommendations = sweep::recommendations(axes, rows, target);
+    let recommendations = target::recommendations(axes, rows, target);
     if recommendations.is_empty() {
         // No size axis: say which variants meet the target.
-        println!("\n{}", sweep::variants_meeting(rows, target));
+        println!("\n{}", target::variants_meeting(rows, target));
     } else {
         println!(
             "\n{}",
-            sweep::recommendation_text(&recommendations, target, rows)
+            target::recommendation_text(&recommendations, target, rows)
         );
     }
 }
@@ -530,18 +525,20 @@ fn write_sweep(
     axes: &[Axis],
     runs_total: usize,
     target: Option<&Target>,
-    rows: &[SweepRow],
+    rows: &[Figures],
     shard: Option<Shard>,
 ) -> Result<(), Failure> {
     let mut csv = Vec::new();
-    sweep::write_csv(&mut csv, axes, rows).context("sweep.csv")?;
-    let json = serde_json::to_vec_pretty(&sweep::to_json(axes, runs_total, target, rows, shard))
-        .context("sweep.json")?;
+    report::sweep::write_csv(&mut csv, axes, rows).context("sweep.csv")?;
+    let json = serde_json::to_vec_pretty(&report::sweep::to_json(
+        axes, runs_total, target, rows, shard,
+    ))
+    .context("sweep.json")?;
     write_atomic(&out.join("sweep.csv"), &csv).context("writing sweep.csv")?;
     write_atomic(&out.join("sweep.json"), &json).context("writing sweep.json")?;
     // Charts need every run: a shard's are drawn after `vanish merge`.
     if shard.is_none() {
-        if let Some((series, recommended)) = sweep::chart_series(axes, rows, target) {
+        if let Some((series, recommended)) = report::sweep::chart_series(axes, rows, target) {
             let rendered =
                 charts::sweep_charts(&series, &recommended, target.and_then(Target::hit_ratio))
                     .map_err(chart_failure)?;
@@ -551,62 +548,48 @@ fn write_sweep(
     Ok(())
 }
 
+/// A shard's `sweep.json`, read back; anything missing or malformed in it is refused.
+fn read_shard(dir: &Path) -> Result<SweepFile, Failure> {
+    let path = dir.join("sweep.json");
+    let text = fs::read_to_string(&path)
+        .map_err(|error| Failure::BadInput(format!("cannot read {}: {error}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|error| error.to_string())
+        .and_then(|document| SweepFile::from_json(&document))
+        .map_err(|error| Failure::BadInput(format!("{}: {error}", path.display())))
+}
+
 fn merge(dirs: &[PathBuf], out: &Path, quiet: bool) -> Result<(), Failure> {
-    let mut merged: Option<(Vec<Axis>, usize, Option<Target>)> = None;
-    let mut rows: Vec<SweepRow> = Vec::new();
+    let mut merged: Option<SweepFile> = None;
     for dir in dirs {
-        let path = dir.join("sweep.json");
-        let text = fs::read_to_string(&path).map_err(|error| {
-            Failure::BadInput(format!("cannot read {}: {error}", path.display()))
-        })?;
-        let document: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|error| Failure::BadInput(format!("{}: {error}", path.display())))?;
-        let sweep::SweepFile {
-            axes,
-            runs_total: total,
-            target,
-            rows: shard_rows,
-        } = sweep::rows_from_json(&document)
-            .map_err(|error| Failure::BadInput(format!("{}: {error}", path.display())))?;
-        match &merged {
-            Some((first_axes, first_total, first_target))
-                if (first_axes, first_total, first_target) != (&axes, &total, &target) =>
-            {
+        let shard = read_shard(dir)?;
+        match &mut merged {
+            None => merged = Some(shard),
+            Some(first) if first.same_sweep(&shard) => first.rows.extend(shard.rows),
+            Some(_) => {
                 return Err(Failure::BadInput(format!(
                     "{} comes from a different sweep (other axes, size or target)",
-                    path.display()
+                    dir.join("sweep.json").display()
                 )));
             }
-            _ => merged = Some((axes, total, target)),
         }
-        rows.extend(shard_rows);
     }
-    let Some((axes, runs_total, target)) = merged else {
+    let Some(SweepFile {
+        axes,
+        runs_total,
+        target,
+        rows,
+    }) = merged
+    else {
         return Err(Failure::BadInput(
             "merge needs at least one folder".to_string(),
         ));
     };
-    rows.sort_by_key(|row| row.run);
-    let duplicates = rows.windows(2).any(|pair| pair[0].run == pair[1].run);
-    let missing: Vec<usize> = (0..runs_total)
-        .filter(|run| rows.binary_search_by_key(run, |row| row.run).is_err())
-        .collect();
-    if duplicates || !missing.is_empty() {
-        return Err(Failure::BadInput(format!(
-            "the shards do not make one sweep: {} of {runs_total} runs present{}{}",
-            rows.len(),
-            if duplicates { ", some twice" } else { "" },
-            if missing.is_empty() {
-                String::new()
-            } else {
-                format!(", missing runs {missing:?}")
-            }
-        )));
-    }
+    let rows = grid::merge_runs(runs_total, rows).map_err(Failure::BadInput)?;
     fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     write_sweep(out, &axes, runs_total, target.as_ref(), &rows, None)?;
     if !quiet {
-        print!("{}", sweep::table(&axes, &rows));
+        print!("{}", report::sweep::table(&axes, &rows));
         print_recommendation(&axes, target.as_ref(), &rows, None);
         println!("\nwrote {}/sweep.csv and sweep.json", out.display());
     }

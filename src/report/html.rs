@@ -349,7 +349,7 @@ fn event_cells(
         summary::clock(event.time_us),
         event.sentinel.to_string(),
         escape(event.event),
-        escape(&summary::event_node(output, event)),
+        escape(summary::event_node(output, event)),
     ]
 }
 

@@ -7,6 +7,7 @@ use crate::sim::ledger::PerCause;
 use serde_json::{json, Map, Value};
 
 use crate::report::info::info_fields;
+use crate::report::summary::event_node;
 use crate::report::{ratio, reads_affected_by_cause, top_cause};
 use crate::sim::config::SimConfig;
 use crate::sim::engine::RunOutput;
@@ -50,8 +51,9 @@ pub fn families_by_loss(output: &RunOutput) -> Vec<(usize, u64)> {
     lost
 }
 
-pub fn report_json(config: &SimConfig, output: &RunOutput) -> Value {
-    let clients: Vec<Value> = output
+/// Each client's counts.
+fn clients_json(output: &RunOutput) -> Vec<Value> {
+    output
         .clients
         .iter()
         .map(|(name, counts)| {
@@ -65,8 +67,12 @@ pub fn report_json(config: &SimConfig, output: &RunOutput) -> Value {
                 "hit_ratio": ratio(counts.hits, counts.reads),
             })
         })
-        .collect();
-    let prefixes: Vec<Value> = families_by_loss(output)
+        .collect()
+}
+
+/// Each key prefix's losses and misses, the largest loser first.
+fn prefixes_json(output: &RunOutput) -> Vec<Value> {
+    families_by_loss(output)
         .into_iter()
         .map(|(family, lost)| {
             json!({
@@ -76,8 +82,12 @@ pub fn report_json(config: &SimConfig, output: &RunOutput) -> Value {
                 "misses_by_cause": by_cause(&output.family_misses[family]),
             })
         })
-        .collect();
-    let nodes: Vec<Value> = output
+        .collect()
+}
+
+/// Each node's role, process state and INFO figures.
+fn nodes_json(output: &RunOutput) -> Vec<Value> {
+    output
         .nodes
         .iter()
         .map(|info| {
@@ -92,8 +102,12 @@ pub fn report_json(config: &SimConfig, output: &RunOutput) -> Value {
                 "info": Value::Object(info_fields(info)),
             })
         })
-        .collect();
-    let sentinel_log: Vec<Value> = output
+        .collect()
+}
+
+/// The Sentinels' log, each event naming its node.
+fn sentinel_log_json(output: &RunOutput) -> Vec<Value> {
+    output
         .sentinel_log
         .iter()
         .map(|event| {
@@ -101,10 +115,14 @@ pub fn report_json(config: &SimConfig, output: &RunOutput) -> Value {
                 "time_us": event.time_us,
                 "sentinel": event.sentinel,
                 "event": event.event,
-                "node": output.nodes.get(event.node).map_or("", |n| n.node.as_str()),
+                "node": event_node(output, event),
             })
         })
-        .collect();
+        .collect()
+}
+
+/// `report.json`: the run's figures, its clients, key prefixes, nodes and Sentinel log.
+pub fn report_json(config: &SimConfig, output: &RunOutput) -> Value {
     let diagnosis = match top_cause(output) {
         Some((cause, reads)) => json!({ "top_cause": cause.name(), "reads_affected": reads }),
         None => json!({ "top_cause": Value::Null, "reads_affected": 0 }),
@@ -128,10 +146,10 @@ pub fn report_json(config: &SimConfig, output: &RunOutput) -> Value {
         "acknowledged_writes": output.acknowledged_writes,
         "acknowledged_writes_lost": output.acknowledged_writes_lost,
         "loss_rate": ratio(output.acknowledged_writes_lost, output.acknowledged_writes),
-        "clients": clients,
-        "key_prefixes": prefixes,
-        "nodes": nodes,
-        "sentinel_log": sentinel_log,
+        "clients": clients_json(output),
+        "key_prefixes": prefixes_json(output),
+        "nodes": nodes_json(output),
+        "sentinel_log": sentinel_log_json(output),
         "timeline": output
             .timeline
             .iter()

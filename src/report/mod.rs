@@ -1,17 +1,22 @@
 //! Everything a run leaves behind: `report.json`, `ledger.csv`, `timeseries.csv`,
-//! `info-<node>.txt`, and the terminal summary.
+//! `info-<node>.txt`, and the terminal summary; and what a grid of runs leaves: `sweep.csv`,
+//! `sweep.json`, `compare.csv`, `compare.json`, their tables and what they conclude.
 //!
 //! Writers take any `io::Write`; only [`files`] touches the filesystem, and it writes each file
 //! under a temporary name and renames it into place, so a failed run never leaves a half-written
 //! report over a good one.
 
 pub mod charts;
+pub mod columns;
+pub mod compare;
 pub mod files;
 pub mod html;
 pub mod info;
 pub mod json;
 pub mod ledger_csv;
 pub mod summary;
+pub mod sweep;
+pub mod target;
 pub mod timeseries;
 
 use crate::sim::engine::RunOutput;

@@ -108,12 +108,9 @@ pub(crate) fn sentinel_highlights(output: &RunOutput) -> Vec<&SentinelEvent> {
         .collect()
 }
 
-/// The node an event names.
-pub(crate) fn event_node(output: &RunOutput, event: &SentinelEvent) -> String {
-    output
-        .nodes
-        .get(event.node)
-        .map_or_else(|| "?".to_string(), |n| n.node.clone())
+/// The node an event names (an index into the run's nodes).
+pub(crate) fn event_node<'a>(output: &'a RunOutput, event: &SentinelEvent) -> &'a str {
+    &output.nodes[event.node].node
 }
 
 fn sentinel_timeline(out: &mut String, output: &RunOutput) {
@@ -143,8 +140,30 @@ pub(crate) fn clock(us: u64) -> String {
     format!("{}:{:02}.{:03}", ms / 60_000, ms / 1000 % 60, ms % 1000)
 }
 
+/// The terminal summary of a run.
 pub fn summary_text(config: &SimConfig, output: &RunOutput) -> String {
     let mut out = String::new();
+    headline(&mut out, config, output);
+    let _ = writeln!(out, "\nmisses by cause");
+    cause_table(&mut out, &output.totals.misses_by_cause, "(no misses)");
+    if output.totals.overwritten_hits > 0 {
+        let _ = writeln!(
+            out,
+            "  hits on a value another client overwrote: {}",
+            thousands(output.totals.overwritten_hits)
+        );
+    }
+    let _ = writeln!(out, "\nkeys removed, by cause");
+    cause_table(&mut out, &output.totals.removals_by_cause, "(none)");
+    writes_lost_and_refused(&mut out, output);
+    sentinel_timeline(&mut out, output);
+    top_prefixes_lost(&mut out, output);
+    node_lines(&mut out, output);
+    out
+}
+
+/// The scenario, the read counts and the diagnosis.
+fn headline(out: &mut String, config: &SimConfig, output: &RunOutput) {
     let _ = writeln!(
         out,
         "vanish · {} · seed {} · {} of virtual time",
@@ -175,17 +194,10 @@ pub fn summary_text(config: &SimConfig, output: &RunOutput) -> String {
             let _ = writeln!(out, "diagnosis: no read missed");
         }
     }
-    let _ = writeln!(out, "\nmisses by cause");
-    cause_table(&mut out, &output.totals.misses_by_cause, "(no misses)");
-    if output.totals.overwritten_hits > 0 {
-        let _ = writeln!(
-            out,
-            "  hits on a value another client overwrote: {}",
-            thousands(output.totals.overwritten_hits)
-        );
-    }
-    let _ = writeln!(out, "\nkeys removed, by cause");
-    cause_table(&mut out, &output.totals.removals_by_cause, "(none)");
+}
+
+/// Acknowledged writes lost, and writes refused (-NOREPLICAS, -OOM), when there are any.
+fn writes_lost_and_refused(out: &mut String, output: &RunOutput) {
     if output.acknowledged_writes_lost > 0 {
         let _ = writeln!(
             out,
@@ -212,31 +224,39 @@ pub fn summary_text(config: &SimConfig, output: &RunOutput) -> String {
             );
         }
     }
-    sentinel_timeline(&mut out, output);
+}
+
+/// The key prefixes that lost the most keys, with their main causes.
+fn top_prefixes_lost(out: &mut String, output: &RunOutput) {
     let lost: Vec<(usize, u64)> = families_by_loss(output)
         .into_iter()
         .filter(|(_, lost)| *lost > 0)
         .take(TOP_PREFIXES)
         .collect();
-    if !lost.is_empty() {
-        let _ = writeln!(out, "\ntop key prefixes lost");
-        for (family, total) in lost {
-            let counts = &output.family_removals[family];
-            let mut parts: Vec<String> = Cause::ALL
-                .iter()
-                .filter(|cause| **cause != Cause::Overwritten && counts[**cause] > 0)
-                .map(|cause| format!("{} {}", cause.name(), thousands(counts[cause])))
-                .collect();
-            parts.truncate(4);
-            let _ = writeln!(
-                out,
-                "  {:<20}{:>12}   {}",
-                output.keys.family(family).label(),
-                thousands(total),
-                parts.join(", ")
-            );
-        }
+    if lost.is_empty() {
+        return;
     }
+    let _ = writeln!(out, "\ntop key prefixes lost");
+    for (family, total) in lost {
+        let counts = &output.family_removals[family];
+        let mut parts: Vec<String> = Cause::ALL
+            .iter()
+            .filter(|cause| **cause != Cause::Overwritten && counts[**cause] > 0)
+            .map(|cause| format!("{} {}", cause.name(), thousands(counts[cause])))
+            .collect();
+        parts.truncate(4);
+        let _ = writeln!(
+            out,
+            "  {:<20}{:>12}   {}",
+            output.keys.family(family).label(),
+            thousands(total),
+            parts.join(", ")
+        );
+    }
+}
+
+/// Each node's memory, limit, keys and removals at the end.
+fn node_lines(out: &mut String, output: &RunOutput) {
     for info in &output.nodes {
         let keys: u64 = info.keyspace.iter().map(|db| db.keys).sum();
         let expires: u64 = info.keyspace.iter().map(|db| db.expires).sum();
@@ -261,7 +281,6 @@ pub fn summary_text(config: &SimConfig, output: &RunOutput) -> String {
             thousands(info.evicted_keys)
         );
     }
-    out
 }
 
 #[cfg(test)]

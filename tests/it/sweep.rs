@@ -124,6 +124,84 @@ fn shards_merge_into_the_single_run_output_byte_for_byte() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("missing runs"));
 }
 
+/// Two shards of a small size sweep, and the folders holding them.
+fn two_shards(dir: &std::path::Path) -> Vec<String> {
+    let path = write_scenario(dir, &small_with_memory());
+    (1..=2)
+        .map(|k| {
+            let shard_dir = dir.join(format!("shard-{k}"));
+            let spec = format!("{k}/2");
+            let output = vanish(&[
+                "sweep",
+                &path,
+                "--vary",
+                "server.maxmemory=400kb,4mb",
+                "--shard",
+                &spec,
+                "--quiet",
+                "--out",
+                shard_dir.to_str().unwrap(),
+            ]);
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            shard_dir.to_string_lossy().into_owned()
+        })
+        .collect()
+}
+
+/// `vanish merge` of the shards must fail as bad input, saying each of `expected`.
+fn assert_merge_refused(dir: &std::path::Path, shards: &[String], expected: &[&str]) {
+    let mut args = vec!["merge"];
+    args.extend(shards.iter().map(String::as_str));
+    let out = dir.join("merged");
+    args.extend(["--out", out.to_str().unwrap()]);
+    let output = vanish(&args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    for text in expected {
+        assert!(stderr.contains(text), "expected {text:?} in: {stderr}");
+    }
+    assert!(!out.join("sweep.csv").exists(), "nothing merged is written");
+}
+
+#[test]
+fn a_truncated_or_malformed_shard_is_refused_naming_the_file_and_field() {
+    let dir = temp_dir("bad-shard");
+    let shards = two_shards(&dir);
+    let second = format!("{}/sweep.json", shards[1]);
+    let whole = fs::read_to_string(&second).unwrap();
+
+    // Cut short: not JSON any more.
+    fs::write(&second, &whole[..whole.len() / 2]).unwrap();
+    assert_merge_refused(&dir, &shards, &[second.as_str()]);
+
+    // A run without one of its counts: refused, not read as 0.
+    let mut document: serde_json::Value = serde_json::from_str(&whole).unwrap();
+    document["runs"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("evicted_keys");
+    fs::write(&second, serde_json::to_string_pretty(&document).unwrap()).unwrap();
+    assert_merge_refused(&dir, &shards, &[second.as_str(), "runs[0]", "evicted_keys"]);
+
+    // A varied value that is not a string.
+    let mut document: serde_json::Value = serde_json::from_str(&whole).unwrap();
+    document["runs"][0]["values"]["server.maxmemory"] = serde_json::json!(4);
+    fs::write(&second, serde_json::to_string_pretty(&document).unwrap()).unwrap();
+    assert_merge_refused(&dir, &shards, &[second.as_str(), "values.server.maxmemory"]);
+
+    // Restored, the shards merge.
+    fs::write(&second, &whole).unwrap();
+    let merged = dir.join("merged");
+    let mut args = vec!["merge"];
+    args.extend(shards.iter().map(String::as_str));
+    args.extend(["--out", merged.to_str().unwrap(), "--quiet"]);
+    assert!(vanish(&args).status.success());
+}
+
 #[test]
 fn bad_sweep_arguments_are_bad_input() {
     let cases: &[&[&str]] = &[

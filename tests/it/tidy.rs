@@ -75,7 +75,7 @@ fn the_core_imports_nothing_from_the_shell() {
                 !code.contains("crate::report")
                     && !code.contains("crate::scenario")
                     && !code.contains("crate::trace")
-                    && !code.contains("crate::compare"),
+                    && !code.contains("crate::grid"),
                 "{} depends on the shell: {line}",
                 path.display()
             );

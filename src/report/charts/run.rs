@@ -94,7 +94,7 @@ fn replication_lag_chart(
         .map(|(index, node)| Line {
             colour: series_colour(index),
             label: node.node.clone(),
-            points: series.points(|s| kib(s.replica_lag_bytes.get(index).copied().unwrap_or(0))),
+            points: series.points(|s| kib(s.replica_lag_bytes[index])),
             width: 2,
         })
         .collect();

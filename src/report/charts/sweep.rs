@@ -136,6 +136,18 @@ fn line_points(series: &SweepSeries, value: impl Fn(&SweepPoint) -> f64) -> Vec<
         .collect()
 }
 
+/// Each series' line in its colour.
+fn coloured_lines(
+    series: &[SweepSeries],
+    value: impl Fn(&SweepPoint) -> f64 + Copy,
+) -> Vec<(RGBColor, Vec<(f64, f64)>)> {
+    series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (series_colour(i), line_points(s, value)))
+        .collect()
+}
+
 /// The line's value at `x`: a point's own, or read off the line between its neighbours.
 fn value_at(points: &[(f64, f64)], x: f64) -> Option<f64> {
     let after = points.iter().position(|(px, _)| *px >= x);
@@ -171,12 +183,7 @@ impl Chart for HitRatioChart<'_> {
         root: &DrawingArea<DB, Shift>,
         title: &str,
     ) -> Result<(), ChartError> {
-        let lines: Vec<(RGBColor, Vec<(f64, f64)>)> = self
-            .series
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (series_colour(i), line_points(s, |p| p.hit_ratio * 100.0)))
-            .collect();
+        let lines = coloured_lines(self.series, |p| p.hit_ratio * 100.0);
         let target = self.target_hit_ratio.map(|t| t * 100.0);
         let mut markers = Vec::new();
         for recommendation in self.recommendations {
@@ -250,12 +257,7 @@ impl Chart for KeysLostChart<'_> {
         root: &DrawingArea<DB, Shift>,
         title: &str,
     ) -> Result<(), ChartError> {
-        let lines: Vec<(RGBColor, Vec<(f64, f64)>)> = self
-            .series
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (series_colour(i), line_points(s, |p| p.keys_lost as f64)))
-            .collect();
+        let lines = coloured_lines(self.series, |p| p.keys_lost as f64);
         let largest = lines
             .iter()
             .flat_map(|(_, points)| points.iter().map(|(_, y)| *y))
@@ -365,36 +367,11 @@ fn draw_lines<DB: DrawingBackend, X: Ranged<ValueType = f64> + ValueFormatter<f6
         let (colour, point, label) = &spec.markers[index];
         let (x, _) = chart.backend_coord(point);
         let (width, height) = root.estimate_text_size(label, &style)?;
-        let (width, height) = (width as i32 + 10, height as i32 + 8);
-        // Right of the line, or left of it near the right edge.
-        let left = if x + 6 + width <= plot_x.end {
-            x + 6
-        } else {
-            x - 6 - width
-        };
-        let mut top = plot_y.end - 10 - height;
-        while placed.iter().any(|&(x0, y0, x1, y1)| {
-            left < x1 && x0 < left + width && top < y1 && y0 < top + height
-        }) {
-            top -= height + 4;
-        }
+        let size = (width as i32 + 10, height as i32 + 8);
+        let (left, top) = label_place(&placed, x, size, plot_x.end, plot_y.end);
+        let (width, height) = size;
         placed.push((left, top, left + width, top + height));
-        root.draw(&Rectangle::new(
-            [(left, top), (left + width, top + height)],
-            WHITE.mix(0.9).filled(),
-        ))?;
-        root.draw(&Rectangle::new(
-            [(left, top), (left + width, top + height)],
-            colour.stroke_width(1),
-        ))?;
-        root.draw(&Text::new(
-            label.clone(),
-            (left + 5, top + height / 2),
-            style
-                .clone()
-                .color(colour)
-                .pos(Pos::new(HPos::Left, VPos::Center)),
-        ))?;
+        draw_label(root, (left, top), size, colour, label, &style)?;
     }
     // The markers go over everything else.
     for (colour, point, _) in &spec.markers {
@@ -403,6 +380,53 @@ fn draw_lines<DB: DrawingBackend, X: Ranged<ValueType = f64> + ValueFormatter<f6
             Circle::new(*point, 9, BLACK.stroke_width(2)),
         ])?;
     }
+    Ok(())
+}
+
+/// Where a marker's label of `size` goes: right of its line at `x` (left of it near the right
+/// edge of the plot), at the foot of the plot, raised above the labels already `placed`.
+fn label_place(
+    placed: &[(i32, i32, i32, i32)],
+    x: i32,
+    (width, height): (i32, i32),
+    plot_right: i32,
+    plot_bottom: i32,
+) -> (i32, i32) {
+    let left = if x + 6 + width <= plot_right {
+        x + 6
+    } else {
+        x - 6 - width
+    };
+    let mut top = plot_bottom - 10 - height;
+    while placed
+        .iter()
+        .any(|&(x0, y0, x1, y1)| left < x1 && x0 < left + width && top < y1 && y0 < top + height)
+    {
+        top -= height + 4;
+    }
+    (left, top)
+}
+
+/// A label in a white box framed in its marker's colour.
+fn draw_label<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (left, top): (i32, i32),
+    (width, height): (i32, i32),
+    colour: &RGBColor,
+    label: &str,
+    style: &TextStyle,
+) -> Result<(), ChartError> {
+    let corners = [(left, top), (left + width, top + height)];
+    root.draw(&Rectangle::new(corners, WHITE.mix(0.9).filled()))?;
+    root.draw(&Rectangle::new(corners, colour.stroke_width(1)))?;
+    root.draw(&Text::new(
+        label.to_string(),
+        (left + 5, top + height / 2),
+        style
+            .clone()
+            .color(colour)
+            .pos(Pos::new(HPos::Left, VPos::Center)),
+    ))?;
     Ok(())
 }
 

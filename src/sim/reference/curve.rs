@@ -52,6 +52,86 @@ impl Fenwick {
         }
         sum
     }
+
+    /// Room for twice as many positions, with the values of positions `0..used` kept.
+    fn grown(&self, used: usize) -> Fenwick {
+        let mut grown = Fenwick::new(self.tree.len() * 2);
+        for position in 0..used {
+            let value = self.prefix(position)
+                - if position == 0 {
+                    0
+                } else {
+                    self.prefix(position - 1)
+                };
+            if value != 0 {
+                grown.add(position, value);
+            }
+        }
+        grown
+    }
+}
+
+/// A key never accessed yet.
+const NEVER: u32 = u32::MAX;
+
+/// The accesses of one pass in order: each one's object bytes (in a Fenwick tree, a position per
+/// access, cleared when the key is accessed again) and each key's last access.
+struct Timeline {
+    bytes: Fenwick,
+    /// Accesses so far: the next access's position.
+    len: usize,
+    keys: usize,
+    /// Per database (filled when the database is first used), per key: the position of its last
+    /// access (`NEVER` if none) and what its object cost then.
+    last_access: Vec<Vec<u32>>,
+    last_cost: Vec<Vec<u32>>,
+}
+
+impl Timeline {
+    fn new(databases: usize, keys: usize, expected_accesses: usize) -> Timeline {
+        Timeline {
+            bytes: Fenwick::new(expected_accesses),
+            len: 0,
+            keys,
+            last_access: vec![Vec::new(); databases],
+            last_cost: vec![Vec::new(); databases],
+        }
+    }
+
+    /// What the key's object cost at its last access; None if it was never accessed.
+    fn cost(&self, db: usize, key: usize) -> Option<u64> {
+        let position = *self.last_access[db].get(key)?;
+        (position != NEVER).then(|| u64::from(self.last_cost[db][key]))
+    }
+
+    /// Appends an access to the key of an object costing `object_bytes`, and returns its stack
+    /// distance: the bytes of the distinct objects accessed since the key's previous access,
+    /// plus its own (`u64::MAX` for a first access).
+    fn access(&mut self, db: usize, key: usize, object_bytes: u64) -> u64 {
+        if self.last_access[db].is_empty() {
+            self.last_access[db] = vec![NEVER; self.keys];
+            self.last_cost[db] = vec![0; self.keys];
+        }
+        if self.len + 1 >= self.bytes.tree.len() {
+            // Positions keep their order, so every sum is unchanged.
+            self.bytes = self.bytes.grown(self.len);
+        }
+        let previous = self.last_access[db][key];
+        let distance = if previous == NEVER {
+            u64::MAX
+        } else {
+            let previous = previous as usize;
+            let newer = self.bytes.prefix(self.len.saturating_sub(1)) - self.bytes.prefix(previous);
+            self.bytes
+                .add(previous, -i64::from(self.last_cost[db][key]));
+            newer as u64 + object_bytes
+        };
+        self.bytes.add(self.len, object_bytes as i64);
+        self.last_access[db][key] = self.len as u32;
+        self.last_cost[db][key] = object_bytes.min(u64::from(u32::MAX)) as u32;
+        self.len += 1;
+        distance
+    }
 }
 
 /// One point of the curve.
@@ -81,36 +161,14 @@ impl Distances {
             .map(|(i, c)| Client::new(i, c, family_of_client[i], config.seed, false))
             .collect();
         let mut next: Vec<Option<u64>> = clients.iter_mut().map(|c| c.next_arrival_us()).collect();
-        // Per (db, key): position of the last access and its object's cost.
-        let databases = config.server.databases as usize;
-        let mut last_position: Vec<Vec<u32>> = vec![Vec::new(); databases];
-        let mut cost: Vec<Vec<u32>> = vec![Vec::new(); databases];
-        // Sized for the accesses the clients will send (grown if more arrive).
-        let expected: u64 = config
-            .clients
-            .iter()
-            .map(|c| match &c.workload {
-                Workload::Trace(replay) => replay.trace.records.len() as u64,
-                Workload::Generated(generated) => {
-                    let end = c
-                        .stop_us
-                        .unwrap_or(config.duration_us)
-                        .min(config.duration_us);
-                    (generated.rate * end.saturating_sub(c.start_us) as f64 / 1e6 * 1.1) as u64
-                }
-            })
-            .sum::<u64>()
-            + 1024;
-        let mut fenwick = Fenwick::new(expected as usize);
-        let mut positions = 0usize;
+        let mut timeline = Timeline::new(
+            config.server.databases as usize,
+            keys.len(),
+            expected_accesses(config),
+        );
         let mut read_distances = Vec::new();
         let mut commands_used = [false; CommandKind::ALL.len()];
-        while let Some((index, at)) = next
-            .iter()
-            .enumerate()
-            .filter_map(|(i, t)| t.map(|t| (i, t)))
-            .min_by_key(|&(i, t)| (t, i))
-        {
+        while let Some((index, at)) = earliest(&next) {
             if at > config.duration_us {
                 break;
             }
@@ -119,92 +177,32 @@ impl Distances {
             next[index] = client.next_arrival_us();
             commands_used[request.command as usize] = true;
             let is_read = request.command == CommandKind::Get;
-            let len = match request.argument {
-                Argument::Value { len, .. } => Some(len),
-                _ if is_read => None,
-                _ => continue,
-            };
-            if !is_read && request.command != CommandKind::Set {
-                continue;
-            }
-            let db = request.db as usize;
-            if last_position[db].is_empty() {
-                last_position[db] = vec![u32::MAX; keys.len()];
-                cost[db] = vec![0; keys.len()];
-            }
-            let key = request.key.0 as usize;
-            let previous = last_position[db][key];
-            let object_cost = match len {
-                Some(len) => object_bytes(raw, keys.key_len(request.key), len),
-                None if previous != u32::MAX => u64::from(cost[db][key]),
-                None => {
+            let (db, key) = (request.db as usize, request.key.0 as usize);
+            let object_bytes_of = |len| object_bytes(raw, keys.key_len(request.key), len);
+            let cost = match (value_len(request.argument), timeline.cost(db, key)) {
+                (Some(len), _) if is_read || request.command == CommandKind::Set => {
+                    object_bytes_of(len)
+                }
+                (None, Some(cost)) if is_read => cost,
+                (None, None) if is_read => {
                     // A read-through insert: the refill's size.
                     commands_used[CommandKind::Set as usize] = true;
-                    let refill = client.refill_request(&request);
-                    match refill.argument {
-                        Argument::Value { len, .. } => {
-                            object_bytes(raw, keys.key_len(request.key), len)
-                        }
-                        _ => 0,
-                    }
+                    let len = value_len(client.refill_request(&request).argument);
+                    assert!(len.is_some(), "a refill is a SET with a value");
+                    len.map_or(0, object_bytes_of)
                 }
+                // Neither a read nor a write of a whole value: not an access of the cache.
+                _ => continue,
             };
-            if positions + 1 >= fenwick.tree.len() {
-                // Grow by rebuilding: positions are compacted in order, so sums are unchanged.
-                let mut grown = Fenwick::new(fenwick.tree.len() * 2);
-                for position in 0..positions {
-                    let value = fenwick.prefix(position)
-                        - if position == 0 {
-                            0
-                        } else {
-                            fenwick.prefix(position - 1)
-                        };
-                    if value != 0 {
-                        grown.add(position, value);
-                    }
-                }
-                fenwick = grown;
-            }
-            let distance = if previous == u32::MAX {
-                u64::MAX
-            } else {
-                let previous = previous as usize;
-                let newer = fenwick.prefix(positions.saturating_sub(1)) - fenwick.prefix(previous);
-                fenwick.add(previous, -i64::from(cost[db][key]));
-                newer as u64 + object_cost
-            };
+            let distance = timeline.access(db, key, cost);
             if is_read {
                 read_distances.push(distance);
             }
-            fenwick.add(positions, object_cost as i64);
-            last_position[db][key] = positions as u32;
-            cost[db][key] = object_cost.min(u64::from(u32::MAX)) as u32;
-            positions += 1;
         }
         read_distances.sort_unstable();
-        let fixed_bytes = if raw {
-            0
-        } else {
-            let histograms = if config.server.latency_tracking {
-                commands_used.iter().filter(|used| **used).count() as u64
-            } else {
-                0
-            };
-            USED_MEMORY_STARTUP
-                + config.clients.len() as u64 * CLIENT_CONNECTION_BYTES
-                + histograms * LATENCY_HISTOGRAM_BYTES
-        };
         Distances {
             read_distances,
-            fixed_bytes,
-        }
-    }
-
-    /// No reads at all.
-    pub fn empty() -> Distances {
-        Distances {
-            read_distances: Vec::new(),
-            fixed_bytes: 0,
+            fixed_bytes: fixed_bytes(config, raw, &commands_used),
         }
     }
 
@@ -223,6 +221,58 @@ impl Distances {
             hits,
         }
     }
+}
+
+/// How many accesses the clients will send, a little over, to size the timeline (it grows if
+/// more arrive).
+fn expected_accesses(config: &SimConfig) -> usize {
+    let accesses: u64 = config
+        .clients
+        .iter()
+        .map(|c| match &c.workload {
+            Workload::Trace(replay) => replay.trace.records.len() as u64,
+            Workload::Generated(generated) => {
+                let end = c
+                    .stop_us
+                    .unwrap_or(config.duration_us)
+                    .min(config.duration_us);
+                (generated.rate * end.saturating_sub(c.start_us) as f64 / 1e6 * 1.1) as u64
+            }
+        })
+        .sum();
+    (accesses + 1024) as usize
+}
+
+/// The client whose next request comes first (the lower index on a tie), and when.
+fn earliest(next: &[Option<u64>]) -> Option<(usize, u64)> {
+    next.iter()
+        .enumerate()
+        .filter_map(|(i, t)| t.map(|t| (i, t)))
+        .min_by_key(|&(i, t)| (t, i))
+}
+
+/// A request's value length, if it carries a whole value.
+fn value_len(argument: Argument) -> Option<u32> {
+    match argument {
+        Argument::Value { len, .. } => Some(len),
+        _ => None,
+    }
+}
+
+/// The memory that does not hold objects: startup, client connections, and a latency
+/// histogram per command used.
+fn fixed_bytes(config: &SimConfig, raw: bool, commands_used: &[bool]) -> u64 {
+    if raw {
+        return 0;
+    }
+    let histograms = if config.server.latency_tracking {
+        commands_used.iter().filter(|used| **used).count() as u64
+    } else {
+        0
+    };
+    USED_MEMORY_STARTUP
+        + config.clients.len() as u64 * CLIENT_CONNECTION_BYTES
+        + histograms * LATENCY_HISTOGRAM_BYTES
 }
 
 /// What an object costs in the memory model: its value (and in Redis's model its entry, key

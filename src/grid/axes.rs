@@ -1,0 +1,157 @@
+//! `--vary` axes, lists or geometric ranges, and the grid of points they span.
+
+use crate::scenario::units::parse_size_bytes;
+
+/// Most runs one sweep may ask for.
+pub const RUNS_MAX: usize = 10_000;
+
+/// One `--vary` axis: a scenario key and its values, as `--set` would take them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Axis {
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+impl Axis {
+    /// `key=v1,v2,...` or `key=A..B:N` (N points spaced geometrically from A to B; sizes in
+    /// redis.conf units, or plain numbers).
+    pub fn parse(spec: &str) -> Result<Axis, String> {
+        let (key, values) = spec.split_once('=').ok_or_else(|| {
+            format!("--vary {spec}: expected section.key=v1,v2,... or section.key=A..B:N")
+        })?;
+        let key = key.trim().to_string();
+        if key.is_empty() {
+            return Err(format!("--vary {spec}: the key is empty"));
+        }
+        let values = match values.split_once("..") {
+            Some((low, rest)) => range(low, rest).map_err(|why| format!("--vary {spec}: {why}"))?,
+            None => values
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(String::from)
+                .collect(),
+        };
+        if values.is_empty() {
+            return Err(format!("--vary {spec}: no values"));
+        }
+        Ok(Axis { key, values })
+    }
+
+    pub fn is_maxmemory(&self) -> bool {
+        self.key == "server.maxmemory"
+    }
+}
+
+/// `A..B:N` once split at `..`: `low` is A, `rest` is `B:N`.
+fn range(low: &str, rest: &str) -> Result<Vec<String>, String> {
+    let (high, count) = rest
+        .rsplit_once(':')
+        .ok_or("a range needs a point count, as in 64mb..2gb:12")?;
+    let count: usize = count
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| (2..=1000).contains(n))
+        .ok_or("the point count must be a whole number from 2 to 1000")?;
+    geometric(low.trim(), high.trim(), count)
+}
+
+/// `count` values from `low` to `high` with a constant ratio. Sizes become whole bytes; other
+/// numbers keep up to six significant digits.
+fn geometric(low: &str, high: &str, count: usize) -> Result<Vec<String>, String> {
+    let as_size = |text: &str| parse_size_bytes(text).ok().map(|bytes| bytes as f64);
+    let (a, b, whole) = match (as_size(low), as_size(high)) {
+        (Some(a), Some(b)) => (a, b, true),
+        _ => {
+            let number = |text: &str| {
+                text.parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| format!("{text:?} is neither a size nor a number"))
+            };
+            (number(low)?, number(high)?, false)
+        }
+    };
+    if a <= 0.0 || b <= 0.0 {
+        return Err("a geometric range needs positive ends".to_string());
+    }
+    let step = libm::pow(b / a, 1.0 / (count - 1) as f64);
+    Ok((0..count)
+        .map(|i| {
+            let value = if i == count - 1 {
+                b
+            } else {
+                a * libm::pow(step, i as f64)
+            };
+            if whole {
+                format!("{}", libm::round(value) as u64)
+            } else {
+                format!("{}", (value * 1e6).round() / 1e6)
+            }
+        })
+        .collect())
+}
+
+/// Every combination of the axes' values, the first axis varying slowest; each as `--set`s.
+pub fn points(axes: &[Axis]) -> Vec<Vec<String>> {
+    let mut points: Vec<Vec<String>> = vec![Vec::new()];
+    for axis in axes {
+        points = points
+            .into_iter()
+            .flat_map(|prefix| {
+                axis.values.iter().map(move |value| {
+                    let mut next = prefix.clone();
+                    next.push(format!("{}={value}", axis.key));
+                    next
+                })
+            })
+            .collect();
+    }
+    points
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_geometric_and_lists_are_kept() {
+        let axis = Axis::parse("server.maxmemory=64mb..1gb:5").unwrap();
+        assert_eq!(
+            axis.values,
+            vec![
+                "67108864",
+                "134217728",
+                "268435456",
+                "536870912",
+                "1073741824"
+            ]
+        );
+        let axis = Axis::parse("server.maxmemory-policy=allkeys-lru, allkeys-lfu").unwrap();
+        assert_eq!(axis.values, vec!["allkeys-lru", "allkeys-lfu"]);
+        let axis = Axis::parse("client.0.rate=100..10000:3").unwrap();
+        assert_eq!(axis.values, vec!["100", "1000", "10000"]);
+        assert!(Axis::parse("server.maxmemory=1mb..2mb").is_err());
+        assert!(Axis::parse("server.maxmemory=1mb..2mb:1").is_err());
+        assert!(Axis::parse("server.maxmemory=0..2mb:3").is_err());
+        assert!(Axis::parse("maxmemory").is_err());
+    }
+
+    #[test]
+    fn grids_vary_the_first_axis_slowest() {
+        let axes = [
+            Axis {
+                key: "a".into(),
+                values: vec!["1".into(), "2".into()],
+            },
+            Axis {
+                key: "b".into(),
+                values: vec!["x".into(), "y".into()],
+            },
+        ];
+        let points = points(&axes);
+        assert_eq!(points.len(), 4);
+        assert_eq!(points[1], vec!["a=1", "b=y"]);
+    }
+}
