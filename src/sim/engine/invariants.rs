@@ -229,13 +229,13 @@ fn check_ledger(ledger: &Ledger) {
     };
     for cause in Cause::ALL {
         assert_eq!(
-            sum(&ledger.family_removals(), cause),
+            sum(ledger.family_removals(), cause),
             ledger.totals().removals_by_cause[cause],
             "removals of {} by family against the total",
             cause.name()
         );
         assert_eq!(
-            sum(&ledger.family_misses(), cause),
+            sum(ledger.family_misses(), cause),
             ledger.totals().misses_by_cause[cause],
             "misses of {} by family against the total",
             cause.name()
