@@ -14,3 +14,4 @@ mod support;
 mod sweep;
 mod tidy;
 mod trace;
+mod vopr;

@@ -332,9 +332,12 @@ impl World<'_> {
                 let node = *node;
                 if self.nodes[node].pause() {
                     // A stopped process's timers stop with it.
+                    // A lone node runs no replication cron (due at u64::MAX): nothing to resume.
                     let due = self.replication_cron_due[node];
-                    self.cron_left_at_pause[node] = Some(due.saturating_sub(now_us));
-                    self.replication_cron_due[node] = u64::MAX;
+                    if due != u64::MAX {
+                        self.cron_left_at_pause[node] = Some(due.saturating_sub(now_us));
+                        self.replication_cron_due[node] = u64::MAX;
+                    }
                 }
             }
             EventAction::Resume { node } => {

@@ -10,9 +10,11 @@
 //! the main and expires dicts' sizes and INFO's `keys=`/`expires=`; every key in the main dict
 //! is present; an absent key has no TTL; the entry bytes recounted from the slots equal the
 //! running total in `used_memory`. Per node: `expired_keys` and `evicted_keys` equal the
-//! ledger's `expired` and `evicted` removals on that node since the process started. Across the
-//! world: the per-family ledger tallies add up to the totals; acknowledged writes lost never
-//! exceed those acknowledged; no replica has applied past the offset of the node it follows.
+//! ledger's `expired` and `evicted` removals on that node since the process started (fewer for
+//! a node that has been a replica: it records its master's removals too); a reference policy
+//! (exact LRU, OPT) tracks exactly the keys present. Across the world: the per-family ledger
+//! tallies add up to the totals; acknowledged writes lost never exceed those acknowledged; no
+//! replica whose link is up has applied past the offset of the node it follows.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -102,6 +104,14 @@ impl Checker {
         let removals = self.removals.borrow();
         for (index, node) in world.nodes.iter().enumerate() {
             self.was_replica[index] |= node.replica().is_some();
+            if let Some(tracked) = node.reference_tracked_keys() {
+                assert_eq!(
+                    tracked,
+                    node.total_keys(),
+                    "{} at {now_us} µs: keys the reference policy tracks against the keyspace",
+                    node.name
+                );
+            }
             let counted = |cause: Cause| removals[index][cause] - self.since_start[index][cause];
             for (figure, cause) in [
                 (node.stats.expired_keys, Cause::Expired),

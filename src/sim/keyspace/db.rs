@@ -350,7 +350,13 @@ impl Db {
         since_start_ms: u32,
     ) -> Slot {
         let slot = self.slots[key.0 as usize];
-        debug_assert!(slot.is_present());
+        // Removing an absent key would take its entry's bytes off the total a second time.
+        assert!(
+            slot.is_present(),
+            "db{}: removing absent key {}",
+            self.index,
+            key.0
+        );
         self.main.remove(key);
         if slot.is_volatile() {
             self.expires.remove(key);

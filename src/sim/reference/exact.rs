@@ -56,6 +56,11 @@ impl ReferenceCache {
         self.policy
     }
 
+    /// Keys tracked: every key present in the keyspace, no other.
+    pub fn live(&self) -> u64 {
+        self.live
+    }
+
     fn link_mut(&mut self, id: u64) -> &mut [u64; 2] {
         let (db, key) = unpack(id);
         let table = &mut self.links[db as usize];
@@ -99,6 +104,17 @@ impl ReferenceCache {
         }
         table[key.0 as usize] = next_use;
         self.heap.push((next_use, id));
+    }
+
+    /// Starts the order again from `present` (a restart's rollback or a full resync replaced
+    /// the keyspace wholesale), in the order given, no next use known: the old order would
+    /// name keys that are gone and miss keys that came back.
+    pub fn rebuild(&mut self, present: impl IntoIterator<Item = (u32, KeyId)>) {
+        let databases = self.links.len() as u32;
+        *self = ReferenceCache::new(self.policy, databases, self.key_capacity);
+        for (db, key) in present {
+            self.on_insert(db, key, NEVER);
+        }
     }
 
     /// A key entered the keyspace.

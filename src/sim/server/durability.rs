@@ -168,6 +168,9 @@ impl Durability {
         for bits in &mut self.recorded {
             bits.iter_mut().for_each(|word| *word = 0);
         }
+        // The restarted process starts from what survived: a later crash loses only the writes
+        // acknowledged after this one.
+        self.writes_total = 0;
         self.writes_since_durable = 0;
         self.dirty = 0;
         (undo, lost)
@@ -177,6 +180,28 @@ impl Durability {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_crash_without_persistence_loses_only_the_writes_since_the_first() {
+        let config = PersistenceConfig {
+            save_points: Vec::new(),
+            appendonly: false,
+            ..PersistenceConfig::default()
+        };
+        let mut durability = Durability::new(config, 1);
+        for _ in 0..5 {
+            durability.acknowledged_write();
+        }
+        assert_eq!(durability.crash().1, 5);
+        for _ in 0..3 {
+            durability.acknowledged_write();
+        }
+        assert_eq!(
+            durability.crash().1,
+            3,
+            "the first five were counted already"
+        );
+    }
 
     #[test]
     fn save_points_need_both_changes_and_time() {

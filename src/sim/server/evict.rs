@@ -170,6 +170,26 @@ impl Evictor {
         }
     }
 
+    /// The keyspace was replaced wholesale: the reference order starts again from what is
+    /// present, in bucket order.
+    pub fn rebuild_reference(&mut self, dbs: &[Db]) {
+        if let Some(reference) = self.reference.as_mut() {
+            reference.rebuild(dbs.iter().flat_map(|database| {
+                let keys = if database.is_allocated() {
+                    database.keys_in_bucket_order()
+                } else {
+                    Vec::new()
+                };
+                keys.into_iter().map(move |key| (database.index, key))
+            }));
+        }
+    }
+
+    /// Keys a reference policy tracks (None for Redis's own policies).
+    pub fn reference_live(&self) -> Option<u64> {
+        self.reference.as_ref().map(ReferenceCache::live)
+    }
+
     /// A key left the keyspace.
     #[inline]
     pub fn on_remove(&mut self, db: u32, key: KeyId) {

@@ -86,6 +86,7 @@ impl Node {
         for image in undo.into_iter().rev() {
             self.roll_back(image, ledger);
         }
+        self.evictor.rebuild_reference(&self.dbs);
     }
 
     /// One key back to its durable state: removed if it was absent then (a `restart` removal

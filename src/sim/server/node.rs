@@ -303,6 +303,11 @@ impl Node {
         self.dbs[db as usize].contains(key)
     }
 
+    /// Keys the reference policy's order tracks (exact LRU, OPT), for the invariant checker.
+    pub fn reference_tracked_keys(&self) -> Option<u64> {
+        self.evictor.reference_live()
+    }
+
     pub fn total_keys(&self) -> u64 {
         self.dbs.iter().map(Db::key_count).sum()
     }

@@ -147,6 +147,7 @@ impl Node {
         }
         self.dbs = primary.dbs.clone();
         self.allocated_dbs = primary.allocated_dbs.clone();
+        self.evictor.rebuild_reference(&self.dbs);
         // A later miss here names this node's own reason: the resync wiped the key.
         let since_start_ms = self.now_since_start_ms();
         for (db, key, cause) in wiped {
