@@ -299,7 +299,8 @@ impl World<'_> {
             EventAction::Restart { node } => {
                 let node = *node;
                 self.nodes[node].set_time(now_us);
-                self.nodes[node].restart(ledger);
+                let serving = self.primary == node;
+                self.nodes[node].restart(serving, ledger);
                 // A new process: its crons start over from now.
                 self.cron_left_at_pause[node] = None;
                 if self.nodes.len() > 1 {
@@ -311,11 +312,18 @@ impl World<'_> {
                         self.nodes[node].divergent.get_or_insert_with(Vec::new);
                     }
                     // A new process: its replicas cannot continue; they resynchronise in full.
+                    // What the old process still had on their links died with its backlog; a
+                    // restart from persistence has already counted those writes as lost, so a
+                    // later promotion must not count them again.
+                    let counted = self.nodes[node].durability.is_some();
                     for other in 0..self.nodes.len() {
                         if self.nodes[other]
                             .replica()
                             .is_some_and(|r| r.master == node)
                         {
+                            if counted {
+                                self.links[other].reset();
+                            }
                             self.links[other].needs_full_sync = true;
                             if let Some(r) = self.nodes[other].replica_mut() {
                                 r.link_lost(now_us);

@@ -66,7 +66,10 @@ impl Node {
 
     /// The process starts again from its persistence: keys changed since the last durable
     /// point go back to their durable state; without persistence the dataset is empty.
-    pub fn restart(&mut self, ledger: &mut Ledger) {
+    /// `serving` says whether it was still the primary clients write to: one that was replaced
+    /// loses no acknowledged write by rolling back, since what it acknowledged is on the new
+    /// primary or was counted lost at the failover.
+    pub fn restart(&mut self, serving: bool, ledger: &mut Ledger) {
         self.process = Process::Running;
         // A new process: INFO counters start again.
         self.stats = NodeStats::default();
@@ -76,7 +79,9 @@ impl Node {
         };
         let empty = durability.config.is_none();
         let (undo, lost) = durability.crash();
-        self.acknowledged_writes_lost += lost;
+        if serving {
+            self.acknowledged_writes_lost += lost;
+        }
         if empty {
             for db in 0..self.dbs.len() as u32 {
                 self.drop_all(db, Cause::Restart, Actor::SERVER, Detail::Restored, ledger);
