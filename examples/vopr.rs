@@ -42,7 +42,8 @@ fn report(result: Result<Vec<vanish::vopr::Outcome>, vanish::vopr::Failure>) -> 
         Ok(outcomes) => {
             let commands: u64 = outcomes.iter().map(|o| o.commands).sum();
             let events: usize = outcomes.iter().map(|o| o.events).sum();
-            println!(
+            // On stderr, so that `--seed N > world.toml` keeps the scenario alone.
+            eprintln!(
                 "{} random worlds ran clean ({commands} commands, {events} operator events)",
                 outcomes.len()
             );

@@ -1,5 +1,7 @@
-//! Architecture invariants checked on the source: the simulation core does no I/O, reads no
-//! clock and iterates no hash map.
+//! Architecture invariants checked on the source, as ARCHITECTURE.md states them: the
+//! simulation core does no I/O, reads no clock, iterates no hash map and takes its
+//! transcendental floats from libm; each layer imports only the layers below it; files,
+//! threads and the terminal each belong to named places.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -65,6 +67,159 @@ fn the_core_does_no_io_and_reads_no_clock() {
     );
 }
 
+/// The non-test part of a source file.
+fn production(text: &str) -> &str {
+    match text.find("#[cfg(test)]\nmod tests {") {
+        Some(at) => &text[..at],
+        None => text,
+    }
+}
+
+/// `path` relative to the crate, with `/` separators.
+fn relative(path: &Path) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    path.strip_prefix(root)
+        .unwrap()
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Lines of non-test code outside `allowed` (files or folders) that use one of `tokens`.
+fn offences(tokens: &[&str], allowed: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for path in source_files() {
+        let name = relative(&path);
+        if name.ends_with("/tests.rs") || allowed.iter().any(|a| name.starts_with(a)) {
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        for (number, line) in production(&text).lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for token in tokens {
+                if code.contains(token) {
+                    found.push(format!("{name}:{}: {token}", number + 1));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn files_threads_and_the_terminal_each_have_their_place() {
+    let files = offences(
+        &[
+            "std::fs",
+            " fs::",
+            "(fs::",
+            "File::open",
+            "File::create",
+            "OpenOptions",
+        ],
+        &[
+            "src/main.rs",
+            "src/report/files.rs",
+            "src/scenario/mod.rs",
+            "src/trace/input.rs",
+        ],
+    );
+    assert!(
+        files.is_empty(),
+        "files read or written elsewhere:\n{}",
+        files.join("\n")
+    );
+    let threads = offences(
+        &["rayon", "std::thread", "thread::spawn"],
+        &["src/main.rs", "src/grid/"],
+    );
+    assert!(
+        threads.is_empty(),
+        "threads started elsewhere:\n{}",
+        threads.join("\n")
+    );
+    let terminal = offences(
+        &[
+            "println!",
+            "eprintln!",
+            "print!(",
+            "eprint!(",
+            "indicatif",
+            "stdout()",
+            "stderr()",
+        ],
+        &["src/main.rs"],
+    );
+    assert!(
+        terminal.is_empty(),
+        "the terminal used elsewhere:\n{}",
+        terminal.join("\n")
+    );
+}
+
+#[test]
+fn the_core_takes_transcendental_floats_from_libm() {
+    // The platform's ln/exp/powf differ in the last bits between machines; libm's do not.
+    let platform = [
+        ".ln(", ".exp(", ".powf(", ".powi(", ".log10(", ".log2(", ".exp2(", ".ln_1p(", ".exp_m1(",
+        ".sin(", ".cos(", ".tan(", ".cbrt(", ".hypot(",
+    ];
+    let found = offences(
+        &platform,
+        &[
+            "src/main.rs",
+            "src/grid/",
+            "src/report/",
+            "src/scenario/",
+            "src/trace/",
+            "src/vopr.rs",
+            "src/lib.rs",
+        ],
+    );
+    assert!(
+        found.is_empty(),
+        "platform floats in the core:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn each_layer_imports_only_the_layers_below_it() {
+    // Bottom to top: sim, trace, scenario, grid, report, vopr; main.rs uses them all.
+    let below: [(&str, &[&str]); 6] = [
+        ("src/sim/", &[]),
+        ("src/trace/", &["sim"]),
+        ("src/scenario/", &["sim", "trace"]),
+        ("src/grid/", &["sim", "trace", "scenario"]),
+        ("src/report/", &["sim", "grid"]),
+        ("src/vopr.rs", &["sim", "scenario"]),
+    ];
+    let layers = ["sim", "trace", "scenario", "grid", "report", "vopr"];
+    let mut found = Vec::new();
+    for path in source_files() {
+        let name = relative(&path);
+        let Some((layer, allowed)) = below.iter().find(|(l, _)| name.starts_with(l)) else {
+            continue;
+        };
+        let text = fs::read_to_string(&path).unwrap();
+        for (number, line) in production(&text).lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for other in layers {
+                let used = code.contains(&format!("crate::{other}::"))
+                    || code.contains(&format!("crate::{other};"))
+                    || code.contains(&format!("crate::{other}::{{"));
+                if used && !layer.contains(other) && !allowed.contains(&other) {
+                    found.push(format!("{name}:{}: uses {other}", number + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "a layer imports one above it:\n{}",
+        found.join("\n")
+    );
+}
+
 #[test]
 fn the_core_imports_nothing_from_the_shell() {
     for path in core_files() {
@@ -112,11 +267,7 @@ fn no_input_can_reach_a_panic() {
             continue;
         }
         let text = fs::read_to_string(&path).unwrap();
-        let production = match text.find("#[cfg(test)]\nmod tests {") {
-            Some(at) => &text[..at],
-            None => &text[..],
-        };
-        for (number, line) in production.lines().enumerate() {
+        for (number, line) in production(&text).lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
             for token in [".unwrap()", ".expect(", "panic!", "todo!", "unimplemented!"] {
                 if code.contains(token) {

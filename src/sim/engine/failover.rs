@@ -147,6 +147,24 @@ impl World<'_> {
             .map_or(100, |r| r.priority)
     }
 
+    /// The other replicas of `old` that it cannot reach will never receive what it streamed
+    /// past `offset`, where `new` takes over its history: those writes are counted lost at this
+    /// promotion, so they leave the links, and a later promotion of one of these replicas does
+    /// not count them a second time. A replica `old` still streams to stays in `old`'s history
+    /// (a split brain) and keeps them.
+    fn forget_beyond(&mut self, old: usize, new: usize, offset: u64) {
+        for other in 0..self.nodes.len() {
+            let follows_old = self.nodes[other].replica().is_some_and(|r| r.master == old);
+            if other == new || !follows_old || self.streams_to(old, other) {
+                continue;
+            }
+            let link = &mut self.links[other];
+            link.queue.retain(|(_, entry)| entry.offset <= offset);
+            link.pending.retain(|entry| entry.offset <= offset);
+            link.stranded.retain(|entry| entry.offset <= offset);
+        }
+    }
+
     /// `REPLICAOF NO ONE` on `new`, replacing `old`. What the new primary had not received of
     /// the old one's acknowledged writes is lost (`failover`); the old one, if it still runs,
     /// goes on accepting writes until it is told to follow.
@@ -161,6 +179,7 @@ impl World<'_> {
         let unsent = std::mem::take(&mut link.unsent_writes);
         link.needs_full_sync = false;
         let offset = self.nodes[new].replica().map_or(0, |r| r.processed_offset);
+        self.forget_beyond(old, new, offset);
         let nodes = self.nodes.len();
         let keeps_durability = self.nodes[old].durability.is_some();
         let node = &mut self.nodes[new];

@@ -277,8 +277,9 @@ impl World<'_> {
                 link.last_delivery_us = due;
                 link.queue.push_back((due, entry));
             }
+            // What arrived while the replica was stopped is due already: it is read now.
             if let Some(&(due, _)) = self.links[node].queue.front() {
-                self.schedule(due, Event::Replicate(node as u16));
+                self.schedule(due.max(now_us), Event::Replicate(node as u16));
             }
             let offset = self.nodes[node].replica().map_or(0, |r| r.processed_offset);
             if let Some(ack) = self.nodes[master]
