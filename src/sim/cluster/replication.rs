@@ -117,6 +117,9 @@ pub struct PrimaryStream {
     /// On a promoted replica: the offset it had reached (`second_replid_offset` − 1); replicas
     /// of the old primary not past it can continue.
     pub promoted_at_offset: Option<u64>,
+    /// Client writes this stream has carried since it began (what a replica that never
+    /// followed this node lacks of it).
+    pub client_writes: u64,
 }
 
 impl PrimaryStream {
@@ -143,6 +146,7 @@ impl PrimaryStream {
             }
         }
         self.offset += bytes;
+        self.client_writes += u64::from(op.is_client_write());
         self.outbox.push(StreamEntry {
             offset: self.offset,
             op,

@@ -165,6 +165,22 @@ impl World<'_> {
         }
     }
 
+    /// When `new` still follows an older primary than `old` (it never followed `old`), what it
+    /// lacks is `old`'s history: the older primary's writes up to where `old` took over (the
+    /// ones past that were counted when `old` was promoted) and every client write `old`
+    /// streamed since. Returns (the last offset of the older stream `old` had, the writes of
+    /// `old`'s own stream); (`u64::MAX`, 0) when `new` follows `old`.
+    fn lineage_gap(&self, new: usize, old: usize) -> (u64, u64) {
+        let follows_old = self.nodes[new].replica().is_some_and(|r| r.master == old);
+        match self.nodes[old].stream() {
+            Some(stream) if !follows_old => (
+                stream.promoted_at_offset.unwrap_or(u64::MAX),
+                stream.client_writes,
+            ),
+            _ => (u64::MAX, 0),
+        }
+    }
+
     /// `REPLICAOF NO ONE` on `new`, replacing `old`. What the new primary had not received of
     /// the old one's acknowledged writes is lost (`failover`); the old one, if it still runs,
     /// goes on accepting writes until it is told to follow.
@@ -180,14 +196,23 @@ impl World<'_> {
         link.needs_full_sync = false;
         let offset = self.nodes[new].replica().map_or(0, |r| r.processed_offset);
         self.forget_beyond(old, new, offset);
+        let (inherited_end, unseen_writes) = self.lineage_gap(new, old);
+        let unsent = if inherited_end == u64::MAX {
+            unsent
+        } else {
+            // Overflowed writes of an older lineage carry no offset: whether `old` had them
+            // is unknown, so they are not counted (an undercount, never a second count).
+            Vec::new()
+        };
         let nodes = self.nodes.len();
         let keeps_durability = self.nodes[old].durability.is_some();
         let node = &mut self.nodes[new];
         node.set_time(now_us);
-        let mut lost = 0;
+        let mut lost = unseen_writes;
         let mut failover_keys = Vec::new();
         for entry in &in_flight {
-            if entry.offset <= offset || !entry.op.is_client_write() {
+            if entry.offset <= offset || entry.offset > inherited_end || !entry.op.is_client_write()
+            {
                 continue;
             }
             lost += 1;
