@@ -356,10 +356,16 @@ impl World<'_> {
                         self.nodes[node].divergent.get_or_insert_with(Vec::new);
                     }
                     // A new process: its replicas cannot continue; they resynchronise in full.
-                    // What the old process still had on their links died with its backlog; a
-                    // restart from persistence has already counted those writes as lost, so a
-                    // later promotion must not count them again.
+                    // What the old process still had on their links died with its backlog, and
+                    // so did its count of streamed writes; a restart from persistence has
+                    // already counted those writes as lost, so a later promotion must not count
+                    // them again.
                     let counted = self.nodes[node].durability.is_some();
+                    if counted {
+                        if let Some(stream) = self.nodes[node].stream_mut() {
+                            stream.client_writes = 0;
+                        }
+                    }
                     for other in 0..self.nodes.len() {
                         if self.nodes[other]
                             .replica()
