@@ -19,6 +19,7 @@ use super::error::{shown, Location, TraceError};
 use super::input::Lines;
 use super::{decreasing, TTL_MS_MAX, VALUE_BYTES_MAX};
 use crate::sim::config::{TraceOp, TraceRecord};
+use crate::sim::server::command::CommandKind;
 
 const LINE_EXAMPLE: &str = "1795438220.415845 [0 127.0.0.1:51792] \"get\" \"key\"";
 
@@ -308,47 +309,58 @@ fn value_size(value: &[u8]) -> Option<u32> {
 }
 
 /// The records a command line replays as, or `None` if it is not replayed.
+///
+/// Commands the simulator executes are recognised through the server's command table; the
+/// variants MONITOR shows that replay as one of them (MGET, MSET, SETEX, PSETEX, PEXPIRE,
+/// EXPIREAT, PEXPIREAT) are listed here.
 fn replayed(arguments: &Arguments, now_ms: u64) -> Option<Requests> {
     let command = arguments.get(0);
     let count = arguments.len();
+    match CommandKind::parse_bytes(command) {
+        Some(CommandKind::Get) if count == 2 => return one(TraceOp::Get, 0, 0),
+        Some(CommandKind::Del | CommandKind::Unlink) if count >= 2 => {
+            return Some(Requests::Keys { op: TraceOp::Del })
+        }
+        Some(CommandKind::Set) if count >= 3 => return set(arguments, now_ms),
+        Some(CommandKind::Expire) if count >= 3 => return expire(arguments, 1_000, false, now_ms),
+        _ => {}
+    }
     let is = |name: &str| command.eq_ignore_ascii_case(name.as_bytes());
-    let one = |op, value_size, ttl_ms| {
-        Some(Requests::One {
-            op,
-            value_size,
-            ttl_ms,
-        })
-    };
-    if is("GET") && count == 2 {
-        one(TraceOp::Get, 0, 0)
-    } else if is("MGET") && count >= 2 {
+    if is("MGET") && count >= 2 {
         Some(Requests::Keys { op: TraceOp::Get })
-    } else if (is("DEL") || is("UNLINK")) && count >= 2 {
-        Some(Requests::Keys { op: TraceOp::Del })
     } else if is("MSET") && count >= 3 && count % 2 == 1 {
         (1..count)
             .step_by(2)
             .all(|index| value_size(arguments.get(index + 1)).is_some())
             .then_some(Requests::Pairs)
-    } else if is("SET") && count >= 3 {
-        set(arguments, now_ms)
     } else if (is("SETEX") || is("PSETEX")) && count == 4 {
         let unit_ms = if is("SETEX") { 1_000 } else { 1 };
         let ttl_ms = positive_ms(arguments.integer(2)?, unit_ms)?;
         one(TraceOp::Set, value_size(arguments.get(3))?, ttl_ms)
-    } else if (is("EXPIRE") || is("PEXPIRE") || is("EXPIREAT") || is("PEXPIREAT")) && count >= 3 {
-        let unit_ms = if is("EXPIRE") || is("EXPIREAT") {
-            1_000
-        } else {
-            1
-        };
-        let value_ms = arguments.integer(2)?.checked_mul(unit_ms)?;
-        let at = is("EXPIREAT") || is("PEXPIREAT");
-        // A TTL at or below zero deletes the key, which EXPIRE 0 does too.
-        one(TraceOp::Expire, 0, relative_ms(value_ms, at, now_ms))
+    } else if is("PEXPIRE") && count >= 3 {
+        expire(arguments, 1, false, now_ms)
+    } else if is("EXPIREAT") && count >= 3 {
+        expire(arguments, 1_000, true, now_ms)
+    } else if is("PEXPIREAT") && count >= 3 {
+        expire(arguments, 1, true, now_ms)
     } else {
         None
     }
+}
+
+fn one(op: TraceOp, value_size: u32, ttl_ms: u64) -> Option<Requests> {
+    Some(Requests::One {
+        op,
+        value_size,
+        ttl_ms,
+    })
+}
+
+/// EXPIRE and its variants: a relative TTL or an absolute deadline, in `unit_ms`.
+fn expire(arguments: &Arguments, unit_ms: i64, at: bool, now_ms: u64) -> Option<Requests> {
+    let value_ms = arguments.integer(2)?.checked_mul(unit_ms)?;
+    // A TTL at or below zero deletes the key, which EXPIRE 0 does too.
+    one(TraceOp::Expire, 0, relative_ms(value_ms, at, now_ms))
 }
 
 /// SET key value [EX s | PX ms | EXAT ts | PXAT ms-ts | KEEPTTL] [NX | XX] [GET].
