@@ -29,6 +29,7 @@ use super::memory::{
     DICT_STRUCT_BYTES, ROBJ_BYTES,
 };
 use crate::sim::config::ServerConfig;
+use crate::sim::random::rng::mix64;
 
 /// The encoding thresholds of redis.conf (redis-fidelity 3.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -730,17 +731,10 @@ enum ZsetRepr {
     Skiplist(Box<(ValueDict, IdSet)>),
 }
 
-fn splitmix64(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
 /// `zslRandomLevel` made deterministic: each pair of low zero bits of the hash is one
 /// "random() < RAND_MAX/4" success, so P(level > k) = 4^-k, capped at 32.
 fn skiplist_level(seed: u64, member: u32) -> u32 {
-    let h = splitmix64(splitmix64(seed) ^ u64::from(member));
+    let h = mix64(mix64(seed) ^ u64::from(member));
     (1 + h.trailing_zeros() / 2).min(ZSKIPLIST_MAXLEVEL)
 }
 
