@@ -3,8 +3,10 @@
 //! Sizes follow redis.conf, not SI or IEC: `k` is 1000 but `kb` is 1024, so `256mb` is
 //! 268,435,456 bytes as Redis means it (crates such as `bytesize` read it as 256,000,000).
 //! Durations always carry a unit, because a bare `30` in a scenario is ambiguous; only `0` may
-//! stand alone. Parts add up (`2m30s`). Both reject rather than wrap when the result does not
-//! fit in a `u64`.
+//! stand alone. Parts add up (`2m30s`) and may have a decimal fraction (`10.5s`), read exactly
+//! in integers: a fraction that does not come to whole microseconds (`1.5us`) is refused. Sizes
+//! take whole numbers only, as redis.conf does. Both reject rather than wrap when the result
+//! does not fit in a `u64`.
 
 use thiserror::Error;
 
@@ -12,8 +14,10 @@ use thiserror::Error;
 pub enum UnitError {
     #[error("it does not start with a whole number")]
     MissingNumber,
-    #[error("it has a fraction (use a smaller unit: \"1500ms\", not \"1.5s\")")]
+    #[error("it has a fraction (sizes are whole numbers of bytes or of a unit)")]
     Fraction,
+    #[error("it is not a whole number of microseconds (the virtual clock's tick)")]
+    BelowMicrosecond,
     #[error("it has no unit (only 0 may stand alone)")]
     MissingUnit,
     #[error("unknown unit \"{unit}\" (expected one of {expected})")]
@@ -66,7 +70,7 @@ pub fn parse_duration_us(text: &str) -> Result<u64, UnitError> {
     let mut total_us: u64 = 0;
     let mut rest = text;
     loop {
-        let (number, after_number) = split_number(rest)?;
+        let (number, fraction, after_number) = split_decimal(rest)?;
         let unit_end = after_number
             .find(|c: char| c.is_ascii_digit())
             .unwrap_or(after_number.len());
@@ -76,8 +80,10 @@ pub fn parse_duration_us(text: &str) -> Result<u64, UnitError> {
         }
         let multiplier_us = multiplier(&DURATION_UNITS, unit)
             .ok_or_else(|| unknown_unit(unit, unit_names(&DURATION_UNITS)))?;
+        let fraction_us = fraction_us(fraction, multiplier_us)?;
         let part_us = number
             .checked_mul(multiplier_us)
+            .and_then(|whole_us| whole_us.checked_add(fraction_us))
             .ok_or(UnitError::Overflow)?;
         total_us = total_us.checked_add(part_us).ok_or(UnitError::Overflow)?;
         if remaining.is_empty() {
@@ -85,6 +91,51 @@ pub fn parse_duration_us(text: &str) -> Result<u64, UnitError> {
         }
         rest = remaining;
     }
+}
+
+/// Splits `10.5s` into `(10, "5", "s")`: whole digits, the digits after a decimal point (empty
+/// without one), and the rest.
+fn split_decimal(text: &str) -> Result<(u64, &str, &str), UnitError> {
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, rest) = text.split_at(digits_end);
+    if digits.is_empty() {
+        return Err(UnitError::MissingNumber);
+    }
+    let number = digits.parse().map_err(|_| UnitError::Overflow)?;
+    let Some(after_point) = rest.strip_prefix('.') else {
+        return Ok((number, "", rest));
+    };
+    let fraction_end = after_point
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(after_point.len());
+    let (fraction, rest) = after_point.split_at(fraction_end);
+    if fraction.is_empty() {
+        return Err(UnitError::MissingNumber);
+    }
+    Ok((number, fraction, rest))
+}
+
+/// The microseconds of the decimal digits `fraction` of a unit of `multiplier_us`, exactly.
+fn fraction_us(fraction: &str, multiplier_us: u64) -> Result<u64, UnitError> {
+    // A microsecond is at least 10^-11 of the largest unit (a day), so digits past 11 must
+    // be zeros; 30 keeps the arithmetic inside u128.
+    if fraction.len() > 30 {
+        return Err(UnitError::BelowMicrosecond);
+    }
+    let mut numerator: u128 = 0;
+    let mut denominator: u128 = 1;
+    for digit in fraction.bytes() {
+        numerator = numerator * 10 + u128::from(digit - b'0');
+        denominator *= 10;
+    }
+    let scaled = numerator * u128::from(multiplier_us);
+    if scaled % denominator != 0 {
+        return Err(UnitError::BelowMicrosecond);
+    }
+    // Below one unit, so it fits whenever the unit does.
+    u64::try_from(scaled / denominator).map_err(|_| UnitError::Overflow)
 }
 
 /// Splits `64mb` into `(64, "mb")`; the number must be plain decimal digits, as in redis.conf.
@@ -233,6 +284,14 @@ mod tests {
             ("2m30s", 150_000_000),
             ("1h30m", 5_400_000_000),
             ("1d2h3m4s5ms6us", 93_784_005_006),
+            // Decimals, exactly.
+            ("10.5s", 10_500_000),
+            ("1.5ms", 1_500),
+            ("0.25s", 250_000),
+            ("1.000001s", 1_000_001),
+            ("2.5m30.5s", 180_500_000),
+            ("0.5d", 43_200_000_000),
+            ("2.000us", 2),
         ];
         for (text, micros) in cases {
             assert_eq!(parse_duration_us(text), Ok(micros), "{text}");
@@ -262,7 +321,12 @@ mod tests {
             parse_duration_us("5y"),
             Err(unknown_unit("y", "us, ms, s, m, h, d".to_string()))
         );
-        assert_eq!(parse_duration_us("1.5s"), Err(UnitError::Fraction));
+        assert_eq!(parse_duration_us("1.5us"), Err(UnitError::BelowMicrosecond));
+        assert_eq!(
+            parse_duration_us("0.0000001s"),
+            Err(UnitError::BelowMicrosecond)
+        );
+        assert_eq!(parse_duration_us("1.s"), Err(UnitError::MissingNumber));
         assert_eq!(parse_duration_us("1m30"), Err(UnitError::MissingUnit));
         assert_eq!(
             parse_duration_us("1m 30s"),
