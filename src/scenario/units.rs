@@ -131,7 +131,7 @@ fn fraction_us(fraction: &str, multiplier_us: u64) -> Result<u64, UnitError> {
         denominator *= 10;
     }
     let scaled = numerator * u128::from(multiplier_us);
-    if scaled % denominator != 0 {
+    if !scaled.is_multiple_of(denominator) {
         return Err(UnitError::BelowMicrosecond);
     }
     // Below one unit, so it fits whenever the unit does.
