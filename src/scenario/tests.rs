@@ -1456,3 +1456,20 @@ fn replica_ignore_maxmemory_is_read_and_defaults_to_yes() {
 fn nodes(indices: &[usize]) -> Vec<SentinelHost> {
     indices.iter().map(|&n| SentinelHost::Node(n)).collect()
 }
+
+#[test]
+fn more_clients_than_an_actor_can_name_are_refused() {
+    use crate::sim::ledger::Actor;
+    let mut text = String::from("[scenario]\nname = \"crowd\"\nseed = 1\nduration = \"1s\"\n");
+    for index in 0..=Actor::CLIENTS_MAX {
+        text.push_str(&format!(
+            "[[client]]\nname = \"c{index}\"\nrate = 1\nkeyspace = {{ keys = 1 }}\ncommands = {{ GET = 1 }}\n"
+        ));
+    }
+    let error = parse_with(&text, &[], None).expect_err("too many clients");
+    assert_eq!(error.field(), format!("client[{}]", Actor::CLIENTS_MAX));
+    assert!(
+        error.to_string().contains("at most 65534 clients"),
+        "{error}"
+    );
+}

@@ -35,6 +35,7 @@ use crate::sim::config::{
     OnMiss, Popularity, ReplicaConfig, ServerConfig, SimConfig, TtlConfig, ValueSize, Workload,
     MICROS_PER_SECOND,
 };
+use crate::sim::ledger::Actor;
 
 /// Checks `raw` and builds the `SimConfig`, reading trace clients' traces through `traces`.
 pub(crate) fn validate(
@@ -246,6 +247,14 @@ fn clients(
     replicas: &[ReplicaConfig],
     traces: &TraceFiles,
 ) -> Checked<Vec<ClientConfig>> {
+    // Ledger rows name a client in 16 bits (the slot's writer field).
+    if let Some(extra) = raw.get(Actor::CLIENTS_MAX) {
+        return Err(Problem::new(
+            extra.span(),
+            format!("client[{}]", Actor::CLIENTS_MAX),
+            format!("at most {} clients", Actor::CLIENTS_MAX),
+        ));
+    }
     let mut clients: Vec<ClientConfig> = Vec::with_capacity(raw.len());
     for (index, raw_client) in raw.iter().enumerate() {
         let path = format!("client[{index}]");

@@ -30,7 +30,16 @@ impl Actor {
     pub const OPERATOR: Actor = Actor(u16::MAX - 1);
     pub const SERVER: Actor = Actor(u16::MAX);
 
+    /// Clients an actor can name: the ids below the operator's and the server's.
+    pub const CLIENTS_MAX: usize = Actor::OPERATOR.0 as usize;
+
     pub fn client(index: usize) -> Actor {
+        // Validation refuses more clients, so a larger index is a bug, not input.
+        assert!(
+            index < Actor::CLIENTS_MAX,
+            "client {index} beyond the {} an actor can name",
+            Actor::CLIENTS_MAX
+        );
         Actor(index as u16)
     }
 
