@@ -318,3 +318,55 @@ fn exact_lru_in_raw_mode_is_a_classic_cache() {
     );
     assert_eq!(bench.node.used_memory(), 3);
 }
+
+#[test]
+fn a_write_refused_for_its_replicas_still_evicts_first() {
+    // processCommand runs performEvictions before it checks min-replicas-to-write: a primary
+    // over maxmemory whose replica is gone keeps evicting while it answers -NOREPLICAS.
+    let text = r#"
+[scenario]
+name = "evicts-before-noreplicas"
+seed = 5
+duration = "12s"
+
+[server]
+maxmemory = "64mb"
+maxmemory-policy = "allkeys-lru"
+min-replicas-to-write = 1
+min-replicas-max-lag = 1
+
+[[replica]]
+name = "r1"
+
+[[client]]
+name = "writer"
+rate = 500
+keyspace = { keys = 100000, prefix = "k:", popularity = "sequential" }
+commands = { SET = 1 }
+value-size = 500
+
+[[event]]
+at = "4s"
+do = "link-down"
+node = "r1"
+
+[[event]]
+at = "8s"
+do = "config-set"
+directive = "maxmemory"
+value = "1mb"
+"#;
+    let config = vanish::scenario::parse("evicts.toml", text, &Default::default()).unwrap();
+    let output = vanish::sim::engine::run(
+        &config,
+        &mut vanish::sim::ledger::DiscardLedger,
+        &mut vanish::sim::engine::NoProgress,
+    );
+    let refused = output.totals.rejected_by_cause[Cause::NoreplicasRejected];
+    let evicted = output.totals.removals_by_cause[Cause::Evicted];
+    assert!(refused > 1_000, "{refused} writes refused with NOREPLICAS");
+    assert!(
+        evicted > 1_000,
+        "{evicted} keys evicted while writes were refused"
+    );
+}

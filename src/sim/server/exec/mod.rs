@@ -22,10 +22,18 @@ impl Node {
     /// time.
     pub fn execute(&mut self, request: &Request, ledger: &mut Ledger) -> Reply {
         let slot = StatSlot::Command(request.command);
+        // processCommand runs performEvictions (and may answer -OOM) before its replication
+        // checks (-NOREPLICAS, -READONLY, -MASTERDOWN): a write refused for its replicas still
+        // evicts. The reference policies make room for the write itself, so only a write that
+        // will be stored makes room.
+        let reference = self.config.maxmemory_policy.is_reference();
+        if !reference && self.out_of_memory(request, ledger) {
+            return self.reject_oom(request, ledger);
+        }
         if let Some(refused) = self.replication_refusal(request, ledger) {
             return refused;
         }
-        if self.out_of_memory(request, ledger) {
+        if reference && self.out_of_memory(request, ledger) {
             return self.reject_oom(request, ledger);
         }
         self.count_call(slot);
