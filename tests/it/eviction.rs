@@ -320,53 +320,29 @@ fn exact_lru_in_raw_mode_is_a_classic_cache() {
 }
 
 #[test]
-fn a_write_refused_for_its_replicas_still_evicts_first() {
-    // processCommand runs performEvictions before it checks min-replicas-to-write: a primary
-    // over maxmemory whose replica is gone keeps evicting while it answers -NOREPLICAS.
-    let text = r#"
-[scenario]
-name = "evicts-before-noreplicas"
-seed = 5
-duration = "12s"
-
-[server]
-maxmemory = "64mb"
-maxmemory-policy = "allkeys-lru"
-min-replicas-to-write = 1
-min-replicas-max-lag = 1
-
-[[replica]]
-name = "r1"
-
-[[client]]
-name = "writer"
-rate = 500
-keyspace = { keys = 100000, prefix = "k:", popularity = "sequential" }
-commands = { SET = 1 }
-value-size = 500
-
-[[event]]
-at = "4s"
-do = "link-down"
-node = "r1"
-
-[[event]]
-at = "8s"
-do = "config-set"
-directive = "maxmemory"
-value = "1mb"
-"#;
-    let config = vanish::scenario::parse("evicts.toml", text, &Default::default()).unwrap();
-    let output = vanish::sim::engine::run(
-        &config,
-        &mut vanish::sim::ledger::DiscardLedger,
-        &mut vanish::sim::engine::NoProgress,
+fn a_write_refused_on_a_read_only_replica_still_evicts_first() {
+    // processCommand runs performEvictions before its replication checks: a replica that does
+    // not ignore maxmemory, over its limit, evicts on a client's write and then answers
+    // -READONLY. (Refusing first, as vanish once did, evicted nothing.)
+    let mut bench = Bench::new(ServerConfig::default(), "k:", 100);
+    for key in 0..100 {
+        bench.set(key, 200, None);
+    }
+    let used = bench.node.used_memory();
+    bench.node.config.maxmemory_policy = MaxmemoryPolicy::AllkeysLru;
+    bench.node.config.maxmemory_bytes = used - 4_000;
+    bench.node.config.replica_ignore_maxmemory = false;
+    bench
+        .node
+        .set_role(vanish::sim::server::Role::Replica(Default::default()));
+    let reply = bench.set(0, 200, None);
+    assert_eq!(
+        reply,
+        Reply::Error(vanish::sim::server::ErrorReply::ReadOnly)
     );
-    let refused = output.totals.rejected_by_cause[Cause::NoreplicasRejected];
-    let evicted = output.totals.removals_by_cause[Cause::Evicted];
-    assert!(refused > 1_000, "{refused} writes refused with NOREPLICAS");
     assert!(
-        evicted > 1_000,
-        "{evicted} keys evicted while writes were refused"
+        bench.node.stats.evicted_keys > 0,
+        "nothing evicted before -READONLY"
     );
+    assert!(bench.node.used_memory() <= used - 4_000);
 }
