@@ -8,6 +8,7 @@ mod expiry;
 mod faults;
 mod html;
 mod memory;
+mod outdir;
 mod replication;
 mod scenarios;
 mod support;
