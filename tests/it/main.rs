@@ -7,6 +7,7 @@ mod eviction;
 mod expiry;
 mod faults;
 mod html;
+mod ledger;
 mod memory;
 mod outdir;
 mod replication;
