@@ -1,10 +1,11 @@
 //! `ledger.csv` as written by `vanish run`: fields quoted as CSV requires, key names that look
-//! like spreadsheet formulas neutralised.
+//! like spreadsheet formulas neutralised, and every time to the microsecond.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use crate::cli::{temp_dir, vanish, write_scenario};
+use crate::cli::{temp_dir, vanish, write_scenario, SMALL};
 
 fn run(scenario: &str, out: &Path) -> String {
     let output = vanish(&["run", scenario, "--out", out.to_str().unwrap(), "--quiet"]);
@@ -65,4 +66,31 @@ fn a_key_that_looks_like_a_formula_is_quoted_and_neutralised() {
             assert!(!field.starts_with(FORMULA_STARTS), "{field} in {row:?}");
         }
     }
+}
+
+#[test]
+fn removed_at_has_the_microseconds_of_the_removal_row() {
+    let dir = temp_dir("ledger-precision");
+    let path = write_scenario(&dir, SMALL);
+    let rows = records(&run(&path, &dir.join("out")));
+    // The last removal of each (db, key), as `time_s`.
+    let mut removed: BTreeMap<(String, String), String> = BTreeMap::new();
+    let (mut checked, mut sub_millisecond) = (0, 0);
+    for row in &rows {
+        let (time_s, db, key, event) = (&row[1], &row[3], &row[4], &row[5]);
+        let place = (db.to_string(), key.to_string());
+        if event == "removal" {
+            removed.insert(place, time_s.to_string());
+        } else if let Some(at) = row[8].strip_prefix("removed_at_s=") {
+            let at = at.split(' ').next().unwrap();
+            assert_eq!(Some(&at.to_string()), removed.get(&place), "{row:?}");
+            checked += 1;
+            sub_millisecond += usize::from(!at.ends_with("000"));
+        }
+    }
+    assert!(checked > 100, "{checked} misses name their removal");
+    assert!(
+        sub_millisecond > 100,
+        "{sub_millisecond} of {checked} below the ms"
+    );
 }
