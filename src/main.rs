@@ -1,8 +1,9 @@
 //! The `vanish` command line: the only place that touches files, the terminal, threads and the
 //! exit code.
 //!
-//! Exit status: 0 on success, 2 on bad input (scenario, flags), 1 on an internal error such as
-//! an unwritable output folder.
+//! Exit status: 0 on success, 2 on bad input (scenario, flags, an output folder that cannot be
+//! used), 1 on an internal error such as a disk that fills up while writing, 130 when
+//! interrupted (Ctrl-C, SIGTERM, SIGHUP), after removing the unfinished output folder.
 
 use std::fs;
 use std::io::{IsTerminal, Write};
@@ -18,7 +19,7 @@ use vanish::grid::{self, Axis, Figures, Shard, Variant};
 use vanish::report;
 use vanish::report::charts::{self, ImageFormat, Rendered};
 use vanish::report::compare::Compared;
-use vanish::report::files::{write_atomic, PendingFile};
+use vanish::report::files::{self, write_atomic, OutputFolder, PendingFile};
 use vanish::report::html::report_html;
 use vanish::report::info::info_text;
 use vanish::report::json::report_json;
@@ -144,6 +145,7 @@ impl From<anyhow::Error> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    remove_temporaries_on_signals();
     let result = match cli.command {
         Command::Run { scenario, common } => run(&scenario, &common),
         Command::Compare {
@@ -183,6 +185,20 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Ctrl-C, SIGTERM and SIGHUP remove the output folder being written, then end the process;
+/// the previous output folder stays as it was.
+fn remove_temporaries_on_signals() {
+    let installed = ctrlc::set_handler(|| {
+        // Held until the process ends, so no folder is swapped in after the removal.
+        let _held = files::abandon_temporaries();
+        eprintln!("\ninterrupted: the unfinished output was removed");
+        std::process::exit(130);
+    });
+    if let Err(error) = installed {
+        eprintln!("warning: cannot clean up on Ctrl-C: {error}");
     }
 }
 
@@ -251,18 +267,31 @@ impl Progress for TimeBar {
     }
 }
 
-fn output_dir(common: &Common, name: &str) -> Result<PathBuf, Failure> {
+fn output_dir(common: &Common, name: &str) -> Result<OutputFolder, Failure> {
     let out = common
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(name));
-    fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    Ok(out)
+    begin_output(&out)
+}
+
+/// Starts writing output folder `out` (in a fresh folder swapped in by `finish_output`).
+fn begin_output(out: &Path) -> Result<OutputFolder, Failure> {
+    OutputFolder::begin(out).map_err(|error| Failure::BadInput(error.to_string()))
+}
+
+fn finish_output(folder: OutputFolder) -> Result<(), Failure> {
+    let shown = folder.shown().to_path_buf();
+    folder
+        .commit()
+        .with_context(|| format!("moving the new report into {}", shown.display()))?;
+    Ok(())
 }
 
 fn run(path: &Path, common: &Common) -> Result<(), Failure> {
     let (config, text) = load(path, &overrides(common))?;
-    let out = output_dir(common, &config.name)?;
+    let folder = output_dir(common, &config.name)?;
+    let (out, shown) = (folder.path().to_path_buf(), folder.shown().to_path_buf());
 
     let (keys, _) = KeyTable::from_clients(&config.clients);
     let client_names = config.clients.iter().map(|c| c.name.clone()).collect();
@@ -285,6 +314,7 @@ fn run(path: &Path, common: &Common) -> Result<(), Failure> {
     ledger.finish().context("writing ledger.csv")?;
     write_run_report(&config, &text, &output, &out)?;
     ledger_file.commit().context("writing ledger.csv")?;
+    finish_output(folder)?;
 
     if !common.quiet {
         let mut stdout = std::io::stdout().lock();
@@ -292,7 +322,7 @@ fn run(path: &Path, common: &Common) -> Result<(), Failure> {
         let _ = writeln!(
             stdout,
             "\nreport: {}/report.html (and report.json, ledger.csv, timeseries.csv, info-*.txt, charts as PNG and SVG)",
-            out.display()
+            shown.display()
         );
     }
     Ok(())
@@ -419,8 +449,9 @@ fn compare_variants(
         ));
     }
     let variants = variants(path, common, &grid::points(&axes))?;
+    let folder = output_dir(common, &variants[0].config.name)?;
+    let out = folder.path().to_path_buf();
     let rows = run_grid(&variants, common, threads, Compared::new)?;
-    let out = output_dir(common, &variants[0].config.name)?;
     let mut csv = Vec::new();
     report::compare::write_csv(&mut csv, &rows).context("compare.csv")?;
     let json =
@@ -432,11 +463,13 @@ fn compare_variants(
         &out,
         &charts::compare_charts(&chart_rows).map_err(chart_failure)?,
     )?;
+    let shown = folder.shown().to_path_buf();
+    finish_output(folder)?;
     if !common.quiet {
         print!("{}", report::compare::table(&rows));
         println!(
             "\nwrote {}/compare.csv, compare.json and charts (PNG, SVG)",
-            out.display()
+            shown.display()
         );
     }
     Ok(())
@@ -474,6 +507,10 @@ fn sweep_grid(
         .collect();
     let my_points: Vec<Vec<String>> = mine.iter().map(|&run| points[run].clone()).collect();
     let variants = variants(path, common, &my_points)?;
+    let name = variants
+        .first()
+        .map_or_else(|| "sweep".to_string(), |v| v.config.name.clone());
+    let folder = output_dir(common, &name)?;
     let rows = if fast {
         grid::fast_rows(&axes, &mine, &variants).map_err(Failure::BadInput)?
     } else {
@@ -481,17 +518,22 @@ fn sweep_grid(
             Figures::new(mine[index], variant, &output)
         })?
     };
-    let name = variants
-        .first()
-        .map_or_else(|| "sweep".to_string(), |v| v.config.name.clone());
-    let out = output_dir(common, &name)?;
-    write_sweep(&out, &axes, runs_total, target.as_ref(), &rows, shard)?;
+    write_sweep(
+        folder.path(),
+        &axes,
+        runs_total,
+        target.as_ref(),
+        &rows,
+        shard,
+    )?;
+    let shown = folder.shown().to_path_buf();
+    finish_output(folder)?;
     if !common.quiet {
         print!("{}", report::sweep::table(&axes, &rows));
         print_recommendation(&axes, target.as_ref(), &rows, shard);
         println!(
             "\nwrote {}/sweep.csv, sweep.json and charts (PNG, SVG)",
-            out.display()
+            shown.display()
         );
     }
     Ok(())
@@ -559,7 +601,26 @@ fn read_shard(dir: &Path) -> Result<SweepFile, Failure> {
         .map_err(|error| Failure::BadInput(format!("{}: {error}", path.display())))
 }
 
+/// Merging into one of the shards' own folders would replace the shard being read.
+fn refuse_output_among_inputs(out: &Path, dirs: &[PathBuf]) -> Result<(), Failure> {
+    let Ok(out_real) = fs::canonicalize(out) else {
+        return Ok(()); // a new folder is none of the inputs
+    };
+    match dirs
+        .iter()
+        .find(|dir| fs::canonicalize(dir).is_ok_and(|dir| dir == out_real))
+    {
+        Some(dir) => Err(Failure::BadInput(format!(
+            "--out {} is the shard folder {}, which merge reads: write the merged sweep elsewhere",
+            out.display(),
+            dir.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn merge(dirs: &[PathBuf], out: &Path, quiet: bool) -> Result<(), Failure> {
+    refuse_output_among_inputs(out, dirs)?;
     let mut merged: Option<SweepFile> = None;
     for dir in dirs {
         let shard = read_shard(dir)?;
@@ -586,8 +647,16 @@ fn merge(dirs: &[PathBuf], out: &Path, quiet: bool) -> Result<(), Failure> {
         ));
     };
     let rows = grid::merge_runs(runs_total, rows).map_err(Failure::BadInput)?;
-    fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    write_sweep(out, &axes, runs_total, target.as_ref(), &rows, None)?;
+    let folder = begin_output(out)?;
+    write_sweep(
+        folder.path(),
+        &axes,
+        runs_total,
+        target.as_ref(),
+        &rows,
+        None,
+    )?;
+    finish_output(folder)?;
     if !quiet {
         print!("{}", report::sweep::table(&axes, &rows));
         print_recommendation(&axes, target.as_ref(), &rows, None);

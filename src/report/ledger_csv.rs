@@ -1,4 +1,9 @@
 //! `ledger.csv`: one row per removal and per classified read, streamed as the simulation runs.
+//!
+//! Key names and client names come from traces and scenarios, so a field is quoted as CSV
+//! requires (a comma, a quote or a line break in it), and one that a spreadsheet would read as
+//! a formula (it begins with `=`, `+`, `-`, `@`, a tab or a carriage return: OWASP's list for
+//! CSV injection) is quoted with a `'` in front, which the spreadsheet shows as text.
 
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -11,14 +16,40 @@ pub const HEADER: [&str; 9] = [
     "time_us", "time_s", "node", "db", "key", "event", "cause", "actor", "detail",
 ];
 
+/// First characters that make a spreadsheet read a cell as a formula.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Appends `field` to a CSV `line`: quoted (quotes doubled) if it holds a comma, a quote or a
+/// line break, and quoted behind a `'` if it begins like a formula.
+fn push_field(line: &mut String, field: &str) {
+    let formula = field.starts_with(FORMULA_STARTS);
+    if !formula && !field.contains([',', '"', '\r', '\n']) {
+        line.push_str(field);
+        return;
+    }
+    line.push('"');
+    if formula {
+        line.push('\'');
+    }
+    for character in field.chars() {
+        if character == '"' {
+            line.push('"');
+        }
+        line.push(character);
+    }
+    line.push('"');
+}
+
 /// A ledger sink writing CSV rows. Write errors are kept and reported by `finish`, since the
 /// core's sink interface cannot fail.
 pub struct CsvLedger<W: Write> {
-    writer: csv::Writer<W>,
+    writer: W,
+    /// The row being formatted, reused.
+    line: String,
     keys: Arc<KeyTable>,
     node_names: Vec<String>,
     client_names: Vec<String>,
-    error: Option<csv::Error>,
+    error: Option<io::Error>,
     rows: u64,
 }
 
@@ -29,10 +60,11 @@ impl<W: Write> CsvLedger<W> {
         node_names: Vec<String>,
         client_names: Vec<String>,
     ) -> CsvLedger<W> {
-        let mut writer = csv::Writer::from_writer(output);
-        let error = writer.write_record(HEADER).err();
+        let mut writer = output;
+        let error = writeln!(writer, "{}", HEADER.join(",")).err();
         CsvLedger {
             writer,
+            line: String::new(),
             keys,
             node_names,
             client_names,
@@ -46,13 +78,12 @@ impl<W: Write> CsvLedger<W> {
     }
 
     /// Flushes and returns the underlying writer, or the first write error.
-    pub fn finish(self) -> io::Result<W> {
+    pub fn finish(mut self) -> io::Result<W> {
         if let Some(error) = self.error {
-            return Err(io::Error::other(error));
+            return Err(error);
         }
-        self.writer
-            .into_inner()
-            .map_err(|error| io::Error::other(error.to_string()))
+        self.writer.flush()?;
+        Ok(self.writer)
     }
 
     fn actor_name(&self, actor: Actor) -> String {
@@ -168,9 +199,51 @@ impl<W: Write> LedgerSink for CsvLedger<W> {
             self.actor_name(entry.actor),
             self.detail_text(&entry.detail),
         ];
-        match self.writer.write_record(&row) {
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        for (index, field) in row.iter().enumerate() {
+            if index > 0 {
+                line.push(',');
+            }
+            push_field(&mut line, field);
+        }
+        line.push('\n');
+        match self.writer.write_all(line.as_bytes()) {
             Ok(()) => self.rows += 1,
             Err(error) => self.error = Some(error),
         }
+        self.line = line;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(text: &str) -> String {
+        let mut line = String::new();
+        push_field(&mut line, text);
+        line
+    }
+
+    #[test]
+    fn fields_are_quoted_as_csv_requires() {
+        assert_eq!(field("user:42"), "user:42");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(field(""), "");
+    }
+
+    #[test]
+    fn a_field_beginning_like_a_formula_is_neutralised() {
+        assert_eq!(field("=cmd|calc"), "\"'=cmd|calc\"");
+        assert_eq!(field("+1"), "\"'+1\"");
+        assert_eq!(field("-2+3"), "\"'-2+3\"");
+        assert_eq!(field("@SUM(A1)"), "\"'@SUM(A1)\"");
+        assert_eq!(field("\tx"), "\"'\tx\"");
+        assert_eq!(field("\rx"), "\"'\rx\"");
+        assert_eq!(field("=HYPERLINK(\"x\",1)"), "\"'=HYPERLINK(\"\"x\"\",1)\"");
+        assert_eq!(field("a=b"), "a=b");
     }
 }

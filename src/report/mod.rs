@@ -2,9 +2,9 @@
 //! `info-<node>.txt`, and the terminal summary; and what a grid of runs leaves: `sweep.csv`,
 //! `sweep.json`, `compare.csv`, `compare.json`, their tables and what they conclude.
 //!
-//! Writers take any `io::Write`; only [`files`] touches the filesystem, and it writes each file
-//! under a temporary name and renames it into place, so a failed run never leaves a half-written
-//! report over a good one.
+//! Writers take any `io::Write`; only [`files`] touches the filesystem, and it writes the whole
+//! output folder beside the old one and swaps it in at the end, so a failed run never leaves a
+//! half-written report over a good one, nor a new report mixed with an old one.
 
 pub mod charts;
 pub mod columns;

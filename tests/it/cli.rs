@@ -273,14 +273,27 @@ fn a_failed_run_leaves_the_previous_report_untouched() {
 }
 
 #[test]
-fn an_unwritable_output_folder_is_an_internal_error() {
+fn an_output_folder_that_cannot_be_used_is_bad_input() {
     let dir = temp_dir("unwritable");
     let path = write_scenario(&dir, SMALL);
-    let blocker = dir.join("file");
-    fs::write(&blocker, "not a folder").unwrap();
-    let output = vanish(&["run", &path, "--out", blocker.join("out").to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).starts_with("error: cannot create"));
+    let file = dir.join("file");
+    fs::write(&file, "not a folder").unwrap();
+    let inside_file = file.join("out");
+    let cases = [
+        (file.to_str().unwrap(), "is a file, not a folder"),
+        ("/dev/null", "is not a folder"),
+        (inside_file.to_str().unwrap(), "is a file, not a folder"),
+    ];
+    for (out, reason) in cases {
+        let output = vanish(&["run", &path, "--out", out, "--quiet"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "--out {out}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("error: --out {out}: ")) && stderr.contains(reason),
+            "--out {out}: {stderr}"
+        );
+    }
+    assert_eq!(fs::read(&file).unwrap(), b"not a folder");
 }
 
 #[test]

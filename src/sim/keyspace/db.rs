@@ -83,13 +83,14 @@ impl ValueKind {
 pub struct Slot {
     /// Absolute deadline in Unix ms (`NO_EXPIRE` for none).
     pub expire_unix_ms: u64,
-    /// Strings: the value's bytes; integers: the integer; aggregates: their bytes.
+    /// Strings: the value's bytes; integers: the integer; aggregates: their bytes. Absent: the
+    /// microseconds of the removal past `changed_since_start_ms` (see `removed_since_start_us`).
     pub value: u32,
     /// The value kind in the top 8 bits; the 24-bit LRU clock or LFU (minutes << 8 | counter)
     /// field in the low 24, as in Redis's `redisObject`.
     kind_lru: u32,
-    /// Present: when the TTL was set; absent: when the key was removed. Virtual time, ms since
-    /// the run began.
+    /// Present: when the TTL was set; absent: when the key was removed (its microseconds in
+    /// `value`). Virtual time, ms since the run began.
     pub changed_since_start_ms: u32,
     /// Present: the last writer. Absent: who removed it.
     pub actor: Actor,
@@ -108,9 +109,10 @@ impl Slot {
     };
 
     /// An absent slot remembering why and when its key went.
-    fn gone(cause: Cause, by: Actor, since_start_ms: u32) -> Slot {
+    fn gone(cause: Cause, by: Actor, since_start_us: u64) -> Slot {
         Slot {
-            changed_since_start_ms: since_start_ms,
+            changed_since_start_ms: (since_start_us / 1000).min(u64::from(u32::MAX)) as u32,
+            value: (since_start_us % 1000) as u32,
             actor: by,
             aux: cause as u16,
             ..Slot::EMPTY
@@ -161,6 +163,13 @@ impl Slot {
             ValueKind::Int => ROBJ_BYTES,
             _ => u64::from(self.value),
         }
+    }
+
+    /// When an absent key was removed (or its write refused), in µs since the run began: the
+    /// ledger row's own precision.
+    pub fn removed_since_start_us(&self) -> u64 {
+        debug_assert!(!self.is_present());
+        u64::from(self.changed_since_start_ms) * 1000 + u64::from(self.value)
     }
 
     /// The cause of an absent key's last removal.
@@ -347,7 +356,7 @@ impl Db {
         key_len: u64,
         cause: Cause,
         by: Actor,
-        since_start_ms: u32,
+        since_start_us: u64,
     ) -> Slot {
         let slot = self.slots[key.0 as usize];
         // Removing an absent key would take its entry's bytes off the total a second time.
@@ -368,15 +377,15 @@ impl Db {
             self.aggregates.remove(&key.0);
         }
         self.entry_bytes -= self.overhead(key_len, slot.is_volatile()) + slot.value_bytes();
-        self.slots[key.0 as usize] = Slot::gone(cause, by, since_start_ms);
+        self.slots[key.0 as usize] = Slot::gone(cause, by, since_start_us);
         slot
     }
 
     /// Marks an absent key with a cause without a removal (a refused write).
-    pub fn mark_absent_cause(&mut self, key: KeyId, cause: Cause, by: Actor, since_start_ms: u32) {
+    pub fn mark_absent_cause(&mut self, key: KeyId, cause: Cause, by: Actor, since_start_us: u64) {
         if let Some(slot) = self.slots.get_mut(key.0 as usize) {
             if !slot.is_present() {
-                *slot = Slot::gone(cause, by, since_start_ms);
+                *slot = Slot::gone(cause, by, since_start_us);
             }
         }
     }
@@ -409,10 +418,10 @@ impl Db {
     }
 
     /// Empties the database (FLUSHDB), marking every removed key. Returns the removed keys.
-    pub fn flush(&mut self, cause: Cause, by: Actor, since_start_ms: u32) -> Vec<KeyId> {
+    pub fn flush(&mut self, cause: Cause, by: Actor, since_start_us: u64) -> Vec<KeyId> {
         let keys = self.keys_in_bucket_order();
         for &key in &keys {
-            self.slots[key.0 as usize] = Slot::gone(cause, by, since_start_ms);
+            self.slots[key.0 as usize] = Slot::gone(cause, by, since_start_us);
         }
         self.main.clear();
         self.expires.clear();
@@ -441,9 +450,15 @@ mod tests {
         assert_eq!(slot.lru(), 0xFF_FFFF);
         slot.set_kind(ValueKind::Embstr);
         assert_eq!(slot.lru(), 0xFF_FFFF);
-        let gone = Slot::gone(Cause::Flushed, Actor::OPERATOR, 7);
+        let gone = Slot::gone(Cause::Flushed, Actor::OPERATOR, 7_123_456);
         assert_eq!(gone.gone_cause(), Some(Cause::Flushed));
-        assert_eq!(gone.changed_since_start_ms, 7);
+        assert_eq!(gone.changed_since_start_ms, 7_123);
+        assert_eq!(
+            gone.removed_since_start_us(),
+            7_123_456,
+            "to the microsecond"
+        );
+        assert_eq!(gone.value_bytes(), 0);
         assert_eq!(Slot::EMPTY.gone_cause(), None);
     }
 }

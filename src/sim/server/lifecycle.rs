@@ -100,14 +100,8 @@ impl Node {
         let (db, key) = (image.db, image.key);
         if self.dbs[db as usize].contains(key) {
             let key_len = self.key_len_for_memory(key);
-            let since_start_ms = self.now_since_start_ms();
-            self.dbs[db as usize].remove(
-                key,
-                key_len,
-                Cause::Restart,
-                Actor::SERVER,
-                since_start_ms,
-            );
+            let now_us = self.now_us;
+            self.dbs[db as usize].remove(key, key_len, Cause::Restart, Actor::SERVER, now_us);
             if !image.slot.is_present() {
                 let entry = self.entry(
                     db,

@@ -61,8 +61,7 @@ impl Node {
             durability.dirty += 1;
         }
         let key_len = self.key_len_for_memory(key);
-        let since_start_ms = self.now_since_start_ms();
-        let slot = self.dbs[db as usize].remove(key, key_len, cause, by, since_start_ms);
+        let slot = self.dbs[db as usize].remove(key, key_len, cause, by, self.now_us);
         self.evictor.on_remove(db, key);
         if let Some(stream) = self.role.stream_mut() {
             let bytes =
@@ -115,9 +114,9 @@ impl Node {
     /// ledger row, and a later miss on a key it would have created names `cause`.
     pub fn note_lost_write(&mut self, db: u32, key: KeyId, cause: Cause, ledger: &mut Ledger) {
         self.db_mut(db);
-        let since_start_ms = self.now_since_start_ms();
+        let now_us = self.now_us;
         if !self.dbs[db as usize].contains(key) {
-            self.dbs[db as usize].mark_absent_cause(key, cause, Actor::SERVER, since_start_ms);
+            self.dbs[db as usize].mark_absent_cause(key, cause, Actor::SERVER, now_us);
         }
         let entry = self.entry(
             db,
@@ -134,9 +133,9 @@ impl Node {
     /// refused or lost on another node.
     pub fn remember_absence(&mut self, db: u32, key: KeyId, cause: Cause, by: Actor) {
         self.db_mut(db);
-        let since_start_ms = self.now_since_start_ms();
+        let now_us = self.now_us;
         if !self.dbs[db as usize].contains(key) {
-            self.dbs[db as usize].mark_absent_cause(key, cause, by, since_start_ms);
+            self.dbs[db as usize].mark_absent_cause(key, cause, by, now_us);
         }
     }
 
@@ -153,8 +152,7 @@ impl Node {
         if !self.dbs[db as usize].is_allocated() {
             return 0;
         }
-        let since_start_ms = self.now_since_start_ms();
-        let removed = self.dbs[db as usize].flush(cause, by, since_start_ms);
+        let removed = self.dbs[db as usize].flush(cause, by, self.now_us);
         for &key in &removed {
             self.evictor.on_remove(db, key);
         }

@@ -85,14 +85,14 @@ impl Node {
             return None;
         }
         self.count_rejected(slot, ErrorReply::NoReplicas);
-        let since_start_ms = self.now_since_start_ms();
+        let now_us = self.now_us;
         let database = &mut self.dbs[request.db as usize];
         if database.is_allocated() && !database.contains(request.key) {
             database.mark_absent_cause(
                 request.key,
                 Cause::NoreplicasRejected,
                 request.client,
-                since_start_ms,
+                now_us,
             );
         }
         let entry = self.entry(
@@ -149,9 +149,9 @@ impl Node {
         self.allocated_dbs = primary.allocated_dbs.clone();
         self.evictor.rebuild_reference(&self.dbs);
         // A later miss here names this node's own reason: the resync wiped the key.
-        let since_start_ms = self.now_since_start_ms();
+        let now_us = self.now_us;
         for (db, key, cause) in wiped {
-            self.dbs[db as usize].mark_absent_cause(key, cause, Actor::SERVER, since_start_ms);
+            self.dbs[db as usize].mark_absent_cause(key, cause, Actor::SERVER, now_us);
         }
         if let Some(replica) = self.role.replica_mut() {
             replica.processed_offset = offset;

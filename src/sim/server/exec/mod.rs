@@ -118,15 +118,10 @@ impl Node {
     /// the key so that a later miss names it.
     fn reject_oom(&mut self, request: &Request, ledger: &mut Ledger) -> Reply {
         self.count_rejected(StatSlot::Command(request.command), ErrorReply::Oom);
-        let since_start_ms = self.now_since_start_ms();
+        let now_us = self.now_us;
         let database = &mut self.dbs[request.db as usize];
         if database.is_allocated() && !database.contains(request.key) {
-            database.mark_absent_cause(
-                request.key,
-                Cause::OomRejected,
-                request.client,
-                since_start_ms,
-            );
+            database.mark_absent_cause(request.key, Cause::OomRejected, request.client, now_us);
         }
         let detail = Detail::Command {
             command: request.command,
@@ -215,7 +210,7 @@ impl Node {
         let slot = self.dbs[db as usize].slot(key);
         if let Some(cause) = slot.gone_cause() {
             let detail = Detail::RemovedEarlier {
-                at_us: u64::from(slot.changed_since_start_ms) * 1000,
+                at_us: slot.removed_since_start_us(),
                 by: slot.actor,
             };
             return (cause, detail);
