@@ -302,7 +302,7 @@ fn sweep_charts_mark_the_recommendation_and_the_target() {
     assert_texts(
         keys_lost,
         &[
-            "keys lost (removed, not overwritten)",
+            "keys lost (solid), writes refused (dashed)",
             "100k",
             "writes refused (-OOM)",
         ],
@@ -330,6 +330,7 @@ fn the_keys_lost_chart_says_what_a_fast_sweep_never_computed() {
         point.oom_rejected = Some(0);
     }
     let charts = sweep_charts(&series, &[], None).unwrap();
+    assert_texts(&charts[1], &["keys lost (removed, not overwritten)"]);
     assert_no_text(&charts[1], "keys lost are not computed by sweep --fast");
     assert_no_text(&charts[1], "writes refused (-OOM)");
 }

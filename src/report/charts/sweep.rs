@@ -292,7 +292,11 @@ impl Chart for KeysLostChart<'_> {
         }
         let computed = lines.iter().any(|(_, points)| !points.is_empty());
         let spec = Lines {
-            y_desc: "keys lost (removed, not overwritten)",
+            y_desc: if refused {
+                "keys lost (solid), writes refused (dashed)"
+            } else {
+                "keys lost (removed, not overwritten)"
+            },
             y_range: 0.0..axis_top(largest),
             y_format: count_label,
             lines,
