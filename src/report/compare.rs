@@ -42,8 +42,8 @@ pub fn table(rows: &[Compared]) -> String {
         String::new()
     };
     let mut out = format!(
-        "{:<width$}  {:>9}  {:>12}  {:>12}  {:>10}  {:>14}{lost_header}  top miss causes\n",
-        "variant", "hit ratio", "misses", "evicted", "oom", "peak memory"
+        "{:<width$}  {:>9}  {:>12}  {:>12}  {:>10}  {:>21}{lost_header}  top miss causes\n",
+        "variant", "hit ratio", "misses", "evicted", "oom", "peak memory (primary)"
     );
     for row in rows {
         let figures = &row.figures;
@@ -60,7 +60,7 @@ pub fn table(rows: &[Compared]) -> String {
             String::new()
         };
         out.push_str(&format!(
-            "{:<width$}  {:>8.2}%  {:>12}  {:>12}  {:>10}  {:>14}{lost}  {}\n",
+            "{:<width$}  {:>8.2}%  {:>12}  {:>12}  {:>10}  {:>21}{lost}  {}\n",
             row.label,
             hit_ratio(figures) * 100.0,
             thousands(figures.misses),
@@ -137,4 +137,15 @@ pub fn chart_rows(rows: &[Compared]) -> Vec<CompareRow> {
     rows.iter()
         .map(|row| CompareRow::new(&row.label, &row.output))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_names_whose_peak_memory_it_shows() {
+        let header = table(&[]);
+        assert!(header.contains("  peak memory (primary)  "), "{header}");
+    }
 }

@@ -8,8 +8,9 @@
 //! markup itself is trusted: it comes from [`crate::report::charts`].
 //!
 //! Sections, in order: the header with the diagnosis, the run's figures, misses and removals by
-//! cause, OOM rejections, clients, the key prefixes that lost most, the charts, `INFO` per node
-//! and the scenario text. The figures and wording follow the terminal summary
+//! cause, OOM rejections, writes lost, the timeline, Sentinel, clients (with their failed
+//! requests by kind), the key prefixes that lost most, the charts, `INFO` per node and the
+//! scenario text. The figures and wording follow the terminal summary
 //! ([`crate::report::summary`]).
 
 use crate::sim::ledger::PerCause;
@@ -21,6 +22,7 @@ use crate::report::json::families_by_loss;
 use crate::report::summary::{self, human_bytes, human_duration, thousands};
 use crate::report::top_cause;
 use crate::sim::config::SimConfig;
+use crate::sim::engine::workload::ClientCounts;
 use crate::sim::engine::RunOutput;
 use crate::sim::ledger::Cause;
 use crate::sim::server::info::Role;
@@ -109,6 +111,7 @@ pub fn report_html(
     causes(&mut page, output);
     oom_rejections(&mut page, output);
     writes_lost(&mut page, output);
+    timeline_section(&mut page, output);
     sentinel_section(&mut page, output);
     clients(&mut page, output);
     prefixes(&mut page, output);
@@ -189,7 +192,7 @@ fn figures(page: &mut String, output: &RunOutput) {
         "<section id=\"figures\">\n<h2>Run</h2>\n<table class=\"figures\">\n<thead><tr>\
          <th class=\"num\">commands</th><th class=\"num\">reads</th><th class=\"num\">hits</th>\
          <th class=\"num\">misses</th><th class=\"num\">hit ratio</th>\
-         <th class=\"num\">peak used_memory</th></tr></thead>\n<tbody><tr>",
+         <th class=\"num\">peak used_memory (primary)</th></tr></thead>\n<tbody><tr>",
     );
     for cell in [
         thousands(output.commands),
@@ -383,22 +386,76 @@ fn clients(page: &mut String, output: &RunOutput) {
     page.push_str(
         "<section id=\"clients\">\n<h2>Clients</h2>\n<table>\n<thead><tr><th>client</th>\
          <th class=\"num\">commands</th><th class=\"num\">reads</th><th class=\"num\">hits</th>\
-         <th class=\"num\">misses</th><th class=\"num\">hit ratio</th></tr></thead>\n<tbody>\n",
+         <th class=\"num\">misses</th><th class=\"num\">hit ratio</th>\
+         <th class=\"num\">failed reads</th><th class=\"num\">failed writes</th>\
+         <th>failed, by kind</th></tr></thead>\n<tbody>\n",
     );
     for (name, counts) in &output.clients {
         let _ = writeln!(
             page,
             "<tr><td class=\"name\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             escape(name),
             thousands(counts.commands),
             thousands(counts.reads),
             thousands(counts.hits),
             thousands(counts.misses),
-            percent(counts.hits, counts.reads)
+            percent(counts.hits, counts.reads),
+            thousands(counts.failed_reads.total()),
+            thousands(counts.failed_writes.total()),
+            failures_by_kind(counts)
         );
     }
-    page.push_str("</tbody>\n</table>\n</section>\n");
+    page.push_str(
+        "</tbody>\n</table>\n<p class=\"note\">A client's reads are its hits, its misses and its \
+         failed reads. <code>timeout</code>: no answer in time (a paused process, a crashed \
+         machine, a partition); <code>refused</code>: the connection was refused (a killed \
+         process); the others are Redis's error replies.</p>\n</section>\n",
+    );
+}
+
+/// "timeout 51,399 · -READONLY 2,247": a client's failed requests, reads and writes together.
+fn failures_by_kind(counts: &ClientCounts) -> String {
+    let mut all = counts.failed_reads;
+    all.add(&counts.failed_writes);
+    let parts: Vec<String> = all
+        .iter()
+        .filter(|(_, count)| **count > 0)
+        .map(|(failure, count)| {
+            format!(
+                "<span>{} {}</span>",
+                escape(failure.label()),
+                thousands(*count)
+            )
+        })
+        .collect();
+    format!("<div class=\"causes\">{}</div>", parts.concat())
+}
+
+/// Operator events, faults and promotions, in time order.
+fn timeline_section(page: &mut String, output: &RunOutput) {
+    if output.timeline.is_empty() {
+        return;
+    }
+    page.push_str(
+        "<section id=\"timeline\">\n<h2>Timeline</h2>\n<table>\n<thead><tr>\
+         <th class=\"num\">time</th><th>event</th></tr></thead>\n<tbody>\n",
+    );
+    for (time_us, what) in &output.timeline {
+        let _ = writeln!(
+            page,
+            "<tr><td class=\"num\">{}</td><td><code>{}</code></td></tr>",
+            summary::clock(*time_us),
+            escape(what)
+        );
+    }
+    page.push_str("</tbody>\n</table>\n");
+    if let Some(note) = summary::promotion_note(output) {
+        let note = note.replace('\n', " ");
+        let _ = writeln!(page, "<p class=\"note\">{}</p>", escape(&note));
+    }
+    page.push_str("</section>\n");
 }
 
 fn prefixes(page: &mut String, output: &RunOutput) {

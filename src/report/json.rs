@@ -7,9 +7,10 @@ use crate::sim::ledger::PerCause;
 use serde_json::{json, Map, Value};
 
 use crate::report::info::info_fields;
-use crate::report::summary::event_node;
+use crate::report::summary::{event_node, failures};
 use crate::report::{ratio, reads_affected_by_cause, top_cause};
 use crate::sim::config::SimConfig;
+use crate::sim::engine::workload::PerFailure;
 use crate::sim::engine::RunOutput;
 use crate::sim::ledger::Cause;
 use crate::sim::server::info::Role;
@@ -64,9 +65,30 @@ fn clients_json(output: &RunOutput) -> Vec<Value> {
                 "hits": counts.hits,
                 "misses": counts.misses,
                 "errors": counts.errors,
+                "failed_reads": by_failure(&counts.failed_reads),
+                "failed_writes": by_failure(&counts.failed_writes),
                 "hit_ratio": ratio(counts.hits, counts.reads),
             })
         })
+        .collect()
+}
+
+/// Kinds of failure with a non-zero count, as an object keyed by kind (`timeout`, `refused`,
+/// `readonly`, `noreplicas`, `oom`, `masterdown`, `wrongtype`, `not_an_integer`).
+pub fn by_failure(counts: &PerFailure<u64>) -> Map<String, Value> {
+    counts
+        .iter()
+        .filter(|(_, count)| **count > 0)
+        .map(|(failure, count)| (failure.key().to_string(), json!(count)))
+        .collect()
+}
+
+/// The run's operator events, faults and promotions.
+fn timeline_json(output: &RunOutput) -> Vec<Value> {
+    output
+        .timeline
+        .iter()
+        .map(|(time_us, event)| json!({ "time_us": time_us, "event": event }))
         .collect()
 }
 
@@ -127,6 +149,7 @@ pub fn report_json(config: &SimConfig, output: &RunOutput) -> Value {
         Some((cause, reads)) => json!({ "top_cause": cause.name(), "reads_affected": reads }),
         None => json!({ "top_cause": Value::Null, "reads_affected": 0 }),
     };
+    let (failed_reads, failed_writes) = failures(output);
     json!({
         "scenario": config.name,
         "diagnosis": diagnosis,
@@ -146,14 +169,12 @@ pub fn report_json(config: &SimConfig, output: &RunOutput) -> Value {
         "acknowledged_writes": output.acknowledged_writes,
         "acknowledged_writes_lost": output.acknowledged_writes_lost,
         "loss_rate": ratio(output.acknowledged_writes_lost, output.acknowledged_writes),
+        "failed_reads": by_failure(&failed_reads),
+        "failed_writes": by_failure(&failed_writes),
         "clients": clients_json(output),
         "key_prefixes": prefixes_json(output),
         "nodes": nodes_json(output),
         "sentinel_log": sentinel_log_json(output),
-        "timeline": output
-            .timeline
-            .iter()
-            .map(|(time_us, event)| json!({ "time_us": time_us, "event": event }))
-            .collect::<Vec<Value>>(),
+        "timeline": timeline_json(output),
     })
 }

@@ -7,6 +7,7 @@ use crate::report::json::families_by_loss;
 use crate::report::top_cause;
 use crate::sim::cluster::sentinel::SentinelEvent;
 use crate::sim::config::SimConfig;
+use crate::sim::engine::workload::PerFailure;
 use crate::sim::engine::RunOutput;
 use crate::sim::ledger::Cause;
 
@@ -113,25 +114,64 @@ pub(crate) fn event_node<'a>(output: &'a RunOutput, event: &SentinelEvent) -> &'
     &output.nodes[event.node].node
 }
 
-fn sentinel_timeline(out: &mut String, output: &RunOutput) {
-    let lines: Vec<String> = sentinel_highlights(output)
+/// The run's timeline: operator events, faults and promotions, with the Sentinels'
+/// highlights, in time order (at equal times a Sentinel's event first: the engine acts on what
+/// it decided).
+fn timeline(out: &mut String, output: &RunOutput) {
+    let mut lines: Vec<(u64, u8, String)> = sentinel_highlights(output)
         .into_iter()
         .map(|event| {
-            format!(
-                "  {:>10}  sentinel {}  {} {}",
-                clock(event.time_us),
+            let what = format!(
+                "sentinel {}  {} {}",
                 event.sentinel,
                 event.event,
                 event_node(output, event)
-            )
+            );
+            (event.time_us, 0, what)
         })
+        .chain(
+            output
+                .timeline
+                .iter()
+                .map(|(time_us, what)| (*time_us, 1, what.clone())),
+        )
         .collect();
-    if !lines.is_empty() {
-        let _ = writeln!(out, "\nsentinel");
-        for line in lines {
-            let _ = writeln!(out, "{line}");
+    if lines.is_empty() {
+        return;
+    }
+    // Stable: each source keeps its own order at equal times.
+    lines.sort_by_key(|(time_us, source, _)| (*time_us, *source));
+    let _ = writeln!(out, "\ntimeline");
+    for (time_us, _, what) in lines {
+        let _ = writeln!(out, "  {:>10}  {what}", clock(time_us));
+    }
+    if let Some(note) = promotion_note(output) {
+        for line in note.lines() {
+            let _ = writeln!(out, "  {line}");
         }
     }
+}
+
+/// Why the timeline and the Sentinels give two promotion times, when they do: the engine
+/// promotes when the replica takes `REPLICAOF NO ONE`; a Sentinel logs `+promoted-slave` when
+/// its next INFO of the replica (once a second) shows `role:master`, as Redis's Sentinel does.
+/// Two lines, split by a newline.
+pub(crate) fn promotion_note(output: &RunOutput) -> Option<String> {
+    let (promoted_us, node) = output.timeline.iter().find_map(|(time_us, what)| {
+        let name = what.strip_prefix("promoted ")?.split(' ').next()?;
+        Some((*time_us, name))
+    })?;
+    let seen = output.sentinel_log.iter().find(|event| {
+        event.event == "+promoted-slave"
+            && event.time_us >= promoted_us
+            && event_node(output, event) == node
+    })?;
+    Some(format!(
+        "{node} took REPLICAOF NO ONE at {}; Sentinels log +promoted-slave {} later,\n\
+         when their next INFO of it (once a second) shows role:master, as Redis's do.",
+        clock(promoted_us),
+        human_duration(seen.time_us - promoted_us)
+    ))
 }
 
 /// `m:ss.mmm` on the virtual clock.
@@ -156,7 +196,8 @@ pub fn summary_text(config: &SimConfig, output: &RunOutput) -> String {
     let _ = writeln!(out, "\nkeys removed, by cause");
     cause_table(&mut out, &output.totals.removals_by_cause, "(none)");
     writes_lost_and_refused(&mut out, output);
-    sentinel_timeline(&mut out, output);
+    requests_failed(&mut out, output);
+    timeline(&mut out, output);
     top_prefixes_lost(&mut out, output);
     node_lines(&mut out, output);
     out
@@ -224,6 +265,62 @@ fn writes_lost_and_refused(out: &mut String, output: &RunOutput) {
             );
         }
     }
+}
+
+/// Every client's failed reads and failed writes, added up by kind.
+pub(crate) fn failures(output: &RunOutput) -> (PerFailure<u64>, PerFailure<u64>) {
+    let mut reads = PerFailure::default();
+    let mut writes = PerFailure::default();
+    for (_, counts) in &output.clients {
+        reads.add(&counts.failed_reads);
+        writes.add(&counts.failed_writes);
+    }
+    (reads, writes)
+}
+
+/// Requests that got an error or no answer, by kind (reads and writes apart), by client, and
+/// the reads they leave out of hits and misses.
+fn requests_failed(out: &mut String, output: &RunOutput) {
+    let (reads, writes) = failures(output);
+    let failed = reads.total() + writes.total();
+    if failed == 0 {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nrequests failed: {} of {} commands ({})",
+        thousands(failed),
+        thousands(output.commands),
+        percent(failed, output.commands)
+    );
+    let _ = writeln!(out, "  {:<20}{:>9}  {:>9}", "", "reads", "writes");
+    for (failure, read_count) in reads.iter() {
+        let write_count = writes[failure];
+        if read_count + write_count > 0 {
+            let _ = writeln!(
+                out,
+                "  {:<20}{:>9}  {:>9}",
+                failure.label(),
+                thousands(*read_count),
+                thousands(write_count)
+            );
+        }
+    }
+    let by_client: Vec<String> = output
+        .clients
+        .iter()
+        .filter(|(_, counts)| counts.errors > 0)
+        .map(|(name, counts)| format!("{name} {}", thousands(counts.errors)))
+        .collect();
+    let _ = writeln!(out, "  by client: {}", by_client.join(", "));
+    let _ = writeln!(
+        out,
+        "  reads {} = hits {} + misses {} + failed {}",
+        thousands(output.reads),
+        thousands(output.hits),
+        thousands(output.misses),
+        thousands(reads.total())
+    );
 }
 
 /// The key prefixes that lost the most keys, with their main causes.

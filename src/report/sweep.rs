@@ -202,24 +202,34 @@ pub fn table(axes: &[Axis], rows: &[Figures]) -> String {
     }
     let _ = writeln!(
         out,
-        "{:>9}  {:>12}  {:>12}  {:>12}",
-        "hit ratio", "misses", "evicted", "keys lost"
+        "{:>9}  {:>12}  {:>12}  {:>12}  {:>12}",
+        "hit ratio", "misses", "evicted", "oom", "keys lost"
     );
     for row in rows {
         for (value, width) in row.values.iter().zip(&widths) {
             let _ = write!(out, "{:<width$}  ", shown_value(value));
         }
-        // A --fast row shows 0 evicted and lost here (its files leave them empty).
         let _ = writeln!(
             out,
-            "{:>8.2}%  {:>12}  {:>12}  {:>12}",
+            "{:>8.2}%  {:>12}  {:>12}  {:>12}  {:>12}",
             hit_ratio(row) * 100.0,
             thousands(row.misses),
-            thousands(row.evicted_keys),
-            thousands(row.keys_lost)
+            full_run_count(row, row.evicted_keys),
+            full_run_count(row, row.oom_rejected),
+            full_run_count(row, row.keys_lost)
         );
     }
     out
+}
+
+/// A count only a full run knows: a `--fast` row never computed it (its files leave it empty
+/// or null), so the table says so rather than print a false 0.
+fn full_run_count(row: &Figures, count: u64) -> String {
+    if row.fast {
+        "not computed".to_string()
+    } else {
+        thousands(count)
+    }
 }
 
 /// A varied value as the table shows it: long whole numbers (sizes in bytes) in binary units.
@@ -248,7 +258,8 @@ pub fn chart_series(
         let point = SweepPoint {
             maxmemory_bytes: row.maxmemory,
             hit_ratio: hit_ratio(row),
-            keys_lost: row.keys_lost,
+            keys_lost: (!row.fast).then_some(row.keys_lost),
+            oom_rejected: (!row.fast).then_some(row.oom_rejected),
         };
         match series.iter_mut().find(|s| s.policy == group) {
             Some(existing) => existing.points.push(point),
@@ -349,6 +360,24 @@ mod tests {
         let mut broken = document.clone();
         broken["runs"][0]["misses_by_cause"]["vanished"] = json!(3);
         assert!(SweepFile::from_json(&broken).is_err());
+    }
+
+    #[test]
+    fn the_table_shows_oom_and_says_what_fast_never_computed() {
+        let mut full = row(0, false);
+        full.oom_rejected = 756_919;
+        let text = table(&axes(), &[full, row(1, true)]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].contains("evicted           oom     keys lost"),
+            "{text}"
+        );
+        assert!(lines[1].contains("756,919"), "{text}");
+        assert!(
+            lines[2].ends_with("not computed  not computed  not computed"),
+            "{text}"
+        );
+        assert!(!lines[2].contains(" 0 "), "{text}");
     }
 
     #[test]

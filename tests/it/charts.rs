@@ -267,7 +267,8 @@ fn sweep_series(sizes_mib: &[u64]) -> Vec<SweepSeries> {
                 .map(|(i, mib)| SweepPoint {
                     maxmemory_bytes: mib << 20,
                     hit_ratio: 0.5 + 0.1 * i as f64 - 0.05 * policy as f64,
-                    keys_lost: 100_000 / (i as u64 + 1),
+                    keys_lost: Some(100_000 / (i as u64 + 1)),
+                    oom_rejected: Some(if policy == 1 { 50_000 } else { 0 }),
                 })
                 .collect(),
         })
@@ -298,12 +299,54 @@ fn sweep_charts_mark_the_recommendation_and_the_target() {
     );
     // 16 to 512 MiB spans more than ten times: ticks at powers of two.
     assert_texts(hit_ratio, &["16", "32", "64", "128", "256", "512"]);
-    assert_texts(keys_lost, &["keys lost (removed, not overwritten)", "100k"]);
+    assert_texts(
+        keys_lost,
+        &[
+            "keys lost (solid), writes refused (dashed)",
+            "100k",
+            "writes refused (-OOM)",
+        ],
+    );
     assert_no_text(keys_lost, "target: 90 %");
     assert_eq!(
         sweep_charts(&series, &recommendations, Some(0.9)).unwrap(),
         charts
     );
+}
+
+#[test]
+fn the_keys_lost_chart_says_what_a_fast_sweep_never_computed() {
+    let mut series = sweep_series(&[16, 32, 64]);
+    for point in series.iter_mut().flat_map(|s| &mut s.points) {
+        point.keys_lost = None;
+        point.oom_rejected = None;
+    }
+    let charts = sweep_charts(&series, &[], None).unwrap();
+    assert_texts(&charts[1], &["keys lost are not computed by sweep --fast"]);
+    assert_no_text(&charts[1], "writes refused (-OOM)");
+    // A full sweep without refusals has no refused line either.
+    let mut series = sweep_series(&[16, 32, 64]);
+    for point in series.iter_mut().flat_map(|s| &mut s.points) {
+        point.oom_rejected = Some(0);
+    }
+    let charts = sweep_charts(&series, &[], None).unwrap();
+    assert_texts(&charts[1], &["keys lost (removed, not overwritten)"]);
+    assert_no_text(&charts[1], "keys lost are not computed by sweep --fast");
+    assert_no_text(&charts[1], "writes refused (-OOM)");
+}
+
+#[test]
+fn operator_events_are_on_the_timeline_and_marked_on_the_time_charts() {
+    let (config, output) = run_scenario(&[]);
+    assert_eq!(
+        output.timeline,
+        vec![(15_000_000, "flushdb db0".to_string())]
+    );
+    let charts = run_charts(&output, 2 << 20, config.sample_every_us).unwrap();
+    for stem in ["memory", "evictions-expirations", "misses-by-cause"] {
+        let chart = charts.iter().find(|c| c.file_stem == stem).unwrap();
+        assert_texts(chart, &[" flushdb db0"]);
+    }
 }
 
 #[test]

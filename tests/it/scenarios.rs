@@ -423,3 +423,244 @@ fn a_stalled_primary_takes_a_hard_coded_clients_writes_with_it() {
         .expect("the session: family");
     assert_eq!(output.family_removals[sessions][Cause::SplitBrain], 0);
 }
+
+fn load_bundled(file: &str) -> vanish::sim::config::SimConfig {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(file);
+    scenario::load(&path, &Overrides::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn failed_requests_are_counted_by_kind_and_reach_every_report() {
+    use vanish::sim::engine::workload::Failure;
+    let config = load_bundled("paused-primary.toml");
+    let output = run(&config, &mut DiscardLedger, &mut NoProgress);
+    for (name, counts) in &output.clients {
+        // Every failure has a kind, and a client's reads are hits, misses and failed reads.
+        let failed = counts.failed_reads.total() + counts.failed_writes.total();
+        assert_eq!(failed, counts.errors, "{name}");
+        assert_eq!(counts.failed_reads.total(), counts.read_errors, "{name}");
+        assert_eq!(
+            counts.hits + counts.misses + counts.failed_reads.total(),
+            counts.reads,
+            "{name}"
+        );
+    }
+    let (web, billing) = (&output.clients[0].1, &output.clients[1].1);
+    // The web tier's reads during the 45 s stall timed out (2,000 a second, 80 % reads, until
+    // it moved to the new primary about 30 s in).
+    assert!(web.failed_reads[Failure::Timeout] > 40_000, "{web:?}");
+    // Billing timed out during the stall and got -READONLY once the old primary followed.
+    assert!(
+        billing.failed_writes[Failure::Timeout] > 1_000,
+        "{billing:?}"
+    );
+    assert!(
+        billing.failed_writes[Failure::ReadOnly] > 3_000,
+        "{billing:?}"
+    );
+
+    let text = vanish::report::summary::summary_text(&config, &output);
+    let failed: u64 = output.clients.iter().map(|(_, c)| c.errors).sum();
+    let failed_reads: u64 = output.clients.iter().map(|(_, c)| c.read_errors).sum();
+    let thousands = vanish::report::summary::thousands;
+    assert!(
+        text.contains(&format!("\nrequests failed: {} of ", thousands(failed))),
+        "{text}"
+    );
+    assert!(text.contains("\n  timeout    "), "{text}");
+    assert!(text.contains("\n  -READONLY    "), "{text}");
+    assert!(text.contains("  by client: web "), "{text}");
+    let identity = format!(
+        "  reads {} = hits {} + misses {} + failed {}\n",
+        thousands(output.reads),
+        thousands(output.hits),
+        thousands(output.misses),
+        thousands(failed_reads)
+    );
+    assert!(text.contains(&identity), "{text}");
+
+    let json = vanish::report::json::report_json(&config, &output);
+    let billing_json = &json["clients"][1];
+    assert_eq!(billing_json["name"], "billing");
+    assert_eq!(
+        billing_json["failed_writes"]["readonly"],
+        billing.failed_writes[Failure::ReadOnly]
+    );
+    assert_eq!(
+        json["failed_reads"]["timeout"],
+        output
+            .clients
+            .iter()
+            .map(|(_, c)| c.failed_reads[Failure::Timeout])
+            .sum::<u64>()
+    );
+
+    let page = vanish::report::html::report_html(&config, "", &output, &[]);
+    assert!(page.contains("<th class=\"num\">failed reads</th>"));
+    assert!(page.contains(&format!(
+        "<span>-READONLY {}</span>",
+        thousands(billing.failed_writes[Failure::ReadOnly])
+    )));
+}
+
+#[test]
+fn a_run_without_failures_has_no_failed_section() {
+    let config = load_bundled("quickstart.toml");
+    let output = run(&config, &mut DiscardLedger, &mut NoProgress);
+    let text = vanish::report::summary::summary_text(&config, &output);
+    assert!(!text.contains("requests failed"), "{text}");
+}
+
+#[test]
+fn failover_loses_writes_reports_the_orders_refused_while_no_primary_answered() {
+    use vanish::sim::engine::workload::Failure;
+    let config = load_bundled("failover-loses-writes.toml");
+    let output = run(&config, &mut DiscardLedger, &mut NoProgress);
+    let orders = &output.clients[0].1;
+    // The crashed machine answers nothing: the orders time out until the clients move over.
+    assert_eq!(orders.failed_writes[Failure::Timeout], orders.errors);
+    let text = vanish::report::summary::summary_text(&config, &output);
+    let line = format!(
+        "\n  timeout{:>22}  {:>9}\n",
+        0,
+        vanish::report::summary::thousands(orders.errors)
+    );
+    assert!(text.contains(&line), "{text}");
+}
+
+#[test]
+fn the_quickstart_flushdb_is_on_the_timeline() {
+    let config = load_bundled("quickstart.toml");
+    let output = run(&config, &mut DiscardLedger, &mut NoProgress);
+    assert_eq!(
+        output.timeline,
+        vec![(150_000_000, "flushdb db0".to_string())]
+    );
+    let json = vanish::report::json::report_json(&config, &output);
+    assert_eq!(json["timeline"][0]["event"], "flushdb db0");
+    assert_eq!(json["timeline"][0]["time_us"], 150_000_000);
+    let text = vanish::report::summary::summary_text(&config, &output);
+    assert!(
+        text.contains("\ntimeline\n    2:30.000  flushdb db0\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_operator_command_is_named_on_the_timeline() {
+    let text = r#"
+[scenario]
+name = "operator"
+seed = 1
+duration = "10s"
+
+[[client]]
+name = "web"
+rate = 100
+keyspace = { keys = 100, prefix = "k:" }
+commands = { GET = 1, SET = 1 }
+
+[[event]]
+at = "1s"
+do = "flushall"
+
+[[event]]
+at = "2s"
+do = "del"
+keys = ["k:1"]
+
+[[event]]
+at = "3s"
+do = "del"
+pattern = "k:*"
+
+[[event]]
+at = "4s"
+do = "config-set"
+directive = "maxmemory-policy"
+value = "allkeys-lru"
+
+[[event]]
+at = "5s"
+do = "select"
+client = "web"
+db = 1
+
+[[event]]
+at = "6s"
+do = "pause"
+node = "primary"
+
+[[event]]
+at = "7s"
+do = "flushdb"
+
+[[event]]
+at = "8s"
+do = "resume"
+node = "primary"
+"#;
+    let config = scenario::parse("operator.toml", text, &Overrides::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run(&config, &mut DiscardLedger, &mut NoProgress);
+    let events: Vec<&str> = output.timeline.iter().map(|(_, e)| e.as_str()).collect();
+    assert_eq!(
+        events,
+        [
+            "flushall",
+            "del db0 k:1",
+            "del db0 k:*",
+            "config-set maxmemory-policy allkeys-lru",
+            "select db1 (web)",
+            "pause primary",
+            "flushdb db0 (not run: primary is paused)",
+            "resume primary",
+        ]
+    );
+}
+
+#[test]
+fn the_two_promotion_times_are_explained() {
+    let config = load_bundled("paused-primary.toml");
+    let output = run(&config, &mut DiscardLedger, &mut NoProgress);
+    let (promoted_us, what) = output
+        .timeline
+        .iter()
+        .find(|(_, what)| what.starts_with("promoted "))
+        .expect("a promotion");
+    assert_eq!(what, "promoted replica-1 (REPLICAOF NO ONE)");
+    let seen_us = output
+        .sentinel_log
+        .iter()
+        .find(|e| e.event == "+promoted-slave")
+        .map(|e| e.time_us)
+        .expect("+promoted-slave");
+    // The Sentinels see the role at their next INFO of the replica, at most a second and a tick
+    // later.
+    assert!(
+        seen_us > *promoted_us && seen_us - promoted_us <= 1_200_000,
+        "{promoted_us} {seen_us}"
+    );
+    let text = vanish::report::summary::summary_text(&config, &output);
+    assert!(
+        text.contains(
+            "\n  replica-1 took REPLICAOF NO ONE at 1:30.417; Sentinels log +promoted-slave"
+        ),
+        "{text}"
+    );
+    let page = vanish::report::html::report_html(&config, "", &output, &[]);
+    assert!(page.contains("<section id=\"timeline\">"));
+    assert!(page.contains("<code>promoted replica-1 (REPLICAOF NO ONE)</code>"));
+}
+
+#[test]
+fn peak_memory_is_the_primarys_even_when_it_crashed() {
+    let (output, _) = run_bundled("failover-loses-writes.toml");
+    let primary = &output.nodes[0];
+    assert_eq!(primary.node, "primary");
+    // The crashed primary held more than the replica ever did: its peak is the figure.
+    assert_eq!(output.peak_used_memory, primary.used_memory_peak);
+    assert!(output.peak_used_memory > output.nodes[1].used_memory_peak);
+}

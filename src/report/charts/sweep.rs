@@ -1,5 +1,6 @@
-//! The charts of a capacity sweep: hit ratio and keys lost against maxmemory, one line per
-//! policy, with each policy's recommended size marked and the target drawn.
+//! The charts of a capacity sweep: hit ratio, and keys lost beside writes refused with -OOM,
+//! against maxmemory, one line per policy, with each policy's recommended size marked and the
+//! target drawn.
 //!
 //! maxmemory is in MiB across, on a logarithmic axis (ticks at powers of two) when the sizes span
 //! more than ten times. Runs without a limit (maxmemory 0) have no place on a size axis and are
@@ -35,8 +36,11 @@ pub struct SweepPoint {
     pub maxmemory_bytes: u64,
     /// Hits over reads, from 0 to 1.
     pub hit_ratio: f64,
-    /// Keys removed for any reason but an overwrite.
-    pub keys_lost: u64,
+    /// Keys removed for any reason but an overwrite; None when not computed (`--fast`).
+    pub keys_lost: Option<u64>,
+    /// Writes refused with -OOM: never stored, so not among the keys lost; None when not
+    /// computed (`--fast`).
+    pub oom_rejected: Option<u64>,
 }
 
 /// The smallest size at which `policy` meets the target.
@@ -67,7 +71,7 @@ pub fn sweep_charts(
         )?,
         render(
             "sweep-keys-lost",
-            "Keys lost against maxmemory",
+            "Keys lost and writes refused against maxmemory",
             &KeysLostChart {
                 series,
                 scale: &scale,
@@ -113,6 +117,8 @@ struct Lines {
     y_format: fn(&f64) -> String,
     /// One line per series: its colour and its (MiB, value) points.
     lines: Vec<(RGBColor, Vec<(f64, f64)>)>,
+    /// Dashed lines beside them, the same way.
+    dashed: Vec<(RGBColor, Vec<(f64, f64)>)>,
     /// A dashed horizontal line at this value.
     target: Option<f64>,
     /// Marked points: colour, (MiB, value), label.
@@ -127,19 +133,23 @@ fn series_name(series: &SweepSeries) -> &str {
     }
 }
 
-fn line_points(series: &SweepSeries, value: impl Fn(&SweepPoint) -> f64) -> Vec<(f64, f64)> {
+/// The series' points that have a size and a value.
+fn line_points(
+    series: &SweepSeries,
+    value: impl Fn(&SweepPoint) -> Option<f64>,
+) -> Vec<(f64, f64)> {
     series
         .points
         .iter()
         .filter(|p| p.maxmemory_bytes > 0)
-        .map(|p| (mib(p.maxmemory_bytes), value(p)))
+        .filter_map(|p| Some((mib(p.maxmemory_bytes), value(p)?)))
         .collect()
 }
 
 /// Each series' line in its colour.
 fn coloured_lines(
     series: &[SweepSeries],
-    value: impl Fn(&SweepPoint) -> f64 + Copy,
+    value: impl Fn(&SweepPoint) -> Option<f64> + Copy,
 ) -> Vec<(RGBColor, Vec<(f64, f64)>)> {
     series
         .iter()
@@ -183,7 +193,7 @@ impl Chart for HitRatioChart<'_> {
         root: &DrawingArea<DB, Shift>,
         title: &str,
     ) -> Result<(), ChartError> {
-        let lines = coloured_lines(self.series, |p| p.hit_ratio * 100.0);
+        let lines = coloured_lines(self.series, |p| Some(p.hit_ratio * 100.0));
         let target = self.target_hit_ratio.map(|t| t * 100.0);
         let mut markers = Vec::new();
         for recommendation in self.recommendations {
@@ -238,6 +248,7 @@ impl Chart for HitRatioChart<'_> {
             y_range: bottom..100.0,
             y_format: percent_label,
             lines,
+            dashed: Vec::new(),
             target,
             markers,
         };
@@ -257,27 +268,54 @@ impl Chart for KeysLostChart<'_> {
         root: &DrawingArea<DB, Shift>,
         title: &str,
     ) -> Result<(), ChartError> {
-        let lines = coloured_lines(self.series, |p| p.keys_lost as f64);
+        let lines = coloured_lines(self.series, |p| p.keys_lost.map(|n| n as f64));
+        let dashed = coloured_lines(self.series, |p| p.oom_rejected.map(|n| n as f64));
+        let refused = dashed
+            .iter()
+            .any(|(_, points)| points.iter().any(|p| p.1 > 0.0));
         let largest = lines
             .iter()
+            .chain(refused.then_some(&dashed).into_iter().flatten())
             .flat_map(|(_, points)| points.iter().map(|(_, y)| *y))
             .fold(0.0, f64::max);
-        let legend: Vec<LegendEntry> = self
+        let mut legend: Vec<LegendEntry> = self
             .series
             .iter()
             .enumerate()
             .map(|(i, s)| LegendEntry::new(Mark::Line(series_colour(i)), series_name(s)))
             .collect();
+        if refused {
+            legend.push(LegendEntry::new(
+                Mark::Dashed(RGBColor(0x70, 0x70, 0x70)),
+                "writes refused (-OOM)",
+            ));
+        }
+        let computed = lines.iter().any(|(_, points)| !points.is_empty());
         let spec = Lines {
-            y_desc: "keys lost (removed, not overwritten)",
+            y_desc: if refused {
+                "keys lost (solid), writes refused (dashed)"
+            } else {
+                "keys lost (removed, not overwritten)"
+            },
             y_range: 0.0..axis_top(largest),
             y_format: count_label,
             lines,
+            // Refused writes were never stored: beside the keys lost, not counted in them.
+            dashed: if refused { dashed } else { Vec::new() },
             target: None,
             markers: Vec::new(),
         };
         let plot = frame(root, title, &legend)?;
-        draw_scaled(root, &plot, self.scale, &spec)
+        draw_scaled(root, &plot, self.scale, &spec)?;
+        let fast = self
+            .series
+            .iter()
+            .flat_map(|s| &s.points)
+            .any(|p| p.maxmemory_bytes > 0 && p.keys_lost.is_none());
+        if fast && !computed {
+            note_on_plot(&plot, "keys lost are not computed by sweep --fast")?;
+        }
+        Ok(())
     }
 }
 
@@ -344,6 +382,19 @@ fn draw_lines<DB: DrawingBackend, X: Ranged<ValueType = f64> + ValueFormatter<f6
             points
                 .iter()
                 .map(|point| Circle::new(*point, 4, colour.filled())),
+        )?;
+    }
+    for (colour, points) in &spec.dashed {
+        chart.draw_series(DashedLineSeries::new(
+            points.iter().copied(),
+            10,
+            6,
+            colour.stroke_width(2),
+        ))?;
+        chart.draw_series(
+            points
+                .iter()
+                .map(|point| Circle::new(*point, 4, colour.stroke_width(2))),
         )?;
     }
 
@@ -438,7 +489,8 @@ mod tests {
         SweepPoint {
             maxmemory_bytes: mib << 20,
             hit_ratio,
-            keys_lost: 0,
+            keys_lost: Some(0),
+            oom_rejected: Some(0),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use super::World;
 use crate::sim::config::{CommandKind, Discovery, ReadFrom, SentinelHost, WaitConfig};
-use crate::sim::engine::workload::Client;
+use crate::sim::engine::workload::{Client, Failure};
 use crate::sim::ledger::{Cause, Ledger};
 use crate::sim::server::{ErrorReply, Node, Reply};
 
@@ -178,10 +178,14 @@ pub(super) fn tally(client: &mut Client, command: &CommandKind, reply: Reply) {
     match reply {
         Reply::Hit => client.counts.hits += 1,
         Reply::Miss => client.counts.misses += 1,
-        Reply::Error(_) => {
+        Reply::Error(error) => {
             client.counts.errors += 1;
+            let failure = Failure::of(error);
             if command.is_read() {
                 client.counts.read_errors += 1;
+                client.counts.failed_reads[failure] += 1;
+            } else {
+                client.counts.failed_writes[failure] += 1;
             }
         }
         Reply::Ok | Reply::Integer(_) => {}

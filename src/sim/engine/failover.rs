@@ -238,8 +238,10 @@ impl World<'_> {
             ));
         }
         self.primary = new;
-        self.timeline
-            .push((now_us, format!("promoted {}", self.nodes[new].name)));
+        // The moment the replica takes `REPLICAOF NO ONE`. Sentinels log `+promoted-slave`
+        // later, when their next INFO (once a second) shows it with role:master, as in Redis.
+        let what = format!("promoted {} (REPLICAOF NO ONE)", self.nodes[new].name);
+        self.timeline.push((now_us, what));
         if old != new && self.nodes[old].stream().is_some() {
             // It does not know yet: what it accepts from now on diverges.
             self.nodes[old].divergent.get_or_insert_with(Vec::new);
@@ -321,20 +323,7 @@ impl World<'_> {
 
     /// Crashes, restarts, pauses, partitions and failovers.
     pub(super) fn fault(&mut self, action: &EventAction, now_us: u64, ledger: &mut Ledger) {
-        let name = |node: &usize| self.nodes[*node].name.clone();
-        let what = match action {
-            EventAction::Crash { node } => format!("crash {}", name(node)),
-            EventAction::Kill { node } => format!("kill {}", name(node)),
-            EventAction::Restart { node } => format!("restart {}", name(node)),
-            EventAction::Pause { node } => format!("pause {}", name(node)),
-            EventAction::Resume { node } => format!("resume {}", name(node)),
-            EventAction::LinkDown { node } => format!("link-down {}", name(node)),
-            EventAction::LinkUp { node } => format!("link-up {}", name(node)),
-            EventAction::Partition(_) => "partition".to_string(),
-            EventAction::Heal => "heal".to_string(),
-            _ => String::new(),
-        };
-        if !what.is_empty() {
+        if let Some(what) = self.event_label(action) {
             self.timeline.push((now_us, what));
         }
         match action {

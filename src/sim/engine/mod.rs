@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, VecDeque};
 use crate::sim::cluster::network::Network;
 use crate::sim::cluster::replication::{PrimaryStream, ReplicaState};
 use crate::sim::cluster::sentinel::{SentinelEvent, Sentinels};
-use crate::sim::config::{EventAction, KeySelection, LinkLag, SimConfig};
+use crate::sim::config::{ConfigChange, EventAction, KeySelection, LinkLag, SimConfig};
 use crate::sim::engine::workload::{Client, ClientCounts};
 use crate::sim::keyspace::glob::glob_match;
 use crate::sim::keyspace::keys::KeyTable;
@@ -81,15 +81,16 @@ pub struct RunOutput {
     pub reads: u64,
     pub hits: u64,
     pub misses: u64,
-    /// Largest used_memory seen on any node.
+    /// The first primary's (the node named `primary`) peak used_memory over the run, as its
+    /// INFO's `used_memory_peak` gives it at the end.
     pub peak_used_memory: u64,
     /// Client writes the primary acknowledged, and how many of them crashes took back.
     pub acknowledged_writes: u64,
     pub acknowledged_writes_lost: u64,
     /// The Sentinels' log (`+sdown`, `+odown`, `+switch-master`...), in time order.
     pub sentinel_log: Vec<SentinelEvent>,
-    /// Faults and promotions as they happened (`crash primary`, `partition`, `promoted r1`…),
-    /// in time order, for charts and reports.
+    /// Operator events, faults and promotions as they happened (`flushdb db0`, `crash primary`,
+    /// `partition`, `promoted r1 (REPLICAOF NO ONE)`…), in time order, for charts and reports.
     pub timeline: Vec<(u64, String)>,
 }
 
@@ -161,7 +162,24 @@ impl World<'_> {
             return;
         }
         let primary = self.primary;
-        if self.nodes[primary].is_down() || self.nodes[primary].is_paused() {
+        let node = &self.nodes[primary];
+        let not_run = if node.is_down() {
+            Some("is down")
+        } else if node.is_paused() {
+            Some("is paused")
+        } else {
+            None
+        };
+        if let Some(label) = self.event_label(action) {
+            // A command that found no primary to run on says so, not to be taken for one that
+            // ran.
+            let what = match not_run {
+                Some(why) => format!("{label} (not run: {} {why})", self.nodes[primary].name),
+                None => label,
+            };
+            self.timeline.push((now_us, what));
+        }
+        if not_run.is_some() {
             return;
         }
         let node = &mut self.nodes[primary];
@@ -202,6 +220,41 @@ impl World<'_> {
         }
         node.note_memory_peak();
         self.ship_from(primary, now_us);
+    }
+
+    /// How the timeline names an operator's event: `flushdb db0`, `config-set hz 20`,
+    /// `crash primary`… None for a failover: the promotion it makes is on the timeline.
+    pub(super) fn event_label(&self, action: &EventAction) -> Option<String> {
+        let name = |node: &usize| &self.nodes[*node].name;
+        Some(match action {
+            EventAction::FlushDb { db } => format!("flushdb db{db}"),
+            EventAction::FlushAll => "flushall".to_string(),
+            EventAction::Del {
+                db,
+                keys: KeySelection::Keys(names),
+            } => match names.as_slice() {
+                [one] => format!("del db{db} {one}"),
+                _ => format!("del db{db} {} keys", names.len()),
+            },
+            EventAction::Del {
+                db,
+                keys: KeySelection::Pattern(pattern),
+            } => format!("del db{db} {pattern}"),
+            EventAction::ConfigSet(change) => format!("config-set {}", config_change_label(change)),
+            EventAction::Select { client, db } => {
+                format!("select db{db} ({})", self.config.clients[*client].name)
+            }
+            EventAction::Crash { node } => format!("crash {}", name(node)),
+            EventAction::Kill { node } => format!("kill {}", name(node)),
+            EventAction::Restart { node } => format!("restart {}", name(node)),
+            EventAction::Pause { node } => format!("pause {}", name(node)),
+            EventAction::Resume { node } => format!("resume {}", name(node)),
+            EventAction::LinkDown { node } => format!("link-down {}", name(node)),
+            EventAction::LinkUp { node } => format!("link-up {}", name(node)),
+            EventAction::Partition(_) => "partition".to_string(),
+            EventAction::Heal => "heal".to_string(),
+            EventAction::Failover { .. } => return None,
+        })
     }
 
     fn sample(&mut self, now_us: u64, totals: &LedgerTotals) {
@@ -248,6 +301,20 @@ impl World<'_> {
         self.previous_misses = totals.misses_by_cause;
         self.previous_expired = node.stats.expired_keys;
         self.previous_evicted = node.stats.evicted_keys;
+    }
+}
+
+/// A `CONFIG SET` as `directive value`, in the scenario's words (sizes in bytes).
+fn config_change_label(change: &ConfigChange) -> String {
+    match change {
+        ConfigChange::Maxmemory(bytes) => format!("maxmemory {bytes}"),
+        ConfigChange::MaxmemoryPolicy(policy) => format!("maxmemory-policy {}", policy.as_str()),
+        ConfigChange::MaxmemorySamples(n) => format!("maxmemory-samples {n}"),
+        ConfigChange::MaxmemoryEvictionTenacity(n) => format!("maxmemory-eviction-tenacity {n}"),
+        ConfigChange::LfuLogFactor(n) => format!("lfu-log-factor {n}"),
+        ConfigChange::LfuDecayTime(n) => format!("lfu-decay-time {n}"),
+        ConfigChange::Hz(n) => format!("hz {n}"),
+        ConfigChange::ActiveExpireEffort(n) => format!("active-expire-effort {n}"),
     }
 }
 
@@ -522,12 +589,9 @@ impl<'a> World<'a> {
         let commands = sum(|c| c.commands);
         let acknowledged_writes = sum(|c| c.acknowledged_writes);
         let acknowledged_writes_lost = self.nodes.iter().map(|n| n.acknowledged_writes_lost).sum();
-        // A run always has its first primary, so the maximum exists.
-        let peak_used_memory = self
-            .nodes
-            .iter()
-            .map(|n| n.used_memory_peak)
-            .fold(0, u64::max);
+        // The first primary's, as its INFO gives it (a peak the cron had not noted yet, such
+        // as the memory at a crash, included); a replica's copy is not the figure to size by.
+        let peak_used_memory = nodes[0].used_memory_peak;
         RunOutput {
             keys,
             totals: ledger.totals().clone(),

@@ -12,7 +12,7 @@ use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::ledger::{Actor, KeyId};
 use crate::sim::random::dist::{exponential_gap_ns, sample_value_size, KeyPicker};
 use crate::sim::random::rng::Stream;
-use crate::sim::server::{Argument, Request};
+use crate::sim::server::{Argument, ErrorReply, Request};
 
 /// ZADD scores are integers in 0..SCORE_RANGE.
 const SCORE_RANGE: u64 = 1_000_000;
@@ -24,11 +24,127 @@ pub struct ClientCounts {
     pub reads: u64,
     pub hits: u64,
     pub misses: u64,
+    /// Requests that failed, reads and writes: the sum of `failed_reads` and `failed_writes`.
     pub errors: u64,
-    /// Reads answered with an error (WRONGTYPE, or a node that is down).
+    /// Reads answered with an error (WRONGTYPE, or a node that is down): with hits and misses
+    /// they make up the reads.
     pub read_errors: u64,
+    /// Reads that failed, by why.
+    pub failed_reads: PerFailure<u64>,
+    /// Writes (every command that is not a read) that failed, by why.
+    pub failed_writes: PerFailure<u64>,
     /// Writes the server acknowledged (replied to without an error).
     pub acknowledged_writes: u64,
+}
+
+/// Why a request failed, as the reports name it: each [`ErrorReply`] is one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Failure {
+    /// No answer in time: a paused process, a crashed machine, a partition.
+    Timeout,
+    /// The connection was refused: the process is dead (killed, or not restarted yet).
+    Refused,
+    ReadOnly,
+    NoReplicas,
+    Oom,
+    MasterDown,
+    WrongType,
+    NotAnInteger,
+}
+
+impl Failure {
+    pub const ALL: [Failure; 8] = [
+        Failure::Timeout,
+        Failure::Refused,
+        Failure::ReadOnly,
+        Failure::NoReplicas,
+        Failure::Oom,
+        Failure::MasterDown,
+        Failure::WrongType,
+        Failure::NotAnInteger,
+    ];
+
+    pub fn of(error: ErrorReply) -> Failure {
+        match error {
+            ErrorReply::Timeout => Failure::Timeout,
+            ErrorReply::ConnectionRefused => Failure::Refused,
+            ErrorReply::ReadOnly => Failure::ReadOnly,
+            ErrorReply::NoReplicas => Failure::NoReplicas,
+            ErrorReply::Oom => Failure::Oom,
+            ErrorReply::MasterDown => Failure::MasterDown,
+            ErrorReply::WrongType => Failure::WrongType,
+            ErrorReply::NotAnInteger => Failure::NotAnInteger,
+        }
+    }
+
+    /// As the terminal summary and the HTML page show it: Redis's error replies with their
+    /// prefix, the two that are not replies in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Failure::Timeout => "timeout",
+            Failure::Refused => "refused",
+            Failure::ReadOnly => "-READONLY",
+            Failure::NoReplicas => "-NOREPLICAS",
+            Failure::Oom => "-OOM",
+            Failure::MasterDown => "-MASTERDOWN",
+            Failure::WrongType => "-WRONGTYPE",
+            Failure::NotAnInteger => "-ERR not an integer",
+        }
+    }
+
+    /// As `report.json` keys it.
+    pub fn key(self) -> &'static str {
+        match self {
+            Failure::Timeout => "timeout",
+            Failure::Refused => "refused",
+            Failure::ReadOnly => "readonly",
+            Failure::NoReplicas => "noreplicas",
+            Failure::Oom => "oom",
+            Failure::MasterDown => "masterdown",
+            Failure::WrongType => "wrongtype",
+            Failure::NotAnInteger => "not_an_integer",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One value per [`Failure`], in `Failure::ALL`'s order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PerFailure<T>([T; Failure::ALL.len()]);
+
+impl<T> PerFailure<T> {
+    pub fn iter(&self) -> impl Iterator<Item = (Failure, &T)> {
+        Failure::ALL.into_iter().zip(self.0.iter())
+    }
+}
+
+impl PerFailure<u64> {
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &PerFailure<u64>) {
+        for (mine, theirs) in self.0.iter_mut().zip(other.0) {
+            *mine += theirs;
+        }
+    }
+}
+
+impl<T> std::ops::Index<Failure> for PerFailure<T> {
+    type Output = T;
+    fn index(&self, failure: Failure) -> &T {
+        &self.0[failure.index()]
+    }
+}
+
+impl<T> std::ops::IndexMut<Failure> for PerFailure<T> {
+    fn index_mut(&mut self, failure: Failure) -> &mut T {
+        &mut self.0[failure.index()]
+    }
 }
 
 /// Where a client's requests come from.
