@@ -9,6 +9,7 @@ mod faults;
 mod html;
 mod memory;
 mod replication;
+mod reproduce;
 mod scenarios;
 mod support;
 mod sweep;
