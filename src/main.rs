@@ -22,10 +22,10 @@ use vanish::report::compare::Compared;
 use vanish::report::files::{self, write_atomic, OutputFolder, PendingFile};
 use vanish::report::html::report_html;
 use vanish::report::info::info_text;
-use vanish::report::json::report_json;
+use vanish::report::json::{report_json, Invocation};
 use vanish::report::ledger_csv::CsvLedger;
 use vanish::report::summary::{human_duration, summary_text};
-use vanish::report::sweep::SweepFile;
+use vanish::report::sweep::{SweepFile, SweepOrigin};
 use vanish::report::target::{self, Target};
 use vanish::report::timeseries::write_timeseries;
 use vanish::scenario::{self, Overrides};
@@ -117,9 +117,12 @@ enum Command {
         /// Folders holding a shard's sweep.json.
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
-        /// Where to write the merged sweep.csv and sweep.json.
+        /// Where to write the merged sweep.csv, sweep.json and charts.
         #[arg(long, value_name = "DIR", default_value = "output/merged")]
         out: PathBuf,
+        /// Judge the merged runs by this target (replacing the shards' own), e.g. hit-ratio>=0.95.
+        #[arg(long)]
+        target: Option<String>,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
@@ -172,7 +175,12 @@ fn main() -> ExitCode {
             threads,
             &common,
         ),
-        Command::Merge { dirs, out, quiet } => merge(&dirs, &out, quiet),
+        Command::Merge {
+            dirs,
+            out,
+            target,
+            quiet,
+        } => merge(&dirs, &out, target.as_deref(), quiet),
         Command::Check { scenario } => check(&scenario),
     };
     match result {
@@ -200,6 +208,15 @@ fn remove_temporaries_on_signals() {
     if let Err(error) = installed {
         eprintln!("warning: cannot clean up on Ctrl-C: {error}");
     }
+}
+
+/// This process's command line as given, for the reports to record.
+fn invocation() -> Invocation {
+    Invocation::new(
+        std::env::args_os()
+            .map(|argument| argument.to_string_lossy().into_owned())
+            .collect(),
+    )
 }
 
 fn overrides(common: &Common) -> Overrides {
@@ -290,6 +307,7 @@ fn finish_output(folder: OutputFolder) -> Result<(), Failure> {
 
 fn run(path: &Path, common: &Common) -> Result<(), Failure> {
     let (config, text) = load(path, &overrides(common))?;
+    let effective = effective_scenario(path, &text, common)?;
     let folder = output_dir(common, &config.name)?;
     let (out, shown) = (folder.path().to_path_buf(), folder.shown().to_path_buf());
 
@@ -312,7 +330,7 @@ fn run(path: &Path, common: &Common) -> Result<(), Failure> {
     let output = engine::run(&config, &mut ledger, &mut progress);
     bar.finish_and_clear();
     ledger.finish().context("writing ledger.csv")?;
-    write_run_report(&config, &text, &output, &out)?;
+    write_run_report(&config, &text, &effective, &output, &out)?;
     ledger_file.commit().context("writing ledger.csv")?;
     finish_output(folder)?;
 
@@ -344,11 +362,36 @@ fn chart_failure(error: charts::ChartError) -> Failure {
     Failure::Internal(anyhow::anyhow!("drawing charts: {error}"))
 }
 
-/// report.html, report.json, timeseries.csv, the charts, info-<node>.txt and scenario.toml,
-/// each written atomically.
+/// What a run's `scenario.toml` says first.
+const EFFECTIVE_SCENARIO_HEADER: &str = "\
+# The scenario this run used: the file with its --set overrides and --seed applied, trace paths
+# made absolute (comments and layout of the original are not kept). `vanish run` on this file
+# alone repeats the run; report.json's command_line is the command that made it.
+
+";
+
+/// The scenario a run used, as `scenario.toml` in its folder keeps it: runnable from there with
+/// no flags.
+fn effective_scenario(path: &Path, text: &str, common: &Common) -> Result<String, Failure> {
+    let absolute =
+        std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))?;
+    let folder = absolute.parent().unwrap_or(Path::new("/"));
+    let effective = scenario::effective_text(
+        &path.display().to_string(),
+        text,
+        &overrides(common),
+        Some(folder),
+    )
+    .map_err(|error| Failure::BadInput(error.to_string()))?;
+    Ok(format!("{EFFECTIVE_SCENARIO_HEADER}{effective}"))
+}
+
+/// report.html, report.json, timeseries.csv, the charts, info-<node>.txt and scenario.toml
+/// (the effective scenario), each written atomically.
 fn write_run_report(
     config: &SimConfig,
     text: &str,
+    effective: &str,
     output: &RunOutput,
     out: &Path,
 ) -> Result<(), Failure> {
@@ -363,7 +406,9 @@ fn write_run_report(
         .map(|chart| (chart.title.clone(), chart.svg.clone()))
         .collect();
     let html = report_html(config, text, output, &pairs);
-    let report = serde_json::to_vec_pretty(&report_json(config, output)).context("report.json")?;
+    let mut report = report_json(config, output);
+    invocation().add_to(&mut report);
+    let report = serde_json::to_vec_pretty(&report).context("report.json")?;
     let mut timeseries = Vec::new();
     let replica_names: Vec<String> = config.replicas.iter().map(|r| r.name.clone()).collect();
     write_timeseries(
@@ -380,7 +425,8 @@ fn write_run_report(
         write_atomic(&out.join(&name), info_text(info).as_bytes())
             .with_context(|| format!("writing {name}"))?;
     }
-    write_atomic(&out.join("scenario.toml"), text.as_bytes()).context("writing scenario.toml")?;
+    write_atomic(&out.join("scenario.toml"), effective.as_bytes())
+        .context("writing scenario.toml")?;
     write_charts(out, &rendered)?;
     write_atomic(&out.join("report.html"), html.as_bytes()).context("writing report.html")?;
     Ok(())
@@ -432,6 +478,7 @@ fn parse_axes(policies: &[String], vary: &[String]) -> Result<Vec<Axis>, Failure
     for spec in vary {
         axes.push(Axis::parse(spec).map_err(Failure::BadInput)?);
     }
+    grid::check_distinct(&axes).map_err(Failure::BadInput)?;
     Ok(axes)
 }
 
@@ -507,10 +554,8 @@ fn sweep_grid(
         .collect();
     let my_points: Vec<Vec<String>> = mine.iter().map(|&run| points[run].clone()).collect();
     let variants = variants(path, common, &my_points)?;
-    let name = variants
-        .first()
-        .map_or_else(|| "sweep".to_string(), |v| v.config.name.clone());
-    let folder = output_dir(common, &name)?;
+    let origin = sweep_origin(path, common, &points[0], &variants, &mine)?;
+    let folder = output_dir(common, &origin.scenario)?;
     let rows = if fast {
         grid::fast_rows(&axes, &mine, &variants).map_err(Failure::BadInput)?
     } else {
@@ -518,19 +563,20 @@ fn sweep_grid(
             Figures::new(mine[index], variant, &output)
         })?
     };
-    write_sweep(
-        folder.path(),
-        &axes,
+    let sweep = SweepFile {
+        origin,
+        axes,
         runs_total,
-        target.as_ref(),
-        &rows,
+        target,
         shard,
-    )?;
+        rows,
+    };
+    write_sweep(folder.path(), &sweep)?;
     let shown = folder.shown().to_path_buf();
     finish_output(folder)?;
     if !common.quiet {
-        print!("{}", report::sweep::table(&axes, &rows));
-        print_recommendation(&axes, target.as_ref(), &rows, shard);
+        print!("{}", report::sweep::table(&sweep.axes, &sweep.rows));
+        print_recommendation(&sweep);
         println!(
             "\nwrote {}/sweep.csv, sweep.json and charts (PNG, SVG)",
             shown.display()
@@ -539,17 +585,46 @@ fn sweep_grid(
     Ok(())
 }
 
-fn print_recommendation(
-    axes: &[Axis],
-    target: Option<&Target>,
-    rows: &[Figures],
-    shard: Option<Shard>,
-) {
-    let Some(target) = target else { return };
-    if shard.is_some() {
+/// Where a sweep comes from: the scenario's name and seed as the grid's first point has them
+/// (whichever shard this is, even one without runs), the digest of the scenario with the common
+/// overrides, and this command.
+fn sweep_origin(
+    path: &Path,
+    common: &Common,
+    first_point: &[String],
+    variants: &[Variant],
+    mine: &[usize],
+) -> Result<SweepOrigin, Failure> {
+    let text = read_scenario(path)?;
+    let source_name = path.display().to_string();
+    let (name, seed) = match (mine.first(), variants.first()) {
+        (Some(0), Some(variant)) => (variant.config.name.clone(), variant.config.seed),
+        _ => {
+            let points = [first_point.to_vec()];
+            let built = grid::build_variants(&source_name, &text, &overrides(common), &points)
+                .map_err(|error| Failure::BadInput(error.to_string()))?;
+            let first = built.first().context("the grid's first point")?;
+            (first.config.name.clone(), first.config.seed)
+        }
+    };
+    // Trace paths stay as written, so shards run from different checkouts agree.
+    let effective = scenario::effective_text(&source_name, &text, &overrides(common), None)
+        .map_err(|error| Failure::BadInput(error.to_string()))?;
+    Ok(SweepOrigin {
+        scenario: name,
+        scenario_digest: grid::scenario_digest(&effective),
+        seed,
+        invocation: invocation(),
+    })
+}
+
+fn print_recommendation(sweep: &SweepFile) {
+    let Some(target) = &sweep.target else { return };
+    if sweep.shard.is_some() {
         println!("\n(recommendations need every run: run `vanish merge` on the shards' folders)");
         return;
     }
+    let (axes, rows) = (&sweep.axes, &sweep.rows);
     let recommendations = target::recommendations(axes, rows, target);
     if recommendations.is_empty() {
         // No size axis: say which variants meet the target.
@@ -562,24 +637,15 @@ fn print_recommendation(
     }
 }
 
-fn write_sweep(
-    out: &Path,
-    axes: &[Axis],
-    runs_total: usize,
-    target: Option<&Target>,
-    rows: &[Figures],
-    shard: Option<Shard>,
-) -> Result<(), Failure> {
+fn write_sweep(out: &Path, sweep: &SweepFile) -> Result<(), Failure> {
+    let (axes, rows, target) = (&sweep.axes, &sweep.rows, sweep.target.as_ref());
     let mut csv = Vec::new();
     report::sweep::write_csv(&mut csv, axes, rows).context("sweep.csv")?;
-    let json = serde_json::to_vec_pretty(&report::sweep::to_json(
-        axes, runs_total, target, rows, shard,
-    ))
-    .context("sweep.json")?;
+    let json = serde_json::to_vec_pretty(&report::sweep::to_json(sweep)).context("sweep.json")?;
     write_atomic(&out.join("sweep.csv"), &csv).context("writing sweep.csv")?;
     write_atomic(&out.join("sweep.json"), &json).context("writing sweep.json")?;
     // Charts need every run: a shard's are drawn after `vanish merge`.
-    if shard.is_none() {
+    if sweep.shard.is_none() {
         if let Some((series, recommended)) = report::sweep::chart_series(axes, rows, target) {
             let rendered =
                 charts::sweep_charts(&series, &recommended, target.and_then(Target::hit_ratio))
@@ -619,48 +685,35 @@ fn refuse_output_among_inputs(out: &Path, dirs: &[PathBuf]) -> Result<(), Failur
     }
 }
 
-fn merge(dirs: &[PathBuf], out: &Path, quiet: bool) -> Result<(), Failure> {
+/// Joins shards into the sweep one run would have written, refusing shards that do not belong
+/// together (see `report::sweep::join`).
+fn merge(dirs: &[PathBuf], out: &Path, target: Option<&str>, quiet: bool) -> Result<(), Failure> {
     refuse_output_among_inputs(out, dirs)?;
-    let mut merged: Option<SweepFile> = None;
-    for dir in dirs {
-        let shard = read_shard(dir)?;
-        match &mut merged {
-            None => merged = Some(shard),
-            Some(first) if first.same_sweep(&shard) => first.rows.extend(shard.rows),
-            Some(_) => {
-                return Err(Failure::BadInput(format!(
-                    "{} comes from a different sweep (other axes, size or target)",
-                    dir.join("sweep.json").display()
-                )));
-            }
-        }
-    }
-    let Some(SweepFile {
-        axes,
-        runs_total,
-        target,
-        rows,
-    }) = merged
-    else {
-        return Err(Failure::BadInput(
-            "merge needs at least one folder".to_string(),
-        ));
-    };
-    let rows = grid::merge_runs(runs_total, rows).map_err(Failure::BadInput)?;
+    let target = target
+        .map(Target::parse)
+        .transpose()
+        .map_err(Failure::BadInput)?;
+    let shards = dirs
+        .iter()
+        .map(|dir| {
+            Ok((
+                dir.join("sweep.json").display().to_string(),
+                read_shard(dir)?,
+            ))
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
+    let sweep = report::sweep::join(shards, target, invocation())
+        .map_err(|why| Failure::BadInput(format!("cannot merge: {why}")))?;
     let folder = begin_output(out)?;
-    write_sweep(
-        folder.path(),
-        &axes,
-        runs_total,
-        target.as_ref(),
-        &rows,
-        None,
-    )?;
+    write_sweep(folder.path(), &sweep)?;
     finish_output(folder)?;
     if !quiet {
-        print!("{}", report::sweep::table(&axes, &rows));
-        print_recommendation(&axes, target.as_ref(), &rows, None);
-        println!("\nwrote {}/sweep.csv and sweep.json", out.display());
+        print!("{}", report::sweep::table(&sweep.axes, &sweep.rows));
+        print_recommendation(&sweep);
+        println!(
+            "\nwrote {}/sweep.csv, sweep.json and charts (PNG, SVG)",
+            out.display()
+        );
     }
     Ok(())
 }

@@ -93,6 +93,28 @@ fn geometric(low: &str, high: &str, count: usize) -> Result<Vec<String>, String>
         .collect())
 }
 
+/// Refuses a key varied by two axes: the later axis's `--set` would win in every point, and
+/// the rows would carry the earlier axis's values beside figures they did not produce.
+pub fn check_distinct(axes: &[Axis]) -> Result<(), String> {
+    for (index, axis) in axes.iter().enumerate() {
+        if let Some(first) = axes[..index].iter().find(|a| a.key == axis.key) {
+            let values: Vec<&str> = first
+                .values
+                .iter()
+                .chain(&axis.values)
+                .map(String::as_str)
+                .collect();
+            return Err(format!(
+                "the axis {} is given twice; give all its values in one, as in --vary {}={}",
+                axis.key,
+                axis.key,
+                values.join(",")
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Every combination of the axes' values, the first axis varying slowest; each as `--set`s.
 pub fn points(axes: &[Axis]) -> Vec<Vec<String>> {
     let mut points: Vec<Vec<String>> = vec![Vec::new()];
@@ -136,6 +158,19 @@ mod tests {
         assert!(Axis::parse("server.maxmemory=1mb..2mb:1").is_err());
         assert!(Axis::parse("server.maxmemory=0..2mb:3").is_err());
         assert!(Axis::parse("maxmemory").is_err());
+    }
+
+    #[test]
+    fn an_axis_given_twice_is_refused_by_name() {
+        let axes = [
+            Axis::parse("server.maxmemory=16mb,32mb").unwrap(),
+            Axis::parse("server.hz=10").unwrap(),
+            Axis::parse(" server.maxmemory =64mb").unwrap(),
+        ];
+        let error = check_distinct(&axes).unwrap_err();
+        assert!(error.contains("server.maxmemory is given twice"), "{error}");
+        assert!(error.contains("server.maxmemory=16mb,32mb,64mb"), "{error}");
+        assert!(check_distinct(&axes[..2]).is_ok());
     }
 
     #[test]

@@ -13,8 +13,8 @@ mod figures;
 mod shard;
 mod variant;
 
-pub use axes::{points, Axis, RUNS_MAX};
+pub use axes::{check_distinct, points, Axis, RUNS_MAX};
 pub use fast::fast_rows;
 pub use figures::Figures;
-pub use shard::{merge_runs, Shard};
+pub use shard::{check_shards, merge_runs, scenario_digest, Shard};
 pub use variant::{build_variants, run_variants, Variant};

@@ -1,7 +1,9 @@
 //! `report.json`: the run's figures as one JSON document.
 //!
 //! Object keys are sorted (serde_json's default map), numbers are integers or ratios rounded to
-//! six decimals, so the document is byte-identical for the same scenario and seed.
+//! six decimals, so the document is byte-identical for the same scenario and seed. Only the
+//! [`Invocation`] (the command line and vanish's version) depends on more: the same command gives
+//! the same bytes.
 
 use crate::sim::ledger::PerCause;
 use serde_json::{json, Map, Value};
@@ -14,6 +16,51 @@ use crate::sim::engine::workload::PerFailure;
 use crate::sim::engine::RunOutput;
 use crate::sim::ledger::Cause;
 use crate::sim::server::info::Role;
+
+/// How a report was made: the command line as given (program name first) and the version of
+/// vanish. `report.json` and `sweep.json` record it so a result can be traced to its command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    pub command_line: Vec<String>,
+    pub vanish_version: String,
+}
+
+impl Invocation {
+    /// The invocation of this build of vanish with `command_line`.
+    pub fn new(command_line: Vec<String>) -> Invocation {
+        Invocation {
+            command_line,
+            vanish_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+
+    /// Adds `command_line` and `vanish_version` to a JSON object.
+    pub fn add_to(&self, document: &mut Value) {
+        document["command_line"] = json!(self.command_line);
+        document["vanish_version"] = json!(self.vanish_version);
+    }
+
+    /// Reads back what [`Invocation::add_to`] wrote; a missing field is an error naming it.
+    pub fn from_json(document: &Value) -> Result<Invocation, String> {
+        let command_line = document["command_line"]
+            .as_array()
+            .and_then(|items| {
+                items
+                    .iter()
+                    .map(|item| item.as_str().map(String::from))
+                    .collect::<Option<Vec<String>>>()
+            })
+            .ok_or("command_line is missing or not a list of strings")?;
+        let vanish_version = document["vanish_version"]
+            .as_str()
+            .ok_or("vanish_version is missing or not a string")?
+            .to_string();
+        Ok(Invocation {
+            command_line,
+            vanish_version,
+        })
+    }
+}
 
 /// Causes with a non-zero count, as an object keyed by cause name.
 pub fn by_cause(counts: &PerCause<u64>) -> Map<String, Value> {

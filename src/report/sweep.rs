@@ -1,14 +1,16 @@
 //! What `vanish sweep` and `vanish merge` write and print: `sweep.csv`, `sweep.json` (read back
-//! by `merge`), the terminal table, and the data of the sweep charts. The figures' columns come
+//! by `merge`, which joins shards only if they ran the same scenario, seed, axes and target),
+//! the terminal table, and the data of the sweep charts. The figures' columns come
 //! from [`columns`](crate::report::columns).
 
 use std::fmt::Write as _;
 
 use serde_json::{json, Map, Value};
 
-use crate::grid::{Axis, Figures, Shard};
+use crate::grid::{check_shards, merge_runs, Axis, Figures, Shard};
 use crate::report::charts::{Recommendation as ChartRecommendation, SweepPoint, SweepSeries};
 use crate::report::columns::{self, hit_ratio, Column};
+use crate::report::json::Invocation;
 use crate::report::summary::{human_bytes, thousands};
 use crate::report::target::{group_of, recommendations, Target};
 
@@ -52,48 +54,64 @@ fn run_json(axes: &[Axis], row: &Figures) -> Value {
     Value::Object(object)
 }
 
-/// `sweep.json`: the axes, the target, every run and the recommendations.
-pub fn to_json(
-    axes: &[Axis],
-    runs_total: usize,
-    target: Option<&Target>,
-    rows: &[Figures],
-    shard: Option<Shard>,
-) -> Value {
+/// What a sweep ran and how: the scenario (its name, the digest of its effective text with the
+/// common `--set`s and `--seed` applied, and its seed) and the command that ran it. Shards of
+/// one sweep share all of it but the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SweepOrigin {
+    pub scenario: String,
+    pub scenario_digest: String,
+    pub seed: u64,
+    pub invocation: Invocation,
+}
+
+/// A sweep or one shard of it: what `sweep.json` holds, and what `merge` reads back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepFile {
+    pub origin: SweepOrigin,
+    pub axes: Vec<Axis>,
+    pub runs_total: usize,
+    pub target: Option<Target>,
+    /// `--shard K/N`; none for a whole sweep.
+    pub shard: Option<Shard>,
+    /// The runs this file holds, in run order.
+    pub rows: Vec<Figures>,
+}
+
+/// `sweep.json`: where the sweep comes from, the axes, the target, every run and the
+/// recommendations.
+pub fn to_json(sweep: &SweepFile) -> Value {
+    let axes = &sweep.axes;
     let axes_json: Vec<Value> = axes
         .iter()
         .map(|axis| json!({ "key": axis.key, "values": axis.values }))
         .collect();
+    let origin = &sweep.origin;
     let mut document = json!({
+        "scenario": origin.scenario,
+        "scenario_digest": origin.scenario_digest,
+        "seed": origin.seed,
         "axes": axes_json,
-        "runs_total": runs_total,
-        "runs": rows.iter().map(|row| run_json(axes, row)).collect::<Vec<_>>(),
+        "runs_total": sweep.runs_total,
+        "runs": sweep.rows.iter().map(|row| run_json(axes, row)).collect::<Vec<_>>(),
     });
-    if let Some(target) = target {
+    origin.invocation.add_to(&mut document);
+    if let Some(target) = &sweep.target {
         document["target"] = target.to_json();
         // Recommendations need every run: a shard has only some.
-        if shard.is_none() {
+        if sweep.shard.is_none() {
             document["recommendations"] = Value::Array(
-                recommendations(axes, rows, target)
+                recommendations(axes, &sweep.rows, target)
                     .into_iter()
                     .map(|r| json!({ "group": r.group, "maxmemory": r.maxmemory }))
                     .collect(),
             );
         }
     }
-    if let Some(shard) = shard {
-        document["shard"] = json!(format!("{}/{}", shard.index + 1, shard.count));
+    if let Some(shard) = sweep.shard {
+        document["shard"] = json!(shard.label());
     }
     document
-}
-
-/// A `sweep.json` read back (for `vanish merge`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SweepFile {
-    pub axes: Vec<Axis>,
-    pub runs_total: usize,
-    pub target: Option<Target>,
-    pub rows: Vec<Figures>,
 }
 
 impl SweepFile {
@@ -110,6 +128,11 @@ impl SweepFile {
             .ok_or("runs_total is missing or not a whole number")?
             as usize;
         let target = Target::from_json(&document["target"])?;
+        let shard = match &document["shard"] {
+            Value::Null => None,
+            Value::String(text) => Some(Shard::parse(text).map_err(|why| format!("shard: {why}"))?),
+            _ => return Err("shard is not a string K/N".to_string()),
+        };
         let rows = document["runs"]
             .as_array()
             .ok_or("runs is missing or not a list")?
@@ -120,18 +143,146 @@ impl SweepFile {
             })
             .collect::<Result<_, String>>()?;
         Ok(SweepFile {
+            origin: origin_from_json(document)?,
             axes,
             runs_total,
             target,
+            shard,
             rows,
         })
     }
 
-    /// Whether `other` is a shard of the same sweep (same axes, size and target).
-    pub fn same_sweep(&self, other: &SweepFile) -> bool {
-        (&self.axes, self.runs_total, &self.target)
-            == (&other.axes, other.runs_total, &other.target)
+    /// Why `other` is not a shard of the same sweep as `self`, if it is not: each difference,
+    /// `other`'s value first, worded for the operator. Targets are compared only if `with_targets` (a merge given its
+    /// own `--target` does not use the shards').
+    pub fn differences(&self, other: &SweepFile, with_targets: bool) -> Vec<String> {
+        let (mine, theirs) = (&self.origin, &other.origin);
+        let mut reasons = Vec::new();
+        let mut differ = |differs: bool, reason: String| {
+            if differs {
+                reasons.push(reason);
+            }
+        };
+        differ(
+            mine.invocation.vanish_version != theirs.invocation.vanish_version,
+            format!(
+                "made by vanish {} instead of {}",
+                theirs.invocation.vanish_version, mine.invocation.vanish_version
+            ),
+        );
+        differ(
+            mine.seed != theirs.seed,
+            format!("seed {} instead of {}", theirs.seed, mine.seed),
+        );
+        // Another seed changes the digest too; say only the seed then.
+        differ(
+            mine.seed == theirs.seed && mine.scenario_digest != theirs.scenario_digest,
+            format!(
+                "scenario digest {} instead of {} (another scenario, or other --set values)",
+                theirs.scenario_digest, mine.scenario_digest
+            ),
+        );
+        differ(
+            (&self.axes, self.runs_total) != (&other.axes, other.runs_total),
+            format!(
+                "axes {} instead of {}",
+                axes_text(&other.axes),
+                axes_text(&self.axes)
+            ),
+        );
+        differ(
+            with_targets && self.target != other.target,
+            format!(
+                "target {} instead of {} (give merge its own --target to judge them all by it)",
+                target_text(other.target.as_ref()),
+                target_text(self.target.as_ref())
+            ),
+        );
+        differ(
+            matches!((mode(self), mode(other)), (Some(a), Some(b)) if a != b),
+            format!(
+                "runs {} --fast, unlike the others",
+                if mode(other) == Some(true) {
+                    "with"
+                } else {
+                    "without"
+                }
+            ),
+        );
+        reasons
     }
+}
+
+/// Whether a file's runs are `--fast` ones; none for a shard without runs.
+fn mode(sweep: &SweepFile) -> Option<bool> {
+    sweep.rows.first().map(|row| row.fast)
+}
+
+/// Axes as `--vary` would take them: `server.maxmemory=1mb,2mb server.hz=10`.
+fn axes_text(axes: &[Axis]) -> String {
+    let specs: Vec<String> = axes
+        .iter()
+        .map(|axis| format!("{}={}", axis.key, axis.values.join(",")))
+        .collect();
+    format!("[{}]", specs.join(" "))
+}
+
+fn target_text(target: Option<&Target>) -> String {
+    target.map_or_else(|| "none".to_string(), Target::describe)
+}
+
+/// Joins shards into the sweep a single run would have written: refused, saying why, unless
+/// they are each shard of one split once, of the same scenario, seed, axes and (unless `target`
+/// replaces it) target. `shards` pairs each file with where it was read, for the messages.
+pub fn join(
+    shards: Vec<(String, SweepFile)>,
+    target: Option<Target>,
+    invocation: Invocation,
+) -> Result<SweepFile, String> {
+    let Some((first_place, first)) = shards.first() else {
+        return Err("merge needs at least one folder".to_string());
+    };
+    for (place, shard) in &shards[1..] {
+        let reasons = first.differences(shard, target.is_none());
+        if !reasons.is_empty() {
+            return Err(format!(
+                "{place} is not a shard of the same sweep as {first_place}: {}",
+                reasons.join("; ")
+            ));
+        }
+    }
+    let numbers: Vec<(String, Option<Shard>)> = shards
+        .iter()
+        .map(|(place, shard)| (place.clone(), shard.shard))
+        .collect();
+    check_shards(&numbers)?;
+    let mut whole = first.clone();
+    let rows = shards
+        .into_iter()
+        .flat_map(|(_, shard)| shard.rows)
+        .collect();
+    whole.rows = merge_runs(whole.runs_total, rows)?;
+    whole.shard = None;
+    whole.target = target.or(whole.target);
+    whole.origin.invocation = invocation;
+    Ok(whole)
+}
+
+fn origin_from_json(document: &Value) -> Result<SweepOrigin, String> {
+    let text = |field: &str| {
+        document[field]
+            .as_str()
+            .map(String::from)
+            .ok_or_else(|| format!("{field} is missing or not a string"))
+    };
+    Ok(SweepOrigin {
+        scenario: text("scenario")?,
+        scenario_digest: text("scenario_digest")?,
+        seed: document["seed"]
+            .as_u64()
+            .ok_or("seed is missing or not a whole number")?,
+        invocation: Invocation::from_json(document)?,
+    })
 }
 
 fn axis_from_json(axis: &Value) -> Result<Axis, String> {
@@ -331,23 +482,39 @@ mod tests {
         row
     }
 
+    fn sweep(rows: Vec<Figures>, target: Option<Target>, shard: Option<Shard>) -> SweepFile {
+        SweepFile {
+            origin: SweepOrigin {
+                scenario: "small".into(),
+                scenario_digest: "fnv1a64:0123456789abcdef".into(),
+                seed: u64::MAX,
+                invocation: Invocation::new(vec!["vanish".into(), "sweep".into()]),
+            },
+            axes: axes(),
+            runs_total: 2,
+            target,
+            shard,
+            rows,
+        }
+    }
+
     #[test]
     fn sweep_json_reads_back_what_it_wrote() {
         let target = Target::HitRatioAtLeast(0.5);
         for fast in [false, true] {
-            let rows = vec![row(0, fast), row(1, fast)];
-            let document = to_json(&axes(), 2, Some(&target), &rows, None);
-            let file = SweepFile::from_json(&document).unwrap();
-            assert_eq!(file.axes, axes());
-            assert_eq!(file.runs_total, 2);
-            assert_eq!(file.target, Some(target));
-            assert_eq!(file.rows, rows);
+            for shard in [None, Some(Shard { index: 1, count: 2 })] {
+                let written = sweep(vec![row(0, fast), row(1, fast)], Some(target), shard);
+                let document = to_json(&written);
+                assert_eq!(document["shard"].as_str().is_some(), shard.is_some());
+                assert_eq!(document["command_line"], json!(["vanish", "sweep"]));
+                assert_eq!(SweepFile::from_json(&document).unwrap(), written);
+            }
         }
     }
 
     #[test]
     fn a_run_missing_a_field_is_refused_by_name() {
-        let document = to_json(&axes(), 2, None, &[row(0, false)], None);
+        let document = to_json(&sweep(vec![row(0, false)], None, None));
         for field in ["hits", "peak_used_memory", "maxmemory_policy"] {
             let mut broken = document.clone();
             broken["runs"][0].as_object_mut().unwrap().remove(field);
@@ -357,9 +524,63 @@ mod tests {
                 "{error}"
             );
         }
+        for field in ["scenario_digest", "seed", "command_line", "vanish_version"] {
+            let mut broken = document.clone();
+            broken.as_object_mut().unwrap().remove(field);
+            let error = SweepFile::from_json(&broken).unwrap_err();
+            assert!(error.contains(field), "{error}");
+        }
         let mut broken = document.clone();
         broken["runs"][0]["misses_by_cause"]["vanished"] = json!(3);
         assert!(SweepFile::from_json(&broken).is_err());
+    }
+
+    /// Shards that do not belong together are refused with each reason, the other's value first.
+    #[test]
+    fn shards_of_other_sweeps_are_refused_saying_why() {
+        let half = |k: usize| Some(Shard { index: k, count: 2 });
+        let first = sweep(vec![row(0, false)], None, half(0));
+        let second = sweep(vec![row(1, false)], None, half(1));
+        let place = |file: SweepFile| vec![("a".to_string(), first.clone()), ("b".into(), file)];
+        let merged = join(place(second.clone()), None, first.origin.invocation.clone()).unwrap();
+        assert_eq!(merged.rows, vec![row(0, false), row(1, false)]);
+        assert_eq!(merged.shard, None);
+
+        let mut other = second.clone();
+        other.origin.seed = 7;
+        other.origin.scenario_digest = "fnv1a64:ffffffffffffffff".into();
+        let error = join(place(other), None, first.origin.invocation.clone()).unwrap_err();
+        assert_eq!(
+            error,
+            "b is not a shard of the same sweep as a: seed 7 instead of 18446744073709551615"
+        );
+        let mut other = second.clone();
+        other.origin.scenario_digest = "fnv1a64:ffffffffffffffff".into();
+        other.target = Some(Target::HitRatioAtLeast(0.9));
+        other.axes[1].values.push("allkeys-lfu".into());
+        let error = join(place(other.clone()), None, first.origin.invocation.clone()).unwrap_err();
+        for reason in [
+            "scenario digest fnv1a64:ffffffffffffffff instead of fnv1a64:0123456789abcdef",
+            "axes [server.maxmemory=1048576,2097152 server.maxmemory-policy=allkeys-lru,allkeys-lfu]",
+            "target a hit ratio of 90.0 % instead of none",
+        ] {
+            assert!(error.contains(reason), "{reason:?} in {error}");
+        }
+        // A merge given its own target judges every shard by it, whatever theirs were.
+        let mut retargeted = second.clone();
+        retargeted.target = Some(Target::HitRatioAtLeast(0.9));
+        let target = Some(Target::LossRateAtMost(0.1));
+        let merged = join(place(retargeted), target, first.origin.invocation.clone()).unwrap();
+        assert_eq!(merged.target, target);
+        let mut fast = second.clone();
+        fast.rows[0].fast = true;
+        let error = join(place(fast), None, first.origin.invocation.clone()).unwrap_err();
+        assert!(
+            error.ends_with("runs with --fast, unlike the others"),
+            "{error}"
+        );
+        let error = join(place(first.clone()), None, first.origin.invocation.clone()).unwrap_err();
+        assert_eq!(error, "shard 1/2 is given twice: a and b");
     }
 
     #[test]

@@ -9,8 +9,11 @@
 //! `faults`). Any failure is a `ScenarioError` naming the file, line, column and field (`error`).
 //! `load` reads the scenario file; validation reads the traces that trace clients replay
 //! (`trace_client`, through `crate::trace`), relative to the scenario file's folder.
+//! `effective_text` writes the overridden document back as TOML, the scenario a run really used
+//! (`effective`).
 
 mod check;
+mod effective;
 mod error;
 mod events;
 mod faults;
@@ -61,6 +64,27 @@ pub fn parse(
     let folder = Path::new(source_name).parent().unwrap_or(Path::new(""));
     let traces = TraceFiles::relative_to(folder);
     read(text, overrides, &sources, &traces).map_err(|problem| sources.locate(problem))
+}
+
+/// The scenario `parse` would validate, as TOML text: `--set` overrides applied, the seed
+/// (`--seed`, else the file's) written in, comments and layout not kept. With `trace_folder`,
+/// relative trace paths are joined to it, so the text runs from any folder; without, they stay
+/// as written (what a sweep's digest needs, to agree across machines).
+pub fn effective_text(
+    source_name: &str,
+    text: &str,
+    overrides: &Overrides,
+    trace_folder: Option<&Path>,
+) -> Result<String, ScenarioError> {
+    let sources = Sources::new(source_name, text, &overrides.sets);
+    effective::render(
+        text,
+        &overrides.sets,
+        overrides.seed,
+        &sources,
+        trace_folder,
+    )
+    .map_err(|problem| sources.locate(problem))
 }
 
 fn read(

@@ -33,6 +33,11 @@ const SECTIONS: [(&str, Shape); 7] = [
     ("event", Shape::Array),
 ];
 
+/// The sections' names in the order of the format, which the effective scenario follows.
+pub(super) fn section_names() -> impl Iterator<Item = &'static str> {
+    SECTIONS.iter().map(|(name, _)| *name)
+}
+
 pub(crate) fn apply<'a>(
     document: &mut DeTable<'a>,
     sets: &'a [String],

@@ -11,6 +11,7 @@ mod ledger;
 mod memory;
 mod outdir;
 mod replication;
+mod reproduce;
 mod scenarios;
 mod support;
 mod sweep;

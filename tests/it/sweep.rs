@@ -1,6 +1,7 @@
 //! `vanish sweep` and `vanish merge`: grids, recommendations, shards.
 
 use std::fs;
+use std::path::Path;
 
 use crate::cli::{output_files, temp_dir, vanish, write_scenario, SMALL};
 
@@ -61,58 +62,99 @@ fn a_sweep_writes_one_row_per_run_and_recommends_a_size_per_policy() {
     assert!(lru.windows(2).all(|w| w[1] >= w[0] - 0.01), "{lru:?}");
 }
 
-#[test]
-fn shards_merge_into_the_single_run_output_byte_for_byte() {
-    let dir = temp_dir("shards");
-    let path = write_scenario(&dir, &small_with_memory());
-    let base = [
-        "sweep",
-        &path,
-        "--vary",
-        VARY_SIZE,
-        "--vary",
-        VARY_POLICY,
-        "--target",
-        "hit-ratio>=0.5",
-        "--quiet",
-    ];
-    let whole = dir.join("whole");
-    let mut args = base.to_vec();
-    args.extend(["--out", whole.to_str().unwrap(), "--threads", "2"]);
-    assert!(vanish(&args).status.success());
-    let mut shard_dirs = Vec::new();
-    for k in 1..=3 {
-        let shard_dir = dir.join(format!("shard-{k}"));
-        let spec = format!("{k}/3");
-        let mut args = base.to_vec();
-        args.extend([
-            "--shard",
-            &spec,
-            "--threads",
-            "1",
-            "--out",
-            shard_dir.to_str().unwrap(),
-        ]);
-        let output = vanish(&args);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        shard_dirs.push(shard_dir.to_string_lossy().into_owned());
+/// A folder's files, with `sweep.json`'s command line taken out: it records the command that
+/// wrote it, which differs by design between a sweep and a merge. Everything else, the version
+/// of vanish included, must be the same byte for byte.
+fn without_command_line(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = output_files(dir);
+    for (name, bytes) in &mut files {
+        if name == "sweep.json" {
+            let mut document: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+            assert!(
+                document["command_line"].is_array(),
+                "{name} records its command"
+            );
+            document.as_object_mut().unwrap().remove("command_line");
+            *bytes = serde_json::to_vec_pretty(&document).unwrap();
+        }
     }
-    let merged = dir.join("merged");
+    files
+}
+
+/// Runs `sweep` on each of the `count` shards of `base`, each into `dir/<prefix>-<k>`.
+fn run_shards(dir: &Path, prefix: &str, base: &[&str], count: usize) -> Vec<String> {
+    (1..=count)
+        .map(|k| {
+            let shard_dir = dir.join(format!("{prefix}-{k}"));
+            let spec = format!("{k}/{count}");
+            let mut args = base.to_vec();
+            args.extend([
+                "--shard",
+                &spec,
+                "--threads",
+                "1",
+                "--quiet",
+                "--out",
+                shard_dir.to_str().unwrap(),
+            ]);
+            let output = vanish(&args);
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            shard_dir.to_string_lossy().into_owned()
+        })
+        .collect()
+}
+
+/// `vanish merge` of `shards` into `out` with `extra` flags, which must succeed.
+fn merge_into(out: &Path, shards: &[String], extra: &[&str]) {
     let mut args = vec!["merge"];
-    args.extend(shard_dirs.iter().rev().map(String::as_str));
-    args.extend(["--out", merged.to_str().unwrap(), "--quiet"]);
+    args.extend(shards.iter().map(String::as_str));
+    args.extend(["--out", out.to_str().unwrap(), "--quiet"]);
+    args.extend(extra);
     let output = vanish(&args);
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert_eq!(output_files(&merged), output_files(&whole));
-    // A missing shard is refused, naming the runs that are missing.
+}
+
+#[test]
+fn shards_merge_into_the_single_run_output_byte_for_byte() {
+    let dir = temp_dir("shards");
+    let path = write_scenario(&dir, &small_with_memory());
+    let grid = ["sweep", &path, "--vary", VARY_SIZE, "--vary", VARY_POLICY];
+    let mut base = grid.to_vec();
+    base.extend(["--target", "hit-ratio>=0.5"]);
+    let whole = dir.join("whole");
+    let mut args = base.to_vec();
+    args.extend([
+        "--out",
+        whole.to_str().unwrap(),
+        "--threads",
+        "2",
+        "--quiet",
+    ]);
+    assert!(vanish(&args).status.success());
+    let shard_dirs = run_shards(&dir, "shard", &base, 3);
+    let merged = dir.join("merged");
+    let reversed: Vec<String> = shard_dirs.iter().rev().cloned().collect();
+    merge_into(&merged, &reversed, &[]);
+    assert_eq!(without_command_line(&merged), without_command_line(&whole));
+
+    // Shards run without a target, merged with one: the same sweep again.
+    let untargeted = run_shards(&dir, "untargeted", &grid, 2);
+    let retargeted = dir.join("retargeted");
+    merge_into(&retargeted, &untargeted, &["--target", "hit-ratio>=0.5"]);
+    assert_eq!(
+        without_command_line(&retargeted),
+        without_command_line(&whole)
+    );
+
+    // A missing shard is refused, naming the shard and the runs that are missing.
     let output = vanish(&[
         "merge",
         &shard_dirs[0],
@@ -121,7 +163,7 @@ fn shards_merge_into_the_single_run_output_byte_for_byte() {
         dir.join("bad").to_str().unwrap(),
     ]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("missing runs"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("missing shards: 3/3"));
 }
 
 /// Two shards of a small size sweep, and the folders holding them.
@@ -160,11 +202,124 @@ fn assert_merge_refused(dir: &std::path::Path, shards: &[String], expected: &[&s
     args.extend(["--out", out.to_str().unwrap()]);
     let output = vanish(&args);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(output.status.code(), Some(2), "{shards:?}: {stderr}");
     for text in expected {
         assert!(stderr.contains(text), "expected {text:?} in: {stderr}");
     }
     assert!(!out.join("sweep.csv").exists(), "nothing merged is written");
+}
+
+#[test]
+fn merge_refuses_shards_that_do_not_belong_together_saying_why() {
+    let dir = temp_dir("mixed-shards");
+    let shards = two_shards(&dir);
+    let path = dir.join("scenario.toml").to_string_lossy().into_owned();
+    // The second shard again, into `name`, with the grid, shard and flags changed as given.
+    let second = |name: &str, scenario: &str, vary: &str, spec: &str, extra: &[&str]| {
+        let out = dir.join(name);
+        let mut args = vec![
+            "sweep", scenario, "--vary", vary, "--shard", spec, "--quiet",
+        ];
+        args.extend(extra);
+        args.extend(["--out", out.to_str().unwrap()]);
+        let output = vanish(&args);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        vec![shards[0].clone(), out.to_string_lossy().into_owned()]
+    };
+    let vary = "server.maxmemory=400kb,4mb";
+    let other_folder = dir.join("other");
+    fs::create_dir_all(&other_folder).unwrap();
+    let other_scenario = write_scenario(
+        &other_folder,
+        &small_with_memory().replace("rate = 500", "rate = 600"),
+    );
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            second("seed", &path, vary, "2/2", &["--seed", "5"]),
+            "seed 5 instead of 1",
+        ),
+        (
+            second("scenario", &other_scenario, vary, "2/2", &[]),
+            "scenario digest fnv1a64:",
+        ),
+        (
+            second("set", &path, vary, "2/2", &["--set", "server.hz=20"]),
+            "(another scenario, or other --set values)",
+        ),
+        (
+            second("axes", &path, "server.maxmemory=400kb,8mb", "2/2", &[]),
+            "axes [server.maxmemory=400kb,8mb] instead of [server.maxmemory=400kb,4mb]",
+        ),
+        (
+            second(
+                "target",
+                &path,
+                vary,
+                "2/2",
+                &["--target", "hit-ratio>=0.5"],
+            ),
+            "target a hit ratio of 50.0 % instead of none",
+        ),
+        (second("count", &path, vary, "2/3", &[]), "is shard 2/3 but"),
+        (
+            vec![shards[0].clone(), shards[0].clone(), shards[1].clone()],
+            "shard 1/2 is given twice",
+        ),
+        (vec![shards[1].clone()], "missing shards: 1/2"),
+    ];
+    for (folders, reason) in &cases {
+        assert_merge_refused(&dir, folders, &["cannot merge", reason]);
+    }
+}
+
+#[test]
+fn an_axis_given_twice_is_refused_naming_it() {
+    let dir = temp_dir("twice");
+    let path = write_scenario(&dir, &small_with_memory());
+    let cases: &[&[&str]] = &[
+        &[
+            "sweep",
+            &path,
+            "--vary",
+            "server.maxmemory=16mb,32mb",
+            "--vary",
+            "server.maxmemory=64mb",
+        ],
+        &[
+            "compare",
+            &path,
+            "--vary",
+            "server.maxmemory=16mb,32mb",
+            "--vary",
+            "server.maxmemory=64mb",
+        ],
+    ];
+    for args in cases {
+        let output = vanish(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("the axis server.maxmemory is given twice")
+                && stderr.contains("--vary server.maxmemory=16mb,32mb,64mb"),
+            "{stderr}"
+        );
+    }
+    let output = vanish(&[
+        "compare",
+        &path,
+        "--policies",
+        "allkeys-lru",
+        "--vary",
+        "server.maxmemory-policy=allkeys-lfu",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("server.maxmemory-policy is given twice")
+    );
 }
 
 #[test]
