@@ -13,7 +13,9 @@ mod figures;
 mod shard;
 mod variant;
 
-pub use axes::{points, Axis, RUNS_MAX};
+pub use axes::{
+    check_grid_size, grid_size, points, worker_threads, Axis, RUNS_FORCED_MAX, RUNS_MAX,
+};
 pub use fast::fast_rows;
 pub use figures::Figures;
 pub use shard::{merge_runs, Shard};
