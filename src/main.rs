@@ -27,7 +27,7 @@ use vanish::report::summary::{human_duration, summary_text};
 use vanish::report::sweep::SweepFile;
 use vanish::report::target::{self, Target};
 use vanish::report::timeseries::write_timeseries;
-use vanish::scenario::{self, Overrides};
+use vanish::scenario::{self, estimate, Estimate, Overrides};
 use vanish::sim::config::SimConfig;
 use vanish::sim::engine::{self, Progress, RunOutput};
 use vanish::sim::keyspace::keys::KeyTable;
@@ -61,6 +61,9 @@ struct Common {
     /// Print nothing but errors (no summary, no progress bar).
     #[arg(long, short)]
     quiet: bool,
+    /// Run even past the limits on commands, ledger size, memory and grid size (README: Limits).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Subcommand)]
@@ -123,10 +126,13 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Validate a scenario without running it.
+    /// Validate a scenario without running it, and estimate what running it costs.
     Check {
         /// The scenario file (TOML).
         scenario: PathBuf,
+        /// Accept a scenario past the limits on commands, ledger size and memory.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -171,7 +177,7 @@ fn main() -> ExitCode {
             &common,
         ),
         Command::Merge { dirs, out, quiet } => merge(&dirs, &out, quiet),
-        Command::Check { scenario } => check(&scenario),
+        Command::Check { scenario, force } => check(&scenario, force),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -205,8 +211,9 @@ fn load(path: &Path, overrides: &Overrides) -> Result<(SimConfig, String), Failu
     Ok((config, text))
 }
 
-fn check(path: &Path) -> Result<(), Failure> {
+fn check(path: &Path, force: bool) -> Result<(), Failure> {
     let (config, _) = load(path, &Overrides::default())?;
+    let estimate = within_limits(&config, true, force)?;
     let mut topology = String::new();
     if !config.replicas.is_empty() {
         topology.push_str(&format!("{} replica(s), ", config.replicas.len()));
@@ -226,7 +233,19 @@ fn check(path: &Path) -> Result<(), Failure> {
         human_duration(config.duration_us),
         config.seed
     );
+    println!("estimate: {estimate}");
     Ok(())
+}
+
+/// The scenario's estimate, or a refusal when it is past the limits and `force` is off.
+/// `with_ledger`: whether the run writes ledger.csv (a grid's variants do not).
+fn within_limits(config: &SimConfig, with_ledger: bool, force: bool) -> Result<Estimate, Failure> {
+    let estimate = Estimate::of(config);
+    let excesses = estimate.excesses(with_ledger);
+    if excesses.is_empty() || force {
+        return Ok(estimate);
+    }
+    Err(Failure::BadInput(estimate::refusal(&estimate, &excesses)))
 }
 
 /// A progress bar on stderr, hidden with --quiet or when stderr is not a terminal; results never
@@ -262,6 +281,7 @@ fn output_dir(common: &Common, name: &str) -> Result<PathBuf, Failure> {
 
 fn run(path: &Path, common: &Common) -> Result<(), Failure> {
     let (config, text) = load(path, &overrides(common))?;
+    within_limits(&config, true, common.force)?;
     let out = output_dir(common, &config.name)?;
 
     let (keys, _) = KeyTable::from_clients(&config.clients);
@@ -356,16 +376,26 @@ fn write_run_report(
     Ok(())
 }
 
-/// Builds the variants of a grid, validated like the file.
+/// Builds the variants of a grid, validated like the file, each within the run limits.
 fn variants(path: &Path, common: &Common, points: &[Vec<String>]) -> Result<Vec<Variant>, Failure> {
     let text = read_scenario(path)?;
-    grid::build_variants(
+    let variants = grid::build_variants(
         &path.display().to_string(),
         &text,
         &overrides(common),
         points,
     )
-    .map_err(|error| Failure::BadInput(error.to_string()))
+    .map_err(|error| Failure::BadInput(error.to_string()))?;
+    for variant in &variants {
+        if let Err(Failure::BadInput(message)) = within_limits(&variant.config, false, common.force)
+        {
+            return Err(Failure::BadInput(format!(
+                "variant {}: {message}",
+                variant.label
+            )));
+        }
+    }
+    Ok(variants)
 }
 
 /// Runs the variants on `threads` workers with a progress bar, keeping what `keep` takes from
@@ -376,11 +406,15 @@ fn run_grid<T: Send>(
     threads: Option<usize>,
     keep: impl Fn(usize, &Variant, RunOutput) -> T + Sync,
 ) -> Result<Vec<T>, Failure> {
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(threads) = threads {
-        builder = builder.num_threads(threads.max(1));
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let (workers, lowered) = grid::worker_threads(threads, cores, variants.len());
+    if lowered && !common.quiet {
+        eprintln!("note: using {workers} worker threads, one per core ({cores} cores), not the {} asked for", threads.unwrap_or(cores));
     }
-    let pool = builder.build().context("starting worker threads")?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .build()
+        .context("starting worker threads")?;
     let bar = progress_bar(
         variants.len() as u64,
         "{spinner} [{bar:40}] {pos}/{len} runs, eta {eta}",
@@ -418,6 +452,7 @@ fn compare_variants(
             "compare needs --policies or at least one --vary".to_string(),
         ));
     }
+    grid::check_grid_size(&axes, common.force).map_err(Failure::BadInput)?;
     let variants = variants(path, common, &grid::points(&axes))?;
     let rows = run_grid(&variants, common, threads, Compared::new)?;
     let out = output_dir(common, &variants[0].config.name)?;
@@ -460,14 +495,8 @@ fn sweep_grid(
         .map(Shard::parse)
         .transpose()
         .map_err(Failure::BadInput)?;
+    grid::check_grid_size(&axes, common.force).map_err(Failure::BadInput)?;
     let points = grid::points(&axes);
-    if points.len() > grid::RUNS_MAX {
-        return Err(Failure::BadInput(format!(
-            "the grid has {} runs; the limit is {} (use fewer points, or shards over several machines)",
-            points.len(),
-            grid::RUNS_MAX
-        )));
-    }
     let runs_total = points.len();
     let mine: Vec<usize> = (0..runs_total)
         .filter(|run| shard.is_none_or(|s| s.owns(*run)))

@@ -12,6 +12,7 @@
 
 mod check;
 mod error;
+pub mod estimate;
 mod events;
 mod faults;
 mod keywords;
@@ -31,6 +32,7 @@ use std::path::Path;
 use crate::sim::config::SimConfig;
 
 pub use error::ScenarioError;
+pub use estimate::Estimate;
 
 use error::{Problem, Sources};
 use trace_client::TraceFiles;

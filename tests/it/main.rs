@@ -7,6 +7,7 @@ mod eviction;
 mod expiry;
 mod faults;
 mod html;
+mod limits;
 mod memory;
 mod replication;
 mod scenarios;
