@@ -26,7 +26,8 @@ pub struct Estimate {
     /// SETs after misses included at most.
     pub commands: f64,
     /// An upper bound on `ledger.csv`'s rows: every read classified, every write removed once on
-    /// every node plus refused or lost once, and every event removing every key on every node.
+    /// every node plus refused or lost once, and every event removing every key on every node
+    /// (no more keys than the keyspaces have or the clients write).
     pub ledger_rows: f64,
     /// `ledger_rows` at the measured average row size.
     pub ledger_bytes: f64,
@@ -76,8 +77,9 @@ impl Estimate {
             .filter(|event| may_remove_everything(&event.action))
             .count() as f64;
         let nodes_f = nodes as f64;
-        let ledger_rows =
-            reads + writes * (nodes_f + 1.0) + removing_events * keys_per_node as f64 * nodes_f;
+        // A node never holds more keys than its keyspaces have, nor than were written.
+        let keys_held = (keys_per_node as f64).min(writes);
+        let ledger_rows = reads + writes * (nodes_f + 1.0) + removing_events * keys_held * nodes_f;
         Estimate {
             commands: reads + writes,
             ledger_rows,
