@@ -1,7 +1,8 @@
 //! The `vanish` command line: the only place that touches files, the terminal, threads and the
 //! exit code.
 //!
-//! Exit status: 0 on success, 2 on bad input (scenario, flags), 1 on an internal error such as
+//! Exit status: 0 on success, 2 on bad input (scenario, flags, a run past the limits without
+//! `--force`), 1 on an internal error such as
 //! an unwritable output folder.
 
 use std::fs;
@@ -85,7 +86,7 @@ enum Command {
         /// Vary any scenario value: --vary server.maxmemory=64mb,128mb or =64mb..1gb:5 (several make a grid).
         #[arg(long, value_name = "SECTION.KEY=VALUES")]
         vary: Vec<String>,
-        /// Worker threads (default: all cores). The results do not depend on it.
+        /// Worker threads (default and most: one per core). The results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
         #[command(flatten)]
@@ -108,7 +109,7 @@ enum Command {
         /// much faster, hit ratio only.
         #[arg(long)]
         fast: bool,
-        /// Worker threads (default: all cores). The results do not depend on it.
+        /// Worker threads (default and most: one per core). The results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
         #[command(flatten)]
@@ -213,7 +214,7 @@ fn load(path: &Path, overrides: &Overrides) -> Result<(SimConfig, String), Failu
 
 fn check(path: &Path, force: bool) -> Result<(), Failure> {
     let (config, _) = load(path, &Overrides::default())?;
-    let estimate = within_limits(&config, true, force)?;
+    let estimate = within_limits(&config, true, force).map_err(Failure::BadInput)?;
     let mut topology = String::new();
     if !config.replicas.is_empty() {
         topology.push_str(&format!("{} replica(s), ", config.replicas.len()));
@@ -239,13 +240,13 @@ fn check(path: &Path, force: bool) -> Result<(), Failure> {
 
 /// The scenario's estimate, or a refusal when it is past the limits and `force` is off.
 /// `with_ledger`: whether the run writes ledger.csv (a grid's variants do not).
-fn within_limits(config: &SimConfig, with_ledger: bool, force: bool) -> Result<Estimate, Failure> {
+fn within_limits(config: &SimConfig, with_ledger: bool, force: bool) -> Result<Estimate, String> {
     let estimate = Estimate::of(config);
     let excesses = estimate.excesses(with_ledger);
     if excesses.is_empty() || force {
         return Ok(estimate);
     }
-    Err(Failure::BadInput(estimate::refusal(&estimate, &excesses)))
+    Err(estimate::refusal(&estimate, &excesses))
 }
 
 /// A progress bar on stderr, hidden with --quiet or when stderr is not a terminal; results never
@@ -281,7 +282,7 @@ fn output_dir(common: &Common, name: &str) -> Result<PathBuf, Failure> {
 
 fn run(path: &Path, common: &Common) -> Result<(), Failure> {
     let (config, text) = load(path, &overrides(common))?;
-    within_limits(&config, true, common.force)?;
+    within_limits(&config, true, common.force).map_err(Failure::BadInput)?;
     let out = output_dir(common, &config.name)?;
 
     let (keys, _) = KeyTable::from_clients(&config.clients);
@@ -387,13 +388,9 @@ fn variants(path: &Path, common: &Common, points: &[Vec<String>]) -> Result<Vec<
     )
     .map_err(|error| Failure::BadInput(error.to_string()))?;
     for variant in &variants {
-        if let Err(Failure::BadInput(message)) = within_limits(&variant.config, false, common.force)
-        {
-            return Err(Failure::BadInput(format!(
-                "variant {}: {message}",
-                variant.label
-            )));
-        }
+        within_limits(&variant.config, false, common.force).map_err(|refusal| {
+            Failure::BadInput(format!("variant {}: {refusal}", variant.label))
+        })?;
     }
     Ok(variants)
 }
@@ -408,8 +405,11 @@ fn run_grid<T: Send>(
 ) -> Result<Vec<T>, Failure> {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let (workers, lowered) = grid::worker_threads(threads, cores, variants.len());
-    if lowered && !common.quiet {
-        eprintln!("note: using {workers} worker threads, one per core ({cores} cores), not the {} asked for", threads.unwrap_or(cores));
+    if let Some(asked) = threads.filter(|_| lowered && !common.quiet) {
+        eprintln!(
+            "note: using {workers} worker threads, one per core ({cores} cores), not the \
+             {asked} asked for"
+        );
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
