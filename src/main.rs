@@ -2,8 +2,7 @@
 //! exit code.
 //!
 //! Exit status: 0 on success, 2 on bad input (scenario, flags, a run past the limits without
-//! `--force`), 1 on an internal error such as
-//! an unwritable output folder.
+//! `--force`), 1 on an internal error such as an unwritable output folder.
 
 use std::fs;
 use std::io::{IsTerminal, Write};
