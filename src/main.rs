@@ -2,8 +2,9 @@
 //! exit code.
 //!
 //! Exit status: 0 on success, 2 on bad input (scenario, flags, an output folder that cannot be
-//! used), 1 on an internal error such as a disk that fills up while writing, 130 when
-//! interrupted (Ctrl-C, SIGTERM, SIGHUP), after removing the unfinished output folder.
+//! used, a run past the limits without `--force`), 1 on an internal error such as a disk that
+//! fills up while writing, 130 when interrupted (Ctrl-C, SIGTERM, SIGHUP), after removing the
+//! unfinished output folder.
 
 use std::fs;
 use std::io::{IsTerminal, Write};
@@ -28,7 +29,7 @@ use vanish::report::summary::{human_duration, summary_text};
 use vanish::report::sweep::{SweepFile, SweepOrigin};
 use vanish::report::target::{self, Target};
 use vanish::report::timeseries::write_timeseries;
-use vanish::scenario::{self, Overrides};
+use vanish::scenario::{self, estimate, Estimate, Overrides};
 use vanish::sim::config::SimConfig;
 use vanish::sim::engine::{self, Progress, RunOutput};
 use vanish::sim::keyspace::keys::KeyTable;
@@ -62,6 +63,9 @@ struct Common {
     /// Print nothing but errors (no summary, no progress bar).
     #[arg(long, short)]
     quiet: bool,
+    /// Run even past the limits on commands, ledger size, memory and grid size (README: Limits).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Subcommand)]
@@ -83,7 +87,7 @@ enum Command {
         /// Vary any scenario value: --vary server.maxmemory=64mb,128mb or =64mb..1gb:5 (several make a grid).
         #[arg(long, value_name = "SECTION.KEY=VALUES")]
         vary: Vec<String>,
-        /// Worker threads (default: all cores). The results do not depend on it.
+        /// Worker threads (default and most: one per core). The results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
         #[command(flatten)]
@@ -106,7 +110,7 @@ enum Command {
         /// much faster, hit ratio only.
         #[arg(long)]
         fast: bool,
-        /// Worker threads (default: all cores). The results do not depend on it.
+        /// Worker threads (default and most: one per core). The results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
         #[command(flatten)]
@@ -127,10 +131,13 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Validate a scenario without running it.
+    /// Validate a scenario without running it, and estimate what running it costs.
     Check {
         /// The scenario file (TOML).
         scenario: PathBuf,
+        /// Accept a scenario past the limits on commands, ledger size and memory.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -181,7 +188,7 @@ fn main() -> ExitCode {
             target,
             quiet,
         } => merge(&dirs, &out, target.as_deref(), quiet),
-        Command::Check { scenario } => check(&scenario),
+        Command::Check { scenario, force } => check(&scenario, force),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -238,8 +245,9 @@ fn load(path: &Path, overrides: &Overrides) -> Result<(SimConfig, String), Failu
     Ok((config, text))
 }
 
-fn check(path: &Path) -> Result<(), Failure> {
+fn check(path: &Path, force: bool) -> Result<(), Failure> {
     let (config, _) = load(path, &Overrides::default())?;
+    let estimate = within_limits(&config, true, force).map_err(Failure::BadInput)?;
     let mut topology = String::new();
     if !config.replicas.is_empty() {
         topology.push_str(&format!("{} replica(s), ", config.replicas.len()));
@@ -259,7 +267,19 @@ fn check(path: &Path) -> Result<(), Failure> {
         human_duration(config.duration_us),
         config.seed
     );
+    println!("estimate: {estimate}");
     Ok(())
+}
+
+/// The scenario's estimate, or a refusal when it is past the limits and `force` is off.
+/// `with_ledger`: whether the run writes ledger.csv (a grid's variants do not).
+fn within_limits(config: &SimConfig, with_ledger: bool, force: bool) -> Result<Estimate, String> {
+    let estimate = Estimate::of(config);
+    let excesses = estimate.excesses(with_ledger);
+    if excesses.is_empty() || force {
+        return Ok(estimate);
+    }
+    Err(estimate::refusal(&estimate, &excesses))
 }
 
 /// A progress bar on stderr, hidden with --quiet or when stderr is not a terminal; results never
@@ -307,6 +327,7 @@ fn finish_output(folder: OutputFolder) -> Result<(), Failure> {
 
 fn run(path: &Path, common: &Common) -> Result<(), Failure> {
     let (config, text) = load(path, &overrides(common))?;
+    within_limits(&config, true, common.force).map_err(Failure::BadInput)?;
     let effective = effective_scenario(path, &text, common)?;
     let folder = output_dir(common, &config.name)?;
     let (out, shown) = (folder.path().to_path_buf(), folder.shown().to_path_buf());
@@ -432,16 +453,22 @@ fn write_run_report(
     Ok(())
 }
 
-/// Builds the variants of a grid, validated like the file.
+/// Builds the variants of a grid, validated like the file, each within the run limits.
 fn variants(path: &Path, common: &Common, points: &[Vec<String>]) -> Result<Vec<Variant>, Failure> {
     let text = read_scenario(path)?;
-    grid::build_variants(
+    let variants = grid::build_variants(
         &path.display().to_string(),
         &text,
         &overrides(common),
         points,
     )
-    .map_err(|error| Failure::BadInput(error.to_string()))
+    .map_err(|error| Failure::BadInput(error.to_string()))?;
+    for variant in &variants {
+        within_limits(&variant.config, false, common.force).map_err(|refusal| {
+            Failure::BadInput(format!("variant {}: {refusal}", variant.label))
+        })?;
+    }
+    Ok(variants)
 }
 
 /// Runs the variants on `threads` workers with a progress bar, keeping what `keep` takes from
@@ -452,11 +479,18 @@ fn run_grid<T: Send>(
     threads: Option<usize>,
     keep: impl Fn(usize, &Variant, RunOutput) -> T + Sync,
 ) -> Result<Vec<T>, Failure> {
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(threads) = threads {
-        builder = builder.num_threads(threads.max(1));
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let (workers, lowered) = grid::worker_threads(threads, cores, variants.len());
+    if let Some(asked) = threads.filter(|_| lowered && !common.quiet) {
+        eprintln!(
+            "note: using {workers} worker threads, one per core ({cores} cores), not the \
+             {asked} asked for"
+        );
     }
-    let pool = builder.build().context("starting worker threads")?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .build()
+        .context("starting worker threads")?;
     let bar = progress_bar(
         variants.len() as u64,
         "{spinner} [{bar:40}] {pos}/{len} runs, eta {eta}",
@@ -495,6 +529,7 @@ fn compare_variants(
             "compare needs --policies or at least one --vary".to_string(),
         ));
     }
+    grid::check_grid_size(&axes, common.force).map_err(Failure::BadInput)?;
     let variants = variants(path, common, &grid::points(&axes))?;
     let folder = output_dir(common, &variants[0].config.name)?;
     let out = folder.path().to_path_buf();
@@ -540,14 +575,8 @@ fn sweep_grid(
         .map(Shard::parse)
         .transpose()
         .map_err(Failure::BadInput)?;
+    grid::check_grid_size(&axes, common.force).map_err(Failure::BadInput)?;
     let points = grid::points(&axes);
-    if points.len() > grid::RUNS_MAX {
-        return Err(Failure::BadInput(format!(
-            "the grid has {} runs; the limit is {} (use fewer points, or shards over several machines)",
-            points.len(),
-            grid::RUNS_MAX
-        )));
-    }
     let runs_total = points.len();
     let mine: Vec<usize> = (0..runs_total)
         .filter(|run| shard.is_none_or(|s| s.owns(*run)))

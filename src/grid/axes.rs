@@ -2,8 +2,11 @@
 
 use crate::scenario::units::parse_size_bytes;
 
-/// Most runs one sweep may ask for.
+/// Most runs one sweep or compare may ask for without `--force`: at a few seconds a run, a day
+/// of work on a few cores.
 pub const RUNS_MAX: usize = 10_000;
+/// Most runs even with `--force`: the grid's points and validated variants are held in memory.
+pub const RUNS_FORCED_MAX: usize = 1_000_000;
 
 /// One `--vary` axis: a scenario key and its values, as `--set` would take them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +118,41 @@ pub fn check_distinct(axes: &[Axis]) -> Result<(), String> {
     Ok(())
 }
 
+/// How many points `points` would give, without building them (saturating).
+pub fn grid_size(axes: &[Axis]) -> usize {
+    axes.iter()
+        .fold(1usize, |size, axis| size.saturating_mul(axis.values.len()))
+}
+
+/// Refuses a grid past `RUNS_MAX` unless `force`, and past `RUNS_FORCED_MAX` always.
+pub fn check_grid_size(axes: &[Axis], force: bool) -> Result<usize, String> {
+    let size = grid_size(axes);
+    if size > RUNS_FORCED_MAX {
+        return Err(format!(
+            "the grid has {size} runs; the limit is {RUNS_FORCED_MAX} even with --force \
+             (use fewer points)"
+        ));
+    }
+    if size > RUNS_MAX && !force {
+        return Err(format!(
+            "the grid has {size} runs (the product of the axes' lengths); the limit is \
+             {RUNS_MAX}: use fewer points, or pass --force (with shards over several machines, \
+             say)"
+        ));
+    }
+    Ok(size)
+}
+
+/// Worker threads for `runs` runs: as requested (all `cores` by default), but at most one per
+/// core (more only add switching: 10,000 threads turned a 0.05 s compare into 43 s) and one per
+/// run, at least one. Also says whether the cores lowered the request, for a note.
+pub fn worker_threads(requested: Option<usize>, cores: usize, runs: usize) -> (usize, bool) {
+    let cores = cores.max(1);
+    let wanted = requested.unwrap_or(cores).max(1);
+    let lowered_by_cores = wanted > cores;
+    (wanted.min(cores).min(runs.max(1)), lowered_by_cores)
+}
+
 /// Every combination of the axes' values, the first axis varying slowest; each as `--set`s.
 pub fn points(axes: &[Axis]) -> Vec<Vec<String>> {
     let mut points: Vec<Vec<String>> = vec![Vec::new()];
@@ -171,6 +209,37 @@ mod tests {
         assert!(error.contains("server.maxmemory is given twice"), "{error}");
         assert!(error.contains("server.maxmemory=16mb,32mb,64mb"), "{error}");
         assert!(check_distinct(&axes[..2]).is_ok());
+    }
+
+    #[test]
+    fn grids_past_the_limit_need_force() {
+        let two_ranges = [
+            Axis::parse("server.maxmemory=1mb..1gb:500").unwrap(),
+            Axis::parse("client.0.rate=10..10000:500").unwrap(),
+        ];
+        assert_eq!(grid_size(&two_ranges), 250_000);
+        let refused = check_grid_size(&two_ranges, false).unwrap_err();
+        assert!(
+            refused.contains("250000 runs") && refused.contains("--force"),
+            "{refused}"
+        );
+        assert_eq!(check_grid_size(&two_ranges, true), Ok(250_000));
+        let three = [
+            two_ranges[0].clone(),
+            two_ranges[1].clone(),
+            two_ranges[1].clone(),
+        ];
+        assert!(check_grid_size(&three, true).is_err());
+        assert_eq!(check_grid_size(&two_ranges[..1], false), Ok(500));
+    }
+
+    #[test]
+    fn threads_are_bounded_by_the_cores_and_the_runs() {
+        assert_eq!(worker_threads(Some(10_000), 2, 100), (2, true));
+        assert_eq!(worker_threads(Some(2), 8, 100), (2, false));
+        assert_eq!(worker_threads(None, 8, 3), (3, false));
+        assert_eq!(worker_threads(Some(0), 8, 3), (1, false));
+        assert_eq!(worker_threads(Some(5), 8, 3), (3, false));
     }
 
     #[test]

@@ -13,7 +13,10 @@ mod figures;
 mod shard;
 mod variant;
 
-pub use axes::{check_distinct, points, Axis, RUNS_MAX};
+pub use axes::{
+    check_distinct, check_grid_size, grid_size, points, worker_threads, Axis, RUNS_FORCED_MAX,
+    RUNS_MAX,
+};
 pub use fast::fast_rows;
 pub use figures::Figures;
 pub use shard::{check_shards, merge_runs, scenario_digest, Shard};

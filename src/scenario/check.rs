@@ -165,6 +165,28 @@ pub(super) fn name_rule_violation(name: &str) -> Option<String> {
         .map(|c| format!("{c:?} is not allowed"))
 }
 
+/// The longest scenario name: it names the output folder, `output/<name>/`, and folders beside it
+/// with a suffix, well inside the 255 bytes file systems allow a name.
+pub(super) const FOLDER_NAME_CHARS_MAX: usize = 100;
+
+/// Why `name` cannot name the output folder, if it cannot: `NAME_RULE`, not `.` or `..`, and at
+/// most `FOLDER_NAME_CHARS_MAX` characters.
+pub(super) fn folder_name_violation(name: &str) -> Option<String> {
+    if let Some(violation) = name_rule_violation(name) {
+        return Some(violation);
+    }
+    if name == "." || name == ".." {
+        return Some("it is not a usable folder name".to_string());
+    }
+    // NAME_RULE admits ASCII only, so bytes are characters.
+    (name.len() > FOLDER_NAME_CHARS_MAX).then(|| {
+        format!(
+            "it has {} characters; at most {FOLDER_NAME_CHARS_MAX} make a folder name",
+            name.len()
+        )
+    })
+}
+
 pub(super) fn policy(field: &Field, path: &str) -> Checked<MaxmemoryPolicy> {
     let found = match field.get_ref() {
         Scalar::String(text) => MaxmemoryPolicy::parse(text),

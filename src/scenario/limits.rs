@@ -20,6 +20,37 @@ pub(super) const DISTINCT_KEYS_MAX: u64 = 100_000_000;
 /// Rough cost of one simulated key (name, metadata, index entry); only for the error message.
 pub(super) const SIMULATOR_BYTES_PER_KEY: u64 = 128;
 pub(super) const COMMANDS_EXPECTED_MAX: f64 = 10_000_000_000.0;
+
+// The run limits of `estimate`: past them `run`, `compare` and `sweep` refuse a scenario unless
+// given `--force`. They sit far above every bundled scenario (the largest estimates, from
+// `vanish check`: 3.51 M commands and a ledger of at most 557 MiB for capacity-planning, 243 MiB
+// of memory for the jepsen scenarios, 500 k keys on 5 nodes) and below the slips that filled
+// disks: a rate of 9.2 M/s for 15 minutes (8.3 G commands), a read-only client at
+// 10 M/s for a minute (600 M ledger rows, about 61 GiB), 20 M keys on 17 nodes (32 GiB).
+/// Commands per run: about five minutes at the simulator's 3.5–6 M commands/s.
+pub(super) const COMMANDS_MAX: f64 = 1_000_000_000.0;
+/// `ledger.csv`'s size, estimated from its upper bound on rows.
+pub(super) const LEDGER_BYTES_MAX: u64 = 10 << 30;
+/// Simulator heap.
+pub(super) const MEMORY_BYTES_MAX: u64 = 8 << 30;
+/// Average `ledger.csv` row: 106 B over the 2.74 M rows the bundled scenarios write (the widest
+/// scenario averages 125 B), rounded up.
+pub(super) const LEDGER_ROW_BYTES: u64 = 110;
+/// Simulator heap per key per node: `cargo bench --bench throughput` measures 99 B of peak heap
+/// per live key on one node (1 M-key keyspace, 355 k keys live) and 35 MB more per replica for
+/// the same workload, about 35 B per keyspace key per node (a node's slots cover its whole
+/// keyspace). Peak RSS of a 2 M-key SET-only run (1.26 M keys live) is 80 MB on one node and 380
+/// MB on five: 37 B per keyspace key per node. 100 B per key leaves room for keys whose
+/// aggregates or dict chains cost more.
+pub(super) const NODE_BYTES_PER_KEY: u64 = 100;
+/// What a node costs with no keys (its databases' empty tables, INFO counters, the replication
+/// backlog it fills): 16 replicas of a 1-key scenario add no measurable RSS (under 0.1 MB per
+/// node), so this is an allowance for a full default 1 MB backlog.
+pub(super) const NODE_FIXED_BYTES: u64 = 1 << 20;
+/// A loaded trace's record (`TraceRecord` is 32 bytes) and key name (the name, its `String`
+/// and the interning tables; the trace loader's own figures).
+pub(super) const TRACE_BYTES_PER_RECORD: u64 = 32;
+pub(super) const TRACE_BYTES_PER_KEY: u64 = 128;
 pub(super) const COMMAND_WEIGHT: RangeInclusive<u32> = 0..=1_000_000;
 pub(super) const VALUE_BYTES_MAX: u64 = 512 << 20;
 pub(super) const VALUE_BYTES_DEFAULT: u32 = 100;

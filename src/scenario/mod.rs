@@ -15,6 +15,7 @@
 mod check;
 mod effective;
 mod error;
+pub mod estimate;
 mod events;
 mod faults;
 mod keywords;
@@ -34,6 +35,7 @@ use std::path::Path;
 use crate::sim::config::SimConfig;
 
 pub use error::ScenarioError;
+pub use estimate::Estimate;
 
 use error::{Problem, Sources};
 use trace_client::TraceFiles;

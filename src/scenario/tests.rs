@@ -406,6 +406,7 @@ fn broken_files_name_the_place_field_and_problem() {
     (Edit(&[("name = \"session-cache\"", "name = \"runs/a\"")]), P(2, 8), "scenario.name", "'/' is not allowed"),
     (Edit(&[("name = \"session-cache\"", "name = \"..\"")]), P(2, 8), "scenario.name", "expected a name made of letters, digits, '.', '_' and '-' (it names the output folder), found \"..\": it is not a usable folder name"),
     (Edit(&[("name = \"session-cache\"", "name = \"\"")]), P(2, 8), "scenario.name", "found \"\": it is empty"),
+    (Edit(&[("name = \"session-cache\"", "name = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"")]), P(2, 8), "scenario.name", "it has 101 characters; at most 100 make a folder name"),
     (Edit(&[("seed = 42", "seed = \"42\"")]), P(3, 8), "scenario.seed", "expected an integer from 0 to 18446744073709551615, found \"42\""),
     (Edit(&[("seed = 42", "seed = -1")]), P(3, 8), "scenario.seed", "found -1"),
     (Edit(&[("seed = 42\n", "")]), P(1, 1), "scenario", "missing field `seed`"),

@@ -12,9 +12,9 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::check::{
-    because, before_end, boolean, database, duration_value_us, format_duration, integer_in,
-    mismatch, name_rule_violation, number_where, optional, policy, rate, reject_inapplicable,
-    required, size_bytes, size_where, span_of, text, Checked, NAME_RULE,
+    because, before_end, boolean, database, duration_value_us, folder_name_violation,
+    format_duration, integer_in, mismatch, name_rule_violation, number_where, optional, policy,
+    rate, reject_inapplicable, required, size_bytes, size_where, span_of, text, Checked, NAME_RULE,
 };
 use super::error::Problem;
 use super::events::{self, World};
@@ -94,11 +94,7 @@ struct Header {
 fn scenario(raw: &Spanned<Table<RawScenario>>, seed_override: Option<u64>) -> Checked<Header> {
     let fields = raw.get_ref();
     let name = text(&fields.name, "scenario.name", "a name")?;
-    let problem = match name_rule_violation(name) {
-        None if name == "." || name == ".." => Some("it is not a usable folder name".to_string()),
-        violation => violation,
-    };
-    if let Some(problem) = problem {
+    if let Some(problem) = folder_name_violation(name) {
         let expected = format!("{NAME_RULE} (it names the output folder)");
         return Err(because(
             mismatch(&fields.name, "scenario.name", expected),

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
 use super::error::{Location, TraceError};
-use super::input::{Lines, NumberedLine};
+use super::input::{LineError, Lines, NumberedLine};
 use super::{DatabaseUse, LoadedTrace, TraceFormat, DISTINCT_KEYS_MAX, RECORDS_MAX};
 use crate::sim::config::{Trace, TraceRecord};
 use crate::sim::keyspace::keys::KEY_NAME_BYTES_MAX;
@@ -62,14 +62,16 @@ impl TraceBuilder {
         TraceError::io(&self.path, location, io)
     }
 
+    pub fn line_error(&self, error: LineError) -> TraceError {
+        error.into_trace_error(&self.path)
+    }
+
     /// The next line of `lines`, an unreadable one reported against this trace.
     pub fn next_line<'l>(
         &self,
         lines: &'l mut Lines,
     ) -> Result<Option<NumberedLine<'l>>, TraceError> {
-        lines
-            .next_line()
-            .map_err(|unreadable| self.io_error(Location::Line(unreadable.number), unreadable.io))
+        lines.next_line().map_err(|error| self.line_error(error))
     }
 
     /// The id of a key given as text.

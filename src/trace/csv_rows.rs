@@ -6,10 +6,8 @@
 //! newlines and `""` (one quote), and must be followed by a comma or the end of the row. A quote
 //! inside an unquoted field is an ordinary byte. Blank lines are skipped.
 
-use std::io;
-
 use super::error::shown;
-use super::input::Lines;
+use super::input::{LineError, Lines};
 
 /// The fields of one row, in one reused buffer.
 #[derive(Default)]
@@ -39,7 +37,7 @@ impl Row {
 
 /// Why a row could not be read.
 pub(super) enum RowError {
-    Io(u64, io::Error),
+    Line(LineError),
     /// The line and what is wrong.
     Malformed(u64, String),
 }
@@ -57,14 +55,11 @@ impl Rows {
     pub fn next_row(&mut self, row: &mut Row) -> Result<Option<u64>, RowError> {
         row.bytes.clear();
         row.ends.clear();
+        let limit = self.lines.line_bytes_max();
         let mut start_line = None;
         let mut quoted = false;
         loop {
-            let Some((number, line)) = self
-                .lines
-                .next_line()
-                .map_err(|unreadable| RowError::Io(unreadable.number, unreadable.io))?
-            else {
+            let Some((number, line)) = self.lines.next_line().map_err(RowError::Line)? else {
                 return match start_line {
                     None => Ok(None),
                     Some(start) => Err(RowError::Malformed(
@@ -84,6 +79,16 @@ impl Rows {
             }
             quoted =
                 split(line, quoted, row).map_err(|message| RowError::Malformed(number, message))?;
+            // A quoted field left open would otherwise gather the rest of the file.
+            if quoted && row.bytes.len() > limit {
+                return Err(RowError::Malformed(
+                    start_line.unwrap_or(number),
+                    format!(
+                        "expected a row of at most {limit} bytes, found a quoted field still \
+                         open at line {number}"
+                    ),
+                ));
+            }
             if !quoted {
                 return Ok(start_line);
             }
@@ -154,11 +159,17 @@ fn split(line: &[u8], mut quoted: bool, row: &mut Row) -> Result<bool, String> {
 
 #[cfg(test)]
 mod tests {
+    use std::io;
+
     use super::*;
 
     fn rows(text: &str) -> Result<Vec<(u64, Vec<String>)>, String> {
+        rows_limited(text, 1 << 20)
+    }
+
+    fn rows_limited(text: &str, limit: usize) -> Result<Vec<(u64, Vec<String>)>, String> {
         let input: Box<dyn io::BufRead> = Box::new(io::Cursor::new(text.as_bytes().to_vec()));
-        let mut rows = Rows::new(Lines::new(input));
+        let mut rows = Rows::new(Lines::with_limit(input, limit));
         let mut row = Row::default();
         let mut out = Vec::new();
         loop {
@@ -173,7 +184,7 @@ mod tests {
                 Err(RowError::Malformed(line, message)) => {
                     return Err(format!("{line}: {message}"))
                 }
-                Err(RowError::Io(line, io)) => return Err(format!("{line}: {io}")),
+                Err(RowError::Line(error)) => return Err(error.into_trace_error("").to_string()),
             }
         }
     }
@@ -207,6 +218,25 @@ mod tests {
         assert_eq!(
             rows("a\n\n\"open\nstill open\n"),
             Err("3: expected a closing '\"', found the end of the file".to_string())
+        );
+    }
+
+    #[test]
+    fn rows_and_lines_past_the_limit_are_refused() {
+        assert_eq!(
+            rows_limited("a\n\"open\n01234567\nmore\n", 8),
+            Err(
+                "2: expected a row of at most 8 bytes, found a quoted field still open at line 3"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            rows_limited("a\n012345678\n", 8),
+            Err(
+                ":2: expected a line of at most 8 bytes, found a longer one (is this the \
+                 declared format?)"
+                    .to_string()
+            )
         );
     }
 }

@@ -26,7 +26,7 @@ pub(super) fn read(input: Box<dyn BufRead>, builder: &mut TraceBuilder) -> Resul
         let line = match rows.next_row(&mut row) {
             Ok(Some(line)) => line,
             Ok(None) => return Ok(()),
-            Err(RowError::Io(line, io)) => return Err(builder.io_error(Location::Line(line), io)),
+            Err(RowError::Line(error)) => return Err(builder.line_error(error)),
             Err(RowError::Malformed(line, message)) => {
                 return Err(builder.error(Location::Line(line), message))
             }

@@ -29,6 +29,7 @@ use std::path::Path;
 use crate::sim::config::Trace;
 
 pub use error::{Location, TraceError};
+pub use input::LINE_BYTES_MAX;
 
 use builder::TraceBuilder;
 
@@ -120,12 +121,13 @@ pub struct DatabaseUse {
 
 /// Reads the trace at `path` (decompressing it if the name ends in `.gz`).
 pub fn load(path: &Path, format: TraceFormat) -> Result<LoadedTrace, TraceError> {
-    let input = input::open(path)?;
+    let opened = input::open(path)?;
+    let input = opened.input;
     let mut builder = TraceBuilder::new(&path.display().to_string());
     match format {
         TraceFormat::Csv => csv_trace::read(input, &mut builder)?,
         TraceFormat::Monitor => monitor::read(input, &mut builder)?,
-        TraceFormat::OracleGeneral => oracle::read(input, &mut builder)?,
+        TraceFormat::OracleGeneral => oracle::read(input, opened.plain_bytes, &mut builder)?,
         TraceFormat::Lirs => lirs::read(input, &mut builder)?,
         TraceFormat::TimeIdSize => time_id_size::read(input, &mut builder)?,
     }

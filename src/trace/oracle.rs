@@ -16,10 +16,22 @@ use crate::sim::config::{TraceOp, TraceRecord, MICROS_PER_SECOND};
 
 const RECORD_BYTES: usize = 24;
 
+/// Reads the records; `plain_bytes` is the file's length when it is not compressed, checked to
+/// be whole records before anything is read.
 pub(super) fn read(
     mut input: Box<dyn BufRead>,
+    plain_bytes: Option<u64>,
     builder: &mut TraceBuilder,
 ) -> Result<(), TraceError> {
+    if let Some(length) = plain_bytes.filter(|length| length % RECORD_BYTES as u64 != 0) {
+        return Err(builder.error(
+            Location::File,
+            format!(
+                "expected {RECORD_BYTES}-byte records, found {length} bytes, which is not a \
+                 multiple of {RECORD_BYTES} (is this an oracleGeneral trace?)"
+            ),
+        ));
+    }
     let mut bytes = [0u8; RECORD_BYTES];
     let mut offset = 0u64;
     let mut first_time = None;
@@ -73,7 +85,7 @@ fn u32_at(record: &[u8; RECORD_BYTES], start: usize) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{fixture_error, load_fixture};
+    use super::super::tests::{fixture_error, gzip, load_fixture};
     use super::super::TraceFormat;
     use crate::sim::config::{TraceOp, TraceRecord};
 
@@ -111,10 +123,11 @@ mod tests {
 
     #[test]
     fn errors_name_the_byte_offset() {
+        // Compressed, the length is known only at the end.
         let mut partial = encode(&[(1, 1, 1), (2, 2, 2)]);
         partial.truncate(24 + 10);
         assert_eq!(
-            fixture_error("bin", &partial, TraceFormat::OracleGeneral),
+            fixture_error("bin.gz", &gzip(&partial), TraceFormat::OracleGeneral),
             ": byte 24: expected a 24-byte record, found the file ending after 10 bytes"
         );
         let decreasing = encode(&[(5, 1, 1), (5, 2, 1), (4, 3, 1)]);

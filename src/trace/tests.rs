@@ -43,7 +43,7 @@ pub(super) fn fixture_error(extension: &str, bytes: &[u8], format: TraceFormat) 
         .to_string()
 }
 
-fn gzip(bytes: &[u8]) -> Vec<u8> {
+pub(super) fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
     encoder.write_all(bytes).expect("in memory");
     encoder.finish().expect("in memory")
@@ -281,4 +281,58 @@ fn mangled_traces_fail_cleanly_and_never_panic() {
             }
         }
     }
+}
+
+#[test]
+fn a_device_is_refused_before_anything_is_read() {
+    for format in [
+        TraceFormat::Csv,
+        TraceFormat::Lirs,
+        TraceFormat::OracleGeneral,
+    ] {
+        let error = load(Path::new("/dev/zero"), format).expect_err("a device");
+        assert_eq!(error.location(), Location::File);
+        assert!(
+            error.message().starts_with("expected a regular file"),
+            "{error}"
+        );
+    }
+    let folder = std::env::temp_dir();
+    let error = load(&folder, TraceFormat::Csv).expect_err("a folder");
+    assert!(
+        error.message().starts_with("expected a regular file"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_gz_bomb_of_one_long_line_stops_at_the_line_limit() {
+    // Gzip members of 1 MiB of digits each, concatenated: 80 MiB without a line break, from a
+    // file of a few hundred KiB. Reading stops at the limit (64 MiB), with the line's number.
+    let member = gzip(&vec![b'7'; 1 << 20]);
+    let mut bomb = gzip(b"1\n2\n");
+    for _ in 0..80 {
+        bomb.extend_from_slice(&member);
+    }
+    assert!(bomb.len() < 1 << 20, "{}", bomb.len());
+    let error = load_fixture("trace.gz", &bomb, TraceFormat::Lirs).expect_err("too long");
+    assert_eq!(error.location(), Location::Line(3));
+    assert_eq!(
+        error.message(),
+        format!(
+            "expected a line of at most {} bytes, found a longer one (is this the declared \
+             format?)",
+            super::LINE_BYTES_MAX
+        )
+    );
+}
+
+#[test]
+fn an_oracle_file_of_partial_records_is_refused_before_reading() {
+    let error = fixture_error("bin", &[0u8; 24 * 3 + 5], TraceFormat::OracleGeneral);
+    assert_eq!(
+        error,
+        ": expected 24-byte records, found 77 bytes, which is not a multiple of 24 (is this an \
+         oracleGeneral trace?)"
+    );
 }

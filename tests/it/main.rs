@@ -8,6 +8,7 @@ mod expiry;
 mod faults;
 mod html;
 mod ledger;
+mod limits;
 mod memory;
 mod outdir;
 mod replication;
