@@ -179,7 +179,15 @@ fn a_signal_removes_the_unfinished_folder_and_keeps_the_old_one() {
     for signal in ["TERM", "INT"] {
         let mut child = Running(
             Command::new(env!("CARGO_BIN_EXE_vanish"))
-                .args(["run", &long, "--out", out.to_str().unwrap(), "--quiet"])
+                // Past the limits on purpose: it must still be running when the signal comes.
+                .args([
+                    "run",
+                    &long,
+                    "--out",
+                    out.to_str().unwrap(),
+                    "--quiet",
+                    "--force",
+                ])
                 .stderr(std::process::Stdio::null())
                 .spawn()
                 .unwrap(),
