@@ -33,6 +33,7 @@ use vanish::scenario::{self, estimate, Estimate, Overrides};
 use vanish::sim::config::SimConfig;
 use vanish::sim::engine::{self, Progress, RunOutput};
 use vanish::sim::keyspace::keys::KeyTable;
+use vanish::sim::ledger::{DiscardLedger, LedgerSink};
 
 #[derive(Parser)]
 #[command(
@@ -66,6 +67,17 @@ struct Common {
     /// Run even past the limits on commands, ledger size, memory and grid size (README: Limits).
     #[arg(long)]
     force: bool,
+    /// `run`: write ledger.csv (csv, the default) or not (off: no ledger, and no limit on its
+    /// size; the report's figures are the same).
+    #[arg(long, value_enum, default_value_t = LedgerFormat::Csv)]
+    ledger: LedgerFormat,
+}
+
+/// Whether and how `run` writes its ledger.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LedgerFormat {
+    Csv,
+    Off,
 }
 
 #[derive(Subcommand)]
@@ -135,9 +147,18 @@ enum Command {
     Check {
         /// The scenario file (TOML).
         scenario: PathBuf,
+        /// Override the scenario's seed, as `run` would.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override a scenario value, as `run` would: --set server.maxmemory=64mb.
+        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+        sets: Vec<String>,
         /// Accept a scenario past the limits on commands, ledger size and memory.
         #[arg(long)]
         force: bool,
+        /// Estimate as for `run --ledger off` (no ledger.csv, so no limit on its size).
+        #[arg(long, value_enum, default_value_t = LedgerFormat::Csv)]
+        ledger: LedgerFormat,
     },
 }
 
@@ -188,7 +209,13 @@ fn main() -> ExitCode {
             target,
             quiet,
         } => merge(&dirs, &out, target.as_deref(), quiet),
-        Command::Check { scenario, force } => check(&scenario, force),
+        Command::Check {
+            scenario,
+            seed,
+            sets,
+            force,
+            ledger,
+        } => check(&scenario, &Overrides { seed, sets }, force, ledger),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -245,9 +272,15 @@ fn load(path: &Path, overrides: &Overrides) -> Result<(SimConfig, String), Failu
     Ok((config, text))
 }
 
-fn check(path: &Path, force: bool) -> Result<(), Failure> {
-    let (config, _) = load(path, &Overrides::default())?;
-    let estimate = within_limits(&config, true, force).map_err(Failure::BadInput)?;
+fn check(
+    path: &Path,
+    overrides: &Overrides,
+    force: bool,
+    ledger: LedgerFormat,
+) -> Result<(), Failure> {
+    let (config, _) = load(path, overrides)?;
+    let with_ledger = ledger == LedgerFormat::Csv;
+    let estimate = within_limits(&config, with_ledger, force).map_err(Failure::BadInput)?;
     let mut topology = String::new();
     if !config.replicas.is_empty() {
         topology.push_str(&format!("{} replica(s), ", config.replicas.len()));
@@ -327,44 +360,74 @@ fn finish_output(folder: OutputFolder) -> Result<(), Failure> {
 
 fn run(path: &Path, common: &Common) -> Result<(), Failure> {
     let (config, text) = load(path, &overrides(common))?;
-    within_limits(&config, true, common.force).map_err(Failure::BadInput)?;
+    let with_ledger = common.ledger == LedgerFormat::Csv;
+    within_limits(&config, with_ledger, common.force).map_err(Failure::BadInput)?;
     let effective = effective_scenario(path, &text, common)?;
     let folder = output_dir(common, &config.name)?;
     let (out, shown) = (folder.path().to_path_buf(), folder.shown().to_path_buf());
+    let output = if with_ledger {
+        simulate_with_ledger(&config, common, &out, |output| {
+            write_run_report(&config, &text, &effective, output, &out)
+        })?
+    } else {
+        let output = simulate(&config, common, &mut DiscardLedger);
+        write_run_report(&config, &text, &effective, &output, &out)?;
+        output
+    };
+    finish_output(folder)?;
 
-    let (keys, _) = KeyTable::from_clients(&config.clients);
-    let client_names = config.clients.iter().map(|c| c.name.clone()).collect();
-    let mut ledger_file = PendingFile::create(&out.join("ledger.csv"))
-        .with_context(|| format!("cannot write in {}", out.display()))?;
-    let mut ledger = CsvLedger::new(
-        ledger_file.writer(),
-        Arc::new(keys),
-        vec!["primary".to_string()],
-        client_names,
-    );
+    if !common.quiet {
+        let mut stdout = std::io::stdout().lock();
+        let _ = write!(stdout, "{}", summary_text(&config, &output));
+        let ledger_note = if with_ledger { "ledger.csv, " } else { "" };
+        let _ = writeln!(
+            stdout,
+            "\nreport: {}/report.html (and report.json, {ledger_note}timeseries.csv, info-*.txt, charts as PNG and SVG)",
+            shown.display()
+        );
+    }
+    Ok(())
+}
+
+/// Runs the scenario with a progress bar, its ledger rows going to `sink`.
+fn simulate(config: &SimConfig, common: &Common, sink: &mut dyn LedgerSink) -> RunOutput {
     let bar = progress_bar(
         config.duration_us / 1_000_000,
         "{spinner} [{bar:40}] {pos}/{len} s of virtual time, eta {eta}",
         common.quiet,
     );
     let mut progress = TimeBar(bar.clone());
-    let output = engine::run(&config, &mut ledger, &mut progress);
+    let output = engine::run(config, sink, &mut progress);
     bar.finish_and_clear();
-    ledger.finish().context("writing ledger.csv")?;
-    write_run_report(&config, &text, &effective, &output, &out)?;
-    ledger_file.commit().context("writing ledger.csv")?;
-    finish_output(folder)?;
+    output
+}
 
-    if !common.quiet {
-        let mut stdout = std::io::stdout().lock();
-        let _ = write!(stdout, "{}", summary_text(&config, &output));
-        let _ = writeln!(
-            stdout,
-            "\nreport: {}/report.html (and report.json, ledger.csv, timeseries.csv, info-*.txt, charts as PNG and SVG)",
-            shown.display()
-        );
-    }
-    Ok(())
+/// Runs the scenario streaming its ledger into `out/ledger.csv`, which is committed only after
+/// `report` has written the rest of the report.
+fn simulate_with_ledger(
+    config: &SimConfig,
+    common: &Common,
+    out: &Path,
+    report: impl FnOnce(&RunOutput) -> Result<(), Failure>,
+) -> Result<RunOutput, Failure> {
+    let (keys, _) = KeyTable::from_clients(&config.clients);
+    let client_names = config.clients.iter().map(|c| c.name.clone()).collect();
+    let mut ledger_file = PendingFile::create(&out.join("ledger.csv"))
+        .with_context(|| format!("cannot write in {}", out.display()))?;
+    let node_names = std::iter::once("primary".to_string())
+        .chain(config.replicas.iter().map(|replica| replica.name.clone()))
+        .collect();
+    let mut ledger = CsvLedger::new(
+        ledger_file.writer(),
+        Arc::new(keys),
+        node_names,
+        client_names,
+    );
+    let output = simulate(config, common, &mut ledger);
+    ledger.finish().context("writing ledger.csv")?;
+    report(&output)?;
+    ledger_file.commit().context("writing ledger.csv")?;
+    Ok(output)
 }
 
 /// Each chart as PNG and SVG.

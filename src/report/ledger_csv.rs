@@ -183,11 +183,15 @@ impl<W: Write> LedgerSink for CsvLedger<W> {
             entry.time_us / 1_000_000,
             entry.time_us % 1_000_000
         );
-        let node = self
-            .node_names
-            .get(entry.node.0 as usize)
-            .cloned()
-            .unwrap_or_default();
+        // The sink is given every node's name before the run: a row from another node is a
+        // bug, never an empty column.
+        let name = self.node_names.get(entry.node.0 as usize);
+        assert!(
+            name.is_some(),
+            "ledger row from node {}, which the sink has no name for",
+            entry.node.0
+        );
+        let node = name.cloned().unwrap_or_default();
         let row = [
             entry.time_us.to_string(),
             time_s,

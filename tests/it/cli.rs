@@ -386,3 +386,108 @@ fn compare_shows_the_writes_each_variant_loses() {
         .unwrap()
         .ends_with("acknowledged_writes,acknowledged_writes_lost,loss_rate"));
 }
+
+#[test]
+fn check_takes_the_same_overrides_as_run() {
+    let dir = temp_dir("check-overrides");
+    let scenario = write_scenario(&dir, SMALL);
+    let plain = vanish(&["check", &scenario]);
+    assert!(plain.status.success());
+    let text = |output: &std::process::Output| String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(text(&plain).contains("seed 1"), "{}", text(&plain));
+    let overridden = vanish(&[
+        "check",
+        &scenario,
+        "--seed",
+        "9",
+        "--set",
+        "client.app.rate=50",
+    ]);
+    assert!(overridden.status.success());
+    assert!(
+        text(&overridden).contains("seed 9"),
+        "{}",
+        text(&overridden)
+    );
+    assert_ne!(
+        text(&plain),
+        text(&overridden),
+        "the rate changes the estimate"
+    );
+    // The override is checked like a value in the file.
+    let refused = vanish(&["check", &scenario, "--set", "client.app.rate=-1"]);
+    assert_eq!(refused.status.code(), Some(2));
+}
+
+#[test]
+fn a_run_without_its_ledger_reports_the_same_figures() {
+    let dir = temp_dir("ledger-off");
+    let scenario = write_scenario(&dir, SMALL);
+    let (with, without) = (dir.join("with"), dir.join("without"));
+    for (out, ledger) in [(&with, "csv"), (&without, "off")] {
+        let output = vanish(&[
+            "run",
+            &scenario,
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--ledger",
+            ledger,
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    assert!(with.join("ledger.csv").exists());
+    assert!(!without.join("ledger.csv").exists());
+    let figures = |out: &Path| {
+        let mut report: serde_json::Value =
+            serde_json::from_slice(&fs::read(out.join("report.json")).unwrap()).unwrap();
+        report.as_object_mut().unwrap().remove("command_line");
+        report
+    };
+    assert_eq!(figures(&with), figures(&without));
+    // Without a ledger, its size sets no limit; the commands still do.
+    let huge_ledger = SMALL
+        .replace("duration = \"20s\"", "duration = \"20000s\"")
+        .replace("rate = 500", "rate = 5000");
+    let scenario = write_scenario(&dir, &huge_ledger);
+    let refused = vanish(&["check", &scenario]);
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let accepted = vanish(&["check", &scenario, "--ledger", "off"]);
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+}
+
+#[test]
+fn the_readme_shows_the_quickstart_output_whole() {
+    // The README's first screen promises what `run scenarios/quickstart.toml` prints.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = fs::read_to_string(root.join("README.md")).unwrap();
+    let start =
+        readme.find("prints, whole:\n\n```text\n").unwrap() + "prints, whole:\n\n```text\n".len();
+    let shown = &readme[start..start + readme[start..].find("```").unwrap()];
+    let dir = temp_dir("readme-quickstart");
+    let out = dir.join("quickstart");
+    let scenario = root.join("scenarios/quickstart.toml");
+    let output = vanish(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success());
+    let printed =
+        String::from_utf8_lossy(&output.stdout).replace(out.to_str().unwrap(), "output/quickstart");
+    assert_eq!(shown, printed);
+}

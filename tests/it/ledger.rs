@@ -94,3 +94,22 @@ fn removed_at_has_the_microseconds_of_the_removal_row() {
         "{sub_millisecond} of {checked} below the ms"
     );
 }
+
+#[test]
+fn every_row_names_its_node_replicas_included() {
+    // The sink once knew only the primary's name: every replica row had an empty node.
+    let dir = temp_dir("ledger-nodes");
+    let with_replica = SMALL.replace(
+        "[[client]]",
+        "[[replica]]\nname = \"replica-1\"\nlag = \"50ms\"\n\n[[client]]",
+    );
+    let scenario = dir.join("replica.toml");
+    fs::write(&scenario, with_replica).unwrap();
+    let ledger = run(scenario.to_str().unwrap(), &dir.join("out"));
+    let mut nodes: BTreeMap<String, u64> = BTreeMap::new();
+    for record in records(&ledger) {
+        *nodes.entry(record[2].to_string()).or_default() += 1;
+    }
+    assert!(!nodes.contains_key(""), "rows without a node: {nodes:?}");
+    assert!(nodes["replica-1"] > 0 && nodes["primary"] > 0, "{nodes:?}");
+}
