@@ -167,12 +167,8 @@ fn commands_of(client: &ClientConfig, scenario_duration_us: u64) -> (f64, f64) {
             (reads, writes + inserts)
         }
         Workload::Generated(generated) => {
-            let stop_us = client
-                .stop_us
-                .unwrap_or(scenario_duration_us)
-                .min(scenario_duration_us);
             let active_seconds =
-                stop_us.saturating_sub(client.start_us) as f64 / MICROS_PER_SECOND as f64;
+                client.active_us(scenario_duration_us) as f64 / MICROS_PER_SECOND as f64;
             let commands = generated.rate * active_seconds;
             let total_weight: u64 = generated.commands.iter().map(|(_, w)| u64::from(*w)).sum();
             let read_weight: u64 = generated

@@ -96,14 +96,7 @@ pub fn parse_duration_us(text: &str) -> Result<u64, UnitError> {
 /// Splits `10.5s` into `(10, "5", "s")`: whole digits, the digits after a decimal point (empty
 /// without one), and the rest.
 fn split_decimal(text: &str) -> Result<(u64, &str, &str), UnitError> {
-    let digits_end = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (digits, rest) = text.split_at(digits_end);
-    if digits.is_empty() {
-        return Err(UnitError::MissingNumber);
-    }
-    let number = digits.parse().map_err(|_| UnitError::Overflow)?;
+    let (number, rest) = split_digits(text)?;
     let Some(after_point) = rest.strip_prefix('.') else {
         return Ok((number, "", rest));
     };
@@ -140,15 +133,21 @@ fn fraction_us(fraction: &str, multiplier_us: u64) -> Result<u64, UnitError> {
 
 /// Splits `64mb` into `(64, "mb")`; the number must be plain decimal digits, as in redis.conf.
 fn split_number(text: &str) -> Result<(u64, &str), UnitError> {
+    let (number, rest) = split_digits(text)?;
+    if rest.starts_with('.') {
+        return Err(UnitError::Fraction);
+    }
+    Ok((number, rest))
+}
+
+/// The leading decimal digits of `text` as a number, and the rest.
+fn split_digits(text: &str) -> Result<(u64, &str), UnitError> {
     let digits_end = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (digits, rest) = text.split_at(digits_end);
     if digits.is_empty() {
         return Err(UnitError::MissingNumber);
-    }
-    if rest.starts_with('.') {
-        return Err(UnitError::Fraction);
     }
     // Only digits are left, so the one way `parse` can fail is overflow.
     let number = digits.parse().map_err(|_| UnitError::Overflow)?;

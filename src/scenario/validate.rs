@@ -791,13 +791,8 @@ fn commands_expected_of(client: &ClientConfig, scenario_duration_us: u64) -> f64
     match &client.workload {
         Workload::Trace(replay) => replay.trace.records.len() as f64,
         Workload::Generated(generated) => {
-            let stop_us = client
-                .stop_us
-                .unwrap_or(scenario_duration_us)
-                .min(scenario_duration_us);
-            let active_seconds =
-                stop_us.saturating_sub(client.start_us) as f64 / MICROS_PER_SECOND as f64;
-            generated.rate * active_seconds
+            let active_us = client.active_us(scenario_duration_us);
+            generated.rate * active_us as f64 / MICROS_PER_SECOND as f64
         }
     }
 }

@@ -413,6 +413,15 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    /// How long the client sends commands in a run of `duration_us`: from its start to its stop
+    /// or the end of the run, whichever comes first.
+    pub fn active_us(&self, duration_us: u64) -> u64 {
+        self.stop_us
+            .unwrap_or(duration_us)
+            .min(duration_us)
+            .saturating_sub(self.start_us)
+    }
+
     /// A client on database 0 from the start to the end of the run, reading from the primary
     /// with the default connection.
     pub fn new(name: impl Into<String>, workload: Workload) -> ClientConfig {

@@ -232,11 +232,7 @@ fn expected_accesses(config: &SimConfig) -> usize {
         .map(|c| match &c.workload {
             Workload::Trace(replay) => replay.trace.records.len() as u64,
             Workload::Generated(generated) => {
-                let end = c
-                    .stop_us
-                    .unwrap_or(config.duration_us)
-                    .min(config.duration_us);
-                (generated.rate * end.saturating_sub(c.start_us) as f64 / 1e6 * 1.1) as u64
+                (generated.rate * c.active_us(config.duration_us) as f64 / 1e6 * 1.1) as u64
             }
         })
         .sum();
