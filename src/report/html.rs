@@ -486,7 +486,7 @@ fn prefixes(page: &mut String, output: &RunOutput) {
             page,
             "<tr><td class=\"name\"><code>{}</code></td><td class=\"num\">{}</td>\
              <td class=\"num\">{}</td><td><div class=\"causes\">{}</div></td></tr>",
-            escape(&output.keys.family(family).label()),
+            escape(&output.keys.groups()[family]),
             thousands(total),
             thousands(misses),
             by_cause.concat()

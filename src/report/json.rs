@@ -88,13 +88,8 @@ pub fn families_by_loss(output: &RunOutput) -> Vec<(usize, u64)> {
         })
         .collect();
     lost.sort_by(|a, b| {
-        b.1.cmp(&a.1).then_with(|| {
-            output
-                .keys
-                .family(a.0)
-                .prefix
-                .cmp(&output.keys.family(b.0).prefix)
-        })
+        b.1.cmp(&a.1)
+            .then_with(|| output.keys.groups()[a.0].cmp(&output.keys.groups()[b.0]))
     });
     lost
 }
@@ -145,7 +140,7 @@ fn prefixes_json(output: &RunOutput) -> Vec<Value> {
         .into_iter()
         .map(|(family, lost)| {
             json!({
-                "prefix": output.keys.family(family).label(),
+                "prefix": output.keys.groups()[family],
                 "keys_lost": lost,
                 "removals_by_cause": by_cause(&output.family_removals[family]),
                 "misses_by_cause": by_cause(&output.family_misses[family]),

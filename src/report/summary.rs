@@ -345,7 +345,7 @@ fn top_prefixes_lost(out: &mut String, output: &RunOutput) {
         let _ = writeln!(
             out,
             "  {:<20}{:>12}   {}",
-            output.keys.family(family).label(),
+            output.keys.groups()[family],
             thousands(total),
             parts.join(", ")
         );

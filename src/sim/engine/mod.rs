@@ -71,6 +71,7 @@ pub struct Sample {
 pub struct RunOutput {
     pub keys: Arc<KeyTable>,
     pub totals: LedgerTotals,
+    /// Removals and misses by cause for each key prefix group (`KeyTable::groups`).
     pub family_removals: Vec<PerCause<u64>>,
     pub family_misses: Vec<PerCause<u64>>,
     pub clients: Vec<(String, ClientCounts)>,
@@ -376,7 +377,7 @@ pub fn run_with(
         }
         None => sink,
     };
-    let mut ledger = Ledger::new(sink, keys.families().len());
+    let mut ledger = Ledger::new(sink, keys.groups().len());
     world.schedule_start();
     world.run_events(&mut ledger, progress, &mut checker);
     progress.advance(config.duration_us);

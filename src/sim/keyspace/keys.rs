@@ -8,7 +8,14 @@
 //! O(1). Generated families come first, so adding a trace client never renumbers generated keys.
 //! Each trace client has its own family: a name a trace shares with another family is a second,
 //! separate key (`lookup_all` finds every one).
+//!
+//! Reports count losses by key prefix ("groups"): a generated family is one group, named by its
+//! prefix; a trace's keys are grouped by their names up to and including the first `:` (so
+//! `session:42` and a generated `session:` family share a group), and names without one by the
+//! trace they come from. A trace with more than `TRACE_GROUPS_MAX` prefixes folds the rest into
+//! one group, so a trace of unique prefixes cannot grow the counters without bound.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
@@ -19,6 +26,12 @@ use crate::sim::ledger::KeyId;
 /// The longest key name a trace may hold (its length must fit the stored `u16`).
 pub const KEY_NAME_BYTES_MAX: usize = u16::MAX as usize;
 
+/// What ends a key name's prefix, as Redis users write them (`user:42`).
+pub const PREFIX_SEPARATOR: char = ':';
+
+/// New prefix groups one trace may open; the rest share one "other prefixes" group.
+pub const TRACE_GROUPS_MAX: usize = 1_000;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Family {
     /// Generated names are `prefix + local id`; empty for a trace family.
@@ -28,6 +41,15 @@ pub struct Family {
     pub count: u32,
     /// A trace client's recorded names; `None` for a generated family.
     pub names: Option<NamedKeys>,
+    /// The prefix group of each of its keys.
+    groups: FamilyGroups,
+}
+
+/// The prefix group of a family's keys: one for a generated family, one per key for a trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum FamilyGroups {
+    One(u32),
+    PerKey(Arc<[u32]>),
 }
 
 impl Family {
@@ -121,6 +143,8 @@ impl Eq for NamedKeys {}
 pub struct KeyTable {
     families: Vec<Family>,
     total: u32,
+    /// The label of each prefix group, in order of first appearance.
+    groups: Vec<String>,
 }
 
 impl KeyTable {
@@ -162,6 +186,7 @@ impl KeyTable {
                 table.push(String::new(), count, Some(NamedKeys::new(trace.clone())));
             }
         }
+        table.assign_groups();
         (table, family_of_client)
     }
 
@@ -171,8 +196,37 @@ impl KeyTable {
             start: self.total,
             count,
             names,
+            groups: FamilyGroups::One(0),
         });
         self.total += count;
+    }
+
+    /// Groups every family's keys by prefix, generated families first (in order), then each
+    /// trace's names in the trace's order.
+    fn assign_groups(&mut self) {
+        let mut groups = GroupLabels::default();
+        for family in &mut self.families {
+            family.groups = match &family.names {
+                None => FamilyGroups::One(groups.id(&family.prefix)),
+                Some(names) => FamilyGroups::PerKey(trace_groups(names, family.count, &mut groups)),
+            };
+        }
+        self.groups = groups.labels;
+    }
+
+    /// The prefix groups reports count losses by, by label.
+    pub fn groups(&self) -> &[String] {
+        &self.groups
+    }
+
+    /// The prefix group of a key.
+    #[inline]
+    pub fn group_of(&self, key: KeyId) -> usize {
+        let family = &self.families[self.family_of(key)];
+        match &family.groups {
+            FamilyGroups::One(group) => *group as usize,
+            FamilyGroups::PerKey(groups) => groups[(key.0 - family.start) as usize] as usize,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -243,6 +297,51 @@ impl KeyTable {
     }
 }
 
+/// Group labels and their ids, in order of first appearance.
+#[derive(Default)]
+struct GroupLabels {
+    ids: BTreeMap<String, u32>,
+    labels: Vec<String>,
+}
+
+impl GroupLabels {
+    /// The id of `label`, opening a group for it if it has none.
+    fn id(&mut self, label: &str) -> u32 {
+        if let Some(id) = self.ids.get(label) {
+            return *id;
+        }
+        let id = self.labels.len() as u32;
+        self.ids.insert(label.to_string(), id);
+        self.labels.push(label.to_string());
+        id
+    }
+}
+
+/// The group of each of a trace's keys: its name's prefix, the trace itself for a name without
+/// one, and past `TRACE_GROUPS_MAX` new prefixes one group for the rest.
+fn trace_groups(names: &NamedKeys, count: u32, groups: &mut GroupLabels) -> Arc<[u32]> {
+    let whole = format!("trace {}", names.source());
+    let other = format!("trace {} (other prefixes)", names.source());
+    let mut opened = 0;
+    (0..count)
+        .map(|local| {
+            let name = names.name(local);
+            let label = match name.find(PREFIX_SEPARATOR) {
+                Some(end) => &name[..=end],
+                None => whole.as_str(),
+            };
+            match groups.ids.get(label) {
+                Some(id) => *id,
+                None if opened < TRACE_GROUPS_MAX => {
+                    opened += 1;
+                    groups.id(label)
+                }
+                None => groups.id(&other),
+            }
+        })
+        .collect()
+}
+
 /// The local id of `name` in a generated family: the prefix, then a canonical decimal in range.
 fn generated_local(family: &Family, name: &str) -> Option<u32> {
     let digits = name.strip_prefix(family.prefix.as_str())?;
@@ -292,6 +391,49 @@ mod tests {
             rate: None,
         };
         ClientConfig::new("", Workload::Trace(workload))
+    }
+
+    #[test]
+    fn trace_keys_are_grouped_by_their_own_prefixes() {
+        let clients = [
+            client("session:", 3),
+            trace_client(&["cart:1", "session:9", "42", "cart:2", "user:a:b"]),
+        ];
+        let (table, _) = KeyTable::from_clients(&clients);
+        assert_eq!(
+            table.groups(),
+            ["session:", "cart:", "trace t.csv", "user:"]
+        );
+        let group = |name: &str| {
+            let key = table.lookup_all(name).last().unwrap();
+            table.groups()[table.group_of(key)].clone()
+        };
+        assert_eq!(group("cart:2"), "cart:");
+        assert_eq!(
+            group("session:9"),
+            "session:",
+            "shared with the generated family"
+        );
+        assert_eq!(group("42"), "trace t.csv", "a name without a prefix");
+        assert_eq!(group("user:a:b"), "user:", "up to the first separator");
+        assert_eq!(table.groups()[table.group_of(KeyId(0))], "session:");
+    }
+
+    #[test]
+    fn a_trace_of_unique_prefixes_opens_a_bounded_number_of_groups() {
+        let names: Vec<String> = (0..TRACE_GROUPS_MAX + 500)
+            .map(|i| format!("p{i}:k"))
+            .collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let (table, _) = KeyTable::from_clients(&[trace_client(&names)]);
+        assert_eq!(table.groups().len(), TRACE_GROUPS_MAX + 1);
+        let last = table.lookup(names[names.len() - 1]).unwrap();
+        assert_eq!(
+            table.groups()[table.group_of(last)],
+            "trace t.csv (other prefixes)"
+        );
+        let first = table.lookup(names[0]).unwrap();
+        assert_eq!(table.groups()[table.group_of(first)], "p0:");
     }
 
     #[test]

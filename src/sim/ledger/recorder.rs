@@ -1,16 +1,16 @@
 //! The core's side of the ledger: every row a node produces passes through one [`Ledger`],
-//! which keeps the per-cause totals and the per-family counts a run reports, then forwards the
+//! which keeps the per-cause totals and the per-prefix-group counts a run reports, then forwards the
 //! row to the user's [`LedgerSink`].
 
 use crate::sim::ledger::{EntryKind, LedgerEntry, LedgerSink, LedgerTotals, PerCause};
 
-/// Records ledger rows: totals per cause and per key family, and the user's sink.
+/// Records ledger rows: totals per cause and per key prefix group, and the user's sink.
 pub struct Ledger<'a> {
     sink: &'a mut dyn LedgerSink,
     totals: LedgerTotals,
-    /// Removals by cause for each key family (prefix).
+    /// Removals by cause for each key prefix group (`KeyTable::groups`).
     family_removals: Vec<PerCause<u64>>,
-    /// Misses by cause for each key family.
+    /// Misses by cause for each key prefix group.
     family_misses: Vec<PerCause<u64>>,
 }
 
@@ -24,7 +24,7 @@ impl<'a> Ledger<'a> {
         }
     }
 
-    /// Counts `entry` under its cause and its key's `family`, then hands it to the sink.
+    /// Counts `entry` under its cause and its key's prefix `group`, then hands it to the sink.
     pub fn record(&mut self, entry: LedgerEntry, family: usize) {
         assert!(
             family < self.family_removals.len(),

@@ -111,7 +111,7 @@ impl Node {
                     Actor::SERVER,
                     Detail::Restored,
                 );
-                ledger.record(entry, self.keys.family_of(key));
+                ledger.record(entry, self.keys.group_of(key));
             }
         }
         if !image.slot.is_present() {

@@ -76,7 +76,7 @@ impl Node {
             stream.push(op, bytes);
         }
         let entry = self.entry(db, key, EntryKind::Removal, cause, by, detail);
-        ledger.record(entry, self.keys.family_of(key));
+        ledger.record(entry, self.keys.group_of(key));
         slot
     }
 
@@ -126,7 +126,7 @@ impl Node {
             Actor::SERVER,
             Detail::None,
         );
-        ledger.record(entry, self.keys.family_of(key));
+        ledger.record(entry, self.keys.group_of(key));
     }
 
     /// A later miss here on `key` (which this node does not hold) names `cause`: the write was
@@ -158,7 +158,7 @@ impl Node {
         }
         for &key in &removed {
             let entry = self.entry(db, key, EntryKind::Removal, cause, by, detail);
-            ledger.record(entry, self.keys.family_of(key));
+            ledger.record(entry, self.keys.group_of(key));
         }
         removed.len() as u64
     }

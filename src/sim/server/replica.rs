@@ -106,7 +106,7 @@ impl Node {
                 by: request.client,
             },
         );
-        ledger.record(entry, self.keys.family_of(request.key));
+        ledger.record(entry, self.keys.group_of(request.key));
         Some(Reply::Error(ErrorReply::NoReplicas))
     }
 
@@ -140,7 +140,7 @@ impl Node {
                         Actor::SERVER,
                         Detail::None,
                     );
-                    ledger.record(entry, self.keys.family_of(key));
+                    ledger.record(entry, self.keys.group_of(key));
                     wiped.push((db, key, cause));
                 }
             }

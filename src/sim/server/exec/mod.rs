@@ -135,7 +135,7 @@ impl Node {
             request.client,
             detail,
         );
-        ledger.record(entry, self.keys.family_of(request.key));
+        ledger.record(entry, self.keys.group_of(request.key));
         Reply::Error(ErrorReply::Oom)
     }
 
@@ -247,7 +247,7 @@ impl Node {
                 None => self.classify_miss(request),
             };
             let entry = self.entry(db, key, EntryKind::Miss, cause, request.client, detail);
-            ledger.record(entry, self.keys.family_of(key));
+            ledger.record(entry, self.keys.group_of(key));
             return Reply::Miss;
         }
         self.stats.keyspace_hits += 1;
@@ -278,7 +278,7 @@ impl Node {
             request.client,
             Detail::WrittenBy { writer },
         );
-        ledger.record(entry, self.keys.family_of(key));
+        ledger.record(entry, self.keys.group_of(key));
     }
 
     fn execute_write(&mut self, request: &Request, ledger: &mut Ledger) -> Reply {

@@ -67,7 +67,7 @@ impl Node {
                     client,
                     detail,
                 );
-                ledger.record(entry, self.keys.family_of(key));
+                ledger.record(entry, self.keys.group_of(key));
             }
             let database = &mut self.dbs[db as usize];
             if type_changed {
