@@ -9,6 +9,8 @@
 //!
 //! * `memory`: used_memory of N keys per shape (redis-fidelity.md 3.4), an empty server with one
 //!   client, a command's first-call latency histogram.
+//! * `connections`: used_memory and mem_clients_normal of an empty server with 1 to 1,000 idle
+//!   connections (redis-fidelity.md 1.2).
 //! * `expiry`: lazy expiry, the active cycle's reclaim rate, EXPIRE 0 (section 2).
 //! * `info`: INFO field names and the counters vanish models (section 7).
 //! * `eviction`: hit ratio, evictions and OOM rejections of the eight policies under a paced
@@ -30,6 +32,8 @@
 //! `tests/it/eviction.rs` and run with plain `cargo test`.
 
 // A crate root's modules resolve beside it (tests/), so each names its file in tests/fidelity/.
+#[path = "fidelity/connections.rs"]
+mod connections;
 #[path = "fidelity/eviction.rs"]
 mod eviction;
 #[path = "fidelity/expiry.rs"]

@@ -230,6 +230,8 @@ pub(crate) struct RawClient {
     pub trace: Option<Field>,
     pub format: Option<Field>,
     pub read_from: Option<Field>,
+    /// Connections in the client's pool.
+    pub connections: Option<Field>,
     /// How the client finds the primary after a failover: `"sentinel"` or `"fixed"`.
     pub discovery: Option<Field>,
     pub discovery_delay: Option<Field>,

@@ -172,6 +172,7 @@ fn good_scenario_is_read_field_by_field() {
                 stop_us: Some(300_000_000),
                 read_from: crate::sim::config::ReadFrom::Primary,
                 connection: crate::sim::config::ConnectionConfig::default(),
+                connections: 1,
                 workload: Workload::Generated(GeneratedWorkload {
                     rate: 2000.0,
                     arrivals: Arrivals::Fixed,
@@ -277,6 +278,16 @@ fn good_scenario_is_read_field_by_field() {
 }
 
 #[test]
+fn a_client_pool_of_connections_from_the_file_or_set() {
+    let text = "[scenario]\nname = \"pool\"\nseed = 0\nduration = \"1h\"\n\n[[client]]\nname = \"c\"\nrate = 1\nconnections = 50\nkeyspace = { keys = 10 }\ncommands = { GET = 1 }\n";
+    let config = parse_with(text, &[], None).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(config.clients[0].connections, 50);
+    let sets = ["client.c.connections=10000"];
+    let config = parse_with(text, &sets, None).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(config.clients[0].connections, 10_000);
+}
+
+#[test]
 fn omitted_fields_take_redis_and_documented_defaults() {
     let text = "[scenario]\nname = \"min\"\nseed = 0\nduration = \"1h\"\n\n[[client]]\nname = \"c\"\nrate = 1\nkeyspace = { keys = 10 }\ncommands = { GET = 1 }\n";
     let config = parse_with(text, &[], None).unwrap_or_else(|error| panic!("{error}"));
@@ -285,6 +296,7 @@ fn omitted_fields_take_redis_and_documented_defaults() {
     let common = &config.clients[0];
     assert_eq!((common.db, common.start_us, common.stop_us), (0, 0, None));
     assert_eq!(common.connection, ConnectionConfig::default());
+    assert_eq!(common.connections, 1);
     let client = generated(common);
     assert_eq!(client.arrivals, Arrivals::Poisson);
     assert_eq!(client.keyspace.prefix, "key:");
@@ -491,6 +503,9 @@ fn broken_files_name_the_place_field_and_problem() {
     (Edit(&[("max = \"10m\" }", "max = \"3651d\" }")]), P(35, 41), "client[0].ttl.max", "found \"3651d\""),
     (Edit(&[("on-miss = \"set\"", "on-miss = \"get\"")]), P(36, 11), "client[0].on-miss", "expected one of \"none\", \"set\", found \"get\""),
     (Edit(&[("fields = 8", "fields = 0")]), P(37, 10), "client[0].fields", "expected an integer from 1 to 1000000, found 0"),
+    (Edit(&[("fields = 8", "fields = 8\nconnections = 0")]), P(38, 15), "client[0].connections", "expected an integer from 1 to 10000, found 0"),
+    (Edit(&[("fields = 8", "fields = 8\nconnections = 10001")]), P(38, 15), "client[0].connections", "expected an integer from 1 to 10000, found 10001"),
+    (Edit(&[("fields = 8", "fields = 8\nconnections = \"many\"")]), P(38, 15), "client[0].connections", "expected an integer from 1 to 10000"),
     // [[event]]
     (Edit(&[("at = \"9m\"", "at = \"10m\"")]), P(70, 6), "event[4].at", "expected a time before the end of the scenario (duration = 10m), found \"10m\""),
     (Edit(&[("at = \"9m\"", "at = 60")]), P(70, 6), "event[4].at", "found 60"),

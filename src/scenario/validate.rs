@@ -266,6 +266,9 @@ fn clients(
             stop_us: common.stop_us,
             read_from,
             connection: faults::connection(fields, &path)?,
+            connections: optional(&fields.connections, 1, |field| {
+                integer_in(field, &format!("{path}.connections"), CONNECTIONS)
+            })?,
             workload,
         };
         if let Some(earlier) = clients.iter().position(|other| other.name == client.name) {

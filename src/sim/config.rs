@@ -409,6 +409,9 @@ pub struct ClientConfig {
     /// Where reads go.
     pub read_from: ReadFrom,
     pub connection: ConnectionConfig,
+    /// Connections in the client's pool (at least 1): its commands use one, the others idle,
+    /// each costing the primary memory.
+    pub connections: u32,
     pub workload: Workload,
 }
 
@@ -432,6 +435,7 @@ impl ClientConfig {
             stop_us: None,
             read_from: ReadFrom::Primary,
             connection: ConnectionConfig::default(),
+            connections: 1,
             workload,
         }
     }

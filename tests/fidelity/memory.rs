@@ -10,7 +10,7 @@ use std::thread;
 use std::time::Duration;
 
 use vanish::sim::config::{CommandKind, MaxmemoryPolicy, ServerConfig};
-use vanish::sim::keyspace::memory::{CLIENT_CONNECTION_BYTES, USED_MEMORY_STARTUP};
+use vanish::sim::keyspace::memory::{client_pool_bytes, USED_MEMORY_STARTUP};
 use vanish::sim::server::Argument;
 
 use crate::redis::{Connection, RedisServer};
@@ -285,8 +285,8 @@ fn an_empty_server_with_one_client() {
         vec![
             "one client (used − startup)".into(),
             real_client.to_string(),
-            CLIENT_CONNECTION_BYTES.to_string(),
-            diff_percent(CLIENT_CONNECTION_BYTES as f64, real_client as f64),
+            client_pool_bytes(1).to_string(),
+            diff_percent(client_pool_bytes(1) as f64, real_client as f64),
         ],
         // Reported, not judged: one client is 2.5 % of the total and its buffers move with use.
         true,

@@ -52,6 +52,12 @@ impl SimNode {
     /// A node over the given key families with one client connected, as the real server has
     /// the test's connection.
     pub fn new(server: ServerConfig, families: &[Family]) -> SimNode {
+        SimNode::with_pool(server, families, 1)
+    }
+
+    /// [`SimNode::new`] whose client holds a pool of `connections` (the one the test talks
+    /// through, and the others idle), as the real server has the test's connections.
+    pub fn with_pool(server: ServerConfig, families: &[Family], connections: u32) -> SimNode {
         let clients: Vec<ClientConfig> = families
             .iter()
             .map(|family| client(family.prefix, family.count))
@@ -59,7 +65,7 @@ impl SimNode {
         let (table, _) = KeyTable::from_clients(&clients);
         let keys = Arc::new(table);
         let mut node = Node::new(NodeId(0), "fidelity", server, keys.clone(), SEED);
-        node.connect_client();
+        node.connect_client(connections);
         let next_cron_us = node.cron_period_us();
         SimNode {
             node,

@@ -171,3 +171,78 @@ fn an_empty_server_reports_redis_startup_memory() {
     let bench = Bench::new(ServerConfig::default(), "k", 10);
     assert_eq!(bench.node.used_memory(), 876_216);
 }
+
+/// A client's pool of `connections`: one carries its commands, the others idle. Each costs what
+/// Redis 7.0.15 allocates for it, counted in connected_clients, mem_clients_normal (struct and
+/// buffers) and used_memory (those plus what lies outside mem_clients_normal), and so toward
+/// maxmemory.
+#[test]
+fn a_pool_of_idle_connections_costs_memory_toward_maxmemory() {
+    use vanish::scenario::{self, Overrides};
+    use vanish::sim::engine::{run, NoProgress};
+    use vanish::sim::keyspace::memory::{
+        client_pool_bytes, CLIENT_ACTIVE_CONNECTION_BYTES, CLIENT_IDLE_CONNECTION_BYTES,
+        CLIENT_UNTRACKED_BYTES,
+    };
+    use vanish::sim::ledger::DiscardLedger;
+
+    // No key is ever written: a GET-only client on an empty server.
+    let text = "[scenario]\nname = \"pool\"\nseed = 1\nduration = \"2s\"\n\n\
+                [server]\nlatency-tracking = false\n\n\
+                [[client]]\nname = \"app\"\nrate = 10\nkeyspace = { keys = 10 }\ncommands = { GET = 1 }\n";
+    let node = |connections: u32| {
+        let overrides = Overrides {
+            seed: None,
+            sets: vec![format!("client.app.connections={connections}")],
+        };
+        let config =
+            scenario::parse("pool.toml", text, &overrides).unwrap_or_else(|e| panic!("{e}"));
+        let output = run(&config, &mut DiscardLedger, &mut NoProgress);
+        output.nodes[0].clone()
+    };
+    let one = node(1);
+    assert_eq!(one.connected_clients, 1);
+    assert_eq!(one.mem_clients_normal, CLIENT_ACTIVE_CONNECTION_BYTES);
+    assert_eq!(CLIENT_ACTIVE_CONNECTION_BYTES, 768 + 20_480 + 1_024);
+    assert_eq!(CLIENT_IDLE_CONNECTION_BYTES, 768 + 8 + 1_024);
+    for connections in [10, 100, 1_000] {
+        let pool = node(connections);
+        let idle = u64::from(connections - 1);
+        assert_eq!(pool.connected_clients, u64::from(connections));
+        assert_eq!(
+            pool.mem_clients_normal,
+            CLIENT_ACTIVE_CONNECTION_BYTES + idle * CLIENT_IDLE_CONNECTION_BYTES
+        );
+        // What lies outside mem_clients_normal is in used_memory but not in the overhead.
+        assert_eq!(
+            pool.used_memory - one.used_memory,
+            idle * (CLIENT_IDLE_CONNECTION_BYTES + CLIENT_UNTRACKED_BYTES)
+        );
+        assert_eq!(
+            pool.used_memory_overhead - one.used_memory_overhead,
+            idle * CLIENT_IDLE_CONNECTION_BYTES
+        );
+        assert_eq!(
+            client_pool_bytes(connections) - client_pool_bytes(1),
+            pool.used_memory - one.used_memory
+        );
+    }
+    // The pool's memory counts toward maxmemory: with room for the pool of 10 but not of 1,000,
+    // the larger pool's GETs are still served (GET is not DENYOOM) but a SET is refused.
+    let refused = |connections: u32| {
+        let overrides = Overrides {
+            seed: None,
+            sets: vec![
+                format!("client.app.connections={connections}"),
+                "client.app.commands={ SET = 1 }".to_string(),
+                "server.maxmemory=2mb".to_string(),
+            ],
+        };
+        let config =
+            scenario::parse("pool.toml", text, &overrides).unwrap_or_else(|e| panic!("{e}"));
+        let output = run(&config, &mut DiscardLedger, &mut NoProgress);
+        output.nodes[0].total_error_replies
+    };
+    assert_eq!(refused(10), 0);
+    assert!(refused(1_000) > 0, "2 MB cannot hold 1,000 connections");
+}

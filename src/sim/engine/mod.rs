@@ -624,8 +624,8 @@ fn build_nodes(config: &SimConfig, keys: &Arc<KeyTable>) -> Vec<Node> {
         keys.clone(),
         config.seed,
     );
-    for _ in &config.clients {
-        primary.connect_client();
+    for client in &config.clients {
+        primary.connect_client(client.connections);
     }
     if !config.replicas.is_empty() {
         let mut stream = PrimaryStream::new(config.replicas.len() + 1, 0, 0);

@@ -5,10 +5,50 @@
 
 /// `used_memory_startup` of an empty Redis 7.0.15 (Debian 12, jemalloc 5.3.0), MEASURED.
 pub const USED_MEMORY_STARTUP: u64 = 876_216;
-/// What a connected client with traffic costs: client struct, query buffer and the 16 KB reply
-/// buffer. MEASURED on 7.0.15: 22,987 bytes per client just after a command; idle clients are
-/// trimmed by clientsCron, but a simulated client issues commands continuously.
-pub const CLIENT_CONNECTION_BYTES: u64 = 22_987;
+/// A connection's `client` struct (`createClient`, src/networking.c), in jemalloc's 768-byte
+/// class: MEASURED on 7.0.15 as CLIENT LIST's `tot-mem` of an idle connection (1,800) less its
+/// reply buffer (1,024) and its empty query buffer (8).
+pub const CLIENT_STRUCT_BYTES: u64 = 768;
+/// The reply buffer `c->buf` once `clientsCronResizeOutputBuffer` has shrunk it: it starts at
+/// `PROTO_REPLY_CHUNK_BYTES` (16 KB) and, as soon as a 5 s peak window saw less than half of it
+/// used, drops to `PROTO_REPLY_MIN_BYTES` (1 KB), two cron visits (about 2 s) after the
+/// connection opens when its replies are small.
+pub const CLIENT_REPLY_BUFFER_BYTES: u64 = 1024;
+/// The query buffer of a connection that sent a command in the last two seconds: the first read
+/// grows the empty sds to `PROTO_IOBUF_LEN` (16 KB) + a 5-byte header + 1
+/// (`sdsMakeRoomForNonGreedy`), 20,480 bytes in jemalloc's classes, kept while the connection is
+/// in use (under `PROTO_RESIZE_THRESHOLD`, 32 KB, only idleness trims it).
+pub const CLIENT_QUERY_BUFFER_ACTIVE_BYTES: u64 = 20_480;
+/// The query buffer after `clientsCronResizeQueryBuffer` found it idle for over two seconds:
+/// `sdsRemoveFreeSpace` leaves an empty sdshdr8, in the 8-byte class.
+pub const CLIENT_QUERY_BUFFER_IDLE_BYTES: u64 = 8;
+/// What a connection allocates that `getClientMemoryUsage` leaves out, so that it is in
+/// used_memory (and `used_memory_dataset`) but not in `mem_clients_normal`: `createClient`'s
+/// three lists (reply, watched keys, pubsub patterns: 48 B each) and three dicts (blocking keys,
+/// pubsub channels, shard channels: 52 → 64 B each), the `server.clients` list node (32 B), the
+/// `connection` struct (64 B), and the client's leaf in the `clients_index` rax (16 B plus about
+/// 10 B of its parent's child arrays, amortised over consecutive ids). 432 B derived + 26 B for
+/// the rax; MEASURED as 458–459 B per connection (used_memory − mem_clients_normal) with 10 to
+/// 1,000 idle connections on 7.0.15.
+pub const CLIENT_UNTRACKED_BYTES: u64 = 458;
+/// `mem_clients_normal` of a connection carrying a client's commands (`getClientMemoryUsage`:
+/// struct, query buffer, reply buffer): 22,272 bytes.
+pub const CLIENT_ACTIVE_CONNECTION_BYTES: u64 =
+    CLIENT_STRUCT_BYTES + CLIENT_QUERY_BUFFER_ACTIVE_BYTES + CLIENT_REPLY_BUFFER_BYTES;
+/// `mem_clients_normal` of an idle pool connection once clientsCron has trimmed both of its
+/// buffers (a few seconds after its last command): 1,800 bytes.
+pub const CLIENT_IDLE_CONNECTION_BYTES: u64 =
+    CLIENT_STRUCT_BYTES + CLIENT_QUERY_BUFFER_IDLE_BYTES + CLIENT_REPLY_BUFFER_BYTES;
+
+/// What a client's pool of `connections` costs in used_memory: the one carrying its commands,
+/// the idle others, and what each allocates outside `mem_clients_normal`.
+pub fn client_pool_bytes(connections: u32) -> u64 {
+    assert!(connections >= 1, "a client has at least one connection");
+    CLIENT_ACTIVE_CONNECTION_BYTES
+        + u64::from(connections - 1) * CLIENT_IDLE_CONNECTION_BYTES
+        + u64::from(connections) * CLIENT_UNTRACKED_BYTES
+}
+
 /// The hdr_histogram Redis 7.0 allocates on a command's first call when `latency-tracking` is
 /// on (the default), kept for the life of the process. MEASURED on 7.0.15 by the fidelity suite.
 pub const LATENCY_HISTOGRAM_BYTES: u64 = 24_688;

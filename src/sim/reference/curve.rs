@@ -15,7 +15,7 @@ use crate::sim::engine::workload::Client;
 use crate::sim::keyspace::db::entry_overhead_bytes;
 use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::keyspace::memory::{
-    string_value_bytes, CLIENT_CONNECTION_BYTES, LATENCY_HISTOGRAM_BYTES, USED_MEMORY_STARTUP,
+    client_pool_bytes, string_value_bytes, LATENCY_HISTOGRAM_BYTES, USED_MEMORY_STARTUP,
 };
 use crate::sim::server::Argument;
 
@@ -267,7 +267,11 @@ fn fixed_bytes(config: &SimConfig, raw: bool, commands_used: &[bool]) -> u64 {
         0
     };
     USED_MEMORY_STARTUP
-        + config.clients.len() as u64 * CLIENT_CONNECTION_BYTES
+        + config
+            .clients
+            .iter()
+            .map(|client| client_pool_bytes(client.connections))
+            .sum::<u64>()
         + histograms * LATENCY_HISTOGRAM_BYTES
 }
 

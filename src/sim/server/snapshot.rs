@@ -1,6 +1,6 @@
 //! Builds a node's INFO snapshot ([`NodeInfo`]) from its live state.
 
-use crate::sim::keyspace::memory::{CLIENT_CONNECTION_BYTES, USED_MEMORY_STARTUP};
+use crate::sim::keyspace::memory::USED_MEMORY_STARTUP;
 use crate::sim::server::info::{
     CommandStat, DbInfo, MasterLink, NodeInfo, ReplicaLine, ReplicaState, Role, SyncTransfer,
 };
@@ -106,7 +106,7 @@ impl Node {
             hz: self.config.hz,
             configured_hz: self.configured_hz,
             lru_clock: self.lru_clock,
-            connected_clients: self.connected_clients,
+            connected_clients: self.connected_clients(),
             used_memory,
             used_memory_peak: self.used_memory_peak.max(used_memory),
             used_memory_startup: if self.raw_memory() {
@@ -117,9 +117,9 @@ impl Node {
             used_memory_overhead: self.used_memory_overhead(),
             maxmemory: self.config.maxmemory_bytes,
             maxmemory_policy: self.config.maxmemory_policy.as_str().to_string(),
-            mem_clients_normal: self.connected_clients * CLIENT_CONNECTION_BYTES,
+            mem_clients_normal: self.mem_clients_normal(),
             rdb_last_save_time: (EPOCH_UNIX_MS / 1000) as i64,
-            total_connections_received: self.connected_clients,
+            total_connections_received: self.connected_clients(),
             total_commands_processed: self.stats.total_commands_processed,
             expired_keys: self.stats.expired_keys,
             expired_stale_perc: self.stats.expired_stale_perc,

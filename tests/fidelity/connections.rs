@@ -1,0 +1,111 @@
+//! What idle connections cost: used_memory, mem_clients_normal and connected_clients of an
+//! empty Redis 7.0.15 with 1, 10, 100 and 1,000 idle connections, each of which sent one PING,
+//! against a simulated client whose pool has as many (plus the one the test talks through).
+//!
+//! The real connections are left idle until clientsCron has trimmed them: it visits every client
+//! once a second, shrinks the query buffer of one idle for over two seconds to an empty sds and,
+//! once a five-second peak window has seen less than half of it used, the 16 KB reply buffer to
+//! 1 KB; it also refreshes mem_clients_normal, which INFO reads from the cron's running totals.
+//! The measuring connection stays in use, as the client's one active connection does in vanish.
+//! Latency histograms are off so that only startup memory and the connections count.
+
+use std::thread;
+use std::time::Duration;
+
+use vanish::sim::config::ServerConfig;
+
+use crate::redis::{Connection, RedisServer};
+use crate::sim::{Family, SimNode};
+use crate::table::{diff_percent, within_percent, Table};
+
+/// Long enough for two cron visits after the two idle seconds (the query buffer) and after the
+/// first peak reset (the reply buffer): measured settled after 7 s, not yet after 3.5 s.
+const SETTLE: Duration = Duration::from_secs(7);
+/// clientsCron visits every client within a second.
+const CRON_VISIT: Duration = Duration::from_millis(1100);
+/// The brief's tolerance on used_memory, and on mem_clients_normal.
+const TOLERANCE_PERCENT: f64 = 2.0;
+const POOLS: [u32; 4] = [1, 10, 100, 1_000];
+
+#[test]
+fn used_memory_of_an_empty_server_with_idle_connections() {
+    let server = RedisServer::start(&[("latency-tracking", "no")]);
+    let mut measuring = server.connect();
+    measuring.must(&["PING"]);
+    let mut idle: Vec<Connection> = Vec::new();
+    let mut table = Table::new(
+        "an empty server with N idle connections (each sent one PING) and the measuring one",
+        &["N", "figure", "real", "vanish", "vanish−real"],
+    );
+    for pool in POOLS {
+        while idle.len() < pool as usize {
+            let mut connection = server.connect();
+            connection.must(&["PING"]);
+            idle.push(connection);
+        }
+        thread::sleep(SETTLE);
+        // INFO reads mem_clients_normal from clientsCron's running totals: let the cron see the
+        // measuring connection in use (it visits each client once a second) before reading.
+        measuring.must(&["PING"]);
+        thread::sleep(CRON_VISIT);
+        let memory = measuring.info("memory");
+        let clients = measuring.info("clients");
+        let sim = SimNode::with_pool(
+            ServerConfig {
+                latency_tracking: false,
+                ..ServerConfig::default()
+            },
+            &[Family {
+                prefix: "k",
+                count: 1,
+            }],
+            pool + 1,
+        );
+        let simulated = sim.node.snapshot();
+        let figures = [
+            (
+                "connected_clients",
+                clients.u64("connected_clients"),
+                simulated.connected_clients,
+                0.0,
+            ),
+            (
+                "used_memory",
+                memory.u64("used_memory"),
+                simulated.used_memory,
+                TOLERANCE_PERCENT,
+            ),
+            (
+                "used_memory − startup",
+                memory.u64("used_memory") - memory.u64("used_memory_startup"),
+                simulated.used_memory - simulated.used_memory_startup,
+                TOLERANCE_PERCENT,
+            ),
+            (
+                "mem_clients_normal",
+                memory.u64("mem_clients_normal"),
+                simulated.mem_clients_normal,
+                TOLERANCE_PERCENT,
+            ),
+            (
+                "used_memory_overhead",
+                memory.u64("used_memory_overhead"),
+                simulated.used_memory_overhead,
+                TOLERANCE_PERCENT,
+            ),
+        ];
+        for (name, real, vanish, tolerance) in figures {
+            table.row(
+                vec![
+                    pool.to_string(),
+                    name.to_string(),
+                    real.to_string(),
+                    vanish.to_string(),
+                    diff_percent(vanish as f64, real as f64),
+                ],
+                within_percent(vanish as f64, real as f64, tolerance),
+            );
+        }
+    }
+    table.check("connected_clients exact; used_memory, its part over startup, mem_clients_normal and used_memory_overhead within 2 %");
+}
