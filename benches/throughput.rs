@@ -177,7 +177,10 @@ fn main() {
         );
     }
     let sampled = ServerConfig {
-        maxmemory_bytes: 876_216 + 22_987 + objects / 10 * 200,
+        // The fixed memory (an empty server and the one client's connection) plus the cache.
+        maxmemory_bytes: vanish::sim::keyspace::memory::USED_MEMORY_STARTUP
+            + vanish::sim::keyspace::memory::client_pool_bytes(1)
+            + objects / 10 * 200,
         maxmemory_policy: MaxmemoryPolicy::AllkeysLru,
         ..ServerConfig::default()
     };
