@@ -109,3 +109,93 @@ fn used_memory_of_an_empty_server_with_idle_connections() {
     }
     table.check("connected_clients exact; used_memory, its part over startup, mem_clients_normal and used_memory_overhead within 2 %");
 }
+
+/// Keys written after the pool has settled: more than fit, so the policy evicts.
+const KEYS_WRITTEN: u64 = 30_000;
+const VALUE_BYTES: usize = 100;
+/// Room for keys and connections above an empty server's startup memory.
+const MAXMEMORY: u64 = 3 * 1024 * 1024;
+/// Keys left, and keys the larger pool costs, against real Redis.
+const KEYS_TOLERANCE_PERCENT: f64 = 2.0;
+const COST_TOLERANCE_PERCENT: f64 = 10.0;
+
+/// Keys that fit under `MAXMEMORY` with `pool` idle connections open, on a real server and in
+/// vanish: (real, simulated).
+fn keys_that_fit(pool: u32) -> (u64, u64) {
+    let maxmemory = MAXMEMORY.to_string();
+    let server = RedisServer::start(&[
+        ("latency-tracking", "no"),
+        ("maxmemory-policy", "allkeys-lru"),
+        ("maxmemory", maxmemory.as_str()),
+    ]);
+    let mut writer = server.connect();
+    writer.must(&["PING"]);
+    let idle: Vec<Connection> = (0..pool)
+        .map(|_| {
+            let mut connection = server.connect();
+            connection.must(&["PING"]);
+            connection
+        })
+        .collect();
+    thread::sleep(SETTLE);
+    let value = "x".repeat(VALUE_BYTES);
+    for id in 0..KEYS_WRITTEN {
+        writer.must(&["SET", &format!("k{id}"), &value]);
+    }
+    let real = writer.must(&["DBSIZE"]).integer() as u64;
+    drop(idle);
+
+    let mut sim = SimNode::with_pool(
+        ServerConfig {
+            latency_tracking: false,
+            maxmemory_bytes: MAXMEMORY,
+            maxmemory_policy: vanish::sim::config::MaxmemoryPolicy::AllkeysLru,
+            ..ServerConfig::default()
+        },
+        &[Family {
+            prefix: "k",
+            count: KEYS_WRITTEN,
+        }],
+        pool + 1,
+    );
+    for id in 0..KEYS_WRITTEN {
+        let key = sim.key(0, id);
+        sim.set(key, VALUE_BYTES as u32, None);
+    }
+    (real, sim.node.total_keys())
+}
+
+#[test]
+fn idle_connections_take_the_room_of_keys_under_maxmemory() {
+    // A shape the memory tests lack: connections and data together against maxmemory. Adding
+    // a pool of idle connections must cost the keys that their memory displaces, as on a real
+    // server (users see evictions rise when they add connections).
+    let mut table = Table::new(
+        "keys left after 30,000 SETs of 100 B under maxmemory 3 MB (allkeys-lru)",
+        &["idle connections", "real", "vanish", "vanish−real"],
+    );
+    let (real_few, sim_few) = keys_that_fit(1);
+    let (real_many, sim_many) = keys_that_fit(500);
+    for (pool, real, sim) in [(1, real_few, sim_few), (500, real_many, sim_many)] {
+        table.row(
+            vec![
+                pool.to_string(),
+                real.to_string(),
+                sim.to_string(),
+                diff_percent(sim as f64, real as f64),
+            ],
+            within_percent(sim as f64, real as f64, KEYS_TOLERANCE_PERCENT),
+        );
+    }
+    let (real_cost, sim_cost) = (real_few - real_many, sim_few.saturating_sub(sim_many));
+    table.row(
+        vec![
+            "keys 499 more cost".to_string(),
+            real_cost.to_string(),
+            sim_cost.to_string(),
+            diff_percent(sim_cost as f64, real_cost as f64),
+        ],
+        within_percent(sim_cost as f64, real_cost as f64, COST_TOLERANCE_PERCENT),
+    );
+    table.check("keys left within 2 %; the keys a pool of 500 costs within 10 %");
+}
