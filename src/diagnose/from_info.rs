@@ -8,10 +8,12 @@
 //! from `connected_clients` less the one that read INFO; one replica per `connected_slaves`.
 //! A database that held keys at the start is preloaded first (a sequential SET per key).
 //!
-//! Two figures are fitted by running the simulator on the scenario itself, deterministically:
-//! the value size, so that used_memory_dataset per key matches (Redis's per-key overhead is the
-//! model's, not a constant here), then the Zipf skew, by bisection, so that the simulated
-//! keyspace hit ratio is within half a point of the observed one (one point at worst, when the
+//! Three figures are fitted by running the simulator on the scenario itself, deterministically,
+//! in three rounds: the value size, so that used_memory_dataset per key matches (Redis's
+//! per-key overhead is the model's, not a constant here); each keyspace's size, so that the
+//! keys present at the end match (INFO counts the keys present, not the keys a workload
+//! draws from); then the Zipf skew, by bisection, so that the simulated keyspace hit ratio is
+//! within half a point of the observed one (one point at worst, when the
 //! bisection runs out of steps). The file written is exactly the one the last fit ran.
 
 use std::collections::BTreeMap;
@@ -149,6 +151,8 @@ struct Observed {
     rate: f64,
     hit_ratio: Option<f64>,
     dataset_per_key: Option<u64>,
+    /// Calls of commands that create keys.
+    writes: u64,
     connections: u64,
     replicas: u64,
     left_out: Vec<String>,
@@ -182,43 +186,80 @@ pub fn from_info(
     }
     let header = header(&observed, config.is_some());
     let server = server_section(after, config);
-    let render = |skew: f64, value: u64| {
+    let render = |fit: &Fit| {
         format!(
             "{header}{}{server}{}",
             scenario_section(name, &observed),
-            clients(&observed, skew, value)
+            clients(&observed, fit)
         )
     };
-    let mut value = observed.dataset_per_key.unwrap_or(100).clamp(1, 1 << 20);
-    let mut skew = 0.99;
-    if let Some(target) = observed.dataset_per_key {
-        for _ in 0..2 {
-            let simulated = simulate(&render(skew, value))?;
-            if let Some(per_key) = simulated.dataset_per_key {
-                let corrected = value as i64 + target as i64 - per_key as i64;
-                value = corrected.clamp(1, 1 << 20) as u64;
-            }
+    let mut fit = Fit {
+        keys: observed
+            .dbs
+            .iter()
+            .map(|db| db.2.max(db.1).max(1))
+            .collect(),
+        value: observed.dataset_per_key.unwrap_or(100).clamp(1, VALUE_MAX),
+        skew: 0.99,
+    };
+    let mut simulated_ratio = None;
+    for _ in 0..ROUNDS {
+        let simulated = simulate(&render(&fit))?;
+        refit_sizes(&observed, &simulated, &mut fit);
+        if let Some(target) = observed.hit_ratio {
+            let (skew, ratio) = fit_skew(target, |skew| {
+                let trial = Fit {
+                    skew,
+                    ..fit.clone()
+                };
+                Ok(simulate(&render(&trial))?.hit_ratio.unwrap_or(0.0))
+            })?;
+            fit.skew = skew;
+            simulated_ratio = Some(ratio);
         }
     }
-    let mut simulated_ratio = None;
-    if let Some(target) = observed.hit_ratio {
-        let (fitted, ratio) = fit_skew(target, |skew| {
-            Ok(simulate(&render(skew, value))?.hit_ratio.unwrap_or(0.0))
-        })?;
-        skew = fitted;
-        simulated_ratio = Some(ratio);
-    } else {
+    if observed.hit_ratio.is_none() {
         notes.push("no reads in the interval: the skew stays at 0.99".to_string());
     }
-    let toml = render(skew, value);
     Ok(Fitted {
-        toml,
-        skew,
-        value_size: value,
+        toml: render(&fit),
+        skew: fit.skew,
+        value_size: fit.value,
         hit_ratio_observed: observed.hit_ratio,
         hit_ratio_simulated: simulated_ratio,
         notes,
     })
+}
+
+/// The fitted figures: each database's keyspace size, the value size, the skew.
+#[derive(Debug, Clone)]
+struct Fit {
+    keys: Vec<u64>,
+    value: u64,
+    skew: f64,
+}
+
+/// Rounds of (value size and keyspace sizes, then skew): each moves the others a little.
+const ROUNDS: u32 = 3;
+const VALUE_MAX: u64 = 1 << 20;
+
+/// Corrects the value size by the gap in dataset bytes per key, and each keyspace by the ratio
+/// of keys present (at least the keys seen, at most those plus every write: a larger keyspace
+/// cannot be told from a memory limit).
+fn refit_sizes(observed: &Observed, simulated: &Simulated, fit: &mut Fit) {
+    if let Some((target, got)) = observed.dataset_per_key.zip(simulated.dataset_per_key) {
+        let corrected = fit.value as i64 + target as i64 - got as i64;
+        fit.value = corrected.clamp(1, VALUE_MAX as i64) as u64;
+    }
+    for (keys, db) in fit.keys.iter_mut().zip(&observed.dbs) {
+        let present = simulated.keys.get(&db.0).copied().unwrap_or(0);
+        let seen = db.2.max(db.1);
+        if present == 0 || seen == 0 {
+            continue;
+        }
+        let scaled = (*keys as u128 * seen as u128 / present as u128) as u64;
+        *keys = scaled.clamp(seen, seen + observed.writes).max(1);
+    }
 }
 
 /// Bisection over the skew (the hit ratio grows with it), rounded to the 4 decimals written.
@@ -255,6 +296,8 @@ fn round4(value: f64) -> f64 {
 struct Simulated {
     hit_ratio: Option<f64>,
     dataset_per_key: Option<u64>,
+    /// Keys present at the end, by database.
+    keys: BTreeMap<u32, u64>,
 }
 
 fn simulate(toml: &str) -> Result<Simulated, FromInfoError> {
@@ -273,6 +316,7 @@ fn simulate(toml: &str) -> Result<Simulated, FromInfoError> {
             snapshot.counter("keyspace_misses").unwrap_or(0),
         ),
         dataset_per_key: dataset_per_key(&snapshot),
+        keys: snapshot.dbs.iter().map(|(db, d)| (*db, d.keys)).collect(),
     })
 }
 
@@ -329,6 +373,7 @@ fn observe(before: Option<&Snapshot>, after: &Snapshot) -> Result<Observed, From
         rate: total as f64 / interval_s as f64,
         hit_ratio: hit_ratio(delta("keyspace_hits"), delta("keyspace_misses")),
         dataset_per_key: dataset_per_key(after),
+        writes,
         connections: after
             .counter("connected_clients")
             .unwrap_or(2)
@@ -471,7 +516,8 @@ fn toml_value(value: &str) -> String {
     }
 }
 
-fn clients(observed: &Observed, skew: f64, value: u64) -> String {
+fn clients(observed: &Observed, fit: &Fit) -> String {
+    let (skew, value) = (fit.skew, fit.value);
     let mut text = String::new();
     for index in 1..=observed.replicas {
         let _ = writeln!(text, "[[replica]]\nname = \"replica-{index}\"\n");
@@ -484,7 +530,8 @@ fn clients(observed: &Observed, skew: f64, value: u64) -> String {
         .map(|(name, n)| format!("{name} = {n}"))
         .collect::<Vec<_>>()
         .join(", ");
-    for (position, &(db, start, keys, share, avg_ttl_ms)) in observed.dbs.iter().enumerate() {
+    for (position, &(db, start, present, share, avg_ttl_ms)) in observed.dbs.iter().enumerate() {
+        let keys = fit.keys[position];
         let ttl = (share > 0.0 && avg_ttl_ms > 0).then(|| {
             let ms = 2 * avg_ttl_ms;
             format!(
@@ -493,7 +540,7 @@ fn clients(observed: &Observed, skew: f64, value: u64) -> String {
             )
         });
         let ttl = ttl.unwrap_or_default();
-        let keyspace = format!("{{ keys = {}, prefix = \"db{db}:\"", keys.max(start).max(1));
+        let keyspace = format!("{{ keys = {keys}, prefix = \"db{db}:\"");
         if start > 0 {
             let _ = writeln!(
                 text,
@@ -503,7 +550,7 @@ fn clients(observed: &Observed, skew: f64, value: u64) -> String {
                 start.div_ceil(PRELOAD_S)
             );
         }
-        let rate = observed.rate * keys as f64 / keys_total.max(1) as f64;
+        let rate = observed.rate * present as f64 / keys_total.max(1) as f64;
         let _ = write!(
             text,
             "[[client]]\nname = \"db{db}\"\nrate = {:.3}\ndb = {db}\n",
