@@ -108,7 +108,7 @@ pub fn parse_config(source: &str, text: &str) -> Result<BTreeMap<String, String>
         .map(|line| line.strip_suffix('\r').unwrap_or(line))
         .collect();
     let lines = match lines.last() {
-        Some(last) if last.is_empty() => &lines[..lines.len() - 1],
+        Some(&"") => &lines[..lines.len() - 1],
         _ => &lines[..],
     };
     if lines.len() % 2 == 1 {

@@ -60,6 +60,16 @@ impl InfoDump {
         };
         let mut current: Option<String> = None;
         let lines: Vec<&str> = text.split('\n').collect();
+        // redis-cli ends every line, the last too: a last line without its break was cut off,
+        // and whatever it holds (`db0:keys=1` of `db0:keys=1000,…`) cannot be trusted.
+        if let Some(last) = lines.last().filter(|last| !last.trim().is_empty()) {
+            if !last.starts_with("# ") {
+                return Err(error(
+                    lines.len(),
+                    format!("the file ends in the middle of a line: truncated? (found `{}`; if the file is whole, end it with a line break)", shorten(last)),
+                ));
+            }
+        }
         for (index, raw) in lines.iter().enumerate() {
             let number = index + 1;
             let line = raw.strip_suffix('\r').unwrap_or(raw);
@@ -81,15 +91,15 @@ impl InfoDump {
                     format!("not an INFO dump: `{}` comes before any `# Section` line (save the output of `redis-cli INFO all`)", shorten(line)),
                 ));
             };
-            let last = index + 1 == lines.len();
             let Some((name, value)) = line.split_once(':').filter(|(name, _)| field_name(name))
             else {
-                let why = if last {
-                    "the file ends in the middle of a line: truncated?"
-                } else {
-                    "expected `# Section` or `name:value`"
-                };
-                return Err(error(number, format!("{why} (found `{}`)", shorten(line))));
+                return Err(error(
+                    number,
+                    format!(
+                        "expected `# Section` or `name:value`, found `{}`",
+                        shorten(line)
+                    ),
+                ));
             };
             let field = Field {
                 section: section.clone(),

@@ -27,7 +27,7 @@ fn dump(fields: &[&str]) -> Snapshot {
             lines.insert(at + 1, format!("{field}\r"));
         }
     }
-    text = lines.join("\n");
+    text = lines.join("\n") + "\n";
     Snapshot::from_dump(&InfoDump::parse("test", &text).unwrap()).unwrap()
 }
 

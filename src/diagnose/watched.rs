@@ -142,7 +142,8 @@ pub fn flags_needed(current: &str) -> Option<String> {
     let all = current.contains('A');
     let needed: Vec<char> = ['E', 'g', 'x', 'e']
         .into_iter()
-        .filter(|flag| !current.contains(*flag) && !(all && *flag != 'E'))
+        // `A` stands for every class (g, x, e among them) but not for a channel (`E`).
+        .filter(|flag| !(current.contains(*flag) || (all && *flag != 'E')))
         .collect();
     if needed.is_empty() {
         return None;
