@@ -9,7 +9,9 @@
 //! and checks them. The binary (`src/main.rs`) parses flags, owns the terminal and the output
 //! folder, and picks exit codes.
 
+pub mod diagnose;
 pub mod grid;
+pub mod live;
 pub mod report;
 pub mod scenario;
 pub mod sim;

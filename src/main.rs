@@ -4,19 +4,29 @@
 //! Exit status: 0 on success, 2 on bad input (scenario, flags, an output folder that cannot be
 //! used, a run past the limits without `--force`), 1 on an internal error such as a disk that
 //! fills up while writing, 130 when interrupted (Ctrl-C, SIGTERM, SIGHUP), after removing the
-//! unfinished output folder.
+//! unfinished output folder. With a live server (`diagnose`, `watch`, `from-info` given a
+//! `redis://` URL): 3 when the server cannot be reached (or refuses the credentials), 4 when it
+//! refuses a command it needs (`INFO`, `CONFIG`, `PSUBSCRIBE`: an ACL without them).
 
 use std::fs;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use vanish::diagnose::info::InfoDump;
+use vanish::diagnose::reason::{self, Diagnosis};
+use vanish::diagnose::render::{self, Origin};
+use vanish::diagnose::snapshot::Snapshot;
+use vanish::diagnose::{from_info, watched};
 use vanish::grid::{self, Axis, Figures, Shard, Variant};
+use vanish::live::{self, LiveError, Server};
 use vanish::report;
 use vanish::report::charts::{self, ImageFormat, Rendered};
 use vanish::report::compare::Compared;
@@ -160,12 +170,83 @@ enum Command {
         #[arg(long, value_enum, default_value_t = LedgerFormat::Csv)]
         ledger: LedgerFormat,
     },
+    /// Say why keys vanished from a real Redis: from two `INFO all` dumps (or one), or a live
+    /// server read twice.
+    Diagnose {
+        /// BEFORE.txt AFTER.txt (or one dump), or redis://[user:password@]host:port[/db]
+        /// (rediss:// for TLS).
+        #[arg(required = true, num_args = 1..=2, value_name = "DUMP|URL")]
+        sources: Vec<String>,
+        #[command(flatten)]
+        live: LiveFlags,
+        /// The database the clients read from (default: the URL's, else 0).
+        #[arg(long)]
+        db: Option<u32>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record a live server's key removals (keyspace notifications) into ledger.csv.
+    Watch {
+        /// redis://[user:password@]host:port (rediss:// for TLS).
+        url: String,
+        /// How long to watch (Ctrl-C stops earlier and keeps what was seen).
+        #[arg(long, default_value = "5m")]
+        duration: String,
+        /// Set notify-keyspace-events without asking (it is restored on exit).
+        #[arg(long)]
+        enable_notifications: bool,
+        /// Write here instead of output/watch/.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Write a scenario reproducing a real node from its INFO dumps (or a live server).
+    FromInfo {
+        /// BEFORE.txt AFTER.txt (or one dump), or redis://…
+        #[arg(required = true, num_args = 1..=2, value_name = "DUMP|URL")]
+        sources: Vec<String>,
+        /// The output of `redis-cli CONFIG GET '*'`, for the directives INFO does not show.
+        #[arg(long, value_name = "CONFIG-GET.txt")]
+        config: Option<PathBuf>,
+        /// The scenario file to write.
+        #[arg(short = 'o', long = "output", value_name = "SCENARIO.toml")]
+        output: PathBuf,
+        /// The scenario's name.
+        #[arg(long, default_value = "from-info")]
+        name: String,
+        #[command(flatten)]
+        live: LiveFlags,
+    },
+}
+
+/// Flags of the commands that read dumps or a live server.
+#[derive(clap::Args)]
+struct LiveFlags {
+    /// With a live server: the time between its two INFO snapshots.
+    #[arg(long, default_value = "60s")]
+    interval: String,
+    /// Print nothing but errors (and the result).
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// An error with the exit status it deserves.
 enum Failure {
     BadInput(String),
     Internal(anyhow::Error),
+    Live(LiveError),
+}
+
+impl From<LiveError> for Failure {
+    fn from(error: LiveError) -> Failure {
+        match error {
+            LiveError::BadUrl { .. } => Failure::BadInput(error.to_string()),
+            _ => Failure::Live(error),
+        }
+    }
 }
 
 impl From<anyhow::Error> for Failure {
@@ -216,6 +297,26 @@ fn main() -> ExitCode {
             force,
             ledger,
         } => check(&scenario, &Overrides { seed, sets }, force, ledger),
+        Command::Diagnose {
+            sources,
+            live,
+            db,
+            json,
+        } => diagnose(&sources, &live, db, json),
+        Command::Watch {
+            url,
+            duration,
+            enable_notifications,
+            out,
+            quiet,
+        } => watch(&url, &duration, enable_notifications, out, quiet),
+        Command::FromInfo {
+            sources,
+            config,
+            output,
+            name,
+            live,
+        } => write_from_info(&sources, config.as_deref(), &output, &name, &live),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -227,13 +328,30 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::from(1)
         }
+        Err(Failure::Live(error)) => {
+            eprintln!("error: {error}");
+            match error {
+                LiveError::Refused { .. } => ExitCode::from(4),
+                _ => ExitCode::from(3),
+            }
+        }
     }
 }
+
+/// Set while `watch` listens: Ctrl-C then stops the watch (which restores the server's
+/// notification flags and writes what it saw) instead of ending the process.
+static WATCHING: AtomicBool = AtomicBool::new(false);
+/// Set by Ctrl-C during a watch.
+static STOP_WATCH: AtomicBool = AtomicBool::new(false);
 
 /// Ctrl-C, SIGTERM and SIGHUP remove the output folder being written, then end the process;
 /// the previous output folder stays as it was.
 fn remove_temporaries_on_signals() {
     let installed = ctrlc::set_handler(|| {
+        if WATCHING.load(Ordering::SeqCst) && !STOP_WATCH.swap(true, Ordering::SeqCst) {
+            eprintln!("\nstopping the watch (Ctrl-C again ends at once)");
+            return;
+        }
         // Held until the process ends, so no folder is swapped in after the removal.
         let _held = files::abandon_temporaries();
         eprintln!("\ninterrupted: the unfinished output was removed");
@@ -806,6 +924,260 @@ fn merge(dirs: &[PathBuf], out: &Path, target: Option<&str>, quiet: bool) -> Res
             "\nwrote {}/sweep.csv, sweep.json and charts (PNG, SVG)",
             out.display()
         );
+    }
+    Ok(())
+}
+
+/// Reads a file's text, as bad input when it cannot be read.
+fn read_text(path: &Path) -> Result<String, Failure> {
+    fs::read_to_string(path)
+        .map_err(|error| Failure::BadInput(format!("cannot read {}: {error}", path.display())))
+}
+
+fn parse_seconds(flag: &str, text: &str) -> Result<Duration, Failure> {
+    let us = scenario::units::parse_duration_us(text)
+        .map_err(|error| Failure::BadInput(format!("{flag} {text}: {error}")))?;
+    if us == 0 {
+        return Err(Failure::BadInput(format!("{flag} must be more than 0")));
+    }
+    Ok(Duration::from_micros(us))
+}
+
+/// A dump's text, parsed into the figures a diagnosis reads.
+fn snapshot_of(source: &str, text: &str) -> Result<Snapshot, Failure> {
+    InfoDump::parse(source, text)
+        .and_then(|dump| Snapshot::from_dump(&dump))
+        .map_err(|error| Failure::BadInput(error.to_string()))
+}
+
+/// What `diagnose` and `from-info` read: two snapshots (or one), where from, and a live
+/// server's `CONFIG GET *` if it allowed it.
+struct Dumps {
+    before: Option<Snapshot>,
+    after: Snapshot,
+    origin: Origin,
+    config: Option<String>,
+    db: Option<u32>,
+}
+
+fn read_dumps(sources: &[String], flags: &LiveFlags) -> Result<Dumps, Failure> {
+    if let Some(url) = sources.iter().find(|s| live::is_url(s)) {
+        if sources.len() > 1 {
+            return Err(Failure::BadInput(
+                "give either a redis:// URL or INFO dump files, not both".to_string(),
+            ));
+        }
+        return live_dumps(url, flags);
+    }
+    let texts = sources
+        .iter()
+        .map(|source| read_text(Path::new(source)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut snapshots = sources
+        .iter()
+        .zip(&texts)
+        .map(|(source, text)| snapshot_of(source, text))
+        .collect::<Result<Vec<_>, _>>()?;
+    let after = snapshots.pop().context("a dump")?;
+    Ok(Dumps {
+        before: snapshots.pop(),
+        after,
+        origin: Origin {
+            before: (sources.len() == 2).then(|| sources[0].clone()),
+            after: sources[sources.len() - 1].clone(),
+        },
+        config: None,
+        db: None,
+    })
+}
+
+/// INFO twice, `--interval` apart, with a progress bar; and `CONFIG GET *` if allowed.
+fn live_dumps(url: &str, flags: &LiveFlags) -> Result<Dumps, Failure> {
+    let interval = parse_seconds("--interval", &flags.interval)?;
+    let mut server = Server::connect(url)?;
+    let shown = server.shown().to_string();
+    let first = server.info_all()?;
+    let bar = progress_bar(
+        interval.as_secs(),
+        "{spinner} [{bar:40}] {pos}/{len} s between the two INFO snapshots",
+        flags.quiet,
+    );
+    let start = std::time::Instant::now();
+    while start.elapsed() < interval {
+        std::thread::sleep((interval - start.elapsed()).min(Duration::from_millis(250)));
+        bar.set_position(start.elapsed().as_secs());
+    }
+    bar.finish_and_clear();
+    let second = server.info_all()?;
+    let config = server.config_all()?;
+    Ok(Dumps {
+        before: Some(snapshot_of(&format!("{shown} (first INFO)"), &first)?),
+        after: snapshot_of(&format!("{shown} (second INFO)"), &second)?,
+        origin: Origin {
+            before: None,
+            after: format!("{shown}, {} s apart", interval.as_secs()),
+        },
+        config,
+        db: live::url_db(url),
+    })
+}
+
+fn diagnose(
+    sources: &[String],
+    flags: &LiveFlags,
+    db: Option<u32>,
+    json: bool,
+) -> Result<(), Failure> {
+    let dumps = read_dumps(sources, flags)?;
+    let db = db.or(dumps.db).unwrap_or(0);
+    let diagnosis: Diagnosis = reason::diagnose(dumps.before.as_ref(), &dumps.after, db);
+    if json {
+        let value = render::json(&dumps.origin, &diagnosis);
+        let text = serde_json::to_string_pretty(&value).context("diagnosis JSON")?;
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
+    } else {
+        let text = render::text(&dumps.origin, &diagnosis);
+        let _ = write!(std::io::stdout().lock(), "{text}");
+    }
+    Ok(())
+}
+
+fn write_from_info(
+    sources: &[String],
+    config: Option<&Path>,
+    output: &Path,
+    name: &str,
+    flags: &LiveFlags,
+) -> Result<(), Failure> {
+    let dumps = read_dumps(sources, flags)?;
+    let config_text = match config {
+        Some(path) => Some((path.display().to_string(), read_text(path)?)),
+        None => dumps
+            .config
+            .clone()
+            .map(|text| ("CONFIG GET *".to_string(), text)),
+    };
+    let config = config_text
+        .map(|(source, text)| from_info::parse_config(&source, &text))
+        .transpose()
+        .map_err(|error| Failure::BadInput(error.to_string()))?;
+    if !flags.quiet {
+        eprintln!("fitting the value size and the skew by running the scenario…");
+    }
+    let fitted = from_info::from_info(dumps.before.as_ref(), &dumps.after, config.as_ref(), name)
+        .map_err(|error| match error {
+        from_info::FromInfoError::Invalid(_) => Failure::Internal(anyhow::anyhow!("{error}")),
+        _ => Failure::BadInput(error.to_string()),
+    })?;
+    write_atomic(output, fitted.toml.as_bytes())
+        .with_context(|| format!("writing {}", output.display()))?;
+    if !flags.quiet {
+        let ratio = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{:.1} %", r * 100.0));
+        println!(
+            "wrote {}: zipf skew {:.4} (hit ratio simulated {}, observed {}), value size {} B",
+            output.display(),
+            fitted.skew,
+            ratio(fitted.hit_ratio_simulated),
+            ratio(fitted.hit_ratio_observed),
+            fitted.value_size
+        );
+        for note in &fitted.notes {
+            println!("note: {note}");
+        }
+    }
+    Ok(())
+}
+
+/// Asks on the terminal whether to change `notify-keyspace-events`; refuses off a terminal.
+fn may_set_notifications(shown: &str, current: &str, wanted: &str) -> Result<(), Failure> {
+    let question = format!(
+        "watch needs keyspace notifications: {shown} has notify-keyspace-events \"{current}\"; \
+         set it to \"{wanted}\" while watching (restored on exit)?"
+    );
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::BadInput(format!(
+            "{question} Not on a terminal to ask: rerun with --enable-notifications"
+        )));
+    }
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .context("reading the answer")?;
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err(Failure::BadInput(
+            "notify-keyspace-events left as it was: nothing watched".to_string(),
+        ))
+    }
+}
+
+fn watch(
+    url: &str,
+    duration: &str,
+    enable: bool,
+    out: Option<PathBuf>,
+    quiet: bool,
+) -> Result<(), Failure> {
+    let duration = parse_seconds("--duration", duration)?;
+    let mut server = Server::connect(url)?;
+    let out = out.unwrap_or_else(|| Path::new("output").join("watch"));
+    let folder = begin_output(&out)?;
+    let current = server.notify_flags()?;
+    let wanted = watched::flags_needed(&current);
+    if let Some(wanted) = &wanted {
+        if !enable {
+            may_set_notifications(server.shown(), &current, wanted)?;
+        }
+        server.set_notify_flags(wanted)?;
+    }
+    let bar = progress_bar(
+        duration.as_secs(),
+        "{spinner} [{bar:40}] {pos}/{len} s watching, eta {eta}",
+        quiet,
+    );
+    WATCHING.store(true, Ordering::SeqCst);
+    let watched = server.watch(duration, &STOP_WATCH, &mut |s| bar.set_position(s));
+    WATCHING.store(false, Ordering::SeqCst);
+    bar.finish_and_clear();
+    if wanted.is_some() {
+        server.set_notify_flags(&current)?;
+    }
+    let (events, watched_s) = watched?;
+    let observed: Vec<watched::Observed> = events
+        .into_iter()
+        .map(|e| watched::Observed {
+            at_us: e.at_us,
+            db: e.db,
+            event: e.event,
+            key: e.key,
+        })
+        .collect();
+    let node = server.node_name();
+    let seen = watched::ledger(&observed, &node);
+    let mut csv = CsvLedger::new(
+        Vec::new(),
+        Arc::new(seen.keys.clone()),
+        vec![node],
+        watched::CLIENT_NAMES
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    );
+    for entry in &seen.entries {
+        csv.record(entry);
+    }
+    let csv = csv.finish().context("ledger.csv")?;
+    let summary = watched::summary_text(&seen, watched_s);
+    write_atomic(&folder.path().join("ledger.csv"), &csv).context("writing ledger.csv")?;
+    write_atomic(&folder.path().join("summary.txt"), summary.as_bytes())
+        .context("writing summary.txt")?;
+    let shown = folder.shown().to_path_buf();
+    finish_output(folder)?;
+    if !quiet {
+        print!("{summary}");
+        println!("\nwrote {}/ledger.csv and summary.txt", shown.display());
     }
     Ok(())
 }

@@ -9,6 +9,8 @@
 //!
 //! * `memory`: used_memory of N keys per shape (redis-fidelity.md 3.4), an empty server with one
 //!   client, a command's first-call latency histogram.
+//! * `diagnose`: one INFO pair per cause around a real server causing it, the first cause
+//!   named; `diagnose redis://…` and `watch` on a live server; the `from-info` round trip.
 //! * `connections`: used_memory and mem_clients_normal of an empty server with 1 to 1,000 idle
 //!   connections (redis-fidelity.md 1.2).
 //! * `expiry`: lazy expiry, the active cycle's reclaim rate, EXPIRE 0 (section 2).
@@ -34,6 +36,8 @@
 // A crate root's modules resolve beside it (tests/), so each names its file in tests/fidelity/.
 #[path = "fidelity/connections.rs"]
 mod connections;
+#[path = "fidelity/diagnose.rs"]
+mod diagnose;
 #[path = "fidelity/eviction.rs"]
 mod eviction;
 #[path = "fidelity/expiry.rs"]

@@ -3,6 +3,7 @@
 mod charts;
 mod cli;
 mod crosscheck;
+mod diagnose;
 mod eviction;
 mod expiry;
 mod faults;

@@ -128,6 +128,16 @@ fn files_threads_and_the_terminal_each_have_their_place() {
         "files read or written elsewhere:\n{}",
         files.join("\n")
     );
+    // `live` is the one client of a real server: every other module stays off the network.
+    let network = offences(
+        &["std::net", "TcpStream", "redis::", "UdpSocket"],
+        &["src/live.rs"],
+    );
+    assert!(
+        network.is_empty(),
+        "network connections opened elsewhere:\n{}",
+        network.join("\n")
+    );
     let threads = offences(
         &["rayon", "std::thread", "thread::spawn"],
         &["src/main.rs", "src/grid/"],
@@ -184,16 +194,23 @@ fn the_core_takes_transcendental_floats_from_libm() {
 
 #[test]
 fn each_layer_imports_only_the_layers_below_it() {
-    // Bottom to top: sim, trace, scenario, grid, report, vopr; main.rs uses them all.
-    let below: [(&str, &[&str]); 6] = [
+    // Bottom to top: sim, trace, scenario, grid, report, vopr, diagnose; `live` beside them;
+    // main.rs uses them all.
+    let below: [(&str, &[&str]); 8] = [
         ("src/sim/", &[]),
         ("src/trace/", &["sim"]),
         ("src/scenario/", &["sim", "trace"]),
         ("src/grid/", &["sim", "trace", "scenario"]),
         ("src/report/", &["sim", "grid"]),
         ("src/vopr.rs", &["sim", "scenario"]),
+        // Reads INFO text, writes and runs scenarios, reads the simulated INFO back.
+        ("src/diagnose/", &["sim", "scenario", "report"]),
+        // The network client: it knows nothing of the rest.
+        ("src/live.rs", &[]),
     ];
-    let layers = ["sim", "trace", "scenario", "grid", "report", "vopr"];
+    let layers = [
+        "sim", "trace", "scenario", "grid", "report", "vopr", "diagnose", "live",
+    ];
     let mut found = Vec::new();
     for path in source_files() {
         let name = relative(&path);

@@ -190,6 +190,22 @@ impl KeyTable {
         (table, family_of_client)
     }
 
+    /// One family of explicit names (a watched server's keys), grouped by prefix as a trace's.
+    pub fn from_names(source: &str, names: Vec<String>) -> KeyTable {
+        let count = names.len() as u32;
+        let trace = Trace {
+            source: source.to_string(),
+            key_names: names,
+            records: Vec::new(),
+            read_through: false,
+            per_record_db: false,
+        };
+        let mut table = KeyTable::default();
+        table.push(String::new(), count, Some(NamedKeys::new(Arc::new(trace))));
+        table.assign_groups();
+        table
+    }
+
     fn push(&mut self, prefix: String, count: u32, names: Option<NamedKeys>) {
         self.families.push(Family {
             prefix,
