@@ -144,7 +144,9 @@ pub fn parse_config(source: &str, text: &str) -> Result<BTreeMap<String, String>
 /// What the dumps say, in the scenario's terms.
 #[derive(Debug, Clone)]
 struct Observed {
-    interval_s: u64,
+    /// Milliseconds between the dumps: from `server_time_usec` when both dumps carry it
+    /// (7.0 does), else from whole seconds of uptime.
+    interval_ms: u64,
     /// (db, keys at the start, keys at the end, volatile share, avg_ttl ms).
     dbs: Vec<(u32, u64, u64, f64, u64)>,
     commands: Vec<(&'static str, u64)>,
@@ -320,6 +322,17 @@ fn simulate(toml: &str) -> Result<Simulated, FromInfoError> {
     })
 }
 
+/// The interval between two dumps of one process. Uptime counts whole seconds, which on a
+/// short interval misstates every rate by up to a second's worth; 7.0's `server_time_usec`
+/// is the server's clock in microseconds.
+fn interval_ms(baseline: Option<&Snapshot>, after: &Snapshot, uptime_delta_s: u64) -> u64 {
+    let clock = |s: &Snapshot| s.counter("server_time_usec");
+    match (baseline.and_then(clock), clock(after)) {
+        (Some(b), Some(a)) if a > b => (a - b) / 1000,
+        _ => uptime_delta_s * 1000,
+    }
+}
+
 fn hit_ratio(hits: u64, misses: u64) -> Option<f64> {
     (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64)
 }
@@ -336,7 +349,7 @@ fn observe(before: Option<&Snapshot>, after: &Snapshot) -> Result<Observed, From
         let a = after.counter(name).unwrap_or(0);
         a.saturating_sub(baseline.and_then(|b| b.counter(name)).unwrap_or(0))
     };
-    let interval_s = delta("uptime_in_seconds").max(1);
+    let interval_ms = interval_ms(baseline, after, delta("uptime_in_seconds")).max(1);
     let (commands, left_out) = command_mix(baseline, after);
     let total: u64 = commands.iter().map(|(_, n)| n).sum();
     if total == 0 {
@@ -367,10 +380,10 @@ fn observe(before: Option<&Snapshot>, after: &Snapshot) -> Result<Observed, From
     let gone = (delta("expired_keys") + delta("evicted_keys")).min(writes);
     dbs[0].2 = dbs[0].2.max(gone).max(1);
     Ok(Observed {
-        interval_s,
+        interval_ms,
         dbs,
         commands,
-        rate: total as f64 / interval_s as f64,
+        rate: total as f64 * 1000.0 / interval_ms as f64,
         hit_ratio: hit_ratio(delta("keyspace_hits"), delta("keyspace_misses")),
         dataset_per_key: dataset_per_key(after),
         writes,
@@ -424,10 +437,10 @@ fn command_mix(
 
 fn header(observed: &Observed, with_config: bool) -> String {
     let mut text = format!(
-        "# Written by `vanish from-info` from INFO dumps {} s apart{}.\n# Rates, key counts, \
+        "# Written by `vanish from-info` from INFO dumps {:.3} s apart{}.\n# Rates, key counts, \
          TTLs and the command mix are the node's; the value size and the Zipf skew were fitted \
          by running this scenario.\n",
-        observed.interval_s,
+        observed.interval_ms as f64 / 1000.0,
         if with_config {
             " and CONFIG GET output"
         } else {
@@ -452,8 +465,8 @@ fn scenario_section(name: &str, observed: &Observed) -> String {
         0
     };
     format!(
-        "[scenario]\nname = {name:?}\nseed = 1\nduration = \"{}s\"\n\n",
-        preload + observed.interval_s.min(DURATION_S_MAX)
+        "[scenario]\nname = {name:?}\nseed = 1\nduration = \"{}ms\"\n\n",
+        preload * 1000 + observed.interval_ms.min(DURATION_S_MAX * 1000)
     )
 }
 

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use crate::diagnose::info::{InfoDump, InfoError};
 
 /// Whole-number fields read by name.
-const COUNTERS: [&str; 20] = [
+const COUNTERS: [&str; 21] = [
     "uptime_in_seconds",
+    "server_time_usec",
     "connected_clients",
     "connected_slaves",
     "used_memory",
