@@ -904,7 +904,8 @@ fn trace_clients_carry_their_loaded_traces() {
                         record(0, 0, TraceOp::Set, 120, 60_000),
                         record(1_500_000, 0, TraceOp::Get, 0, 0),
                         record(3_000_000, 1, TraceOp::Get, 0, 0),
-                    ],
+                    ]
+                    .into(),
                     read_through: false,
                     per_record_db: false,
                 }),
@@ -968,7 +969,7 @@ fn monitor_traces_carry_their_databases() {
     assert!(trace.per_record_db);
     let databases: Vec<u32> = trace.records.iter().map(|record| record.db).collect();
     assert_eq!(databases, [0, 7]);
-    assert_eq!(trace.records[1].time_us, 500_000);
+    assert_eq!(trace.records.at(1).time_us, 500_000);
 }
 
 #[test]
