@@ -956,6 +956,30 @@ fn trace_options_defaults_and_overrides() {
 }
 
 #[test]
+fn a_grid_reads_each_trace_once_per_use() {
+    let folder = TraceFolder::new();
+    let cache = super::TraceCache::default();
+    let parse = |sets: &[&str]| {
+        let overrides = Overrides {
+            seed: None,
+            sets: sets.iter().map(|entry| entry.to_string()).collect(),
+        };
+        super::parse_sharing(&folder.scenario_name(), TRACED, &overrides, &cache)
+            .unwrap_or_else(|error| panic!("{error}"))
+    };
+    let first = parse(&["server.maxmemory=1mb"]);
+    let second = parse(&["server.maxmemory=2mb"]);
+    let (a, b) = (replayed(&first.clients[1]), replayed(&second.clients[1]));
+    assert!(std::sync::Arc::ptr_eq(&a.trace, &b.trace), "shared");
+    // A client replaying it differently gets its own copy, as it would without the cache.
+    let other = parse(&["client.lirs.on-miss=none"]);
+    let c = replayed(&other.clients[1]);
+    assert!(!std::sync::Arc::ptr_eq(&a.trace, &c.trace));
+    assert_eq!((a.trace.read_through, c.trace.read_through), (true, false));
+    assert_eq!(a.trace.records, c.trace.records);
+}
+
+#[test]
 fn monitor_traces_carry_their_databases() {
     let folder = TraceFolder::new();
     let text = traced(&[(
