@@ -51,6 +51,7 @@ fn main() {
         .unwrap_or_else(std::env::temp_dir)
         .join("vanish-bench-libcachesim");
     fs::create_dir_all(&dir).expect("bench folder");
+    let dir = std::path::absolute(&dir).expect("bench folder");
     let trace = dir.join(format!("zipf1-{requests}.oracleGeneral"));
     if !trace.exists() {
         write_trace(&trace, requests);
@@ -61,6 +62,8 @@ fn main() {
     let trace_arg = trace.display().to_string();
     let size = CACHE_OBJECTS.to_string();
 
+    // cachesim writes its results into the working folder: keep them out of the repository.
+    std::env::set_current_dir(&dir).expect("bench folder");
     let peer = measure(&[
         &cachesim,
         &trace_arg,
