@@ -40,6 +40,7 @@ pub fn build_variants(
     base: &Overrides,
     points: &[Vec<String>],
 ) -> Result<Vec<Variant>, ScenarioError> {
+    let traces = scenario::TraceCache::default();
     points
         .iter()
         .map(|sets| {
@@ -47,7 +48,7 @@ pub fn build_variants(
                 seed: base.seed,
                 sets: base.sets.iter().chain(sets.iter()).cloned().collect(),
             };
-            let config = scenario::parse(source_name, text, &overrides)?;
+            let config = scenario::parse_sharing(source_name, text, &overrides, &traces)?;
             Ok(Variant {
                 label: values_of(sets).collect::<Vec<_>>().join(" "),
                 sets: sets.clone(),

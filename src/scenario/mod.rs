@@ -38,6 +38,7 @@ pub use error::ScenarioError;
 pub use estimate::Estimate;
 
 use error::{Problem, Sources};
+pub use trace_client::TraceCache;
 use trace_client::TraceFiles;
 
 /// Changes requested on the command line, applied before validation.
@@ -62,9 +63,20 @@ pub fn parse(
     text: &str,
     overrides: &Overrides,
 ) -> Result<SimConfig, ScenarioError> {
+    parse_sharing(source_name, text, overrides, &TraceCache::default())
+}
+
+/// `parse`, reading each trace only if `cache` does not hold it yet (a grid's variants share
+/// their traces).
+pub fn parse_sharing(
+    source_name: &str,
+    text: &str,
+    overrides: &Overrides,
+    cache: &TraceCache,
+) -> Result<SimConfig, ScenarioError> {
     let sources = Sources::new(source_name, text, &overrides.sets);
     let folder = Path::new(source_name).parent().unwrap_or(Path::new(""));
-    let traces = TraceFiles::relative_to(folder);
+    let traces = TraceFiles::relative_to(folder, cache);
     read(text, overrides, &sources, &traces).map_err(|problem| sources.locate(problem))
 }
 

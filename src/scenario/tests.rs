@@ -904,7 +904,8 @@ fn trace_clients_carry_their_loaded_traces() {
                         record(0, 0, TraceOp::Set, 120, 60_000),
                         record(1_500_000, 0, TraceOp::Get, 0, 0),
                         record(3_000_000, 1, TraceOp::Get, 0, 0),
-                    ],
+                    ]
+                    .into(),
                     read_through: false,
                     per_record_db: false,
                 }),
@@ -955,6 +956,30 @@ fn trace_options_defaults_and_overrides() {
 }
 
 #[test]
+fn a_grid_reads_each_trace_once_per_use() {
+    let folder = TraceFolder::new();
+    let cache = super::TraceCache::default();
+    let parse = |sets: &[&str]| {
+        let overrides = Overrides {
+            seed: None,
+            sets: sets.iter().map(|entry| entry.to_string()).collect(),
+        };
+        super::parse_sharing(&folder.scenario_name(), TRACED, &overrides, &cache)
+            .unwrap_or_else(|error| panic!("{error}"))
+    };
+    let first = parse(&["server.maxmemory=1mb"]);
+    let second = parse(&["server.maxmemory=2mb"]);
+    let (a, b) = (replayed(&first.clients[1]), replayed(&second.clients[1]));
+    assert!(std::sync::Arc::ptr_eq(&a.trace, &b.trace), "shared");
+    // A client replaying it differently gets its own copy, as it would without the cache.
+    let other = parse(&["client.lirs.on-miss=none"]);
+    let c = replayed(&other.clients[1]);
+    assert!(!std::sync::Arc::ptr_eq(&a.trace, &c.trace));
+    assert_eq!((a.trace.read_through, c.trace.read_through), (true, false));
+    assert_eq!(a.trace.records, c.trace.records);
+}
+
+#[test]
 fn monitor_traces_carry_their_databases() {
     let folder = TraceFolder::new();
     let text = traced(&[(
@@ -968,7 +993,7 @@ fn monitor_traces_carry_their_databases() {
     assert!(trace.per_record_db);
     let databases: Vec<u32> = trace.records.iter().map(|record| record.db).collect();
     assert_eq!(databases, [0, 7]);
-    assert_eq!(trace.records[1].time_us, 500_000);
+    assert_eq!(trace.records.at(1).time_us, 500_000);
 }
 
 #[test]

@@ -11,7 +11,7 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use toml::Spanned;
 
@@ -19,26 +19,98 @@ use super::check::{because, mismatch, rate, required, text, Checked};
 use super::error::Problem;
 use super::keywords::{choice, optional_choice, Keywords, ON_MISS};
 use super::raw::{Field, RawClient, Table};
-use crate::sim::config::{OnMiss, TraceWorkload};
-use crate::trace::{self, LoadedTrace, TraceError, TraceFormat};
+use crate::sim::config::{OnMiss, Trace, TraceWorkload};
+use crate::trace::{self, DatabaseUse, TraceError, TraceFormat};
 
 /// Pace of a trace without timestamps when the client names no `rate`, requests per second.
 const UNTIMED_RATE_DEFAULT: f64 = 1000.0;
 
-/// Where trace paths are relative to: the scenario file's folder.
-pub(crate) struct TraceFiles {
+/// Where trace paths are relative to: the scenario file's folder; and the traces already read.
+pub(crate) struct TraceFiles<'c> {
     folder: PathBuf,
+    cache: &'c TraceCache,
 }
 
-impl TraceFiles {
-    pub fn relative_to(folder: &Path) -> Self {
+/// Traces read so far, shared by the parses of one grid's variants: a sweep over maxmemory
+/// parses the scenario once per size, and reading a 10 M-request trace once per variant cost
+/// the load time and the trace's memory again each time (8 copies for an 8-point curve).
+#[derive(Default)]
+pub struct TraceCache {
+    loaded: Mutex<Vec<Cached>>,
+}
+
+/// One trace as a client uses it: the file, its format, and the two fields the client sets.
+struct Cached {
+    file: PathBuf,
+    format: TraceFormat,
+    source: String,
+    read_through: bool,
+    highest_db: Option<DatabaseUse>,
+    trace: Arc<Trace>,
+}
+
+impl TraceCache {
+    fn find(
+        &self,
+        file: &Path,
+        format: TraceFormat,
+        source: &str,
+        read_through: bool,
+    ) -> Option<(Option<DatabaseUse>, Arc<Trace>)> {
+        let loaded = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
+        loaded
+            .iter()
+            .find(|c| {
+                c.file == file
+                    && c.format == format
+                    && c.source == source
+                    && c.read_through == read_through
+            })
+            .map(|c| (c.highest_db, c.trace.clone()))
+    }
+
+    fn keep(&self, entry: Cached) {
+        self.loaded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(entry);
+    }
+}
+
+impl<'c> TraceFiles<'c> {
+    pub fn relative_to(folder: &Path, cache: &'c TraceCache) -> Self {
         TraceFiles {
             folder: folder.to_path_buf(),
+            cache,
         }
     }
 
-    fn load(&self, path: &str, format: TraceFormat) -> Result<LoadedTrace, TraceError> {
-        trace::load(&self.folder.join(path), format)
+    /// The trace at `path` as a client with these `source` and `read_through` replays it, read
+    /// once per cache.
+    fn load(
+        &self,
+        path: &str,
+        format: TraceFormat,
+        read_through: bool,
+    ) -> Result<(Option<DatabaseUse>, Arc<Trace>), TraceError> {
+        let file = self.folder.join(path);
+        if let Some(found) = self.cache.find(&file, format, path, read_through) {
+            return Ok(found);
+        }
+        let loaded = trace::load(&file, format)?;
+        let mut trace = loaded.trace;
+        trace.source = path.to_string();
+        trace.read_through = read_through;
+        let trace = Arc::new(trace);
+        self.cache.keep(Cached {
+            file,
+            format,
+            source: path.to_string(),
+            read_through,
+            highest_db: loaded.highest_db,
+            trace: trace.clone(),
+        });
+        Ok((loaded.highest_db, trace))
     }
 }
 
@@ -82,22 +154,19 @@ pub(super) fn workload(
         OnMiss::None
     };
     let on_miss = optional_choice(&fields.on_miss, &at("on-miss"), &ON_MISS, on_miss_default)?;
-    let loaded = files.load(trace_path, format).map_err(|error| {
-        Problem::new(
-            trace_field.span(),
-            at("trace"),
-            format!("cannot load the trace: {error}"),
-        )
-    })?;
-    check_databases(path, trace_field, &loaded, databases)?;
-    let mut trace = loaded.trace;
+    let read_through = on_miss == OnMiss::Set;
+    let (highest_db, trace) = files
+        .load(trace_path, format, read_through)
+        .map_err(|error| {
+            Problem::new(
+                trace_field.span(),
+                at("trace"),
+                format!("cannot load the trace: {error}"),
+            )
+        })?;
+    check_databases(path, trace_field, highest_db, databases)?;
     let rate = pace(path, raw, &trace, rate)?;
-    trace.source = trace_path.to_string();
-    trace.read_through = on_miss == OnMiss::Set;
-    Ok(TraceWorkload {
-        trace: Arc::new(trace),
-        rate,
-    })
+    Ok(TraceWorkload { trace, rate })
 }
 
 /// Refuses the fields only a generated workload reads.
@@ -150,10 +219,10 @@ fn format(path: &str, raw: &Spanned<Table<RawClient>>) -> Checked<TraceFormat> {
 fn check_databases(
     path: &str,
     trace_field: &Field,
-    loaded: &LoadedTrace,
+    highest_db: Option<DatabaseUse>,
     databases: u32,
 ) -> Checked<()> {
-    let Some(used) = loaded.highest_db else {
+    let Some(used) = highest_db else {
         return Ok(());
     };
     if used.db < databases {
@@ -178,7 +247,7 @@ fn check_databases(
 fn pace(
     path: &str,
     raw: &Spanned<Table<RawClient>>,
-    trace: &crate::sim::config::Trace,
+    trace: &Trace,
     rate: Option<f64>,
 ) -> Checked<Option<f64>> {
     let untimed = trace.records.iter().all(|record| record.time_us == 0);

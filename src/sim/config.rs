@@ -509,6 +509,8 @@ pub struct TraceRecord {
     pub ttl_ms: u64,
 }
 
+pub use crate::sim::records::TraceRecords;
+
 /// A recorded workload, loaded and interned by the shell before the run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Trace {
@@ -516,7 +518,7 @@ pub struct Trace {
     pub source: String,
     /// Distinct key names; records refer to them by index.
     pub key_names: Vec<String>,
-    pub records: Vec<TraceRecord>,
+    pub records: TraceRecords,
     /// Cache-research traces hold reads only: a read that misses inserts the object (on-miss
     /// "set" semantics), sized by the record.
     pub read_through: bool,

@@ -19,5 +19,6 @@ pub mod engine;
 pub mod keyspace;
 pub mod ledger;
 pub mod random;
+pub mod records;
 pub mod reference;
 pub mod server;

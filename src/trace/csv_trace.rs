@@ -188,7 +188,7 @@ mod tests {
     fn long_ttls_are_clamped() {
         let text = "t_ms,op,key,value_size,ttl_ms\n0,SET,k,1,99999999999999\n";
         let loaded = load_fixture("csv", text.as_bytes(), TraceFormat::Csv).expect("valid");
-        assert_eq!(loaded.trace.records[0].ttl_ms, super::TTL_MS_MAX);
+        assert_eq!(loaded.trace.records.at(0).ttl_ms, super::TTL_MS_MAX);
     }
 
     #[test]

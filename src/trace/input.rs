@@ -148,20 +148,6 @@ impl Lines {
     }
 }
 
-/// Reads until `buffer` is full or the input ends; returns how many bytes were read.
-pub(super) fn fill(input: &mut dyn BufRead, buffer: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match input.read(&mut buffer[filled..]) {
-            Ok(0) => break,
-            Ok(read) => filled += read,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(error),
-        }
-    }
-    Ok(filled)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,14 +207,5 @@ mod tests {
             "{}",
             lines.buffer.capacity()
         );
-    }
-
-    #[test]
-    fn fill_stops_at_the_end() {
-        let mut input = io::Cursor::new(vec![7u8; 30]);
-        let mut buffer = [0u8; 24];
-        assert_eq!(fill(&mut input, &mut buffer).expect("in memory"), 24);
-        assert_eq!(fill(&mut input, &mut buffer).expect("in memory"), 6);
-        assert_eq!(fill(&mut input, &mut buffer).expect("in memory"), 0);
     }
 }

@@ -170,6 +170,8 @@ struct Replay {
     next_use_us: Vec<u64>,
     /// Requests per second an untimed trace is paced at; `None`: records keep their times.
     rate: Option<f64>,
+    /// Where the records' times were last found (`TraceRecords::at_from`).
+    time_run: usize,
 }
 
 pub struct Client {
@@ -238,7 +240,7 @@ impl Client {
     }
 
     fn next_unblocked_arrival_us(&mut self) -> Option<u64> {
-        let generator = match &self.source {
+        let generator = match &mut self.source {
             Source::Replay(replay) => {
                 let at_us = replay.arrival_us(replay.cursor, self.config.start_us)?;
                 return match self.config.stop_us {
@@ -313,7 +315,7 @@ impl Client {
             Source::Replay(replay) => {
                 // The GET being refilled is the latest record replayed.
                 assert!(replay.cursor > 0, "a refill follows the GET it refills");
-                let record = replay.trace.records[replay.cursor - 1];
+                let record = replay.trace.records.at(replay.cursor - 1);
                 return Request {
                     command: CommandKind::Set,
                     argument: Argument::Value {
@@ -439,6 +441,11 @@ impl Generator {
     }
 }
 
+/// When record `index` of an untimed trace paced at `rate` requests per second arrives.
+fn paced_us(index: usize, rate: f64) -> u64 {
+    libm::round(index as f64 * 1e6 / rate) as u64
+}
+
 impl Replay {
     fn new(trace: Arc<Trace>, rate: Option<f64>, start_us: u64, needs_future: bool) -> Replay {
         let mut replay = Replay {
@@ -446,6 +453,7 @@ impl Replay {
             trace,
             cursor: 0,
             rate,
+            time_run: 0,
         };
         if !needs_future {
             return replay;
@@ -454,11 +462,12 @@ impl Replay {
         // Walk backwards remembering each key's next arrival: OPT needs the future.
         let mut next_by_key: Vec<u64> = vec![0; replay.trace.key_names.len()];
         for index in (0..replay.trace.records.len()).rev() {
-            let key = replay.trace.records[index].key as usize;
+            let key = replay.trace.records.key(index) as usize;
             replay.next_use_us[index] = next_by_key.get(key).copied().unwrap_or(0);
-            if let (Some(slot), Some(at)) =
-                (next_by_key.get_mut(key), replay.arrival_us(index, start_us))
-            {
+            if let (Some(slot), Some(at)) = (
+                next_by_key.get_mut(key),
+                replay.arrival_at_any_us(index, start_us),
+            ) {
                 // +1 keeps 0 free for "never".
                 *slot = at + 1;
             }
@@ -471,7 +480,7 @@ impl Replay {
     fn next(&mut self, client_db: u32) -> (u32, CommandKind, u64, Argument, u64) {
         let index = self.cursor;
         self.cursor += 1;
-        let record = self.trace.records[index];
+        let record = self.trace.records.at_from(index, &mut self.time_run);
         let (command, argument) = match record.op {
             TraceOp::Get => (CommandKind::Get, Argument::None),
             TraceOp::Set => (
@@ -493,11 +502,28 @@ impl Replay {
         (db, command, u64::from(record.key), argument, next_use)
     }
 
-    /// When record `index` arrives, µs of virtual time.
-    fn arrival_us(&self, index: usize, start_us: u64) -> Option<u64> {
+    /// When record `index` arrives, µs of virtual time, for a reader going forwards.
+    fn arrival_us(&mut self, index: usize, start_us: u64) -> Option<u64> {
+        if index >= self.trace.records.len() {
+            return None;
+        }
+        let offset_us = match self.rate {
+            Some(rate) => paced_us(index, rate),
+            None => {
+                self.trace
+                    .records
+                    .at_from(index, &mut self.time_run)
+                    .time_us
+            }
+        };
+        Some(start_us + offset_us)
+    }
+
+    /// When record `index` arrives, in any order.
+    fn arrival_at_any_us(&self, index: usize, start_us: u64) -> Option<u64> {
         let record = self.trace.records.get(index)?;
         let offset_us = match self.rate {
-            Some(rate) => libm::round(index as f64 * 1e6 / rate) as u64,
+            Some(rate) => paced_us(index, rate),
             None => record.time_us,
         };
         Some(start_us + offset_us)

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use crate::sim::config::{ClientConfig, Trace, Workload};
+use crate::sim::config::{ClientConfig, Trace, TraceRecords, Workload};
 use crate::sim::keyspace::memory::decimal_len;
 use crate::sim::ledger::KeyId;
 
@@ -196,7 +196,7 @@ impl KeyTable {
         let trace = Trace {
             source: source.to_string(),
             key_names: names,
-            records: Vec::new(),
+            records: TraceRecords::new(),
             read_through: false,
             per_record_db: false,
         };
@@ -286,11 +286,22 @@ impl KeyTable {
     }
 
     pub fn name(&self, key: KeyId) -> String {
+        let mut name = String::new();
+        self.push_name(key, &mut name);
+        name
+    }
+
+    /// Appends the key's name to `out`: the ledger writes millions of names, without an
+    /// allocation each.
+    pub fn push_name(&self, key: KeyId, out: &mut String) {
         let family = &self.families[self.family_of(key)];
         let local = key.0 - family.start;
         match &family.names {
-            None => format!("{}{local}", family.prefix),
-            Some(names) => names.name(local).to_string(),
+            None => {
+                out.push_str(&family.prefix);
+                out.push_str(itoa::Buffer::new().format(local));
+            }
+            Some(names) => out.push_str(names.name(local)),
         }
     }
 
@@ -398,7 +409,7 @@ mod tests {
         let trace = Trace {
             source: "t.csv".to_string(),
             key_names: names.iter().map(|name| name.to_string()).collect(),
-            records: Vec::new(),
+            records: Default::default(),
             read_through: false,
             per_record_db: false,
         };
