@@ -509,7 +509,7 @@ fn broken_files_name_the_place_field_and_problem() {
     // [[event]]
     (Edit(&[("at = \"9m\"", "at = \"10m\"")]), P(70, 6), "event[4].at", "expected a time before the end of the scenario (duration = 10m), found \"10m\""),
     (Edit(&[("at = \"9m\"", "at = 60")]), P(70, 6), "event[4].at", "found 60"),
-    (Edit(&[("do = \"flushall\"", "do = \"explode\"")]), P(71, 6), "event[4].do", "expected one of \"flushdb\", \"flushall\", \"del\", \"config-set\", \"select\", \"crash\", \"kill\", \"restart\", \"failover\", \"pause\", \"resume\", \"link-down\", \"link-up\", \"partition\", \"heal\", found \"explode\""),
+    (Edit(&[("do = \"flushall\"", "do = \"explode\"")]), P(71, 6), "event[4].do", "expected one of \"flushdb\", \"flushall\", \"del\", \"config-set\", \"select\", \"crash\", \"kill\", \"shutdown\", \"restart\", \"failover\", \"pause\", \"resume\", \"link-down\", \"link-up\", \"partition\", \"heal\", found \"explode\""),
     (Edit(&[("do = \"flushall\"", "do = \"link-down\"\nnode = \"primary\"")]), P(71, 6), "event[4].do", "do = \"link-down\" needs a [[replica]]: only a replica has a replication link"),
     (Edit(&[("do = \"flushall\"", "do = \"pause\"\nnode = \"r1\"")]), P(72, 8), "event[4].node", "expected one of \"primary\", found \"r1\""),
     (Edit(&[("do = \"flushall\"", "do = \"flushall\"\npattern = \"a*\"")]), P(72, 11), "event[4].pattern", "`pattern` does not apply to do = \"flushall\", which takes none"),
