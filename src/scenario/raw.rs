@@ -117,8 +117,10 @@ pub(crate) struct RawReplica {
     pub lag: Option<Spanned<RawValueSize>>,
     /// A size per second: how fast a full resynchronisation's snapshot crosses the link.
     pub bandwidth: Option<Field>,
-    /// The primary's kernel send buffer on this link, a size.
+    /// What the primary's event loop fills of its kernel send buffer on this link, a size.
     pub send_buffer: Option<Field>,
+    /// The send buffer's size (`SO_SNDBUF`), which a SHUTDOWN's direct write fills.
+    pub send_buffer_max: Option<Field>,
     /// The replica's kernel receive buffer, a size.
     pub receive_buffer: Option<Field>,
 }

@@ -118,10 +118,28 @@ pub(super) fn replicas(raw: &[Spanned<Table<RawReplica>>]) -> Checked<Vec<Replic
                 bandwidth(field, &at("bandwidth"))
             })?;
         let defaults = SocketBuffers::LOOPBACK;
+        let send_max_bytes = optional(&fields.send_buffer_max, defaults.send_max_bytes, |field| {
+            socket_buffer(field, &at("send-buffer-max"))
+        })?;
+        let send_bytes = optional(&fields.send_buffer, defaults.send_bytes, |field| {
+            socket_buffer(field, &at("send-buffer"))
+        })?;
+        if send_bytes > send_max_bytes {
+            let field = fields
+                .send_buffer
+                .as_ref()
+                .or(fields.send_buffer_max.as_ref());
+            if let Some(field) = field {
+                return Err(mismatch(
+                    field,
+                    &at("send-buffer"),
+                    format!("send-buffer at most send-buffer-max ({send_max_bytes} bytes)"),
+                ));
+            }
+        }
         let buffers = SocketBuffers {
-            send_bytes: optional(&fields.send_buffer, defaults.send_bytes, |field| {
-                socket_buffer(field, &at("send-buffer"))
-            })?,
+            send_bytes,
+            send_max_bytes,
             receive_bytes: optional(&fields.receive_buffer, defaults.receive_bytes, |field| {
                 socket_buffer(field, &at("receive-buffer"))
             })?,

@@ -87,8 +87,12 @@ pub struct ReplicaConfig {
 /// The kernel buffers of one TCP connection, in bytes of stream they hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SocketBuffers {
-    /// The sender's `SO_SNDBUF` as autotuning leaves it.
+    /// What the sender's event loop fills before `write` says EAGAIN and it waits for the
+    /// socket to become writable, which a stalled receiver never lets happen.
     pub send_bytes: u64,
+    /// The sender's `SO_SNDBUF` as autotuning leaves it: a direct write (SHUTDOWN's
+    /// `flushSlavesOutputBuffers`) still fills the room between `send_bytes` and this.
+    pub send_max_bytes: u64,
     /// The receiver's `SO_RCVBUF` as autotuning leaves it.
     pub receive_bytes: u64,
 }
@@ -99,18 +103,27 @@ impl SocketBuffers {
     /// send buffer autotunes to `tcp_wmem[2]` = 4 MiB (loopback's 64 KB MSS needs a congestion
     /// window of only ~21 segments for it), of which the stream filled 3.77–3.88 MB when the
     /// window closed (Send-Q; the kernel charges skb overhead to the buffer and the event
-    /// loop's last write came before the buffer's last expansion); 3.8 MB is taken. The
+    /// loop's last write came before the buffer's last expansion); 3.8 MB is taken, and the
+    /// whole 4 MiB for the direct write of a SHUTDOWN (`SHUTDOWN NOSAVE NOW` delivered 260
+    /// writes of 1 KB more than a SIGKILL in the fidelity suite). The
     /// replica's receive buffer stays at `tcp_rmem[1]` = 128 KiB, because a replica that keeps
     /// up never reads a window's worth per round trip, which is what would grow it (Recv-Q
     /// 107–128 KB).
     pub const LOOPBACK: SocketBuffers = SocketBuffers {
         send_bytes: 3_800_000,
+        send_max_bytes: 4 << 20,
         receive_bytes: 128 << 10,
     };
 
-    /// Both together: how much stream the kernel takes before the window closes.
-    pub fn total_bytes(&self) -> u64 {
-        self.send_bytes + self.receive_bytes
+    /// How much stream the kernel takes before the window closes, written by the event loop
+    /// or (`direct`) by a blocking-free write outside it.
+    pub fn window_bytes(&self, direct: bool) -> u64 {
+        let send = if direct {
+            self.send_max_bytes
+        } else {
+            self.send_bytes
+        };
+        send + self.receive_bytes
     }
 }
 

@@ -24,7 +24,13 @@ impl World<'_> {
     /// until EAGAIN). A first entry larger than the whole window still goes once the kernel is
     /// empty, as a partial write would.
     pub(super) fn drain_output(&mut self, node: usize, now_us: u64) {
-        let capacity = self.links[node].buffers.total_bytes();
+        self.write_output(node, now_us, false);
+    }
+
+    /// As [`World::drain_output`], by a direct write outside the event loop when `direct`
+    /// (`flushSlavesOutputBuffers`), which fills the send buffer to its size.
+    pub(super) fn write_output(&mut self, node: usize, now_us: u64, direct: bool) {
+        let capacity = self.links[node].buffers.window_bytes(direct);
         let was_idle = self.links[node].queue.is_empty();
         loop {
             let held = self.kernel_bytes(node);
@@ -109,8 +115,10 @@ impl World<'_> {
 
     /// The master closes replica `node`'s connection: what the kernel holds still arrives,
     /// the output buffer stays in the master's backlog for a partial resync if the backlog
-    /// still covers it, and a full sync in progress is abandoned. The replica reconnects at
-    /// its next replication cron.
+    /// still covers it, and a full sync in progress is abandoned. A replica that was
+    /// streaming reconnects at its next replication cron; one in the middle of a transfer
+    /// reconnects at once (`cancelReplicationHandshake(1)` on the read error) and asks for a
+    /// full sync again.
     fn drop_for_output_limit(&mut self, node: usize, master: usize, used: u64, now_us: u64) {
         let what = format!(
             "{} dropped by {}: output buffer {used} bytes over client-output-buffer-limit replica",
@@ -128,7 +136,7 @@ impl World<'_> {
         let link = &mut self.links[node];
         link.soft_limit_since_us = None;
         link.fork_from = None;
-        link.needs_reconnect = true;
+        link.needs_reconnect = !was_syncing;
         link.pending.extend(link.output.drain(..));
         if was_syncing || head.saturating_sub(processed) > backlog {
             // The SyncDone event of the abandoned transfer no longer matches.
@@ -139,6 +147,9 @@ impl World<'_> {
             if let Some(ack) = stream.acks.get_mut(node) {
                 *ack = None;
             }
+        }
+        if was_syncing {
+            self.reconnect_link(node, now_us);
         }
     }
 }

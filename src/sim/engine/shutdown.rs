@@ -83,7 +83,7 @@ impl World<'_> {
         };
         for replica in 0..self.nodes.len() {
             if self.streams_to(node, replica) {
-                self.drain_output(replica, now_us);
+                self.write_output(replica, now_us, true);
             }
         }
         let what = format!(
