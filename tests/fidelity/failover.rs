@@ -31,9 +31,9 @@
 //!   40 KB of stream per event-loop turn), always a suffix.
 //! * The kernel holds only so much: with 100,000 writes during the pause (about 13 MB of
 //!   stream) a replica resumed and drained before its promotion still lost 70,707 of them,
-//!   what the primary kept in its own output buffer for the replica when it was killed (20,000
-//!   writes, 2.7 MB, all arrived). vanish models neither socket buffers nor the output buffer
-//!   limit, so it predicts none lost; the tests stay below that size.
+//!   what the primary kept in its own output buffer for the replica when it was killed. vanish
+//!   models the kernel's buffers and the output buffer since; `stall.rs` compares that case,
+//!   and these tests stay below that size.
 
 use std::ops::Range;
 use std::process::Command;

@@ -368,3 +368,66 @@ fn the_soft_limit_drops_a_replica_only_after_its_seconds() {
         "dropped at {drop_at} µs"
     );
 }
+
+#[test]
+fn a_replica_whose_sync_outlives_its_output_buffer_resyncs_in_a_loop() {
+    let text = r#"
+[scenario]
+name = "resync-loop"
+seed = 1
+duration = "30s"
+
+[server]
+repl-diskless-sync-delay = 0
+client-output-buffer-limit = "replica 2mb 0 0"
+
+[[replica]]
+name = "r1"
+bandwidth = "1kb"
+
+[[client]]
+name = "writer"
+rate = 1000
+rate-kind = "fixed"
+keyspace = { keys = 100000, prefix = "w:", popularity = "sequential" }
+commands = { SET = 1 }
+value-size = 1024
+
+[[event]]
+at = "0s"
+do = "restart"
+node = "r1"
+"#;
+    let config =
+        vanish::scenario::parse("loop.toml", text, &vanish::scenario::Overrides::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+    let output = vanish::sim::engine::run(
+        &config,
+        &mut vanish::sim::ledger::DiscardLedger,
+        &mut vanish::sim::engine::NoProgress,
+    );
+    let drops: Vec<u64> = output
+        .timeline
+        .iter()
+        .filter(|(_, what)| what.contains("client-output-buffer-limit"))
+        .map(|(at, _)| *at)
+        .collect();
+    // 2 MB of 1,058-byte writes at 1,000 a second: a drop every ~1.98 s, each followed at once
+    // by the next full sync.
+    let sync_full = output.nodes[0].sync_full;
+    assert_eq!(sync_full, drops.len() as u64 + 1, "{:?}", output.timeline);
+    assert!((14..=16).contains(&sync_full), "{sync_full} full syncs");
+    let gaps: Vec<u64> = drops.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        gaps.iter().all(|gap| (1_900_000..2_100_000).contains(gap)),
+        "{gaps:?}"
+    );
+    let syncing = match &output.nodes[1].role {
+        vanish::sim::server::info::Role::Replica(link) => !link.link_up && link.sync.is_some(),
+        vanish::sim::server::info::Role::Master => false,
+    };
+    assert!(
+        syncing,
+        "the replica never catches up: still in a full sync"
+    );
+}
