@@ -712,12 +712,15 @@ fn the_writes_a_stalled_replica_lost_are_the_newest_and_depend_on_how_the_primar
     let lost = lost_write_indices(&killed, &ledger);
     let first = 10_000 - lost.len() as u64;
     assert_eq!(lost, (first..10_000).collect::<Vec<_>>(), "a suffix");
-    // SHUTDOWN NOSAVE NOW hands nothing more to a full socket: as a kill.
+    // SHUTDOWN NOSAVE NOW's direct write fills the send buffer to its 4 MiB, past where the
+    // event loop stopped (3.8 MB): it loses a little less than a kill.
     let (now, _) =
         run_stalled_replica(&["event.1.do=\"shutdown\"", "event.1.flags=\"nosave now\""]);
-    assert_eq!(
-        now.acknowledged_writes_lost,
-        killed.acknowledged_writes_lost
+    let expected = (7_000 * 1_058 - (4 << 20) - 131_072) / 1_058;
+    let lost_now = now.acknowledged_writes_lost;
+    assert!(
+        lost_now.abs_diff(expected) <= 10,
+        "{lost_now} lost, expected about {expected}"
     );
     // A crash takes the primary's send buffer too: only the replica's receive buffer survives.
     let (crashed, _) = run_stalled_replica(&["event.1.do=\"crash\""]);

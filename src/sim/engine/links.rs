@@ -230,7 +230,8 @@ impl World<'_> {
         }
     }
 
-    /// The link into `node` breaks: what was in flight waits in the master's backlog.
+    /// The link into `node` breaks: what was in flight or in the master's output buffer waits
+    /// in its backlog.
     pub(super) fn break_link(&mut self, node: usize, now_us: u64) {
         let Some(replica) = self.nodes[node].replica_mut() else {
             return;
@@ -245,6 +246,8 @@ impl World<'_> {
             }
             in_flight.push_front(entry);
         }
+        // Then what the master still held for it, then what came since: stream order.
+        in_flight.extend(link.output.drain(..));
         in_flight.extend(link.pending.drain(..));
         link.pending = in_flight;
     }
