@@ -199,6 +199,7 @@ fn main() {
                 priority: 100,
                 lag: LinkLag::Fixed { us: 1_000 },
                 bandwidth_bytes_per_s: vanish::sim::config::DEFAULT_BANDWIDTH_BYTES_PER_S,
+                buffers: vanish::sim::config::SocketBuffers::LOOPBACK,
             })
             .collect();
         measure("primary + 2 replicas, same workload", &replicated);

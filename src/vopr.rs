@@ -120,9 +120,13 @@ pub fn scenario(seed: u64) -> String {
     let mut nodes = vec!["primary".to_string()];
     for index in 1..=replicas {
         let lag_ms = 1 + draw.below(50);
+        // Small kernel buffers, so that a stalled replica's window closes within the run.
+        let send_kb = 4 + draw.below(200);
         let _ = writeln!(
             text,
-            "[[replica]]\nname = \"r{index}\"\nlag = \"{lag_ms}ms\"\n"
+            "[[replica]]\nname = \"r{index}\"\nlag = \"{lag_ms}ms\"\nsend-buffer = \"{send_kb}kb\"\nsend-buffer-max = \"{}kb\"\nreceive-buffer = \"{}kb\"\n",
+            send_kb + draw.below(64),
+            4 + draw.below(64)
         );
         nodes.push(format!("r{index}"));
     }
@@ -172,6 +176,16 @@ fn server(draw: &mut Stream, replicas: usize, text: &mut String) -> bool {
             "min-replicas-to-write = {}\nrepl-backlog-size = \"{}kb\"",
             1 + draw.below(replicas as u64),
             16 + draw.below(1024)
+        );
+    }
+    if replicas > 0 && draw.below(3) == 0 {
+        let _ = writeln!(
+            text,
+            "client-output-buffer-limit = \"replica {}kb {}kb {}\"\nshutdown-timeout = {}",
+            draw.below(512),
+            draw.below(256),
+            draw.below(5),
+            draw.below(4)
         );
     }
     text.push('\n');
@@ -246,7 +260,11 @@ fn events(
             1 => "do = \"flushall\"".to_string(),
             2 => format!("do = \"crash\"\nnode = \"{node}\""),
             3 => format!("do = \"restart\"\nnode = \"{node}\""),
-            4 => format!("do = \"kill\"\nnode = \"{node}\""),
+            4 if draw.below(2) == 0 => format!("do = \"kill\"\nnode = \"{node}\""),
+            4 => format!(
+                "do = \"shutdown\"\nnode = \"{node}\"\nflags = \"{}\"",
+                ["", "nosave", "now", "nosave now", "save force"][draw.below(5) as usize]
+            ),
             5 => format!("do = \"pause\"\nnode = \"{node}\""),
             6 => format!("do = \"resume\"\nnode = \"{node}\""),
             7 if switchable => format!(

@@ -26,6 +26,10 @@
 //! * `min_replicas`: a primary with `min-replicas-to-write 1` whose only replica is stopped
 //!   (SIGSTOP): how long it acknowledges writes before -NOREPLICAS, how many, and when it
 //!   accepts them again after the resume (section 4).
+//! * `stall`: a replica stopped (SIGSTOP) while 10,000 writes of 1 KB and of 100 B go on, the
+//!   primary killed, shut down with `NOSAVE NOW` or with a plain `SHUTDOWN`: the writes the
+//!   kernel's socket buffers could not hold are lost; a replica over its
+//!   `client-output-buffer-limit` resyncs in a loop (section 4).
 //! * `sentinel`: a primary killed under three real Sentinels: which replica is promoted, how
 //!   long after the kill, when the Sentinels name it and the other replica follows it, against
 //!   the simulator's Sentinels over many seeds (section 5).
@@ -58,5 +62,7 @@ mod replication;
 mod sentinel;
 #[path = "fidelity/sim.rs"]
 mod sim;
+#[path = "fidelity/stall.rs"]
+mod stall;
 #[path = "fidelity/table.rs"]
 mod table;

@@ -14,7 +14,10 @@ use super::check::{
 };
 use super::error::Problem;
 use super::faults;
-use super::keywords::{lookup, Directive, EventKind, CONFIG_SET_DIRECTIVES, EVENT_ACTIONS};
+use super::keywords::{
+    lookup, Directive, EventKind, ShutdownFlag, CONFIG_SET_DIRECTIVES, EVENT_ACTIONS,
+    SHUTDOWN_FLAGS,
+};
 use super::limits::{
     ACTIVE_EXPIRE_EFFORT, HZ, LFU_DECAY_TIME, LFU_LOG_FACTOR, MAXMEMORY_EVICTION_TENACITY,
     MAXMEMORY_SAMPLES,
@@ -23,7 +26,7 @@ use super::raw::{Field, RawEvent, Scalar, Table};
 use super::replicas;
 use crate::sim::config::{
     ClientConfig, ConfigChange, EventAction, EventConfig, KeySelection, MaxmemoryPolicy,
-    ReplicaConfig, ServerConfig,
+    ReplicaConfig, ServerConfig, ShutdownFlags,
 };
 
 /// What an event is checked against: the scenario read so far.
@@ -79,13 +82,14 @@ fn parameters_of(kind: EventKind) -> &'static [&'static str] {
         | EventKind::Resume
         | EventKind::LinkDown
         | EventKind::LinkUp => &["node"],
+        EventKind::Shutdown => &["node", "flags"],
         EventKind::Failover => &["to"],
         EventKind::Partition => &["sides"],
         EventKind::FlushAll | EventKind::Heal => &[],
     }
 }
 
-fn given_parameters(fields: &RawEvent) -> [(&'static str, Option<Range<usize>>); 9] {
+fn given_parameters(fields: &RawEvent) -> [(&'static str, Option<Range<usize>>); 10] {
     [
         ("db", span_of(&fields.db)),
         ("keys", fields.keys.as_ref().map(Spanned::span)),
@@ -95,6 +99,7 @@ fn given_parameters(fields: &RawEvent) -> [(&'static str, Option<Range<usize>>);
         ("client", span_of(&fields.client)),
         ("node", span_of(&fields.node)),
         ("to", span_of(&fields.to)),
+        ("flags", span_of(&fields.flags)),
         ("sides", fields.sides.as_ref().map(Spanned::span)),
     ]
 }
@@ -116,6 +121,10 @@ impl<'e> Event<'e> {
         Ok(match kind {
             EventKind::Crash => EventAction::Crash { node: self.node()? },
             EventKind::Kill => EventAction::Kill { node: self.node()? },
+            EventKind::Shutdown => EventAction::Shutdown {
+                node: self.node()?,
+                flags: self.shutdown_flags()?,
+            },
             EventKind::Restart => EventAction::Restart { node: self.node()? },
             EventKind::Pause => EventAction::Pause { node: self.node()? },
             EventKind::Resume => EventAction::Resume { node: self.node()? },
@@ -161,6 +170,46 @@ impl<'e> Event<'e> {
         self.fields.node.as_ref().map_or(Ok(0), |field| {
             replicas::node(field, &self.at("node"), self.world.replicas)
         })
+    }
+
+    /// `flags = "nosave now"`: any of SHUTDOWN's flags, each once; none is a plain SHUTDOWN.
+    fn shutdown_flags(&self) -> Checked<ShutdownFlags> {
+        let Some(field) = &self.fields.flags else {
+            return Ok(ShutdownFlags::default());
+        };
+        let path = self.at("flags");
+        let expected = "SHUTDOWN's flags separated by spaces: save, nosave, now, force";
+        let words = text(field, &path, expected)?;
+        let mut flags = ShutdownFlags::default();
+        for word in words.split_whitespace() {
+            let lower = word.to_ascii_lowercase();
+            let Some(&(_, flag)) = SHUTDOWN_FLAGS.iter().find(|(name, _)| *name == lower) else {
+                return Err(because(
+                    mismatch(field, &path, expected),
+                    format!("{word:?} is not one of them"),
+                ));
+            };
+            let seen = match flag {
+                ShutdownFlag::Save => std::mem::replace(&mut flags.save, true),
+                ShutdownFlag::NoSave => std::mem::replace(&mut flags.nosave, true),
+                ShutdownFlag::Now => std::mem::replace(&mut flags.now, true),
+                ShutdownFlag::Force => std::mem::replace(&mut flags.force, true),
+            };
+            if seen {
+                return Err(because(
+                    mismatch(field, &path, expected),
+                    format!("{word:?} is given twice"),
+                ));
+            }
+        }
+        if flags.save && flags.nosave {
+            // SHUTDOWN answers "-ERR syntax error" to both.
+            return Err(because(
+                mismatch(field, &path, expected),
+                "save and nosave contradict each other",
+            ));
+        }
+        Ok(flags)
     }
 
     /// The node whose replication link breaks or comes back.

@@ -150,6 +150,7 @@ pub(super) enum EventKind {
     Select,
     Crash,
     Kill,
+    Shutdown,
     Restart,
     Failover,
     Pause,
@@ -160,7 +161,7 @@ pub(super) enum EventKind {
     Heal,
 }
 
-pub(super) const EVENT_ACTIONS: [(&str, EventKind); 15] = [
+pub(super) const EVENT_ACTIONS: [(&str, EventKind); 16] = [
     ("flushdb", EventKind::FlushDb),
     ("flushall", EventKind::FlushAll),
     ("del", EventKind::Del),
@@ -168,6 +169,7 @@ pub(super) const EVENT_ACTIONS: [(&str, EventKind); 15] = [
     ("select", EventKind::Select),
     ("crash", EventKind::Crash),
     ("kill", EventKind::Kill),
+    ("shutdown", EventKind::Shutdown),
     ("restart", EventKind::Restart),
     ("failover", EventKind::Failover),
     ("pause", EventKind::Pause),
@@ -176,6 +178,22 @@ pub(super) const EVENT_ACTIONS: [(&str, EventKind); 15] = [
     ("link-up", EventKind::LinkUp),
     ("partition", EventKind::Partition),
     ("heal", EventKind::Heal),
+];
+
+/// One of SHUTDOWN's flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ShutdownFlag {
+    Save,
+    NoSave,
+    Now,
+    Force,
+}
+
+pub(super) const SHUTDOWN_FLAGS: [(&str, ShutdownFlag); 4] = [
+    ("save", ShutdownFlag::Save),
+    ("nosave", ShutdownFlag::NoSave),
+    ("now", ShutdownFlag::Now),
+    ("force", ShutdownFlag::Force),
 ];
 
 /// The directives a `config-set` event may change.
@@ -330,12 +348,12 @@ mod tests {
     fn event_actions() {
         use EventKind::*;
         let every = |kind| match kind {
-            FlushDb | FlushAll | Del | ConfigSet | Select | Crash | Kill | Restart | Failover
-            | Pause | Resume | LinkDown | LinkUp | Partition | Heal => kind,
+            FlushDb | FlushAll | Del | ConfigSet | Select | Crash | Kill | Shutdown | Restart
+            | Failover | Pause | Resume | LinkDown | LinkUp | Partition | Heal => kind,
         };
         let all = [
-            FlushDb, FlushAll, Del, ConfigSet, Select, Crash, Kill, Restart, Failover, Pause,
-            Resume, LinkDown, LinkUp, Partition, Heal,
+            FlushDb, FlushAll, Del, ConfigSet, Select, Crash, Kill, Shutdown, Restart, Failover,
+            Pause, Resume, LinkDown, LinkUp, Partition, Heal,
         ];
         round_trips(&EVENT_ACTIONS, &all.map(every));
     }

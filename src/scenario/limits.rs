@@ -77,3 +77,5 @@ pub(super) const REPL_TIMEOUT_S: RangeInclusive<u32> = 1..=3600;
 pub(super) const REPL_DISKLESS_SYNC_DELAY_S: RangeInclusive<u32> = 0..=3600;
 pub(super) const MIN_REPLICAS_TO_WRITE: RangeInclusive<u32> = 0..=16;
 pub(super) const MIN_REPLICAS_MAX_LAG_S: RangeInclusive<u32> = 1..=3600;
+/// `shutdown-timeout`, seconds (0 = never wait for replicas).
+pub(super) const SHUTDOWN_TIMEOUT_S: RangeInclusive<u32> = 0..=3600;

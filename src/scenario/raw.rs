@@ -117,6 +117,12 @@ pub(crate) struct RawReplica {
     pub lag: Option<Spanned<RawValueSize>>,
     /// A size per second: how fast a full resynchronisation's snapshot crosses the link.
     pub bandwidth: Option<Field>,
+    /// What the primary's event loop fills of its kernel send buffer on this link, a size.
+    pub send_buffer: Option<Field>,
+    /// The send buffer's size (`SO_SNDBUF`), which a SHUTDOWN's direct write fills.
+    pub send_buffer_max: Option<Field>,
+    /// The replica's kernel receive buffer, a size.
+    pub receive_buffer: Option<Field>,
 }
 
 /// `[sentinel]`.
@@ -199,6 +205,9 @@ pub(crate) struct RawServer {
     pub replica_serve_stale_data: Option<Field>,
     pub replica_read_only: Option<Field>,
     pub replica_ignore_maxmemory: Option<Field>,
+    /// `"replica 256mb 64mb 60"`, as redis.conf writes it (several classes may follow).
+    pub client_output_buffer_limit: Option<Field>,
+    pub shutdown_timeout: Option<Field>,
     pub hash_max_listpack_entries: Option<Field>,
     pub hash_max_listpack_value: Option<Field>,
     pub zset_max_listpack_entries: Option<Field>,
@@ -341,6 +350,8 @@ pub(crate) struct RawEvent {
     pub client: Option<Field>,
     pub node: Option<Field>,
     pub to: Option<Field>,
+    /// SHUTDOWN's flags: `"nosave now"`.
+    pub flags: Option<Field>,
     /// A partition's sides: arrays of node and client names.
     pub sides: Option<Spanned<Vec<Spanned<Vec<Field>>>>>,
 }

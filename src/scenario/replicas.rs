@@ -16,7 +16,8 @@ use super::keywords::{
 };
 use super::raw::{Field, RawPersistence, RawReplica, RawValueSize, Scalar, Table};
 use crate::sim::config::{
-    LinkLag, PersistenceConfig, ReadFrom, ReplicaConfig, DEFAULT_BANDWIDTH_BYTES_PER_S,
+    LinkLag, PersistenceConfig, ReadFrom, ReplicaConfig, SocketBuffers,
+    DEFAULT_BANDWIDTH_BYTES_PER_S,
 };
 
 /// `[persistence]`: `save` points as redis.conf writes them, `appendonly`, `appendfsync`.
@@ -74,6 +75,8 @@ pub const REPLICAS_MAX: usize = 16;
 const LAG_US_MAX: u64 = 60_000_000;
 /// Link lag when none is given: a replica on the same network.
 const LAG_US_DEFAULT: u64 = 1_000;
+/// Kernel socket buffers: from one page to `net.core.[rw]mem_max`'s ceiling.
+const SOCKET_BUFFER_BYTES: RangeInclusive<u64> = 4 << 10..=2 << 30;
 /// Link bandwidth, bytes per second: from a modem-like 1kb/s to 100gb/s.
 const BANDWIDTH_BYTES_PER_S: RangeInclusive<u64> = 1 << 10..=100 << 30;
 
@@ -114,14 +117,56 @@ pub(super) fn replicas(raw: &[Spanned<Table<RawReplica>>]) -> Checked<Vec<Replic
             optional(&fields.bandwidth, DEFAULT_BANDWIDTH_BYTES_PER_S, |field| {
                 bandwidth(field, &at("bandwidth"))
             })?;
+        let defaults = SocketBuffers::LOOPBACK;
+        let send_max_bytes = optional(&fields.send_buffer_max, defaults.send_max_bytes, |field| {
+            socket_buffer(field, &at("send-buffer-max"))
+        })?;
+        let send_bytes = optional(&fields.send_buffer, defaults.send_bytes, |field| {
+            socket_buffer(field, &at("send-buffer"))
+        })?;
+        if send_bytes > send_max_bytes {
+            let field = fields
+                .send_buffer
+                .as_ref()
+                .or(fields.send_buffer_max.as_ref());
+            if let Some(field) = field {
+                return Err(mismatch(
+                    field,
+                    &at("send-buffer"),
+                    format!("send-buffer at most send-buffer-max ({send_max_bytes} bytes)"),
+                ));
+            }
+        }
+        let buffers = SocketBuffers {
+            send_bytes,
+            send_max_bytes,
+            receive_bytes: optional(&fields.receive_buffer, defaults.receive_bytes, |field| {
+                socket_buffer(field, &at("receive-buffer"))
+            })?,
+        };
         replicas.push(ReplicaConfig {
             name: name.to_string(),
             priority,
             lag,
             bandwidth_bytes_per_s,
+            buffers,
         });
     }
     Ok(replicas)
+}
+
+/// A kernel socket buffer: Linux never goes below one page (`tcp_wmem[0]`, `tcp_rmem[0]`).
+fn socket_buffer(field: &Field, path: &str) -> Checked<u64> {
+    let bytes = size_bytes(field, path)?;
+    if SOCKET_BUFFER_BYTES.contains(&bytes) {
+        Ok(bytes)
+    } else {
+        Err(mismatch(
+            field,
+            path,
+            "a socket buffer size from 4kb to 2gb",
+        ))
+    }
 }
 
 /// `bandwidth = "100mb"`: a size per second.

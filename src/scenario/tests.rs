@@ -6,8 +6,9 @@ use super::{load, parse, Overrides, ScenarioError};
 use crate::sim::config::{
     Arrivals, ClientConfig, CommandKind, ConfigChange, ConnectionConfig, Discovery, EventAction,
     EventConfig, GeneratedWorkload, KeySelection, KeyspaceConfig, MaxmemoryPolicy, OnMiss,
-    Partition, Popularity, SentinelConfig, SentinelHost, ServerConfig, SimConfig, TraceWorkload,
-    TtlConfig, ValueSize, WaitConfig, Workload, DEFAULT_BANDWIDTH_BYTES_PER_S,
+    OutputBufferLimit, Partition, Popularity, SentinelConfig, SentinelHost, ServerConfig,
+    SimConfig, SocketBuffers, TraceWorkload, TtlConfig, ValueSize, WaitConfig, Workload,
+    DEFAULT_BANDWIDTH_BYTES_PER_S,
 };
 
 /// Every feature once. The error table below edits single lines of it, so its line numbers
@@ -509,7 +510,7 @@ fn broken_files_name_the_place_field_and_problem() {
     // [[event]]
     (Edit(&[("at = \"9m\"", "at = \"10m\"")]), P(70, 6), "event[4].at", "expected a time before the end of the scenario (duration = 10m), found \"10m\""),
     (Edit(&[("at = \"9m\"", "at = 60")]), P(70, 6), "event[4].at", "found 60"),
-    (Edit(&[("do = \"flushall\"", "do = \"explode\"")]), P(71, 6), "event[4].do", "expected one of \"flushdb\", \"flushall\", \"del\", \"config-set\", \"select\", \"crash\", \"kill\", \"restart\", \"failover\", \"pause\", \"resume\", \"link-down\", \"link-up\", \"partition\", \"heal\", found \"explode\""),
+    (Edit(&[("do = \"flushall\"", "do = \"explode\"")]), P(71, 6), "event[4].do", "expected one of \"flushdb\", \"flushall\", \"del\", \"config-set\", \"select\", \"crash\", \"kill\", \"shutdown\", \"restart\", \"failover\", \"pause\", \"resume\", \"link-down\", \"link-up\", \"partition\", \"heal\", found \"explode\""),
     (Edit(&[("do = \"flushall\"", "do = \"link-down\"\nnode = \"primary\"")]), P(71, 6), "event[4].do", "do = \"link-down\" needs a [[replica]]: only a replica has a replication link"),
     (Edit(&[("do = \"flushall\"", "do = \"pause\"\nnode = \"r1\"")]), P(72, 8), "event[4].node", "expected one of \"primary\", found \"r1\""),
     (Edit(&[("do = \"flushall\"", "do = \"flushall\"\npattern = \"a*\"")]), P(72, 11), "event[4].pattern", "`pattern` does not apply to do = \"flushall\", which takes none"),
@@ -1513,4 +1514,109 @@ fn more_clients_than_an_actor_can_name_are_refused() {
         error.to_string().contains("at most 65534 clients"),
         "{error}"
     );
+}
+
+// Socket buffers, output-buffer limits and SHUTDOWN.
+
+const STALL: &str = r#"[scenario]
+name = "stall"
+seed = 1
+duration = "20s"
+
+[[replica]]
+name = "r1"
+
+[[client]]
+name = "w"
+rate = 10
+keyspace = { keys = 10 }
+commands = { SET = 1 }
+
+[[event]]
+at = "10s"
+do = "shutdown"
+flags = "NOSAVE now"
+"#;
+
+#[test]
+fn socket_buffers_output_limits_and_shutdown_flags_are_read() {
+    let sets = [
+        "replica.r1.send-buffer=64kb",
+        "replica.r1.send-buffer-max=\"128kb\"",
+        "replica.r1.receive-buffer=\"4kb\"",
+        "server.client-output-buffer-limit=\"replica 10mb 5mb 30\"",
+        "server.shutdown-timeout=3",
+    ];
+    let config = parse_with(STALL, &sets, None).unwrap_or_else(|error| panic!("{error}"));
+    let buffers = config.replicas[0].buffers;
+    assert_eq!(
+        (
+            buffers.send_bytes,
+            buffers.send_max_bytes,
+            buffers.receive_bytes
+        ),
+        (64 << 10, 128 << 10, 4 << 10)
+    );
+    let limit = config.server.replica_output_buffer_limit;
+    assert_eq!(
+        (limit.hard_bytes, limit.soft_bytes, limit.soft_seconds),
+        (10 << 20, 5 << 20, 30)
+    );
+    assert_eq!(config.server.shutdown_timeout_s, 3);
+    let EventAction::Shutdown { node: 0, flags } = config.events[0].action else {
+        panic!("{:?}", config.events[0].action);
+    };
+    assert!(flags.nosave && flags.now && !flags.save && !flags.force);
+    let defaults = parse_with(STALL, &[], None).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(defaults.replicas[0].buffers, SocketBuffers::LOOPBACK);
+    assert_eq!(
+        defaults.server.replica_output_buffer_limit,
+        OutputBufferLimit::REPLICA_DEFAULT
+    );
+    assert_eq!(defaults.server.shutdown_timeout_s, 10);
+}
+
+#[test]
+fn bad_socket_buffers_limits_and_shutdown_flags_are_refused_by_name() {
+    let cases: [(&[&str], &str, &str); 7] = [
+        (
+            &["event.0.flags=\"nosave later\""],
+            "event[0].flags",
+            "\"later\" is not one of them",
+        ),
+        (
+            &["event.0.flags=\"save nosave\""],
+            "event[0].flags",
+            "contradict",
+        ),
+        (
+            &["event.0.flags=\"now now\""],
+            "event[0].flags",
+            "given twice",
+        ),
+        (&["event.0.do=\"kill\""], "event[0].flags", "flags"),
+        (
+            &["replica.r1.send-buffer=\"8mb\""],
+            "replica[0].send-buffer",
+            "send-buffer-max",
+        ),
+        (
+            &["replica.r1.receive-buffer=\"1kb\""],
+            "replica[0].receive-buffer",
+            "4kb to 2gb",
+        ),
+        (
+            &["server.client-output-buffer-limit=\"normal 1mb 1mb 1\""],
+            "server.client-output-buffer-limit",
+            "only the replica class",
+        ),
+    ];
+    for (sets, field, message) in cases {
+        let error = parse_with(STALL, sets, None).expect_err(&format!("{sets:?} accepted"));
+        let text = error.to_string();
+        assert!(
+            text.contains(field) && text.contains(message),
+            "{sets:?}: {text}"
+        );
+    }
 }

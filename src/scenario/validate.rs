@@ -24,6 +24,7 @@ use super::keywords::{
     ON_MISS, POPULARITIES, POPULARITY_DEFAULT, VALUE_DISTRIBUTIONS,
 };
 use super::limits::*;
+use super::output_limits;
 use super::raw::{
     Field, RawClient, RawDistribution, RawFile, RawKeyspace, RawScenario, RawServer, RawTtl,
     RawValueSize, Scalar, Table,
@@ -190,6 +191,9 @@ fn server(raw: &RawServer) -> Checked<ServerConfig> {
         server.repl_ping_replica_period_s =
             integer_in(field, "server.repl-ping-replica-period", 1..=3600)?;
     }
+    if let Some(field) = &raw.client_output_buffer_limit {
+        output_limits::read(field, "server.client-output-buffer-limit", &mut server)?;
+    }
     if let Some(field) = &raw.list_max_listpack_size {
         server.list_max_listpack_size = list_max_listpack_size(field)?;
     }
@@ -211,6 +215,7 @@ fn server(raw: &RawServer) -> Checked<ServerConfig> {
         (&mut server.repl_diskless_sync_delay_s, &raw.repl_diskless_sync_delay, "repl-diskless-sync-delay", REPL_DISKLESS_SYNC_DELAY_S),
         (&mut server.min_replicas_to_write, &raw.min_replicas_to_write, "min-replicas-to-write", MIN_REPLICAS_TO_WRITE),
         (&mut server.min_replicas_max_lag_s, &raw.min_replicas_max_lag, "min-replicas-max-lag", MIN_REPLICAS_MAX_LAG_S),
+        (&mut server.shutdown_timeout_s, &raw.shutdown_timeout, "shutdown-timeout", SHUTDOWN_TIMEOUT_S),
     ];
     for (value, field, directive, range) in integers {
         if let Some(field) = field {

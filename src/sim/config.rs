@@ -78,6 +78,85 @@ pub struct ReplicaConfig {
     pub lag: LinkLag,
     /// Bytes per second a full resynchronisation's snapshot crosses the link at.
     pub bandwidth_bytes_per_s: u64,
+    /// The kernel buffers of the link's TCP connection: the primary's send buffer and the
+    /// replica's receive buffer. A replica that stops reading closes the window once they hold
+    /// this much stream; the rest waits in the primary's output buffer.
+    pub buffers: SocketBuffers,
+}
+
+/// The kernel buffers of one TCP connection, in bytes of stream they hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocketBuffers {
+    /// What the sender's event loop fills before `write` says EAGAIN and it waits for the
+    /// socket to become writable, which a stalled receiver never lets happen.
+    pub send_bytes: u64,
+    /// The sender's `SO_SNDBUF` as autotuning leaves it: a direct write (SHUTDOWN's
+    /// `flushSlavesOutputBuffers`) still fills the room between `send_bytes` and this.
+    pub send_max_bytes: u64,
+    /// The receiver's `SO_RCVBUF` as autotuning leaves it.
+    pub receive_bytes: u64,
+}
+
+impl SocketBuffers {
+    /// Measured on loopback with `ss -tmi` on a stalled replica's link (Linux 6.18,
+    /// `tcp_wmem` = 4096 16384 4194304, `tcp_rmem` = 4096 131072 33554432). The primary's
+    /// send buffer autotunes to `tcp_wmem[2]` = 4 MiB (loopback's 64 KB MSS needs a congestion
+    /// window of only ~21 segments for it), of which the stream filled 3.77–3.88 MB when the
+    /// window closed (Send-Q; the kernel charges skb overhead to the buffer and the event
+    /// loop's last write came before the buffer's last expansion); 3.8 MB is taken, and the
+    /// whole 4 MiB for the direct write of a SHUTDOWN (`SHUTDOWN NOSAVE NOW` delivered 260
+    /// writes of 1 KB more than a SIGKILL in the fidelity suite). The
+    /// replica's receive buffer stays at `tcp_rmem[1]` = 128 KiB, because a replica that keeps
+    /// up never reads a window's worth per round trip, which is what would grow it (Recv-Q
+    /// 107–128 KB).
+    pub const LOOPBACK: SocketBuffers = SocketBuffers {
+        send_bytes: 3_800_000,
+        send_max_bytes: 4 << 20,
+        receive_bytes: 128 << 10,
+    };
+
+    /// How much stream the kernel takes before the window closes, written by the event loop
+    /// or (`direct`) by a blocking-free write outside it.
+    pub fn window_bytes(&self, direct: bool) -> u64 {
+        let send = if direct {
+            self.send_max_bytes
+        } else {
+            self.send_bytes
+        };
+        send + self.receive_bytes
+    }
+}
+
+/// `client-output-buffer-limit <class> <hard> <soft> <soft-seconds>` for one client class: over
+/// `hard` bytes, or over `soft` bytes for more than `soft_seconds`, the client is closed.
+/// 0 disables a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputBufferLimit {
+    pub hard_bytes: u64,
+    pub soft_bytes: u64,
+    pub soft_seconds: u64,
+}
+
+impl OutputBufferLimit {
+    /// redis.conf's `client-output-buffer-limit replica 256mb 64mb 60`.
+    pub const REPLICA_DEFAULT: OutputBufferLimit = OutputBufferLimit {
+        hard_bytes: 256 << 20,
+        soft_bytes: 64 << 20,
+        soft_seconds: 60,
+    };
+}
+
+/// How `SHUTDOWN` was asked to stop (`flags = "nosave now"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ShutdownFlags {
+    /// `SAVE`: write an RDB even without save points.
+    pub save: bool,
+    /// `NOSAVE`: no RDB even with save points.
+    pub nosave: bool,
+    /// `NOW`: do not wait for lagging replicas.
+    pub now: bool,
+    /// `FORCE`: exit even if saving fails (saving never fails here).
+    pub force: bool,
 }
 
 /// Link bandwidth when a replica names none: 1 Gbit/s.
@@ -299,6 +378,10 @@ pub struct ServerConfig {
     pub replica_read_only: bool,
     /// `replica-ignore-maxmemory`: a replica never evicts (it follows its primary's DELs).
     pub replica_ignore_maxmemory: bool,
+    /// `client-output-buffer-limit replica …`.
+    pub replica_output_buffer_limit: OutputBufferLimit,
+    /// `shutdown-timeout`, seconds a plain SHUTDOWN waits for lagging replicas (0 = none).
+    pub shutdown_timeout_s: u32,
     pub hash_max_listpack_entries: u32,
     pub hash_max_listpack_value: u32,
     pub zset_max_listpack_entries: u32,
@@ -332,6 +415,8 @@ impl Default for ServerConfig {
             replica_serve_stale_data: true,
             replica_read_only: true,
             replica_ignore_maxmemory: true,
+            replica_output_buffer_limit: OutputBufferLimit::REPLICA_DEFAULT,
+            shutdown_timeout_s: 10,
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             zset_max_listpack_entries: 128,
@@ -572,6 +657,14 @@ pub enum EventAction {
     /// written to its sockets and files still gets out, clients are refused at once.
     Kill {
         node: usize,
+    },
+    /// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE]`: unless `now`, the node stops accepting writes
+    /// and waits up to `shutdown-timeout` for its replicas to acknowledge everything; then it
+    /// saves an RDB (save points and not `nosave`, or `save`), hands its replicas' output
+    /// buffers to the kernel, and exits.
+    Shutdown {
+        node: usize,
+        flags: ShutdownFlags,
     },
     /// A crashed or killed node starts again from its persistence files.
     Restart {

@@ -2,10 +2,10 @@
 //! promoted (redis-fidelity.md 4).
 //!
 //! A real primary P and replica R are linked and in sync after N1 writes; then R's process is
-//! stopped with SIGSTOP (a long stall), P acknowledges N2 more writes, P's machine fails
+//! stopped with SIGSTOP (a long stall), P acknowledges N2 more writes, P is killed
 //! (SIGKILL), R is resumed and promoted with `REPLICAOF NO ONE`, and the test counts which of
 //! the N1 + N2 keys R holds. The simulator runs the same story as a scenario (a `pause` of the
-//! replica, a `crash` of the primary, a `failover`, a `resume`) and names each lost write in
+//! replica, a `kill` of the primary, a `failover`, a `resume`) and names each lost write in
 //! its ledger. Both must lose about the same number, and in both the lost keys must be the
 //! newest ones: exactly a suffix of the write order.
 //!
@@ -22,7 +22,8 @@
 //! * Resumed, then promoted: R reads the buffered stream to P's end-of-file first (the test
 //!   waits for `master_link_status:down`), so it applies everything P had handed to its
 //!   kernel before dying. vanish: `resume` before `failover`; the stream that had arrived
-//!   before the crash is applied on resume.
+//!   before the kill is applied on resume (a `crash`, the machine failing, would take the
+//!   primary's send buffer with it).
 //!
 //! Measured on 7.0.15 (loopback, Linux `tcp_wmem` max 4 MiB), not asserted here:
 //!
@@ -31,9 +32,9 @@
 //!   40 KB of stream per event-loop turn), always a suffix.
 //! * The kernel holds only so much: with 100,000 writes during the pause (about 13 MB of
 //!   stream) a replica resumed and drained before its promotion still lost 70,707 of them,
-//!   what the primary kept in its own output buffer for the replica when it was killed (20,000
-//!   writes, 2.7 MB, all arrived). vanish models neither socket buffers nor the output buffer
-//!   limit, so it predicts none lost; the tests stay below that size.
+//!   what the primary kept in its own output buffer for the replica when it was killed. vanish
+//!   models the kernel's buffers and the output buffer since; `stall.rs` compares that case,
+//!   and these tests stay below that size.
 
 use std::ops::Range;
 use std::process::Command;
@@ -314,7 +315,7 @@ fn real_failover(promotion: Promotion) -> (Outcome, &'static str) {
 /// The same story as a scenario: one write per millisecond, `k:0` at 0 ms, each reaching the
 /// replica 1 ms later; the replica is paused just after `k:1999` reached it (2 s + 500 µs: at
 /// 2 s exactly the pause would come before that delivery and the replica would also miss
-/// `k:1999`, whereas the real replica is stopped in sync), the primary's machine fails at 3 s
+/// `k:1999`, whereas the real replica is stopped in sync), the primary is killed at 3 s
 /// (when the writer stops), and the replica is promoted at 3.5 s and resumed at 4 s, or the
 /// other way round.
 fn scenario_text(promotion: Promotion) -> String {
@@ -349,7 +350,7 @@ node = "r1"
 
 [[event]]
 at = "3s"
-do = "crash"
+do = "kill"
 node = "primary"
 
 [[event]]

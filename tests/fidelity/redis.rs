@@ -202,6 +202,21 @@ impl RedisServer {
     }
 }
 
+impl RedisServer {
+    /// Waits until the process exits on its own (after SHUTDOWN); false if it is still running
+    /// after `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        false
+    }
+}
+
 impl Drop for RedisServer {
     fn drop(&mut self) {
         let _ = self.child.kill();

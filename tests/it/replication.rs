@@ -252,3 +252,182 @@ fn a_replica_evicts_only_when_told_not_to_ignore_maxmemory() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// A replica that stops reading: the kernel's window, the primary's output buffer, its limit.
+
+/// A writer of 1 KB values at 1,000 a second and a replica stopped at 3 s; `server` adds
+/// `[server]` lines, the run ends at `duration`.
+fn stalled_run(server: &str, duration: &str) -> vanish::sim::engine::RunOutput {
+    let text = format!(
+        r#"
+[scenario]
+name = "stall"
+seed = 3
+duration = "{duration}"
+
+[server]
+{server}
+
+[[replica]]
+name = "r1"
+lag = "200us"
+
+[[client]]
+name = "writer"
+rate = 1000
+rate-kind = "fixed"
+keyspace = {{ keys = 100000, prefix = "w:", popularity = "sequential" }}
+commands = {{ SET = 1 }}
+value-size = 1024
+
+[[event]]
+at = "3s500us"
+do = "pause"
+node = "r1"
+"#
+    );
+    let config =
+        vanish::scenario::parse("stall.toml", &text, &vanish::scenario::Overrides::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+    vanish::sim::engine::run(
+        &config,
+        &mut vanish::sim::ledger::DiscardLedger,
+        &mut vanish::sim::engine::NoProgress,
+    )
+}
+
+#[test]
+fn a_stalled_replicas_output_buffer_is_in_mem_clients_slaves_and_not_counted_for_eviction() {
+    let output = stalled_run("", "8s");
+    let primary = &output.nodes[0];
+    // 5 s of 1,058-byte writes after the stall, less what the kernel took (3.8 MB + 128 KiB),
+    // in blocks of 20,440 bytes counted 20,504 each; the backlog's 1 MB is not the replica's.
+    let unsent = 5_000 * 1_058 - 3_931_072;
+    let blocks = primary.mem_clients_slaves + 1_048_576;
+    assert_eq!(
+        blocks % 20_504,
+        0,
+        "whole blocks: {}",
+        primary.mem_clients_slaves
+    );
+    let held = (blocks / 20_504) * 20_440;
+    assert!(
+        held.abs_diff(unsent) <= 2 * 20_440,
+        "{held} bytes held for the replica, {unsent} expected"
+    );
+    assert_eq!(primary.mem_replication_backlog, 1_048_576);
+    // freeMemoryGetNotCountedMemory: beyond the backlog and its 65 blocks' headers.
+    assert_eq!(
+        primary.mem_not_counted_for_evict,
+        primary.mem_clients_slaves - 65 * 64
+    );
+}
+
+#[test]
+fn a_healthy_replica_leaves_only_the_backlogs_block_beyond_its_size() {
+    let output = stalled_run("", "4s");
+    let primary = &output.nodes[0];
+    // 53 blocks: 1 MB of history plus the block being filled, as a real 7.0.15 reports
+    // (mem_clients_slaves:38136 measured with a replica that keeps up). The replica stopped at
+    // 3 s, but a second of writes still fits in the kernel's window.
+    assert_eq!(primary.mem_clients_slaves, 53 * 20_504 - 1_048_576);
+}
+
+#[test]
+fn a_replica_over_the_hard_limit_is_dropped_and_resyncs_after_it_resumes() {
+    let text = "client-output-buffer-limit = \"replica 1mb 0 0\"";
+    let output = stalled_run(text, "8s");
+    let drops: Vec<&(u64, String)> = output
+        .timeline
+        .iter()
+        .filter(|(_, what)| what.contains("over client-output-buffer-limit"))
+        .collect();
+    assert_eq!(drops.len(), 1, "{:?}", output.timeline);
+    // The window (3.93 MB) fills in 3.7 s, then 1 MB of output buffer in about 1 s more.
+    let at = drops[0].0;
+    assert!((7_500_000..7_900_000).contains(&at), "dropped at {at} µs");
+    assert_eq!(
+        output.nodes[0].mem_clients_slaves, 0,
+        "nothing held any more"
+    );
+}
+
+#[test]
+fn the_soft_limit_drops_a_replica_only_after_its_seconds() {
+    let soft_only = stalled_run("client-output-buffer-limit = \"replica 0 512kb 2\"", "12s");
+    let drop_at = soft_only
+        .timeline
+        .iter()
+        .find(|(_, what)| what.contains("client-output-buffer-limit"))
+        .map(|(at, _)| *at)
+        .expect("a drop");
+    // Over 512 KB about 0.5 s after the window closed (≈7.2 s), dropped 2 s later.
+    assert!(
+        (9_000_000..9_400_000).contains(&drop_at),
+        "dropped at {drop_at} µs"
+    );
+}
+
+#[test]
+fn a_replica_whose_sync_outlives_its_output_buffer_resyncs_in_a_loop() {
+    let text = r#"
+[scenario]
+name = "resync-loop"
+seed = 1
+duration = "30s"
+
+[server]
+repl-diskless-sync-delay = 0
+client-output-buffer-limit = "replica 2mb 0 0"
+
+[[replica]]
+name = "r1"
+bandwidth = "1kb"
+
+[[client]]
+name = "writer"
+rate = 1000
+rate-kind = "fixed"
+keyspace = { keys = 100000, prefix = "w:", popularity = "sequential" }
+commands = { SET = 1 }
+value-size = 1024
+
+[[event]]
+at = "0s"
+do = "restart"
+node = "r1"
+"#;
+    let config =
+        vanish::scenario::parse("loop.toml", text, &vanish::scenario::Overrides::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+    let output = vanish::sim::engine::run(
+        &config,
+        &mut vanish::sim::ledger::DiscardLedger,
+        &mut vanish::sim::engine::NoProgress,
+    );
+    let drops: Vec<u64> = output
+        .timeline
+        .iter()
+        .filter(|(_, what)| what.contains("client-output-buffer-limit"))
+        .map(|(at, _)| *at)
+        .collect();
+    // 2 MB of 1,058-byte writes at 1,000 a second: a drop every ~1.98 s, each followed at once
+    // by the next full sync.
+    let sync_full = output.nodes[0].sync_full;
+    assert_eq!(sync_full, drops.len() as u64 + 1, "{:?}", output.timeline);
+    assert!((14..=16).contains(&sync_full), "{sync_full} full syncs");
+    let gaps: Vec<u64> = drops.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        gaps.iter().all(|gap| (1_900_000..2_100_000).contains(gap)),
+        "{gaps:?}"
+    );
+    let syncing = match &output.nodes[1].role {
+        vanish::sim::server::info::Role::Replica(link) => !link.link_up && link.sync.is_some(),
+        vanish::sim::server::info::Role::Master => false,
+    };
+    assert!(
+        syncing,
+        "the replica never catches up: still in a full sync"
+    );
+}

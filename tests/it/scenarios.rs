@@ -664,3 +664,77 @@ fn peak_memory_is_the_primarys_even_when_it_crashed() {
     assert_eq!(output.peak_used_memory, primary.used_memory_peak);
     assert!(output.peak_used_memory > output.nodes[1].used_memory_peak);
 }
+
+/// The key indices of `w:<n>` whose acknowledged writes the run lost.
+fn lost_write_indices(output: &RunOutput, ledger: &[LedgerEntry]) -> Vec<u64> {
+    let mut lost: Vec<u64> = ledger
+        .iter()
+        .filter(|e| e.kind == EntryKind::LostWrite)
+        .map(|e| {
+            let name = output.keys.name(e.key);
+            name.strip_prefix("w:")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("a lost write of {name}"))
+        })
+        .collect();
+    lost.sort_unstable();
+    lost
+}
+
+fn run_stalled_replica(sets: &[&str]) -> (RunOutput, Vec<LedgerEntry>) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/stalled-replica.toml");
+    let overrides = Overrides {
+        seed: None,
+        sets: sets.iter().map(|s| s.to_string()).collect(),
+    };
+    let config = scenario::load(&path, &overrides).unwrap_or_else(|e| panic!("{e}"));
+    let mut ledger = Vec::new();
+    let output = run(&config, &mut ledger, &mut NoProgress);
+    (output, ledger)
+}
+
+#[test]
+fn a_stalled_replica_loses_what_its_kernel_could_not_hold() {
+    let output = assert_diagnosis("stalled-replica.toml", Cause::Failover);
+    // 7,000 writes of 1,058 stream bytes after the stall; the kernel holds 3.8 MB + 128 KiB.
+    let expected = (7_000 * 1_058 - 3_931_072) / 1_058;
+    let lost = output.acknowledged_writes_lost;
+    assert!(
+        lost.abs_diff(expected) <= 10,
+        "{lost} lost, expected about {expected}"
+    );
+    assert_eq!(output.totals.lost_writes_by_cause[Cause::Failover], lost);
+}
+
+#[test]
+fn the_writes_a_stalled_replica_lost_are_the_newest_and_depend_on_how_the_primary_died() {
+    let (killed, ledger) = run_stalled_replica(&[]);
+    let lost = lost_write_indices(&killed, &ledger);
+    let first = 10_000 - lost.len() as u64;
+    assert_eq!(lost, (first..10_000).collect::<Vec<_>>(), "a suffix");
+    // SHUTDOWN NOSAVE NOW's direct write fills the send buffer to its 4 MiB, past where the
+    // event loop stopped (3.8 MB): it loses a little less than a kill.
+    let (now, _) =
+        run_stalled_replica(&["event.1.do=\"shutdown\"", "event.1.flags=\"nosave now\""]);
+    let expected = (7_000 * 1_058 - (4 << 20) - 131_072) / 1_058;
+    let lost_now = now.acknowledged_writes_lost;
+    assert!(
+        lost_now.abs_diff(expected) <= 10,
+        "{lost_now} lost, expected about {expected}"
+    );
+    // A crash takes the primary's send buffer too: only the replica's receive buffer survives.
+    let (crashed, _) = run_stalled_replica(&["event.1.do=\"crash\""]);
+    let received = 131_072 / 1_058;
+    assert!(
+        crashed.acknowledged_writes_lost.abs_diff(7_000 - received) <= 2,
+        "{} lost after a crash",
+        crashed.acknowledged_writes_lost
+    );
+    // A plain SHUTDOWN waits for the replica, which resumes within shutdown-timeout.
+    let (plain, _) = run_stalled_replica(&["event.1.do=\"shutdown\""]);
+    assert_eq!(plain.acknowledged_writes_lost, 0);
+    assert!(plain
+        .timeline
+        .iter()
+        .any(|(at, what)| *at > 10_500_000 && what.starts_with("primary exits (shutdown")));
+}

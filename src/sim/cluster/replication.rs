@@ -41,6 +41,8 @@ pub enum ReplOp {
         by: Actor,
     },
     Ping,
+    /// `REPLCONF GETACK *`, sent when a SHUTDOWN starts waiting for its replicas.
+    GetAck,
 }
 
 impl ReplOp {
@@ -67,7 +69,7 @@ impl ReplOp {
             ReplOp::Write { db, .. } | ReplOp::Del { db, .. } | ReplOp::FlushDb { db, .. } => {
                 Some(*db)
             }
-            ReplOp::FlushAll { .. } | ReplOp::Ping => None,
+            ReplOp::FlushAll { .. } | ReplOp::Ping | ReplOp::GetAck => None,
         }
     }
 }
@@ -75,6 +77,8 @@ impl ReplOp {
 /// An op and the primary's replication offset just after it.
 #[derive(Debug, Clone)]
 pub struct StreamEntry {
+    /// The offset before it (a SELECT it needed included): its bytes are `start + 1..=offset`.
+    pub start: u64,
     pub offset: u64,
     pub op: ReplOp,
 }
@@ -98,6 +102,9 @@ pub fn select_bytes(db: u32) -> u64 {
 /// `PING`.
 pub const PING_BYTES: u64 = 14;
 
+/// `REPLCONF GETACK *`.
+pub const GETACK_BYTES: u64 = 37;
+
 /// The primary's side: its offset, the database of the stream, and what the engine has not
 /// shipped yet.
 #[derive(Debug, Clone, Default)]
@@ -120,6 +127,10 @@ pub struct PrimaryStream {
     /// Client writes this stream has carried since it began (what a replica that never
     /// followed this node lacks of it).
     pub client_writes: u64,
+    /// The oldest stream byte (1-based) a replica still needs that is not in the kernel yet:
+    /// the start of the slowest replica's output buffer, which keeps the shared replication
+    /// buffer's blocks alive. Set by the engine, which owns the links.
+    pub replica_buffer_from: Option<u64>,
 }
 
 impl PrimaryStream {
@@ -139,6 +150,7 @@ impl PrimaryStream {
 
     /// Appends an op of `bytes` RESP bytes, with a SELECT first when its database differs.
     pub fn push(&mut self, op: ReplOp, bytes: u64) {
+        let start = self.offset;
         if let Some(db) = op.db() {
             if self.stream_db != Some(db) {
                 self.offset += select_bytes(db);
@@ -148,6 +160,7 @@ impl PrimaryStream {
         self.offset += bytes;
         self.client_writes += u64::from(op.is_client_write());
         self.outbox.push(StreamEntry {
+            start,
             offset: self.offset,
             op,
         });
@@ -233,6 +246,7 @@ mod tests {
         assert_eq!(resp_bytes(&[8]), 18);
         assert_eq!(write_bytes("set", 3, &[3]), 31);
         assert_eq!(resp_bytes(&[4]), PING_BYTES);
+        assert_eq!(resp_bytes(&[8, 6, 1]), GETACK_BYTES);
     }
 
     #[test]

@@ -79,7 +79,11 @@ impl World<'_> {
         } else {
             primary
         };
-        if let Some(error) = self.unreachable(index, target) {
+        let paused_write = !request.command.is_read() && self.writes_paused(target);
+        if let Some(error) = self
+            .unreachable(index, target)
+            .or(paused_write.then_some(ErrorReply::Timeout))
+        {
             let client = &mut self.clients[index];
             tally(client, &request.command, Reply::Error(error));
             return client.next_arrival_us();
@@ -116,6 +120,7 @@ impl World<'_> {
             && client.refills_on_miss()
             && request.command == CommandKind::Get
             && self.unreachable(index, primary).is_none()
+            && !self.writes_paused(primary)
         {
             // The refill is a write: it goes to the primary.
             let client = &mut self.clients[index];

@@ -160,6 +160,7 @@ impl World<'_> {
             }
             let link = &mut self.links[other];
             link.queue.retain(|(_, entry)| entry.offset <= offset);
+            link.output.retain(|entry| entry.offset <= offset);
             link.pending.retain(|entry| entry.offset <= offset);
             link.stranded.retain(|entry| entry.offset <= offset);
         }
@@ -191,6 +192,7 @@ impl World<'_> {
         let link = &mut self.links[new];
         let mut in_flight: Vec<StreamEntry> = std::mem::take(&mut link.stranded);
         in_flight.extend(link.queue.drain(..).map(|(_, e)| e));
+        in_flight.extend(link.output.drain(..));
         in_flight.extend(link.pending.drain(..));
         let unsent = std::mem::take(&mut link.unsent_writes);
         link.needs_full_sync = false;
@@ -329,6 +331,7 @@ impl World<'_> {
         match action {
             EventAction::Crash { node } => self.process_lost(*node, true, now_us),
             EventAction::Kill { node } => self.process_lost(*node, false, now_us),
+            EventAction::Shutdown { node, flags } => self.shutdown(*node, *flags, now_us),
             EventAction::Restart { node } => {
                 let node = *node;
                 self.nodes[node].set_time(now_us);
@@ -415,31 +418,40 @@ impl World<'_> {
         self.reconnect(now_us, ledger);
     }
 
-    /// A node's process dies, with its machine (`crash`) or alone (`kill`), and its replicas'
-    /// links close. After a kill what it had written to its sockets still arrives; a crash
-    /// strands what was still in flight, lost with the machine.
-    fn process_lost(&mut self, node: usize, machine: bool, now_us: u64) {
+    /// A node's process dies, with its machine (`crash`) or alone (`kill`, or the exit of a
+    /// SHUTDOWN), and its replicas' links close. Its output buffers die with the process. After
+    /// a kill the kernel still delivers what the sockets hold; a crash strands everything but
+    /// what had reached a replica's own receive buffer.
+    pub(super) fn process_lost(&mut self, node: usize, machine: bool, now_us: u64) {
         self.nodes[node].set_time(now_us);
+        self.shutdowns[node] = None;
         if machine {
             self.nodes[node].crash();
         } else {
             self.nodes[node].kill();
         }
         for other in 0..self.nodes.len() {
-            let follows = self.nodes[other]
+            let Some(processed) = self.nodes[other]
                 .replica()
-                .is_some_and(|r| r.master == node);
-            if !follows {
+                .filter(|r| r.master == node)
+                .map(|r| r.processed_offset)
+            else {
                 continue;
-            }
+            };
             let link = &mut self.links[other];
+            link.stranded.extend(link.output.drain(..));
+            link.fork_from = None;
             if machine {
+                let receive = link.buffers.receive_bytes;
                 let mut arrived = VecDeque::new();
+                let mut cut = false;
                 for (due, entry) in link.queue.drain(..) {
-                    if due <= now_us {
-                        arrived.push_back((due, entry));
-                    } else {
+                    // The replica's receive buffer holds the oldest bytes it has not read.
+                    cut = cut || due > now_us || entry.offset.saturating_sub(processed) > receive;
+                    if cut {
                         link.stranded.push(entry);
+                    } else {
+                        arrived.push_back((due, entry));
                     }
                 }
                 link.queue = arrived;

@@ -255,6 +255,7 @@ fn check_ledger(ledger: &Ledger) {
 
 /// No replica has applied more of a stream than the node it follows has written.
 fn check_replication(world: &World<'_>) {
+    check_links(world);
     for node in &world.nodes {
         let Some(replica) = node.replica() else {
             continue;
@@ -273,6 +274,38 @@ fn check_replication(world: &World<'_>) {
                 replica.processed_offset,
                 master.name,
                 stream.offset
+            );
+        }
+    }
+}
+
+/// Each link holds its stream in order (kernel, then output buffer, then backlog), and the
+/// kernel takes no more than its window while the master's output buffer waits (one entry
+/// larger than the window may go alone, as a partial write).
+fn check_links(world: &World<'_>) {
+    for (index, link) in world.links.iter().enumerate() {
+        let name = &world.nodes[index].name;
+        let order = link
+            .queue
+            .iter()
+            .map(|(_, e)| e)
+            .chain(&link.output)
+            .chain(&link.pending);
+        let offsets: Vec<u64> = order.map(|e| e.offset).collect();
+        assert!(
+            offsets.windows(2).all(|w| w[0] < w[1]),
+            "{name}'s link holds its stream out of order"
+        );
+        let held = world.kernel_bytes(index);
+        let window = link.buffers.window_bytes(true);
+        if let Some(next) = link.output.front() {
+            assert!(
+                link.queue.len() <= 1 || held <= window,
+                "{name}'s kernel holds {held} bytes, past its {window}-byte window"
+            );
+            assert!(
+                !link.queue.is_empty() || next.offset - next.start > window,
+                "{name}'s output buffer waits behind an empty kernel"
             );
         }
     }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use super::{pair_mut, Event, World};
 use crate::sim::cluster::replication::StreamEntry;
-use crate::sim::config::LinkLag;
+use crate::sim::config::{LinkLag, SocketBuffers};
 use crate::sim::ledger::{Cause, KeyId, Ledger};
 use crate::sim::random::dist::sample_lognormal;
 use crate::sim::random::rng::Stream;
@@ -33,6 +33,20 @@ pub(super) struct Link {
     pub(super) lag: LinkLag,
     pub(super) bandwidth_bytes_per_s: u64,
     pub(super) stream: Stream,
+    /// The connection's kernel buffers: `queue` holds at most their total.
+    pub(super) buffers: SocketBuffers,
+    /// The master's output buffer for this replica: stream the kernel has not taken yet.
+    pub(super) output: VecDeque<StreamEntry>,
+    /// While a full sync runs: when the master forks its snapshot, and the first stream byte
+    /// after the fork (everything from there waits in the output buffer until the replica
+    /// has loaded the snapshot).
+    pub(super) fork_at_us: u64,
+    pub(super) fork_from: Option<u64>,
+    /// Since when the output buffer has been over the soft limit.
+    pub(super) soft_limit_since_us: Option<u64>,
+    /// The master closed the connection (output buffer limit): the replica's next
+    /// replication cron connects again.
+    pub(super) needs_reconnect: bool,
 }
 
 impl Link {
@@ -51,6 +65,9 @@ impl Link {
         self.pending.clear();
         self.stranded.clear();
         self.unsent_writes.clear();
+        self.output.clear();
+        self.fork_from = None;
+        self.soft_limit_since_us = None;
     }
 
     /// The backlog no longer covers the replica: keep only which client writes it missed.
@@ -88,27 +105,21 @@ impl World<'_> {
             let Some(replica) = self.nodes[node].replica() else {
                 continue;
             };
-            if node == master
-                || replica.master != master
-                || replica.syncing
-                || self.nodes[node].is_down()
-            {
+            if node == master || replica.master != master || self.nodes[node].is_down() {
                 continue;
             }
             let processed = replica.processed_offset;
-            if self.streams_to(master, node) {
+            let syncing = replica.syncing;
+            if syncing {
+                // The snapshot is forked once the diskless delay has passed; from then on the
+                // replica's output buffer holds everything (`canFeedReplicaReplBuffer`).
                 let link = &mut self.links[node];
-                let was_idle = link.queue.is_empty();
-                for entry in &entries {
-                    let due = (now_us + link.lag_us()).max(link.last_delivery_us);
-                    link.last_delivery_us = due;
-                    link.queue.push_back((due, entry.clone()));
+                if link.fork_from.is_none() && now_us >= link.fork_at_us {
+                    link.fork_from = entries.first().map(|e| e.start + 1);
                 }
-                if was_idle {
-                    if let Some(&(due, _)) = link.queue.front() {
-                        self.schedule(due, Event::Replicate(node as u16));
-                    }
-                }
+            } else if self.streams_to(master, node) {
+                self.links[node].output.extend(entries.iter().cloned());
+                self.drain_output(node, now_us);
             } else {
                 let link = &mut self.links[node];
                 link.pending.extend(entries.iter().cloned());
@@ -118,6 +129,7 @@ impl World<'_> {
                 }
             }
         }
+        self.check_output_limits(master, now_us);
     }
 
     /// Replica `node` applies every entry that has arrived by `now_us`.
@@ -141,8 +153,13 @@ impl World<'_> {
                 replica.apply_replicated(&entry.op, entry.offset, ledger);
             }
         }
-        if let Some(&(due, _)) = link.queue.front() {
+        // What the replica read opened the window again.
+        self.drain_output(node, now_us);
+        if let Some(&(due, _)) = self.links[node].queue.front() {
             self.schedule(due, Event::Replicate(node as u16));
+        }
+        if let Some(master) = self.nodes[node].replica().map(|r| r.master) {
+            self.refresh_replica_buffer(master);
         }
     }
 
@@ -155,6 +172,13 @@ impl World<'_> {
         }
         if let Some(replica) = n.replica() {
             let (master, offset) = (replica.master, replica.processed_offset);
+            if !replica.link_up && !replica.syncing && self.links[node].needs_reconnect {
+                // A replica whose master closed its connection reconnects from its
+                // replicationCron (`connectWithMaster`).
+                self.links[node].needs_reconnect = false;
+                self.reconnect_link(node, now_us);
+                return;
+            }
             if self.streams_to(master, node) && !self.nodes[master].is_paused() {
                 if let Some(Some(ack)) = self.nodes[master]
                     .stream_mut()
@@ -206,7 +230,8 @@ impl World<'_> {
         }
     }
 
-    /// The link into `node` breaks: what was in flight waits in the master's backlog.
+    /// The link into `node` breaks: what was in flight or in the master's output buffer waits
+    /// in its backlog.
     pub(super) fn break_link(&mut self, node: usize, now_us: u64) {
         let Some(replica) = self.nodes[node].replica_mut() else {
             return;
@@ -221,6 +246,8 @@ impl World<'_> {
             }
             in_flight.push_front(entry);
         }
+        // Then what the master still held for it, then what came since: stream order.
+        in_flight.extend(link.output.drain(..));
         in_flight.extend(link.pending.drain(..));
         link.pending = in_flight;
     }
@@ -242,55 +269,59 @@ impl World<'_> {
             }
         }
         for node in 0..self.nodes.len() {
-            let n = &self.nodes[node];
-            let Some(replica) = n.replica() else {
-                continue;
-            };
-            let master = replica.master;
-            let m = &self.nodes[master];
-            if replica.link_up
-                || replica.syncing
-                || n.is_down()
-                || n.is_paused()
-                || m.is_down()
-                || m.is_paused()
-                || m.stream().is_none()
-                || !self.net.link_open(master, node)
-            {
-                continue;
-            }
-            let head = m.stream().map_or(0, |s| s.offset);
-            let gap = head.saturating_sub(replica.processed_offset);
-            if self.links[node].needs_full_sync || gap > self.config.server.repl_backlog_size {
-                self.start_full_sync(node, now_us);
-                continue;
-            }
-            // PSYNC +CONTINUE: the backlog resends what the replica missed.
-            self.nodes[master].stats.sync_partial_ok += 1;
-            if let Some(r) = self.nodes[node].replica_mut() {
-                r.link_up = true;
-            }
-            let link = &mut self.links[node];
-            let missed: Vec<StreamEntry> = link.pending.drain(..).collect();
-            for entry in missed {
-                let due = (now_us + link.lag_us()).max(link.last_delivery_us);
-                link.last_delivery_us = due;
-                link.queue.push_back((due, entry));
-            }
-            // What arrived while the replica was stopped is due already: it is read now.
-            if let Some(&(due, _)) = self.links[node].queue.front() {
-                self.schedule(due.max(now_us), Event::Replicate(node as u16));
-            }
-            let offset = self.nodes[node].replica().map_or(0, |r| r.processed_offset);
-            if let Some(ack) = self.nodes[master]
-                .stream_mut()
-                .and_then(|s| s.acks.get_mut(node))
-            {
-                *ack = Some((offset, now_us));
-            }
-            // replicaPutOnline refreshes the good-replica count at once.
-            self.count_good_replicas(master, now_us);
+            self.reconnect_link(node, now_us);
         }
+    }
+
+    /// The replica `node` connects to its master again if its link is down and the master can
+    /// be reached: a partial resync from the backlog when it still covers the replica's
+    /// offset, a full one otherwise.
+    pub(super) fn reconnect_link(&mut self, node: usize, now_us: u64) {
+        let n = &self.nodes[node];
+        let Some(replica) = n.replica() else {
+            return;
+        };
+        let master = replica.master;
+        let m = &self.nodes[master];
+        if replica.link_up
+            || replica.syncing
+            || n.is_down()
+            || n.is_paused()
+            || m.is_down()
+            || m.is_paused()
+            || m.stream().is_none()
+            || !self.net.link_open(master, node)
+        {
+            return;
+        }
+        let head = m.stream().map_or(0, |s| s.offset);
+        let gap = head.saturating_sub(replica.processed_offset);
+        if self.links[node].needs_full_sync || gap > self.config.server.repl_backlog_size {
+            self.start_full_sync(node, now_us);
+            return;
+        }
+        // PSYNC +CONTINUE: the backlog resends what the replica missed.
+        self.nodes[master].stats.sync_partial_ok += 1;
+        if let Some(r) = self.nodes[node].replica_mut() {
+            r.link_up = true;
+        }
+        let link = &mut self.links[node];
+        let missed: Vec<StreamEntry> = link.pending.drain(..).collect();
+        link.output.extend(missed);
+        self.drain_output(node, now_us);
+        // What arrived while the replica was stopped is due already: it is read now.
+        if let Some(&(due, _)) = self.links[node].queue.front() {
+            self.schedule(due.max(now_us), Event::Replicate(node as u16));
+        }
+        let offset = self.nodes[node].replica().map_or(0, |r| r.processed_offset);
+        if let Some(ack) = self.nodes[master]
+            .stream_mut()
+            .and_then(|s| s.acks.get_mut(node))
+        {
+            *ack = Some((offset, now_us));
+        }
+        // replicaPutOnline refreshes the good-replica count at once.
+        self.count_good_replicas(master, now_us);
     }
 
     /// A full resynchronisation of `node` with its master begins: after
@@ -306,11 +337,18 @@ impl World<'_> {
         let dataset = self.nodes[master].used_memory();
         let link = &mut self.links[node];
         link.queue.clear();
+        // Unsent stream of the old connection: the snapshot will carry its effect.
+        link.pending.extend(link.output.drain(..));
         link.overflow();
         link.needs_full_sync = false;
+        link.soft_limit_since_us = None;
         let delay = u64::from(self.config.server.repl_diskless_sync_delay_s) * 1_000_000;
         let transfer = dataset.saturating_mul(1_000_000) / link.bandwidth_bytes_per_s.max(1);
+        link.fork_at_us = now_us + delay;
+        link.fork_from = None;
         link.sync_due_us = now_us + delay + transfer.max(1);
+        // `syncCommand` counts a full resync when it starts, completed or not.
+        self.nodes[master].stats.sync_full += 1;
         let due = link.sync_due_us;
         self.schedule(due, Event::SyncDone(node as u16));
     }
@@ -336,6 +374,8 @@ impl World<'_> {
                 r.syncing = false;
             }
             self.links[node].needs_full_sync = true;
+            self.links[node].fork_from = None;
+            self.refresh_replica_buffer(master);
             return;
         }
         let offset = m.stream().map_or(0, |s| s.offset);
@@ -348,8 +388,9 @@ impl World<'_> {
         replica.full_sync_from(source, offset, &lost, ledger);
         self.links[node].queue.clear();
         self.links[node].last_delivery_us = now_us;
+        self.links[node].fork_from = None;
+        self.refresh_replica_buffer(master);
         let m = &mut self.nodes[master];
-        m.stats.sync_full += 1;
         if let Some(stream) = m.stream_mut() {
             if let Some(ack) = stream.acks.get_mut(node) {
                 *ack = Some((offset, now_us));

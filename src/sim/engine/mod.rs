@@ -22,11 +22,13 @@ use crate::sim::server::durability::Durability;
 use crate::sim::server::info::NodeInfo;
 use crate::sim::server::{AdminCommand, Node, Role};
 
+mod buffers;
 mod clients;
 mod failover;
 mod invariants;
 mod links;
 mod queue;
+mod shutdown;
 pub mod workload;
 
 use links::Link;
@@ -128,6 +130,8 @@ struct World<'a> {
     replication_cron_due: Vec<u64>,
     /// Per stopped node: what was left of its replication cron's second when it stopped.
     cron_left_at_pause: Vec<Option<u64>>,
+    /// Per node: a SHUTDOWN waiting for its replicas.
+    shutdowns: Vec<Option<shutdown::PendingShutdown>>,
     clients: Vec<Client>,
     /// Per client: the node it believes is the primary, and when it asks a Sentinel next.
     believed: Vec<usize>,
@@ -247,6 +251,13 @@ impl World<'_> {
             }
             EventAction::Crash { node } => format!("crash {}", name(node)),
             EventAction::Kill { node } => format!("kill {}", name(node)),
+            EventAction::Shutdown { node, flags } => {
+                format!(
+                    "shutdown {} ({})",
+                    name(node),
+                    shutdown::flags_label(*flags)
+                )
+            }
             EventAction::Restart { node } => format!("restart {}", name(node)),
             EventAction::Pause { node } => format!("pause {}", name(node)),
             EventAction::Resume { node } => format!("resume {}", name(node)),
@@ -419,6 +430,7 @@ impl<'a> World<'a> {
             timeline: Vec::new(),
             replication_cron_due: vec![u64::MAX; nodes_count],
             cron_left_at_pause: vec![None; nodes_count],
+            shutdowns: vec![None; nodes_count],
             believed: vec![0; config.clients.len()],
             next_resolve_us: vec![0; config.clients.len()],
             clients,
@@ -503,6 +515,7 @@ impl<'a> World<'a> {
                     let next = time_us + node_ref.cron_period_us();
                     self.schedule(next, Event::Cron(node));
                     self.ship_from(node as usize, time_us);
+                    self.shutdown_cron(node as usize, time_us);
                 }
                 Event::Replicate(replica) => self.deliver(replica as usize, time_us, ledger),
                 Event::Ack(node) => {
@@ -637,7 +650,7 @@ fn build_nodes(config: &SimConfig, keys: &Arc<KeyTable>) -> Vec<Node> {
     let crashes = config.events.iter().any(|e| {
         matches!(
             e.action,
-            EventAction::Crash { .. } | EventAction::Restart { .. }
+            EventAction::Crash { .. } | EventAction::Restart { .. } | EventAction::Shutdown { .. }
         )
     });
     if crashes {
@@ -671,15 +684,16 @@ fn build_links(config: &SimConfig) -> Vec<Link> {
         "primary",
         LinkLag::Fixed { us: 1_000 },
         crate::sim::config::DEFAULT_BANDWIDTH_BYTES_PER_S,
+        crate::sim::config::SocketBuffers::LOOPBACK,
     );
     std::iter::once(first)
         .chain(
             config
                 .replicas
                 .iter()
-                .map(|r| (r.name.as_str(), r.lag, r.bandwidth_bytes_per_s)),
+                .map(|r| (r.name.as_str(), r.lag, r.bandwidth_bytes_per_s, r.buffers)),
         )
-        .map(|(name, lag, bandwidth)| Link {
+        .map(|(name, lag, bandwidth, buffers)| Link {
             queue: VecDeque::new(),
             stranded: Vec::new(),
             pending: VecDeque::new(),
@@ -691,6 +705,12 @@ fn build_links(config: &SimConfig) -> Vec<Link> {
             lag,
             bandwidth_bytes_per_s: bandwidth,
             stream: Stream::new(config.seed, &format!("link:{name}")),
+            buffers,
+            output: VecDeque::new(),
+            fork_at_us: 0,
+            fork_from: None,
+            soft_limit_since_us: None,
+            needs_reconnect: false,
         })
         .collect()
 }

@@ -43,6 +43,9 @@ pub struct Durability {
     /// Acknowledged client writes since the start (what an empty restart loses).
     pub writes_total: u64,
     pub saves: u64,
+    /// A SHUTDOWN wrote an RDB although no save point asked for one (`SHUTDOWN SAVE`): a
+    /// restart loads it instead of starting empty.
+    pub shutdown_snapshot: bool,
 }
 
 impl Durability {
@@ -57,13 +60,28 @@ impl Durability {
             writes_since_durable: 0,
             writes_total: 0,
             saves: 0,
+            shutdown_snapshot: false,
         }
     }
 
     /// Whether before-images are worth keeping: not when every write is durable at once, nor
     /// when nothing is ever durable (a restart is then simply empty).
     fn keeps_undo(&self) -> bool {
-        !self.config.is_none() && !self.every_write_durable()
+        !self.starts_empty() && !self.every_write_durable()
+    }
+
+    /// Nothing durable exists: a restart starts with an empty dataset.
+    pub fn starts_empty(&self) -> bool {
+        self.config.is_none() && !self.shutdown_snapshot
+    }
+
+    /// SHUTDOWN's synchronous `rdbSave` before the process exits: everything is durable.
+    pub fn shutdown_save(&mut self, now_us: u64) {
+        self.dirty = 0;
+        self.last_save_us = now_us;
+        self.saves += 1;
+        self.shutdown_snapshot = true;
+        self.durable_point(now_us);
     }
 
     /// `appendonly yes` with `appendfsync always`: fsynced before each reply.
@@ -159,7 +177,7 @@ impl Durability {
     /// What a crash takes back: the before-images (newest state first undone), and how many
     /// acknowledged writes are lost. Leaves the log empty.
     pub fn crash(&mut self) -> (Vec<BeforeImage>, u64) {
-        let lost = if self.config.is_none() {
+        let lost = if self.starts_empty() {
             self.writes_total
         } else {
             self.writes_since_durable

@@ -77,7 +77,7 @@ impl Node {
         let Some(durability) = self.durability.as_mut() else {
             return;
         };
-        let empty = durability.config.is_none();
+        let empty = durability.starts_empty();
         let (undo, lost) = durability.crash();
         if serving {
             self.acknowledged_writes_lost += lost;

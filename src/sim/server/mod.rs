@@ -21,7 +21,7 @@ pub mod node;
 pub mod process;
 pub mod protocol;
 mod removal;
-mod replica;
+pub mod replica;
 pub mod role;
 pub mod snapshot;
 pub mod stats;

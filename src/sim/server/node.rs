@@ -251,10 +251,13 @@ impl Node {
         USED_MEMORY_STARTUP + self.mem_clients_normal() + keyspace
     }
 
-    /// Bytes that do not count toward maxmemory (replica buffers beyond the backlog, the AOF
-    /// buffer): none are modelled yet.
+    /// Bytes that do not count toward maxmemory: the replication buffer held for replicas
+    /// beyond the backlog (the AOF buffer is not modelled).
     pub fn mem_not_counted_for_evict(&self) -> u64 {
-        0
+        if self.raw_memory() {
+            return 0;
+        }
+        self.replication_not_counted_bytes()
     }
 
     pub fn note_memory_peak(&mut self) {

@@ -16,6 +16,27 @@ use crate::sim::server::protocol::{Argument, ErrorReply, Reply, Request};
 use crate::sim::server::role::Role;
 use crate::sim::server::stats::StatSlot;
 
+/// One block of the replication buffer: a zmalloc of 16 KB plus its 40-byte header lands in
+/// jemalloc's 20,480 class, and `feedReplicationBuffer` takes the whole usable size.
+const REPL_BLOCK_ALLOCATION: u64 = 20_480;
+/// The stream bytes a block holds (usable size − `sizeof(replBufBlock)`).
+pub const REPL_BLOCK_PAYLOAD: u64 = 20_440;
+/// `sizeof(replBufBlock)` + `sizeof(listNode)`.
+const REPL_BLOCK_OVERHEAD: u64 = 64;
+/// What `repl_buffer_mem` adds per block: usable size + `sizeof(listNode)`.
+pub const REPL_BLOCK_ACCOUNTED: u64 = REPL_BLOCK_PAYLOAD + REPL_BLOCK_OVERHEAD;
+
+/// Blocks from the one holding stream byte `from` (1-based, as Redis's offsets count) to the
+/// one holding byte `head`: blocks are filled in turn, so byte `o` is in block `(o - 1) / 20,440`.
+/// What a replica's `ref_repl_buf_node` keeps alive, and what `getClientOutputBufferMemoryUsage`
+/// counts against its `client-output-buffer-limit` (× [`REPL_BLOCK_ACCOUNTED`]).
+pub fn replica_blocks(from: u64, head: u64) -> u64 {
+    if from == 0 || from > head {
+        return 0;
+    }
+    (head - 1) / REPL_BLOCK_PAYLOAD - (from - 1) / REPL_BLOCK_PAYLOAD + 1
+}
+
 impl Node {
     pub fn role(&self) -> &Role {
         &self.role
@@ -44,19 +65,61 @@ impl Node {
         self.role.replica_mut()
     }
 
-    /// The replication backlog's memory, which counts toward maxmemory: since 7.0 it is a list of
-    /// blocks of 16 KB of stream (20,480-byte allocations holding 20,440 bytes), up to
-    /// `repl-backlog-size` of history plus the block being filled. Primaries with replicas and
-    /// replicas both keep one.
+    /// The replication buffer's allocations, which count in used_memory: since 7.0 the backlog
+    /// and the replicas share one list of blocks of 16 KB of stream (20,480-byte allocations
+    /// holding 20,440 bytes), from the oldest byte the backlog (`repl-backlog-size` of history
+    /// plus the block being filled) or a lagging replica still needs, to the head.
+    /// Primaries with replicas and replicas both keep one.
     pub fn replication_backlog_bytes(&self) -> u64 {
-        const BLOCK_ALLOCATION: u64 = 20_480;
-        const BLOCK_PAYLOAD: u64 = 20_440;
+        self.replication_buffer_blocks() * REPL_BLOCK_ALLOCATION
+    }
+
+    /// Blocks of the shared replication buffer (`server.repl_buffer_blocks`).
+    fn replication_buffer_blocks(&self) -> u64 {
         if let Role::Standalone = self.role {
             return 0;
         }
         let offset = self.role.offset();
-        let held = offset.min(self.config.repl_backlog_size + BLOCK_PAYLOAD);
-        held.div_ceil(BLOCK_PAYLOAD) * BLOCK_ALLOCATION
+        let held = offset.min(self.config.repl_backlog_size + REPL_BLOCK_PAYLOAD);
+        let backlog = held.div_ceil(REPL_BLOCK_PAYLOAD);
+        let for_replicas = self
+            .stream()
+            .and_then(|s| s.replica_buffer_from)
+            .map_or(0, |from| replica_blocks(from, offset));
+        backlog.max(for_replicas)
+    }
+
+    /// `server.repl_buffer_mem`: Redis's own count of the buffer (each block's usable size and
+    /// its list node).
+    fn repl_buffer_mem(&self) -> u64 {
+        self.replication_buffer_blocks() * REPL_BLOCK_ACCOUNTED
+    }
+
+    /// INFO's `mem_replication_backlog` and `mem_clients_slaves` (`getMemoryOverheadData`):
+    /// with replicas attached, what the buffer holds beyond `repl-backlog-size` is theirs.
+    pub fn replication_memory_split(&self) -> (u64, u64) {
+        let buffer = self.repl_buffer_mem();
+        let backlog = self.config.repl_backlog_size;
+        let attached = self
+            .stream()
+            .is_some_and(|s| s.acks.iter().any(Option::is_some));
+        if attached && buffer > backlog {
+            (backlog, buffer - backlog)
+        } else {
+            (buffer, 0)
+        }
+    }
+
+    /// The replication buffer beyond the backlog and its approximate block overhead, which
+    /// `freeMemoryGetNotCountedMemory` leaves out of maxmemory (replicas' output buffers).
+    pub fn replication_not_counted_bytes(&self) -> u64 {
+        let buffer = self.repl_buffer_mem();
+        let backlog = self.config.repl_backlog_size;
+        if buffer <= backlog {
+            return 0;
+        }
+        let counted = backlog + (backlog / 16_384 + 1) * REPL_BLOCK_OVERHEAD;
+        buffer.saturating_sub(counted)
     }
 
     /// READONLY on a replica, MASTERDOWN on a replica without its master, NOREPLICAS on a
@@ -247,7 +310,7 @@ impl Node {
             ReplOp::FlushAll { by } => {
                 self.flush_all(*by, ledger);
             }
-            ReplOp::Ping => {}
+            ReplOp::Ping | ReplOp::GetAck => {}
         }
         if let Some(replica) = self.role.replica_mut() {
             replica.processed_offset = offset;

@@ -80,7 +80,9 @@ impl Node {
         info.repl_backlog_active = true;
         info.repl_backlog_histlen = offset.min(self.config.repl_backlog_size);
         info.repl_backlog_first_byte_offset = offset - info.repl_backlog_histlen + 1;
-        info.mem_replication_backlog = self.replication_backlog_bytes();
+        let (backlog, replicas) = self.replication_memory_split();
+        info.mem_replication_backlog = backlog;
+        info.mem_clients_slaves = replicas;
     }
 
     pub fn snapshot(&self) -> NodeInfo {
