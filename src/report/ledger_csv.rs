@@ -111,6 +111,17 @@ impl<W: Write> CsvLedger<W> {
                 self.actor_name(by)
             ),
             Detail::OperatorDel => "command=DEL by=operator".to_string(),
+            Detail::Relocated {
+                command,
+                by,
+                to,
+                to_db,
+            } => format!(
+                "command={} by={} to={} to_db={to_db}",
+                command.name(),
+                self.actor_name(by),
+                self.keys.name(to)
+            ),
             Detail::Restored => "rolled back to the last durable state".to_string(),
             Detail::Overwrite {
                 by,

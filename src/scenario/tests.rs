@@ -887,6 +887,7 @@ fn trace_clients_carry_their_loaded_traces() {
         key,
         db: 0,
         op,
+        flags: 0,
         value_size,
         ttl_ms,
     };
@@ -907,6 +908,7 @@ fn trace_clients_carry_their_loaded_traces() {
                     ],
                     read_through: false,
                     per_record_db: false,
+                    notes: Default::default(),
                 }),
             }),
         )

@@ -487,10 +487,11 @@ fn commands(
     for (name, weight) in entries {
         let field_path = format!("{path}.{}", name.get_ref());
         let known = || {
-            let names: Vec<&str> = CommandKind::ALL.iter().map(|kind| kind.name()).collect();
+            let names: Vec<&str> = CommandKind::generated().map(|kind| kind.name()).collect();
             names.join(", ")
         };
-        let kind = CommandKind::parse(name.get_ref()).ok_or_else(|| {
+        let generated = CommandKind::parse(name.get_ref()).filter(|kind| kind.is_generated());
+        let kind = generated.ok_or_else(|| {
             Problem::new(
                 name.span(),
                 &field_path,

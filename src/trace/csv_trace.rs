@@ -103,6 +103,7 @@ fn request(row: &Row) -> Result<(u64, TraceRecord), String> {
         key: 0,
         db: 0,
         op,
+        flags: 0,
         value_size,
         ttl_ms,
     };
@@ -148,6 +149,7 @@ mod tests {
             key,
             db: 0,
             op,
+            flags: 0,
             value_size,
             ttl_ms,
         }

@@ -65,6 +65,7 @@ pub(super) fn read(
             key,
             db: 0,
             op: TraceOp::Get,
+            flags: 0,
             value_size: size,
             ttl_ms: 0,
         };
@@ -112,6 +113,7 @@ mod tests {
             key,
             db: 0,
             op: TraceOp::Get,
+            flags: 0,
             value_size,
             ttl_ms: 0,
         };

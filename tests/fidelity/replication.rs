@@ -143,6 +143,7 @@ fn execute(
         client_wrote_key: false,
         next_use: 0,
         primary_has_key: false,
+        flags: 0,
     };
     let mut sink = DiscardLedger;
     let mut ledger = Ledger::new(&mut sink, sim.keys.families().len());

@@ -20,7 +20,8 @@ use crate::sim::ledger::{Actor, Ledger, LedgerSink, LedgerTotals, NodeId};
 use crate::sim::random::rng::Stream;
 use crate::sim::server::durability::Durability;
 use crate::sim::server::info::NodeInfo;
-use crate::sim::server::{AdminCommand, Node, Role};
+use crate::sim::server::command::CommandKind;
+use crate::sim::server::{Node, Role};
 
 mod clients;
 mod failover;
@@ -187,11 +188,11 @@ impl World<'_> {
         node.set_time(now_us);
         match &self.config.events[index].action {
             EventAction::FlushDb { db } => {
-                node.count_admin(AdminCommand::FlushDb);
+                node.count_command(CommandKind::Flushdb);
                 node.flush_db(*db, false, Actor::OPERATOR, ledger);
             }
             EventAction::FlushAll => {
-                node.count_admin(AdminCommand::FlushAll);
+                node.count_command(CommandKind::Flushall);
                 node.flush_all(Actor::OPERATOR, ledger);
             }
             EventAction::Del { db, keys } => {
@@ -212,7 +213,7 @@ impl World<'_> {
             }
             EventAction::ConfigSet(change) => node.config_set(*change, ledger),
             EventAction::Select { client, db } => {
-                node.count_admin(AdminCommand::Select);
+                node.count_command(CommandKind::Select);
                 if let Some(client) = self.clients.get_mut(*client) {
                     client.db = *db;
                 }

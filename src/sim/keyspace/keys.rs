@@ -385,6 +385,7 @@ mod tests {
             records: Vec::new(),
             read_through: false,
             per_record_db: false,
+            notes: Default::default(),
         };
         let workload = TraceWorkload {
             trace: Arc::new(trace),

@@ -695,6 +695,17 @@ impl SetValue {
         }
     }
 
+    /// SPOP: removes a member the model picks (the first in its order; Redis picks at
+    /// random, which changes which member goes but not the set's size).
+    pub fn pop_any(&mut self) -> Option<u32> {
+        let member = match &self.repr {
+            SetRepr::Intset(members, _) => members.first().copied(),
+            SetRepr::Table(t) => t.1.iter().min().copied(),
+        }?;
+        self.srem(member);
+        Some(member)
+    }
+
     /// Membership without side effects (SMEMBERS-style iteration does not step a rehash).
     pub fn contains(&self, member: u32) -> bool {
         match &self.repr {
@@ -877,6 +888,17 @@ impl ZsetValue {
     }
 
     /// ZREM of one member. Returns true if it existed.
+    /// ZPOPMIN / ZPOPMAX: removes a member the model picks (the size is what matters; the
+    /// model keeps no order by score).
+    pub fn pop_any(&mut self) -> Option<u32> {
+        let member = match &self.repr {
+            ZsetRepr::Listpack(pairs) => pairs.first().map(|(member, _)| *member),
+            ZsetRepr::Skiplist(t) => t.1.iter().min().copied(),
+        }?;
+        self.zrem(member);
+        Some(member)
+    }
+
     pub fn zrem(&mut self, member: u32) -> bool {
         match &mut self.repr {
             ZsetRepr::Listpack(pairs) => match pairs.iter().position(|(m, _)| *m == member) {

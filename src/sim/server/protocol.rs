@@ -21,6 +21,8 @@ pub struct Request {
     /// A read sent to a replica: whether the primary holds the key now (a miss is then
     /// replication lag).
     pub primary_has_key: bool,
+    /// The options of a replayed command (`sim::config::record_flags`); 0 for generated ones.
+    pub flags: u8,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +52,11 @@ pub enum Argument {
         id: u32,
         score: i64,
     },
+    /// RENAME's and COPY's target key, MOVE's and COPY's target database.
+    Target {
+        key: KeyId,
+        db: u32,
+    },
 }
 
 /// Error replies, by Redis's error prefix.
@@ -57,6 +64,8 @@ pub enum Argument {
 pub enum ErrorReply {
     WrongType,
     NotAnInteger,
+    /// RENAME of a key that does not exist.
+    NoSuchKey,
     Oom,
     /// The node is down: the client's connection was refused (not a Redis reply).
     ConnectionRefused,
@@ -75,7 +84,7 @@ impl ErrorReply {
     pub fn prefix(self) -> &'static str {
         match self {
             ErrorReply::WrongType => "WRONGTYPE",
-            ErrorReply::NotAnInteger => "ERR",
+            ErrorReply::NotAnInteger | ErrorReply::NoSuchKey => "ERR",
             ErrorReply::Oom => "OOM",
             ErrorReply::ConnectionRefused => "ECONNREFUSED",
             ErrorReply::Timeout => "ETIMEDOUT",
@@ -100,6 +109,16 @@ pub enum Reply {
 }
 
 impl Request {
+    /// Whether the record continues the call before it (Commandstats counts a call once).
+    pub fn continues_call(&self) -> bool {
+        self.flags & crate::sim::config::record_flags::SAME_CALL != 0
+    }
+
+    /// Whether the command was given `flag` (`sim::config::record_flags`).
+    pub fn has_flag(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+
     /// When the key is next used, for OPT: `NEVER` when the request does not say.
     pub fn next_use_or_never(&self) -> u64 {
         if self.next_use == 0 {
