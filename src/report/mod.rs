@@ -14,6 +14,7 @@ pub mod html;
 pub mod info;
 pub mod json;
 pub mod ledger_csv;
+pub mod replay_notes;
 pub mod summary;
 pub mod sweep;
 pub mod target;

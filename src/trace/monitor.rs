@@ -13,9 +13,9 @@
 use std::io::BufRead;
 
 use super::builder::TraceBuilder;
+use super::decreasing;
 use super::error::{shown, Location, TraceError};
 use super::input::Lines;
-use super::decreasing;
 use super::monitor_commands::{plan, Arguments, Skip};
 
 const LINE_EXAMPLE: &str = "1795438220.415845 [0 127.0.0.1:51792] \"get\" \"key\"";
@@ -299,7 +299,10 @@ mod tests {
                 record(t(2, 0), 2, 0, TraceOp::Expire, 0, 0),
                 record(t(2, 0), 2, 0, TraceOp::Pexpireat, 0, 250),
                 with(record_flags::NX, record(t(2, 0), 3, 0, TraceOp::Set, 0, 10)),
-                with(record_flags::KEEPTTL, record(t(2, 0), 3, 0, TraceOp::Set, 2, 0)),
+                with(
+                    record_flags::KEEPTTL,
+                    record(t(2, 0), 3, 0, TraceOp::Set, 2, 0)
+                ),
                 record(t(2, 0), 3, 0, TraceOp::Del, 0, 0),
                 record(t(2, 0), 1, 0, TraceOp::Mset, 1, 0),
                 with(same, record(t(2, 0), 3, 0, TraceOp::Mset, 2, 0)),
@@ -351,7 +354,10 @@ mod tests {
                     record_flags::PERSIST_OR_REPLACE,
                     record(0, 1, 0, TraceOp::Copy, 4, 3)
                 ),
-                with(record_flags::GT, record(0, 1, 0, TraceOp::Expire, 0, 10_000)),
+                with(
+                    record_flags::GT,
+                    record(0, 1, 0, TraceOp::Expire, 0, 10_000)
+                ),
                 record(0, 0, 0, TraceOp::Flushall, 0, 0),
             ]
         );

@@ -122,14 +122,22 @@ pub(super) enum Skip {
 }
 
 /// Plans the records of the command in `arguments` into `plans` (cleared first).
-pub(super) fn plan(arguments: &Arguments, now_ms: u64, plans: &mut Vec<Planned>) -> Result<(), Skip> {
+pub(super) fn plan(
+    arguments: &Arguments,
+    now_ms: u64,
+    plans: &mut Vec<Planned>,
+) -> Result<(), Skip> {
     plans.clear();
     let name = arguments.get(0);
     let Some(command) = CommandKind::parse_bytes(name) else {
         let ignored = IGNORED_BY_REPLAY
             .iter()
             .any(|ignored| ignored.as_bytes().eq_ignore_ascii_case(name));
-        return Err(if ignored { Skip::Keyless } else { Skip::Unknown });
+        return Err(if ignored {
+            Skip::Keyless
+        } else {
+            Skip::Unknown
+        });
     };
     if !command.spec().accepts(arguments.len()) {
         return Err(Skip::Refused);
@@ -244,7 +252,11 @@ fn set_family(
             plans.push(planned);
         }
         CommandKind::Setex | CommandKind::Psetex if count == 4 => {
-            let unit_ms = if command == CommandKind::Setex { 1_000 } else { 1 };
+            let unit_ms = if command == CommandKind::Setex {
+                1_000
+            } else {
+                1
+            };
             let mut planned = value_record(command, 1, arguments.get(3))?;
             planned.ttl_ms = positive_ms(arguments.integer(2)?, unit_ms)?;
             plans.push(planned);
@@ -298,10 +310,15 @@ fn set(arguments: &Arguments, now_ms: u64) -> Option<Planned> {
 
 /// EX, PX, EXAT or PXAT at `index`: (its unit in ms, whether it is a unix time).
 fn deadline_option(arguments: &Arguments, index: usize) -> Option<(i64, bool)> {
-    [("EX", 1_000, false), ("PX", 1, false), ("EXAT", 1_000, true), ("PXAT", 1, true)]
-        .into_iter()
-        .find(|(word, ..)| arguments.is(index, word))
-        .map(|(_, unit_ms, at)| (unit_ms, at))
+    [
+        ("EX", 1_000, false),
+        ("PX", 1, false),
+        ("EXAT", 1_000, true),
+        ("PXAT", 1, true),
+    ]
+    .into_iter()
+    .find(|(word, ..)| arguments.is(index, word))
+    .map(|(_, unit_ms, at)| (unit_ms, at))
 }
 
 /// APPEND key value, SETRANGE key offset value.
@@ -327,7 +344,10 @@ fn getex(
         3 if arguments.is(2, "PERSIST") => planned.flags = record_flags::PERSIST_OR_REPLACE,
         4 => {
             let (unit_ms, at) = deadline_option(arguments, 2)?;
-            let value_ms = arguments.integer(3).filter(|v| *v > 0)?.checked_mul(unit_ms)?;
+            let value_ms = arguments
+                .integer(3)
+                .filter(|v| *v > 0)?
+                .checked_mul(unit_ms)?;
             planned.ttl_ms = relative_ms(value_ms, at, now_ms).max(1);
         }
         _ => return None,
@@ -395,7 +415,11 @@ fn elements(arguments: &Arguments, command: CommandKind, plans: &mut Vec<Planned
 }
 
 /// HSET / HMSET key field value ..., HSETNX key field value, HINCRBY(FLOAT) key field n.
-fn hash_fields(arguments: &Arguments, command: CommandKind, plans: &mut Vec<Planned>) -> Option<()> {
+fn hash_fields(
+    arguments: &Arguments,
+    command: CommandKind,
+    plans: &mut Vec<Planned>,
+) -> Option<()> {
     let count = arguments.len();
     let pairs = matches!(command, CommandKind::Hset | CommandKind::Hmset);
     if count < 4 || (pairs && count % 2 == 1) || (!pairs && count != 4) {
@@ -433,7 +457,11 @@ fn list_elements(
 }
 
 /// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member ..., ZINCRBY key increment member.
-fn zset_members(arguments: &Arguments, command: CommandKind, plans: &mut Vec<Planned>) -> Option<()> {
+fn zset_members(
+    arguments: &Arguments,
+    command: CommandKind,
+    plans: &mut Vec<Planned>,
+) -> Option<()> {
     let count = arguments.len();
     let mut index = 2;
     if command == CommandKind::Zadd {
@@ -444,7 +472,9 @@ fn zset_members(arguments: &Arguments, command: CommandKind, plans: &mut Vec<Pla
             index += 1;
         }
     }
-    if count < index + 2 || (count - index) % 2 == 1 || (command == CommandKind::Zincrby && count != 4)
+    if count < index + 2
+        || (count - index) % 2 == 1
+        || (command == CommandKind::Zincrby && count != 4)
     {
         return None;
     }
@@ -498,7 +528,9 @@ fn copy(arguments: &Arguments, command: CommandKind, plans: &mut Vec<Planned>) -
             planned.flags |= record_flags::PERSIST_OR_REPLACE;
             index += 1;
         } else if arguments.is(index, "DB") {
-            let db = arguments.integer(index + 1).and_then(|db| u32::try_from(db).ok())?;
+            let db = arguments
+                .integer(index + 1)
+                .and_then(|db| u32::try_from(db).ok())?;
             planned.ttl_ms = u64::from(db) + 1;
             index += 2;
         } else {

@@ -18,9 +18,9 @@ use crate::sim::keyspace::glob::glob_match;
 use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::ledger::{Actor, Ledger, LedgerSink, LedgerTotals, NodeId};
 use crate::sim::random::rng::Stream;
+use crate::sim::server::command::CommandKind;
 use crate::sim::server::durability::Durability;
 use crate::sim::server::info::NodeInfo;
-use crate::sim::server::command::CommandKind;
 use crate::sim::server::{Node, Role};
 
 mod clients;

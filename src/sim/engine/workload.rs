@@ -8,11 +8,11 @@ use std::sync::Arc;
 use crate::sim::config::{
     Arrivals, ClientConfig, CommandKind, GeneratedWorkload, OnMiss, Trace, TraceRecord, Workload,
 };
-use crate::sim::server::command::{Behaviour, KeyType};
 use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::ledger::{Actor, KeyId};
 use crate::sim::random::dist::{exponential_gap_ns, sample_value_size, KeyPicker};
 use crate::sim::random::rng::Stream;
+use crate::sim::server::command::{Behaviour, KeyType};
 use crate::sim::server::{Argument, ErrorReply, Request};
 
 /// ZADD scores are integers in 0..SCORE_RANGE.
@@ -274,8 +274,7 @@ impl Client {
     pub fn next_request(&mut self, keys: &KeyTable) -> Request {
         let (generator, stream) = match &mut self.source {
             Source::Replay(replay) => {
-                let (request_db, command, local, argument, next_use, flags) =
-                    replay.next(self.db);
+                let (request_db, command, local, argument, next_use, flags) = replay.next(self.db);
                 let key = keys.key(self.family, local);
                 let argument = match argument {
                     Argument::Target { key: target, db } => Argument::Target {

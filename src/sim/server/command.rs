@@ -292,103 +292,782 @@ pub const COMMAND_COUNT: usize = 97;
 
 /// The command table, in `CommandKind` order.
 pub const TABLE: [CommandSpec; COMMAND_COUNT] = [
-    spec(CommandKind::Get, "GET", READONLY | GENERATED, KeyType::String, Behaviour::Read).arity(2),
-    spec(CommandKind::Set, "SET", WRITE | DENYOOM | GENERATED, KeyType::Any, Behaviour::Set).arity(-3),
-    variadic(CommandKind::Del, "DEL", WRITE | GENERATED, KeyType::Any, Behaviour::Del).arity(-2),
-    variadic(CommandKind::Unlink, "UNLINK", WRITE | GENERATED, KeyType::Any, Behaviour::Del).arity(-2),
-    spec(CommandKind::Expire, "EXPIRE", WRITE | GENERATED, KeyType::Any, Behaviour::Expire).arity(-3),
-    spec(CommandKind::Persist, "PERSIST", WRITE | GENERATED, KeyType::Any, Behaviour::Persist).arity(2),
-    spec(CommandKind::Incr, "INCR", WRITE | DENYOOM | GENERATED, KeyType::String, Behaviour::Incr).arity(2),
-    variadic(CommandKind::Exists, "EXISTS", READONLY | GENERATED, KeyType::Any, Behaviour::ReadNoTouch).arity(-2),
-    spec(CommandKind::Ttl, "TTL", READONLY | GENERATED, KeyType::Any, Behaviour::ReadNoTouch).arity(2),
-    spec(CommandKind::Hset, "HSET", WRITE | DENYOOM | GENERATED, KeyType::Hash, Behaviour::Add).arity(-4),
-    spec(CommandKind::Hget, "HGET", READONLY | GENERATED, KeyType::Hash, Behaviour::Read).arity(3),
-    spec(CommandKind::Hdel, "HDEL", WRITE | GENERATED, KeyType::Hash, Behaviour::Remove).arity(-3),
-    spec(CommandKind::Lpush, "LPUSH", WRITE | DENYOOM | GENERATED, KeyType::List, Behaviour::Add).arity(-3),
-    spec(CommandKind::Lpop, "LPOP", WRITE | GENERATED, KeyType::List, Behaviour::Pop).arity(-2),
-    spec(CommandKind::Lrange, "LRANGE", READONLY | GENERATED, KeyType::List, Behaviour::Read).arity(4),
-    spec(CommandKind::Sadd, "SADD", WRITE | DENYOOM | GENERATED, KeyType::Set, Behaviour::Add).arity(-3),
-    spec(CommandKind::Srem, "SREM", WRITE | GENERATED, KeyType::Set, Behaviour::Remove).arity(-3),
-    spec(CommandKind::Smembers, "SMEMBERS", READONLY | GENERATED, KeyType::Set, Behaviour::Read).arity(2),
-    spec(CommandKind::Zadd, "ZADD", WRITE | DENYOOM | GENERATED, KeyType::Zset, Behaviour::Add).arity(-4),
-    spec(CommandKind::Zrem, "ZREM", WRITE | GENERATED, KeyType::Zset, Behaviour::Remove).arity(-3),
-    spec(CommandKind::Zrange, "ZRANGE", READONLY | GENERATED, KeyType::Zset, Behaviour::Read).arity(-4),
-    variadic(CommandKind::Mget, "MGET", READONLY, KeyType::String, Behaviour::Read).arity(-2),
-    spec(CommandKind::Strlen, "STRLEN", READONLY, KeyType::String, Behaviour::Read).arity(2),
-    spec(CommandKind::Getrange, "GETRANGE", READONLY, KeyType::String, Behaviour::Read).arity(4),
-    spec(CommandKind::Substr, "SUBSTR", READONLY, KeyType::String, Behaviour::Read).arity(4),
-    spec(CommandKind::Setnx, "SETNX", WRITE | DENYOOM, KeyType::Any, Behaviour::Set).arity(3),
-    spec(CommandKind::Setex, "SETEX", WRITE | DENYOOM, KeyType::Any, Behaviour::Set).arity(4),
-    spec(CommandKind::Psetex, "PSETEX", WRITE | DENYOOM, KeyType::Any, Behaviour::Set).arity(4),
-    keys(CommandKind::Mset, "MSET", WRITE | DENYOOM, KeyType::Any, Behaviour::Set, (1, -1, 2)).arity(-3),
-    keys(CommandKind::Msetnx, "MSETNX", WRITE | DENYOOM, KeyType::Any, Behaviour::Set, (1, -1, 2)).arity(-3),
-    spec(CommandKind::Getset, "GETSET", WRITE | DENYOOM, KeyType::String, Behaviour::Set).arity(3),
-    spec(CommandKind::Getdel, "GETDEL", WRITE, KeyType::String, Behaviour::GetDel).arity(2),
-    spec(CommandKind::Getex, "GETEX", WRITE, KeyType::String, Behaviour::GetEx).arity(-2),
-    spec(CommandKind::Append, "APPEND", WRITE | DENYOOM, KeyType::String, Behaviour::Append).arity(3),
-    spec(CommandKind::Setrange, "SETRANGE", WRITE | DENYOOM, KeyType::String, Behaviour::Append).arity(4),
-    spec(CommandKind::Decr, "DECR", WRITE | DENYOOM, KeyType::String, Behaviour::Incr).arity(2),
-    spec(CommandKind::Incrby, "INCRBY", WRITE | DENYOOM, KeyType::String, Behaviour::Incr).arity(3),
-    spec(CommandKind::Decrby, "DECRBY", WRITE | DENYOOM, KeyType::String, Behaviour::Incr).arity(3),
-    spec(CommandKind::Incrbyfloat, "INCRBYFLOAT", WRITE | DENYOOM, KeyType::String, Behaviour::Incr).arity(3),
-    spec(CommandKind::Pttl, "PTTL", READONLY, KeyType::Any, Behaviour::ReadNoTouch).arity(2),
-    spec(CommandKind::Expiretime, "EXPIRETIME", READONLY, KeyType::Any, Behaviour::ReadNoTouch).arity(2),
-    spec(CommandKind::Pexpiretime, "PEXPIRETIME", READONLY, KeyType::Any, Behaviour::ReadNoTouch).arity(2),
-    spec(CommandKind::Type, "TYPE", READONLY, KeyType::Any, Behaviour::ReadNoTouch).arity(2),
-    spec(CommandKind::Pexpire, "PEXPIRE", WRITE, KeyType::Any, Behaviour::Expire).arity(-3),
-    spec(CommandKind::Expireat, "EXPIREAT", WRITE, KeyType::Any, Behaviour::Expire).arity(-3),
-    spec(CommandKind::Pexpireat, "PEXPIREAT", WRITE, KeyType::Any, Behaviour::Expire).arity(-3),
-    keys(CommandKind::Rename, "RENAME", WRITE, KeyType::Any, Behaviour::Rename, (1, 2, 1)).arity(3),
-    keys(CommandKind::Renamenx, "RENAMENX", WRITE, KeyType::Any, Behaviour::Rename, (1, 2, 1)).arity(3),
-    keys(CommandKind::Copy, "COPY", WRITE | DENYOOM, KeyType::Any, Behaviour::Copy, (1, 2, 1)).arity(-3),
-    spec(CommandKind::Move, "MOVE", WRITE, KeyType::Any, Behaviour::Move).arity(3),
-    keyless(CommandKind::Flushdb, "FLUSHDB", WRITE | KEYLESS, Behaviour::FlushDb).arity(-1),
-    keyless(CommandKind::Flushall, "FLUSHALL", WRITE | KEYLESS, Behaviour::FlushAll).arity(-1),
+    spec(
+        CommandKind::Get,
+        "GET",
+        READONLY | GENERATED,
+        KeyType::String,
+        Behaviour::Read,
+    )
+    .arity(2),
+    spec(
+        CommandKind::Set,
+        "SET",
+        WRITE | DENYOOM | GENERATED,
+        KeyType::Any,
+        Behaviour::Set,
+    )
+    .arity(-3),
+    variadic(
+        CommandKind::Del,
+        "DEL",
+        WRITE | GENERATED,
+        KeyType::Any,
+        Behaviour::Del,
+    )
+    .arity(-2),
+    variadic(
+        CommandKind::Unlink,
+        "UNLINK",
+        WRITE | GENERATED,
+        KeyType::Any,
+        Behaviour::Del,
+    )
+    .arity(-2),
+    spec(
+        CommandKind::Expire,
+        "EXPIRE",
+        WRITE | GENERATED,
+        KeyType::Any,
+        Behaviour::Expire,
+    )
+    .arity(-3),
+    spec(
+        CommandKind::Persist,
+        "PERSIST",
+        WRITE | GENERATED,
+        KeyType::Any,
+        Behaviour::Persist,
+    )
+    .arity(2),
+    spec(
+        CommandKind::Incr,
+        "INCR",
+        WRITE | DENYOOM | GENERATED,
+        KeyType::String,
+        Behaviour::Incr,
+    )
+    .arity(2),
+    variadic(
+        CommandKind::Exists,
+        "EXISTS",
+        READONLY | GENERATED,
+        KeyType::Any,
+        Behaviour::ReadNoTouch,
+    )
+    .arity(-2),
+    spec(
+        CommandKind::Ttl,
+        "TTL",
+        READONLY | GENERATED,
+        KeyType::Any,
+        Behaviour::ReadNoTouch,
+    )
+    .arity(2),
+    spec(
+        CommandKind::Hset,
+        "HSET",
+        WRITE | DENYOOM | GENERATED,
+        KeyType::Hash,
+        Behaviour::Add,
+    )
+    .arity(-4),
+    spec(
+        CommandKind::Hget,
+        "HGET",
+        READONLY | GENERATED,
+        KeyType::Hash,
+        Behaviour::Read,
+    )
+    .arity(3),
+    spec(
+        CommandKind::Hdel,
+        "HDEL",
+        WRITE | GENERATED,
+        KeyType::Hash,
+        Behaviour::Remove,
+    )
+    .arity(-3),
+    spec(
+        CommandKind::Lpush,
+        "LPUSH",
+        WRITE | DENYOOM | GENERATED,
+        KeyType::List,
+        Behaviour::Add,
+    )
+    .arity(-3),
+    spec(
+        CommandKind::Lpop,
+        "LPOP",
+        WRITE | GENERATED,
+        KeyType::List,
+        Behaviour::Pop,
+    )
+    .arity(-2),
+    spec(
+        CommandKind::Lrange,
+        "LRANGE",
+        READONLY | GENERATED,
+        KeyType::List,
+        Behaviour::Read,
+    )
+    .arity(4),
+    spec(
+        CommandKind::Sadd,
+        "SADD",
+        WRITE | DENYOOM | GENERATED,
+        KeyType::Set,
+        Behaviour::Add,
+    )
+    .arity(-3),
+    spec(
+        CommandKind::Srem,
+        "SREM",
+        WRITE | GENERATED,
+        KeyType::Set,
+        Behaviour::Remove,
+    )
+    .arity(-3),
+    spec(
+        CommandKind::Smembers,
+        "SMEMBERS",
+        READONLY | GENERATED,
+        KeyType::Set,
+        Behaviour::Read,
+    )
+    .arity(2),
+    spec(
+        CommandKind::Zadd,
+        "ZADD",
+        WRITE | DENYOOM | GENERATED,
+        KeyType::Zset,
+        Behaviour::Add,
+    )
+    .arity(-4),
+    spec(
+        CommandKind::Zrem,
+        "ZREM",
+        WRITE | GENERATED,
+        KeyType::Zset,
+        Behaviour::Remove,
+    )
+    .arity(-3),
+    spec(
+        CommandKind::Zrange,
+        "ZRANGE",
+        READONLY | GENERATED,
+        KeyType::Zset,
+        Behaviour::Read,
+    )
+    .arity(-4),
+    variadic(
+        CommandKind::Mget,
+        "MGET",
+        READONLY,
+        KeyType::String,
+        Behaviour::Read,
+    )
+    .arity(-2),
+    spec(
+        CommandKind::Strlen,
+        "STRLEN",
+        READONLY,
+        KeyType::String,
+        Behaviour::Read,
+    )
+    .arity(2),
+    spec(
+        CommandKind::Getrange,
+        "GETRANGE",
+        READONLY,
+        KeyType::String,
+        Behaviour::Read,
+    )
+    .arity(4),
+    spec(
+        CommandKind::Substr,
+        "SUBSTR",
+        READONLY,
+        KeyType::String,
+        Behaviour::Read,
+    )
+    .arity(4),
+    spec(
+        CommandKind::Setnx,
+        "SETNX",
+        WRITE | DENYOOM,
+        KeyType::Any,
+        Behaviour::Set,
+    )
+    .arity(3),
+    spec(
+        CommandKind::Setex,
+        "SETEX",
+        WRITE | DENYOOM,
+        KeyType::Any,
+        Behaviour::Set,
+    )
+    .arity(4),
+    spec(
+        CommandKind::Psetex,
+        "PSETEX",
+        WRITE | DENYOOM,
+        KeyType::Any,
+        Behaviour::Set,
+    )
+    .arity(4),
+    keys(
+        CommandKind::Mset,
+        "MSET",
+        WRITE | DENYOOM,
+        KeyType::Any,
+        Behaviour::Set,
+        (1, -1, 2),
+    )
+    .arity(-3),
+    keys(
+        CommandKind::Msetnx,
+        "MSETNX",
+        WRITE | DENYOOM,
+        KeyType::Any,
+        Behaviour::Set,
+        (1, -1, 2),
+    )
+    .arity(-3),
+    spec(
+        CommandKind::Getset,
+        "GETSET",
+        WRITE | DENYOOM,
+        KeyType::String,
+        Behaviour::Set,
+    )
+    .arity(3),
+    spec(
+        CommandKind::Getdel,
+        "GETDEL",
+        WRITE,
+        KeyType::String,
+        Behaviour::GetDel,
+    )
+    .arity(2),
+    spec(
+        CommandKind::Getex,
+        "GETEX",
+        WRITE,
+        KeyType::String,
+        Behaviour::GetEx,
+    )
+    .arity(-2),
+    spec(
+        CommandKind::Append,
+        "APPEND",
+        WRITE | DENYOOM,
+        KeyType::String,
+        Behaviour::Append,
+    )
+    .arity(3),
+    spec(
+        CommandKind::Setrange,
+        "SETRANGE",
+        WRITE | DENYOOM,
+        KeyType::String,
+        Behaviour::Append,
+    )
+    .arity(4),
+    spec(
+        CommandKind::Decr,
+        "DECR",
+        WRITE | DENYOOM,
+        KeyType::String,
+        Behaviour::Incr,
+    )
+    .arity(2),
+    spec(
+        CommandKind::Incrby,
+        "INCRBY",
+        WRITE | DENYOOM,
+        KeyType::String,
+        Behaviour::Incr,
+    )
+    .arity(3),
+    spec(
+        CommandKind::Decrby,
+        "DECRBY",
+        WRITE | DENYOOM,
+        KeyType::String,
+        Behaviour::Incr,
+    )
+    .arity(3),
+    spec(
+        CommandKind::Incrbyfloat,
+        "INCRBYFLOAT",
+        WRITE | DENYOOM,
+        KeyType::String,
+        Behaviour::Incr,
+    )
+    .arity(3),
+    spec(
+        CommandKind::Pttl,
+        "PTTL",
+        READONLY,
+        KeyType::Any,
+        Behaviour::ReadNoTouch,
+    )
+    .arity(2),
+    spec(
+        CommandKind::Expiretime,
+        "EXPIRETIME",
+        READONLY,
+        KeyType::Any,
+        Behaviour::ReadNoTouch,
+    )
+    .arity(2),
+    spec(
+        CommandKind::Pexpiretime,
+        "PEXPIRETIME",
+        READONLY,
+        KeyType::Any,
+        Behaviour::ReadNoTouch,
+    )
+    .arity(2),
+    spec(
+        CommandKind::Type,
+        "TYPE",
+        READONLY,
+        KeyType::Any,
+        Behaviour::ReadNoTouch,
+    )
+    .arity(2),
+    spec(
+        CommandKind::Pexpire,
+        "PEXPIRE",
+        WRITE,
+        KeyType::Any,
+        Behaviour::Expire,
+    )
+    .arity(-3),
+    spec(
+        CommandKind::Expireat,
+        "EXPIREAT",
+        WRITE,
+        KeyType::Any,
+        Behaviour::Expire,
+    )
+    .arity(-3),
+    spec(
+        CommandKind::Pexpireat,
+        "PEXPIREAT",
+        WRITE,
+        KeyType::Any,
+        Behaviour::Expire,
+    )
+    .arity(-3),
+    keys(
+        CommandKind::Rename,
+        "RENAME",
+        WRITE,
+        KeyType::Any,
+        Behaviour::Rename,
+        (1, 2, 1),
+    )
+    .arity(3),
+    keys(
+        CommandKind::Renamenx,
+        "RENAMENX",
+        WRITE,
+        KeyType::Any,
+        Behaviour::Rename,
+        (1, 2, 1),
+    )
+    .arity(3),
+    keys(
+        CommandKind::Copy,
+        "COPY",
+        WRITE | DENYOOM,
+        KeyType::Any,
+        Behaviour::Copy,
+        (1, 2, 1),
+    )
+    .arity(-3),
+    spec(
+        CommandKind::Move,
+        "MOVE",
+        WRITE,
+        KeyType::Any,
+        Behaviour::Move,
+    )
+    .arity(3),
+    keyless(
+        CommandKind::Flushdb,
+        "FLUSHDB",
+        WRITE | KEYLESS,
+        Behaviour::FlushDb,
+    )
+    .arity(-1),
+    keyless(
+        CommandKind::Flushall,
+        "FLUSHALL",
+        WRITE | KEYLESS,
+        Behaviour::FlushAll,
+    )
+    .arity(-1),
     keyless(CommandKind::Select, "SELECT", KEYLESS, Behaviour::Select).arity(2),
-    spec(CommandKind::Hmset, "HMSET", WRITE | DENYOOM, KeyType::Hash, Behaviour::Add).arity(-4),
-    spec(CommandKind::Hsetnx, "HSETNX", WRITE | DENYOOM, KeyType::Hash, Behaviour::Add).arity(4),
-    spec(CommandKind::Hincrby, "HINCRBY", WRITE | DENYOOM, KeyType::Hash, Behaviour::Add).arity(4),
-    spec(CommandKind::Hincrbyfloat, "HINCRBYFLOAT", WRITE | DENYOOM, KeyType::Hash, Behaviour::Add).arity(4),
-    spec(CommandKind::Hmget, "HMGET", READONLY, KeyType::Hash, Behaviour::Read).arity(-3),
-    spec(CommandKind::Hgetall, "HGETALL", READONLY, KeyType::Hash, Behaviour::Read).arity(2),
-    spec(CommandKind::Hkeys, "HKEYS", READONLY, KeyType::Hash, Behaviour::Read).arity(2),
-    spec(CommandKind::Hvals, "HVALS", READONLY, KeyType::Hash, Behaviour::Read).arity(2),
-    spec(CommandKind::Hlen, "HLEN", READONLY, KeyType::Hash, Behaviour::Read).arity(2),
-    spec(CommandKind::Hexists, "HEXISTS", READONLY, KeyType::Hash, Behaviour::Read).arity(3),
-    spec(CommandKind::Hstrlen, "HSTRLEN", READONLY, KeyType::Hash, Behaviour::Read).arity(3),
-    spec(CommandKind::Hrandfield, "HRANDFIELD", READONLY, KeyType::Hash, Behaviour::Read).arity(-2),
-    spec(CommandKind::Rpush, "RPUSH", WRITE | DENYOOM, KeyType::List, Behaviour::Add).arity(-3),
-    spec(CommandKind::Lpushx, "LPUSHX", WRITE | DENYOOM, KeyType::List, Behaviour::Add).arity(-3),
-    spec(CommandKind::Rpushx, "RPUSHX", WRITE | DENYOOM, KeyType::List, Behaviour::Add).arity(-3),
-    spec(CommandKind::Linsert, "LINSERT", WRITE | DENYOOM, KeyType::List, Behaviour::Add).arity(5),
-    spec(CommandKind::Rpop, "RPOP", WRITE, KeyType::List, Behaviour::Pop).arity(-2),
-    keys(CommandKind::Blpop, "BLPOP", WRITE, KeyType::List, Behaviour::Pop, (1, -2, 1)).arity(-3),
-    keys(CommandKind::Brpop, "BRPOP", WRITE, KeyType::List, Behaviour::Pop, (1, -2, 1)).arity(-3),
-    spec(CommandKind::Lindex, "LINDEX", READONLY, KeyType::List, Behaviour::Read).arity(3),
-    spec(CommandKind::Llen, "LLEN", READONLY, KeyType::List, Behaviour::Read).arity(2),
-    spec(CommandKind::Lpos, "LPOS", READONLY, KeyType::List, Behaviour::Read).arity(-3),
-    spec(CommandKind::Spop, "SPOP", WRITE, KeyType::Set, Behaviour::Pop).arity(-2),
-    spec(CommandKind::Sismember, "SISMEMBER", READONLY, KeyType::Set, Behaviour::Read).arity(3),
-    spec(CommandKind::Smismember, "SMISMEMBER", READONLY, KeyType::Set, Behaviour::Read).arity(-3),
-    spec(CommandKind::Scard, "SCARD", READONLY, KeyType::Set, Behaviour::Read).arity(2),
-    spec(CommandKind::Srandmember, "SRANDMEMBER", READONLY, KeyType::Set, Behaviour::Read).arity(-2),
-    spec(CommandKind::Zincrby, "ZINCRBY", WRITE | DENYOOM, KeyType::Zset, Behaviour::Add).arity(4),
-    spec(CommandKind::Zpopmin, "ZPOPMIN", WRITE, KeyType::Zset, Behaviour::Pop).arity(-2),
-    spec(CommandKind::Zpopmax, "ZPOPMAX", WRITE, KeyType::Zset, Behaviour::Pop).arity(-2),
-    keys(CommandKind::Bzpopmin, "BZPOPMIN", WRITE, KeyType::Zset, Behaviour::Pop, (1, -2, 1)).arity(-3),
-    keys(CommandKind::Bzpopmax, "BZPOPMAX", WRITE, KeyType::Zset, Behaviour::Pop, (1, -2, 1)).arity(-3),
-    spec(CommandKind::Zscore, "ZSCORE", READONLY, KeyType::Zset, Behaviour::Read).arity(3),
-    spec(CommandKind::Zmscore, "ZMSCORE", READONLY, KeyType::Zset, Behaviour::Read).arity(-3),
-    spec(CommandKind::Zcard, "ZCARD", READONLY, KeyType::Zset, Behaviour::Read).arity(2),
-    spec(CommandKind::Zcount, "ZCOUNT", READONLY, KeyType::Zset, Behaviour::Read).arity(4),
-    spec(CommandKind::Zrank, "ZRANK", READONLY, KeyType::Zset, Behaviour::Read).arity(3),
-    spec(CommandKind::Zrevrank, "ZREVRANK", READONLY, KeyType::Zset, Behaviour::Read).arity(3),
-    spec(CommandKind::Zrevrange, "ZREVRANGE", READONLY, KeyType::Zset, Behaviour::Read).arity(-4),
-    spec(CommandKind::Zrangebyscore, "ZRANGEBYSCORE", READONLY, KeyType::Zset, Behaviour::Read).arity(-4),
-    spec(CommandKind::Zrevrangebyscore, "ZREVRANGEBYSCORE", READONLY, KeyType::Zset, Behaviour::Read).arity(-4),
-    spec(CommandKind::Zrangebylex, "ZRANGEBYLEX", READONLY, KeyType::Zset, Behaviour::Read).arity(-4),
-    spec(CommandKind::Zlexcount, "ZLEXCOUNT", READONLY, KeyType::Zset, Behaviour::Read).arity(4),
-    spec(CommandKind::Zrandmember, "ZRANDMEMBER", READONLY, KeyType::Zset, Behaviour::Read).arity(-2),
+    spec(
+        CommandKind::Hmset,
+        "HMSET",
+        WRITE | DENYOOM,
+        KeyType::Hash,
+        Behaviour::Add,
+    )
+    .arity(-4),
+    spec(
+        CommandKind::Hsetnx,
+        "HSETNX",
+        WRITE | DENYOOM,
+        KeyType::Hash,
+        Behaviour::Add,
+    )
+    .arity(4),
+    spec(
+        CommandKind::Hincrby,
+        "HINCRBY",
+        WRITE | DENYOOM,
+        KeyType::Hash,
+        Behaviour::Add,
+    )
+    .arity(4),
+    spec(
+        CommandKind::Hincrbyfloat,
+        "HINCRBYFLOAT",
+        WRITE | DENYOOM,
+        KeyType::Hash,
+        Behaviour::Add,
+    )
+    .arity(4),
+    spec(
+        CommandKind::Hmget,
+        "HMGET",
+        READONLY,
+        KeyType::Hash,
+        Behaviour::Read,
+    )
+    .arity(-3),
+    spec(
+        CommandKind::Hgetall,
+        "HGETALL",
+        READONLY,
+        KeyType::Hash,
+        Behaviour::Read,
+    )
+    .arity(2),
+    spec(
+        CommandKind::Hkeys,
+        "HKEYS",
+        READONLY,
+        KeyType::Hash,
+        Behaviour::Read,
+    )
+    .arity(2),
+    spec(
+        CommandKind::Hvals,
+        "HVALS",
+        READONLY,
+        KeyType::Hash,
+        Behaviour::Read,
+    )
+    .arity(2),
+    spec(
+        CommandKind::Hlen,
+        "HLEN",
+        READONLY,
+        KeyType::Hash,
+        Behaviour::Read,
+    )
+    .arity(2),
+    spec(
+        CommandKind::Hexists,
+        "HEXISTS",
+        READONLY,
+        KeyType::Hash,
+        Behaviour::Read,
+    )
+    .arity(3),
+    spec(
+        CommandKind::Hstrlen,
+        "HSTRLEN",
+        READONLY,
+        KeyType::Hash,
+        Behaviour::Read,
+    )
+    .arity(3),
+    spec(
+        CommandKind::Hrandfield,
+        "HRANDFIELD",
+        READONLY,
+        KeyType::Hash,
+        Behaviour::Read,
+    )
+    .arity(-2),
+    spec(
+        CommandKind::Rpush,
+        "RPUSH",
+        WRITE | DENYOOM,
+        KeyType::List,
+        Behaviour::Add,
+    )
+    .arity(-3),
+    spec(
+        CommandKind::Lpushx,
+        "LPUSHX",
+        WRITE | DENYOOM,
+        KeyType::List,
+        Behaviour::Add,
+    )
+    .arity(-3),
+    spec(
+        CommandKind::Rpushx,
+        "RPUSHX",
+        WRITE | DENYOOM,
+        KeyType::List,
+        Behaviour::Add,
+    )
+    .arity(-3),
+    spec(
+        CommandKind::Linsert,
+        "LINSERT",
+        WRITE | DENYOOM,
+        KeyType::List,
+        Behaviour::Add,
+    )
+    .arity(5),
+    spec(
+        CommandKind::Rpop,
+        "RPOP",
+        WRITE,
+        KeyType::List,
+        Behaviour::Pop,
+    )
+    .arity(-2),
+    keys(
+        CommandKind::Blpop,
+        "BLPOP",
+        WRITE,
+        KeyType::List,
+        Behaviour::Pop,
+        (1, -2, 1),
+    )
+    .arity(-3),
+    keys(
+        CommandKind::Brpop,
+        "BRPOP",
+        WRITE,
+        KeyType::List,
+        Behaviour::Pop,
+        (1, -2, 1),
+    )
+    .arity(-3),
+    spec(
+        CommandKind::Lindex,
+        "LINDEX",
+        READONLY,
+        KeyType::List,
+        Behaviour::Read,
+    )
+    .arity(3),
+    spec(
+        CommandKind::Llen,
+        "LLEN",
+        READONLY,
+        KeyType::List,
+        Behaviour::Read,
+    )
+    .arity(2),
+    spec(
+        CommandKind::Lpos,
+        "LPOS",
+        READONLY,
+        KeyType::List,
+        Behaviour::Read,
+    )
+    .arity(-3),
+    spec(
+        CommandKind::Spop,
+        "SPOP",
+        WRITE,
+        KeyType::Set,
+        Behaviour::Pop,
+    )
+    .arity(-2),
+    spec(
+        CommandKind::Sismember,
+        "SISMEMBER",
+        READONLY,
+        KeyType::Set,
+        Behaviour::Read,
+    )
+    .arity(3),
+    spec(
+        CommandKind::Smismember,
+        "SMISMEMBER",
+        READONLY,
+        KeyType::Set,
+        Behaviour::Read,
+    )
+    .arity(-3),
+    spec(
+        CommandKind::Scard,
+        "SCARD",
+        READONLY,
+        KeyType::Set,
+        Behaviour::Read,
+    )
+    .arity(2),
+    spec(
+        CommandKind::Srandmember,
+        "SRANDMEMBER",
+        READONLY,
+        KeyType::Set,
+        Behaviour::Read,
+    )
+    .arity(-2),
+    spec(
+        CommandKind::Zincrby,
+        "ZINCRBY",
+        WRITE | DENYOOM,
+        KeyType::Zset,
+        Behaviour::Add,
+    )
+    .arity(4),
+    spec(
+        CommandKind::Zpopmin,
+        "ZPOPMIN",
+        WRITE,
+        KeyType::Zset,
+        Behaviour::Pop,
+    )
+    .arity(-2),
+    spec(
+        CommandKind::Zpopmax,
+        "ZPOPMAX",
+        WRITE,
+        KeyType::Zset,
+        Behaviour::Pop,
+    )
+    .arity(-2),
+    keys(
+        CommandKind::Bzpopmin,
+        "BZPOPMIN",
+        WRITE,
+        KeyType::Zset,
+        Behaviour::Pop,
+        (1, -2, 1),
+    )
+    .arity(-3),
+    keys(
+        CommandKind::Bzpopmax,
+        "BZPOPMAX",
+        WRITE,
+        KeyType::Zset,
+        Behaviour::Pop,
+        (1, -2, 1),
+    )
+    .arity(-3),
+    spec(
+        CommandKind::Zscore,
+        "ZSCORE",
+        READONLY,
+        KeyType::Zset,
+        Behaviour::Read,
+    )
+    .arity(3),
+    spec(
+        CommandKind::Zmscore,
+        "ZMSCORE",
+        READONLY,
+        KeyType::Zset,
+        Behaviour::Read,
+    )
+    .arity(-3),
+    spec(
+        CommandKind::Zcard,
+        "ZCARD",
+        READONLY,
+        KeyType::Zset,
+        Behaviour::Read,
+    )
+    .arity(2),
+    spec(
+        CommandKind::Zcount,
+        "ZCOUNT",
+        READONLY,
+        KeyType::Zset,
+        Behaviour::Read,
+    )
+    .arity(4),
+    spec(
+        CommandKind::Zrank,
+        "ZRANK",
+        READONLY,
+        KeyType::Zset,
+        Behaviour::Read,
+    )
+    .arity(3),
+    spec(
+        CommandKind::Zrevrank,
+        "ZREVRANK",
+        READONLY,
+        KeyType::Zset,
+        Behaviour::Read,
+    )
+    .arity(3),
+    spec(
+        CommandKind::Zrevrange,
+        "ZREVRANGE",
+        READONLY,
+        KeyType::Zset,
+        Behaviour::Read,
+    )
+    .arity(-4),
+    spec(
+        CommandKind::Zrangebyscore,
+        "ZRANGEBYSCORE",
+        READONLY,
+        KeyType::Zset,
+        Behaviour::Read,
+    )
+    .arity(-4),
+    spec(
+        CommandKind::Zrevrangebyscore,
+        "ZREVRANGEBYSCORE",
+        READONLY,
+        KeyType::Zset,
+        Behaviour::Read,
+    )
+    .arity(-4),
+    spec(
+        CommandKind::Zrangebylex,
+        "ZRANGEBYLEX",
+        READONLY,
+        KeyType::Zset,
+        Behaviour::Read,
+    )
+    .arity(-4),
+    spec(
+        CommandKind::Zlexcount,
+        "ZLEXCOUNT",
+        READONLY,
+        KeyType::Zset,
+        Behaviour::Read,
+    )
+    .arity(4),
+    spec(
+        CommandKind::Zrandmember,
+        "ZRANDMEMBER",
+        READONLY,
+        KeyType::Zset,
+        Behaviour::Read,
+    )
+    .arity(-2),
 ];
 
 // The table is in `CommandKind` order, and every command is a read or a write, never both.
@@ -399,7 +1078,9 @@ const _: () = {
         assert!(spec.kind as usize == index);
         assert!(spec.arity != 0);
         assert!(spec.flags & (WRITE | READONLY) != (WRITE | READONLY));
-        assert!(spec.flags & KEYLESS != 0 || (spec.flags & WRITE == 0) != (spec.flags & READONLY == 0));
+        assert!(
+            spec.flags & KEYLESS != 0 || (spec.flags & WRITE == 0) != (spec.flags & READONLY == 0)
+        );
         assert!((spec.flags & KEYLESS != 0) == (spec.first_key == 0));
         index += 1;
     }
@@ -477,7 +1158,9 @@ impl CommandKind {
 
     /// The commands a generated workload may issue, in table order.
     pub fn generated() -> impl Iterator<Item = CommandKind> {
-        CommandKind::ALL.into_iter().filter(|kind| kind.is_generated())
+        CommandKind::ALL
+            .into_iter()
+            .filter(|kind| kind.is_generated())
     }
 }
 
@@ -485,14 +1168,70 @@ impl CommandKind {
 /// and `FLUSHALL` are in the table: they are replayed). Scripts and transactions are here too:
 /// MONITOR shows the commands they run on lines of their own.
 pub const IGNORED_BY_REPLAY: &[&str] = &[
-    "ACL", "ASKING", "AUTH", "BGREWRITEAOF", "BGSAVE", "CLIENT", "CLUSTER", "COMMAND", "CONFIG",
-    "DBSIZE", "DEBUG", "DISCARD", "ECHO", "EVAL", "EVALSHA", "EVALSHA_RO", "EVAL_RO", "EXEC",
-    "FAILOVER", "FCALL", "FCALL_RO", "FUNCTION", "HELLO", "INFO", "KEYS", "LASTSAVE", "LATENCY",
-    "LOLWUT", "MEMORY", "MODULE", "MONITOR", "MULTI", "OBJECT", "PING", "PSUBSCRIBE", "PSYNC",
-    "PUBLISH", "PUBSUB", "PUNSUBSCRIBE", "QUIT", "RANDOMKEY", "READONLY", "READWRITE", "REPLCONF",
-    "REPLICAOF", "RESET", "ROLE", "SAVE", "SCAN", "SCRIPT", "SENTINEL", "SHUTDOWN", "SLAVEOF",
-    "SLOWLOG", "SPUBLISH", "SSUBSCRIBE", "SUBSCRIBE", "SUNSUBSCRIBE", "SYNC", "TIME",
-    "UNSUBSCRIBE", "UNWATCH", "WAIT", "WATCH",
+    "ACL",
+    "ASKING",
+    "AUTH",
+    "BGREWRITEAOF",
+    "BGSAVE",
+    "CLIENT",
+    "CLUSTER",
+    "COMMAND",
+    "CONFIG",
+    "DBSIZE",
+    "DEBUG",
+    "DISCARD",
+    "ECHO",
+    "EVAL",
+    "EVALSHA",
+    "EVALSHA_RO",
+    "EVAL_RO",
+    "EXEC",
+    "FAILOVER",
+    "FCALL",
+    "FCALL_RO",
+    "FUNCTION",
+    "HELLO",
+    "INFO",
+    "KEYS",
+    "LASTSAVE",
+    "LATENCY",
+    "LOLWUT",
+    "MEMORY",
+    "MODULE",
+    "MONITOR",
+    "MULTI",
+    "OBJECT",
+    "PING",
+    "PSUBSCRIBE",
+    "PSYNC",
+    "PUBLISH",
+    "PUBSUB",
+    "PUNSUBSCRIBE",
+    "QUIT",
+    "RANDOMKEY",
+    "READONLY",
+    "READWRITE",
+    "REPLCONF",
+    "REPLICAOF",
+    "RESET",
+    "ROLE",
+    "SAVE",
+    "SCAN",
+    "SCRIPT",
+    "SENTINEL",
+    "SHUTDOWN",
+    "SLAVEOF",
+    "SLOWLOG",
+    "SPUBLISH",
+    "SSUBSCRIBE",
+    "SUBSCRIBE",
+    "SUNSUBSCRIBE",
+    "SYNC",
+    "TIME",
+    "UNSUBSCRIBE",
+    "UNWATCH",
+    "WAIT",
+    "WATCH",
 ];
 
 /// Commands counted in Commandstats that no client sends: the operator's CONFIG SET.

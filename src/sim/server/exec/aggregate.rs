@@ -176,7 +176,11 @@ fn apply(
             (popped, popped)
         }
         (Aggregate::Set(set), Argument::Member { id, .. }) => {
-            let changed = if adds { set.sadd(id, limits) } else { set.srem(id) };
+            let changed = if adds {
+                set.sadd(id, limits)
+            } else {
+                set.srem(id)
+            };
             (changed, changed)
         }
         (Aggregate::Zset(zset), Argument::Member { id, score }) => {

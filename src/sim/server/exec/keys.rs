@@ -16,7 +16,12 @@ use crate::sim::server::protocol::{Argument, ErrorReply, Reply, Request};
 
 impl Node {
     /// RENAME / RENAMENX key newkey.
-    pub(super) fn rename(&mut self, request: &Request, present: bool, ledger: &mut Ledger) -> Reply {
+    pub(super) fn rename(
+        &mut self,
+        request: &Request,
+        present: bool,
+        ledger: &mut Ledger,
+    ) -> Reply {
         let Request {
             db,
             key,
@@ -156,8 +161,15 @@ impl Node {
         ledger: &mut Ledger,
     ) -> (Slot, Option<Aggregate>) {
         let aggregate = self.dbs[db as usize].aggregate(key).cloned();
-        let slot =
-            self.remove_key_propagated_as(db, key, cause, request.client, detail, Some(bytes), ledger);
+        let slot = self.remove_key_propagated_as(
+            db,
+            key,
+            cause,
+            request.client,
+            detail,
+            Some(bytes),
+            ledger,
+        );
         (slot, aggregate)
     }
 

@@ -9,10 +9,10 @@ mod keys;
 mod string;
 
 use crate::sim::cluster::replication::write_bytes;
+use crate::sim::config::record_flags;
 use crate::sim::config::MaxmemoryPolicy;
 use crate::sim::keyspace::lru;
 use crate::sim::ledger::{Actor, Cause, Detail, EntryKind, KeyId, Ledger};
-use crate::sim::config::record_flags;
 use crate::sim::server::command::{Behaviour, CommandKind};
 use crate::sim::server::evict::{self, EvictResult, Incoming};
 use crate::sim::server::node::Node;
@@ -427,7 +427,8 @@ impl Node {
         if request.has_flag(record_flags::XX) && !volatile {
             return false;
         }
-        if request.has_flag(record_flags::GT) && (!volatile || new_deadline <= slot.expire_unix_ms) {
+        if request.has_flag(record_flags::GT) && (!volatile || new_deadline <= slot.expire_unix_ms)
+        {
             return false;
         }
         if request.has_flag(record_flags::LT) && volatile && new_deadline >= slot.expire_unix_ms {
@@ -445,11 +446,11 @@ impl Node {
     }
 }
 
-/// Whether the write looks its key up as a read (`lookupKeyRead`), which counts in
-/// keyspace_hits and keyspace_misses.
+/// Whether the write looks its key up as a read (`lookupKeyRead`: GETDEL, GETEX, COPY's
+/// source, GETSET and SET ... GET), which counts in keyspace_hits and keyspace_misses.
 fn reads_value(request: &Request) -> bool {
     match request.command.behaviour() {
-        Behaviour::GetDel | Behaviour::GetEx => true,
+        Behaviour::GetDel | Behaviour::GetEx | Behaviour::Copy => true,
         Behaviour::Set => request.has_flag(record_flags::GET),
         _ => false,
     }

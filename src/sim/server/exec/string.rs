@@ -96,7 +96,12 @@ impl Node {
     }
 
     /// GETEX key [EX|PX|EXAT|PXAT t | PERSIST]: the value is read, its TTL may change.
-    pub(super) fn getex(&mut self, request: &Request, present: bool, _ledger: &mut Ledger) -> Reply {
+    pub(super) fn getex(
+        &mut self,
+        request: &Request,
+        present: bool,
+        _ledger: &mut Ledger,
+    ) -> Reply {
         let (db, key) = (request.db, request.key);
         if !present {
             return Reply::Integer(0);
