@@ -91,83 +91,92 @@ impl<W: Write> CsvLedger<W> {
     }
 
     fn detail_text(&self, detail: &Detail) -> String {
-        match *detail {
-            Detail::None => String::new(),
-            Detail::Expiry {
-                ttl_ms,
-                set_by,
-                lazy,
-            } => format!(
-                "ttl_ms={ttl_ms} set_by={} via={}",
-                self.actor_name(set_by),
-                if lazy { "lazy" } else { "active-cycle" }
-            ),
-            Detail::Command { command, by } => {
-                format!("command={} by={}", command.name(), self.actor_name(by))
-            }
-            Detail::Flush { all, by } => format!(
+        detail_text(detail, &self.keys, &self.client_names)
+    }
+}
+
+/// The ledger's `detail` column for `detail`.
+pub fn detail_text(detail: &Detail, keys: &KeyTable, client_names: &[String]) -> String {
+    match *detail {
+        Detail::None => String::new(),
+        Detail::Expiry {
+            ttl_ms,
+            set_by,
+            lazy,
+        } => format!(
+            "ttl_ms={ttl_ms} set_by={} via={}",
+            actor_name(set_by, client_names),
+            if lazy { "lazy" } else { "active-cycle" }
+        ),
+        Detail::Command { command, by } => {
+            format!(
                 "command={} by={}",
-                if all { "FLUSHALL" } else { "FLUSHDB" },
-                self.actor_name(by)
-            ),
-            Detail::OperatorDel => "command=DEL by=operator".to_string(),
-            Detail::Relocated {
-                command,
-                by,
-                to,
-                to_db,
-            } => format!(
-                "command={} by={} to={} to_db={to_db}",
                 command.name(),
-                self.actor_name(by),
-                self.keys.name(to)
-            ),
-            Detail::Restored => "rolled back to the last durable state".to_string(),
-            Detail::Overwrite {
-                by,
-                previous_writer,
-                type_changed,
-            } => format!(
-                "by={} previous_writer={}{}",
-                self.actor_name(by),
-                self.actor_name(previous_writer),
-                if type_changed {
-                    " type_changed=yes"
-                } else {
-                    ""
-                }
-            ),
-            Detail::RemovedEarlier { at_us, by } => format!(
-                "removed_at_s={}.{:06} removed_by={}",
-                at_us / 1_000_000,
-                at_us % 1_000_000,
-                self.actor_name(by)
-            ),
-            Detail::FoundInDb { db } => format!("key_exists_in_db={db}"),
-            Detail::WrittenBy { writer } => format!("written_by={}", self.actor_name(writer)),
-            Detail::Eviction {
-                policy,
-                score,
-                used_memory,
-                maxmemory,
-            } => {
-                let score = match policy {
-                    MaxmemoryPolicy::AllkeysLru | MaxmemoryPolicy::VolatileLru => {
-                        format!(" idle_ms={score}")
-                    }
-                    MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu => {
-                        format!(" lfu_counter={score}")
-                    }
-                    MaxmemoryPolicy::VolatileTtl => format!(" ttl_left_ms={score}"),
-                    MaxmemoryPolicy::Opt if score == u64::MAX => " next_use=never".to_string(),
-                    MaxmemoryPolicy::Opt => format!(" next_use={score}"),
-                    _ => String::new(),
-                };
-                format!(
-                    "policy={}{score} used_memory={used_memory} maxmemory={maxmemory}",
-                    policy.as_str()
-                )
+                actor_name(by, client_names)
+            )
+        }
+        Detail::Flush { all, by } => format!(
+            "command={} by={}",
+            if all { "FLUSHALL" } else { "FLUSHDB" },
+            actor_name(by, client_names)
+        ),
+        Detail::OperatorDel => "command=DEL by=operator".to_string(),
+        Detail::Relocated {
+            command,
+            by,
+            to,
+            to_db,
+        } => format!(
+            "command={} by={} to={} to_db={to_db}",
+            command.name(),
+            actor_name(by, client_names),
+            keys.name(to)
+        ),
+        Detail::Restored => "rolled back to the last durable state".to_string(),
+        Detail::Overwrite {
+            by,
+            previous_writer,
+            type_changed,
+        } => format!(
+            "by={} previous_writer={}{}",
+            actor_name(by, client_names),
+            actor_name(previous_writer, client_names),
+            if type_changed {
+                " type_changed=yes"
+            } else {
+                ""
             }
+        ),
+        Detail::RemovedEarlier { at_us, by } => format!(
+            "removed_at_s={}.{:06} removed_by={}",
+            at_us / 1_000_000,
+            at_us % 1_000_000,
+            actor_name(by, client_names)
+        ),
+        Detail::FoundInDb { db } => format!("key_exists_in_db={db}"),
+        Detail::WrittenBy { writer } => format!("written_by={}", actor_name(writer, client_names)),
+        Detail::Eviction {
+            policy,
+            score,
+            used_memory,
+            maxmemory,
+        } => {
+            let score = match policy {
+                MaxmemoryPolicy::AllkeysLru | MaxmemoryPolicy::VolatileLru => {
+                    format!(" idle_ms={score}")
+                }
+                MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu => {
+                    format!(" lfu_counter={score}")
+                }
+                MaxmemoryPolicy::VolatileTtl => format!(" ttl_left_ms={score}"),
+                MaxmemoryPolicy::Opt if score == u64::MAX => " next_use=never".to_string(),
+                MaxmemoryPolicy::Opt => format!(" next_use={score}"),
+                _ => String::new(),
+            };
+            format!(
+                "policy={}{score} used_memory={used_memory} maxmemory={maxmemory}",
+                policy.as_str()
+            )
         }
     }
 }

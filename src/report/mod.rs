@@ -9,6 +9,7 @@
 pub mod charts;
 pub mod columns;
 pub mod compare;
+pub mod explain;
 pub mod files;
 pub mod html;
 pub mod info;

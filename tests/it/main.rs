@@ -5,6 +5,7 @@ mod cli;
 mod crosscheck;
 mod eviction;
 mod expiry;
+mod explain;
 mod faults;
 mod html;
 mod ledger;

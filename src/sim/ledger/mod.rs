@@ -8,6 +8,7 @@
 //! rows into `ledger.csv`).
 
 mod recorder;
+pub mod watch;
 
 pub use recorder::Ledger;
 

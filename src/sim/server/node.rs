@@ -149,6 +149,11 @@ impl Node {
 
     /// Unix ms of the current time snapshot.
     #[inline]
+    /// The node's virtual time, µs.
+    pub fn now_us(&self) -> u64 {
+        self.now_us
+    }
+
     pub fn unix_ms(&self) -> u64 {
         EPOCH_UNIX_MS + self.now_us / 1000
     }
