@@ -104,6 +104,7 @@ fn zipf_trace(requests: u64, objects: u64) -> Arc<Trace> {
         read_through: true,
         per_record_db: false,
         notes: Default::default(),
+        prefix_separator: ":".to_string(),
     })
 }
 

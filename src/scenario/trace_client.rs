@@ -94,10 +94,26 @@ pub(super) fn workload(
     let rate = pace(path, raw, &trace, rate)?;
     trace.source = trace_path.to_string();
     trace.read_through = on_miss == OnMiss::Set;
+    if let Some(field) = &fields.prefix_separator {
+        trace.prefix_separator = prefix_separator(field, &at("prefix-separator"))?;
+    }
     Ok(TraceWorkload {
         trace: Arc::new(trace),
         rate,
     })
+}
+
+/// Longest `prefix-separator`, in bytes.
+const SEPARATOR_BYTES_MAX: usize = 16;
+
+/// A trace client's `prefix-separator`: a non-empty string of at most 16 bytes.
+fn prefix_separator(field: &Field, path: &str) -> Checked<String> {
+    let expected = "a prefix separator (a string of 1 to 16 bytes, such as \":\" or \"/\")";
+    let separator = text(field, path, expected)?;
+    if separator.is_empty() || separator.len() > SEPARATOR_BYTES_MAX {
+        return Err(mismatch(field, path, expected));
+    }
+    Ok(separator.to_string())
 }
 
 /// Refuses the fields only a generated workload reads.

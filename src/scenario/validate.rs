@@ -301,6 +301,14 @@ fn workload(
             "`format` does not apply without trace = \"path\": it says how to read the trace file",
         ));
     }
+    if let Some(separator) = &fields.prefix_separator {
+        return Err(Problem::new(
+            separator.span(),
+            format!("{path}.prefix-separator"),
+            "`prefix-separator` does not apply without trace = \"path\": a generated keyspace is \
+             grouped by its `prefix`",
+        ));
+    }
     generated(path, raw).map(Workload::Generated)
 }
 

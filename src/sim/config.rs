@@ -578,6 +578,9 @@ pub struct Trace {
     pub per_record_db: bool,
     /// What the loader did not replay, for the report.
     pub notes: ReplayNotes,
+    /// What ends a key name's prefix when reports group the trace's keys (`:` unless the
+    /// client's `prefix-separator` says otherwise).
+    pub prefix_separator: String,
 }
 
 /// The lines of a trace that were not replayed, by reason (MONITOR traces).

@@ -13,7 +13,7 @@ use super::error::{Location, TraceError};
 use super::input::{LineError, Lines, NumberedLine};
 use super::{DatabaseUse, LoadedTrace, TraceFormat, DISTINCT_KEYS_MAX, RECORDS_MAX};
 use crate::sim::config::{ReplayNotes, Trace, TraceRecord};
-use crate::sim::keyspace::keys::KEY_NAME_BYTES_MAX;
+use crate::sim::keyspace::keys::{KEY_NAME_BYTES_MAX, PREFIX_SEPARATOR};
 
 /// Rough simulator memory per record and per key, for the limit messages only.
 const BYTES_PER_RECORD: u64 = 32;
@@ -238,6 +238,7 @@ impl TraceBuilder {
                     unknown_commands: self.unknown_commands.into_iter().collect(),
                     ..self.notes
                 },
+                prefix_separator: PREFIX_SEPARATOR.to_string(),
             },
             skipped_lines: self.skipped_lines,
             highest_db: self.highest_db,

@@ -133,7 +133,8 @@ fn a_broken_trace_is_refused_at_the_scenario_line_with_the_trace_line() {
         summary.contains(&format!("cannot load the trace: {direct}")),
         "{summary}"
     );
-    assert!(direct
-        .to_string()
-        .ends_with("app.csv:2: expected op SET, GET, DEL or EXPIRE, found \"PUT\""));
+    assert!(direct.to_string().ends_with(
+        "app.csv:2: expected an op such as SET, GET, DEL, UNLINK, GETDEL, EXPIRE, RENAME, \
+                    FLUSHDB or FLUSHALL (README: trace formats), found \"PUT\""
+    ));
 }
