@@ -11,6 +11,7 @@ use crate::sim::server::protocol::{Argument, ErrorReply, Reply, Request};
 
 impl Node {
     /// SET key value [PX ttl], with the value's encoding chosen by the memory model.
+    #[inline]
     pub(super) fn set(&mut self, request: &Request, present: bool, ledger: &mut Ledger) {
         let (value, ttl_ms) = match request.argument {
             Argument::Value { len, ttl_ms } => (self.string_value(len), ttl_ms),
@@ -29,6 +30,7 @@ impl Node {
 
     /// SET with its options: NX and XX may leave the key alone, GET refuses a non-string, and
     /// KEEPTTL keeps the deadline.
+    #[inline]
     pub(super) fn set_command(
         &mut self,
         request: &Request,
@@ -36,6 +38,14 @@ impl Node {
         ledger: &mut Ledger,
     ) -> Reply {
         let (db, key) = (request.db, request.key);
+        if request.flags == 0 {
+            // A plain SET (every generated one): the hot path.
+            self.set(request, present, ledger);
+            if !present {
+                self.track_new_key(db, key, request.next_use_or_never());
+            }
+            return Reply::Ok;
+        }
         if (request.has_flag(record_flags::NX) && present)
             || (request.has_flag(record_flags::XX) && !present)
         {
