@@ -129,7 +129,7 @@ fn request(row: &Row, columns: usize) -> Result<(u64, TraceRecord), String> {
 }
 
 /// The `target` field of a RENAME, RENAMENX, COPY or MOVE row.
-fn target<'r>(row: &'r Row, columns: usize, op: TraceOp) -> Result<&'r [u8], String> {
+fn target(row: &Row, columns: usize, op: TraceOp) -> Result<&[u8], String> {
     let field = (columns == HEADER.len()).then(|| row.get(REQUIRED));
     match field {
         Some(field) if !field.trim_ascii().is_empty() => Ok(field),
