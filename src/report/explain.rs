@@ -248,6 +248,7 @@ fn describe(event: &WatchEvent, names: &Names, last_time: u64) -> (u64, String, 
             value_len,
             ttl_ms,
             outcome,
+            offset,
         } => {
             let mut text = format!(
                 "{:<8} db{db}  {} by {}",
@@ -269,10 +270,14 @@ fn describe(event: &WatchEvent, names: &Names, last_time: u64) -> (u64, String, 
                 Outcome::Error(prefix) => format!("-{prefix}"),
             };
             let _ = write!(text, "  → {outcome_text}");
+            if let Some(offset) = offset {
+                let _ = write!(text, "  (replication offset {offset})");
+            }
             let json = json!({
                 "time_us": time_us, "event": "command", "node": names.node(node.0), "db": db,
                 "command": command.name(), "client": actor_name(*client, clients),
                 "value_bytes": value_len, "ttl_ms": ttl_ms, "outcome": outcome_text,
+                "replication_offset": offset,
             });
             (*time_us, text, json)
         }

@@ -82,6 +82,7 @@ fn a_write_lost_in_a_failover_never_arrived_on_the_promoted_replica() {
         &story,
         &[
             "SET by orders",
+            "→ OK  (replication offset ",
             "150.928670s  replica-1 db0  write-lost failover by server",
         ],
     );

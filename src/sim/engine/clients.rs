@@ -200,6 +200,7 @@ fn note_command(ledger: &mut Ledger, node: &Node, request: &Request, reply: Repl
         value_len,
         ttl_ms,
         outcome,
+        offset: node.stream().map(|stream| stream.offset),
     });
 }
 

@@ -33,6 +33,9 @@ pub enum WatchEvent {
         /// The TTL a write sets, ms.
         ttl_ms: Option<u64>,
         outcome: Outcome,
+        /// A primary's replication offset after the command (a replica's arrivals name the
+        /// offsets they reached; a failover loses what the promoted replica had not).
+        offset: Option<u64>,
     },
     /// A ledger row (a removal, a miss, a refused or lost write).
     Row(LedgerEntry),
