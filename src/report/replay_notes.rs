@@ -56,6 +56,12 @@ pub fn replay_notes_json(config: &SimConfig) -> Option<Value> {
     Some(Value::Array(clients))
 }
 
+/// `1 line`, `2 lines`.
+fn count(n: u64, noun: &str) -> String {
+    let plural = if n == 1 { "" } else { "s" };
+    format!("{} {noun}{plural}", thousands(n))
+}
+
 /// The summary's lines about lines left out of a replay.
 pub fn replay_notes_text(out: &mut String, config: &SimConfig) {
     for (client, source, notes) in noted(config) {
@@ -66,15 +72,15 @@ pub fn replay_notes_text(out: &mut String, config: &SimConfig) {
         if notes.keyless_lines > 0 {
             let _ = writeln!(
                 out,
-                "  {} commands touching no key (PING, MULTI, EVAL...)",
-                thousands(notes.keyless_lines)
+                "  {} touching no key (PING, MULTI, EVAL...)",
+                count(notes.keyless_lines, "command")
             );
         }
         if notes.refused_lines > 0 {
             let _ = writeln!(
                 out,
-                "  {} commands with arguments Redis refuses",
-                thousands(notes.refused_lines)
+                "  {} with arguments Redis refuses",
+                count(notes.refused_lines, "command")
             );
         }
         if !notes.unknown_commands.is_empty() {
@@ -88,8 +94,8 @@ pub fn replay_notes_text(out: &mut String, config: &SimConfig) {
         if let Some((line, text)) = &notes.first_foreign {
             let _ = writeln!(
                 out,
-                "  {} lines that are not MONITOR lines, the first at line {line}: {text:?}",
-                thousands(notes.foreign_lines)
+                "  {} not a MONITOR line, the first at line {line}: {text:?}",
+                count(notes.foreign_lines, "line")
             );
         }
     }

@@ -194,9 +194,9 @@ fn a_monitor_trace_replays_removals_with_their_causes() {
     );
     let summary = summary_text(&config, &output);
     assert!(summary.contains("unknown commands: XADD ×1"), "{summary}");
-    assert!(summary.contains("1 commands touching no key"), "{summary}");
+    assert!(summary.contains("1 command touching no key"), "{summary}");
     assert!(
-        summary.contains("1 lines that are not MONITOR lines, the first at line 1: \"OK\""),
+        summary.contains("1 line not a MONITOR line, the first at line 1: \"OK\""),
         "{summary}"
     );
 }
