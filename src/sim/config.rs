@@ -490,7 +490,8 @@ pub type TraceOp = CommandKind;
 pub mod record_flags {
     /// SET NX, SETNX, MSETNX, EXPIRE NX, LPUSHX-style "only if absent" (HSETNX).
     pub const NX: u8 = 1;
-    /// SET XX, EXPIRE XX, LPUSHX / RPUSHX ("only if present").
+    /// SET XX, EXPIRE XX, LPUSHX / RPUSHX ("only if present"); GETEX with an EXAT or PXAT
+    /// already past (the key is deleted).
     pub const XX: u8 = 2;
     /// EXPIRE GT.
     pub const GT: u8 = 4;

@@ -141,11 +141,20 @@ fn target(row: &Row, columns: usize, op: TraceOp) -> Result<&[u8], String> {
 }
 
 /// Whether a CSV row can carry `command`'s arguments: one key, a value size, a relative TTL,
-/// and a target. Aggregate element commands need elements; the deadline forms (EXPIREAT) and
-/// SELECT make no sense in a row.
+/// and a target. Aggregate element commands need elements; the deadline forms (EXPIREAT),
+/// SELECT and the commands spread over several keys (SUNIONSTORE, LMOVE, SWAPDB...) make no
+/// sense in a row.
 fn csv_op_allowed(command: CommandKind) -> bool {
     match command.behaviour() {
-        Behaviour::Add | Behaviour::Remove | Behaviour::Select => false,
+        // A call spread over several keys or carrying a range has no row of its own.
+        Behaviour::Add
+        | Behaviour::Remove
+        | Behaviour::Select
+        | Behaviour::Store
+        | Behaviour::Transfer
+        | Behaviour::Trim
+        | Behaviour::MultiPop
+        | Behaviour::SwapDb => false,
         Behaviour::Expire => matches!(command, CommandKind::Expire | CommandKind::Pexpire),
         _ => true,
     }

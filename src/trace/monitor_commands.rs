@@ -12,13 +12,13 @@
 //! its first key only and only when MONITOR shows it (a client served later, when another
 //! client pushes, is not shown by MONITOR); MSETNX is a SETNX per key; ZADD's options are
 //! ignored; scores are truncated to 32-bit integers; INCRBY and the like add one; SETRANGE and
-//! LINSERT grow the value as APPEND and LPUSH do; GETEX with a deadline already past sets a TTL
-//! of 1 ms (Redis deletes the key at once); a SET whose EXAT or PXAT is already past is
+//! LINSERT grow the value as APPEND and LPUSH do; a SET whose EXAT or PXAT is already past is
 //! replayed as a DEL.
 
 use super::{TTL_MS_MAX, VALUE_BYTES_MAX};
 use crate::sim::config::{record_flags, TraceOp, TraceRecord};
 use crate::sim::server::command::{Behaviour, CommandKind, KeyType, IGNORED_BY_REPLAY};
+use crate::sim::server::protocol::part;
 
 /// The arguments of one line, unescaped into one reused buffer.
 #[derive(Default)]
@@ -163,6 +163,11 @@ pub(super) fn plan(
                 plans.push(moved);
             })
         }
+        Behaviour::Store => store(arguments, command, plans),
+        Behaviour::Transfer => transfer(arguments, command, plans),
+        Behaviour::Trim => trim(arguments, command, plans),
+        Behaviour::MultiPop => multi_pop(arguments, command, plans),
+        Behaviour::SwapDb => swap_db(arguments, command, plans),
         Behaviour::FlushDb | Behaviour::FlushAll | Behaviour::Select => {
             plans.push(Planned {
                 key_argument: None,
@@ -348,7 +353,11 @@ fn getex(
                 .integer(3)
                 .filter(|v| *v > 0)?
                 .checked_mul(unit_ms)?;
-            planned.ttl_ms = relative_ms(value_ms, at, now_ms).max(1);
+            planned.ttl_ms = relative_ms(value_ms, at, now_ms);
+            if planned.ttl_ms == 0 {
+                // getexCommand deletes a key whose EXAT or PXAT is already past.
+                planned.flags = record_flags::XX;
+            }
         }
         _ => return None,
     }
@@ -562,4 +571,156 @@ fn relative_ms(value_ms: i64, at: bool, now_ms: u64) -> u64 {
         i128::from(value_ms)
     };
     ttl_ms.clamp(0, i128::from(TTL_MS_MAX)) as u64
+}
+
+/// A record of a call spread over several (`protocol::part`), its two numbers packed as an
+/// element and a score.
+fn part(command: CommandKind, key: usize, step: u8, low: i32, high: i32) -> Planned {
+    Planned {
+        value_size: u32::from(step),
+        ttl_ms: TraceRecord::element_argument(low as u32, i64::from(high)),
+        ..Planned::new(command, key)
+    }
+}
+
+/// An integer argument that fits a part's number.
+fn small(arguments: &Arguments, index: usize) -> Option<i32> {
+    let value = arguments.integer(index)?;
+    Some(value.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32)
+}
+
+/// SUNIONSTORE dst key..., ZUNIONSTORE dst numkeys key... [options], ZRANGESTORE dst src min
+/// max [options]: the sources, then the destination.
+fn store(arguments: &Arguments, command: CommandKind, plans: &mut Vec<Planned>) -> Option<()> {
+    let count = arguments.len();
+    let (sources, range) = match command {
+        CommandKind::Sunionstore | CommandKind::Sinterstore | CommandKind::Sdiffstore => {
+            (2..count, (0, -1))
+        }
+        CommandKind::Zrangestore => {
+            // BYSCORE, BYLEX, REV and LIMIT are replayed as the whole range.
+            let range = match count {
+                5 => (small(arguments, 3)?, small(arguments, 4)?),
+                _ => (0, -1),
+            };
+            (2..3, range)
+        }
+        _ => {
+            let keys = usize::try_from(arguments.integer(2)?).ok()?;
+            if keys == 0 || count < 3 + keys {
+                return None;
+            }
+            (3..3 + keys, (0, -1))
+        }
+    };
+    for index in sources.clone() {
+        let step = if index == sources.start {
+            part::FIRST
+        } else {
+            part::NEXT
+        };
+        plans.push(part(command, index, step, range.0, range.1));
+    }
+    plans.push(part(command, 1, part::DESTINATION, 0, -1));
+    Some(())
+}
+
+/// LMOVE src dst LEFT|RIGHT LEFT|RIGHT, RPOPLPUSH src dst, their blocking forms, SMOVE src dst
+/// member: the source, then the destination.
+fn transfer(arguments: &Arguments, command: CommandKind, plans: &mut Vec<Planned>) -> Option<()> {
+    let member = match command {
+        CommandKind::Smove => element(arguments.get(3)),
+        _ => 0,
+    };
+    if arguments.get(1) == arguments.get(2) {
+        plans.push(part(command, 1, part::SAME_KEY, member as i32, 0));
+        return Some(());
+    }
+    plans.push(part(command, 1, part::FIRST, member as i32, 0));
+    plans.push(part(command, 2, part::DESTINATION, 0, 0));
+    Some(())
+}
+
+/// LTRIM key start stop, LREM key count element, ZREMRANGEBYRANK key start stop,
+/// ZREMRANGEBYSCORE key min max, ZREMRANGEBYLEX key min max.
+fn trim(arguments: &Arguments, command: CommandKind, plans: &mut Vec<Planned>) -> Option<()> {
+    let (low, high) = match command {
+        CommandKind::Lrem => (small(arguments, 2)?, 0),
+        CommandKind::Zremrangebyscore => (
+            score_bound(arguments, 2, 1)?,
+            score_bound(arguments, 3, -1)?,
+        ),
+        // Members are named by a hash, so their lexical order is unknown: only the whole
+        // range (`-` to `+`) is replayed, as removing every member.
+        CommandKind::Zremrangebylex => match arguments.is(2, "-") && arguments.is(3, "+") {
+            true => (0, -1),
+            false => (1, 0),
+        },
+        _ => (small(arguments, 2)?, small(arguments, 3)?),
+    };
+    plans.push(part(command, 1, part::FIRST, low, high));
+    Some(())
+}
+
+/// A score range's bound, `(` making it exclusive on integer scores (`step` toward the inside).
+fn score_bound(arguments: &Arguments, index: usize, step: i64) -> Option<i32> {
+    let text = arguments.get(index);
+    let (exclusive, number) = match text.first() {
+        Some(b'(') => (true, &text[1..]),
+        _ => (false, text),
+    };
+    let text = std::str::from_utf8(number).ok()?;
+    let value = match text.to_ascii_lowercase().as_str() {
+        "+inf" | "inf" => i64::MAX,
+        "-inf" => i64::MIN,
+        _ => text.parse::<f64>().ok()? as i64,
+    };
+    let value = if exclusive {
+        value.saturating_add(step)
+    } else {
+        value
+    };
+    Some(value.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32)
+}
+
+/// LMPOP numkeys key... LEFT|RIGHT [COUNT n], ZMPOP ... MIN|MAX [COUNT n], and the blocking
+/// forms with a timeout first: one record per key, the first that holds elements pops.
+fn multi_pop(arguments: &Arguments, command: CommandKind, plans: &mut Vec<Planned>) -> Option<()> {
+    let numkeys_at = command.spec().first_key as usize - 1;
+    let keys = usize::try_from(arguments.integer(numkeys_at)?).ok()?;
+    let first = numkeys_at + 1;
+    let after = first + keys;
+    if keys == 0 || arguments.len() <= after {
+        return None;
+    }
+    let count = match arguments.len() - after {
+        1 => 1,
+        3 if arguments.is(after + 1, "COUNT") => small(arguments, after + 2).filter(|n| *n > 0)?,
+        _ => return None,
+    };
+    for index in first..after {
+        let step = if index == first {
+            part::FIRST
+        } else {
+            part::NEXT
+        };
+        plans.push(part(command, index, step, count, 0));
+    }
+    Some(())
+}
+
+/// SWAPDB a b: a keyless record carrying both databases.
+fn swap_db(arguments: &Arguments, command: CommandKind, plans: &mut Vec<Planned>) -> Option<()> {
+    let db = |index| {
+        arguments
+            .integer(index)
+            .and_then(|db| i32::try_from(db).ok())
+            .filter(|db| *db >= 0)
+    };
+    let (a, b) = (db(1)?, db(2)?);
+    plans.push(Planned {
+        key_argument: None,
+        ..part(command, 0, part::FIRST, a, b)
+    });
+    Some(())
 }

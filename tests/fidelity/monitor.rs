@@ -1,7 +1,8 @@
 //! MONITOR replay against the server it was captured from (issue 12). One connection runs
 //! MONITOR while another removes keys in every way the replay knows (DEL, UNLINK, GETDEL, a
-//! TTL running out, the last element of a hash, list, set and sorted set, RENAME, MOVE, a
-//! MULTI body, a script's DEL, FLUSHDB, FLUSHALL) and reads each key back. The capture is
+//! TTL running out, the last element of a hash, list, set and sorted set, RENAME, MOVE, the
+//! `*STORE` commands, LMOVE, SMOVE, LTRIM, LREM, ZREMRANGEBY*, LMPOP, ZMPOP, SWAPDB, GETEX with
+//! a past deadline, a MULTI body, a script's DEL, FLUSHDB, FLUSHALL) and reads each key back. The capture is
 //! replayed by vanish as a `format = "monitor"` trace client: every read's hit or miss and
 //! every cause must be exactly what the script did, and the replayed node's keyspace_hits,
 //! keyspace_misses, expired_keys and the Commandstats calls of every command vanish knows must
@@ -95,6 +96,57 @@ const STEPS: &[Step] = &[
     (&["SET", "e:1", "v", "PX", "30"], WRITE),
     // (the script sleeps here, then reads e:1)
     (&["GET", "e:1"], miss(Cause::Expired)),
+    (&["SADD", "sa:1", "a", "b"], WRITE),
+    (&["SADD", "sb:1", "b", "c"], WRITE),
+    (&["SINTERSTORE", "sd:1", "sa:1", "sb:1"], WRITE),
+    (&["SCARD", "sd:1"], HIT),
+    (&["SDIFFSTORE", "sd:1", "sa:1", "sa:1"], WRITE),
+    (&["SCARD", "sd:1"], miss(Cause::Overwritten)),
+    (&["SUNIONSTORE", "sd:2", "sa:1", "never:3"], WRITE),
+    (&["ZADD", "za:1", "1", "a", "2", "b"], WRITE),
+    (&["ZUNIONSTORE", "zd:1", "2", "za:1", "sb:1"], WRITE),
+    (&["ZINTERSTORE", "zd:1", "1", "never:4"], WRITE),
+    (&["ZCARD", "zd:1"], miss(Cause::Overwritten)),
+    (&["ZRANGESTORE", "zd:2", "za:1", "0", "0"], WRITE),
+    (&["ZDIFFSTORE", "zd:3", "2", "za:1", "zd:2"], WRITE),
+    (&["ZCARD", "zd:3"], HIT),
+    (&["RPUSH", "lm:1", "x"], WRITE),
+    (&["LMOVE", "lm:1", "lm:2", "LEFT", "RIGHT"], WRITE),
+    (&["LLEN", "lm:1"], miss(Cause::Emptied)),
+    (&["LLEN", "lm:2"], HIT),
+    (&["RPOPLPUSH", "lm:2", "lm:2"], WRITE),
+    (&["SMOVE", "sb:1", "sm:1", "c"], WRITE),
+    (&["SMOVE", "sb:1", "sm:1", "b"], WRITE),
+    (&["SCARD", "sb:1"], miss(Cause::Emptied)),
+    (&["RPUSH", "lt:1", "a", "b", "c"], WRITE),
+    (&["LTRIM", "lt:1", "1", "-1"], WRITE),
+    (&["LREM", "lt:1", "0", "b"], WRITE),
+    (&["LLEN", "lt:1"], HIT),
+    (&["LTRIM", "lt:1", "5", "10"], WRITE),
+    (&["LLEN", "lt:1"], miss(Cause::Emptied)),
+    (
+        &["ZADD", "zr:1", "1", "a", "2", "b", "3", "c", "4", "d"],
+        WRITE,
+    ),
+    (&["ZREMRANGEBYRANK", "zr:1", "0", "0"], WRITE),
+    (&["ZREMRANGEBYSCORE", "zr:1", "2", "(3"], WRITE),
+    (&["ZCARD", "zr:1"], HIT),
+    (&["ZREMRANGEBYLEX", "zr:1", "-", "+"], WRITE),
+    (&["ZCARD", "zr:1"], miss(Cause::Emptied)),
+    (&["RPUSH", "lp:2", "a"], WRITE),
+    (&["LMPOP", "2", "lp:1", "lp:2", "LEFT"], WRITE),
+    (&["LLEN", "lp:2"], miss(Cause::Emptied)),
+    (&["ZADD", "zp:1", "1", "a", "2", "b"], WRITE),
+    (&["ZMPOP", "1", "zp:1", "MIN", "COUNT", "5"], WRITE),
+    (&["ZCARD", "zp:1"], miss(Cause::Emptied)),
+    (&["SET", "sw:1", "v"], WRITE),
+    (&["SWAPDB", "0", "2"], WRITE),
+    (&["GET", "sw:1"], miss(Cause::WrongDb)),
+    (&["SWAPDB", "2", "0"], WRITE),
+    (&["GET", "sw:1"], HIT),
+    (&["SET", "gx:1", "v"], WRITE),
+    (&["GETEX", "gx:1", "PXAT", "1"], WRITE),
+    (&["GET", "gx:1"], miss(Cause::Deleted)),
     (&["MGET", "k:5", "c:1", "never:2"], WRITE),
     (&["FLUSHDB", "ASYNC"], WRITE),
     (&["GET", "k:5"], miss(Cause::Flushed)),
@@ -153,7 +205,7 @@ fn a_monitor_capture_replays_every_removal_with_its_cause() {
     );
 
     // Every removal: its cause and the command its detail names, in order; the flushes then
-    // take the 5 keys left in db0, and FLUSHALL f:1 and the moved m:1 in db1.
+    // take the keys left in db0, and FLUSHALL f:1 and the moved m:1 in db1.
     let removals: Vec<(Cause, String)> = ledger
         .iter()
         .filter(|entry| entry.kind == EntryKind::Removal)
@@ -174,8 +226,18 @@ fn a_monitor_capture_replays_every_removal_with_its_cause() {
         named(Cause::Deleted, "DEL"),
         named(Cause::Deleted, "DEL"),
         named(Cause::Expired, "ttl 30 ms"),
+        named(Cause::Overwritten, "SDIFFSTORE"),
+        named(Cause::Overwritten, "ZINTERSTORE"),
+        named(Cause::Emptied, "LMOVE"),
+        named(Cause::Emptied, "SMOVE"),
+        named(Cause::Emptied, "LTRIM"),
+        named(Cause::Emptied, "ZREMRANGEBYLEX"),
+        named(Cause::Emptied, "LMPOP"),
+        named(Cause::Emptied, "ZMPOP"),
+        named(Cause::Deleted, "GETEX"),
     ];
-    expected_removals.extend(vec![named(Cause::Flushed, "FLUSHDB"); 5]);
+    // Left in db0: the 5 keys above and sa:1, sd:2, za:1, zd:2, zd:3, lm:2, sm:1, sw:1.
+    expected_removals.extend(vec![named(Cause::Flushed, "FLUSHDB"); 13]);
     expected_removals.extend(vec![named(Cause::Flushed, "FLUSHALL"); 2]);
     assert_eq!(removals, expected_removals);
 

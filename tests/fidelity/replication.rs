@@ -179,6 +179,7 @@ fn show_sim(reply: Reply) -> String {
         Reply::Hit => "hit".to_string(),
         Reply::Miss => "nil".to_string(),
         Reply::Integer(n) => n.to_string(),
+        Reply::Continued => "continued".to_string(),
         Reply::Error(error) => format!("-{}", error.prefix()),
     }
 }

@@ -40,6 +40,10 @@ pub enum ReplOp {
     FlushAll {
         by: Actor,
     },
+    SwapDb {
+        a: u32,
+        b: u32,
+    },
     Ping,
 }
 
@@ -67,7 +71,7 @@ impl ReplOp {
             ReplOp::Write { db, .. } | ReplOp::Del { db, .. } | ReplOp::FlushDb { db, .. } => {
                 Some(*db)
             }
-            ReplOp::FlushAll { .. } | ReplOp::Ping => None,
+            ReplOp::FlushAll { .. } | ReplOp::SwapDb { .. } | ReplOp::Ping => None,
         }
     }
 }

@@ -185,7 +185,7 @@ fn note_command(ledger: &mut Ledger, node: &Node, request: &Request, reply: Repl
         _ => (None, None),
     };
     let outcome = match reply {
-        Reply::Ok => Outcome::Ok,
+        Reply::Ok | Reply::Continued => Outcome::Ok,
         Reply::Hit => Outcome::Hit,
         Reply::Miss => Outcome::Miss,
         Reply::Integer(n) => Outcome::Integer(n),
@@ -224,7 +224,7 @@ pub(super) fn tally(client: &mut Client, command: &CommandKind, reply: Reply) {
                 client.counts.failed_writes[failure] += 1;
             }
         }
-        Reply::Ok | Reply::Integer(_) => {}
+        Reply::Ok | Reply::Integer(_) | Reply::Continued => {}
     }
 }
 

@@ -487,6 +487,15 @@ fn record_argument(record: &TraceRecord) -> Argument {
             key: KeyId(record.key),
             db: record.ttl_ms as u32,
         },
+        Behaviour::Store
+        | Behaviour::Transfer
+        | Behaviour::Trim
+        | Behaviour::MultiPop
+        | Behaviour::SwapDb => Argument::Part {
+            step: record.value_size as u8,
+            low: record.element() as i32,
+            high: record.score() as i32,
+        },
         Behaviour::Read
         | Behaviour::ReadNoTouch
         | Behaviour::Incr

@@ -553,6 +553,23 @@ impl ListValue {
         self.elems.push_front(len);
     }
 
+    /// RPOP: the removed element's length.
+    pub fn rpop(&mut self) -> Option<u32> {
+        let len = self.elems.pop_back()?;
+        if let Some((count, sz)) = self.nodes.back_mut() {
+            if *count <= 1 {
+                self.node_bytes -= QUICKLIST_NODE_BYTES + je(*sz);
+                self.nodes.pop_back();
+            } else {
+                let entry = lp_str_entry(u64::from(len));
+                self.node_bytes = self.node_bytes - je(*sz) + je(*sz - entry);
+                *sz -= entry;
+                *count -= 1;
+            }
+        }
+        Some(len)
+    }
+
     /// LPOP: the removed element's length.
     pub fn lpop(&mut self) -> Option<u32> {
         let len = self.elems.pop_front()?;
@@ -714,6 +731,16 @@ impl SetValue {
         }
     }
 
+    /// The members, in increasing order (what a `*STORE` command combines).
+    pub fn members(&self) -> Vec<u32> {
+        let mut members: Vec<u32> = match &self.repr {
+            SetRepr::Intset(members, _) => members.clone(),
+            SetRepr::Table(t) => t.1.iter().copied().collect(),
+        };
+        members.sort_unstable();
+        members
+    }
+
     /// SISMEMBER: like `contains`, but its dictFind steps a rehash in progress.
     pub fn sismember(&mut self, member: u32) -> bool {
         if let SetRepr::Table(t) = &mut self.repr {
@@ -820,6 +847,16 @@ impl ZsetValue {
             ZsetRepr::Listpack(pairs) => pairs.iter().any(|(m, _)| *m == member),
             ZsetRepr::Skiplist(t) => t.1.contains(&member),
         }
+    }
+
+    /// The members with their scores (0 in skiplist form, which keeps none), by member id.
+    pub fn members(&self) -> Vec<(u32, i64)> {
+        let mut members: Vec<(u32, i64)> = match &self.repr {
+            ZsetRepr::Listpack(pairs) => pairs.clone(),
+            ZsetRepr::Skiplist(t) => t.1.iter().map(|&member| (member, 0)).collect(),
+        };
+        members.sort_unstable();
+        members
     }
 
     /// 7.0's `zsetConvert` does not presize the dict: it grows by dictAdd, rehashing as it goes.

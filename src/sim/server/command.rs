@@ -106,6 +106,28 @@ pub enum CommandKind {
     Zrangebylex,
     Zlexcount,
     Zrandmember,
+    Sunionstore,
+    Sinterstore,
+    Sdiffstore,
+    Zunionstore,
+    Zinterstore,
+    Zdiffstore,
+    Zrangestore,
+    Lmove,
+    Rpoplpush,
+    Blmove,
+    Brpoplpush,
+    Smove,
+    Lrem,
+    Ltrim,
+    Zremrangebyscore,
+    Zremrangebyrank,
+    Zremrangebylex,
+    Lmpop,
+    Blmpop,
+    Zmpop,
+    Bzmpop,
+    Swapdb,
 }
 
 /// The type of value a command works on; a key of another type answers `-WRONGTYPE`.
@@ -198,6 +220,20 @@ pub enum Behaviour {
     FlushAll,
     /// SELECT: counted; MONITOR lines carry their database anyway.
     Select,
+    /// SWAPDB: two databases exchange their keyspaces.
+    SwapDb,
+    /// The `*STORE` commands: the sources are read (they count in keyspace_hits and
+    /// keyspace_misses), then the destination is overwritten with the result, or deleted when
+    /// it is empty.
+    Store,
+    /// LMOVE, RPOPLPUSH, SMOVE and their blocking forms: one element leaves the source (which
+    /// goes when emptied) for the destination (created if missing).
+    Transfer,
+    /// LTRIM, LREM, ZREMRANGEBY*: elements in a range go; the last one takes the key.
+    Trim,
+    /// LMPOP, ZMPOP and their blocking forms: pops from the first of their keys that is not
+    /// empty.
+    MultiPop,
 }
 
 /// One row of the command table.
@@ -288,7 +324,7 @@ const fn keys(
 }
 
 /// How many commands the table holds.
-pub const COMMAND_COUNT: usize = 97;
+pub const COMMAND_COUNT: usize = 119;
 
 /// The command table, in `CommandKind` order.
 pub const TABLE: [CommandSpec; COMMAND_COUNT] = [
@@ -1068,6 +1104,202 @@ pub const TABLE: [CommandSpec; COMMAND_COUNT] = [
         Behaviour::Read,
     )
     .arity(-2),
+    keys(
+        CommandKind::Sunionstore,
+        "SUNIONSTORE",
+        WRITE | DENYOOM,
+        KeyType::Set,
+        Behaviour::Store,
+        (1, -1, 1),
+    )
+    .arity(-3),
+    keys(
+        CommandKind::Sinterstore,
+        "SINTERSTORE",
+        WRITE | DENYOOM,
+        KeyType::Set,
+        Behaviour::Store,
+        (1, -1, 1),
+    )
+    .arity(-3),
+    keys(
+        CommandKind::Sdiffstore,
+        "SDIFFSTORE",
+        WRITE | DENYOOM,
+        KeyType::Set,
+        Behaviour::Store,
+        (1, -1, 1),
+    )
+    .arity(-3),
+    keys(
+        CommandKind::Zunionstore,
+        "ZUNIONSTORE",
+        WRITE | DENYOOM,
+        KeyType::Zset,
+        Behaviour::Store,
+        (1, 1, 1),
+    )
+    .arity(-4),
+    keys(
+        CommandKind::Zinterstore,
+        "ZINTERSTORE",
+        WRITE | DENYOOM,
+        KeyType::Zset,
+        Behaviour::Store,
+        (1, 1, 1),
+    )
+    .arity(-4),
+    keys(
+        CommandKind::Zdiffstore,
+        "ZDIFFSTORE",
+        WRITE | DENYOOM,
+        KeyType::Zset,
+        Behaviour::Store,
+        (1, 1, 1),
+    )
+    .arity(-4),
+    keys(
+        CommandKind::Zrangestore,
+        "ZRANGESTORE",
+        WRITE | DENYOOM,
+        KeyType::Zset,
+        Behaviour::Store,
+        (1, 2, 1),
+    )
+    .arity(-5),
+    keys(
+        CommandKind::Lmove,
+        "LMOVE",
+        WRITE | DENYOOM,
+        KeyType::List,
+        Behaviour::Transfer,
+        (1, 2, 1),
+    )
+    .arity(5),
+    keys(
+        CommandKind::Rpoplpush,
+        "RPOPLPUSH",
+        WRITE | DENYOOM,
+        KeyType::List,
+        Behaviour::Transfer,
+        (1, 2, 1),
+    )
+    .arity(3),
+    keys(
+        CommandKind::Blmove,
+        "BLMOVE",
+        WRITE | DENYOOM,
+        KeyType::List,
+        Behaviour::Transfer,
+        (1, 2, 1),
+    )
+    .arity(6),
+    keys(
+        CommandKind::Brpoplpush,
+        "BRPOPLPUSH",
+        WRITE | DENYOOM,
+        KeyType::List,
+        Behaviour::Transfer,
+        (1, 2, 1),
+    )
+    .arity(4),
+    keys(
+        CommandKind::Smove,
+        "SMOVE",
+        WRITE,
+        KeyType::Set,
+        Behaviour::Transfer,
+        (1, 2, 1),
+    )
+    .arity(4),
+    keys(
+        CommandKind::Lrem,
+        "LREM",
+        WRITE,
+        KeyType::List,
+        Behaviour::Trim,
+        (1, 1, 1),
+    )
+    .arity(4),
+    keys(
+        CommandKind::Ltrim,
+        "LTRIM",
+        WRITE,
+        KeyType::List,
+        Behaviour::Trim,
+        (1, 1, 1),
+    )
+    .arity(4),
+    keys(
+        CommandKind::Zremrangebyscore,
+        "ZREMRANGEBYSCORE",
+        WRITE,
+        KeyType::Zset,
+        Behaviour::Trim,
+        (1, 1, 1),
+    )
+    .arity(4),
+    keys(
+        CommandKind::Zremrangebyrank,
+        "ZREMRANGEBYRANK",
+        WRITE,
+        KeyType::Zset,
+        Behaviour::Trim,
+        (1, 1, 1),
+    )
+    .arity(4),
+    keys(
+        CommandKind::Zremrangebylex,
+        "ZREMRANGEBYLEX",
+        WRITE,
+        KeyType::Zset,
+        Behaviour::Trim,
+        (1, 1, 1),
+    )
+    .arity(4),
+    keys(
+        CommandKind::Lmpop,
+        "LMPOP",
+        WRITE,
+        KeyType::List,
+        Behaviour::MultiPop,
+        (2, 2, 1),
+    )
+    .arity(-4),
+    keys(
+        CommandKind::Blmpop,
+        "BLMPOP",
+        WRITE,
+        KeyType::List,
+        Behaviour::MultiPop,
+        (3, 3, 1),
+    )
+    .arity(-5),
+    keys(
+        CommandKind::Zmpop,
+        "ZMPOP",
+        WRITE,
+        KeyType::Zset,
+        Behaviour::MultiPop,
+        (2, 2, 1),
+    )
+    .arity(-4),
+    keys(
+        CommandKind::Bzmpop,
+        "BZMPOP",
+        WRITE,
+        KeyType::Zset,
+        Behaviour::MultiPop,
+        (3, 3, 1),
+    )
+    .arity(-5),
+    keyless(
+        CommandKind::Swapdb,
+        "SWAPDB",
+        WRITE | KEYLESS,
+        Behaviour::SwapDb,
+    )
+    .arity(3),
 ];
 
 // The table is in `CommandKind` order, and every command is a read or a write, never both.

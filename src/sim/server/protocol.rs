@@ -57,6 +57,26 @@ pub enum Argument {
         key: KeyId,
         db: u32,
     },
+    /// One record of a call spread over several (`part::*` says which), with two numbers: a
+    /// range (LTRIM, ZREMRANGEBY*), a count (LREM, LMPOP), a member (SMOVE) or SWAPDB's
+    /// databases.
+    Part {
+        step: u8,
+        low: i32,
+        high: i32,
+    },
+}
+
+/// Which record of a spread call an `Argument::Part` is.
+pub mod part {
+    /// The first source: the call's result starts from it.
+    pub const FIRST: u8 = 0;
+    /// A later source, combined into the result (or, for LMPOP, popped if no earlier one was).
+    pub const NEXT: u8 = 1;
+    /// The destination, which receives the result.
+    pub const DESTINATION: u8 = 2;
+    /// LMOVE or SMOVE with the source as destination: nothing leaves the key.
+    pub const SAME_KEY: u8 = 3;
 }
 
 /// Error replies, by Redis's error prefix.
@@ -105,6 +125,9 @@ pub enum Reply {
     Miss,
     /// An integer reply to a write (DEL count, EXPIRE 0/1...).
     Integer(i64),
+    /// A record that only gathers for a later one of its call (a `*STORE` source, LMOVE's
+    /// source): neither a read nor an acknowledged write.
+    Continued,
     Error(ErrorReply),
 }
 

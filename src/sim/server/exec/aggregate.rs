@@ -65,7 +65,7 @@ impl Node {
     }
 
     /// Stores an empty aggregate of `kind` under the request's key.
-    fn create_aggregate(&mut self, request: &Request, kind: ValueKind) {
+    pub(super) fn create_aggregate(&mut self, request: &Request, kind: ValueKind) {
         let (db, key) = (request.db, request.key);
         let aggregate = empty_aggregate(kind, key);
         assert!(aggregate.is_some(), "{kind:?} is not an aggregate");
@@ -86,7 +86,7 @@ impl Node {
 
     /// Removing the last element deletes the key; replicas receive the command itself (HDEL,
     /// LPOP...), which deletes it there.
-    fn remove_emptied(&mut self, request: &Request, ledger: &mut Ledger) {
+    pub(super) fn remove_emptied(&mut self, request: &Request, ledger: &mut Ledger) {
         let Request {
             db,
             key,

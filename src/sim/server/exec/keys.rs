@@ -131,7 +131,7 @@ impl Node {
     }
 
     /// The target's old value goes: overwritten by the command.
-    fn lose_to(&mut self, request: &Request, db: u32, key: KeyId, ledger: &mut Ledger) {
+    pub(super) fn lose_to(&mut self, request: &Request, db: u32, key: KeyId, ledger: &mut Ledger) {
         let detail = Detail::Command {
             command: request.command,
             by: request.client,
@@ -198,7 +198,7 @@ impl Node {
     }
 
     /// Sends the key's state to the replicas, `bytes` of offset.
-    fn propagate_key(&mut self, db: u32, key: KeyId, bytes: u64) {
+    pub(super) fn propagate_key(&mut self, db: u32, key: KeyId, bytes: u64) {
         let database = &self.dbs[db as usize];
         let op = snapshot(db, key, database.slot(key), database.aggregate(key));
         if let Some(stream) = self.role.stream_mut() {

@@ -6,7 +6,10 @@
 mod admin;
 mod aggregate;
 mod keys;
+mod multi;
 mod string;
+
+pub(crate) use multi::CallResult;
 
 use crate::sim::cluster::replication::write_bytes;
 use crate::sim::config::record_flags;
@@ -305,6 +308,16 @@ impl Node {
                 return Reply::Ok;
             }
             Behaviour::Select => return Reply::Ok,
+            Behaviour::SwapDb => {
+                let Argument::Part { low, high, .. } = request.argument else {
+                    return Reply::Error(ErrorReply::NotAnInteger);
+                };
+                return self.swap_db(low as u32, high as u32);
+            }
+            Behaviour::MultiPop | Behaviour::Transfer if self.skips_lookup(request) => {
+                self.write_modified = Some(false);
+                return Reply::Continued;
+            }
             _ => {}
         }
         self.db_mut(db);
@@ -344,12 +357,17 @@ impl Node {
             Behaviour::Rename => self.rename(request, present, ledger),
             Behaviour::Copy => self.copy(request, present, ledger),
             Behaviour::Move => self.move_key(request, present, ledger),
+            Behaviour::Store => self.store(request, present, ledger),
+            Behaviour::Transfer => self.transfer(request, present, ledger),
+            Behaviour::Trim => self.trim(request, present, ledger),
+            Behaviour::MultiPop => self.multi_pop(request, present, ledger),
             Behaviour::Read
             | Behaviour::ReadNoTouch
             | Behaviour::FlushDb
             | Behaviour::FlushAll
             // Excluded above.
-            | Behaviour::Select => Reply::Error(ErrorReply::WrongType),
+            | Behaviour::Select
+            | Behaviour::SwapDb => Reply::Error(ErrorReply::WrongType),
         }
     }
 
@@ -451,6 +469,14 @@ impl Node {
 fn reads_value(request: &Request) -> bool {
     match request.command.behaviour() {
         Behaviour::GetDel | Behaviour::GetEx | Behaviour::Copy => true,
+        // The sources of the *STORE commands (lookupKeyRead), not the destination.
+        Behaviour::Store => !matches!(
+            request.argument,
+            Argument::Part {
+                step: crate::sim::server::protocol::part::DESTINATION,
+                ..
+            }
+        ),
         Behaviour::Set => request.has_flag(record_flags::GET),
         _ => false,
     }
@@ -467,5 +493,8 @@ fn propagates_key_state(command: CommandKind) -> bool {
             | Behaviour::FlushDb
             | Behaviour::FlushAll
             | Behaviour::Select
+            | Behaviour::SwapDb
+            | Behaviour::Store
+            | Behaviour::Transfer
     )
 }

@@ -23,7 +23,8 @@ impl Node {
             | Argument::Ttl { .. }
             | Argument::Field { .. }
             | Argument::Member { .. }
-            | Argument::Target { .. } => (self.string_value(0), None),
+            | Argument::Target { .. }
+            | Argument::Part { .. } => (self.string_value(0), None),
         };
         self.set_string(request, value, ttl_ms, present, ledger);
     }
@@ -106,18 +107,18 @@ impl Node {
     }
 
     /// GETEX key [EX|PX|EXAT|PXAT t | PERSIST]: the value is read, its TTL may change.
-    pub(super) fn getex(
-        &mut self,
-        request: &Request,
-        present: bool,
-        _ledger: &mut Ledger,
-    ) -> Reply {
+    pub(super) fn getex(&mut self, request: &Request, present: bool, ledger: &mut Ledger) -> Reply {
         let (db, key) = (request.db, request.key);
         if !present {
             return Reply::Integer(0);
         }
         if !self.dbs[db as usize].slot(key).kind().is_string() {
             return Reply::Error(ErrorReply::WrongType);
+        }
+        if request.has_flag(record_flags::XX) {
+            // getexCommand: an EXAT or PXAT already past deletes the key (propagated as DEL or
+            // UNLINK, not counted in expired_keys).
+            return self.del(request, true, ledger);
         }
         if request.has_flag(record_flags::PERSIST_OR_REPLACE) {
             self.dbs[db as usize].persist(key);
