@@ -314,6 +314,75 @@ mod tests {
     }
 
     #[test]
+    fn calls_over_several_keys_become_one_record_per_key() {
+        use crate::sim::server::protocol::part;
+        let text = [
+            line(
+                0,
+                0,
+                0,
+                r#""zunionstore" "d" "2" "a" "b" "WEIGHTS" "1" "2""#,
+            ),
+            line(0, 0, 0, r#""lmove" "a" "d" "LEFT" "RIGHT""#),
+            line(0, 0, 0, r#""smove" "a" "a" "m""#),
+            line(0, 0, 0, r#""ltrim" "a" "1" "-2""#),
+            line(0, 0, 0, r#""blmpop" "0" "2" "a" "b" "LEFT" "COUNT" "3""#),
+            line(0, 0, 0, r#""swapdb" "0" "4""#),
+            line(0, 0, 0, r#""zmpop" "0" "a" "MIN""#),
+        ]
+        .concat();
+        let loaded = load_fixture("monitor", text.as_bytes(), TraceFormat::Monitor).expect("valid");
+        let trace = &loaded.trace;
+        assert_eq!(trace.key_names, ["a", "b", "d"]);
+        assert_eq!(trace.notes.refused_lines, 1);
+        let same = record_flags::SAME_CALL;
+        let pair = |low: i32, high: i64| TraceRecord::element_argument(low as u32, high);
+        let step = |step: u8| u32::from(step);
+        let smove = TraceRecord::element_argument(0xe80c_2f78, 0);
+        assert_eq!(
+            trace.records,
+            [
+                record(
+                    0,
+                    0,
+                    0,
+                    TraceOp::Zunionstore,
+                    step(part::FIRST),
+                    pair(0, -1)
+                ),
+                with(
+                    same,
+                    record(0, 1, 0, TraceOp::Zunionstore, step(part::NEXT), pair(0, -1))
+                ),
+                with(
+                    same,
+                    record(
+                        0,
+                        2,
+                        0,
+                        TraceOp::Zunionstore,
+                        step(part::DESTINATION),
+                        pair(0, -1)
+                    )
+                ),
+                record(0, 0, 0, TraceOp::Lmove, step(part::FIRST), pair(0, 0)),
+                with(
+                    same,
+                    record(0, 2, 0, TraceOp::Lmove, step(part::DESTINATION), pair(0, 0))
+                ),
+                record(0, 0, 0, TraceOp::Smove, step(part::SAME_KEY), smove),
+                record(0, 0, 0, TraceOp::Ltrim, step(part::FIRST), pair(1, -2)),
+                record(0, 0, 0, TraceOp::Blmpop, step(part::FIRST), pair(3, 0)),
+                with(
+                    same,
+                    record(0, 1, 0, TraceOp::Blmpop, step(part::NEXT), pair(3, 0))
+                ),
+                record(0, 0, 0, TraceOp::Swapdb, step(part::FIRST), pair(0, 4)),
+            ]
+        );
+    }
+
+    #[test]
     fn aggregates_and_key_commands_become_records() {
         let text = [
             line(0, 0, 0, r#""hset" "h" "f1" "v" "f2" "vv""#),

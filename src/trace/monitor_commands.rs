@@ -12,7 +12,10 @@
 //! its first key only and only when MONITOR shows it (a client served later, when another
 //! client pushes, is not shown by MONITOR); MSETNX is a SETNX per key; ZADD's options are
 //! ignored; scores are truncated to 32-bit integers; INCRBY and the like add one; SETRANGE and
-//! LINSERT grow the value as APPEND and LPUSH do; a SET whose EXAT or PXAT is already past is
+//! LINSERT grow the value as APPEND and LPUSH do; the `*STORE` commands, LMOVE, SMOVE and LMPOP
+//! become one record per key (sources first, then the destination) and LTRIM, LREM and
+//! ZREMRANGEBY* carry their range (`protocol::part`), with the approximations the executor
+//! (`exec/multi.rs`) lists; a SET whose EXAT or PXAT is already past is
 //! replayed as a DEL.
 
 use super::{TTL_MS_MAX, VALUE_BYTES_MAX};

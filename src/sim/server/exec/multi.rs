@@ -461,3 +461,52 @@ fn combine(
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_follow_redis_normalisation() {
+        assert_eq!(rank_range(0, -1, 3), Some((0, 2)));
+        assert_eq!(rank_range(1, -1, 3), Some((1, 2)));
+        assert_eq!(rank_range(-10, 10, 3), Some((0, 2)));
+        assert_eq!(rank_range(5, 10, 3), None);
+        assert_eq!(rank_range(2, 1, 3), None);
+        assert_eq!(rank_range(0, -1, 0), None);
+    }
+
+    #[test]
+    fn sources_combine_by_member() {
+        let a = vec![(1, 0), (2, 0)];
+        let b = vec![(2, 0), (3, 0)];
+        let union = combine(
+            CommandKind::Sunionstore,
+            part::NEXT,
+            a.clone(),
+            b.clone(),
+            (0, -1),
+        );
+        assert_eq!(union, [(1, 0), (2, 0), (3, 0)]);
+        let inter = combine(
+            CommandKind::Sinterstore,
+            part::NEXT,
+            a.clone(),
+            b.clone(),
+            (0, -1),
+        );
+        assert_eq!(inter, [(2, 0)]);
+        let diff = combine(CommandKind::Sdiffstore, part::NEXT, a.clone(), b, (0, -1));
+        assert_eq!(diff, [(1, 0)]);
+        let first = combine(
+            CommandKind::Zinterstore,
+            part::FIRST,
+            Vec::new(),
+            a.clone(),
+            (0, -1),
+        );
+        assert_eq!(first, a);
+        let ranks = combine(CommandKind::Zrangestore, part::FIRST, Vec::new(), a, (1, 5));
+        assert_eq!(ranks, [(2, 0)]);
+    }
+}
