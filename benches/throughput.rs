@@ -92,6 +92,7 @@ fn zipf_trace(requests: u64, objects: u64) -> Arc<Trace> {
             key: (zipf.sample(&mut stream) - 1) as u32,
             db: 0,
             op: TraceOp::Get,
+            flags: 0,
             value_size: 100,
             ttl_ms: 0,
         })
@@ -102,6 +103,8 @@ fn zipf_trace(requests: u64, objects: u64) -> Arc<Trace> {
         records,
         read_through: true,
         per_record_db: false,
+        notes: Default::default(),
+        prefix_separator: ":".to_string(),
     })
 }
 

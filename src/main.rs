@@ -30,6 +30,7 @@ use vanish::live::{self, LiveError, Server};
 use vanish::report;
 use vanish::report::charts::{self, ImageFormat, Rendered};
 use vanish::report::compare::Compared;
+use vanish::report::explain;
 use vanish::report::files::{self, write_atomic, OutputFolder, PendingFile};
 use vanish::report::html::report_html;
 use vanish::report::info::info_text;
@@ -43,7 +44,7 @@ use vanish::scenario::{self, estimate, Estimate, Overrides};
 use vanish::sim::config::SimConfig;
 use vanish::sim::engine::{self, Progress, RunOutput};
 use vanish::sim::keyspace::keys::KeyTable;
-use vanish::sim::ledger::{DiscardLedger, LedgerEntry, LedgerSink};
+use vanish::sim::ledger::{Cause, DiscardLedger, LedgerEntry, LedgerSink};
 
 #[derive(Parser)]
 #[command(
@@ -220,6 +221,29 @@ enum Command {
         #[command(flatten)]
         live: LiveFlags,
     },
+    /// Tell one key's story: from a finished run's ledger (output/<run>), or by re-running a
+    /// scenario following that key (every write, read, replica arrival and removal).
+    Explain {
+        /// A run's output folder (holding its ledger) or a scenario file.
+        target: PathBuf,
+        /// The key (not with --cause).
+        key: Option<String>,
+        /// With a run's folder: list the most-read keys lost to this cause (e.g. evicted).
+        #[arg(long)]
+        cause: Option<String>,
+        /// How many keys --cause lists.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// Override the scenario's seed, as `run` would (scenario only).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override a scenario value, as `run` would (scenario only).
+        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+        sets: Vec<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Flags of the commands that read dumps or a live server.
@@ -317,6 +341,22 @@ fn main() -> ExitCode {
             name,
             live,
         } => write_from_info(&sources, config.as_deref(), &output, &name, &live),
+        Command::Explain {
+            target,
+            key,
+            cause,
+            top,
+            seed,
+            sets,
+            json,
+        } => explain(
+            &target,
+            key.as_deref(),
+            cause.as_deref(),
+            top,
+            &Overrides { seed, sets },
+            json,
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -1234,4 +1274,110 @@ fn watch(
         println!("\nwrote {}/ledger.csv and summary.txt", shown.display());
     }
     Ok(())
+}
+
+/// `vanish explain`: a run's folder is read back; anything else is a scenario to re-run.
+fn explain(
+    target: &Path,
+    key: Option<&str>,
+    cause: Option<&str>,
+    top: usize,
+    overrides: &Overrides,
+    json: bool,
+) -> Result<(), Failure> {
+    if target.is_dir() {
+        if overrides.seed.is_some() || !overrides.sets.is_empty() {
+            return Err(Failure::BadInput(
+                "--seed and --set apply to a scenario, not to a finished run's folder".to_string(),
+            ));
+        }
+        return explain_run(target, key, cause, top, json);
+    }
+    if cause.is_some() {
+        return Err(Failure::BadInput(format!(
+            "--cause lists keys from a finished run's ledger: give its output folder, not {}",
+            target.display()
+        )));
+    }
+    let Some(key) = key else {
+        return Err(Failure::BadInput(
+            "explain a scenario needs a KEY".to_string(),
+        ));
+    };
+    let (config, _) = load(target, overrides)?;
+    within_limits(&config, false, false).map_err(Failure::BadInput)?;
+    let (output, events) =
+        engine::run_explaining(&config, &mut DiscardLedger, &mut engine::NoProgress, key);
+    if json {
+        println!("{:#}", explain::story_json(key, &config, &output, &events));
+    } else {
+        print!("{}", explain::story_text(key, &config, &output, &events));
+    }
+    Ok(())
+}
+
+/// Reads a finished run's ledger, whatever format it was written in, row by row.
+fn read_run_ledger(folder: &Path, visit: impl FnMut(explain::LedgerRow)) -> Result<(), Failure> {
+    let path = folder.join("ledger.csv");
+    let file = fs::File::open(&path).map_err(|error| {
+        Failure::BadInput(format!(
+            "cannot read {} ({error}): explain reads a run's ledger (written unless --ledger off)",
+            path.display()
+        ))
+    })?;
+    explain::read_ledger(
+        explain::LedgerFormat::Csv,
+        std::io::BufReader::new(file),
+        visit,
+    )
+    .map_err(|error| Failure::BadInput(format!("{}: {error}", path.display())))
+}
+
+fn explain_run(
+    folder: &Path,
+    key: Option<&str>,
+    cause: Option<&str>,
+    top: usize,
+    json: bool,
+) -> Result<(), Failure> {
+    match (key, cause) {
+        (Some(key), None) => {
+            let mut rows = Vec::new();
+            read_run_ledger(folder, |row| {
+                if row.key == key {
+                    rows.push(row);
+                }
+            })?;
+            if json {
+                println!("{:#}", explain::ledger_story_json(key, &rows));
+            } else {
+                print!("{}", explain::ledger_story_text(key, &rows));
+            }
+            Ok(())
+        }
+        (None, Some(name)) => {
+            let cause = Cause::ALL
+                .into_iter()
+                .find(|cause| cause.name() == name)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = Cause::ALL.iter().map(|c| c.name()).collect();
+                    Failure::BadInput(format!(
+                        "--cause: expected one of {}, found {name:?}",
+                        names.join(", ")
+                    ))
+                })?;
+            let mut lost = explain::LostKeys::default();
+            read_run_ledger(folder, |row| lost.add(&row, cause))?;
+            let keys = lost.top(top);
+            if json {
+                println!("{:#}", explain::lost_keys_json(cause, &keys));
+            } else {
+                print!("{}", explain::lost_keys_text(cause, &keys));
+            }
+            Ok(())
+        }
+        _ => Err(Failure::BadInput(
+            "explain a run: give a KEY, or --cause CAUSE to list the keys it cost most".to_string(),
+        )),
+    }
 }

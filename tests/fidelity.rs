@@ -34,6 +34,10 @@
 //!   long after the kill, when the Sentinels name it and the other replica follows it, against
 //!   the simulator's Sentinels over many seeds (section 5).
 //!
+//! * `monitor`: a MONITOR capture of every kind of key removal, replayed: each read's hit or
+//!   miss and cause, and the server's keyspace hits, misses, expired keys and Commandstats
+//!   calls (issue 12).
+//!
 //! Redis's own maxmemory.tcl assertions (section 8.1), which need no server, are in
 //! `tests/it/eviction.rs` and run with plain `cargo test`.
 
@@ -54,6 +58,8 @@ mod info;
 mod memory;
 #[path = "fidelity/min_replicas.rs"]
 mod min_replicas;
+#[path = "fidelity/monitor.rs"]
+mod monitor;
 #[path = "fidelity/redis.rs"]
 mod redis;
 #[path = "fidelity/replication.rs"]

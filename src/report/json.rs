@@ -192,7 +192,7 @@ pub fn report_json(config: &SimConfig, output: &RunOutput) -> Value {
         None => json!({ "top_cause": Value::Null, "reads_affected": 0 }),
     };
     let (failed_reads, failed_writes) = failures(output);
-    json!({
+    let mut document = json!({
         "scenario": config.name,
         "diagnosis": diagnosis,
         "reads_affected_by_cause": by_cause(&reads_affected_by_cause(output)),
@@ -218,5 +218,12 @@ pub fn report_json(config: &SimConfig, output: &RunOutput) -> Value {
         "nodes": nodes_json(output),
         "sentinel_log": sentinel_log_json(output),
         "timeline": timeline_json(output),
-    })
+    });
+    if let (Some(notes), Some(object)) = (
+        crate::report::replay_notes::replay_notes_json(config),
+        document.as_object_mut(),
+    ) {
+        object.insert("trace_replay".to_string(), notes);
+    }
+    document
 }

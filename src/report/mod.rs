@@ -9,11 +9,13 @@
 pub mod charts;
 pub mod columns;
 pub mod compare;
+pub mod explain;
 pub mod files;
 pub mod html;
 pub mod info;
 pub mod json;
 pub mod ledger_csv;
+pub mod replay_notes;
 pub mod summary;
 pub mod sweep;
 pub mod target;

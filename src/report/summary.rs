@@ -199,6 +199,7 @@ pub fn summary_text(config: &SimConfig, output: &RunOutput) -> String {
     requests_failed(&mut out, output);
     timeline(&mut out, output);
     top_prefixes_lost(&mut out, output);
+    crate::report::replay_notes::replay_notes_text(&mut out, config);
     node_lines(&mut out, output);
     out
 }

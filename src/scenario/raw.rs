@@ -238,6 +238,8 @@ pub(crate) struct RawClient {
     /// A recorded workload to replay, relative to the scenario file's folder.
     pub trace: Option<Field>,
     pub format: Option<Field>,
+    /// What ends a trace key's prefix in reports (default `:`).
+    pub prefix_separator: Option<Field>,
     pub read_from: Option<Field>,
     /// Connections in the client's pool.
     pub connections: Option<Field>,

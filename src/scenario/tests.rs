@@ -888,6 +888,7 @@ fn trace_clients_carry_their_loaded_traces() {
         key,
         db: 0,
         op,
+        flags: 0,
         value_size,
         ttl_ms,
     };
@@ -909,6 +910,8 @@ fn trace_clients_carry_their_loaded_traces() {
                     .into(),
                     read_through: false,
                     per_record_db: false,
+                    notes: Default::default(),
+                    prefix_separator: ":".to_string(),
                 }),
             }),
         )
@@ -1047,7 +1050,10 @@ fn broken_trace_scenarios_name_the_place_field_and_problem() {
     (traced(&[("rate = 250", "rate = 0")]), P(21, 8), "client[1].rate", "expected a positive number of requests per second for an untimed trace (at most 10000000), found 0"),
     (traced(&[("trace = \"traces/shop.csv\"", "trace = 5")]), P(13, 9), "client[0].trace", "expected a trace file path (a string), found 5"),
     (traced(&[("trace = \"traces/shop.csv\"", "trace = \"\"")]), P(13, 9), "client[0].trace", "expected a trace file path, found \"\""),
-    (traced(&[("traces/shop.csv", "traces/bad.csv")]), P(13, 9), "client[0].trace", "traces/bad.csv:3: expected op SET, GET, DEL or EXPIRE, found \"PUT\""),
+    (traced(&[("traces/shop.csv", "traces/bad.csv")]), P(13, 9), "client[0].trace", "traces/bad.csv:3: expected an op such as SET, GET, DEL, UNLINK, GETDEL, EXPIRE, RENAME, FLUSHDB or FLUSHALL (README: trace formats), found \"PUT\""),
+    (traced(&[("db = 2\n", "db = 2\nprefix-separator = \"\"\n")]), P(16, 20), "client[0].prefix-separator", "expected a prefix separator (a string of 1 to 16 bytes, such as \":\" or \"/\"), found \"\""),
+    (traced(&[("db = 2\n", "db = 2\nprefix-separator = 3\n")]), P(16, 20), "client[0].prefix-separator", "expected a prefix separator"),
+    (traced(&[("trace = \"loop.trace\"\nformat = \"lirs\"\nrate = 250\n", &format!("{GENERATED}prefix-separator = \"/\"\n"))]), P(22, 20), "client[1].prefix-separator", "`prefix-separator` does not apply without trace"),
     (traced(&[("traces/shop.csv", "nowhere.csv")]), P(13, 9), "client[0].trace", "nowhere.csv: cannot read the trace: "),
     (traced(&[("format = \"csv\"", "format = \"lirs\"")]), P(13, 9), "client[0].trace", "client[0].trace: cannot load the trace: "),
     (traced(&[("trace = \"loop.trace\"\nformat = \"lirs\"\n", "commands = { GET = 1 }\n")]), P(17, 1), "client[1]", "missing field `keyspace` (a client needs rate, keyspace and commands, or trace and format)"),
@@ -1077,8 +1083,8 @@ fn a_trace_error_renders_both_places() {
     assert_eq!(
         error.to_string().lines().next().unwrap_or_default(),
         format!(
-            "{}:13:9: client[0].trace: cannot load the trace: {}:3: expected op SET, GET, DEL or \
-             EXPIRE, found \"PUT\"",
+            "{}:13:9: client[0].trace: cannot load the trace: {}:3: expected an op such as SET, GET, DEL, \
+             UNLINK, GETDEL, EXPIRE, RENAME, FLUSHDB or FLUSHALL (README: trace formats), found \"PUT\"",
             folder.scenario_name(),
             bad.display()
         )

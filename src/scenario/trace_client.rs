@@ -20,6 +20,7 @@ use super::error::Problem;
 use super::keywords::{choice, optional_choice, Keywords, ON_MISS};
 use super::raw::{Field, RawClient, Table};
 use crate::sim::config::{OnMiss, Trace, TraceWorkload};
+use crate::sim::keyspace::keys::PREFIX_SEPARATOR;
 use crate::trace::{self, DatabaseUse, TraceError, TraceFormat};
 
 /// Pace of a trace without timestamps when the client names no `rate`, requests per second.
@@ -45,6 +46,7 @@ struct Cached {
     format: TraceFormat,
     source: String,
     read_through: bool,
+    prefix_separator: String,
     highest_db: Option<DatabaseUse>,
     trace: Arc<Trace>,
 }
@@ -56,6 +58,7 @@ impl TraceCache {
         format: TraceFormat,
         source: &str,
         read_through: bool,
+        prefix_separator: &str,
     ) -> Option<(Option<DatabaseUse>, Arc<Trace>)> {
         let loaded = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
         loaded
@@ -65,6 +68,7 @@ impl TraceCache {
                     && c.format == format
                     && c.source == source
                     && c.read_through == read_through
+                    && c.prefix_separator == prefix_separator
             })
             .map(|c| (c.highest_db, c.trace.clone()))
     }
@@ -85,28 +89,35 @@ impl<'c> TraceFiles<'c> {
         }
     }
 
-    /// The trace at `path` as a client with these `source` and `read_through` replays it, read
-    /// once per cache.
+    /// The trace at `path` as a client with these `source`, `read_through` and
+    /// `prefix_separator` (None: the default) replays it, read once per cache.
     fn load(
         &self,
         path: &str,
         format: TraceFormat,
         read_through: bool,
+        prefix_separator: Option<String>,
     ) -> Result<(Option<DatabaseUse>, Arc<Trace>), TraceError> {
         let file = self.folder.join(path);
-        if let Some(found) = self.cache.find(&file, format, path, read_through) {
+        let separator = prefix_separator.unwrap_or_else(|| PREFIX_SEPARATOR.to_string());
+        if let Some(found) = self
+            .cache
+            .find(&file, format, path, read_through, &separator)
+        {
             return Ok(found);
         }
         let loaded = trace::load(&file, format)?;
         let mut trace = loaded.trace;
         trace.source = path.to_string();
         trace.read_through = read_through;
+        trace.prefix_separator = separator.clone();
         let trace = Arc::new(trace);
         self.cache.keep(Cached {
             file,
             format,
             source: path.to_string(),
             read_through,
+            prefix_separator: separator,
             highest_db: loaded.highest_db,
             trace: trace.clone(),
         });
@@ -155,8 +166,13 @@ pub(super) fn workload(
     };
     let on_miss = optional_choice(&fields.on_miss, &at("on-miss"), &ON_MISS, on_miss_default)?;
     let read_through = on_miss == OnMiss::Set;
+    let separator = fields
+        .prefix_separator
+        .as_ref()
+        .map(|field| prefix_separator(field, &at("prefix-separator")))
+        .transpose()?;
     let (highest_db, trace) = files
-        .load(trace_path, format, read_through)
+        .load(trace_path, format, read_through, separator)
         .map_err(|error| {
             Problem::new(
                 trace_field.span(),
@@ -167,6 +183,19 @@ pub(super) fn workload(
     check_databases(path, trace_field, highest_db, databases)?;
     let rate = pace(path, raw, &trace, rate)?;
     Ok(TraceWorkload { trace, rate })
+}
+
+/// Longest `prefix-separator`, in bytes.
+const SEPARATOR_BYTES_MAX: usize = 16;
+
+/// A trace client's `prefix-separator`: a non-empty string of at most 16 bytes.
+fn prefix_separator(field: &Field, path: &str) -> Checked<String> {
+    let expected = "a prefix separator (a string of 1 to 16 bytes, such as \":\" or \"/\")";
+    let separator = text(field, path, expected)?;
+    if separator.is_empty() || separator.len() > SEPARATOR_BYTES_MAX {
+        return Err(mismatch(field, path, expected));
+    }
+    Ok(separator.to_string())
 }
 
 /// Refuses the fields only a generated workload reads.

@@ -306,6 +306,14 @@ fn workload(
             "`format` does not apply without trace = \"path\": it says how to read the trace file",
         ));
     }
+    if let Some(separator) = &fields.prefix_separator {
+        return Err(Problem::new(
+            separator.span(),
+            format!("{path}.prefix-separator"),
+            "`prefix-separator` does not apply without trace = \"path\": a generated keyspace is \
+             grouped by its `prefix`",
+        ));
+    }
     generated(path, raw).map(Workload::Generated)
 }
 
@@ -492,10 +500,11 @@ fn commands(
     for (name, weight) in entries {
         let field_path = format!("{path}.{}", name.get_ref());
         let known = || {
-            let names: Vec<&str> = CommandKind::ALL.iter().map(|kind| kind.name()).collect();
+            let names: Vec<&str> = CommandKind::generated().map(|kind| kind.name()).collect();
             names.join(", ")
         };
-        let kind = CommandKind::parse(name.get_ref()).ok_or_else(|| {
+        let generated = CommandKind::parse(name.get_ref()).filter(|kind| kind.is_generated());
+        let kind = generated.ok_or_else(|| {
             Problem::new(
                 name.span(),
                 &field_path,

@@ -568,26 +568,50 @@ pub struct TraceWorkload {
     pub rate: Option<f64>,
 }
 
-/// What a trace record does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TraceOp {
-    Get,
-    Set,
-    Del,
-    /// EXPIRE with the record's `ttl_ms` (0 deletes, as in Redis).
-    Expire,
+/// What a trace record does: a command of the server's command table.
+pub type TraceOp = CommandKind;
+
+/// The options a record's command was given (`TraceRecord::flags`).
+pub mod record_flags {
+    /// SET NX, SETNX, MSETNX, EXPIRE NX, LPUSHX-style "only if absent" (HSETNX).
+    pub const NX: u8 = 1;
+    /// SET XX, EXPIRE XX, LPUSHX / RPUSHX ("only if present"); GETEX with an EXAT or PXAT
+    /// already past (the key is deleted).
+    pub const XX: u8 = 2;
+    /// EXPIRE GT.
+    pub const GT: u8 = 4;
+    /// EXPIRE LT.
+    pub const LT: u8 = 8;
+    /// SET GET, GETSET: the old value is looked up as a read (keyspace hits and misses).
+    pub const GET: u8 = 16;
+    /// SET KEEPTTL.
+    pub const KEEPTTL: u8 = 32;
+    /// GETEX PERSIST; COPY REPLACE.
+    pub const PERSIST_OR_REPLACE: u8 = 64;
+    /// The record continues the call of the record before it (MGET's second key, HSET's second
+    /// field): Commandstats counts the call once.
+    pub const SAME_CALL: u8 = 128;
 }
 
 /// One request of a recorded workload.
+///
+/// `value_size` and `ttl_ms` carry each command's arguments: a value's size (SET, APPEND,
+/// LPUSH, HSET) and a TTL in ms (SET, EXPIRE, GETEX; 0 = none for SET); for an aggregate
+/// command `ttl_ms` holds the element (field or member id, from a hash of its name) in its low
+/// 32 bits and ZADD's score in its high 32; RENAME, RENAMENX and COPY hold the target key (an
+/// index into `Trace::key_names`) in `value_size`; MOVE and COPY ... DB hold the target database
+/// in `ttl_ms` (COPY: plus one, 0 for the same database).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TraceRecord {
     /// When the request arrives, µs after the client's start.
     pub time_us: u64,
-    /// Index into `Trace::key_names`.
+    /// Index into `Trace::key_names` (0 for a keyless command).
     pub key: u32,
     /// The database (MONITOR lines carry one; other formats use the client's `db`).
     pub db: u32,
     pub op: TraceOp,
+    /// `record_flags`.
+    pub flags: u8,
     /// SET's value size in bytes (also the size a read-through insert uses).
     pub value_size: u32,
     /// SET's TTL or EXPIRE's new TTL in ms; 0 = none for SET.
@@ -595,6 +619,37 @@ pub struct TraceRecord {
 }
 
 pub use crate::sim::records::TraceRecords;
+
+impl TraceRecord {
+    /// A record without options.
+    pub fn new(time_us: u64, key: u32, db: u32, op: TraceOp, value_size: u32, ttl_ms: u64) -> Self {
+        TraceRecord {
+            time_us,
+            key,
+            db,
+            op,
+            flags: 0,
+            value_size,
+            ttl_ms,
+        }
+    }
+
+    /// An aggregate command's element id.
+    pub fn element(&self) -> u32 {
+        self.ttl_ms as u32
+    }
+
+    /// ZADD's score.
+    pub fn score(&self) -> i64 {
+        i64::from((self.ttl_ms >> 32) as u32 as i32)
+    }
+
+    /// `ttl_ms` for an element and a score.
+    pub fn element_argument(element: u32, score: i64) -> u64 {
+        let score = score.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
+        (u64::from(score as u32) << 32) | u64::from(element)
+    }
+}
 
 /// A recorded workload, loaded and interned by the shell before the run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -609,6 +664,33 @@ pub struct Trace {
     pub read_through: bool,
     /// Records carry their own database (MONITOR); otherwise the client's `db` applies.
     pub per_record_db: bool,
+    /// What the loader did not replay, for the report.
+    pub notes: ReplayNotes,
+    /// What ends a key name's prefix when reports group the trace's keys (`:` unless the
+    /// client's `prefix-separator` says otherwise).
+    pub prefix_separator: String,
+}
+
+/// The lines of a trace that were not replayed, by reason (MONITOR traces).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplayNotes {
+    /// Commands that touch no key (PING, INFO, MULTI, EVAL...): counted and skipped.
+    pub keyless_lines: u64,
+    /// Commands whose arguments Redis would have refused.
+    pub refused_lines: u64,
+    /// Commands vanish does not know, by upper-case name, with their line counts, sorted.
+    pub unknown_commands: Vec<(String, u64)>,
+    /// Lines that are not MONITOR lines (redis-cli's `OK`, a closing error).
+    pub foreign_lines: u64,
+    /// The first of them: its line number and text.
+    pub first_foreign: Option<(u64, String)>,
+}
+
+impl ReplayNotes {
+    /// Whether anything was left out.
+    pub fn is_empty(&self) -> bool {
+        self == &ReplayNotes::default()
+    }
 }
 
 /// A directive changed at run time by `CONFIG SET`.

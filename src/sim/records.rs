@@ -66,6 +66,7 @@ pub struct TraceRecords {
     ops: Column<TraceOp>,
     value_sizes: Column<u32>,
     ttls_ms: Column<u64>,
+    flags: Column<u8>,
 }
 
 impl Default for TraceRecords {
@@ -80,6 +81,7 @@ impl Default for TraceRecords {
             },
             value_sizes: Column::Same { value: 0, len: 0 },
             ttls_ms: Column::Same { value: 0, len: 0 },
+            flags: Column::Same { value: 0, len: 0 },
         }
     }
 }
@@ -114,6 +116,7 @@ impl TraceRecords {
         self.ops.push(record.op);
         self.value_sizes.push(record.value_size);
         self.ttls_ms.push(record.ttl_ms);
+        self.flags.push(record.flags);
     }
 
     /// Gives back the room a growing vector keeps beyond its length.
@@ -124,6 +127,7 @@ impl TraceRecords {
         self.ops.shrink();
         self.value_sizes.shrink();
         self.ttls_ms.shrink();
+        self.flags.shrink();
     }
 
     /// Record `index`, if there is one.
@@ -138,6 +142,7 @@ impl TraceRecords {
             op: self.ops.at(index),
             value_size: self.value_sizes.at(index),
             ttl_ms: self.ttls_ms.at(index),
+            flags: self.flags.at(index),
         })
     }
 
@@ -154,6 +159,7 @@ impl TraceRecords {
             key: 0,
             db: 0,
             op: TraceOp::Get,
+            flags: 0,
             value_size: 0,
             ttl_ms: 0,
         })
@@ -185,6 +191,7 @@ impl TraceRecords {
             op: self.ops.at(index),
             value_size: self.value_sizes.at(index),
             ttl_ms: self.ttls_ms.at(index),
+            flags: self.flags.at(index),
         }
     }
 
@@ -221,7 +228,8 @@ impl TraceRecords {
             + column(&self.dbs)
             + column(&self.ops)
             + column(&self.value_sizes)
-            + column(&self.ttls_ms)) as u64
+            + column(&self.ttls_ms)
+            + column(&self.flags)) as u64
     }
 }
 
@@ -268,6 +276,7 @@ mod tests {
             key,
             db: key % 3,
             op,
+            flags: (key % 2) as u8,
             value_size,
             ttl_ms,
         }
@@ -306,6 +315,7 @@ mod tests {
                 key,
                 db: 0,
                 op: TraceOp::Get,
+                flags: 0,
                 value_size: 1,
                 ttl_ms: 0,
             })

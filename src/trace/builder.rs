@@ -6,18 +6,21 @@
 //! halves peak memory against a `HashMap<String, u32>` beside the name list on traces with tens
 //! of millions of keys. The builder also enforces the size limits, which protect the machine.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
 use super::error::{Location, TraceError};
 use super::input::{LineError, Lines, NumberedLine};
 use super::{DatabaseUse, LoadedTrace, TraceFormat, DISTINCT_KEYS_MAX, RECORDS_MAX};
-use crate::sim::config::{Trace, TraceRecord, TraceRecords};
-use crate::sim::keyspace::keys::KEY_NAME_BYTES_MAX;
+use crate::sim::config::{ReplayNotes, Trace, TraceRecord, TraceRecords};
+use crate::sim::keyspace::keys::{KEY_NAME_BYTES_MAX, PREFIX_SEPARATOR};
 
 /// Rough simulator memory per record and per key, for the limit messages only.
 const BYTES_PER_RECORD: u64 = 32;
 const BYTES_PER_KEY: u64 = 128;
+
+/// Distinct unknown command names listed; more are counted together.
+const UNKNOWN_NAMES_MAX: usize = 100;
 
 /// Marks the end of a hash chain, or a number not seen.
 const NO_KEY: u32 = u32::MAX;
@@ -39,6 +42,8 @@ pub(super) struct TraceBuilder {
     /// Ids of the other numeric keys, by their mixed number.
     by_number: HashMap<u64, u32, BuildHasherDefault<AlreadyHashed>>,
     skipped_lines: u64,
+    notes: ReplayNotes,
+    unknown_commands: BTreeMap<String, u64>,
     highest_db: Option<DatabaseUse>,
     /// The size limits: the module constants, lowered only by tests.
     records_max: u64,
@@ -57,6 +62,8 @@ impl TraceBuilder {
             by_small_number: Vec::new(),
             by_number: HashMap::default(),
             skipped_lines: 0,
+            notes: ReplayNotes::default(),
+            unknown_commands: BTreeMap::new(),
             highest_db: None,
             records_max: RECORDS_MAX,
             keys_max: DISTINCT_KEYS_MAX,
@@ -188,9 +195,42 @@ impl TraceBuilder {
         Ok(())
     }
 
-    /// A line that is valid but is not a request the simulator replays.
+    /// A line that is valid but is not a request the simulator replays (its arguments would
+    /// have been refused).
     pub fn skip_line(&mut self) {
         self.skipped_lines += 1;
+        self.notes.refused_lines += 1;
+    }
+
+    /// A command that touches no key.
+    pub fn keyless_line(&mut self) {
+        self.skipped_lines += 1;
+        self.notes.keyless_lines += 1;
+    }
+
+    /// A command vanish does not know, counted by name (the first `UNKNOWN_NAMES_MAX` names;
+    /// the rest under `...`).
+    pub fn unknown_command(&mut self, name: &[u8]) {
+        self.skipped_lines += 1;
+        let name = String::from_utf8_lossy(name).to_ascii_uppercase();
+        let name = if self.unknown_commands.len() < UNKNOWN_NAMES_MAX
+            || self.unknown_commands.contains_key(&name)
+        {
+            name
+        } else {
+            "...".to_string()
+        };
+        *self.unknown_commands.entry(name).or_insert(0) += 1;
+    }
+
+    /// A line that is not a line of the format at all (redis-cli's `OK`): counted, the first
+    /// kept.
+    pub fn foreign_line(&mut self, number: u64, text: &str) {
+        self.notes.foreign_lines += 1;
+        if self.notes.first_foreign.is_none() {
+            let shown: String = text.chars().take(200).collect();
+            self.notes.first_foreign = Some((number, shown));
+        }
     }
 
     /// Notes a database a record uses, keeping the highest and the first line naming it.
@@ -209,6 +249,12 @@ impl TraceBuilder {
             };
             return Err(self.error(Location::File, format!("no requests{skipped}")));
         }
+        if self.names.is_empty() {
+            return Err(self.error(
+                Location::File,
+                "no requests on keys (only FLUSHDB, FLUSHALL or SELECT)",
+            ));
+        }
         let mut records = self.records;
         records.shrink_to_fit();
         Ok(LoadedTrace {
@@ -218,6 +264,11 @@ impl TraceBuilder {
                 records,
                 read_through: format.is_read_through(),
                 per_record_db: format.has_databases(),
+                notes: ReplayNotes {
+                    unknown_commands: self.unknown_commands.into_iter().collect(),
+                    ..self.notes
+                },
+                prefix_separator: PREFIX_SEPARATOR.to_string(),
             },
             skipped_lines: self.skipped_lines,
             highest_db: self.highest_db,
@@ -276,6 +327,7 @@ mod tests {
             key,
             db: 0,
             op: TraceOp::Get,
+            flags: 0,
             value_size: 1,
             ttl_ms: 0,
         }

@@ -1,10 +1,15 @@
-//! The `csv` format: a header `t_ms,op,key,value_size,ttl_ms`, then one request per row.
+//! The `csv` format: a header `t_ms,op,key,value_size,ttl_ms` (and optionally `,target`), then
+//! one request per row.
 //!
 //! Keys may hold anything a quoted CSV field can (commas, quotes, newlines; see `csv_rows`), as
-//! raw bytes since Redis keys are binary. `t_ms` is milliseconds from the
-//! trace start and must not decrease; `op` is SET, GET, DEL or EXPIRE in any case; `value_size`
-//! is SET's value in bytes (0 allowed); `ttl_ms` is SET's TTL or EXPIRE's new one (0: none for
-//! SET, delete for EXPIRE). Empty size and TTL fields mean 0.
+//! raw bytes since Redis keys are binary. `t_ms` is milliseconds from the trace start and must
+//! not decrease; `op` is a command of the server's command table whose arguments a row can
+//! carry (`csv_op`), in any case: reads (GET, EXISTS, TTL...), SET and its forms, INCR...,
+//! APPEND, GETDEL, GETEX, DEL, UNLINK, EXPIRE, PEXPIRE, PERSIST, the pops, RENAME, RENAMENX,
+//! COPY and MOVE (whose new key, or database for MOVE, is the `target` column), FLUSHDB and
+//! FLUSHALL (their key field is ignored). `value_size` is a written value's size in bytes (0
+//! allowed); `ttl_ms` is SET's TTL or EXPIRE's new one (0: none for SET, delete for EXPIRE).
+//! Empty size and TTL fields mean 0.
 
 use std::io::BufRead;
 
@@ -13,14 +18,17 @@ use super::csv_rows::{Row, RowError, Rows};
 use super::error::{shown, Location, TraceError};
 use super::input::Lines;
 use super::{decreasing, size_at_most, unsigned, TTL_MS_MAX, VALUE_BYTES_MAX};
-use crate::sim::config::{TraceOp, TraceRecord};
+use crate::sim::config::{record_flags, TraceOp, TraceRecord};
+use crate::sim::server::command::{Behaviour, CommandKind};
 
-const HEADER: [&str; 5] = ["t_ms", "op", "key", "value_size", "ttl_ms"];
+const HEADER: [&str; 6] = ["t_ms", "op", "key", "value_size", "ttl_ms", "target"];
+/// Columns without `target`.
+const REQUIRED: usize = 5;
 
 pub(super) fn read(input: Box<dyn BufRead>, builder: &mut TraceBuilder) -> Result<(), TraceError> {
     let mut rows = Rows::new(Lines::new(input));
     let mut row = Row::default();
-    let mut header_seen = false;
+    let mut columns = 0;
     let mut previous_ms = 0;
     loop {
         let line = match rows.next_row(&mut row) {
@@ -32,24 +40,31 @@ pub(super) fn read(input: Box<dyn BufRead>, builder: &mut TraceBuilder) -> Resul
             }
         };
         let at = Location::Line(line);
-        if !header_seen {
-            check_header(&row).map_err(|message| builder.error(at, message))?;
-            header_seen = true;
+        if columns == 0 {
+            columns = check_header(&row).map_err(|message| builder.error(at, message))?;
             continue;
         }
-        let (t_ms, record) = request(&row).map_err(|message| builder.error(at, message))?;
+        let (t_ms, mut record) =
+            request(&row, columns).map_err(|message| builder.error(at, message))?;
         if t_ms < previous_ms {
             return Err(builder.error(at, decreasing("t_ms", previous_ms, t_ms)));
         }
         previous_ms = t_ms;
-        let key = builder.key_bytes(row.get(2), at)?;
-        builder.push(TraceRecord { key, ..record }, at)?;
+        if !record.op.is_keyless() {
+            record.key = builder.key_bytes(row.get(2), at)?;
+        }
+        if matches!(record.op.behaviour(), Behaviour::Rename | Behaviour::Copy) {
+            let target = target(&row, columns, record.op).map_err(|m| builder.error(at, m))?;
+            record.value_size = builder.key_bytes(target, at)?;
+        }
+        builder.push(record, at)?;
     }
 }
 
-fn check_header(row: &Row) -> Result<(), String> {
+/// The header's number of columns (with or without `target`).
+fn check_header(row: &Row) -> Result<usize, String> {
     let fields: Vec<&[u8]> = row.iter().collect();
-    let mut matches = fields.len() == HEADER.len();
+    let mut matches = fields.len() == REQUIRED || fields.len() == HEADER.len();
     for (index, (field, name)) in fields.iter().zip(HEADER).enumerate() {
         // A byte-order mark, as spreadsheets write, is not part of the first column's name.
         let field = match index {
@@ -59,7 +74,7 @@ fn check_header(row: &Row) -> Result<(), String> {
         matches &= field.trim_ascii() == name.as_bytes();
     }
     if matches {
-        return Ok(());
+        return Ok(fields.len());
     }
     let found = fields
         .iter()
@@ -67,19 +82,18 @@ fn check_header(row: &Row) -> Result<(), String> {
         .collect::<Vec<_>>()
         .join(",");
     Err(format!(
-        "expected the header {}, found {}",
-        HEADER.join(","),
+        "expected the header {} (optionally with ,target), found {}",
+        HEADER[..REQUIRED].join(","),
         shown(found.as_bytes())
     ))
 }
 
 /// The row's time in ms and its record, with the key still to be interned.
-fn request(row: &Row) -> Result<(u64, TraceRecord), String> {
-    if row.len() != HEADER.len() {
+fn request(row: &Row, columns: usize) -> Result<(u64, TraceRecord), String> {
+    if row.len() != columns {
         return Err(format!(
-            "expected {} fields ({}), found {}",
-            HEADER.len(),
-            HEADER.join(","),
+            "expected {columns} fields ({}), found {}",
+            HEADER[..columns].join(","),
             row.len()
         ));
     }
@@ -90,7 +104,7 @@ fn request(row: &Row) -> Result<(u64, TraceRecord), String> {
             u64::MAX / 1_000
         )
     })?;
-    let op = op(row.get(1))?;
+    let (op, flags) = csv_op(row.get(1))?;
     let value_size = or_zero(row.get(3), |field| {
         size_at_most(field, "value_size", VALUE_BYTES_MAX).map(u64::from)
     })? as u32;
@@ -98,34 +112,71 @@ fn request(row: &Row) -> Result<(u64, TraceRecord), String> {
         unsigned(field, "ttl_ms (an integer number of milliseconds)")
     })?
     .min(TTL_MS_MAX);
-    let record = TraceRecord {
+    let mut record = TraceRecord {
         time_us,
         key: 0,
         db: 0,
         op,
+        flags,
         value_size,
         ttl_ms,
     };
+    if op == CommandKind::Move {
+        let db = target(row, columns, op)?;
+        record.ttl_ms = unsigned(db, "MOVE's target database (an integer)")?;
+    }
     Ok((t_ms, record))
 }
 
-fn op(field: &[u8]) -> Result<TraceOp, String> {
-    let ops = [
-        ("SET", TraceOp::Set),
-        ("GET", TraceOp::Get),
-        ("DEL", TraceOp::Del),
-        ("EXPIRE", TraceOp::Expire),
-    ];
+/// The `target` field of a RENAME, RENAMENX, COPY or MOVE row.
+fn target(row: &Row, columns: usize, op: TraceOp) -> Result<&[u8], String> {
+    let field = (columns == HEADER.len()).then(|| row.get(REQUIRED));
+    match field {
+        Some(field) if !field.trim_ascii().is_empty() => Ok(field),
+        _ => Err(format!(
+            "{} needs its target in a `target` column (header t_ms,op,key,value_size,ttl_ms,target)",
+            op.name()
+        )),
+    }
+}
+
+/// Whether a CSV row can carry `command`'s arguments: one key, a value size, a relative TTL,
+/// and a target. Aggregate element commands need elements; the deadline forms (EXPIREAT),
+/// SELECT and the commands spread over several keys (SUNIONSTORE, LMOVE, SWAPDB...) make no
+/// sense in a row.
+fn csv_op_allowed(command: CommandKind) -> bool {
+    match command.behaviour() {
+        // A call spread over several keys or carrying a range has no row of its own.
+        Behaviour::Add
+        | Behaviour::Remove
+        | Behaviour::Select
+        | Behaviour::Store
+        | Behaviour::Transfer
+        | Behaviour::Trim
+        | Behaviour::MultiPop
+        | Behaviour::SwapDb => false,
+        Behaviour::Expire => matches!(command, CommandKind::Expire | CommandKind::Pexpire),
+        _ => true,
+    }
+}
+
+/// The row's command and the options its name implies (SETNX: NX, GETSET: GET).
+fn csv_op(field: &[u8]) -> Result<(TraceOp, u8), String> {
     let name = field.trim_ascii();
-    ops.iter()
-        .find(|(spelling, _)| name.eq_ignore_ascii_case(spelling.as_bytes()))
-        .map(|(_, op)| *op)
-        .ok_or_else(|| {
-            format!(
-                "expected op SET, GET, DEL or EXPIRE, found {}",
-                shown(field)
-            )
-        })
+    let command = CommandKind::parse_bytes(name).filter(|command| csv_op_allowed(*command));
+    let Some(command) = command else {
+        return Err(format!(
+            "expected an op such as SET, GET, DEL, UNLINK, GETDEL, EXPIRE, RENAME, FLUSHDB or \
+             FLUSHALL (README: trace formats), found {}",
+            shown(field)
+        ));
+    };
+    let flags = match command {
+        CommandKind::Setnx | CommandKind::Msetnx => record_flags::NX,
+        CommandKind::Getset => record_flags::GET,
+        _ => 0,
+    };
+    Ok((command, flags))
 }
 
 fn or_zero(field: &[u8], parse: impl Fn(&[u8]) -> Result<u64, String>) -> Result<u64, String> {
@@ -140,7 +191,7 @@ fn or_zero(field: &[u8], parse: impl Fn(&[u8]) -> Result<u64, String>) -> Result
 mod tests {
     use super::super::tests::{fixture_error, load_fixture};
     use super::super::TraceFormat;
-    use crate::sim::config::{TraceOp, TraceRecord};
+    use crate::sim::config::{record_flags, TraceOp, TraceRecord};
 
     fn record(time_us: u64, key: u32, op: TraceOp, value_size: u32, ttl_ms: u64) -> TraceRecord {
         TraceRecord {
@@ -148,6 +199,7 @@ mod tests {
             key,
             db: 0,
             op,
+            flags: 0,
             value_size,
             ttl_ms,
         }
@@ -178,6 +230,39 @@ mod tests {
     }
 
     #[test]
+    fn removing_commands_and_targets_become_records() {
+        let text = "t_ms,op,key,value_size,ttl_ms,target\n\
+                    0,SET,a,10,0,\n\
+                    1,RENAME,a,,,b\n\
+                    2,GETDEL,b,,,\n\
+                    3,unlink,a,,,\n\
+                    4,MOVE,c,,,2\n\
+                    5,FLUSHDB,,,,\n\
+                    6,flushall,ignored,,,\n\
+                    7,SETNX,c,3,,\n";
+        let loaded = load_fixture("csv", text.as_bytes(), TraceFormat::Csv).expect("valid");
+        let trace = &loaded.trace;
+        assert_eq!(trace.key_names, ["a", "b", "c"]);
+        let setnx = TraceRecord {
+            flags: record_flags::NX,
+            ..record(7_000, 2, TraceOp::Setnx, 3, 0)
+        };
+        assert_eq!(
+            trace.records,
+            [
+                record(0, 0, TraceOp::Set, 10, 0),
+                record(1_000, 0, TraceOp::Rename, 1, 0),
+                record(2_000, 1, TraceOp::Getdel, 0, 0),
+                record(3_000, 0, TraceOp::Unlink, 0, 0),
+                record(4_000, 2, TraceOp::Move, 0, 2),
+                record(5_000, 0, TraceOp::Flushdb, 0, 0),
+                record(6_000, 0, TraceOp::Flushall, 0, 0),
+                setnx,
+            ]
+        );
+    }
+
+    #[test]
     fn header_may_carry_a_byte_order_mark_and_spaces() {
         let text = "\u{feff}t_ms, op, key, value_size, ttl_ms\r\n1,GET,k,0,0\r\n";
         let loaded = load_fixture("csv", text.as_bytes(), TraceFormat::Csv).expect("valid");
@@ -194,10 +279,13 @@ mod tests {
     #[test]
     fn errors_name_the_line_and_what_was_found() {
         let cases = [
-            ("time,op,key,size,ttl\n0,GET,k,0,0\n", ":1: expected the header t_ms,op,key,value_size,ttl_ms, found \"time,op,key,size,ttl\""),
-            ("t_ms,op,key,value_size\n", ":1: expected the header t_ms,op,key,value_size,ttl_ms, found \"t_ms,op,key,value_size\""),
+            ("time,op,key,size,ttl\n0,GET,k,0,0\n", ":1: expected the header t_ms,op,key,value_size,ttl_ms (optionally with ,target), found \"time,op,key,size,ttl\""),
+            ("t_ms,op,key,value_size\n", ":1: expected the header t_ms,op,key,value_size,ttl_ms (optionally with ,target), found \"t_ms,op,key,value_size\""),
             ("0,GET,k,0,0\n", ":1: expected the header"),
-            ("t_ms,op,key,value_size,ttl_ms\n0,PUT,k,0,0\n", ":2: expected op SET, GET, DEL or EXPIRE, found \"PUT\""),
+            ("t_ms,op,key,value_size,ttl_ms\n0,PUT,k,0,0\n", ":2: expected an op such as SET, GET, DEL, UNLINK, GETDEL, EXPIRE, RENAME, FLUSHDB or FLUSHALL (README: trace formats), found \"PUT\""),
+            ("t_ms,op,key,value_size,ttl_ms\n0,HSET,k,0,0\n", ":2: expected an op such as"),
+            ("t_ms,op,key,value_size,ttl_ms\n0,RENAME,k,0,0\n", ":2: RENAME needs its target in a `target` column"),
+            ("t_ms,op,key,value_size,ttl_ms,target\n0,MOVE,k,0,0,x\n", ":2: expected MOVE's target database (an integer), found \"x\""),
             ("t_ms,op,key,value_size,ttl_ms\n0,GET,k,0\n", ":2: expected 5 fields (t_ms,op,key,value_size,ttl_ms), found 4"),
             ("t_ms,op,key,value_size,ttl_ms\nsoon,GET,k,0,0\n", ":2: expected t_ms (an integer number of milliseconds), found \"soon\""),
             ("t_ms,op,key,value_size,ttl_ms\n-1,GET,k,0,0\n", ":2: expected t_ms (an integer number of milliseconds), found \"-1\""),

@@ -8,8 +8,8 @@
 use std::fmt;
 use std::io;
 
-/// A trace that cannot be loaded: `traces/shop.csv:1234: expected op SET, GET, DEL or EXPIRE,
-/// found "PUT"`.
+/// A trace that cannot be loaded: `traces/shop.csv:1234: expected t_ms (an integer number of
+/// milliseconds), found "soon"`.
 #[derive(Debug, thiserror::Error)]
 #[error("{path}{location}: {message}")]
 pub struct TraceError {

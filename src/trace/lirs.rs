@@ -31,6 +31,7 @@ pub(super) fn read(input: Box<dyn BufRead>, builder: &mut TraceBuilder) -> Resul
             key,
             db: 0,
             op: TraceOp::Get,
+            flags: 0,
             value_size: 1,
             ttl_ms: 0,
         };

@@ -18,6 +18,7 @@ mod error;
 mod input;
 mod lirs;
 mod monitor;
+mod monitor_commands;
 mod oracle;
 mod time_id_size;
 

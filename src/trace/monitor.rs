@@ -1,47 +1,45 @@
 //! The `monitor` format: what `redis-cli MONITOR` prints.
 //!
 //! Each line is `<unix seconds>.<microseconds> [<db> <client>] "<arg0>" "<arg1>" ...`, the
-//! arguments escaped as `sdscatrepr` does (`\\`, `\"`, `\n`, `\r`, `\t`, `\a`, `\b`, `\xHH`);
-//! redis-cli prints `OK` first. The first line's time is the trace's 0. Reads, writes, deletes and
-//! expiries are replayed (GET, MGET, SET, SETEX, PSETEX, MSET, DEL, UNLINK, EXPIRE, PEXPIRE,
-//! EXPIREAT, PEXPIREAT); every other command, and any command whose arguments Redis would have
-//! refused (MONITOR shows those too), is counted as a skipped line. EVAL and MULTI are skipped
-//! while the commands they ran, which MONITOR shows after them, are replayed.
-//!
-//! Approximations: SET's NX, XX and GET flags and EXPIRE's NX, XX, GT and LT are ignored (the
-//! write or expiry is replayed unconditionally); KEEPTTL is replayed as a SET without TTL; a SET
-//! whose EXAT or PXAT is already past is replayed as a DEL, which is its effect on an existing key.
+//! arguments escaped as `sdscatrepr` does (`\\`, `\"`, `\n`, `\r`, `\t`, `\a`, `\b`, `\xHH`).
+//! The first line's time is the trace's 0. Each command is replayed as `monitor_commands`
+//! plans it: every command of the server's command table, with Redis 7.0's key positions and
+//! options. Commands that touch no key (PING, INFO, MULTI, EXEC, EVAL...) are counted and
+//! skipped: MONITOR shows what a transaction or a script ran on lines of their own, which are
+//! replayed. Unknown commands are counted by name, commands whose arguments Redis would have
+//! refused are counted as skipped, and lines that are not MONITOR lines at all (redis-cli's
+//! leading `OK`, a closing error) are counted with the first one kept, for the report.
 
 use std::io::BufRead;
 
 use super::builder::TraceBuilder;
+use super::decreasing;
 use super::error::{shown, Location, TraceError};
 use super::input::Lines;
-use super::{decreasing, TTL_MS_MAX, VALUE_BYTES_MAX};
-use crate::sim::config::{TraceOp, TraceRecord};
-use crate::sim::server::command::CommandKind;
+use super::monitor_commands::{plan, Arguments, Skip};
 
 const LINE_EXAMPLE: &str = "1795438220.415845 [0 127.0.0.1:51792] \"get\" \"key\"";
 
 pub(super) fn read(input: Box<dyn BufRead>, builder: &mut TraceBuilder) -> Result<(), TraceError> {
     let mut lines = Lines::new(input);
     let mut arguments = Arguments::default();
+    let mut plans = Vec::new();
     let mut first_us = None;
     let mut previous = Stamp::default();
-    let mut seen_any = false;
     loop {
         let Some((number, line)) = builder.next_line(&mut lines)? else {
             return Ok(());
         };
         let at = Location::Line(number);
-        if line.trim_ascii().is_empty() {
+        let trimmed = line.trim_ascii();
+        if trimmed.is_empty() {
             continue;
         }
-        if !seen_any && line.trim_ascii() == b"OK" {
-            seen_any = true;
+        if !trimmed[0].is_ascii_digit() {
+            // redis-cli's `OK`, an error it prints when the connection ends...
+            builder.foreign_line(number, &String::from_utf8_lossy(trimmed));
             continue;
         }
-        seen_any = true;
         let (stamp, db) =
             parse_line(line, &mut arguments).map_err(|message| builder.error(at, message))?;
         if stamp < previous {
@@ -55,22 +53,25 @@ pub(super) fn read(input: Box<dyn BufRead>, builder: &mut TraceBuilder) -> Resul
             )
         })?;
         let base_us = *first_us.get_or_insert(line_us);
-        let requests = replayed(&arguments, line_us / 1_000);
-        let Some(requests) = requests else {
-            builder.skip_line();
+        if let Err(skip) = plan(&arguments, line_us / 1_000, &mut plans) {
+            match skip {
+                Skip::Keyless => builder.keyless_line(),
+                Skip::Unknown => builder.unknown_command(arguments.get(0)),
+                Skip::Refused => builder.skip_line(),
+            }
             continue;
-        };
+        }
         builder.use_db(db, number);
-        for request in requests.iter(&arguments) {
-            let key = builder.key_bytes(request.key, at)?;
-            let record = TraceRecord {
-                time_us: line_us - base_us,
-                key,
-                db,
-                op: request.op,
-                value_size: request.value_size,
-                ttl_ms: request.ttl_ms,
+        for planned in &plans {
+            let key = match planned.key_argument {
+                Some(index) => builder.key_bytes(arguments.get(index), at)?,
+                None => 0,
             };
+            let target = match planned.target_argument {
+                Some(index) => builder.key_bytes(arguments.get(index), at)?,
+                None => 0,
+            };
+            let record = planned.record(line_us - base_us, db, key, target);
             builder.push(record, at)?;
         }
     }
@@ -94,36 +95,6 @@ impl Stamp {
 impl std::fmt::Display for Stamp {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(formatter, "{}.{:06}", self.seconds, self.micros)
-    }
-}
-
-/// The arguments of one line, unescaped into one reused buffer.
-#[derive(Default)]
-struct Arguments {
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
-}
-
-impl Arguments {
-    fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    /// Argument `index`, which must be below `len()`.
-    fn get(&self, index: usize) -> &[u8] {
-        let start = match index {
-            0 => 0,
-            _ => self.ends[index - 1],
-        };
-        &self.bytes[start..self.ends[index]]
-    }
-
-    /// An integer argument; `None` if it is missing or not an integer, as Redis would refuse it.
-    fn integer(&self, index: usize) -> Option<i64> {
-        if index >= self.len() {
-            return None;
-        }
-        std::str::from_utf8(self.get(index)).ok()?.parse().ok()
     }
 }
 
@@ -236,195 +207,11 @@ fn unescape(tail: &[u8]) -> Option<(u8, usize)> {
     })
 }
 
-/// What a replayed command does to its keys.
-enum Requests {
-    /// One record, for the key at argument 1.
-    One {
-        op: TraceOp,
-        value_size: u32,
-        ttl_ms: u64,
-    },
-    /// One record per argument after the command (MGET, DEL, UNLINK).
-    Keys { op: TraceOp },
-    /// A SET per key-value pair (MSET).
-    Pairs,
-}
-
-struct Request<'a> {
-    key: &'a [u8],
-    op: TraceOp,
-    value_size: u32,
-    ttl_ms: u64,
-}
-
-impl Requests {
-    fn iter<'a>(&'a self, arguments: &'a Arguments) -> impl Iterator<Item = Request<'a>> + 'a {
-        let (step, end) = match self {
-            Requests::One { .. } => (1, 2),
-            Requests::Keys { .. } => (1, arguments.len()),
-            Requests::Pairs => (2, arguments.len()),
-        };
-        (1..end).step_by(step).map(move |index| {
-            let key = arguments.get(index);
-            match *self {
-                Requests::One {
-                    op,
-                    value_size,
-                    ttl_ms,
-                } => Request {
-                    key,
-                    op,
-                    value_size,
-                    ttl_ms,
-                },
-                Requests::Keys { op } => Request {
-                    key,
-                    op,
-                    value_size: 0,
-                    ttl_ms: 0,
-                },
-                Requests::Pairs => {
-                    let value = arguments.get(index + 1);
-                    assert!(
-                        value.len() as u64 <= VALUE_BYTES_MAX,
-                        "`replayed` checks that every MSET key has a value that fits"
-                    );
-                    Request {
-                        key,
-                        op: TraceOp::Set,
-                        // At most 512 MB, as asserted: it fits a u32.
-                        value_size: value.len() as u32,
-                        ttl_ms: 0,
-                    }
-                }
-            }
-        })
-    }
-}
-
-fn value_size(value: &[u8]) -> Option<u32> {
-    u32::try_from(value.len())
-        .ok()
-        .filter(|bytes| u64::from(*bytes) <= VALUE_BYTES_MAX)
-}
-
-/// The records a command line replays as, or `None` if it is not replayed.
-///
-/// Commands the simulator executes are recognised through the server's command table; the
-/// variants MONITOR shows that replay as one of them (MGET, MSET, SETEX, PSETEX, PEXPIRE,
-/// EXPIREAT, PEXPIREAT) are listed here.
-fn replayed(arguments: &Arguments, now_ms: u64) -> Option<Requests> {
-    let command = arguments.get(0);
-    let count = arguments.len();
-    match CommandKind::parse_bytes(command) {
-        Some(CommandKind::Get) if count == 2 => return one(TraceOp::Get, 0, 0),
-        Some(CommandKind::Del | CommandKind::Unlink) if count >= 2 => {
-            return Some(Requests::Keys { op: TraceOp::Del })
-        }
-        Some(CommandKind::Set) if count >= 3 => return set(arguments, now_ms),
-        Some(CommandKind::Expire) if count >= 3 => return expire(arguments, 1_000, false, now_ms),
-        _ => {}
-    }
-    let is = |name: &str| command.eq_ignore_ascii_case(name.as_bytes());
-    if is("MGET") && count >= 2 {
-        Some(Requests::Keys { op: TraceOp::Get })
-    } else if is("MSET") && count >= 3 && count % 2 == 1 {
-        (1..count)
-            .step_by(2)
-            .all(|index| value_size(arguments.get(index + 1)).is_some())
-            .then_some(Requests::Pairs)
-    } else if (is("SETEX") || is("PSETEX")) && count == 4 {
-        let unit_ms = if is("SETEX") { 1_000 } else { 1 };
-        let ttl_ms = positive_ms(arguments.integer(2)?, unit_ms)?;
-        one(TraceOp::Set, value_size(arguments.get(3))?, ttl_ms)
-    } else if is("PEXPIRE") && count >= 3 {
-        expire(arguments, 1, false, now_ms)
-    } else if is("EXPIREAT") && count >= 3 {
-        expire(arguments, 1_000, true, now_ms)
-    } else if is("PEXPIREAT") && count >= 3 {
-        expire(arguments, 1, true, now_ms)
-    } else {
-        None
-    }
-}
-
-fn one(op: TraceOp, value_size: u32, ttl_ms: u64) -> Option<Requests> {
-    Some(Requests::One {
-        op,
-        value_size,
-        ttl_ms,
-    })
-}
-
-/// EXPIRE and its variants: a relative TTL or an absolute deadline, in `unit_ms`.
-fn expire(arguments: &Arguments, unit_ms: i64, at: bool, now_ms: u64) -> Option<Requests> {
-    let value_ms = arguments.integer(2)?.checked_mul(unit_ms)?;
-    // A TTL at or below zero deletes the key, which EXPIRE 0 does too.
-    one(TraceOp::Expire, 0, relative_ms(value_ms, at, now_ms))
-}
-
-/// SET key value [EX s | PX ms | EXAT ts | PXAT ms-ts | KEEPTTL] [NX | XX] [GET].
-fn set(arguments: &Arguments, now_ms: u64) -> Option<Requests> {
-    let value_size = value_size(arguments.get(2))?;
-    let mut ttl_ms = 0;
-    let mut index = 3;
-    while index < arguments.len() {
-        let option = arguments.get(index);
-        let is = |name: &str| option.eq_ignore_ascii_case(name.as_bytes());
-        if is("NX") || is("XX") || is("GET") || is("KEEPTTL") {
-            index += 1;
-            continue;
-        }
-        let unit_ms = if is("EX") || is("EXAT") {
-            1_000
-        } else if is("PX") || is("PXAT") {
-            1
-        } else {
-            return None;
-        };
-        let value = arguments.integer(index + 1).filter(|value| *value > 0)?;
-        if is("EX") || is("PX") {
-            ttl_ms = positive_ms(value, unit_ms)?;
-        } else {
-            ttl_ms = relative_ms(value.checked_mul(unit_ms)?, true, now_ms);
-            if ttl_ms == 0 {
-                return Some(Requests::One {
-                    op: TraceOp::Del,
-                    value_size: 0,
-                    ttl_ms: 0,
-                });
-            }
-        }
-        index += 2;
-    }
-    Some(Requests::One {
-        op: TraceOp::Set,
-        value_size,
-        ttl_ms,
-    })
-}
-
-/// A TTL Redis accepts for SET: positive, and not overflowing in milliseconds.
-fn positive_ms(value: i64, unit_ms: i64) -> Option<u64> {
-    let ms = value.checked_mul(unit_ms).filter(|ms| *ms > 0)?;
-    Some((ms as u64).min(TTL_MS_MAX))
-}
-
-/// A TTL from now in ms, 0 if already past; `at` says `value_ms` is a unix time.
-fn relative_ms(value_ms: i64, at: bool, now_ms: u64) -> u64 {
-    let ttl_ms = if at {
-        i128::from(value_ms) - i128::from(now_ms)
-    } else {
-        i128::from(value_ms)
-    };
-    ttl_ms.clamp(0, i128::from(TTL_MS_MAX)) as u64
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::tests::{fixture_error, load_fixture};
     use super::super::{DatabaseUse, TraceFormat};
-    use crate::sim::config::{TraceOp, TraceRecord};
+    use crate::sim::config::{record_flags, TraceOp, TraceRecord};
 
     const BASE: &str = "1795438220";
 
@@ -441,14 +228,11 @@ mod tests {
         value_size: u32,
         ttl_ms: u64,
     ) -> TraceRecord {
-        TraceRecord {
-            time_us,
-            key,
-            db,
-            op,
-            value_size,
-            ttl_ms,
-        }
+        TraceRecord::new(time_us, key, db, op, value_size, ttl_ms)
+    }
+
+    fn with(flags: u8, record: TraceRecord) -> TraceRecord {
+        TraceRecord { flags, ..record }
     }
 
     #[test]
@@ -493,31 +277,164 @@ mod tests {
         let trace = &loaded.trace;
         assert_eq!(trace.key_names, ["sp ace", "a", "b", "c", "d"]);
         assert!(!trace.read_through);
-        assert_eq!(loaded.skipped_lines, 2);
-        assert_eq!(loaded.highest_db, Some(DatabaseUse { db: 3, line: 4 }));
+        assert_eq!(loaded.skipped_lines, 1);
+        assert_eq!(trace.notes.keyless_lines, 1);
+        assert_eq!(trace.notes.foreign_lines, 1);
+        assert_eq!(trace.notes.first_foreign, Some((1, "OK".to_string())));
+        assert_eq!(loaded.highest_db, Some(DatabaseUse { db: 3, line: 3 }));
         let t = |seconds: u64, micros: u64| seconds * 1_000_000 + micros - 415_845;
+        let same = record_flags::SAME_CALL;
         assert_eq!(
             trace.records,
             [
                 record(0, 0, 0, TraceOp::Set, 9, 100_000),
+                record(t(0, 458_660), 0, 3, TraceOp::Select, 0, 0),
                 record(t(1, 0), 0, 3, TraceOp::Get, 0, 0),
-                record(t(1, 5), 1, 3, TraceOp::Get, 0, 0),
-                record(t(1, 5), 2, 3, TraceOp::Get, 0, 0),
-                record(t(2, 0), 1, 0, TraceOp::Set, 3, 1_500),
+                record(t(1, 5), 1, 3, TraceOp::Mget, 0, 0),
+                with(same, record(t(1, 5), 2, 3, TraceOp::Mget, 0, 0)),
+                record(t(2, 0), 1, 0, TraceOp::Psetex, 3, 1_500),
                 record(t(2, 0), 1, 0, TraceOp::Del, 0, 0),
-                record(t(2, 0), 2, 0, TraceOp::Del, 0, 0),
-                record(t(2, 0), 3, 0, TraceOp::Del, 0, 0),
+                with(same, record(t(2, 0), 2, 0, TraceOp::Del, 0, 0)),
+                with(same, record(t(2, 0), 3, 0, TraceOp::Del, 0, 0)),
                 record(t(2, 0), 2, 0, TraceOp::Expire, 0, 0),
-                record(t(2, 0), 2, 0, TraceOp::Expire, 0, 250),
-                record(t(2, 0), 3, 0, TraceOp::Set, 0, 10),
-                record(t(2, 0), 3, 0, TraceOp::Set, 2, 0),
+                record(t(2, 0), 2, 0, TraceOp::Pexpireat, 0, 250),
+                with(record_flags::NX, record(t(2, 0), 3, 0, TraceOp::Set, 0, 10)),
+                with(
+                    record_flags::KEEPTTL,
+                    record(t(2, 0), 3, 0, TraceOp::Set, 2, 0)
+                ),
                 record(t(2, 0), 3, 0, TraceOp::Del, 0, 0),
-                record(t(2, 0), 1, 0, TraceOp::Set, 1, 0),
-                record(t(2, 0), 3, 0, TraceOp::Set, 2, 0),
-                record(t(2, 0), 1, 0, TraceOp::Del, 0, 0),
-                record(t(2, 1), 4, 0, TraceOp::Set, 1, 5_000),
+                record(t(2, 0), 1, 0, TraceOp::Mset, 1, 0),
+                with(same, record(t(2, 0), 3, 0, TraceOp::Mset, 2, 0)),
+                record(t(2, 0), 1, 0, TraceOp::Unlink, 0, 0),
+                record(t(2, 1), 4, 0, TraceOp::Setex, 1, 5_000),
                 record(t(2, 1), 4, 0, TraceOp::Set, 1, 0),
             ]
+        );
+    }
+
+    #[test]
+    fn calls_over_several_keys_become_one_record_per_key() {
+        use crate::sim::server::protocol::part;
+        let text = [
+            line(
+                0,
+                0,
+                0,
+                r#""zunionstore" "d" "2" "a" "b" "WEIGHTS" "1" "2""#,
+            ),
+            line(0, 0, 0, r#""lmove" "a" "d" "LEFT" "RIGHT""#),
+            line(0, 0, 0, r#""smove" "a" "a" "m""#),
+            line(0, 0, 0, r#""ltrim" "a" "1" "-2""#),
+            line(0, 0, 0, r#""blmpop" "0" "2" "a" "b" "LEFT" "COUNT" "3""#),
+            line(0, 0, 0, r#""swapdb" "0" "4""#),
+            line(0, 0, 0, r#""zmpop" "0" "a" "MIN""#),
+        ]
+        .concat();
+        let loaded = load_fixture("monitor", text.as_bytes(), TraceFormat::Monitor).expect("valid");
+        let trace = &loaded.trace;
+        assert_eq!(trace.key_names, ["a", "b", "d"]);
+        assert_eq!(trace.notes.refused_lines, 1);
+        let same = record_flags::SAME_CALL;
+        let pair = |low: i32, high: i64| TraceRecord::element_argument(low as u32, high);
+        let step = |step: u8| u32::from(step);
+        let smove = TraceRecord::element_argument(0xe80c_2f78, 0);
+        assert_eq!(
+            trace.records,
+            [
+                record(
+                    0,
+                    0,
+                    0,
+                    TraceOp::Zunionstore,
+                    step(part::FIRST),
+                    pair(0, -1)
+                ),
+                with(
+                    same,
+                    record(0, 1, 0, TraceOp::Zunionstore, step(part::NEXT), pair(0, -1))
+                ),
+                with(
+                    same,
+                    record(
+                        0,
+                        2,
+                        0,
+                        TraceOp::Zunionstore,
+                        step(part::DESTINATION),
+                        pair(0, -1)
+                    )
+                ),
+                record(0, 0, 0, TraceOp::Lmove, step(part::FIRST), pair(0, 0)),
+                with(
+                    same,
+                    record(0, 2, 0, TraceOp::Lmove, step(part::DESTINATION), pair(0, 0))
+                ),
+                record(0, 0, 0, TraceOp::Smove, step(part::SAME_KEY), smove),
+                record(0, 0, 0, TraceOp::Ltrim, step(part::FIRST), pair(1, -2)),
+                record(0, 0, 0, TraceOp::Blmpop, step(part::FIRST), pair(3, 0)),
+                with(
+                    same,
+                    record(0, 1, 0, TraceOp::Blmpop, step(part::NEXT), pair(3, 0))
+                ),
+                record(0, 0, 0, TraceOp::Swapdb, step(part::FIRST), pair(0, 4)),
+            ]
+        );
+    }
+
+    #[test]
+    fn aggregates_and_key_commands_become_records() {
+        let text = [
+            line(0, 0, 0, r#""hset" "h" "f1" "v" "f2" "vv""#),
+            line(0, 0, 0, r#""hdel" "h" "f1""#),
+            line(0, 0, 0, r#""rpush" "l" "a" "bc""#),
+            line(0, 0, 0, r#""lpop" "l" "2""#),
+            line(0, 0, 0, r#""zadd" "z" "NX" "1.5" "m""#),
+            line(0, 0, 0, r#""rename" "h" "h2""#),
+            line(0, 0, 0, r#""move" "h2" "3""#),
+            line(0, 0, 0, r#""copy" "l" "l2" "DB" "2" "REPLACE""#),
+            line(0, 0, 0, r#""expire" "l" "10" "GT""#),
+            line(0, 0, 0, r#""flushall" "ASYNC""#),
+            line(0, 0, 0, r#""ping""#),
+            line(0, 0, 0, r#""xadd" "s" "*" "f" "v""#),
+            line(0, 0, 0, r#""xadd" "s" "*" "f" "v""#),
+            "(error) ERR connection closed\n".to_string(),
+        ]
+        .concat();
+        let loaded = load_fixture("monitor", text.as_bytes(), TraceFormat::Monitor).expect("valid");
+        let trace = &loaded.trace;
+        assert_eq!(trace.key_names, ["h", "l", "z", "h2", "l2"]);
+        let (f1, f2, m) = (0x1422_6d78_u64, 0x1722_7231_u64, 0xe80c_2f78_u64);
+        let same = record_flags::SAME_CALL;
+        assert_eq!(
+            trace.records,
+            [
+                record(0, 0, 0, TraceOp::Hset, 1, f1),
+                with(same, record(0, 0, 0, TraceOp::Hset, 2, f2)),
+                record(0, 0, 0, TraceOp::Hdel, 0, f1),
+                record(0, 1, 0, TraceOp::Rpush, 1, 0),
+                with(same, record(0, 1, 0, TraceOp::Rpush, 2, 0)),
+                record(0, 1, 0, TraceOp::Lpop, 0, 0),
+                with(same, record(0, 1, 0, TraceOp::Lpop, 0, 0)),
+                record(0, 2, 0, TraceOp::Zadd, 0, (1 << 32) | m),
+                record(0, 0, 0, TraceOp::Rename, 3, 0),
+                record(0, 3, 0, TraceOp::Move, 0, 3),
+                with(
+                    record_flags::PERSIST_OR_REPLACE,
+                    record(0, 1, 0, TraceOp::Copy, 4, 3)
+                ),
+                with(
+                    record_flags::GT,
+                    record(0, 1, 0, TraceOp::Expire, 0, 10_000)
+                ),
+                record(0, 0, 0, TraceOp::Flushall, 0, 0),
+            ]
+        );
+        assert_eq!(trace.notes.keyless_lines, 1);
+        assert_eq!(trace.notes.unknown_commands, [("XADD".to_string(), 2)]);
+        assert_eq!(
+            trace.notes.first_foreign,
+            Some((14, "(error) ERR connection closed".to_string()))
         );
     }
 
@@ -543,7 +460,7 @@ mod tests {
     fn errors_name_the_line() {
         let good = line(5, 0, 0, r#""get" "k""#);
         let cases = [
-            (format!("OK\n{good}garbage\n"), ":3: expected a MONITOR line such as"),
+            (format!("OK\n{good}1garbage\n"), ":3: expected a MONITOR line such as"),
             (format!("{good}1795438220x [0 c] \"get\" \"k\"\n"), ":2: expected a MONITOR line"),
             (format!("{good}1795438230.1 [x c] \"get\" \"k\"\n"), ":2: expected a MONITOR line"),
             (format!("{good}1795438230.1 [0 c] get k\n"), ":2: expected a MONITOR line"),

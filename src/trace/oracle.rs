@@ -111,6 +111,7 @@ impl Records {
             key,
             db: 0,
             op: TraceOp::Get,
+            flags: 0,
             value_size: size,
             ttl_ms: 0,
         };
@@ -159,6 +160,7 @@ mod tests {
             key,
             db: 0,
             op: TraceOp::Get,
+            flags: 0,
             value_size,
             ttl_ms: 0,
         };

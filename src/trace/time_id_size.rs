@@ -59,6 +59,7 @@ pub(super) fn read(input: Box<dyn BufRead>, builder: &mut TraceBuilder) -> Resul
             key,
             db: 0,
             op: TraceOp::Get,
+            flags: 0,
             value_size: size,
             ttl_ms: 0,
         };
@@ -84,6 +85,7 @@ mod tests {
             key,
             db: 0,
             op: TraceOp::Get,
+            flags: 0,
             value_size,
             ttl_ms: 0,
         };

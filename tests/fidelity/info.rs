@@ -78,6 +78,7 @@ fn run_sequence(
             Reply::Miss => "nil".to_string(),
             Reply::Hit | Reply::Ok => "ok".to_string(),
             Reply::Integer(n) => n.to_string(),
+            Reply::Continued => "continued".to_string(),
         };
         transcript.push((args.join(" "), real_reply, sim_reply));
     }

@@ -19,7 +19,7 @@ use vanish::sim::cluster::replication::{PrimaryStream, ReplicaState};
 use vanish::sim::config::{CommandKind, ServerConfig};
 use vanish::sim::ledger::Ledger;
 use vanish::sim::ledger::{Actor, DiscardLedger, KeyId};
-use vanish::sim::server::{AdminCommand, Argument, Reply, Request, Role};
+use vanish::sim::server::{Argument, Reply, Request, Role};
 
 use crate::redis::{Connection, Info, RedisServer, Reply as Resp};
 use crate::sim::{Family, SimNode};
@@ -143,6 +143,7 @@ fn execute(
         client_wrote_key: false,
         next_use: 0,
         primary_has_key: false,
+        flags: 0,
     };
     let mut sink = DiscardLedger;
     let mut ledger = Ledger::new(&mut sink, sim.keys.families().len());
@@ -157,7 +158,7 @@ fn flushdb(sim: &mut SimNode, db: u32) {
     let mut sink = DiscardLedger;
     let mut ledger = Ledger::new(&mut sink, sim.keys.families().len());
     sim.node.set_time(sim.now_us);
-    sim.node.count_admin(AdminCommand::FlushDb);
+    sim.node.count_command(CommandKind::Flushdb);
     sim.node.flush_db(db, false, Actor::client(0), &mut ledger);
 }
 
@@ -178,6 +179,7 @@ fn show_sim(reply: Reply) -> String {
         Reply::Hit => "hit".to_string(),
         Reply::Miss => "nil".to_string(),
         Reply::Integer(n) => n.to_string(),
+        Reply::Continued => "continued".to_string(),
         Reply::Error(error) => format!("-{}", error.prefix()),
     }
 }

@@ -111,6 +111,7 @@ impl SimNode {
             client_wrote_key: false,
             next_use: 0,
             primary_has_key: false,
+            flags: 0,
         };
         let mut sink = DiscardLedger;
         let mut ledger = Ledger::new(&mut sink, self.keys.families().len());

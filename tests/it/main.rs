@@ -6,6 +6,7 @@ mod crosscheck;
 mod diagnose;
 mod eviction;
 mod expiry;
+mod explain;
 mod faults;
 mod html;
 mod ledger;

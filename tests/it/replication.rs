@@ -49,6 +49,7 @@ impl Pair {
             client_wrote_key: false,
             next_use: 0,
             primary_has_key: false,
+            flags: 0,
         }
     }
 

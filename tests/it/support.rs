@@ -71,6 +71,7 @@ impl Bench {
             client_wrote_key: false,
             next_use: 0,
             primary_has_key: false,
+            flags: 0,
         };
         self.node.set_time(self.now_us);
         let mut ledger = Ledger::new(&mut self.ledger, self.keys.families().len());

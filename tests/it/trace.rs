@@ -133,7 +133,70 @@ fn a_broken_trace_is_refused_at_the_scenario_line_with_the_trace_line() {
         summary.contains(&format!("cannot load the trace: {direct}")),
         "{summary}"
     );
-    assert!(direct
-        .to_string()
-        .ends_with("app.csv:2: expected op SET, GET, DEL or EXPIRE, found \"PUT\""));
+    assert!(direct.to_string().ends_with(
+        "app.csv:2: expected an op such as SET, GET, DEL, UNLINK, GETDEL, EXPIRE, RENAME, \
+                    FLUSHDB or FLUSHALL (README: trace formats), found \"PUT\""
+    ));
+}
+
+#[test]
+fn a_monitor_trace_replays_removals_with_their_causes() {
+    use vanish::report::summary::summary_text;
+    use vanish::sim::ledger::{Cause, EntryKind, LedgerEntry};
+    let dir = temp_dir("monitor-causes");
+    let line = |micros: u32, db: u32, arguments: &str| {
+        format!("1795438220.{micros:06} [{db} 127.0.0.1:5000] {arguments}\n")
+    };
+    let capture = [
+        "OK\n".to_string(),
+        line(1, 0, r#""set" "user:1" "v""#),
+        line(2, 0, r#""rename" "user:1" "user:2""#),
+        line(3, 0, r#""get" "user:1""#),
+        line(4, 0, r#""move" "user:2" "1""#),
+        line(5, 0, r#""get" "user:2""#),
+        line(6, 0, r#""hset" "h:1" "f" "v""#),
+        line(7, 0, r#""hdel" "h:1" "f""#),
+        line(8, 0, r#""hget" "h:1" "f""#),
+        line(9, 0, r#""set" "g:1" "v""#),
+        line(10, 0, r#""getdel" "g:1""#),
+        line(11, 0, r#""get" "g:1""#),
+        line(12, 1, r#""flushall" "ASYNC""#),
+        line(13, 1, r#""get" "user:2""#),
+        line(14, 1, r#""xadd" "s" "*" "f" "v""#),
+        line(15, 1, r#""ping""#),
+    ]
+    .concat();
+    let config = scenario(
+        &dir,
+        "[scenario]\nname = \"monitor-causes\"\nseed = 1\nduration = \"1s\"\n\n\
+         [[client]]\nname = \"app\"\ntrace = \"traces/capture.txt\"\nformat = \"monitor\"\n",
+        &[("traces/capture.txt", &capture)],
+    );
+    let mut ledger: Vec<LedgerEntry> = Vec::new();
+    let output = run(&config, &mut ledger, &mut NoProgress);
+    let _ = fs::remove_dir_all(&dir);
+    let rows: Vec<(EntryKind, Cause)> = ledger.iter().map(|e| (e.kind, e.cause)).collect();
+    use EntryKind::{Miss, Removal};
+    assert_eq!(
+        rows,
+        [
+            (Removal, Cause::Renamed),
+            (Miss, Cause::Renamed),
+            (Removal, Cause::Moved),
+            (Miss, Cause::Moved),
+            (Removal, Cause::Emptied),
+            (Miss, Cause::Emptied),
+            (Removal, Cause::Deleted),
+            (Miss, Cause::Deleted),
+            (Removal, Cause::Flushed),
+            (Miss, Cause::Flushed),
+        ]
+    );
+    let summary = summary_text(&config, &output);
+    assert!(summary.contains("unknown commands: XADD ×1"), "{summary}");
+    assert!(summary.contains("1 command touching no key"), "{summary}");
+    assert!(
+        summary.contains("1 line not a MONITOR line, the first at line 1: \"OK\""),
+        "{summary}"
+    );
 }

@@ -107,6 +107,9 @@ pub fn cause_colour(cause: Cause) -> RGBColor {
         Cause::Failover => RGBColor(0xFF, 0x9D, 0xA7),
         Cause::SplitBrain => RGBColor(0x8B, 0x1E, 0x3F),
         Cause::NoreplicasRejected => RGBColor(0x2F, 0x4B, 0x7C),
+        Cause::Renamed => RGBColor(0x6B, 0x8E, 0x23),
+        Cause::Moved => RGBColor(0xC7, 0x7C, 0xCF),
+        Cause::Emptied => RGBColor(0xD9, 0x6C, 0x3A),
     }
 }
 

@@ -40,6 +40,10 @@ pub enum ReplOp {
     FlushAll {
         by: Actor,
     },
+    SwapDb {
+        a: u32,
+        b: u32,
+    },
     Ping,
     /// `REPLCONF GETACK *`, sent when a SHUTDOWN starts waiting for its replicas.
     GetAck,
@@ -69,7 +73,7 @@ impl ReplOp {
             ReplOp::Write { db, .. } | ReplOp::Del { db, .. } | ReplOp::FlushDb { db, .. } => {
                 Some(*db)
             }
-            ReplOp::FlushAll { .. } | ReplOp::Ping | ReplOp::GetAck => None,
+            ReplOp::FlushAll { .. } | ReplOp::SwapDb { .. } | ReplOp::Ping | ReplOp::GetAck => None,
         }
     }
 }

@@ -4,8 +4,9 @@
 use super::World;
 use crate::sim::config::{CommandKind, Discovery, ReadFrom, SentinelHost, WaitConfig};
 use crate::sim::engine::workload::{Client, Failure};
+use crate::sim::ledger::watch::{Outcome, WatchEvent};
 use crate::sim::ledger::{Cause, Ledger};
-use crate::sim::server::{ErrorReply, Node, Reply};
+use crate::sim::server::{Argument, ErrorReply, Node, Reply, Request};
 
 impl World<'_> {
     /// The node a read of client `index` goes to.
@@ -96,6 +97,9 @@ impl World<'_> {
         node.set_time(now_us);
         let client = &mut self.clients[index];
         let reply = node.execute(&request, ledger);
+        if ledger.watches(request.key) {
+            note_command(ledger, node, &request, reply);
+        }
         tally(client, &request.command, reply);
         let acknowledged =
             matches!(reply, Reply::Ok | Reply::Integer(_)) && !request.command.is_read();
@@ -128,6 +132,9 @@ impl World<'_> {
             let primary_node = &mut self.nodes[primary];
             primary_node.set_time(now_us);
             let refill_reply = primary_node.execute(&refill, ledger);
+            if ledger.watches(refill.key) {
+                note_command(ledger, primary_node, &refill, refill_reply);
+            }
             tally(client, &refill.command, refill_reply);
             if matches!(refill_reply, Reply::Ok | Reply::Integer(_)) {
                 remember_write(client, primary_node, refill.db, refill.key, self.keys.len());
@@ -173,6 +180,35 @@ impl World<'_> {
     }
 }
 
+/// `vanish explain`: a command on the watched key, with what it carried and its reply.
+#[cold]
+fn note_command(ledger: &mut Ledger, node: &Node, request: &Request, reply: Reply) {
+    let (value_len, ttl_ms) = match request.argument {
+        Argument::Value { len, ttl_ms } => (Some(len), ttl_ms),
+        Argument::Field { len, .. } => (Some(len), None),
+        Argument::Ttl { ms } => (None, Some(ms)),
+        _ => (None, None),
+    };
+    let outcome = match reply {
+        Reply::Ok | Reply::Continued => Outcome::Ok,
+        Reply::Hit => Outcome::Hit,
+        Reply::Miss => Outcome::Miss,
+        Reply::Integer(n) => Outcome::Integer(n),
+        Reply::Error(error) => Outcome::Error(error.prefix()),
+    };
+    ledger.note(WatchEvent::Command {
+        time_us: node.now_us(),
+        node: node.id,
+        db: request.db,
+        client: request.client,
+        command: request.command,
+        value_len,
+        ttl_ms,
+        outcome,
+        offset: node.stream().map(|stream| stream.offset),
+    });
+}
+
 pub(super) fn tally(client: &mut Client, command: &CommandKind, reply: Reply) {
     client.counts.commands += 1;
     if command.is_read() {
@@ -193,7 +229,7 @@ pub(super) fn tally(client: &mut Client, command: &CommandKind, reply: Reply) {
                 client.counts.failed_writes[failure] += 1;
             }
         }
-        Reply::Ok | Reply::Integer(_) => {}
+        Reply::Ok | Reply::Integer(_) | Reply::Continued => {}
     }
 }
 

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 use super::{pair_mut, Event, World};
 use crate::sim::cluster::replication::StreamEntry;
 use crate::sim::config::{LinkLag, SocketBuffers};
+use crate::sim::ledger::watch::WatchEvent;
 use crate::sim::ledger::{Cause, KeyId, Ledger};
 use crate::sim::random::dist::sample_lognormal;
 use crate::sim::random::rng::Stream;
@@ -151,6 +152,13 @@ impl World<'_> {
             }
             if let Some((_, entry)) = link.queue.pop_front() {
                 replica.apply_replicated(&entry.op, entry.offset, ledger);
+                if entry.op.key().is_some_and(|(_, key)| ledger.watches(key)) {
+                    ledger.note(WatchEvent::Arrival {
+                        time_us: now_us,
+                        node: replica.id,
+                        offset: entry.offset,
+                    });
+                }
             }
         }
         // What the replica read opened the window again.

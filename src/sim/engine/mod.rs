@@ -4,6 +4,7 @@
 //! Equal-time events run in the order they were scheduled. The engine is the only part of the
 //! core that knows about time passing; nodes and clients are told the time.
 
+use crate::sim::ledger::watch::WatchEvent;
 use crate::sim::ledger::PerCause;
 use std::sync::Arc;
 
@@ -18,9 +19,10 @@ use crate::sim::keyspace::glob::glob_match;
 use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::ledger::{Actor, Ledger, LedgerSink, LedgerTotals, NodeId};
 use crate::sim::random::rng::Stream;
+use crate::sim::server::command::CommandKind;
 use crate::sim::server::durability::Durability;
 use crate::sim::server::info::NodeInfo;
-use crate::sim::server::{AdminCommand, Node, Role};
+use crate::sim::server::{Node, Role};
 
 mod buffers;
 mod clients;
@@ -191,11 +193,11 @@ impl World<'_> {
         node.set_time(now_us);
         match &self.config.events[index].action {
             EventAction::FlushDb { db } => {
-                node.count_admin(AdminCommand::FlushDb);
+                node.count_command(CommandKind::Flushdb);
                 node.flush_db(*db, false, Actor::OPERATOR, ledger);
             }
             EventAction::FlushAll => {
-                node.count_admin(AdminCommand::FlushAll);
+                node.count_command(CommandKind::Flushall);
                 node.flush_all(Actor::OPERATOR, ledger);
             }
             EventAction::Del { db, keys } => {
@@ -216,7 +218,7 @@ impl World<'_> {
             }
             EventAction::ConfigSet(change) => node.config_set(*change, ledger),
             EventAction::Select { client, db } => {
-                node.count_admin(AdminCommand::Select);
+                node.count_command(CommandKind::Select);
                 if let Some(client) = self.clients.get_mut(*client) {
                     client.db = *db;
                 }
@@ -374,6 +376,33 @@ pub fn run_with(
     progress: &mut dyn Progress,
     options: RunOptions,
 ) -> RunOutput {
+    run_watching(config, sink, progress, options, None).0
+}
+
+/// A run that follows the key named `key_name` (`vanish explain`): the same run as [`run`],
+/// plus everything that happened to that key (empty if no key has that name).
+pub fn run_explaining(
+    config: &SimConfig,
+    sink: &mut dyn LedgerSink,
+    progress: &mut dyn Progress,
+    key_name: &str,
+) -> (RunOutput, Vec<WatchEvent>) {
+    run_watching(
+        config,
+        sink,
+        progress,
+        RunOptions::default(),
+        Some(key_name),
+    )
+}
+
+fn run_watching(
+    config: &SimConfig,
+    sink: &mut dyn LedgerSink,
+    progress: &mut dyn Progress,
+    options: RunOptions,
+    watch: Option<&str>,
+) -> (RunOutput, Vec<WatchEvent>) {
     let (table, family_of_client) = KeyTable::from_clients(&config.clients);
     let keys = Arc::new(table);
     let mut world = World::new(config, keys.clone(), &family_of_client);
@@ -389,10 +418,14 @@ pub fn run_with(
         None => sink,
     };
     let mut ledger = Ledger::new(sink, keys.groups().len());
+    if let Some(name) = watch {
+        ledger.watch(keys.lookup_all(name).collect());
+    }
     world.schedule_start();
     world.run_events(&mut ledger, progress, &mut checker);
     progress.advance(config.duration_us);
-    world.finish(keys, &ledger)
+    let events = ledger.watched_events().to_vec();
+    (world.finish(keys, &ledger), events)
 }
 
 impl<'a> World<'a> {

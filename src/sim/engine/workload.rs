@@ -6,12 +6,13 @@
 use std::sync::Arc;
 
 use crate::sim::config::{
-    Arrivals, ClientConfig, CommandKind, GeneratedWorkload, OnMiss, Trace, TraceOp, Workload,
+    Arrivals, ClientConfig, CommandKind, GeneratedWorkload, OnMiss, Trace, TraceRecord, Workload,
 };
 use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::ledger::{Actor, KeyId};
 use crate::sim::random::dist::{exponential_gap_ns, sample_value_size, KeyPicker};
 use crate::sim::random::rng::Stream;
+use crate::sim::server::command::{Behaviour, KeyType};
 use crate::sim::server::{Argument, ErrorReply, Request};
 
 /// ZADD scores are integers in 0..SCORE_RANGE.
@@ -50,10 +51,12 @@ pub enum Failure {
     MasterDown,
     WrongType,
     NotAnInteger,
+    /// RENAME of a key that does not exist.
+    NoSuchKey,
 }
 
 impl Failure {
-    pub const ALL: [Failure; 8] = [
+    pub const ALL: [Failure; 9] = [
         Failure::Timeout,
         Failure::Refused,
         Failure::ReadOnly,
@@ -62,6 +65,7 @@ impl Failure {
         Failure::MasterDown,
         Failure::WrongType,
         Failure::NotAnInteger,
+        Failure::NoSuchKey,
     ];
 
     pub fn of(error: ErrorReply) -> Failure {
@@ -74,6 +78,7 @@ impl Failure {
             ErrorReply::MasterDown => Failure::MasterDown,
             ErrorReply::WrongType => Failure::WrongType,
             ErrorReply::NotAnInteger => Failure::NotAnInteger,
+            ErrorReply::NoSuchKey => Failure::NoSuchKey,
         }
     }
 
@@ -89,6 +94,7 @@ impl Failure {
             Failure::MasterDown => "-MASTERDOWN",
             Failure::WrongType => "-WRONGTYPE",
             Failure::NotAnInteger => "-ERR not an integer",
+            Failure::NoSuchKey => "-ERR no such key",
         }
     }
 
@@ -103,6 +109,7 @@ impl Failure {
             Failure::MasterDown => "masterdown",
             Failure::WrongType => "wrongtype",
             Failure::NotAnInteger => "not_an_integer",
+            Failure::NoSuchKey => "no_such_key",
         }
     }
 
@@ -269,8 +276,15 @@ impl Client {
     pub fn next_request(&mut self, keys: &KeyTable) -> Request {
         let (generator, stream) = match &mut self.source {
             Source::Replay(replay) => {
-                let (request_db, command, local, argument, next_use) = replay.next(self.db);
+                let (request_db, command, local, argument, next_use, flags) = replay.next(self.db);
                 let key = keys.key(self.family, local);
+                let argument = match argument {
+                    Argument::Target { key: target, db } => Argument::Target {
+                        key: keys.key(self.family, u64::from(target.0)),
+                        db,
+                    },
+                    other => other,
+                };
                 return Request {
                     client: self.actor,
                     db: request_db,
@@ -280,6 +294,7 @@ impl Client {
                     client_wrote_key: self.has_written(key),
                     next_use,
                     primary_has_key: false,
+                    flags,
                 };
             }
             Source::Generated(generator) => (generator, &mut self.stream),
@@ -297,6 +312,7 @@ impl Client {
             client_wrote_key: self.has_written(key),
             next_use: 0,
             primary_has_key: false,
+            flags: 0,
         }
     }
 
@@ -338,6 +354,7 @@ impl Client {
             client_wrote_key: self.has_written(key),
             next_use: 0,
             primary_has_key: false,
+            flags: 0,
         }
     }
 
@@ -446,6 +463,59 @@ fn paced_us(index: usize, rate: f64) -> u64 {
     libm::round(index as f64 * 1e6 / rate) as u64
 }
 
+/// What a replayed record's command carries, by the command's behaviour.
+fn record_argument(record: &TraceRecord) -> Argument {
+    let ttl_ms = (record.ttl_ms > 0).then_some(record.ttl_ms);
+    match record.op.behaviour() {
+        Behaviour::Set | Behaviour::Append => Argument::Value {
+            len: record.value_size,
+            ttl_ms,
+        },
+        Behaviour::Expire | Behaviour::GetEx => Argument::Ttl { ms: record.ttl_ms },
+        Behaviour::Add | Behaviour::Remove => match record.op.key_type() {
+            KeyType::Hash => Argument::Field {
+                id: record.element(),
+                len: record.value_size,
+            },
+            KeyType::List => Argument::Value {
+                len: record.value_size,
+                ttl_ms: None,
+            },
+            _ => Argument::Member {
+                id: record.element(),
+                score: record.score(),
+            },
+        },
+        Behaviour::Rename | Behaviour::Copy => Argument::Target {
+            key: KeyId(record.value_size),
+            db: record.ttl_ms as u32,
+        },
+        Behaviour::Move => Argument::Target {
+            key: KeyId(record.key),
+            db: record.ttl_ms as u32,
+        },
+        Behaviour::Store
+        | Behaviour::Transfer
+        | Behaviour::Trim
+        | Behaviour::MultiPop
+        | Behaviour::SwapDb => Argument::Part {
+            step: record.value_size as u8,
+            low: record.element() as i32,
+            high: record.score() as i32,
+        },
+        Behaviour::Read
+        | Behaviour::ReadNoTouch
+        | Behaviour::Incr
+        | Behaviour::GetDel
+        | Behaviour::Del
+        | Behaviour::Persist
+        | Behaviour::Pop
+        | Behaviour::FlushDb
+        | Behaviour::FlushAll
+        | Behaviour::Select => Argument::None,
+    }
+}
+
 impl Replay {
     fn new(trace: Arc<Trace>, rate: Option<f64>, start_us: u64, needs_future: bool) -> Replay {
         let mut replay = Replay {
@@ -475,31 +545,28 @@ impl Replay {
         replay
     }
 
-    /// The next record as (database, command, key within the trace, argument, next use);
-    /// `client_db` applies unless records carry their own.
-    fn next(&mut self, client_db: u32) -> (u32, CommandKind, u64, Argument, u64) {
+    /// The next record as (database, command, key within the trace, argument, next use,
+    /// flags); `client_db` applies unless records carry their own. A target key in the
+    /// argument is still the trace's index.
+    fn next(&mut self, client_db: u32) -> (u32, CommandKind, u64, Argument, u64, u8) {
         let index = self.cursor;
         self.cursor += 1;
         let record = self.trace.records.at_from(index, &mut self.time_run);
-        let (command, argument) = match record.op {
-            TraceOp::Get => (CommandKind::Get, Argument::None),
-            TraceOp::Set => (
-                CommandKind::Set,
-                Argument::Value {
-                    len: record.value_size,
-                    ttl_ms: (record.ttl_ms > 0).then_some(record.ttl_ms),
-                },
-            ),
-            TraceOp::Del => (CommandKind::Del, Argument::None),
-            TraceOp::Expire => (CommandKind::Expire, Argument::Ttl { ms: record.ttl_ms }),
-        };
         let db = if self.trace.per_record_db {
             record.db
         } else {
             client_db
         };
         let next_use = self.next_use_us.get(index).copied().unwrap_or(0);
-        (db, command, u64::from(record.key), argument, next_use)
+        let argument = record_argument(&record);
+        (
+            db,
+            record.op,
+            u64::from(record.key),
+            argument,
+            next_use,
+            record.flags,
+        )
     }
 
     /// When record `index` arrives, µs of virtual time, for a reader going forwards.

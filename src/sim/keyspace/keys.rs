@@ -19,15 +19,16 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use crate::sim::config::{ClientConfig, Trace, TraceRecords, Workload};
+use crate::sim::config::{ClientConfig, ReplayNotes, Trace, TraceRecords, Workload};
 use crate::sim::keyspace::memory::decimal_len;
 use crate::sim::ledger::KeyId;
 
 /// The longest key name a trace may hold (its length must fit the stored `u16`).
 pub const KEY_NAME_BYTES_MAX: usize = u16::MAX as usize;
 
-/// What ends a key name's prefix, as Redis users write them (`user:42`).
-pub const PREFIX_SEPARATOR: char = ':';
+/// What ends a key name's prefix, as Redis users write them (`user:42`), unless a trace
+/// client's `prefix-separator` names another.
+pub const PREFIX_SEPARATOR: &str = ":";
 
 /// New prefix groups one trace may open; the rest share one "other prefixes" group.
 pub const TRACE_GROUPS_MAX: usize = 1_000;
@@ -97,6 +98,11 @@ impl NamedKeys {
     /// Where the names came from (`Trace::source`).
     pub fn source(&self) -> &str {
         &self.trace.source
+    }
+
+    /// What ends a name's prefix in reports.
+    pub fn separator(&self) -> &str {
+        &self.trace.prefix_separator
     }
 
     pub fn name(&self, local: u32) -> &str {
@@ -199,6 +205,8 @@ impl KeyTable {
             records: TraceRecords::new(),
             read_through: false,
             per_record_db: false,
+            notes: ReplayNotes::default(),
+            prefix_separator: PREFIX_SEPARATOR.to_string(),
         };
         let mut table = KeyTable::default();
         table.push(String::new(), count, Some(NamedKeys::new(Arc::new(trace))));
@@ -350,11 +358,12 @@ fn trace_groups(names: &NamedKeys, count: u32, groups: &mut GroupLabels) -> Arc<
     let whole = format!("trace {}", names.source());
     let other = format!("trace {} (other prefixes)", names.source());
     let mut opened = 0;
+    let separator = names.separator();
     (0..count)
         .map(|local| {
             let name = names.name(local);
-            let label = match name.find(PREFIX_SEPARATOR) {
-                Some(end) => &name[..=end],
+            let label = match name.find(separator) {
+                Some(end) => &name[..end + separator.len()],
                 None => whole.as_str(),
             };
             match groups.ids.get(label) {
@@ -412,12 +421,24 @@ mod tests {
             records: Default::default(),
             read_through: false,
             per_record_db: false,
+            notes: Default::default(),
+            prefix_separator: ":".to_string(),
         };
         let workload = TraceWorkload {
             trace: Arc::new(trace),
             rate: None,
         };
         ClientConfig::new("", Workload::Trace(workload))
+    }
+
+    #[test]
+    fn a_trace_can_name_its_own_prefix_separator() {
+        let mut slash = trace_client(&["cart/1", "cart:2", "img/a/b", "plain"]);
+        if let Workload::Trace(replay) = &mut slash.workload {
+            Arc::make_mut(&mut replay.trace).prefix_separator = "/".to_string();
+        }
+        let (table, _) = KeyTable::from_clients(&[slash]);
+        assert_eq!(table.groups(), ["cart/", "trace t.csv", "img/"]);
     }
 
     #[test]

@@ -553,6 +553,23 @@ impl ListValue {
         self.elems.push_front(len);
     }
 
+    /// RPOP: the removed element's length.
+    pub fn rpop(&mut self) -> Option<u32> {
+        let len = self.elems.pop_back()?;
+        if let Some((count, sz)) = self.nodes.back_mut() {
+            if *count <= 1 {
+                self.node_bytes -= QUICKLIST_NODE_BYTES + je(*sz);
+                self.nodes.pop_back();
+            } else {
+                let entry = lp_str_entry(u64::from(len));
+                self.node_bytes = self.node_bytes - je(*sz) + je(*sz - entry);
+                *sz -= entry;
+                *count -= 1;
+            }
+        }
+        Some(len)
+    }
+
     /// LPOP: the removed element's length.
     pub fn lpop(&mut self) -> Option<u32> {
         let len = self.elems.pop_front()?;
@@ -695,12 +712,33 @@ impl SetValue {
         }
     }
 
+    /// SPOP: removes a member the model picks (the first in its order; Redis picks at
+    /// random, which changes which member goes but not the set's size).
+    pub fn pop_any(&mut self) -> Option<u32> {
+        let member = match &self.repr {
+            SetRepr::Intset(members, _) => members.first().copied(),
+            SetRepr::Table(t) => t.1.iter().min().copied(),
+        }?;
+        self.srem(member);
+        Some(member)
+    }
+
     /// Membership without side effects (SMEMBERS-style iteration does not step a rehash).
     pub fn contains(&self, member: u32) -> bool {
         match &self.repr {
             SetRepr::Intset(members, _) => members.binary_search(&member).is_ok(),
             SetRepr::Table(t) => t.1.contains(&member),
         }
+    }
+
+    /// The members, in increasing order (what a `*STORE` command combines).
+    pub fn members(&self) -> Vec<u32> {
+        let mut members: Vec<u32> = match &self.repr {
+            SetRepr::Intset(members, _) => members.clone(),
+            SetRepr::Table(t) => t.1.iter().copied().collect(),
+        };
+        members.sort_unstable();
+        members
     }
 
     /// SISMEMBER: like `contains`, but its dictFind steps a rehash in progress.
@@ -811,6 +849,16 @@ impl ZsetValue {
         }
     }
 
+    /// The members with their scores (0 in skiplist form, which keeps none), by member id.
+    pub fn members(&self) -> Vec<(u32, i64)> {
+        let mut members: Vec<(u32, i64)> = match &self.repr {
+            ZsetRepr::Listpack(pairs) => pairs.clone(),
+            ZsetRepr::Skiplist(t) => t.1.iter().map(|&member| (member, 0)).collect(),
+        };
+        members.sort_unstable();
+        members
+    }
+
     /// 7.0's `zsetConvert` does not presize the dict: it grows by dictAdd, rehashing as it goes.
     fn convert(&mut self) {
         if let ZsetRepr::Listpack(pairs) = &mut self.repr {
@@ -877,6 +925,17 @@ impl ZsetValue {
     }
 
     /// ZREM of one member. Returns true if it existed.
+    /// ZPOPMIN / ZPOPMAX: removes a member the model picks (the size is what matters; the
+    /// model keeps no order by score).
+    pub fn pop_any(&mut self) -> Option<u32> {
+        let member = match &self.repr {
+            ZsetRepr::Listpack(pairs) => pairs.first().map(|(member, _)| *member),
+            ZsetRepr::Skiplist(t) => t.1.iter().min().copied(),
+        }?;
+        self.zrem(member);
+        Some(member)
+    }
+
     pub fn zrem(&mut self, member: u32) -> bool {
         match &mut self.repr {
             ZsetRepr::Listpack(pairs) => match pairs.iter().position(|(m, _)| *m == member) {

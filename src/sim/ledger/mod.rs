@@ -8,6 +8,7 @@
 //! rows into `ledger.csv`).
 
 mod recorder;
+pub mod watch;
 
 pub use recorder::Ledger;
 
@@ -54,8 +55,7 @@ impl Actor {
 pub enum Cause {
     /// Removed by lazy or active expiry.
     Expired = 1,
-    /// DEL, UNLINK, an EXPIRE with a non-positive TTL, or the last element of an aggregate
-    /// removed (HDEL, LPOP, SREM, ZREM).
+    /// DEL, UNLINK, GETDEL, an EXPIRE with a non-positive TTL (the detail names the command).
     Deleted,
     /// FLUSHDB or FLUSHALL.
     Flushed,
@@ -82,10 +82,17 @@ pub enum Cause {
     SplitBrain,
     /// A write refused with -NOREPLICAS (`min-replicas-to-write` not met): never stored.
     NoreplicasRejected,
+    // Removals by a replayed command that does not destroy the value (issue 12).
+    /// RENAME or RENAMENX gave the value another name.
+    Renamed,
+    /// MOVE took the value to another database.
+    Moved,
+    /// The last field, element or member was removed (HDEL, LPOP, SREM, ZREM, SPOP...).
+    Emptied,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 14] = [
+    pub const ALL: [Cause; 17] = [
         Cause::Expired,
         Cause::Deleted,
         Cause::Flushed,
@@ -100,6 +107,9 @@ impl Cause {
         Cause::Failover,
         Cause::SplitBrain,
         Cause::NoreplicasRejected,
+        Cause::Renamed,
+        Cause::Moved,
+        Cause::Emptied,
     ];
     pub const COUNT: usize = Cause::ALL.len();
 
@@ -119,6 +129,9 @@ impl Cause {
             Cause::Failover => "failover",
             Cause::SplitBrain => "split-brain",
             Cause::NoreplicasRejected => "noreplicas-rejected",
+            Cause::Renamed => "renamed",
+            Cause::Moved => "moved",
+            Cause::Emptied => "emptied",
         }
     }
 
@@ -215,6 +228,13 @@ pub enum Detail {
     },
     /// DEL issued by a scheduled event.
     OperatorDel,
+    /// RENAME / RENAMENX (`to` is the new name) or MOVE (`to_db`): where the value went.
+    Relocated {
+        command: CommandKind,
+        by: Actor,
+        to: KeyId,
+        to_db: u32,
+    },
     /// An overwrite: who wrote the new value, who had written the old one, and whether the type
     /// changed.
     Overwrite {

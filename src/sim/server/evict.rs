@@ -15,6 +15,7 @@
 use crate::sim::config::{MaxmemoryPolicy, ServerConfig};
 use crate::sim::keyspace::db::Db;
 use crate::sim::keyspace::lru;
+use crate::sim::ledger::watch::WatchEvent;
 use crate::sim::ledger::{KeyId, Ledger};
 use crate::sim::random::rng::Stream;
 use crate::sim::reference::exact::ReferenceCache;
@@ -399,6 +400,9 @@ fn evict_until_within_limit(host: &mut impl EvictionHost, ledger: &mut Ledger) -
         let Some((db, key, score)) = next_victim(host, &mut elapsed_ns) else {
             return EvictResult::Fail;
         };
+        if ledger.watches(key) {
+            note_pool(host, ledger);
+        }
         let before = host.used_memory() as i64;
         host.evict(db, key, score, ledger);
         freed += before - host.used_memory() as i64;
@@ -414,6 +418,19 @@ fn evict_until_within_limit(host: &mut impl EvictionHost, ledger: &mut Ledger) -
     } else {
         EvictResult::Ok
     }
+}
+
+/// `vanish explain`: the pool's other candidates when the watched key is the victim.
+#[cold]
+fn note_pool(host: &mut impl EvictionHost, ledger: &mut Ledger) {
+    let (policy, clocks) = (host.config().maxmemory_policy, host.clocks());
+    let pool = host.evictor_and_dbs().0.pool;
+    let candidates = pool
+        .iter()
+        .filter(|entry| entry.used)
+        .map(|entry| (entry.db, entry.key, ledger_score(policy, *entry, clocks)))
+        .collect();
+    ledger.note(WatchEvent::Pool { candidates });
 }
 
 /// The sampled policies' next victim: (db, key, the score the ledger reports).

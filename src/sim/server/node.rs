@@ -22,6 +22,7 @@ use crate::sim::random::rng::Stream;
 use crate::sim::reference::exact::ReferenceCache;
 use crate::sim::server::durability::Durability;
 use crate::sim::server::evict::{Clocks, EvictionHost, Evictor};
+use crate::sim::server::exec::CallResult;
 use crate::sim::server::process::Process;
 use crate::sim::server::role::Role;
 use crate::sim::server::stats::{CommandStats, NodeStats};
@@ -78,6 +79,8 @@ pub struct Node {
     pub durability: Option<Durability>,
     /// Whether the aggregate write just executed changed its key (for propagation).
     pub(super) write_modified: Option<bool>,
+    /// What the earlier records of a call spread over several (SUNIONSTORE...) gathered.
+    pub(super) call: CallResult,
     /// While this node still acts as a primary after another was promoted in its place: the
     /// client writes it acknowledged since, which its eventual resync will discard.
     pub divergent: Option<Vec<(u32, KeyId)>>,
@@ -138,6 +141,7 @@ impl Node {
             process: Process::Running,
             durability: None,
             write_modified: None,
+            call: CallResult::default(),
             divergent: None,
             acknowledged_writes_lost: 0,
             limits,
@@ -149,6 +153,11 @@ impl Node {
 
     /// Unix ms of the current time snapshot.
     #[inline]
+    /// The node's virtual time, µs.
+    pub fn now_us(&self) -> u64 {
+        self.now_us
+    }
+
     pub fn unix_ms(&self) -> u64 {
         EPOCH_UNIX_MS + self.now_us / 1000
     }

@@ -21,6 +21,8 @@ pub struct Request {
     /// A read sent to a replica: whether the primary holds the key now (a miss is then
     /// replication lag).
     pub primary_has_key: bool,
+    /// The options of a replayed command (`sim::config::record_flags`); 0 for generated ones.
+    pub flags: u8,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +52,31 @@ pub enum Argument {
         id: u32,
         score: i64,
     },
+    /// RENAME's and COPY's target key, MOVE's and COPY's target database.
+    Target {
+        key: KeyId,
+        db: u32,
+    },
+    /// One record of a call spread over several (`part::*` says which), with two numbers: a
+    /// range (LTRIM, ZREMRANGEBY*), a count (LREM, LMPOP), a member (SMOVE) or SWAPDB's
+    /// databases.
+    Part {
+        step: u8,
+        low: i32,
+        high: i32,
+    },
+}
+
+/// Which record of a spread call an `Argument::Part` is.
+pub mod part {
+    /// The first source: the call's result starts from it.
+    pub const FIRST: u8 = 0;
+    /// A later source, combined into the result (or, for LMPOP, popped if no earlier one was).
+    pub const NEXT: u8 = 1;
+    /// The destination, which receives the result.
+    pub const DESTINATION: u8 = 2;
+    /// LMOVE or SMOVE with the source as destination: nothing leaves the key.
+    pub const SAME_KEY: u8 = 3;
 }
 
 /// Error replies, by Redis's error prefix.
@@ -57,6 +84,8 @@ pub enum Argument {
 pub enum ErrorReply {
     WrongType,
     NotAnInteger,
+    /// RENAME of a key that does not exist.
+    NoSuchKey,
     Oom,
     /// The node is down: the client's connection was refused (not a Redis reply).
     ConnectionRefused,
@@ -75,7 +104,7 @@ impl ErrorReply {
     pub fn prefix(self) -> &'static str {
         match self {
             ErrorReply::WrongType => "WRONGTYPE",
-            ErrorReply::NotAnInteger => "ERR",
+            ErrorReply::NotAnInteger | ErrorReply::NoSuchKey => "ERR",
             ErrorReply::Oom => "OOM",
             ErrorReply::ConnectionRefused => "ECONNREFUSED",
             ErrorReply::Timeout => "ETIMEDOUT",
@@ -96,10 +125,23 @@ pub enum Reply {
     Miss,
     /// An integer reply to a write (DEL count, EXPIRE 0/1...).
     Integer(i64),
+    /// A record that only gathers for a later one of its call (a `*STORE` source, LMOVE's
+    /// source): neither a read nor an acknowledged write.
+    Continued,
     Error(ErrorReply),
 }
 
 impl Request {
+    /// Whether the record continues the call before it (Commandstats counts a call once).
+    pub fn continues_call(&self) -> bool {
+        self.flags & crate::sim::config::record_flags::SAME_CALL != 0
+    }
+
+    /// Whether the command was given `flag` (`sim::config::record_flags`).
+    pub fn has_flag(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+
     /// When the key is next used, for OPT: `NEVER` when the request does not say.
     pub fn next_use_or_never(&self) -> u64 {
         if self.next_use == 0 {

@@ -310,6 +310,9 @@ impl Node {
             ReplOp::FlushAll { by } => {
                 self.flush_all(*by, ledger);
             }
+            ReplOp::SwapDb { a, b } => {
+                self.swap_db(*a, *b);
+            }
             ReplOp::Ping | ReplOp::GetAck => {}
         }
         if let Some(replica) = self.role.replica_mut() {

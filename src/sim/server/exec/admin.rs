@@ -61,6 +61,11 @@ impl Node {
         removed
     }
 
+    /// Counts an operator's command that a client could also send (FLUSHDB, SELECT).
+    pub fn count_command(&mut self, command: CommandKind) {
+        self.count_call(StatSlot::Command(command));
+    }
+
     /// Counts an operator's command in Commandstats.
     pub fn count_admin(&mut self, command: AdminCommand) {
         self.count_call(StatSlot::Admin(command));

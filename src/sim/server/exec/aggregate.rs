@@ -1,13 +1,15 @@
-//! Aggregate commands: HSET/HDEL, LPUSH/LPOP, SADD/SREM, ZADD/ZREM. The command table says which
-//! type each works on; the adding ones (DENYOOM) create the key, and removing the last element
-//! deletes it.
+//! Aggregate commands: those that add an element (HSET, LPUSH, RPUSH, SADD, ZADD, ZINCRBY...),
+//! remove a named one (HDEL, SREM, ZREM) or pop one (LPOP, RPOP, BLPOP, SPOP, ZPOPMIN...). The
+//! command table says which type each works on and how it behaves; the adding ones create the
+//! key (except LPUSHX, RPUSHX and LINSERT), and removing the last element removes the key
+//! (`emptied`).
 
 use crate::sim::keyspace::db::ValueKind;
 use crate::sim::keyspace::value::{
     Aggregate, EncodingLimits, HashValue, ListValue, SetValue, ZsetValue,
 };
 use crate::sim::ledger::{Cause, Detail, KeyId, Ledger};
-use crate::sim::server::command::CommandKind;
+use crate::sim::server::command::{Behaviour, CommandKind};
 use crate::sim::server::node::Node;
 use crate::sim::server::protocol::{Argument, ErrorReply, Reply, Request};
 use crate::sim::server::replica::propagated_bytes;
@@ -37,9 +39,8 @@ impl Node {
             return Reply::Error(ErrorReply::WrongType);
         }
         if !present {
-            // The adding commands (the DENYOOM ones) create the key; the removing ones find
-            // nothing to remove.
-            if !command.is_denyoom() {
+            // The adding commands create the key; the removing ones find nothing to remove.
+            if !creates_key(command) {
                 return Reply::Integer(0);
             }
             self.create_aggregate(request, wanted);
@@ -64,7 +65,7 @@ impl Node {
     }
 
     /// Stores an empty aggregate of `kind` under the request's key.
-    fn create_aggregate(&mut self, request: &Request, kind: ValueKind) {
+    pub(super) fn create_aggregate(&mut self, request: &Request, kind: ValueKind) {
         let (db, key) = (request.db, request.key);
         let aggregate = empty_aggregate(kind, key);
         assert!(aggregate.is_some(), "{kind:?} is not an aggregate");
@@ -85,7 +86,7 @@ impl Node {
 
     /// Removing the last element deletes the key; replicas receive the command itself (HDEL,
     /// LPOP...), which deletes it there.
-    fn remove_emptied(&mut self, request: &Request, ledger: &mut Ledger) {
+    pub(super) fn remove_emptied(&mut self, request: &Request, ledger: &mut Ledger) {
         let Request {
             db,
             key,
@@ -101,7 +102,7 @@ impl Node {
         self.remove_key_propagated_as(
             db,
             key,
-            Cause::Deleted,
+            Cause::Emptied,
             client,
             detail,
             Some(propagated),
@@ -126,6 +127,16 @@ fn empty_aggregate(kind: ValueKind, key: KeyId) -> Option<Aggregate> {
     }
 }
 
+/// Whether the command creates a missing key: the adding ones but the "only if it exists"
+/// list commands.
+fn creates_key(command: CommandKind) -> bool {
+    command.behaviour() == Behaviour::Add
+        && !matches!(
+            command,
+            CommandKind::Lpushx | CommandKind::Rpushx | CommandKind::Linsert
+        )
+}
+
 /// Applies the command to the value: (the reply's count, whether the value changed). HSET of an
 /// existing field and ZADD of a new score change it with a reply of 0.
 fn apply(
@@ -134,14 +145,28 @@ fn apply(
     argument: Argument,
     limits: &EncodingLimits,
 ) -> (bool, bool) {
+    let behaviour = command.behaviour();
+    if behaviour == Behaviour::Pop {
+        let popped = match aggregate {
+            Aggregate::Hash(_) => false,
+            Aggregate::List(list) => list.lpop().is_some(),
+            Aggregate::Set(set) => set.pop_any().is_some(),
+            Aggregate::Zset(zset) => zset.pop_any().is_some(),
+        };
+        return (popped, popped);
+    }
+    let adds = behaviour == Behaviour::Add;
     match (aggregate, argument) {
-        (Aggregate::Hash(hash), Argument::Field { id, len }) => match command {
-            CommandKind::Hset => (hash.hset(id, len, limits), true),
-            _ => {
+        (Aggregate::Hash(hash), Argument::Field { id, len }) => {
+            if !adds {
                 let removed = hash.hdel(id);
                 (removed, removed)
+            } else if command == CommandKind::Hsetnx && hash.hget(id).is_some() {
+                (false, false)
+            } else {
+                (hash.hset(id, len, limits), true)
             }
-        },
+        }
         (Aggregate::List(list), Argument::Value { len, .. }) => {
             list.lpush(len, limits);
             (true, true)
@@ -151,22 +176,22 @@ fn apply(
             (popped, popped)
         }
         (Aggregate::Set(set), Argument::Member { id, .. }) => {
-            let changed = match command {
-                CommandKind::Sadd => set.sadd(id, limits),
-                _ => set.srem(id),
+            let changed = if adds {
+                set.sadd(id, limits)
+            } else {
+                set.srem(id)
             };
             (changed, changed)
         }
-        (Aggregate::Zset(zset), Argument::Member { id, score }) => match command {
-            CommandKind::Zadd => {
+        (Aggregate::Zset(zset), Argument::Member { id, score }) => {
+            if adds {
                 let same_score = zset.has_score(id, score) == Some(true);
                 (zset.zadd(id, score, limits), !same_score)
-            }
-            _ => {
+            } else {
                 let removed = zset.zrem(id);
                 (removed, removed)
             }
-        },
+        }
         _ => (false, false),
     }
 }

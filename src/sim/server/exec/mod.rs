@@ -5,13 +5,18 @@
 
 mod admin;
 mod aggregate;
+mod keys;
+mod multi;
 mod string;
 
+pub(crate) use multi::CallResult;
+
 use crate::sim::cluster::replication::write_bytes;
+use crate::sim::config::record_flags;
 use crate::sim::config::MaxmemoryPolicy;
 use crate::sim::keyspace::lru;
 use crate::sim::ledger::{Actor, Cause, Detail, EntryKind, KeyId, Ledger};
-use crate::sim::server::command::CommandKind;
+use crate::sim::server::command::{Behaviour, CommandKind};
 use crate::sim::server::evict::{self, EvictResult, Incoming};
 use crate::sim::server::node::Node;
 use crate::sim::server::protocol::{Argument, ErrorReply, Reply, Request};
@@ -36,7 +41,9 @@ impl Node {
         if reference && self.out_of_memory(request, ledger) {
             return self.reject_oom(request, ledger);
         }
-        self.count_call(slot);
+        if !request.continues_call() {
+            self.count_call(slot);
+        }
         let read = request.command.is_read();
         let reply = if read {
             self.execute_read(request, ledger)
@@ -52,7 +59,7 @@ impl Node {
                 durability.acknowledged_write();
             }
         }
-        if self.stream().is_some() && !read {
+        if self.stream().is_some() && !read && propagates_key_state(request.command) {
             self.propagate_write(request, reply);
         }
         if self.config.maxmemory_policy == MaxmemoryPolicy::Opt && self.config.maxmemory_bytes != 0
@@ -231,8 +238,8 @@ impl Node {
         let Request {
             db, key, command, ..
         } = *request;
-        // TTL and EXISTS look keys up with LOOKUP_NOTOUCH.
-        let no_touch = matches!(command, CommandKind::Exists | CommandKind::Ttl);
+        // TTL, EXISTS and TYPE look keys up with LOOKUP_NOTOUCH.
+        let no_touch = command.behaviour() == Behaviour::ReadNoTouch;
         let expired_now = {
             let slot = self.dbs[db as usize].slot(key);
             slot.is_present() && slot.is_volatile() && self.unix_ms() > slot.expire_unix_ms
@@ -290,47 +297,77 @@ impl Node {
             ..
         } = *request;
         assert!(!command.is_read(), "{} is a read", command.name());
+        let behaviour = command.behaviour();
+        match behaviour {
+            Behaviour::FlushDb => {
+                self.flush_db(db, false, client, ledger);
+                return Reply::Ok;
+            }
+            Behaviour::FlushAll => {
+                self.flush_all(client, ledger);
+                return Reply::Ok;
+            }
+            Behaviour::Select => return Reply::Ok,
+            Behaviour::SwapDb => {
+                let Argument::Part { low, high, .. } = request.argument else {
+                    return Reply::Error(ErrorReply::NotAnInteger);
+                };
+                return self.swap_db(low as u32, high as u32);
+            }
+            Behaviour::MultiPop | Behaviour::Transfer if self.skips_lookup(request) => {
+                self.write_modified = Some(false);
+                return Reply::Continued;
+            }
+            _ => {}
+        }
         self.db_mut(db);
         self.before_change(db, key);
         let next_use = request.next_use_or_never();
         let present = self.lookup(db, key, false, next_use, ledger);
-        match command {
-            CommandKind::Set => {
-                self.set(request, present, ledger);
-                if !present {
-                    self.track_new_key(db, key, next_use);
-                }
-                Reply::Ok
+        if reads_value(request) {
+            // lookupKeyRead: GETDEL, GETEX, GETSET and SET ... GET count in keyspace_hits and
+            // keyspace_misses like GET, but the ledger treats them as writes.
+            if present {
+                self.stats.keyspace_hits += 1;
+            } else {
+                self.stats.keyspace_misses += 1;
             }
-            CommandKind::Incr => {
+        }
+        match behaviour {
+            Behaviour::Set => self.set_command(request, present, ledger),
+            Behaviour::Incr => {
                 let reply = self.incr(db, key, client, present);
                 if !present {
                     self.track_new_key(db, key, next_use);
                 }
                 reply
             }
-            CommandKind::Del | CommandKind::Unlink => self.del(request, present, ledger),
-            CommandKind::Expire => self.expire(request, present, ledger),
-            CommandKind::Persist => {
+            Behaviour::Append => self.append(request, present),
+            Behaviour::GetDel => self.del(request, present, ledger),
+            Behaviour::GetEx => self.getex(request, present, ledger),
+            Behaviour::Del => self.del(request, present, ledger),
+            Behaviour::Expire => self.expire(request, present, ledger),
+            Behaviour::Persist => {
                 let removed = present && self.dbs[db as usize].persist(key);
                 Reply::Integer(i64::from(removed))
             }
-            CommandKind::Hset
-            | CommandKind::Hdel
-            | CommandKind::Lpush
-            | CommandKind::Lpop
-            | CommandKind::Sadd
-            | CommandKind::Srem
-            | CommandKind::Zadd
-            | CommandKind::Zrem => self.aggregate_write(request, present, ledger),
-            CommandKind::Get
-            | CommandKind::Exists
-            | CommandKind::Ttl
-            | CommandKind::Hget
-            | CommandKind::Lrange
-            | CommandKind::Smembers
-            // Excluded by the assertion above.
-            | CommandKind::Zrange => Reply::Error(ErrorReply::WrongType),
+            Behaviour::Add | Behaviour::Remove | Behaviour::Pop => {
+                self.aggregate_write(request, present, ledger)
+            }
+            Behaviour::Rename => self.rename(request, present, ledger),
+            Behaviour::Copy => self.copy(request, present, ledger),
+            Behaviour::Move => self.move_key(request, present, ledger),
+            Behaviour::Store => self.store(request, present, ledger),
+            Behaviour::Transfer => self.transfer(request, present, ledger),
+            Behaviour::Trim => self.trim(request, present, ledger),
+            Behaviour::MultiPop => self.multi_pop(request, present, ledger),
+            Behaviour::Read
+            | Behaviour::ReadNoTouch
+            | Behaviour::FlushDb
+            | Behaviour::FlushAll
+            // Excluded above.
+            | Behaviour::Select
+            | Behaviour::SwapDb => Reply::Error(ErrorReply::WrongType),
         }
     }
 
@@ -348,6 +385,7 @@ impl Node {
                 command,
                 by: client,
             };
+            // GETDEL propagates as DEL; UNLINK as itself.
             let propagated = (command == CommandKind::Unlink)
                 .then(|| write_bytes("UNLINK", self.keys.key_len(key), &[]));
             self.remove_key_propagated_as(
@@ -379,7 +417,7 @@ impl Node {
         let Argument::Ttl { ms: ttl_ms } = request.argument else {
             return Reply::Integer(0);
         };
-        if !present {
+        if !present || !self.expire_condition_holds(request, ttl_ms) {
             return Reply::Integer(0);
         }
         if ttl_ms == 0 {
@@ -395,6 +433,28 @@ impl Node {
         Reply::Integer(1)
     }
 
+    /// EXPIRE's NX / XX / GT / LT against the key's current deadline (no TTL is an infinite
+    /// one, as `expireGenericCommand` treats it). A TTL of 0 stands for "already past".
+    fn expire_condition_holds(&self, request: &Request, ttl_ms: u64) -> bool {
+        let slot = self.dbs[request.db as usize].slot(request.key);
+        let volatile = slot.is_volatile();
+        let new_deadline = self.unix_ms().saturating_add(ttl_ms);
+        if request.has_flag(record_flags::NX) && volatile {
+            return false;
+        }
+        if request.has_flag(record_flags::XX) && !volatile {
+            return false;
+        }
+        if request.has_flag(record_flags::GT) && (!volatile || new_deadline <= slot.expire_unix_ms)
+        {
+            return false;
+        }
+        if request.has_flag(record_flags::LT) && volatile && new_deadline >= slot.expire_unix_ms {
+            return false;
+        }
+        true
+    }
+
     /// Sets a key's deadline `ttl_ms` from now.
     pub(super) fn apply_ttl(&mut self, db: u32, key: KeyId, by: Actor, ttl_ms: u64) {
         let deadline = self.unix_ms() + ttl_ms;
@@ -402,4 +462,39 @@ impl Node {
         let since_start_ms = self.now_since_start_ms();
         self.dbs[db as usize].set_expire(key, deadline, by, since_start_ms, &guard);
     }
+}
+
+/// Whether the write looks its key up as a read (`lookupKeyRead`: GETDEL, GETEX, COPY's
+/// source, GETSET and SET ... GET), which counts in keyspace_hits and keyspace_misses.
+fn reads_value(request: &Request) -> bool {
+    match request.command.behaviour() {
+        Behaviour::GetDel | Behaviour::GetEx | Behaviour::Copy => true,
+        // The sources of the *STORE commands (lookupKeyRead), not the destination.
+        Behaviour::Store => !matches!(
+            request.argument,
+            Argument::Part {
+                step: crate::sim::server::protocol::part::DESTINATION,
+                ..
+            }
+        ),
+        Behaviour::Set => request.has_flag(record_flags::GET),
+        _ => false,
+    }
+}
+
+/// Whether the replicas learn the write as the key's resulting state; the commands that move
+/// or flush keys propagate themselves.
+fn propagates_key_state(command: CommandKind) -> bool {
+    !matches!(
+        command.behaviour(),
+        Behaviour::Rename
+            | Behaviour::Copy
+            | Behaviour::Move
+            | Behaviour::FlushDb
+            | Behaviour::FlushAll
+            | Behaviour::Select
+            | Behaviour::SwapDb
+            | Behaviour::Store
+            | Behaviour::Transfer
+    )
 }

@@ -1,6 +1,8 @@
-//! String commands: SET (with its optional TTL) and INCR, and the encoding a stored integer
-//! gets.
+//! String commands: SET (with its optional TTL and its NX / XX / GET / KEEPTTL options, which
+//! SETNX, SETEX, MSET, MSETNX and GETSET are forms of), INCR and its variants, APPEND, GETEX,
+//! and the encoding a stored integer gets.
 
+use crate::sim::config::record_flags;
 use crate::sim::keyspace::db::ValueKind;
 use crate::sim::keyspace::memory::{int_value_bytes, StringEncoding};
 use crate::sim::ledger::{Actor, Cause, Detail, EntryKind, KeyId, Ledger};
@@ -9,6 +11,7 @@ use crate::sim::server::protocol::{Argument, ErrorReply, Reply, Request};
 
 impl Node {
     /// SET key value [PX ttl], with the value's encoding chosen by the memory model.
+    #[inline]
     pub(super) fn set(&mut self, request: &Request, present: bool, ledger: &mut Ledger) {
         let (value, ttl_ms) = match request.argument {
             Argument::Value { len, ttl_ms } => (self.string_value(len), ttl_ms),
@@ -19,9 +22,112 @@ impl Node {
             Argument::None
             | Argument::Ttl { .. }
             | Argument::Field { .. }
-            | Argument::Member { .. } => (self.string_value(0), None),
+            | Argument::Member { .. }
+            | Argument::Target { .. }
+            | Argument::Part { .. } => (self.string_value(0), None),
         };
         self.set_string(request, value, ttl_ms, present, ledger);
+    }
+
+    /// SET with its options: NX and XX may leave the key alone, GET refuses a non-string, and
+    /// KEEPTTL keeps the deadline.
+    #[inline]
+    pub(super) fn set_command(
+        &mut self,
+        request: &Request,
+        present: bool,
+        ledger: &mut Ledger,
+    ) -> Reply {
+        let (db, key) = (request.db, request.key);
+        if request.flags == 0 {
+            // A plain SET (every generated one): the hot path.
+            self.set(request, present, ledger);
+            if !present {
+                self.track_new_key(db, key, request.next_use_or_never());
+            }
+            return Reply::Ok;
+        }
+        if (request.has_flag(record_flags::NX) && present)
+            || (request.has_flag(record_flags::XX) && !present)
+        {
+            return Reply::Integer(0);
+        }
+        let old = *self.dbs[db as usize].slot(key);
+        if request.has_flag(record_flags::GET) && present && !old.kind().is_string() {
+            return Reply::Error(ErrorReply::WrongType);
+        }
+        self.set(request, present, ledger);
+        if !present {
+            self.track_new_key(db, key, request.next_use_or_never());
+        } else if request.has_flag(record_flags::KEEPTTL) && old.is_volatile() {
+            let guard = self.expand_guard();
+            let deadline = old.expire_unix_ms;
+            let since = old.changed_since_start_ms;
+            self.dbs[db as usize].set_expire(key, deadline, old.ttl_by(), since, &guard);
+        }
+        Reply::Ok
+    }
+
+    /// APPEND / SETRANGE: the string grows by the argument's length (the slot keeps the
+    /// value's allocation, so the new length is estimated from it).
+    pub(super) fn append(&mut self, request: &Request, present: bool) -> Reply {
+        let (db, key) = (request.db, request.key);
+        let Argument::Value { len, .. } = request.argument else {
+            return Reply::Integer(0);
+        };
+        if !present {
+            let value = self.string_value(len);
+            let (kind, word) = value;
+            let guard = self.expand_guard();
+            let key_len = self.key_len_for_memory(key);
+            let fresh_lru = self.fresh_lru();
+            let database = &mut self.dbs[db as usize];
+            database.add(key, key_len, kind, word, &guard);
+            let slot = database.slot_mut(key);
+            slot.actor = request.client;
+            slot.set_lru(fresh_lru);
+            self.track_new_key(db, key, request.next_use_or_never());
+            return Reply::Integer(i64::from(len));
+        }
+        let old = *self.dbs[db as usize].slot(key);
+        if !old.kind().is_string() {
+            return Reply::Error(ErrorReply::WrongType);
+        }
+        let old_len = if old.kind().is_integer() {
+            crate::sim::keyspace::memory::decimal_len(u64::from(old.value)) as u32
+        } else {
+            old.value
+        };
+        let new_len = old_len.saturating_add(len);
+        let (kind, word) = self.string_value(new_len);
+        let database = &mut self.dbs[db as usize];
+        database.replace_value(key, kind, word);
+        database.slot_mut(key).actor = request.client;
+        Reply::Integer(i64::from(new_len))
+    }
+
+    /// GETEX key [EX|PX|EXAT|PXAT t | PERSIST]: the value is read, its TTL may change.
+    pub(super) fn getex(&mut self, request: &Request, present: bool, ledger: &mut Ledger) -> Reply {
+        let (db, key) = (request.db, request.key);
+        if !present {
+            return Reply::Integer(0);
+        }
+        if !self.dbs[db as usize].slot(key).kind().is_string() {
+            return Reply::Error(ErrorReply::WrongType);
+        }
+        if request.has_flag(record_flags::XX) {
+            // getexCommand: an EXAT or PXAT already past deletes the key (propagated as DEL or
+            // UNLINK, not counted in expired_keys).
+            return self.del(request, true, ledger);
+        }
+        if request.has_flag(record_flags::PERSIST_OR_REPLACE) {
+            self.dbs[db as usize].persist(key);
+        } else if let Argument::Ttl { ms } = request.argument {
+            if ms > 0 {
+                self.apply_ttl(db, key, request.client, ms);
+            }
+        }
+        Reply::Integer(1)
     }
 
     /// Whether small integers may be shared objects (redis-fidelity 1.8).
