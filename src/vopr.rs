@@ -224,6 +224,15 @@ fn client(
     if sentinels && draw.below(2) == 0 {
         text.push_str("discovery = \"sentinel\"\n");
     }
+    // Small pools and pipelines: their buffers join the memory the invariants check.
+    if draw.below(3) == 0 {
+        let _ = writeln!(
+            text,
+            "connections = {}\npipeline = {}",
+            1 + draw.below(8),
+            1 + draw.below(8)
+        );
+    }
     text.push('\n');
 }
 

@@ -60,6 +60,8 @@ pub(super) const FIELDS: RangeInclusive<u32> = 1..=1_000_000;
 pub(super) const FIELDS_DEFAULT: u32 = 16;
 /// Connections of one client: up to redis.conf's default `maxclients`, 10,000.
 pub(super) const CONNECTIONS: RangeInclusive<u32> = 1..=10_000;
+/// Commands a client sends per round trip.
+pub(super) const PIPELINE: RangeInclusive<u32> = 1..=10_000;
 
 // redis.conf ranges, shared by [server] and `config-set` events.
 pub(super) const MAXMEMORY_SAMPLES: RangeInclusive<u32> = 1..=64;

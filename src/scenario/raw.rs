@@ -232,6 +232,8 @@ pub(crate) struct RawClient {
     pub read_from: Option<Field>,
     /// Connections in the client's pool.
     pub connections: Option<Field>,
+    /// Commands per round trip.
+    pub pipeline: Option<Field>,
     /// How the client finds the primary after a failover: `"sentinel"` or `"fixed"`.
     pub discovery: Option<Field>,
     pub discovery_delay: Option<Field>,

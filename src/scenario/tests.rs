@@ -173,6 +173,7 @@ fn good_scenario_is_read_field_by_field() {
                 read_from: crate::sim::config::ReadFrom::Primary,
                 connection: crate::sim::config::ConnectionConfig::default(),
                 connections: 1,
+                pipeline: 1,
                 workload: Workload::Generated(GeneratedWorkload {
                     rate: 2000.0,
                     arrivals: Arrivals::Fixed,

@@ -269,6 +269,9 @@ fn clients(
             connections: optional(&fields.connections, 1, |field| {
                 integer_in(field, &format!("{path}.connections"), CONNECTIONS)
             })?,
+            pipeline: optional(&fields.pipeline, 1, |field| {
+                integer_in(field, &format!("{path}.pipeline"), PIPELINE)
+            })?,
             workload,
         };
         if let Some(earlier) = clients.iter().position(|other| other.name == client.name) {

@@ -412,6 +412,9 @@ pub struct ClientConfig {
     /// Connections in the client's pool (at least 1): its commands use one, the others idle,
     /// each costing the primary memory.
     pub connections: u32,
+    /// Commands sent per round trip (at least 1): they are read and answered together, so
+    /// their replies accumulate in the connection's output buffer.
+    pub pipeline: u32,
     pub workload: Workload,
 }
 
@@ -436,6 +439,7 @@ impl ClientConfig {
             read_from: ReadFrom::Primary,
             connection: ConnectionConfig::default(),
             connections: 1,
+            pipeline: 1,
             workload,
         }
     }

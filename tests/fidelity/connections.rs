@@ -50,7 +50,7 @@ fn used_memory_of_an_empty_server_with_idle_connections() {
         thread::sleep(CRON_VISIT);
         let memory = measuring.info("memory");
         let clients = measuring.info("clients");
-        let sim = SimNode::with_pool(
+        let mut sim = SimNode::with_pool(
             ServerConfig {
                 latency_tracking: false,
                 ..ServerConfig::default()
@@ -61,6 +61,13 @@ fn used_memory_of_an_empty_server_with_idle_connections() {
             }],
             pool + 1,
         );
+        // The same life on the virtual clock: the idle ones trimmed by clientsCron, the
+        // measuring one in use when the cron last saw it.
+        sim.advance_ms(SETTLE.as_millis() as u64);
+        let key = sim.key(0, 0);
+        sim.get(key);
+        sim.advance_ms(CRON_VISIT.as_millis() as u64);
+        sim.get(key);
         let simulated = sim.node.snapshot();
         let figures = [
             (
@@ -158,6 +165,8 @@ fn keys_that_fit(pool: u32) -> (u64, u64) {
         }],
         pool + 1,
     );
+    // The same seconds of idleness, for clientsCron to trim the pool as it trimmed the real one.
+    sim.advance_ms(SETTLE.as_millis() as u64);
     for id in 0..KEYS_WRITTEN {
         let key = sim.key(0, id);
         sim.set(key, VALUE_BYTES as u32, None);

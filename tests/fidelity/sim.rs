@@ -65,7 +65,11 @@ impl SimNode {
         let (table, _) = KeyTable::from_clients(&clients);
         let keys = Arc::new(table);
         let mut node = Node::new(NodeId(0), "fidelity", server, keys.clone(), SEED);
-        node.connect_client(connections);
+        // The measuring connection carries the commands; the pool's others sit idle.
+        node.connect_client(0, 1);
+        if connections > 1 {
+            node.connect_client(1, connections - 1);
+        }
         let next_cron_us = node.cron_period_us();
         SimNode {
             node,
@@ -115,7 +119,15 @@ impl SimNode {
         let mut sink = DiscardLedger;
         let mut ledger = Ledger::new(&mut sink, self.keys.families().len());
         self.node.set_time(self.now_us);
+        let connection = self.node.begin_round_trip(0);
+        if let Some(connection) = connection {
+            self.node.read_request(connection, &request, 0);
+        }
         let reply = self.node.execute(&request, &mut ledger);
+        if let Some(connection) = connection {
+            self.node.queue_reply(connection, &request, reply);
+            self.node.end_round_trip(connection);
+        }
         self.node.before_sleep(&mut ledger);
         reply
     }

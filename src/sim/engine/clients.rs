@@ -5,7 +5,19 @@ use super::World;
 use crate::sim::config::{CommandKind, Discovery, ReadFrom, SentinelHost, WaitConfig};
 use crate::sim::engine::workload::{Client, Failure};
 use crate::sim::ledger::{Cause, Ledger};
+use crate::sim::server::connections::ConnectionId;
 use crate::sim::server::{ErrorReply, Node, Reply};
+
+/// The node whose connections the clients' pools are: the first primary, where every client
+/// connects at its start. Commands sent elsewhere (a replica, a promoted primary) are not
+/// charged to a connection.
+pub(super) const POOL_NODE: usize = 0;
+
+/// A round trip in progress: its connection and the request bytes sent on it so far.
+struct RoundTrip {
+    connection: ConnectionId,
+    bytes: u64,
+}
 
 impl World<'_> {
     /// The node a read of client `index` goes to.
@@ -64,13 +76,54 @@ impl World<'_> {
         }
     }
 
-    /// Runs one command of client `index`; returns when its next command arrives.
+    /// Runs one round trip of client `index` (its `pipeline` commands, sent together on the
+    /// next connection of its pool); returns when its next round trip starts.
     pub(super) fn client_command(
         &mut self,
         index: usize,
         now_us: u64,
         ledger: &mut Ledger,
     ) -> Option<u64> {
+        let mut trip = self.begin_round_trip(index, now_us);
+        for _ in 0..self.clients[index].config.pipeline {
+            self.one_command(index, now_us, ledger, trip.as_mut());
+        }
+        if let Some(trip) = trip {
+            self.nodes[POOL_NODE].end_round_trip(trip.connection);
+        }
+        let next = self.clients[index].next_round_trip_us();
+        if next.is_none() {
+            // The application stopped: its pool closes.
+            self.nodes[POOL_NODE].disconnect_client(index as u32);
+        }
+        next
+    }
+
+    /// The connection of client `index`'s round trip on the node holding the pools, opening
+    /// its pool there on its first round trip when it starts after the beginning.
+    fn begin_round_trip(&mut self, index: usize, now_us: u64) -> Option<RoundTrip> {
+        let node = &mut self.nodes[POOL_NODE];
+        if node.is_down() {
+            return None;
+        }
+        node.set_time(now_us);
+        node.connect_client(index as u32, self.clients[index].config.connections);
+        let connection = node.begin_round_trip(index as u32)?;
+        Some(RoundTrip {
+            connection,
+            bytes: 0,
+        })
+    }
+
+    /// One command of client `index`, read on the round trip's connection when it goes to the
+    /// node holding it.
+    fn one_command(
+        &mut self,
+        index: usize,
+        now_us: u64,
+        ledger: &mut Ledger,
+        mut trip: Option<&mut RoundTrip>,
+    ) {
         self.resolve(index, now_us);
         let primary = self.believed[index];
         let mut request = self.clients[index].next_request(&self.keys);
@@ -82,7 +135,7 @@ impl World<'_> {
         if let Some(error) = self.unreachable(index, target) {
             let client = &mut self.clients[index];
             tally(client, &request.command, Reply::Error(error));
-            return client.next_arrival_us();
+            return;
         }
         if target != primary {
             self.nodes[primary].set_time(now_us);
@@ -91,7 +144,20 @@ impl World<'_> {
         let node = &mut self.nodes[target];
         node.set_time(now_us);
         let client = &mut self.clients[index];
+        let on_pool = if target == POOL_NODE {
+            trip.as_deref_mut()
+        } else {
+            None
+        };
+        if let Some(trip) = on_pool {
+            trip.bytes += node.read_request(trip.connection, &request, trip.bytes);
+        }
         let reply = node.execute(&request, ledger);
+        if let Some(trip) = trip.as_deref() {
+            if target == POOL_NODE {
+                node.queue_reply(trip.connection, &request, reply);
+            }
+        }
         tally(client, &request.command, reply);
         let acknowledged =
             matches!(reply, Reply::Ok | Reply::Integer(_)) && !request.command.is_read();
@@ -142,7 +208,6 @@ impl World<'_> {
                 self.clients[index].block_until(until);
             }
         }
-        self.clients[index].next_arrival_us()
     }
 
     /// WAIT after a write just shipped by `master`: returns when `wait.replicas` replicas have

@@ -467,7 +467,7 @@ impl<'a> World<'a> {
             self.schedule(first, Event::Sentinel(index as u16));
         }
         for index in 0..self.clients.len() {
-            if let Some(first) = self.clients[index].next_arrival_us() {
+            if let Some(first) = self.clients[index].next_round_trip_us() {
                 self.schedule(first, Event::Client(index as u32));
             }
         }
@@ -624,8 +624,11 @@ fn build_nodes(config: &SimConfig, keys: &Arc<KeyTable>) -> Vec<Node> {
         keys.clone(),
         config.seed,
     );
-    for client in &config.clients {
-        primary.connect_client(client.connections);
+    for (index, client) in config.clients.iter().enumerate() {
+        // A client starting later opens its pool at its first round trip.
+        if client.start_us == 0 {
+            primary.connect_client(index as u32, client.connections);
+        }
     }
     if !config.replicas.is_empty() {
         let mut stream = PrimaryStream::new(config.replicas.len() + 1, 0, 0);

@@ -231,6 +231,16 @@ impl Client {
         self.last_arrival_ns = self.last_arrival_ns.max(at_us * 1000);
     }
 
+    /// Time of the next round trip in µs: a pipelining client sends its next `pipeline`
+    /// commands together when the last of them arrives. None once the client has stopped.
+    pub fn next_round_trip_us(&mut self) -> Option<u64> {
+        let mut at_us = None;
+        for _ in 0..self.config.pipeline {
+            at_us = Some(self.next_arrival_us()?);
+        }
+        at_us
+    }
+
     /// Time of the next command in µs, or None once the client has stopped.
     pub fn next_arrival_us(&mut self) -> Option<u64> {
         let at_us = self.next_unblocked_arrival_us()?;

@@ -168,6 +168,9 @@ pub struct NodeInfo {
 
     // --- clients ---
     pub connected_clients: u64,
+    /// The largest query buffer and output buffer clientsCron saw in the last 8 seconds.
+    pub client_recent_max_input_buffer: u64,
+    pub client_recent_max_output_buffer: u64,
 
     // --- memory (bytes) ---
     pub used_memory: u64,

@@ -12,14 +12,13 @@ use crate::sim::keyspace::dict::ExpandGuard;
 use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::keyspace::lru;
 use crate::sim::keyspace::memory::{
-    string_value_bytes, StringEncoding, BUCKET_BYTES, CLIENT_ACTIVE_CONNECTION_BYTES,
-    CLIENT_IDLE_CONNECTION_BYTES, CLIENT_UNTRACKED_BYTES, LATENCY_HISTOGRAM_BYTES,
-    USED_MEMORY_STARTUP,
+    string_value_bytes, StringEncoding, BUCKET_BYTES, LATENCY_HISTOGRAM_BYTES, USED_MEMORY_STARTUP,
 };
 use crate::sim::keyspace::value::EncodingLimits;
 use crate::sim::ledger::{KeyId, Ledger, NodeId};
 use crate::sim::random::rng::Stream;
 use crate::sim::reference::exact::ReferenceCache;
+use crate::sim::server::connections::Connections;
 use crate::sim::server::durability::Durability;
 use crate::sim::server::evict::{Clocks, EvictionHost, Evictor};
 use crate::sim::server::process::Process;
@@ -52,10 +51,8 @@ pub struct Node {
     pub(super) commands: CommandStats,
     pub run_id: String,
     pub(super) replid: String,
-    /// Connections that carry a client's commands: one per client.
-    pub(super) active_connections: u64,
-    /// A pool's other connections, idle with trimmed buffers.
-    pub(super) idle_connections: u64,
+    /// The clients' connections, their buffers over time (`client_io.rs`).
+    pub(super) connections: Connections,
     pub(super) expire_cycle: ExpireCycleState,
     /// Virtual time of the command or cron tick being processed, µs since the start.
     pub(super) now_us: u64,
@@ -122,8 +119,7 @@ impl Node {
             commands: CommandStats::default(),
             run_id,
             replid,
-            active_connections: 0,
-            idle_connections: 0,
+            connections: Connections::default(),
             expire_cycle: ExpireCycleState::default(),
             now_us: 0,
             lru_clock: lru::lru_clock(EPOCH_UNIX_MS),
@@ -165,31 +161,6 @@ impl Node {
         self.now_us = now_us;
     }
 
-    /// Connects a client's pool of `connections`: its commands go through one of them (a LIFO
-    /// pool reuses the connection it got back last), the rest sit idle.
-    pub fn connect_client(&mut self, connections: u32) {
-        assert!(connections >= 1, "a client has at least one connection");
-        self.active_connections += 1;
-        self.idle_connections += u64::from(connections - 1);
-    }
-
-    /// INFO connected_clients: every connection of every client.
-    pub fn connected_clients(&self) -> u64 {
-        self.active_connections + self.idle_connections
-    }
-
-    /// INFO mem_clients_normal: what `getClientMemoryUsage` counts of each connection.
-    pub fn mem_clients_normal(&self) -> u64 {
-        self.active_connections * CLIENT_ACTIVE_CONNECTION_BYTES
-            + self.idle_connections * CLIENT_IDLE_CONNECTION_BYTES
-    }
-
-    /// All the connections cost in used_memory: `mem_clients_normal` and what Redis allocates
-    /// for a connection outside it (lists, dicts, list node, rax leaf, connection struct).
-    fn connections_bytes(&self) -> u64 {
-        self.mem_clients_normal() + self.connected_clients() * CLIENT_UNTRACKED_BYTES
-    }
-
     /// A database of this node.
     pub fn db(&self, index: u32) -> &Db {
         &self.dbs[index as usize]
@@ -227,7 +198,7 @@ impl Node {
             return dataset;
         }
         USED_MEMORY_STARTUP
-            + self.connections_bytes()
+            + self.connections.allocated_bytes()
             + self.latency_histograms * LATENCY_HISTOGRAM_BYTES
             + self.replication_backlog_bytes()
             + dataset

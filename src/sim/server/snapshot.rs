@@ -107,6 +107,8 @@ impl Node {
             configured_hz: self.configured_hz,
             lru_clock: self.lru_clock,
             connected_clients: self.connected_clients(),
+            client_recent_max_input_buffer: self.client_recent_max_buffers().0,
+            client_recent_max_output_buffer: self.client_recent_max_buffers().1,
             used_memory,
             used_memory_peak: self.used_memory_peak.max(used_memory),
             used_memory_startup: if self.raw_memory() {

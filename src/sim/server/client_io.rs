@@ -1,0 +1,149 @@
+//! A node's side of its client connections: pools opening and closing, a command read into a
+//! connection's query buffer before `processCommand`, its reply queued (sized from the RESP
+//! encoding of what the command found) and written at the end of the read, and `clientsCron`.
+
+use crate::sim::keyspace::db::ValueKind;
+use crate::sim::keyspace::memory::{sds_header_len, ROBJ_BYTES};
+use crate::sim::server::command::CommandKind;
+use crate::sim::server::connections::{ConnectionId, OutputBufferLimit};
+use crate::sim::server::node::Node;
+use crate::sim::server::protocol::{Reply, Request};
+use crate::sim::server::resp;
+
+impl Node {
+    /// Opens client `owner`'s pool of `connections` (each a fresh connection: 16 KB reply
+    /// buffer, empty query buffer), unless it is open.
+    pub fn connect_client(&mut self, owner: u32, connections: u32) {
+        assert!(connections >= 1, "a client has at least one connection");
+        let unix_ms = self.unix_ms();
+        self.connections.open_pool(owner, connections, unix_ms);
+    }
+
+    /// Closes client `owner`'s pool: it stopped.
+    pub fn disconnect_client(&mut self, owner: u32) {
+        self.connections.close_pool(owner);
+    }
+
+    /// INFO connected_clients: every connection of every client.
+    pub fn connected_clients(&self) -> u64 {
+        self.connections.connected()
+    }
+
+    /// INFO mem_clients_normal: what clientsCron last recorded of each connection.
+    pub fn mem_clients_normal(&self) -> u64 {
+        self.connections.mem_clients_normal()
+    }
+
+    /// INFO client_recent_max_input_buffer and client_recent_max_output_buffer.
+    pub fn client_recent_max_buffers(&self) -> (u64, u64) {
+        self.connections.recent_max_buffers()
+    }
+
+    /// The connection client `owner`'s next round trip goes through, if its pool is here.
+    pub fn begin_round_trip(&mut self, owner: u32) -> Option<ConnectionId> {
+        let unix_ms = self.unix_ms();
+        self.connections.begin_round_trip(owner, unix_ms)
+    }
+
+    /// Reads `request` on `connection` (before it runs, so its query buffer counts toward the
+    /// eviction that precedes it). `batch_bytes` are the round trip's bytes before this one:
+    /// past what one read takes, the replies so far are written first.
+    pub fn read_request(
+        &mut self,
+        connection: ConnectionId,
+        request: &Request,
+        batch_bytes: u64,
+    ) -> u64 {
+        let bytes = resp::request_bytes(
+            request.command,
+            self.keys.key_len(request.key),
+            request.argument,
+        );
+        if self
+            .connections
+            .read_would_start_new_batch(connection, batch_bytes + bytes)
+        {
+            self.connections.flush(connection);
+        }
+        let unix_ms = self.unix_ms();
+        self.connections.read(connection, bytes, unix_ms);
+        bytes
+    }
+
+    /// Queues the reply to `request` on `connection`.
+    pub fn queue_reply(&mut self, connection: ConnectionId, request: &Request, reply: Reply) {
+        if !self.connections.is_open(connection) {
+            return;
+        }
+        let bytes = self.reply_bytes(request, reply);
+        let unix_ms = self.unix_ms();
+        // Redis's default for normal clients: no limit.
+        let limit = OutputBufferLimit::default();
+        self.connections.reply(connection, bytes, limit, unix_ms);
+        // call() records the peak after each command, replies queued included.
+        self.note_memory_peak();
+    }
+
+    /// The round trip's replies written (beforeSleep's handleClientsWithPendingWrites).
+    pub fn end_round_trip(&mut self, connection: ConnectionId) {
+        self.connections.flush(connection);
+    }
+
+    /// `clientsCron`, first in serverCron.
+    pub(super) fn clients_cron(&mut self) {
+        let unix_ms = self.unix_ms();
+        self.connections.cron(unix_ms, self.config.hz);
+    }
+
+    /// The reply's bytes from what the command found: a bulk of the value's length for a string
+    /// hit, an array of its elements for LRANGE/SMEMBERS/ZRANGE.
+    fn reply_bytes(&self, request: &Request, reply: Reply) -> u64 {
+        match reply {
+            Reply::Ok => resp::OK_BYTES,
+            Reply::Integer(n) => resp::integer_bytes(n),
+            Reply::Error(error) => resp::error_bytes(error),
+            Reply::Miss => resp::miss_bytes(request.command),
+            Reply::Hit => self.hit_bytes(request),
+        }
+    }
+
+    fn hit_bytes(&self, request: &Request) -> u64 {
+        let db = &self.dbs[request.db as usize];
+        let slot = db.slot(request.key);
+        match request.command {
+            CommandKind::Exists => resp::integer_bytes(1),
+            CommandKind::Ttl => resp::integer_bytes(-1),
+            CommandKind::Get => resp::bulk_bytes(string_len(slot.kind(), slot.value)),
+            _ => {
+                let Some(aggregate) = db.aggregate(request.key) else {
+                    return resp::NULL_BULK_BYTES;
+                };
+                let count = aggregate.len().max(1);
+                // The model keeps sizes, not elements: each element is taken at the
+                // aggregate's bytes per element less a dict entry or listpack header's worth,
+                // an estimate (members are `<id>` / `m<id>`, fields `f<id>`).
+                let element = (aggregate.bytes() / count).saturating_sub(16).max(1);
+                if request.command == CommandKind::Hget {
+                    resp::bulk_bytes(element)
+                } else {
+                    resp::bulk_array_bytes(aggregate.len(), element)
+                }
+            }
+        }
+    }
+}
+
+/// A string value's length from what the slot keeps (its allocation, or the integer): the
+/// allocation less the object and sds headers, which jemalloc's rounding can exceed by up to a
+/// quarter.
+fn string_len(kind: ValueKind, value: u32) -> u64 {
+    let value = u64::from(value);
+    match kind {
+        ValueKind::Int | ValueKind::SharedInt => resp::decimal_len(value),
+        ValueKind::Embstr => value.saturating_sub(ROBJ_BYTES + 3 + 1),
+        _ => {
+            let sds = value.saturating_sub(ROBJ_BYTES);
+            sds.saturating_sub(sds_header_len(sds) + 1)
+        }
+    }
+}
