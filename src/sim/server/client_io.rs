@@ -7,7 +7,7 @@ use crate::sim::keyspace::memory::{sds_header_len, ROBJ_BYTES};
 use crate::sim::server::command::CommandKind;
 use crate::sim::server::connections::{ConnectionId, OutputBufferLimit};
 use crate::sim::server::node::Node;
-use crate::sim::server::protocol::{Reply, Request};
+use crate::sim::server::protocol::{Argument, Reply, Request};
 use crate::sim::server::resp;
 
 impl Node {
@@ -65,8 +65,13 @@ impl Node {
         {
             self.connections.flush(connection);
         }
+        let big_argument = match request.argument {
+            Argument::Value { len, .. } | Argument::Field { len, .. } => Some(u64::from(len)),
+            _ => None,
+        };
         let unix_ms = self.unix_ms();
-        self.connections.read(connection, bytes, unix_ms);
+        self.connections
+            .read(connection, bytes, big_argument, unix_ms);
         bytes
     }
 
@@ -75,6 +80,8 @@ impl Node {
         if !self.connections.is_open(connection) {
             return;
         }
+        // The big argument became the value, or was freed: no longer the connection's.
+        self.connections.command_done(connection);
         let bytes = self.reply_bytes(request, reply);
         let unix_ms = self.unix_ms();
         // Redis's default for normal clients: no limit.

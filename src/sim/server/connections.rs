@@ -11,7 +11,8 @@
 //! robin, one round trip at a time.
 
 use crate::sim::keyspace::memory::{
-    jemalloc_size, sds_bytes, CLIENT_STRUCT_BYTES, CLIENT_UNTRACKED_BYTES,
+    jemalloc_size, sds_bytes, string_value_bytes, CLIENT_STRUCT_BYTES, CLIENT_UNTRACKED_BYTES,
+    PROTO_MBULK_BIG_ARG,
 };
 
 /// `PROTO_REPLY_CHUNK_BYTES`: the reply buffer at creation, and the smallest reply-list block.
@@ -58,6 +59,9 @@ struct Connection {
     open: bool,
     /// `sdsZmallocSize(c->querybuf)`.
     query_alloc: u64,
+    /// A big argument read into the old query buffer, now `c->argv`'s object until the
+    /// command is done with it (the value it stores, or freed).
+    argv_alloc: u64,
     /// `sdslen(c->querybuf)` peak since the cron's last visit (`c->querybuf_peak`).
     query_peak: u64,
     /// `c->lastinteraction`, Unix seconds.
@@ -90,6 +94,7 @@ impl Connection {
             owner,
             open: true,
             query_alloc: EMPTY_SDS_BYTES,
+            argv_alloc: 0,
             query_peak: 0,
             last_interaction_s: unix_ms / 1000,
             buf_usable: PROTO_REPLY_CHUNK_BYTES,
@@ -110,6 +115,7 @@ impl Connection {
         CLIENT_STRUCT_BYTES
             + CLIENT_UNTRACKED_BYTES
             + self.query_alloc
+            + self.argv_alloc
             + self.buf_usable
             + self.reply_allocated
     }
@@ -126,14 +132,13 @@ impl Connection {
 
     /// `readQueryFromClient` taking in a command of `bytes`: the first read grows the empty sds
     /// to PROTO_IOBUF_LEN without the greedy doubling; a command larger than the free space
-    /// grows it greedily (`sdsMakeRoomFor`: double up to 1 MB). Arguments of
-    /// PROTO_MBULK_BIG_ARG and more are read into a buffer of their own that becomes the value.
+    /// grows it greedily (`sdsMakeRoomFor`: double up to 1 MB).
     fn read(&mut self, bytes: u64, unix_s: u64) {
         if self.query_alloc <= EMPTY_SDS_BYTES {
             self.query_alloc = sds_bytes(PROTO_IOBUF_LEN);
         }
         let capacity = sds_capacity(self.query_alloc);
-        if bytes > capacity && bytes < crate::sim::keyspace::memory::PROTO_MBULK_BIG_ARG {
+        if bytes > capacity {
             let wanted = bytes + PROTO_IOBUF_LEN;
             let greedy = if wanted < 1024 * 1024 {
                 wanted * 2
@@ -148,6 +153,16 @@ impl Connection {
         self.last_interaction_s = unix_s;
     }
 
+    /// `processMultibulkBuffer` meeting a bulk of PROTO_MBULK_BIG_ARG bytes or more: the query
+    /// buffer is sized to hold just the bulk and its CRLF, becomes the argument's object, and a
+    /// new query buffer of the same size takes its place ("we'll see another one"). Both are
+    /// in used_memory when the command's eviction runs.
+    fn read_big_argument(&mut self, len: u64, unix_s: u64) {
+        self.argv_alloc = string_value_bytes(len).1;
+        self.query_alloc = sds_bytes(len + 2);
+        self.query_peak = self.query_peak.max(len + 2);
+        self.last_interaction_s = unix_s;
+    }
     /// `_addReplyToBufferOrList`: into `c->buf` while the list is empty, the rest into the
     /// list's tail block and then new blocks of at least PROTO_REPLY_CHUNK_BYTES.
     fn add_reply(&mut self, mut bytes: u64) {
@@ -348,9 +363,21 @@ impl Connections {
         Some(ConnectionId(index))
     }
 
-    /// A command of `bytes` read on the connection.
-    pub fn read(&mut self, id: ConnectionId, bytes: u64, unix_ms: u64) {
-        self.change(id.0, |connection| connection.read(bytes, unix_ms / 1000));
+    /// A command of `bytes` read on the connection; `big_argument` is the length of an
+    /// argument read into a buffer of its own (PROTO_MBULK_BIG_ARG and more).
+    pub fn read(&mut self, id: ConnectionId, bytes: u64, big_argument: Option<u64>, unix_ms: u64) {
+        let unix_s = unix_ms / 1000;
+        self.change(id.0, |connection| match big_argument {
+            Some(len) if len >= PROTO_MBULK_BIG_ARG => connection.read_big_argument(len, unix_s),
+            _ => connection.read(bytes, unix_s),
+        });
+    }
+
+    /// The command ran: its arguments are stored or freed.
+    pub fn command_done(&mut self, id: ConnectionId) {
+        if self.list[id.0].open {
+            self.change(id.0, |connection| connection.argv_alloc = 0);
+        }
     }
 
     /// Whether the next command of `bytes` no longer fits the read in progress: the server
@@ -538,7 +565,7 @@ mod tests {
     }
 
     fn ping(connections: &mut Connections, id: ConnectionId, unix_ms: u64) {
-        connections.read(id, 14, unix_ms);
+        connections.read(id, 14, None, unix_ms);
         connections.reply(id, 7, OutputBufferLimit::default(), unix_ms);
         connections.flush(id);
     }
@@ -580,7 +607,7 @@ mod tests {
         ping(&mut connections, id, START_MS);
         connections.cron(START_MS + 100, 10);
         connections.cron(START_MS + 1_100, 10);
-        connections.read(id, 30, START_MS + 1_200);
+        connections.read(id, 30, None, START_MS + 1_200);
         connections.reply(id, 1_500, OutputBufferLimit::default(), START_MS + 1_200);
         // 1,024 in the buffer, the rest in a 16 KB block (20,480 with its header's class).
         assert_eq!(
@@ -590,6 +617,34 @@ mod tests {
         connections.flush(id);
         connections.cron(START_MS + 2_100, 10);
         assert_eq!(connections.allocated_bytes(), 768 + 458 + 20_480 + 2048);
+    }
+
+    #[test]
+    fn a_big_argument_and_its_fresh_query_buffer_count_until_the_command_and_the_cron() {
+        let (mut connections, id) = one(START_MS);
+        let before = connections.allocated_bytes();
+        let len = 6 * 1024 * 1024;
+        connections.read(id, len + 40, Some(len), START_MS);
+        let value = string_value_bytes(len).1;
+        let fresh = sds_bytes(len + 2);
+        assert_eq!(
+            connections.allocated_bytes(),
+            before - EMPTY_SDS_BYTES + value + fresh
+        );
+        connections.command_done(id);
+        assert_eq!(
+            connections.allocated_bytes(),
+            before - EMPTY_SDS_BYTES + fresh
+        );
+        // The first visit sees the bulk as the peak; the next, a second later, trims the
+        // empty buffer to its (zero) peak, as it shrinks the unused reply buffer to 1 KB.
+        connections.cron(START_MS + 100, 10);
+        assert_eq!(
+            connections.allocated_bytes(),
+            before - EMPTY_SDS_BYTES + fresh
+        );
+        connections.cron(START_MS + 1_100, 10);
+        assert_eq!(connections.allocated_bytes(), 2_258);
     }
 
     #[test]
@@ -612,7 +667,7 @@ mod tests {
     #[test]
     fn a_reply_list_past_the_hard_limit_closes_the_connection() {
         let (mut connections, id) = one(START_MS);
-        connections.read(id, 30, START_MS);
+        connections.read(id, 30, None, START_MS);
         let limit = OutputBufferLimit {
             hard_bytes: 64 * 1024,
             soft_bytes: 0,
@@ -633,7 +688,7 @@ mod tests {
         connections.open_pool(0, 2, START_MS);
         connections.open_pool(1, 1, START_MS);
         let id = connections.begin_round_trip(1, START_MS).unwrap();
-        connections.read(id, 30, START_MS);
+        connections.read(id, 30, None, START_MS);
         connections.record_now(id);
         for owner in 0..2 {
             let id = connections.begin_round_trip(owner, START_MS).unwrap();
