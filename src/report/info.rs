@@ -500,7 +500,7 @@ fn stats(info: &NodeInfo) -> Section {
         info.expire_cycle_cpu_milliseconds,
     )
     .uint("evicted_keys", info.evicted_keys)
-    .uint("evicted_clients", 0)
+    .uint("evicted_clients", info.evicted_clients)
     .uint(
         "total_eviction_exceeded_time",
         info.total_eviction_exceeded_time,

@@ -20,6 +20,7 @@ mod events;
 mod faults;
 mod keywords;
 mod limits;
+mod output_limits;
 mod overrides;
 mod raw;
 mod replicas;

@@ -199,6 +199,10 @@ pub(crate) struct RawServer {
     pub replica_serve_stale_data: Option<Field>,
     pub replica_read_only: Option<Field>,
     pub replica_ignore_maxmemory: Option<Field>,
+    /// `"replica 256mb 64mb 60"`, as redis.conf writes it (several classes may follow).
+    pub client_output_buffer_limit: Option<Field>,
+    /// A size, or a percentage of maxmemory (`"10%"`).
+    pub maxmemory_clients: Option<Field>,
     pub hash_max_listpack_entries: Option<Field>,
     pub hash_max_listpack_value: Option<Field>,
     pub zset_max_listpack_entries: Option<Field>,

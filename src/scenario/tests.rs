@@ -1490,3 +1490,38 @@ fn more_clients_than_an_actor_can_name_are_refused() {
         "{error}"
     );
 }
+
+#[test]
+fn maxmemory_clients_and_output_buffer_limits_are_read_from_the_server_table() {
+    let default = parse_with(GOOD, &[], None).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(
+        default.server.maxmemory_clients,
+        crate::sim::config::MaxmemoryClients::Bytes(0)
+    );
+    let set = parse_with(
+        GOOD,
+        &[
+            "server.maxmemory-clients=\"5%\"",
+            "server.client-output-buffer-limit=\"normal 64kb 0 0\"",
+        ],
+        None,
+    )
+    .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(
+        set.server.maxmemory_clients,
+        crate::sim::config::MaxmemoryClients::PercentOfMaxmemory(5)
+    );
+    assert_eq!(set.server.normal_output_buffer_limit.hard_bytes, 64 * 1024);
+    let error = parse_with(
+        GOOD,
+        &["server.client-output-buffer-limit=\"normal 64kb 0\""],
+        None,
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(
+        error.contains("server.client-output-buffer-limit: expected groups of <class>"),
+        "{error}"
+    );
+}

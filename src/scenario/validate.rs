@@ -24,6 +24,7 @@ use super::keywords::{
     ON_MISS, POPULARITIES, POPULARITY_DEFAULT, VALUE_DISTRIBUTIONS,
 };
 use super::limits::*;
+use super::output_limits;
 use super::raw::{
     Field, RawClient, RawDistribution, RawFile, RawKeyspace, RawScenario, RawServer, RawTtl,
     RawValueSize, Scalar, Table,
@@ -189,6 +190,13 @@ fn server(raw: &RawServer) -> Checked<ServerConfig> {
     if let Some(field) = &raw.repl_ping_replica_period {
         server.repl_ping_replica_period_s =
             integer_in(field, "server.repl-ping-replica-period", 1..=3600)?;
+    }
+    if let Some(field) = &raw.client_output_buffer_limit {
+        output_limits::read(field, "server.client-output-buffer-limit", &mut server)?;
+    }
+    if let Some(field) = &raw.maxmemory_clients {
+        server.maxmemory_clients =
+            output_limits::maxmemory_clients(field, "server.maxmemory-clients")?;
     }
     if let Some(field) = &raw.list_max_listpack_size {
         server.list_max_listpack_size = list_max_listpack_size(field)?;

@@ -264,6 +264,64 @@ pub enum MemoryModel {
     Raw,
 }
 
+/// `client-output-buffer-limit <class> <hard> <soft> <soft-seconds>` for one client class: over
+/// `hard` bytes, or over `soft` bytes for more than `soft_seconds`, the client is closed.
+/// 0 disables a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputBufferLimit {
+    pub hard_bytes: u64,
+    pub soft_bytes: u64,
+    pub soft_seconds: u64,
+}
+
+impl OutputBufferLimit {
+    /// redis.conf's `client-output-buffer-limit replica 256mb 64mb 60`.
+    pub const REPLICA_DEFAULT: OutputBufferLimit = OutputBufferLimit {
+        hard_bytes: 256 << 20,
+        soft_bytes: 64 << 20,
+        soft_seconds: 60,
+    };
+    /// `normal 0 0 0`: a normal client's replies are never limited by default.
+    pub const NONE: OutputBufferLimit = OutputBufferLimit {
+        hard_bytes: 0,
+        soft_bytes: 0,
+        soft_seconds: 0,
+    };
+    /// `pubsub 32mb 8mb 60`.
+    pub const PUBSUB_DEFAULT: OutputBufferLimit = OutputBufferLimit {
+        hard_bytes: 32 << 20,
+        soft_bytes: 8 << 20,
+        soft_seconds: 60,
+    };
+}
+
+/// `maxmemory-clients` (7.0 client eviction): bytes, or a percentage of `maxmemory`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaxmemoryClients {
+    /// 0: client eviction off.
+    Bytes(u64),
+    /// `N%` of maxmemory (off while maxmemory is 0).
+    PercentOfMaxmemory(u32),
+}
+
+impl MaxmemoryClients {
+    /// `getClientEvictionLimit`: the limit in bytes, 0 when off; never below 128 KB, "to avoid
+    /// cases where we can't communicate at all with the server because of bad configuration".
+    pub fn limit_bytes(self, maxmemory: u64) -> u64 {
+        let bytes = match self {
+            MaxmemoryClients::Bytes(bytes) => bytes,
+            MaxmemoryClients::PercentOfMaxmemory(percent) => {
+                (maxmemory as f64 * f64::from(percent) / 100.0) as u64
+            }
+        };
+        if bytes == 0 {
+            0
+        } else {
+            bytes.max(128 * 1024)
+        }
+    }
+}
+
 /// redis.conf directives the simulator honours, with Redis's defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
@@ -306,6 +364,13 @@ pub struct ServerConfig {
     pub set_max_intset_entries: u32,
     /// `list-max-listpack-size`: negative = size class (-2 = 8 KB per node), positive = entries.
     pub list_max_listpack_size: i32,
+    /// `maxmemory-clients`.
+    pub maxmemory_clients: MaxmemoryClients,
+    /// `client-output-buffer-limit normal …`, `pubsub …` and `replica …` (vanish has no
+    /// subscribers: the pubsub class is read and kept, and limits nothing).
+    pub normal_output_buffer_limit: OutputBufferLimit,
+    pub pubsub_output_buffer_limit: OutputBufferLimit,
+    pub replica_output_buffer_limit: OutputBufferLimit,
 }
 
 impl Default for ServerConfig {
@@ -338,6 +403,10 @@ impl Default for ServerConfig {
             zset_max_listpack_value: 64,
             set_max_intset_entries: 512,
             list_max_listpack_size: -2,
+            maxmemory_clients: MaxmemoryClients::Bytes(0),
+            normal_output_buffer_limit: OutputBufferLimit::NONE,
+            pubsub_output_buffer_limit: OutputBufferLimit::PUBSUB_DEFAULT,
+            replica_output_buffer_limit: OutputBufferLimit::REPLICA_DEFAULT,
         }
     }
 }

@@ -237,3 +237,73 @@ fn a_pool_of_idle_connections_costs_memory_toward_maxmemory() {
     assert_eq!(refused(10), 0);
     assert!(refused(1_000) > 0, "2 MB cannot hold 1,000 connections");
 }
+
+/// A cache-aside reader pipelining GETs of 4 KB values: each round trip's replies wait in its
+/// connection's reply list until written. Returns the primary's INFO, the timeline, and the
+/// reads that failed because the server closed the connection.
+fn pipelined_reader(sets: &[&str]) -> (vanish::sim::server::info::NodeInfo, Vec<String>, u64) {
+    use vanish::scenario::{self, Overrides};
+    use vanish::sim::engine::workload::Failure;
+    use vanish::sim::engine::{run, NoProgress};
+    use vanish::sim::ledger::DiscardLedger;
+
+    let text = "[scenario]\nname = \"burst\"\nseed = 1\nduration = \"20s\"\n\n\
+                [server]\nmaxmemory = \"64mb\"\nmaxmemory-policy = \"allkeys-lru\"\n\n\
+                [[client]]\nname = \"app\"\nrate = 2000\nrate-kind = \"fixed\"\nconnections = 20\n\
+                pipeline = 400\nkeyspace = { keys = 1000 }\ncommands = { GET = 1 }\n\
+                value-size = 4096\non-miss = \"set\"\n";
+    let overrides = Overrides {
+        seed: None,
+        sets: sets.iter().map(|set| set.to_string()).collect(),
+    };
+    let config = scenario::parse("burst.toml", text, &overrides).unwrap_or_else(|e| panic!("{e}"));
+    let output = run(&config, &mut DiscardLedger, &mut NoProgress);
+    let closed = output.clients[0].1.failed_reads[Failure::Closed];
+    let timeline = output
+        .timeline
+        .iter()
+        .map(|(_, what)| what.clone())
+        .collect();
+    (output.nodes[0].clone(), timeline, closed)
+}
+
+/// `maxmemory-clients`: a connection whose pipelined replies take its recorded memory over the
+/// limit is evicted (the command under way is not run, the round trip's rest fails), counted in
+/// INFO `evicted_clients` and named on the timeline; the pool reconnects. Off by default.
+#[test]
+fn maxmemory_clients_evicts_the_connection_whose_replies_pile_up() {
+    let (off, timeline, closed) = pipelined_reader(&[]);
+    assert_eq!((off.evicted_clients, closed), (0, 0));
+    assert!(timeline.is_empty(), "{timeline:?}");
+    let (on, timeline, closed) = pipelined_reader(&["server.maxmemory-clients=\"1mb\""]);
+    assert!(on.evicted_clients > 0);
+    assert!(closed > 0);
+    assert!(
+        timeline
+            .iter()
+            .any(|what| what.starts_with("primary closed") && what.ends_with("(maxmemory-clients)")),
+        "{timeline:?}"
+    );
+    // Every round trip's 1.6 MB of replies is over the limit: its connection is evicted, and
+    // the pool opens a new one for the next, so more are evicted than the pool holds.
+    assert!(on.evicted_clients > 20, "{}", on.evicted_clients);
+    // 1 % of 64 MB is under the 128 KB floor Redis keeps: the floor applies.
+    let (floor, _, _) = pipelined_reader(&["server.maxmemory-clients=\"1%\""]);
+    assert!(floor.evicted_clients >= on.evicted_clients);
+}
+
+/// `client-output-buffer-limit normal`: past the hard limit the connection is closed as the
+/// reply list grows; the timeline says so, INFO's evicted_clients does not count it.
+#[test]
+fn a_normal_output_buffer_limit_closes_the_connection_over_it() {
+    let (info, timeline, closed) =
+        pipelined_reader(&["server.client-output-buffer-limit=\"normal 256kb 0 0\""]);
+    assert_eq!(info.evicted_clients, 0);
+    assert!(closed > 0);
+    assert!(
+        timeline
+            .iter()
+            .any(|what| what.ends_with("(client-output-buffer-limit normal)")),
+        "{timeline:?}"
+    );
+}

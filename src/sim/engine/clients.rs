@@ -5,7 +5,7 @@ use super::World;
 use crate::sim::config::{CommandKind, Discovery, ReadFrom, SentinelHost, WaitConfig};
 use crate::sim::engine::workload::{Client, Failure};
 use crate::sim::ledger::{Cause, Ledger};
-use crate::sim::server::connections::ConnectionId;
+use crate::sim::server::connections::{Closed, ConnectionId};
 use crate::sim::server::{ErrorReply, Node, Reply};
 
 /// The node whose connections the clients' pools are: the first primary, where every client
@@ -91,12 +91,41 @@ impl World<'_> {
         if let Some(trip) = trip {
             self.nodes[POOL_NODE].end_round_trip(trip.connection);
         }
+        self.note_closed_connections(now_us);
         let next = self.clients[index].next_round_trip_us();
         if next.is_none() {
             // The application stopped: its pool closes.
             self.nodes[POOL_NODE].disconnect_client(index as u32);
         }
         next
+    }
+
+    /// Puts the connections the pools' node closed on the timeline, one line per client and
+    /// reason: a storm of evictions reads as a few lines, INFO `evicted_clients` counts them.
+    pub(super) fn note_closed_connections(&mut self, now_us: u64) {
+        let closed = self.nodes[POOL_NODE].take_closed_connections();
+        if closed.is_empty() {
+            return;
+        }
+        let mut counts: Vec<((u32, Closed), u64)> = Vec::new();
+        for entry in closed {
+            match counts.iter_mut().find(|(seen, _)| *seen == entry) {
+                Some((_, count)) => *count += 1,
+                None => counts.push((entry, 1)),
+            }
+        }
+        for ((owner, why), count) in counts {
+            let plural = if count == 1 { "" } else { "s" };
+            let why = match why {
+                Closed::Evicted => "maxmemory-clients",
+                Closed::OutputBufferLimit => "client-output-buffer-limit normal",
+            };
+            let what = format!(
+                "{} closed {count} connection{plural} of client {} ({why})",
+                self.nodes[POOL_NODE].name, self.clients[owner as usize].config.name
+            );
+            self.timeline.push((now_us, what));
+        }
     }
 
     /// The connection of client `index`'s round trip on the node holding the pools, opening
@@ -122,7 +151,7 @@ impl World<'_> {
         index: usize,
         now_us: u64,
         ledger: &mut Ledger,
-        mut trip: Option<&mut RoundTrip>,
+        trip: Option<&mut RoundTrip>,
     ) {
         self.resolve(index, now_us);
         let primary = self.believed[index];
@@ -145,19 +174,32 @@ impl World<'_> {
         node.set_time(now_us);
         let client = &mut self.clients[index];
         let on_pool = if target == POOL_NODE {
-            trip.as_deref_mut()
+            trip
         } else {
             None
         };
-        if let Some(trip) = on_pool {
-            trip.bytes += node.read_request(trip.connection, &request, trip.bytes);
-        }
-        let reply = node.execute(&request, ledger);
-        if let Some(trip) = trip.as_deref() {
-            if target == POOL_NODE {
-                node.queue_reply(trip.connection, &request, reply);
+        let closed = Reply::Error(ErrorReply::ConnectionClosed);
+        let reply = match on_pool {
+            Some(trip) => {
+                // A connection the server closed loses the rest of the round trip.
+                if !node.connection_open(trip.connection) {
+                    tally(client, &request.command, closed);
+                    return;
+                }
+                trip.bytes += node.read_request(trip.connection, &request, trip.bytes);
+                if !node.before_command(trip.connection) {
+                    tally(client, &request.command, closed);
+                    return;
+                }
+                let reply = node.execute(&request, ledger);
+                if node.queue_reply(trip.connection, &request, reply) {
+                    reply
+                } else {
+                    closed
+                }
             }
-        }
+            None => node.execute(&request, ledger),
+        };
         tally(client, &request.command, reply);
         let acknowledged =
             matches!(reply, Reply::Ok | Reply::Integer(_)) && !request.command.is_read();

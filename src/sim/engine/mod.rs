@@ -502,6 +502,7 @@ impl<'a> World<'a> {
                     }
                     let next = time_us + node_ref.cron_period_us();
                     self.schedule(next, Event::Cron(node));
+                    self.note_closed_connections(time_us);
                     self.ship_from(node as usize, time_us);
                 }
                 Event::Replicate(replica) => self.deliver(replica as usize, time_us, ledger),

@@ -50,10 +50,13 @@ pub enum Failure {
     MasterDown,
     WrongType,
     NotAnInteger,
+    /// The server closed the connection before the reply (`maxmemory-clients`,
+    /// `client-output-buffer-limit`).
+    Closed,
 }
 
 impl Failure {
-    pub const ALL: [Failure; 8] = [
+    pub const ALL: [Failure; 9] = [
         Failure::Timeout,
         Failure::Refused,
         Failure::ReadOnly,
@@ -62,6 +65,7 @@ impl Failure {
         Failure::MasterDown,
         Failure::WrongType,
         Failure::NotAnInteger,
+        Failure::Closed,
     ];
 
     pub fn of(error: ErrorReply) -> Failure {
@@ -74,6 +78,7 @@ impl Failure {
             ErrorReply::MasterDown => Failure::MasterDown,
             ErrorReply::WrongType => Failure::WrongType,
             ErrorReply::NotAnInteger => Failure::NotAnInteger,
+            ErrorReply::ConnectionClosed => Failure::Closed,
         }
     }
 
@@ -89,6 +94,7 @@ impl Failure {
             Failure::MasterDown => "-MASTERDOWN",
             Failure::WrongType => "-WRONGTYPE",
             Failure::NotAnInteger => "-ERR not an integer",
+            Failure::Closed => "connection closed",
         }
     }
 
@@ -103,6 +109,7 @@ impl Failure {
             Failure::MasterDown => "masterdown",
             Failure::WrongType => "wrongtype",
             Failure::NotAnInteger => "not_an_integer",
+            Failure::Closed => "closed",
         }
     }
 

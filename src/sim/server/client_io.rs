@@ -1,11 +1,13 @@
 //! A node's side of its client connections: pools opening and closing, a command read into a
 //! connection's query buffer before `processCommand`, its reply queued (sized from the RESP
 //! encoding of what the command found) and written at the end of the read, and `clientsCron`.
+//! Connections close when the server says so: `client-output-buffer-limit normal` as a reply
+//! grows, `maxmemory-clients` (7.0's `evictClients`) before each command and in `beforeSleep`.
 
 use crate::sim::keyspace::db::ValueKind;
 use crate::sim::keyspace::memory::{sds_header_len, ROBJ_BYTES};
 use crate::sim::server::command::CommandKind;
-use crate::sim::server::connections::{ConnectionId, OutputBufferLimit};
+use crate::sim::server::connections::{Closed, ConnectionId};
 use crate::sim::server::node::Node;
 use crate::sim::server::protocol::{Argument, Reply, Request};
 use crate::sim::server::resp;
@@ -54,6 +56,9 @@ impl Node {
         request: &Request,
         batch_bytes: u64,
     ) -> u64 {
+        if !self.connections.is_open(connection) {
+            return 0;
+        }
         let bytes = resp::request_bytes(
             request.command,
             self.keys.key_len(request.key),
@@ -75,31 +80,92 @@ impl Node {
         bytes
     }
 
-    /// Queues the reply to `request` on `connection`.
-    pub fn queue_reply(&mut self, connection: ConnectionId, request: &Request, reply: Reply) {
+    /// processCommand's `evictClients`, before the key eviction: past `maxmemory-clients` it
+    /// closes the largest connections, maybe this one. Returns whether the command runs.
+    pub fn before_command(&mut self, connection: ConnectionId) -> bool {
+        self.evict_clients();
+        self.connections.is_open(connection)
+    }
+
+    /// Queues the reply to `request` on `connection`; returns whether the connection is still
+    /// open (`client-output-buffer-limit normal` closes it as the reply list grows past it).
+    pub fn queue_reply(
+        &mut self,
+        connection: ConnectionId,
+        request: &Request,
+        reply: Reply,
+    ) -> bool {
         if !self.connections.is_open(connection) {
-            return;
+            return false;
         }
         // The big argument became the value, or was freed: no longer the connection's.
         self.connections.command_done(connection);
         let bytes = self.reply_bytes(request, reply);
         let unix_ms = self.unix_ms();
-        // Redis's default for normal clients: no limit.
-        let limit = OutputBufferLimit::default();
-        self.connections.reply(connection, bytes, limit, unix_ms);
+        let limit = self.config.normal_output_buffer_limit;
+        let closed = self
+            .connections
+            .reply(connection, bytes, limit, unix_ms)
+            .is_some();
+        if !closed {
+            self.record_client_memory(connection);
+        }
         // call() records the peak after each command, replies queued included.
         self.note_memory_peak();
+        !closed
     }
 
-    /// The round trip's replies written (beforeSleep's handleClientsWithPendingWrites).
+    /// The round trip's replies written (beforeSleep's handleClientsWithPendingWrites), then
+    /// beforeSleep's `evictClients`. With client eviction on, the connection's usage is
+    /// recorded at the end of processInputBuffer and after the write, as 7.0 does.
     pub fn end_round_trip(&mut self, connection: ConnectionId) {
-        self.connections.flush(connection);
+        if self.connections.is_open(connection) {
+            self.record_client_memory(connection);
+            self.connections.flush(connection);
+            self.record_client_memory(connection);
+        }
+        self.evict_clients();
     }
 
-    /// `clientsCron`, first in serverCron.
+    /// Whether the connection is open (the server has not closed it).
+    pub fn connection_open(&self, connection: ConnectionId) -> bool {
+        self.connections.is_open(connection)
+    }
+
+    /// The connections the server closed since the last call: each one's client and why.
+    pub fn take_closed_connections(&mut self) -> Vec<(u32, Closed)> {
+        self.connections.take_closed()
+    }
+
+    /// INFO evicted_clients.
+    pub fn evicted_clients(&self) -> u64 {
+        self.connections.evicted_clients
+    }
+
+    /// `clientsCron`, first in serverCron, and the `evictClients` of the beforeSleep after it.
     pub(super) fn clients_cron(&mut self) {
         let unix_ms = self.unix_ms();
         self.connections.cron(unix_ms, self.config.hz);
+        self.evict_clients();
+    }
+
+    /// `updateClientMemUsageAndBucket`, which records a connection's usage outside the cron
+    /// only while client eviction is on.
+    fn record_client_memory(&mut self, connection: ConnectionId) {
+        if self.client_eviction_limit() > 0 {
+            self.connections.record_now(connection);
+        }
+    }
+
+    fn evict_clients(&mut self) {
+        let limit = self.client_eviction_limit();
+        self.connections.evict(limit);
+    }
+
+    fn client_eviction_limit(&self) -> u64 {
+        self.config
+            .maxmemory_clients
+            .limit_bytes(self.config.maxmemory_bytes)
     }
 
     /// The reply's bytes from what the command found: a bulk of the value's length for a string

@@ -10,6 +10,7 @@
 //! rotating the list, so each one about once a second. Pools pick their connections round
 //! robin, one round trip at a time.
 
+use crate::sim::config::OutputBufferLimit;
 use crate::sim::keyspace::memory::{
     jemalloc_size, sds_bytes, string_value_bytes, CLIENT_STRUCT_BYTES, CLIENT_UNTRACKED_BYTES,
     PROTO_MBULK_BIG_ARG,
@@ -42,14 +43,6 @@ const EMPTY_SDS_BYTES: u64 = 8;
 const QUERY_BUFFER_IDLE_S: u64 = 2;
 /// Free query-buffer space worth reclaiming: `sdsavail(c->querybuf) > 1024*4`.
 const QUERY_BUFFER_WASTE_BYTES: u64 = 4 * 1024;
-
-/// `client-output-buffer-limit` for one class: hard and soft bytes (0: none) and soft seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct OutputBufferLimit {
-    pub hard_bytes: u64,
-    pub soft_bytes: u64,
-    pub soft_seconds: u64,
-}
 
 /// One connection.
 #[derive(Debug, Clone)]
@@ -278,9 +271,12 @@ pub struct Connections {
     rotation: usize,
     peak_input: [u64; PEAK_SLOTS],
     peak_output: [u64; PEAK_SLOTS],
-    /// Connections closed for their output buffer, and by client eviction.
+    /// Connections closed for their output buffer, and by client eviction (INFO
+    /// `evicted_clients`).
     pub closed_for_output_limit: u64,
     pub evicted_clients: u64,
+    /// The owners of the connections the server closed since [`Connections::take_closed`].
+    closed: Vec<(u32, Closed)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -404,6 +400,8 @@ impl Connections {
         let connection = &mut self.list[id.0];
         if connection.reply_blocks > blocks_before && connection.over_limit(limit, unix_ms / 1000) {
             self.closed_for_output_limit += 1;
+            self.closed
+                .push((connection.owner, Closed::OutputBufferLimit));
             self.release(id.0);
             return Some(Closed::OutputBufferLimit);
         }
@@ -478,11 +476,11 @@ impl Connections {
     }
 
     /// Client eviction (`evictClients`): while the recorded memory of normal clients reaches
-    /// `limit`, frees the largest (the top `log2` bucket first). Returns the owners of the
-    /// connections closed.
-    pub fn evict(&mut self, limit: u64) -> Vec<u32> {
-        let mut evicted = Vec::new();
-        while self.recorded >= limit {
+    /// `limit` (0: off), frees the largest (the top `log2` bucket first, the oldest in it
+    /// first). Returns how many it closed.
+    pub fn evict(&mut self, limit: u64) -> u64 {
+        let mut evicted = 0;
+        while limit > 0 && self.recorded >= limit {
             let victim = (0..self.list.len())
                 .filter(|&index| self.list[index].open)
                 .max_by_key(|&index| {
@@ -494,11 +492,17 @@ impl Connections {
             let Some(index) = victim else {
                 break;
             };
-            evicted.push(self.list[index].owner);
+            self.closed.push((self.list[index].owner, Closed::Evicted));
+            evicted += 1;
             self.evicted_clients += 1;
             self.release(index);
         }
         evicted
+    }
+
+    /// The connections the server closed since the last call: each one's owner and why.
+    pub fn take_closed(&mut self) -> Vec<(u32, Closed)> {
+        std::mem::take(&mut self.closed)
     }
 
     /// Updates one connection's usage now (`updateClientMemUsageAndBucket`, which 7.0 calls
@@ -566,7 +570,7 @@ mod tests {
 
     fn ping(connections: &mut Connections, id: ConnectionId, unix_ms: u64) {
         connections.read(id, 14, None, unix_ms);
-        connections.reply(id, 7, OutputBufferLimit::default(), unix_ms);
+        connections.reply(id, 7, OutputBufferLimit::NONE, unix_ms);
         connections.flush(id);
     }
 
@@ -608,7 +612,7 @@ mod tests {
         connections.cron(START_MS + 100, 10);
         connections.cron(START_MS + 1_100, 10);
         connections.read(id, 30, None, START_MS + 1_200);
-        connections.reply(id, 1_500, OutputBufferLimit::default(), START_MS + 1_200);
+        connections.reply(id, 1_500, OutputBufferLimit::NONE, START_MS + 1_200);
         // 1,024 in the buffer, the rest in a 16 KB block (20,480 with its header's class).
         assert_eq!(
             connections.allocated_bytes(),
@@ -695,6 +699,9 @@ mod tests {
             connections.record_now(id);
         }
         let evicted = connections.evict(connections.mem_clients_normal() - 1);
-        assert_eq!(evicted, vec![1]);
+        assert_eq!(evicted, 1);
+        assert_eq!(connections.take_closed(), vec![(1, Closed::Evicted)]);
+        assert_eq!(connections.evicted_clients, 1);
+        assert_eq!(connections.evict(0), 0, "0 is off");
     }
 }

@@ -57,7 +57,7 @@ pub fn error_bytes(error: ErrorReply) -> u64 {
         ErrorReply::MasterDown => {
             "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n"
         }
-        ErrorReply::ConnectionRefused | ErrorReply::Timeout => "",
+        ErrorReply::ConnectionRefused | ErrorReply::Timeout | ErrorReply::ConnectionClosed => "",
     };
     line.len() as u64
 }

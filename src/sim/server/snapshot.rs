@@ -128,6 +128,7 @@ impl Node {
             expired_time_cap_reached_count: self.stats.expired_time_cap_reached_count,
             expire_cycle_cpu_milliseconds: self.stats.expire_cycle_cpu_us / 1000,
             evicted_keys: self.stats.evicted_keys,
+            evicted_clients: self.evicted_clients(),
             total_eviction_exceeded_time: self.stats.total_eviction_exceeded_time_ms,
             current_eviction_exceeded_time: self.evictor.current_exceeded_ms(self.now_us),
             mem_not_counted_for_evict: self.mem_not_counted_for_evict(),
