@@ -13,10 +13,9 @@ use crate::sim::server::{ErrorReply, Node, Reply};
 /// charged to a connection.
 pub(super) const POOL_NODE: usize = 0;
 
-/// A round trip in progress: its connection and the request bytes sent on it so far.
+/// A round trip in progress: its connection.
 struct RoundTrip {
     connection: ConnectionId,
-    bytes: u64,
 }
 
 impl World<'_> {
@@ -138,10 +137,7 @@ impl World<'_> {
         node.set_time(now_us);
         node.connect_client(index as u32, self.clients[index].config.connections);
         let connection = node.begin_round_trip(index as u32)?;
-        Some(RoundTrip {
-            connection,
-            bytes: 0,
-        })
+        Some(RoundTrip { connection })
     }
 
     /// One command of client `index`, read on the round trip's connection when it goes to the
@@ -173,11 +169,7 @@ impl World<'_> {
         let node = &mut self.nodes[target];
         node.set_time(now_us);
         let client = &mut self.clients[index];
-        let on_pool = if target == POOL_NODE {
-            trip
-        } else {
-            None
-        };
+        let on_pool = if target == POOL_NODE { trip } else { None };
         let closed = Reply::Error(ErrorReply::ConnectionClosed);
         let reply = match on_pool {
             Some(trip) => {
@@ -186,7 +178,7 @@ impl World<'_> {
                     tally(client, &request.command, closed);
                     return;
                 }
-                trip.bytes += node.read_request(trip.connection, &request, trip.bytes);
+                node.read_request(trip.connection, &request);
                 if !node.before_command(trip.connection) {
                     tally(client, &request.command, closed);
                     return;

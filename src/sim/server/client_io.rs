@@ -48,36 +48,26 @@ impl Node {
     }
 
     /// Reads `request` on `connection` (before it runs, so its query buffer counts toward the
-    /// eviction that precedes it). `batch_bytes` are the round trip's bytes before this one:
-    /// past what one read takes, the replies so far are written first.
-    pub fn read_request(
-        &mut self,
-        connection: ConnectionId,
-        request: &Request,
-        batch_bytes: u64,
-    ) -> u64 {
+    /// eviction that precedes it). Past what one read takes, the replies so far are written
+    /// first, one write event's worth.
+    pub fn read_request(&mut self, connection: ConnectionId, request: &Request) {
         if !self.connections.is_open(connection) {
-            return 0;
+            return;
         }
         let bytes = resp::request_bytes(
             request.command,
             self.keys.key_len(request.key),
             request.argument,
         );
-        if self
-            .connections
-            .read_would_start_new_batch(connection, batch_bytes + bytes)
-        {
-            self.connections.flush(connection);
-        }
         let big_argument = match request.argument {
             Argument::Value { len, .. } | Argument::Field { len, .. } => Some(u64::from(len)),
             _ => None,
         };
         let unix_ms = self.unix_ms();
+        let maxmemory = self.config.maxmemory_bytes;
+        let write_all = maxmemory > 0 && self.used_memory() >= maxmemory;
         self.connections
-            .read(connection, bytes, big_argument, unix_ms);
-        bytes
+            .read(connection, bytes, big_argument, unix_ms, write_all);
     }
 
     /// processCommand's `evictClients`, before the key eviction: past `maxmemory-clients` it
@@ -186,7 +176,14 @@ impl Node {
         match request.command {
             CommandKind::Exists => resp::integer_bytes(1),
             CommandKind::Ttl => resp::integer_bytes(-1),
-            CommandKind::Get => resp::bulk_bytes(string_len(slot.kind(), slot.value)),
+            CommandKind::Get => {
+                let sent = self
+                    .string_lens
+                    .get(request.key)
+                    .filter(|&len| self.string_value(len) == (slot.kind(), slot.value));
+                let len = sent.map_or_else(|| string_len(slot.kind(), slot.value), u64::from);
+                resp::bulk_bytes(len)
+            }
             _ => {
                 let Some(aggregate) = db.aggregate(request.key) else {
                     return resp::NULL_BULK_BYTES;

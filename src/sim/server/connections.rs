@@ -22,6 +22,9 @@ pub const PROTO_REPLY_CHUNK_BYTES: u64 = 16 * 1024;
 pub const PROTO_REPLY_MIN_BYTES: u64 = 1024;
 /// `PROTO_IOBUF_LEN`: what one read asks the socket for.
 pub const PROTO_IOBUF_LEN: u64 = 16 * 1024;
+/// `NET_MAX_WRITES_PER_EVENT`: a write event stops once it has written more than this (unless
+/// the server is over maxmemory).
+const NET_MAX_WRITES_PER_EVENT: u64 = 64 * 1024;
 /// `PROTO_RESIZE_THRESHOLD`: a query buffer above this shrinks toward its recent peak.
 pub const PROTO_RESIZE_THRESHOLD: u64 = 32 * 1024;
 /// `CLIENTS_CRON_MIN_ITERATIONS`.
@@ -79,6 +82,8 @@ struct Connection {
     last_memory_usage: u64,
     /// `c->obuf_soft_limit_reached_time`, Unix seconds (0: not reached).
     soft_limit_since_s: u64,
+    /// Bytes the read in progress can still take (None: the round trip has not read yet).
+    read_left: Option<u64>,
 }
 
 impl Connection {
@@ -100,6 +105,7 @@ impl Connection {
             reply_allocated: 0,
             last_memory_usage: 0,
             soft_limit_since_s: 0,
+            read_left: None,
         }
     }
 
@@ -182,8 +188,56 @@ impl Connection {
         }
     }
 
+    /// What one `readQueryFromClient` takes: PROTO_IOBUF_LEN into a small query buffer, else
+    /// all the room the buffer has ("read as much as possible").
+    fn read_room(&self) -> u64 {
+        let capacity = sds_capacity(self.query_alloc);
+        if capacity < PROTO_IOBUF_LEN {
+            PROTO_IOBUF_LEN
+        } else {
+            capacity
+        }
+    }
+
+    /// A command of `bytes` arriving in the round trip's stream: one that no longer fits the
+    /// read in progress starts the next read, and the event loop writes between the two.
+    fn next_command(&mut self, bytes: u64, write_all: bool) {
+        match self.read_left {
+            Some(left) if bytes > left => {
+                self.write_event(write_all);
+                self.read_left = Some(self.read_room());
+            }
+            None => self.read_left = Some(self.read_room()),
+            Some(_) => {}
+        }
+        self.read_left = self.read_left.map(|left| left.saturating_sub(bytes));
+    }
+
+    /// One write event (`writeToClient` from beforeSleep): `c->buf`, then whole reply blocks
+    /// while the writev is under NET_MAX_WRITES_PER_EVENT, and no more, unless the server is
+    /// over maxmemory. Written blocks are freed. Blocks are taken as equally full.
+    fn write_event(&mut self, write_all: bool) {
+        let mut written = self.bufpos;
+        let mut blocks = 0;
+        while written < NET_MAX_WRITES_PER_EVENT && blocks < self.reply_blocks {
+            written += self.reply_bytes / self.reply_blocks;
+            blocks += 1;
+        }
+        if write_all || blocks == self.reply_blocks {
+            self.flush();
+            return;
+        }
+        let bytes = self.reply_bytes * blocks / self.reply_blocks;
+        let allocated = self.reply_allocated * blocks / self.reply_blocks;
+        self.bufpos = 0;
+        self.reply_blocks -= blocks;
+        self.reply_bytes -= bytes;
+        self.reply_allocated -= allocated;
+    }
+
     /// `writeToClient` having written everything: the buffer is reused, the blocks freed.
     fn flush(&mut self) {
+        self.read_left = None;
         self.bufpos = 0;
         self.reply_bytes = 0;
         self.reply_blocks = 0;
@@ -359,13 +413,27 @@ impl Connections {
         Some(ConnectionId(index))
     }
 
-    /// A command of `bytes` read on the connection; `big_argument` is the length of an
-    /// argument read into a buffer of its own (PROTO_MBULK_BIG_ARG and more).
-    pub fn read(&mut self, id: ConnectionId, bytes: u64, big_argument: Option<u64>, unix_ms: u64) {
+    /// A command of `bytes` read on the connection, after the replies so far are written if
+    /// it starts a new read (all of them when `write_all`: the server is over maxmemory);
+    /// `big_argument` is the length of an argument read into a buffer of its own
+    /// (PROTO_MBULK_BIG_ARG and more).
+    pub fn read(
+        &mut self,
+        id: ConnectionId,
+        bytes: u64,
+        big_argument: Option<u64>,
+        unix_ms: u64,
+        write_all: bool,
+    ) {
         let unix_s = unix_ms / 1000;
-        self.change(id.0, |connection| match big_argument {
-            Some(len) if len >= PROTO_MBULK_BIG_ARG => connection.read_big_argument(len, unix_s),
-            _ => connection.read(bytes, unix_s),
+        self.change(id.0, |connection| {
+            connection.next_command(bytes, write_all);
+            match big_argument {
+                Some(len) if len >= PROTO_MBULK_BIG_ARG => {
+                    connection.read_big_argument(len, unix_s)
+                }
+                _ => connection.read(bytes, unix_s),
+            }
         });
     }
 
@@ -374,16 +442,6 @@ impl Connections {
         if self.list[id.0].open {
             self.change(id.0, |connection| connection.argv_alloc = 0);
         }
-    }
-
-    /// Whether the next command of `bytes` no longer fits the read in progress: the server
-    /// reads what its query buffer can hold, runs those commands, writes their replies, and
-    /// only then reads on.
-    pub fn read_would_start_new_batch(&self, id: ConnectionId, batch_bytes: u64) -> bool {
-        let connection = &self.list[id.0];
-        let capacity =
-            sds_capacity(connection.query_alloc).max(sds_capacity(sds_bytes(PROTO_IOBUF_LEN)));
-        batch_bytes > 0 && batch_bytes > capacity
     }
 
     /// A reply of `bytes` queued on the connection; returns Closed if the output buffer limit
@@ -569,7 +627,7 @@ mod tests {
     }
 
     fn ping(connections: &mut Connections, id: ConnectionId, unix_ms: u64) {
-        connections.read(id, 14, None, unix_ms);
+        connections.read(id, 14, None, unix_ms, false);
         connections.reply(id, 7, OutputBufferLimit::NONE, unix_ms);
         connections.flush(id);
     }
@@ -611,7 +669,7 @@ mod tests {
         ping(&mut connections, id, START_MS);
         connections.cron(START_MS + 100, 10);
         connections.cron(START_MS + 1_100, 10);
-        connections.read(id, 30, None, START_MS + 1_200);
+        connections.read(id, 30, None, START_MS + 1_200, false);
         connections.reply(id, 1_500, OutputBufferLimit::NONE, START_MS + 1_200);
         // 1,024 in the buffer, the rest in a 16 KB block (20,480 with its header's class).
         assert_eq!(
@@ -628,7 +686,7 @@ mod tests {
         let (mut connections, id) = one(START_MS);
         let before = connections.allocated_bytes();
         let len = 6 * 1024 * 1024;
-        connections.read(id, len + 40, Some(len), START_MS);
+        connections.read(id, len + 40, Some(len), START_MS, false);
         let value = string_value_bytes(len).1;
         let fresh = sds_bytes(len + 2);
         assert_eq!(
@@ -671,7 +729,7 @@ mod tests {
     #[test]
     fn a_reply_list_past_the_hard_limit_closes_the_connection() {
         let (mut connections, id) = one(START_MS);
-        connections.read(id, 30, None, START_MS);
+        connections.read(id, 30, None, START_MS, false);
         let limit = OutputBufferLimit {
             hard_bytes: 64 * 1024,
             soft_bytes: 0,
@@ -692,7 +750,7 @@ mod tests {
         connections.open_pool(0, 2, START_MS);
         connections.open_pool(1, 1, START_MS);
         let id = connections.begin_round_trip(1, START_MS).unwrap();
-        connections.read(id, 30, None, START_MS);
+        connections.read(id, 30, None, START_MS, false);
         connections.record_now(id);
         for owner in 0..2 {
             let id = connections.begin_round_trip(owner, START_MS).unwrap();

@@ -19,6 +19,7 @@ use crate::sim::ledger::{KeyId, Ledger, NodeId};
 use crate::sim::random::rng::Stream;
 use crate::sim::reference::exact::ReferenceCache;
 use crate::sim::server::connections::Connections;
+use crate::sim::server::resp::StringLengths;
 use crate::sim::server::durability::Durability;
 use crate::sim::server::evict::{Clocks, EvictionHost, Evictor};
 use crate::sim::server::process::Process;
@@ -53,6 +54,8 @@ pub struct Node {
     pub(super) replid: String,
     /// The clients' connections, their buffers over time (`client_io.rs`).
     pub(super) connections: Connections,
+    /// Each string value's length, for the replies that carry it (`resp.rs`).
+    pub(super) string_lens: StringLengths,
     pub(super) expire_cycle: ExpireCycleState,
     /// Virtual time of the command or cron tick being processed, µs since the start.
     pub(super) now_us: u64,
@@ -120,6 +123,7 @@ impl Node {
             run_id,
             replid,
             connections: Connections::default(),
+            string_lens: StringLengths::default(),
             expire_cycle: ExpireCycleState::default(),
             now_us: 0,
             lru_clock: lru::lru_clock(EPOCH_UNIX_MS),

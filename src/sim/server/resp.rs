@@ -174,3 +174,23 @@ mod tests {
         assert_eq!(error_bytes(ErrorReply::Timeout), 0);
     }
 }
+
+/// The length of each key's last string value as SET sent it: the keyspace keeps the value's
+/// allocation, which jemalloc's classes round up by as much as a quarter, while a GET's reply
+/// carries the length. A length is used only while the slot's allocation still matches it.
+#[derive(Debug, Clone, Default)]
+pub struct StringLengths(Vec<u32>);
+
+impl StringLengths {
+    pub fn record(&mut self, key: crate::sim::ledger::KeyId, len: u32) {
+        let index = key.0 as usize;
+        if self.0.len() <= index {
+            self.0.resize(index + 1, 0);
+        }
+        self.0[index] = len;
+    }
+
+    pub fn get(&self, key: crate::sim::ledger::KeyId) -> Option<u32> {
+        self.0.get(key.0 as usize).copied()
+    }
+}
