@@ -79,3 +79,5 @@ pub(super) const REPL_TIMEOUT_S: RangeInclusive<u32> = 1..=3600;
 pub(super) const REPL_DISKLESS_SYNC_DELAY_S: RangeInclusive<u32> = 0..=3600;
 pub(super) const MIN_REPLICAS_TO_WRITE: RangeInclusive<u32> = 0..=16;
 pub(super) const MIN_REPLICAS_MAX_LAG_S: RangeInclusive<u32> = 1..=3600;
+/// `maxclients`: Redis takes 1 and up; past a million the event loop alone is 50 MB.
+pub(super) const MAXCLIENTS: RangeInclusive<u32> = 1..=1_000_000;

@@ -203,6 +203,7 @@ pub(crate) struct RawServer {
     pub client_output_buffer_limit: Option<Field>,
     /// A size, or a percentage of maxmemory (`"10%"`).
     pub maxmemory_clients: Option<Field>,
+    pub maxclients: Option<Field>,
     pub hash_max_listpack_entries: Option<Field>,
     pub hash_max_listpack_value: Option<Field>,
     pub zset_max_listpack_entries: Option<Field>,

@@ -219,6 +219,7 @@ fn server(raw: &RawServer) -> Checked<ServerConfig> {
         (&mut server.repl_diskless_sync_delay_s, &raw.repl_diskless_sync_delay, "repl-diskless-sync-delay", REPL_DISKLESS_SYNC_DELAY_S),
         (&mut server.min_replicas_to_write, &raw.min_replicas_to_write, "min-replicas-to-write", MIN_REPLICAS_TO_WRITE),
         (&mut server.min_replicas_max_lag_s, &raw.min_replicas_max_lag, "min-replicas-max-lag", MIN_REPLICAS_MAX_LAG_S),
+        (&mut server.maxclients, &raw.maxclients, "maxclients", MAXCLIENTS),
     ];
     for (value, field, directive, range) in integers {
         if let Some(field) = field {

@@ -366,6 +366,9 @@ pub struct ServerConfig {
     pub list_max_listpack_size: i32,
     /// `maxmemory-clients`.
     pub maxmemory_clients: MaxmemoryClients,
+    /// `maxclients` as the server runs with it: sizes the event loop's arrays in
+    /// used_memory_startup.
+    pub maxclients: u32,
     /// `client-output-buffer-limit normal …`, `pubsub …` and `replica …` (vanish has no
     /// subscribers: the pubsub class is read and kept, and limits nothing).
     pub normal_output_buffer_limit: OutputBufferLimit,
@@ -404,6 +407,7 @@ impl Default for ServerConfig {
             set_max_intset_entries: 512,
             list_max_listpack_size: -2,
             maxmemory_clients: MaxmemoryClients::Bytes(0),
+            maxclients: crate::sim::keyspace::memory::MAXCLIENTS_DEFAULT,
             normal_output_buffer_limit: OutputBufferLimit::NONE,
             pubsub_output_buffer_limit: OutputBufferLimit::PUBSUB_DEFAULT,
             replica_output_buffer_limit: OutputBufferLimit::REPLICA_DEFAULT,

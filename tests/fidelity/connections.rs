@@ -33,6 +33,7 @@ fn used_memory_of_an_empty_server_with_idle_connections() {
     let server = RedisServer::start(&[("latency-tracking", "no")]);
     let mut measuring = server.connect();
     measuring.must(&["PING"]);
+    let maxclients = maxclients_of(&mut measuring);
     let mut idle: Vec<Connection> = Vec::new();
     let mut table = Table::new(
         "an empty server with N idle connections (each sent one PING) and the measuring one",
@@ -54,6 +55,7 @@ fn used_memory_of_an_empty_server_with_idle_connections() {
         let mut sim = SimNode::with_pool(
             ServerConfig {
                 latency_tracking: false,
+                maxclients,
                 ..ServerConfig::default()
             },
             &[Family {
@@ -424,3 +426,46 @@ fn a_pipelined_burst_and_a_big_write_peak_as_in_redis() {
     );
     table.check("memory figures within 2 %; client_recent_max_output_buffer exact (the cron never sees the burst's replies: they are written within the event loop's turn)");
 }
+
+/// The maxclients the server runs with: 10000 unless `ulimit -n` is below 10,032, when
+/// `adjustOpenFilesLimit` lowers it to the limit less 32 (and 1,000 connections need a limit
+/// of at least 1,033 fds: raise it with `ulimit -n` before running the suite).
+fn maxclients_of(connection: &mut Connection) -> u32 {
+    match connection.must(&["CONFIG", "GET", "maxclients"]) {
+        crate::redis::Reply::Array(Some(pair)) if pair.len() == 2 => pair[1]
+            .text()
+            .parse()
+            .unwrap_or_else(|_| panic!("CONFIG GET maxclients: {pair:?}")),
+        other => panic!("CONFIG GET maxclients: {other:?}"),
+    }
+}
+
+/// used_memory_startup against maxclients: the event loop's three per-descriptor arrays
+/// (aeFileEvent, aeFiredEvent, epoll_event) are sized maxclients + 128.
+#[test]
+fn used_memory_startup_follows_maxclients() {
+    let mut table = Table::new(
+        "used_memory_startup of an empty server by maxclients",
+        &["maxclients", "real", "vanish", "vanish−real"],
+    );
+    for maxclients in [100u32, 1_000, 10_000] {
+        let setting = maxclients.to_string();
+        let server = RedisServer::start(&[("maxclients", setting.as_str())]);
+        let mut connection = server.connect();
+        let running = maxclients_of(&mut connection);
+        let real = connection.info("memory").u64("used_memory_startup");
+        let vanish = vanish::sim::keyspace::memory::used_memory_startup(running);
+        table.row(
+            vec![
+                running.to_string(),
+                real.to_string(),
+                vanish.to_string(),
+                diff_percent(vanish as f64, real as f64),
+            ],
+            within_percent(vanish as f64, real as f64, STARTUP_TOLERANCE_PERCENT),
+        );
+    }
+    table.check("within 0.1 %");
+}
+
+const STARTUP_TOLERANCE_PERCENT: f64 = 0.1;

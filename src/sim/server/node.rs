@@ -12,17 +12,17 @@ use crate::sim::keyspace::dict::ExpandGuard;
 use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::keyspace::lru;
 use crate::sim::keyspace::memory::{
-    string_value_bytes, StringEncoding, BUCKET_BYTES, LATENCY_HISTOGRAM_BYTES, USED_MEMORY_STARTUP,
+    string_value_bytes, used_memory_startup, StringEncoding, BUCKET_BYTES, LATENCY_HISTOGRAM_BYTES,
 };
 use crate::sim::keyspace::value::EncodingLimits;
 use crate::sim::ledger::{KeyId, Ledger, NodeId};
 use crate::sim::random::rng::Stream;
 use crate::sim::reference::exact::ReferenceCache;
 use crate::sim::server::connections::Connections;
-use crate::sim::server::resp::StringLengths;
 use crate::sim::server::durability::Durability;
 use crate::sim::server::evict::{Clocks, EvictionHost, Evictor};
 use crate::sim::server::process::Process;
+use crate::sim::server::resp::StringLengths;
 use crate::sim::server::role::Role;
 use crate::sim::server::stats::{CommandStats, NodeStats};
 
@@ -201,7 +201,7 @@ impl Node {
         if self.raw_memory() {
             return dataset;
         }
-        USED_MEMORY_STARTUP
+        self.used_memory_startup()
             + self.connections.allocated_bytes()
             + self.latency_histograms * LATENCY_HISTOGRAM_BYTES
             + self.replication_backlog_bytes()
@@ -223,7 +223,12 @@ impl Node {
                     + db.expires.slots() * BUCKET_BYTES
             })
             .sum();
-        USED_MEMORY_STARTUP + self.mem_clients_normal() + keyspace
+        self.used_memory_startup() + self.mem_clients_normal() + keyspace
+    }
+
+    /// INFO used_memory_startup: what an empty server holds with its `maxclients`.
+    pub fn used_memory_startup(&self) -> u64 {
+        used_memory_startup(self.config.maxclients)
     }
 
     /// Bytes that do not count toward maxmemory (replica buffers beyond the backlog, the AOF

@@ -1,6 +1,5 @@
 //! Builds a node's INFO snapshot ([`NodeInfo`]) from its live state.
 
-use crate::sim::keyspace::memory::USED_MEMORY_STARTUP;
 use crate::sim::server::info::{
     CommandStat, DbInfo, MasterLink, NodeInfo, ReplicaLine, ReplicaState, Role, SyncTransfer,
 };
@@ -114,7 +113,7 @@ impl Node {
             used_memory_startup: if self.raw_memory() {
                 0
             } else {
-                USED_MEMORY_STARTUP
+                self.used_memory_startup()
             },
             used_memory_overhead: self.used_memory_overhead(),
             maxmemory: self.config.maxmemory_bytes,
