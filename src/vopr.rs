@@ -174,6 +174,15 @@ fn server(draw: &mut Stream, replicas: usize, text: &mut String) -> bool {
             16 + draw.below(1024)
         );
     }
+    // Client eviction and a normal output limit: connections the server closes mid-pipeline.
+    if !raw && draw.below(4) == 0 {
+        let _ = writeln!(
+            text,
+            "maxmemory-clients = \"{}kb\"\nclient-output-buffer-limit = \"normal {}kb 0 0\"",
+            128 + draw.below(512),
+            16 + draw.below(256)
+        );
+    }
     text.push('\n');
     policy != "lru-exact"
 }

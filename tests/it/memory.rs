@@ -307,3 +307,42 @@ fn a_normal_output_buffer_limit_closes_the_connection_over_it() {
         "{timeline:?}"
     );
 }
+
+/// A client's pool lives on the primary it believes in: after Sentinel promotes the replica the
+/// pool is open there, and a crashed primary that restarts has no connection left (they died
+/// with its process) until a client comes back to it.
+#[test]
+fn pools_follow_the_promoted_primary_and_die_with_a_process() {
+    use vanish::scenario::{self, Overrides};
+    use vanish::sim::engine::{run, NoProgress};
+    use vanish::sim::ledger::DiscardLedger;
+
+    let text = "[scenario]\nname = \"pools\"\nseed = 3\nduration = \"3m\"\n\n\
+                [[replica]]\nname = \"replica-1\"\n\n\
+                [sentinel]\nhosts = [\"primary\", \"replica-1\", \"app\"]\nquorum = 2\n\n\
+                [[client]]\nname = \"app\"\nrate = 100\nconnections = 25\n\
+                keyspace = { keys = 1000 }\ncommands = { SET = 1 }\n\n\
+                [[event]]\nat = \"30s\"\ndo = \"crash\"\n\n\
+                [[event]]\nat = \"2m\"\ndo = \"restart\"\nnode = \"primary\"\n";
+    let config = scenario::parse("pools.toml", text, &Overrides::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run(&config, &mut DiscardLedger, &mut NoProgress);
+    let (primary, replica) = (&output.nodes[0], &output.nodes[1]);
+    assert!(
+        output
+            .timeline
+            .iter()
+            .any(|(_, what)| what.contains("promoted")),
+        "{:?}",
+        output.timeline
+    );
+    assert_eq!(
+        replica.connected_clients, 25,
+        "the pool moved to the new primary"
+    );
+    assert_eq!(
+        primary.connected_clients, 0,
+        "the restarted process has no client"
+    );
+    assert!(replica.mem_clients_normal > 0);
+}

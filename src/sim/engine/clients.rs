@@ -8,13 +8,9 @@ use crate::sim::ledger::{Cause, Ledger};
 use crate::sim::server::connections::{Closed, ConnectionId};
 use crate::sim::server::{ErrorReply, Node, Reply};
 
-/// The node whose connections the clients' pools are: the first primary, where every client
-/// connects at its start. Commands sent elsewhere (a replica, a promoted primary) are not
-/// charged to a connection.
-pub(super) const POOL_NODE: usize = 0;
-
-/// A round trip in progress: its connection.
+/// A round trip in progress: the node holding the client's pool, and its connection there.
 struct RoundTrip {
+    node: usize,
     connection: ConnectionId,
 }
 
@@ -88,21 +84,27 @@ impl World<'_> {
             self.one_command(index, now_us, ledger, trip.as_mut());
         }
         if let Some(trip) = trip {
-            self.nodes[POOL_NODE].end_round_trip(trip.connection);
+            self.nodes[trip.node].end_round_trip(trip.connection);
         }
         self.note_closed_connections(now_us);
         let next = self.clients[index].next_round_trip_us();
         if next.is_none() {
             // The application stopped: its pool closes.
-            self.nodes[POOL_NODE].disconnect_client(index as u32);
+            self.nodes[self.pool_node[index]].disconnect_client(index as u32);
         }
         next
     }
 
-    /// Puts the connections the pools' node closed on the timeline, one line per client and
+    /// Puts the connections the nodes closed on the timeline, one line per node, client and
     /// reason: a storm of evictions reads as a few lines, INFO `evicted_clients` counts them.
     pub(super) fn note_closed_connections(&mut self, now_us: u64) {
-        let closed = self.nodes[POOL_NODE].take_closed_connections();
+        for node in 0..self.nodes.len() {
+            self.note_closed_on(node, now_us);
+        }
+    }
+
+    fn note_closed_on(&mut self, node: usize, now_us: u64) {
+        let closed = self.nodes[node].take_closed_connections();
         if closed.is_empty() {
             return;
         }
@@ -121,23 +123,31 @@ impl World<'_> {
             };
             let what = format!(
                 "{} closed {count} connection{plural} of client {} ({why})",
-                self.nodes[POOL_NODE].name, self.clients[owner as usize].config.name
+                self.nodes[node].name, self.clients[owner as usize].config.name
             );
             self.timeline.push((now_us, what));
         }
     }
 
-    /// The connection of client `index`'s round trip on the node holding the pools, opening
-    /// its pool there on its first round trip when it starts after the beginning.
+    /// The connection of client `index`'s round trip, on the primary it believes in: its pool
+    /// follows a promoted primary (closed on the old node, opened on the new one, as a client
+    /// library reconnects), and reopens on a restarted process, whose connections died with the
+    /// old one. None while that node is down.
     fn begin_round_trip(&mut self, index: usize, now_us: u64) -> Option<RoundTrip> {
-        let node = &mut self.nodes[POOL_NODE];
-        if node.is_down() {
+        let node = self.believed[index];
+        let old = self.pool_node[index];
+        if old != node {
+            self.nodes[old].disconnect_client(index as u32);
+            self.pool_node[index] = node;
+        }
+        let pool = &mut self.nodes[node];
+        if pool.is_down() {
             return None;
         }
-        node.set_time(now_us);
-        node.connect_client(index as u32, self.clients[index].config.connections);
-        let connection = node.begin_round_trip(index as u32)?;
-        Some(RoundTrip { connection })
+        pool.set_time(now_us);
+        pool.connect_client(index as u32, self.clients[index].config.connections);
+        let connection = pool.begin_round_trip(index as u32)?;
+        Some(RoundTrip { node, connection })
     }
 
     /// One command of client `index`, read on the round trip's connection when it goes to the
@@ -169,7 +179,7 @@ impl World<'_> {
         let node = &mut self.nodes[target];
         node.set_time(now_us);
         let client = &mut self.clients[index];
-        let on_pool = if target == POOL_NODE { trip } else { None };
+        let on_pool = trip.filter(|trip| trip.node == target);
         let closed = Reply::Error(ErrorReply::ConnectionClosed);
         let reply = match on_pool {
             Some(trip) => {

@@ -131,6 +131,8 @@ struct World<'a> {
     clients: Vec<Client>,
     /// Per client: the node it believes is the primary, and when it asks a Sentinel next.
     believed: Vec<usize>,
+    /// Per client: the node its pool of connections is open on (`clients.rs`).
+    pool_node: Vec<usize>,
     next_resolve_us: Vec<u64>,
     /// Per client: which replica a read goes to, for `read-from = "replica"`.
     routing: Vec<Stream>,
@@ -420,6 +422,7 @@ impl<'a> World<'a> {
             replication_cron_due: vec![u64::MAX; nodes_count],
             cron_left_at_pause: vec![None; nodes_count],
             believed: vec![0; config.clients.len()],
+            pool_node: vec![0; config.clients.len()],
             next_resolve_us: vec![0; config.clients.len()],
             clients,
             routing: config
