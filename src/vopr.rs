@@ -178,14 +178,26 @@ fn server(draw: &mut Stream, replicas: usize, text: &mut String) -> bool {
             16 + draw.below(1024)
         );
     }
+    let mut limits = Vec::new();
     if replicas > 0 && draw.below(3) == 0 {
-        let _ = writeln!(
-            text,
-            "client-output-buffer-limit = \"replica {}kb {}kb {}\"\nshutdown-timeout = {}",
+        limits.push(format!(
+            "replica {}kb {}kb {}",
             draw.below(512),
             draw.below(256),
-            draw.below(5),
-            draw.below(4)
+            draw.below(5)
+        ));
+        let _ = writeln!(text, "shutdown-timeout = {}", draw.below(4));
+    }
+    // Client eviction and a normal output limit: connections the server closes mid-pipeline.
+    if !raw && draw.below(4) == 0 {
+        let _ = writeln!(text, "maxmemory-clients = \"{}kb\"", 128 + draw.below(512));
+        limits.push(format!("normal {}kb 0 0", 16 + draw.below(256)));
+    }
+    if !limits.is_empty() {
+        let _ = writeln!(
+            text,
+            "client-output-buffer-limit = \"{}\"",
+            limits.join(" ")
         );
     }
     text.push('\n');
@@ -237,6 +249,15 @@ fn client(
     }
     if sentinels && draw.below(2) == 0 {
         text.push_str("discovery = \"sentinel\"\n");
+    }
+    // Small pools and pipelines: their buffers join the memory the invariants check.
+    if draw.below(3) == 0 {
+        let _ = writeln!(
+            text,
+            "connections = {}\npipeline = {}",
+            1 + draw.below(8),
+            1 + draw.below(8)
+        );
     }
     text.push('\n');
 }

@@ -329,8 +329,14 @@ fn clients(info: &NodeInfo) -> Section {
     l.uint("connected_clients", info.connected_clients)
         .uint("cluster_connections", 0)
         .uint("maxclients", 10_000)
-        .uint("client_recent_max_input_buffer", 0)
-        .uint("client_recent_max_output_buffer", 0)
+        .uint(
+            "client_recent_max_input_buffer",
+            info.client_recent_max_input_buffer,
+        )
+        .uint(
+            "client_recent_max_output_buffer",
+            info.client_recent_max_output_buffer,
+        )
         .uint("blocked_clients", 0)
         .uint("tracking_clients", 0)
         .uint("clients_in_timeout_table", 0);
@@ -494,7 +500,7 @@ fn stats(info: &NodeInfo) -> Section {
         info.expire_cycle_cpu_milliseconds,
     )
     .uint("evicted_keys", info.evicted_keys)
-    .uint("evicted_clients", 0)
+    .uint("evicted_clients", info.evicted_clients)
     .uint(
         "total_eviction_exceeded_time",
         info.total_eviction_exceeded_time,
@@ -719,6 +725,8 @@ mod tests {
             configured_hz: 10,
             lru_clock: 279_166,
             connected_clients: 1,
+            client_recent_max_input_buffer: 0,
+            client_recent_max_output_buffer: 0,
             used_memory: 1_040_848,
             used_memory_peak: 1_040_848,
             used_memory_startup: 876_392,

@@ -60,6 +60,8 @@ pub(super) const FIELDS: RangeInclusive<u32> = 1..=1_000_000;
 pub(super) const FIELDS_DEFAULT: u32 = 16;
 /// Connections of one client: up to redis.conf's default `maxclients`, 10,000.
 pub(super) const CONNECTIONS: RangeInclusive<u32> = 1..=10_000;
+/// Commands a client sends per round trip.
+pub(super) const PIPELINE: RangeInclusive<u32> = 1..=10_000;
 
 // redis.conf ranges, shared by [server] and `config-set` events.
 pub(super) const MAXMEMORY_SAMPLES: RangeInclusive<u32> = 1..=64;
@@ -79,3 +81,5 @@ pub(super) const MIN_REPLICAS_TO_WRITE: RangeInclusive<u32> = 0..=16;
 pub(super) const MIN_REPLICAS_MAX_LAG_S: RangeInclusive<u32> = 1..=3600;
 /// `shutdown-timeout`, seconds (0 = never wait for replicas).
 pub(super) const SHUTDOWN_TIMEOUT_S: RangeInclusive<u32> = 0..=3600;
+/// `maxclients`: Redis takes 1 and up; past a million the event loop alone is 50 MB.
+pub(super) const MAXCLIENTS: RangeInclusive<u32> = 1..=1_000_000;

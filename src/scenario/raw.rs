@@ -208,6 +208,9 @@ pub(crate) struct RawServer {
     /// `"replica 256mb 64mb 60"`, as redis.conf writes it (several classes may follow).
     pub client_output_buffer_limit: Option<Field>,
     pub shutdown_timeout: Option<Field>,
+    /// A size, or a percentage of maxmemory (`"10%"`).
+    pub maxmemory_clients: Option<Field>,
+    pub maxclients: Option<Field>,
     pub hash_max_listpack_entries: Option<Field>,
     pub hash_max_listpack_value: Option<Field>,
     pub zset_max_listpack_entries: Option<Field>,
@@ -243,6 +246,8 @@ pub(crate) struct RawClient {
     pub read_from: Option<Field>,
     /// Connections in the client's pool.
     pub connections: Option<Field>,
+    /// Commands per round trip.
+    pub pipeline: Option<Field>,
     /// How the client finds the primary after a failover: `"sentinel"` or `"fixed"`.
     pub discovery: Option<Field>,
     pub discovery_delay: Option<Field>,

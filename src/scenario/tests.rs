@@ -174,6 +174,7 @@ fn good_scenario_is_read_field_by_field() {
                 read_from: crate::sim::config::ReadFrom::Primary,
                 connection: crate::sim::config::ConnectionConfig::default(),
                 connections: 1,
+                pipeline: 1,
                 workload: Workload::Generated(GeneratedWorkload {
                     rate: 2000.0,
                     arrivals: Arrivals::Fixed,
@@ -1612,9 +1613,9 @@ fn bad_socket_buffers_limits_and_shutdown_flags_are_refused_by_name() {
             "4kb to 2gb",
         ),
         (
-            &["server.client-output-buffer-limit=\"normal 1mb 1mb 1\""],
+            &["server.client-output-buffer-limit=\"bogus 1mb 1mb 1\""],
             "server.client-output-buffer-limit",
-            "only the replica class",
+            "is not a client class",
         ),
     ];
     for (sets, field, message) in cases {
@@ -1625,4 +1626,39 @@ fn bad_socket_buffers_limits_and_shutdown_flags_are_refused_by_name() {
             "{sets:?}: {text}"
         );
     }
+}
+
+#[test]
+fn maxmemory_clients_and_output_buffer_limits_are_read_from_the_server_table() {
+    let default = parse_with(GOOD, &[], None).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(
+        default.server.maxmemory_clients,
+        crate::sim::config::MaxmemoryClients::Bytes(0)
+    );
+    let set = parse_with(
+        GOOD,
+        &[
+            "server.maxmemory-clients=\"5%\"",
+            "server.client-output-buffer-limit=\"normal 64kb 0 0\"",
+        ],
+        None,
+    )
+    .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(
+        set.server.maxmemory_clients,
+        crate::sim::config::MaxmemoryClients::PercentOfMaxmemory(5)
+    );
+    assert_eq!(set.server.normal_output_buffer_limit.hard_bytes, 64 * 1024);
+    let error = parse_with(
+        GOOD,
+        &["server.client-output-buffer-limit=\"normal 64kb 0\""],
+        None,
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(
+        error.contains("server.client-output-buffer-limit: expected groups of <class>"),
+        "{error}"
+    );
 }

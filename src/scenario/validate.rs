@@ -194,6 +194,10 @@ fn server(raw: &RawServer) -> Checked<ServerConfig> {
     if let Some(field) = &raw.client_output_buffer_limit {
         output_limits::read(field, "server.client-output-buffer-limit", &mut server)?;
     }
+    if let Some(field) = &raw.maxmemory_clients {
+        server.maxmemory_clients =
+            output_limits::maxmemory_clients(field, "server.maxmemory-clients")?;
+    }
     if let Some(field) = &raw.list_max_listpack_size {
         server.list_max_listpack_size = list_max_listpack_size(field)?;
     }
@@ -216,6 +220,7 @@ fn server(raw: &RawServer) -> Checked<ServerConfig> {
         (&mut server.min_replicas_to_write, &raw.min_replicas_to_write, "min-replicas-to-write", MIN_REPLICAS_TO_WRITE),
         (&mut server.min_replicas_max_lag_s, &raw.min_replicas_max_lag, "min-replicas-max-lag", MIN_REPLICAS_MAX_LAG_S),
         (&mut server.shutdown_timeout_s, &raw.shutdown_timeout, "shutdown-timeout", SHUTDOWN_TIMEOUT_S),
+        (&mut server.maxclients, &raw.maxclients, "maxclients", MAXCLIENTS),
     ];
     for (value, field, directive, range) in integers {
         if let Some(field) = field {
@@ -273,6 +278,9 @@ fn clients(
             connection: faults::connection(fields, &path)?,
             connections: optional(&fields.connections, 1, |field| {
                 integer_in(field, &format!("{path}.connections"), CONNECTIONS)
+            })?,
+            pipeline: optional(&fields.pipeline, 1, |field| {
+                integer_in(field, &format!("{path}.pipeline"), PIPELINE)
             })?,
             workload,
         };

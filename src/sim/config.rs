@@ -127,25 +127,6 @@ impl SocketBuffers {
     }
 }
 
-/// `client-output-buffer-limit <class> <hard> <soft> <soft-seconds>` for one client class: over
-/// `hard` bytes, or over `soft` bytes for more than `soft_seconds`, the client is closed.
-/// 0 disables a limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OutputBufferLimit {
-    pub hard_bytes: u64,
-    pub soft_bytes: u64,
-    pub soft_seconds: u64,
-}
-
-impl OutputBufferLimit {
-    /// redis.conf's `client-output-buffer-limit replica 256mb 64mb 60`.
-    pub const REPLICA_DEFAULT: OutputBufferLimit = OutputBufferLimit {
-        hard_bytes: 256 << 20,
-        soft_bytes: 64 << 20,
-        soft_seconds: 60,
-    };
-}
-
 /// How `SHUTDOWN` was asked to stop (`flags = "nosave now"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ShutdownFlags {
@@ -343,6 +324,64 @@ pub enum MemoryModel {
     Raw,
 }
 
+/// `client-output-buffer-limit <class> <hard> <soft> <soft-seconds>` for one client class: over
+/// `hard` bytes, or over `soft` bytes for more than `soft_seconds`, the client is closed.
+/// 0 disables a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputBufferLimit {
+    pub hard_bytes: u64,
+    pub soft_bytes: u64,
+    pub soft_seconds: u64,
+}
+
+impl OutputBufferLimit {
+    /// redis.conf's `client-output-buffer-limit replica 256mb 64mb 60`.
+    pub const REPLICA_DEFAULT: OutputBufferLimit = OutputBufferLimit {
+        hard_bytes: 256 << 20,
+        soft_bytes: 64 << 20,
+        soft_seconds: 60,
+    };
+    /// `normal 0 0 0`: a normal client's replies are never limited by default.
+    pub const NONE: OutputBufferLimit = OutputBufferLimit {
+        hard_bytes: 0,
+        soft_bytes: 0,
+        soft_seconds: 0,
+    };
+    /// `pubsub 32mb 8mb 60`.
+    pub const PUBSUB_DEFAULT: OutputBufferLimit = OutputBufferLimit {
+        hard_bytes: 32 << 20,
+        soft_bytes: 8 << 20,
+        soft_seconds: 60,
+    };
+}
+
+/// `maxmemory-clients` (7.0 client eviction): bytes, or a percentage of `maxmemory`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaxmemoryClients {
+    /// 0: client eviction off.
+    Bytes(u64),
+    /// `N%` of maxmemory (off while maxmemory is 0).
+    PercentOfMaxmemory(u32),
+}
+
+impl MaxmemoryClients {
+    /// `getClientEvictionLimit`: the limit in bytes, 0 when off; never below 128 KB, "to avoid
+    /// cases where we can't communicate at all with the server because of bad configuration".
+    pub fn limit_bytes(self, maxmemory: u64) -> u64 {
+        let bytes = match self {
+            MaxmemoryClients::Bytes(bytes) => bytes,
+            MaxmemoryClients::PercentOfMaxmemory(percent) => {
+                (maxmemory as f64 * f64::from(percent) / 100.0) as u64
+            }
+        };
+        if bytes == 0 {
+            0
+        } else {
+            bytes.max(128 * 1024)
+        }
+    }
+}
+
 /// redis.conf directives the simulator honours, with Redis's defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
@@ -378,8 +417,6 @@ pub struct ServerConfig {
     pub replica_read_only: bool,
     /// `replica-ignore-maxmemory`: a replica never evicts (it follows its primary's DELs).
     pub replica_ignore_maxmemory: bool,
-    /// `client-output-buffer-limit replica …`.
-    pub replica_output_buffer_limit: OutputBufferLimit,
     /// `shutdown-timeout`, seconds a plain SHUTDOWN waits for lagging replicas (0 = none).
     pub shutdown_timeout_s: u32,
     pub hash_max_listpack_entries: u32,
@@ -389,6 +426,16 @@ pub struct ServerConfig {
     pub set_max_intset_entries: u32,
     /// `list-max-listpack-size`: negative = size class (-2 = 8 KB per node), positive = entries.
     pub list_max_listpack_size: i32,
+    /// `maxmemory-clients`.
+    pub maxmemory_clients: MaxmemoryClients,
+    /// `maxclients` as the server runs with it: sizes the event loop's arrays in
+    /// used_memory_startup.
+    pub maxclients: u32,
+    /// `client-output-buffer-limit normal …`, `pubsub …` and `replica …` (vanish has no
+    /// subscribers: the pubsub class is read and kept, and limits nothing).
+    pub normal_output_buffer_limit: OutputBufferLimit,
+    pub pubsub_output_buffer_limit: OutputBufferLimit,
+    pub replica_output_buffer_limit: OutputBufferLimit,
 }
 
 impl Default for ServerConfig {
@@ -415,7 +462,6 @@ impl Default for ServerConfig {
             replica_serve_stale_data: true,
             replica_read_only: true,
             replica_ignore_maxmemory: true,
-            replica_output_buffer_limit: OutputBufferLimit::REPLICA_DEFAULT,
             shutdown_timeout_s: 10,
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
@@ -423,6 +469,11 @@ impl Default for ServerConfig {
             zset_max_listpack_value: 64,
             set_max_intset_entries: 512,
             list_max_listpack_size: -2,
+            maxmemory_clients: MaxmemoryClients::Bytes(0),
+            maxclients: crate::sim::keyspace::memory::MAXCLIENTS_DEFAULT,
+            normal_output_buffer_limit: OutputBufferLimit::NONE,
+            pubsub_output_buffer_limit: OutputBufferLimit::PUBSUB_DEFAULT,
+            replica_output_buffer_limit: OutputBufferLimit::REPLICA_DEFAULT,
         }
     }
 }
@@ -497,6 +548,9 @@ pub struct ClientConfig {
     /// Connections in the client's pool (at least 1): its commands use one, the others idle,
     /// each costing the primary memory.
     pub connections: u32,
+    /// Commands sent per round trip (at least 1): they are read and answered together, so
+    /// their replies accumulate in the connection's output buffer.
+    pub pipeline: u32,
     pub workload: Workload,
 }
 
@@ -521,6 +575,7 @@ impl ClientConfig {
             read_from: ReadFrom::Primary,
             connection: ConnectionConfig::default(),
             connections: 1,
+            pipeline: 1,
             workload,
         }
     }

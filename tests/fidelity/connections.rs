@@ -12,7 +12,8 @@
 use std::thread;
 use std::time::Duration;
 
-use vanish::sim::config::ServerConfig;
+use vanish::sim::config::{CommandKind, MaxmemoryClients, ServerConfig};
+use vanish::sim::server::{Argument, Reply};
 
 use crate::redis::{Connection, RedisServer};
 use crate::sim::{Family, SimNode};
@@ -32,6 +33,7 @@ fn used_memory_of_an_empty_server_with_idle_connections() {
     let server = RedisServer::start(&[("latency-tracking", "no")]);
     let mut measuring = server.connect();
     measuring.must(&["PING"]);
+    let maxclients = maxclients_of(&mut measuring);
     let mut idle: Vec<Connection> = Vec::new();
     let mut table = Table::new(
         "an empty server with N idle connections (each sent one PING) and the measuring one",
@@ -50,9 +52,10 @@ fn used_memory_of_an_empty_server_with_idle_connections() {
         thread::sleep(CRON_VISIT);
         let memory = measuring.info("memory");
         let clients = measuring.info("clients");
-        let sim = SimNode::with_pool(
+        let mut sim = SimNode::with_pool(
             ServerConfig {
                 latency_tracking: false,
+                maxclients,
                 ..ServerConfig::default()
             },
             &[Family {
@@ -61,6 +64,13 @@ fn used_memory_of_an_empty_server_with_idle_connections() {
             }],
             pool + 1,
         );
+        // The same life on the virtual clock: the idle ones trimmed by clientsCron, the
+        // measuring one in use when the cron last saw it.
+        sim.advance_ms(SETTLE.as_millis() as u64);
+        let key = sim.key(0, 0);
+        sim.get(key);
+        sim.advance_ms(CRON_VISIT.as_millis() as u64);
+        sim.get(key);
         let simulated = sim.node.snapshot();
         let figures = [
             (
@@ -158,6 +168,8 @@ fn keys_that_fit(pool: u32) -> (u64, u64) {
         }],
         pool + 1,
     );
+    // The same seconds of idleness, for clientsCron to trim the pool as it trimmed the real one.
+    sim.advance_ms(SETTLE.as_millis() as u64);
     for id in 0..KEYS_WRITTEN {
         let key = sim.key(0, id);
         sim.set(key, VALUE_BYTES as u32, None);
@@ -199,3 +211,261 @@ fn idle_connections_take_the_room_of_keys_under_maxmemory() {
     );
     table.check("keys left within 2 %; the keys a pool of 500 costs within 10 %");
 }
+
+/// Connections that each wrote one value this large keep a query buffer of its size
+/// (`sdsnewlen(bulklen + 2)`, 229,376 bytes allocated) until clientsCron trims it.
+const FAT_VALUE_BYTES: u32 = 200_000;
+const FAT_WRITERS: u64 = 20;
+/// `maxmemory-clients` of the eviction test.
+const CLIENTS_LIMIT: u64 = 1 << 20;
+/// Evicted clients, real against vanish.
+const EVICTED_TOLERANCE: u64 = 1;
+
+/// `maxmemory-clients`: connections each holding a fat query buffer after one SET of 200 KB,
+/// written one after the other within a few milliseconds (before clientsCron trims them).
+/// Once their recorded memory reaches the limit, evictClients frees the oldest of the top
+/// bucket, each new writer pushing one more out; the writer itself always gets its OK.
+#[test]
+fn maxmemory_clients_evicts_connections_holding_fat_query_buffers() {
+    let limit = CLIENTS_LIMIT.to_string();
+    let server = RedisServer::start(&[("latency-tracking", "no"), ("maxmemory-clients", &limit)]);
+    let mut measuring = server.connect();
+    measuring.must(&["PING"]);
+    let value = "x".repeat(FAT_VALUE_BYTES as usize);
+    let mut writers = Vec::new();
+    for id in 0..FAT_WRITERS {
+        let mut writer = server.connect();
+        writer.must(&["SET", &format!("k{id}"), &value]);
+        writers.push(writer);
+    }
+    let real = measuring.info("stats").u64("evicted_clients");
+    let real_connected = measuring.info("clients").u64("connected_clients");
+    drop(writers);
+
+    let mut sim = SimNode::with_pool(
+        ServerConfig {
+            latency_tracking: false,
+            maxmemory_clients: MaxmemoryClients::Bytes(CLIENTS_LIMIT),
+            ..ServerConfig::default()
+        },
+        &[Family {
+            prefix: "k",
+            count: FAT_WRITERS,
+        }],
+        FAT_WRITERS as u32 + 1,
+    );
+    sim.get(sim.key(0, 0));
+    for id in 0..FAT_WRITERS {
+        sim.advance_ms(1);
+        let key = sim.key(0, id);
+        let argument = Argument::Value {
+            len: FAT_VALUE_BYTES,
+            ttl_ms: None,
+        };
+        let replies = sim.pipeline(1, &[(CommandKind::Set, key, argument)]);
+        assert_eq!(replies, vec![Reply::Ok], "the writer gets its OK");
+    }
+    let simulated = sim.node.snapshot();
+    let mut table = Table::new(
+        "20 connections each SET one 200 KB value under maxmemory-clients 1 MB",
+        &["figure", "real", "vanish", "vanish−real"],
+    );
+    for (name, real, vanish) in [
+        ("evicted_clients", real, simulated.evicted_clients),
+        (
+            "connected_clients",
+            real_connected,
+            simulated.connected_clients,
+        ),
+    ] {
+        table.row(
+            vec![
+                name.to_string(),
+                real.to_string(),
+                vanish.to_string(),
+                format!("{:+}", vanish as i64 - real as i64),
+            ],
+            real.abs_diff(vanish) <= EVICTED_TOLERANCE,
+        );
+    }
+    table.check("evicted and connected clients within 1");
+}
+
+/// The pipelined burst: keys of this size, read back in one pipeline of this many GETs.
+const BURST_KEYS: u64 = 1_000;
+const BURST_VALUE_BYTES: u32 = 1_024;
+/// The big write: one SET of this many bytes.
+const BIG_VALUE_BYTES: u32 = 6 << 20;
+/// Long enough for clientsCron's two visits to settle a connection's buffers between phases.
+const BETWEEN_PHASES: Duration = Duration::from_millis(500);
+/// Long enough for an idle fat query buffer to be emptied (idle over 2 s, then a visit).
+const FAT_BUFFER_TRIMMED: Duration = Duration::from_millis(3500);
+const BURST_TOLERANCE_PERCENT: f64 = 2.0;
+
+/// A pipelined burst's peak: 1,000 GETs of 1 KB values sent at once. Redis reads what its
+/// query buffer holds (about 880 GETs), queues their replies (c->buf, then 16 KB blocks),
+/// writes one event's worth (NET_MAX_WRITES_PER_EVENT: c->buf and four blocks), reads the rest
+/// and queues theirs: used_memory_peak sees nearly all replies at once. Then one SET of 6 MB:
+/// the value (as argv) and the fresh query buffer of its size, 7 MiB each in jemalloc's class,
+/// and what is left once clientsCron has emptied the idle buffer.
+#[test]
+fn a_pipelined_burst_and_a_big_write_peak_as_in_redis() {
+    let server = RedisServer::start(&[("latency-tracking", "no")]);
+    let mut measuring = server.connect();
+    measuring.must(&["PING"]);
+    let mut app = server.connect();
+    let value = "x".repeat(BURST_VALUE_BYTES as usize);
+    for id in 0..BURST_KEYS {
+        app.must(&["SET", &format!("k{id}"), &value]);
+    }
+    thread::sleep(BETWEEN_PHASES);
+    let before = measuring.info("memory").u64("used_memory");
+    for id in 0..BURST_KEYS {
+        app.queue(&["GET", &format!("k{id}")]);
+    }
+    app.flush().expect("the burst's replies");
+    let memory = measuring.info("memory");
+    let real_burst = memory.u64("used_memory_peak") - before;
+    let real_output = measuring
+        .info("clients")
+        .u64("client_recent_max_output_buffer");
+    thread::sleep(BETWEEN_PHASES);
+    let before_big = measuring.info("memory").u64("used_memory");
+    app.must(&["SET", "big", &"x".repeat(BIG_VALUE_BYTES as usize)]);
+    let real_big = measuring.info("memory").u64("used_memory") - before_big;
+    thread::sleep(FAT_BUFFER_TRIMMED);
+    let real_big_settled = measuring.info("memory").u64("used_memory") - before_big;
+
+    let mut sim = SimNode::with_pool(
+        ServerConfig {
+            latency_tracking: false,
+            ..ServerConfig::default()
+        },
+        &[
+            Family {
+                prefix: "k",
+                count: BURST_KEYS,
+            },
+            Family {
+                prefix: "big",
+                count: 1,
+            },
+        ],
+        2,
+    );
+    sim.get(sim.key(0, 0));
+    let set = |id| {
+        let argument = Argument::Value {
+            len: BURST_VALUE_BYTES,
+            ttl_ms: None,
+        };
+        (CommandKind::Set, id, argument)
+    };
+    for id in 0..BURST_KEYS {
+        let command = set(sim.key(0, id));
+        sim.pipeline(1, &[command]);
+    }
+    sim.advance_ms(BETWEEN_PHASES.as_millis() as u64);
+    sim.get(sim.key(0, 0));
+    let before = sim.used_memory();
+    let gets: Vec<_> = (0..BURST_KEYS)
+        .map(|id| (CommandKind::Get, sim.key(0, id), Argument::None))
+        .collect();
+    sim.pipeline(1, &gets);
+    let snapshot = sim.node.snapshot();
+    let sim_burst = snapshot.used_memory_peak - before;
+    let sim_output = snapshot.client_recent_max_output_buffer;
+    sim.advance_ms(BETWEEN_PHASES.as_millis() as u64);
+    sim.get(sim.key(0, 0));
+    let before_big = sim.used_memory();
+    let big = Argument::Value {
+        len: BIG_VALUE_BYTES,
+        ttl_ms: None,
+    };
+    sim.pipeline(1, &[(CommandKind::Set, sim.key(1, 0), big)]);
+    let sim_big = sim.used_memory() - before_big;
+    sim.advance_ms(FAT_BUFFER_TRIMMED.as_millis() as u64);
+    sim.get(sim.key(0, 0));
+    let sim_big_settled = sim.used_memory() - before_big;
+
+    let mut table = Table::new(
+        "a pipeline of 1,000 GETs of 1 KB, then one SET of 6 MB",
+        &["figure", "real", "vanish", "vanish−real"],
+    );
+    for (name, real, vanish) in [
+        (
+            "burst: used_memory_peak − used_memory before",
+            real_burst,
+            sim_burst,
+        ),
+        ("6 MB SET: used_memory after − before", real_big, sim_big),
+        (
+            "6 MB SET: 3.5 s later − before",
+            real_big_settled,
+            sim_big_settled,
+        ),
+    ] {
+        table.row(
+            vec![
+                name.to_string(),
+                real.to_string(),
+                vanish.to_string(),
+                diff_percent(vanish as f64, real as f64),
+            ],
+            within_percent(vanish as f64, real as f64, BURST_TOLERANCE_PERCENT),
+        );
+    }
+    table.row(
+        vec![
+            "client_recent_max_output_buffer".to_string(),
+            real_output.to_string(),
+            sim_output.to_string(),
+            format!("{:+}", sim_output as i64 - real_output as i64),
+        ],
+        real_output == sim_output,
+    );
+    table.check("memory figures within 2 %; client_recent_max_output_buffer exact (the cron never sees the burst's replies: they are written within the event loop's turn)");
+}
+
+/// The maxclients the server runs with: 10000 unless `ulimit -n` is below 10,032, when
+/// `adjustOpenFilesLimit` lowers it to the limit less 32 (and 1,000 connections need a limit
+/// of at least 1,033 fds: raise it with `ulimit -n` before running the suite).
+fn maxclients_of(connection: &mut Connection) -> u32 {
+    match connection.must(&["CONFIG", "GET", "maxclients"]) {
+        crate::redis::Reply::Array(Some(pair)) if pair.len() == 2 => pair[1]
+            .text()
+            .parse()
+            .unwrap_or_else(|_| panic!("CONFIG GET maxclients: {pair:?}")),
+        other => panic!("CONFIG GET maxclients: {other:?}"),
+    }
+}
+
+/// used_memory_startup against maxclients: the event loop's three per-descriptor arrays
+/// (aeFileEvent, aeFiredEvent, epoll_event) are sized maxclients + 128.
+#[test]
+fn used_memory_startup_follows_maxclients() {
+    let mut table = Table::new(
+        "used_memory_startup of an empty server by maxclients",
+        &["maxclients", "real", "vanish", "vanish−real"],
+    );
+    for maxclients in [100u32, 1_000, 10_000] {
+        let setting = maxclients.to_string();
+        let server = RedisServer::start(&[("maxclients", setting.as_str())]);
+        let mut connection = server.connect();
+        let running = maxclients_of(&mut connection);
+        let real = connection.info("memory").u64("used_memory_startup");
+        let vanish = vanish::sim::keyspace::memory::used_memory_startup(running);
+        table.row(
+            vec![
+                running.to_string(),
+                real.to_string(),
+                vanish.to_string(),
+                diff_percent(vanish as f64, real as f64),
+            ],
+            within_percent(vanish as f64, real as f64, STARTUP_TOLERANCE_PERCENT),
+        );
+    }
+    table.check("within 0.1 %");
+}
+
+const STARTUP_TOLERANCE_PERCENT: f64 = 0.1;

@@ -153,6 +153,11 @@ fn measure_simulated(policy: MaxmemoryPolicy, shape: &Shape) -> u64 {
             ttl_ms: None,
         },
     );
+    // As on the real side, the measuring connection settles (clientsCron trims its buffers)
+    // and has just read a command when each figure is taken.
+    let settle_us = SETTLE.as_micros() as u64;
+    sim.advance_to(settle_us);
+    sim.get(warm_up);
     let before = sim.used_memory();
     let ttl_ms = shape.ttl.then_some(TTL_MS);
     for id in FIRST_ID..FIRST_ID + KEYS {
@@ -164,7 +169,8 @@ fn measure_simulated(policy: MaxmemoryPolicy, shape: &Shape) -> u64 {
         };
         sim.run(CommandKind::Set, key, argument);
     }
-    sim.advance_to(SETTLE.as_micros() as u64);
+    sim.advance_to(2 * settle_us);
+    sim.get(warm_up);
     sim.used_memory() - before
 }
 

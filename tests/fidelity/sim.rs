@@ -10,7 +10,7 @@ use vanish::sim::config::{
 use vanish::sim::keyspace::keys::KeyTable;
 use vanish::sim::ledger::Ledger;
 use vanish::sim::ledger::{Actor, DiscardLedger, KeyId, NodeId};
-use vanish::sim::server::{Argument, Node, Reply, Request};
+use vanish::sim::server::{Argument, ErrorReply, Node, Reply, Request};
 
 /// The seed of every simulated node in the suite (the real server's hash seed is random anyway).
 pub const SEED: u64 = 1;
@@ -65,7 +65,11 @@ impl SimNode {
         let (table, _) = KeyTable::from_clients(&clients);
         let keys = Arc::new(table);
         let mut node = Node::new(NodeId(0), "fidelity", server, keys.clone(), SEED);
-        node.connect_client(connections);
+        // The measuring connection carries the commands; the pool's others sit idle.
+        node.connect_client(0, 1);
+        if connections > 1 {
+            node.connect_client(1, connections - 1);
+        }
         let next_cron_us = node.cron_period_us();
         SimNode {
             node,
@@ -102,23 +106,60 @@ impl SimNode {
 
     /// One command at the current virtual time, then `beforeSleep`, as the engine runs it.
     pub fn run(&mut self, command: CommandKind, key: KeyId, argument: Argument) -> Reply {
-        let request = Request {
-            client: Actor::client(0),
-            db: 0,
-            command,
-            key,
-            argument,
-            client_wrote_key: false,
-            next_use: 0,
-            primary_has_key: false,
-            flags: 0,
-        };
+        let replies = self.pipeline(0, &[(command, key, argument)]);
+        replies[0]
+    }
+
+    /// Commands sent together on the next connection of client `owner`'s pool (0: the
+    /// measuring connection, 1: the pool's others), as the engine runs a round trip: each read
+    /// and run with its reply queued, the replies written at the end. A connection the server
+    /// closes answers the rest with ECONNRESET.
+    pub fn pipeline(
+        &mut self,
+        owner: u32,
+        commands: &[(CommandKind, KeyId, Argument)],
+    ) -> Vec<Reply> {
         let mut sink = DiscardLedger;
         let mut ledger = Ledger::new(&mut sink, self.keys.families().len());
         self.node.set_time(self.now_us);
-        let reply = self.node.execute(&request, &mut ledger);
-        self.node.before_sleep(&mut ledger);
-        reply
+        let connection = self.node.begin_round_trip(owner);
+        let closed = Reply::Error(ErrorReply::ConnectionClosed);
+        let mut replies = Vec::with_capacity(commands.len());
+        for &(command, key, argument) in commands {
+            let request = Request {
+                client: Actor::client(0),
+                db: 0,
+                command,
+                key,
+                argument,
+                client_wrote_key: false,
+                next_use: 0,
+                primary_has_key: false,
+                flags: 0,
+            };
+            let Some(connection) = connection else {
+                replies.push(self.node.execute(&request, &mut ledger));
+                self.node.before_sleep(&mut ledger);
+                continue;
+            };
+            if !self.node.connection_open(connection) {
+                replies.push(closed);
+                continue;
+            }
+            self.node.read_request(connection, &request);
+            if !self.node.before_command(connection) {
+                replies.push(closed);
+                continue;
+            }
+            let reply = self.node.execute(&request, &mut ledger);
+            let open = self.node.queue_reply(connection, &request, reply);
+            replies.push(if open { reply } else { closed });
+            self.node.before_sleep(&mut ledger);
+        }
+        if let Some(connection) = connection {
+            self.node.end_round_trip(connection);
+        }
+        replies
     }
 
     /// SET key <len bytes> [PX ttl].

@@ -172,24 +172,21 @@ fn an_empty_server_reports_redis_startup_memory() {
     assert_eq!(bench.node.used_memory(), 876_216);
 }
 
-/// A client's pool of `connections`: one carries its commands, the others idle. Each costs what
-/// Redis 7.0.15 allocates for it, counted in connected_clients, mem_clients_normal (struct and
-/// buffers) and used_memory (those plus what lies outside mem_clients_normal), and so toward
-/// maxmemory.
+/// A client's pool of `connections`: its commands go to them in turn, one a second here, so
+/// that most sit idle. Each costs what Redis 7.0.15 allocates for it, counted in
+/// connected_clients, mem_clients_normal (struct and buffers, as clientsCron last saw them) and
+/// used_memory (those plus what lies outside mem_clients_normal), and so toward maxmemory.
 #[test]
 fn a_pool_of_idle_connections_costs_memory_toward_maxmemory() {
     use vanish::scenario::{self, Overrides};
     use vanish::sim::engine::{run, NoProgress};
-    use vanish::sim::keyspace::memory::{
-        client_pool_bytes, CLIENT_ACTIVE_CONNECTION_BYTES, CLIENT_IDLE_CONNECTION_BYTES,
-        CLIENT_UNTRACKED_BYTES,
-    };
+    use vanish::sim::keyspace::memory::{CLIENT_IDLE_CONNECTION_BYTES, CLIENT_UNTRACKED_BYTES};
     use vanish::sim::ledger::DiscardLedger;
 
     // No key is ever written: a GET-only client on an empty server.
-    let text = "[scenario]\nname = \"pool\"\nseed = 1\nduration = \"2s\"\n\n\
+    let text = "[scenario]\nname = \"pool\"\nseed = 1\nduration = \"10s\"\n\n\
                 [server]\nlatency-tracking = false\n\n\
-                [[client]]\nname = \"app\"\nrate = 10\nkeyspace = { keys = 10 }\ncommands = { GET = 1 }\n";
+                [[client]]\nname = \"app\"\nrate = 1\nrate-kind = \"fixed\"\nkeyspace = { keys = 10 }\ncommands = { GET = 1 }\n";
     let node = |connections: u32| {
         let overrides = Overrides {
             seed: None,
@@ -202,29 +199,23 @@ fn a_pool_of_idle_connections_costs_memory_toward_maxmemory() {
     };
     let one = node(1);
     assert_eq!(one.connected_clients, 1);
-    assert_eq!(one.mem_clients_normal, CLIENT_ACTIVE_CONNECTION_BYTES);
-    assert_eq!(CLIENT_ACTIVE_CONNECTION_BYTES, 768 + 20_480 + 1_024);
+    // One command a second keeps the query buffer (20 KB) and the 1 KB reply buffer.
+    assert_eq!(one.mem_clients_normal, 768 + 20_480 + 1_024);
     assert_eq!(CLIENT_IDLE_CONNECTION_BYTES, 768 + 8 + 1_024);
-    for connections in [10, 100, 1_000] {
+    for connections in [100, 1_000] {
         let pool = node(connections);
-        let idle = u64::from(connections - 1);
+        let extra = u64::from(connections - 1);
         assert_eq!(pool.connected_clients, u64::from(connections));
-        assert_eq!(
-            pool.mem_clients_normal,
-            CLIENT_ACTIVE_CONNECTION_BYTES + idle * CLIENT_IDLE_CONNECTION_BYTES
-        );
-        // What lies outside mem_clients_normal is in used_memory but not in the overhead.
-        assert_eq!(
-            pool.used_memory - one.used_memory,
-            idle * (CLIENT_IDLE_CONNECTION_BYTES + CLIENT_UNTRACKED_BYTES)
-        );
-        assert_eq!(
-            pool.used_memory_overhead - one.used_memory_overhead,
-            idle * CLIENT_IDLE_CONNECTION_BYTES
-        );
-        assert_eq!(
-            client_pool_bytes(connections) - client_pool_bytes(1),
-            pool.used_memory - one.used_memory
+        // Ten commands went to ten connections; the last two or three still hold their 20 KB
+        // query buffer, the others are trimmed.
+        let idle_bytes = extra * (CLIENT_IDLE_CONNECTION_BYTES + CLIENT_UNTRACKED_BYTES);
+        let grown = pool.used_memory - one.used_memory - idle_bytes;
+        assert!(grown <= 3 * 20_480, "{grown}");
+        assert!(
+            pool.mem_clients_normal - one.mem_clients_normal
+                >= extra * CLIENT_IDLE_CONNECTION_BYTES - 20_480,
+            "{}",
+            pool.mem_clients_normal
         );
     }
     // The pool's memory counts toward maxmemory: with room for the pool of 10 but not of 1,000,
@@ -245,4 +236,113 @@ fn a_pool_of_idle_connections_costs_memory_toward_maxmemory() {
     };
     assert_eq!(refused(10), 0);
     assert!(refused(1_000) > 0, "2 MB cannot hold 1,000 connections");
+}
+
+/// A cache-aside reader pipelining GETs of 4 KB values: each round trip's replies wait in its
+/// connection's reply list until written. Returns the primary's INFO, the timeline, and the
+/// reads that failed because the server closed the connection.
+fn pipelined_reader(sets: &[&str]) -> (vanish::sim::server::info::NodeInfo, Vec<String>, u64) {
+    use vanish::scenario::{self, Overrides};
+    use vanish::sim::engine::workload::Failure;
+    use vanish::sim::engine::{run, NoProgress};
+    use vanish::sim::ledger::DiscardLedger;
+
+    let text = "[scenario]\nname = \"burst\"\nseed = 1\nduration = \"20s\"\n\n\
+                [server]\nmaxmemory = \"64mb\"\nmaxmemory-policy = \"allkeys-lru\"\n\n\
+                [[client]]\nname = \"app\"\nrate = 2000\nrate-kind = \"fixed\"\nconnections = 20\n\
+                pipeline = 400\nkeyspace = { keys = 1000 }\ncommands = { GET = 1 }\n\
+                value-size = 4096\non-miss = \"set\"\n";
+    let overrides = Overrides {
+        seed: None,
+        sets: sets.iter().map(|set| set.to_string()).collect(),
+    };
+    let config = scenario::parse("burst.toml", text, &overrides).unwrap_or_else(|e| panic!("{e}"));
+    let output = run(&config, &mut DiscardLedger, &mut NoProgress);
+    let closed = output.clients[0].1.failed_reads[Failure::Closed];
+    let timeline = output
+        .timeline
+        .iter()
+        .map(|(_, what)| what.clone())
+        .collect();
+    (output.nodes[0].clone(), timeline, closed)
+}
+
+/// `maxmemory-clients`: a connection whose pipelined replies take its recorded memory over the
+/// limit is evicted (the command under way is not run, the round trip's rest fails), counted in
+/// INFO `evicted_clients` and named on the timeline; the pool reconnects. Off by default.
+#[test]
+fn maxmemory_clients_evicts_the_connection_whose_replies_pile_up() {
+    let (off, timeline, closed) = pipelined_reader(&[]);
+    assert_eq!((off.evicted_clients, closed), (0, 0));
+    assert!(timeline.is_empty(), "{timeline:?}");
+    let (on, timeline, closed) = pipelined_reader(&["server.maxmemory-clients=\"1mb\""]);
+    assert!(on.evicted_clients > 0);
+    assert!(closed > 0);
+    assert!(
+        timeline
+            .iter()
+            .any(|what| what.starts_with("primary closed") && what.ends_with("(maxmemory-clients)")),
+        "{timeline:?}"
+    );
+    // Every round trip's 1.6 MB of replies is over the limit: its connection is evicted, and
+    // the pool opens a new one for the next, so more are evicted than the pool holds.
+    assert!(on.evicted_clients > 20, "{}", on.evicted_clients);
+    // 1 % of 64 MB is under the 128 KB floor Redis keeps: the floor applies.
+    let (floor, _, _) = pipelined_reader(&["server.maxmemory-clients=\"1%\""]);
+    assert!(floor.evicted_clients >= on.evicted_clients);
+}
+
+/// `client-output-buffer-limit normal`: past the hard limit the connection is closed as the
+/// reply list grows; the timeline says so, INFO's evicted_clients does not count it.
+#[test]
+fn a_normal_output_buffer_limit_closes_the_connection_over_it() {
+    let (info, timeline, closed) =
+        pipelined_reader(&["server.client-output-buffer-limit=\"normal 256kb 0 0\""]);
+    assert_eq!(info.evicted_clients, 0);
+    assert!(closed > 0);
+    assert!(
+        timeline
+            .iter()
+            .any(|what| what.ends_with("(client-output-buffer-limit normal)")),
+        "{timeline:?}"
+    );
+}
+
+/// A client's pool lives on the primary it believes in: after Sentinel promotes the replica the
+/// pool is open there, and a crashed primary that restarts has no connection left (they died
+/// with its process) until a client comes back to it.
+#[test]
+fn pools_follow_the_promoted_primary_and_die_with_a_process() {
+    use vanish::scenario::{self, Overrides};
+    use vanish::sim::engine::{run, NoProgress};
+    use vanish::sim::ledger::DiscardLedger;
+
+    let text = "[scenario]\nname = \"pools\"\nseed = 3\nduration = \"3m\"\n\n\
+                [[replica]]\nname = \"replica-1\"\n\n\
+                [sentinel]\nhosts = [\"primary\", \"replica-1\", \"app\"]\nquorum = 2\n\n\
+                [[client]]\nname = \"app\"\nrate = 100\nconnections = 25\n\
+                keyspace = { keys = 1000 }\ncommands = { SET = 1 }\n\n\
+                [[event]]\nat = \"30s\"\ndo = \"crash\"\n\n\
+                [[event]]\nat = \"2m\"\ndo = \"restart\"\nnode = \"primary\"\n";
+    let config = scenario::parse("pools.toml", text, &Overrides::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run(&config, &mut DiscardLedger, &mut NoProgress);
+    let (primary, replica) = (&output.nodes[0], &output.nodes[1]);
+    assert!(
+        output
+            .timeline
+            .iter()
+            .any(|(_, what)| what.contains("promoted")),
+        "{:?}",
+        output.timeline
+    );
+    assert_eq!(
+        replica.connected_clients, 25,
+        "the pool moved to the new primary"
+    );
+    assert_eq!(
+        primary.connected_clients, 0,
+        "the restarted process has no client"
+    );
+    assert!(replica.mem_clients_normal > 0);
 }

@@ -6,7 +6,14 @@ use crate::sim::config::{CommandKind, Discovery, ReadFrom, SentinelHost, WaitCon
 use crate::sim::engine::workload::{Client, Failure};
 use crate::sim::ledger::watch::{Outcome, WatchEvent};
 use crate::sim::ledger::{Cause, Ledger};
+use crate::sim::server::connections::{Closed, ConnectionId};
 use crate::sim::server::{Argument, ErrorReply, Node, Reply, Request};
+
+/// A round trip in progress: the node holding the client's pool, and its connection there.
+struct RoundTrip {
+    node: usize,
+    connection: ConnectionId,
+}
 
 impl World<'_> {
     /// The node a read of client `index` goes to.
@@ -65,13 +72,94 @@ impl World<'_> {
         }
     }
 
-    /// Runs one command of client `index`; returns when its next command arrives.
+    /// Runs one round trip of client `index` (its `pipeline` commands, sent together on the
+    /// next connection of its pool); returns when its next round trip starts.
     pub(super) fn client_command(
         &mut self,
         index: usize,
         now_us: u64,
         ledger: &mut Ledger,
     ) -> Option<u64> {
+        let mut trip = self.begin_round_trip(index, now_us);
+        for _ in 0..self.clients[index].config.pipeline {
+            self.one_command(index, now_us, ledger, trip.as_mut());
+        }
+        if let Some(trip) = trip {
+            self.nodes[trip.node].end_round_trip(trip.connection);
+        }
+        self.note_closed_connections(now_us);
+        let next = self.clients[index].next_round_trip_us();
+        if next.is_none() {
+            // The application stopped: its pool closes.
+            self.nodes[self.pool_node[index]].disconnect_client(index as u32);
+        }
+        next
+    }
+
+    /// Puts the connections the nodes closed on the timeline, one line per node, client and
+    /// reason: a storm of evictions reads as a few lines, INFO `evicted_clients` counts them.
+    pub(super) fn note_closed_connections(&mut self, now_us: u64) {
+        for node in 0..self.nodes.len() {
+            self.note_closed_on(node, now_us);
+        }
+    }
+
+    fn note_closed_on(&mut self, node: usize, now_us: u64) {
+        let closed = self.nodes[node].take_closed_connections();
+        if closed.is_empty() {
+            return;
+        }
+        let mut counts: Vec<((u32, Closed), u64)> = Vec::new();
+        for entry in closed {
+            match counts.iter_mut().find(|(seen, _)| *seen == entry) {
+                Some((_, count)) => *count += 1,
+                None => counts.push((entry, 1)),
+            }
+        }
+        for ((owner, why), count) in counts {
+            let plural = if count == 1 { "" } else { "s" };
+            let why = match why {
+                Closed::Evicted => "maxmemory-clients",
+                Closed::OutputBufferLimit => "client-output-buffer-limit normal",
+            };
+            let what = format!(
+                "{} closed {count} connection{plural} of client {} ({why})",
+                self.nodes[node].name, self.clients[owner as usize].config.name
+            );
+            self.timeline.push((now_us, what));
+        }
+    }
+
+    /// The connection of client `index`'s round trip, on the primary it believes in: its pool
+    /// follows a promoted primary (closed on the old node, opened on the new one, as a client
+    /// library reconnects), and reopens on a restarted process, whose connections died with the
+    /// old one. None while that node is down.
+    fn begin_round_trip(&mut self, index: usize, now_us: u64) -> Option<RoundTrip> {
+        let node = self.believed[index];
+        let old = self.pool_node[index];
+        if old != node {
+            self.nodes[old].disconnect_client(index as u32);
+            self.pool_node[index] = node;
+        }
+        let pool = &mut self.nodes[node];
+        if pool.is_down() {
+            return None;
+        }
+        pool.set_time(now_us);
+        pool.connect_client(index as u32, self.clients[index].config.connections);
+        let connection = pool.begin_round_trip(index as u32)?;
+        Some(RoundTrip { node, connection })
+    }
+
+    /// One command of client `index`, read on the round trip's connection when it goes to the
+    /// node holding it.
+    fn one_command(
+        &mut self,
+        index: usize,
+        now_us: u64,
+        ledger: &mut Ledger,
+        trip: Option<&mut RoundTrip>,
+    ) {
         self.resolve(index, now_us);
         let primary = self.believed[index];
         let mut request = self.clients[index].next_request(&self.keys);
@@ -87,7 +175,7 @@ impl World<'_> {
         {
             let client = &mut self.clients[index];
             tally(client, &request.command, Reply::Error(error));
-            return client.next_arrival_us();
+            return;
         }
         if target != primary {
             self.nodes[primary].set_time(now_us);
@@ -96,7 +184,29 @@ impl World<'_> {
         let node = &mut self.nodes[target];
         node.set_time(now_us);
         let client = &mut self.clients[index];
-        let reply = node.execute(&request, ledger);
+        let on_pool = trip.filter(|trip| trip.node == target);
+        let closed = Reply::Error(ErrorReply::ConnectionClosed);
+        let reply = match on_pool {
+            Some(trip) => {
+                // A connection the server closed loses the rest of the round trip.
+                if !node.connection_open(trip.connection) {
+                    tally(client, &request.command, closed);
+                    return;
+                }
+                node.read_request(trip.connection, &request);
+                if !node.before_command(trip.connection) {
+                    tally(client, &request.command, closed);
+                    return;
+                }
+                let reply = node.execute(&request, ledger);
+                if node.queue_reply(trip.connection, &request, reply) {
+                    reply
+                } else {
+                    closed
+                }
+            }
+            None => node.execute(&request, ledger),
+        };
         if ledger.watches(request.key) {
             note_command(ledger, node, &request, reply);
         }
@@ -154,7 +264,6 @@ impl World<'_> {
                 self.clients[index].block_until(until);
             }
         }
-        self.clients[index].next_arrival_us()
     }
 
     /// WAIT after a write just shipped by `master`: returns when `wait.replicas` replicas have

@@ -137,6 +137,8 @@ struct World<'a> {
     clients: Vec<Client>,
     /// Per client: the node it believes is the primary, and when it asks a Sentinel next.
     believed: Vec<usize>,
+    /// Per client: the node its pool of connections is open on (`clients.rs`).
+    pool_node: Vec<usize>,
     next_resolve_us: Vec<u64>,
     /// Per client: which replica a read goes to, for `read-from = "replica"`.
     routing: Vec<Stream>,
@@ -465,6 +467,7 @@ impl<'a> World<'a> {
             cron_left_at_pause: vec![None; nodes_count],
             shutdowns: vec![None; nodes_count],
             believed: vec![0; config.clients.len()],
+            pool_node: vec![0; config.clients.len()],
             next_resolve_us: vec![0; config.clients.len()],
             clients,
             routing: config
@@ -512,7 +515,7 @@ impl<'a> World<'a> {
             self.schedule(first, Event::Sentinel(index as u16));
         }
         for index in 0..self.clients.len() {
-            if let Some(first) = self.clients[index].next_arrival_us() {
+            if let Some(first) = self.clients[index].next_round_trip_us() {
                 self.schedule(first, Event::Client(index as u32));
             }
         }
@@ -547,6 +550,7 @@ impl<'a> World<'a> {
                     }
                     let next = time_us + node_ref.cron_period_us();
                     self.schedule(next, Event::Cron(node));
+                    self.note_closed_connections(time_us);
                     self.ship_from(node as usize, time_us);
                     self.shutdown_cron(node as usize, time_us);
                 }
@@ -670,8 +674,11 @@ fn build_nodes(config: &SimConfig, keys: &Arc<KeyTable>) -> Vec<Node> {
         keys.clone(),
         config.seed,
     );
-    for client in &config.clients {
-        primary.connect_client(client.connections);
+    for (index, client) in config.clients.iter().enumerate() {
+        // A client starting later opens its pool at its first round trip.
+        if client.start_us == 0 {
+            primary.connect_client(index as u32, client.connections);
+        }
     }
     if !config.replicas.is_empty() {
         let mut stream = PrimaryStream::new(config.replicas.len() + 1, 0, 0);

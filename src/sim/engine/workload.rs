@@ -53,10 +53,13 @@ pub enum Failure {
     NotAnInteger,
     /// RENAME of a key that does not exist.
     NoSuchKey,
+    /// The server closed the connection before the reply (`maxmemory-clients`,
+    /// `client-output-buffer-limit`).
+    Closed,
 }
 
 impl Failure {
-    pub const ALL: [Failure; 9] = [
+    pub const ALL: [Failure; 10] = [
         Failure::Timeout,
         Failure::Refused,
         Failure::ReadOnly,
@@ -66,6 +69,7 @@ impl Failure {
         Failure::WrongType,
         Failure::NotAnInteger,
         Failure::NoSuchKey,
+        Failure::Closed,
     ];
 
     pub fn of(error: ErrorReply) -> Failure {
@@ -79,6 +83,7 @@ impl Failure {
             ErrorReply::WrongType => Failure::WrongType,
             ErrorReply::NotAnInteger => Failure::NotAnInteger,
             ErrorReply::NoSuchKey => Failure::NoSuchKey,
+            ErrorReply::ConnectionClosed => Failure::Closed,
         }
     }
 
@@ -95,6 +100,7 @@ impl Failure {
             Failure::WrongType => "-WRONGTYPE",
             Failure::NotAnInteger => "-ERR not an integer",
             Failure::NoSuchKey => "-ERR no such key",
+            Failure::Closed => "connection closed",
         }
     }
 
@@ -110,6 +116,7 @@ impl Failure {
             Failure::WrongType => "wrongtype",
             Failure::NotAnInteger => "not_an_integer",
             Failure::NoSuchKey => "no_such_key",
+            Failure::Closed => "closed",
         }
     }
 
@@ -238,6 +245,16 @@ impl Client {
         self.blocked_until_us = self.blocked_until_us.max(at_us);
         // Open-loop arrivals queue behind the blocked call rather than overlapping it.
         self.last_arrival_ns = self.last_arrival_ns.max(at_us * 1000);
+    }
+
+    /// Time of the next round trip in µs: a pipelining client sends its next `pipeline`
+    /// commands together when the last of them arrives. None once the client has stopped.
+    pub fn next_round_trip_us(&mut self) -> Option<u64> {
+        let mut at_us = None;
+        for _ in 0..self.config.pipeline {
+            at_us = Some(self.next_arrival_us()?);
+        }
+        at_us
     }
 
     /// Time of the next command in µs, or None once the client has stopped.

@@ -3,8 +3,27 @@
 //! `used_memory` counts every zmalloc allocation at jemalloc's usable size. This module owns the
 //! size classes and the per-structure costs; the keyspace adds them up. Nothing here allocates.
 
-/// `used_memory_startup` of an empty Redis 7.0.15 (Debian 12, jemalloc 5.3.0), MEASURED.
+/// `used_memory_startup` of an empty Redis 7.0.15 (Debian 12, jemalloc 5.3.0) with the default
+/// `maxclients` 10000, MEASURED. [`used_memory_startup`] gives it for another maxclients.
 pub const USED_MEMORY_STARTUP: u64 = 876_216;
+/// `maxclients`' default, with which [`USED_MEMORY_STARTUP`] was measured.
+pub const MAXCLIENTS_DEFAULT: u32 = 10_000;
+/// `CONFIG_FDSET_INCR` (CONFIG_MIN_RESERVED_FDS + 96): the event loop's slots beyond maxclients.
+const CONFIG_FDSET_INCR: u64 = 32 + 96;
+
+/// The event loop's per-descriptor arrays (`aeCreateEventLoop(maxclients + CONFIG_FDSET_INCR)`):
+/// `aeFileEvent` (32 bytes), `aeFiredEvent` (8) and ae_epoll's `struct epoll_event` (12,
+/// packed) per slot, each array one allocation.
+fn event_loop_bytes(maxclients: u32) -> u64 {
+    let setsize = u64::from(maxclients) + CONFIG_FDSET_INCR;
+    jemalloc_size(32 * setsize) + jemalloc_size(8 * setsize) + jemalloc_size(12 * setsize)
+}
+
+/// `used_memory_startup` with `maxclients` (as `adjustOpenFilesLimit` left it: the descriptor
+/// limit less 32 when the process may not open maxclients + 32 files).
+pub fn used_memory_startup(maxclients: u32) -> u64 {
+    USED_MEMORY_STARTUP - event_loop_bytes(MAXCLIENTS_DEFAULT) + event_loop_bytes(maxclients)
+}
 /// A connection's `client` struct (`createClient`, src/networking.c), in jemalloc's 768-byte
 /// class: MEASURED on 7.0.15 as CLIENT LIST's `tot-mem` of an idle connection (1,800) less its
 /// reply buffer (1,024) and its empty query buffer (8).
@@ -189,6 +208,30 @@ pub fn table_size_for(n: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn startup_memory_follows_maxclients_through_the_event_loop_arrays() {
+        // MEASURED on 7.0.15 (one server per maxclients, ulimit -n 20000: 20000 became 19968):
+        // used_memory_startup 348,816 / 401,136 / 876,144 / 1,416,912. The differences are the
+        // three arrays to within 128 bytes (the length of the --maxclients argument's string).
+        let measured = [
+            (100, 348_816),
+            (1_000, 401_136),
+            (10_000, 876_144),
+            (19_968, 1_416_912),
+        ];
+        for pair in measured.windows(2) {
+            let ((low, low_bytes), (high, high_bytes)) = (pair[0], pair[1]);
+            let modelled = used_memory_startup(high) - used_memory_startup(low);
+            let real: u64 = high_bytes - low_bytes;
+            assert!(
+                modelled.abs_diff(real) <= 128,
+                "{low}→{high}: {modelled} vs {real}"
+            );
+        }
+        assert_eq!(used_memory_startup(MAXCLIENTS_DEFAULT), USED_MEMORY_STARTUP);
+        assert_eq!(event_loop_bytes(10_000), 327_680 + 81_920 + 131_072);
+    }
 
     #[test]
     fn jemalloc_classes_match_the_documented_list() {

@@ -15,7 +15,7 @@ use crate::sim::engine::workload::Client;
 use crate::sim::keyspace::db::entry_overhead_bytes;
 use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::keyspace::memory::{
-    client_pool_bytes, string_value_bytes, LATENCY_HISTOGRAM_BYTES, USED_MEMORY_STARTUP,
+    client_pool_bytes, string_value_bytes, used_memory_startup, LATENCY_HISTOGRAM_BYTES,
 };
 use crate::sim::server::Argument;
 
@@ -420,7 +420,7 @@ fn fixed_bytes(config: &SimConfig, raw: bool, commands_used: &[bool]) -> u64 {
     } else {
         0
     };
-    USED_MEMORY_STARTUP
+    used_memory_startup(config.server.maxclients)
         + config
             .clients
             .iter()

@@ -22,6 +22,7 @@ impl Node {
     pub fn cron(&mut self, now_us: u64, ledger: &mut Ledger) {
         self.set_time(now_us);
         self.lru_clock = lru::lru_clock(self.unix_ms());
+        self.clients_cron();
         // Only masters expire keys actively; replicas wait for the master's DELs.
         if self.config.active_expire_enabled && self.replica().is_none() {
             self.active_expire_cycle(CycleKind::Slow, ledger);

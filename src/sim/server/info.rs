@@ -168,6 +168,9 @@ pub struct NodeInfo {
 
     // --- clients ---
     pub connected_clients: u64,
+    /// The largest query buffer and output buffer clientsCron saw in the last 8 seconds.
+    pub client_recent_max_input_buffer: u64,
+    pub client_recent_max_output_buffer: u64,
 
     // --- memory (bytes) ---
     pub used_memory: u64,
@@ -209,6 +212,8 @@ pub struct NodeInfo {
     pub expired_time_cap_reached_count: u64,
     pub expire_cycle_cpu_milliseconds: u64,
     pub evicted_keys: u64,
+    /// Connections closed by `maxmemory-clients`.
+    pub evicted_clients: u64,
     /// Milliseconds spent over maxmemory, summed over episodes.
     pub total_eviction_exceeded_time: u64,
     /// Milliseconds of the current over-maxmemory episode (0 when under the limit).

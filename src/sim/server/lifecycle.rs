@@ -4,6 +4,7 @@
 
 use crate::sim::keyspace::dict::ExpandGuard;
 use crate::sim::ledger::{Actor, Cause, Detail, EntryKind, KeyId, Ledger};
+use crate::sim::server::connections::Connections;
 use crate::sim::server::durability::BeforeImage;
 use crate::sim::server::node::Node;
 use crate::sim::server::process::Process;
@@ -71,8 +72,10 @@ impl Node {
     /// primary or was counted lost at the failover.
     pub fn restart(&mut self, serving: bool, ledger: &mut Ledger) {
         self.process = Process::Running;
-        // A new process: INFO counters start again.
+        // A new process: INFO counters start again, and no client is connected (their pools
+        // reconnect at their next round trip).
         self.stats = NodeStats::default();
+        self.connections = Connections::default();
         self.commands = CommandStats::default();
         let Some(durability) = self.durability.as_mut() else {
             return;

@@ -9,7 +9,9 @@
 //! `node`; the ones that add behaviour to `Node` (`exec`, `removal`, `replica`, `lifecycle`,
 //! `expire`, `cron`, `snapshot`) depend on it, never the other way.
 
+mod client_io;
 pub mod command;
+pub mod connections;
 pub mod cron;
 pub mod durability;
 pub mod evict;
@@ -22,6 +24,7 @@ pub mod process;
 pub mod protocol;
 mod removal;
 pub mod replica;
+pub mod resp;
 pub mod role;
 pub mod snapshot;
 pub mod stats;

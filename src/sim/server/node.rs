@@ -12,18 +12,18 @@ use crate::sim::keyspace::dict::ExpandGuard;
 use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::keyspace::lru;
 use crate::sim::keyspace::memory::{
-    string_value_bytes, StringEncoding, BUCKET_BYTES, CLIENT_ACTIVE_CONNECTION_BYTES,
-    CLIENT_IDLE_CONNECTION_BYTES, CLIENT_UNTRACKED_BYTES, LATENCY_HISTOGRAM_BYTES,
-    USED_MEMORY_STARTUP,
+    string_value_bytes, used_memory_startup, StringEncoding, BUCKET_BYTES, LATENCY_HISTOGRAM_BYTES,
 };
 use crate::sim::keyspace::value::EncodingLimits;
 use crate::sim::ledger::{KeyId, Ledger, NodeId};
 use crate::sim::random::rng::Stream;
 use crate::sim::reference::exact::ReferenceCache;
+use crate::sim::server::connections::Connections;
 use crate::sim::server::durability::Durability;
 use crate::sim::server::evict::{Clocks, EvictionHost, Evictor};
 use crate::sim::server::exec::CallResult;
 use crate::sim::server::process::Process;
+use crate::sim::server::resp::StringLengths;
 use crate::sim::server::role::Role;
 use crate::sim::server::stats::{CommandStats, NodeStats};
 
@@ -53,10 +53,10 @@ pub struct Node {
     pub(super) commands: CommandStats,
     pub run_id: String,
     pub(super) replid: String,
-    /// Connections that carry a client's commands: one per client.
-    pub(super) active_connections: u64,
-    /// A pool's other connections, idle with trimmed buffers.
-    pub(super) idle_connections: u64,
+    /// The clients' connections, their buffers over time (`client_io.rs`).
+    pub(super) connections: Connections,
+    /// Each string value's length, for the replies that carry it (`resp.rs`).
+    pub(super) string_lens: StringLengths,
     pub(super) expire_cycle: ExpireCycleState,
     /// Virtual time of the command or cron tick being processed, µs since the start.
     pub(super) now_us: u64,
@@ -125,8 +125,8 @@ impl Node {
             commands: CommandStats::default(),
             run_id,
             replid,
-            active_connections: 0,
-            idle_connections: 0,
+            connections: Connections::default(),
+            string_lens: StringLengths::default(),
             expire_cycle: ExpireCycleState::default(),
             now_us: 0,
             lru_clock: lru::lru_clock(EPOCH_UNIX_MS),
@@ -174,31 +174,6 @@ impl Node {
         self.now_us = now_us;
     }
 
-    /// Connects a client's pool of `connections`: its commands go through one of them (a LIFO
-    /// pool reuses the connection it got back last), the rest sit idle.
-    pub fn connect_client(&mut self, connections: u32) {
-        assert!(connections >= 1, "a client has at least one connection");
-        self.active_connections += 1;
-        self.idle_connections += u64::from(connections - 1);
-    }
-
-    /// INFO connected_clients: every connection of every client.
-    pub fn connected_clients(&self) -> u64 {
-        self.active_connections + self.idle_connections
-    }
-
-    /// INFO mem_clients_normal: what `getClientMemoryUsage` counts of each connection.
-    pub fn mem_clients_normal(&self) -> u64 {
-        self.active_connections * CLIENT_ACTIVE_CONNECTION_BYTES
-            + self.idle_connections * CLIENT_IDLE_CONNECTION_BYTES
-    }
-
-    /// All the connections cost in used_memory: `mem_clients_normal` and what Redis allocates
-    /// for a connection outside it (lists, dicts, list node, rax leaf, connection struct).
-    fn connections_bytes(&self) -> u64 {
-        self.mem_clients_normal() + self.connected_clients() * CLIENT_UNTRACKED_BYTES
-    }
-
     /// A database of this node.
     pub fn db(&self, index: u32) -> &Db {
         &self.dbs[index as usize]
@@ -235,8 +210,8 @@ impl Node {
         if self.raw_memory() {
             return dataset;
         }
-        USED_MEMORY_STARTUP
-            + self.connections_bytes()
+        self.used_memory_startup()
+            + self.connections.allocated_bytes()
             + self.latency_histograms * LATENCY_HISTOGRAM_BYTES
             + self.replication_backlog_bytes()
             + dataset
@@ -257,7 +232,12 @@ impl Node {
                     + db.expires.slots() * BUCKET_BYTES
             })
             .sum();
-        USED_MEMORY_STARTUP + self.mem_clients_normal() + keyspace
+        self.used_memory_startup() + self.mem_clients_normal() + keyspace
+    }
+
+    /// INFO used_memory_startup: what an empty server holds with its `maxclients`.
+    pub fn used_memory_startup(&self) -> u64 {
+        used_memory_startup(self.config.maxclients)
     }
 
     /// Bytes that do not count toward maxmemory: the replication buffer held for replicas

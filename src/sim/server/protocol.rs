@@ -98,6 +98,9 @@ pub enum ErrorReply {
     ReadOnly,
     /// A read on a replica without its master while `replica-serve-stale-data no`.
     MasterDown,
+    /// The server closed the connection (client eviction, an output buffer limit) before the
+    /// reply: the client library reports the connection lost (not a Redis reply).
+    ConnectionClosed,
 }
 
 impl ErrorReply {
@@ -111,6 +114,7 @@ impl ErrorReply {
             ErrorReply::NoReplicas => "NOREPLICAS",
             ErrorReply::ReadOnly => "READONLY",
             ErrorReply::MasterDown => "MASTERDOWN",
+            ErrorReply::ConnectionClosed => "ECONNRESET",
         }
     }
 }

@@ -1,6 +1,5 @@
 //! Builds a node's INFO snapshot ([`NodeInfo`]) from its live state.
 
-use crate::sim::keyspace::memory::USED_MEMORY_STARTUP;
 use crate::sim::server::info::{
     CommandStat, DbInfo, MasterLink, NodeInfo, ReplicaLine, ReplicaState, Role, SyncTransfer,
 };
@@ -109,12 +108,14 @@ impl Node {
             configured_hz: self.configured_hz,
             lru_clock: self.lru_clock,
             connected_clients: self.connected_clients(),
+            client_recent_max_input_buffer: self.client_recent_max_buffers().0,
+            client_recent_max_output_buffer: self.client_recent_max_buffers().1,
             used_memory,
             used_memory_peak: self.used_memory_peak.max(used_memory),
             used_memory_startup: if self.raw_memory() {
                 0
             } else {
-                USED_MEMORY_STARTUP
+                self.used_memory_startup()
             },
             used_memory_overhead: self.used_memory_overhead(),
             maxmemory: self.config.maxmemory_bytes,
@@ -128,6 +129,7 @@ impl Node {
             expired_time_cap_reached_count: self.stats.expired_time_cap_reached_count,
             expire_cycle_cpu_milliseconds: self.stats.expire_cycle_cpu_us / 1000,
             evicted_keys: self.stats.evicted_keys,
+            evicted_clients: self.evicted_clients(),
             total_eviction_exceeded_time: self.stats.total_eviction_exceeded_time_ms,
             current_eviction_exceeded_time: self.evictor.current_exceeded_ms(self.now_us),
             mem_not_counted_for_evict: self.mem_not_counted_for_evict(),

@@ -14,7 +14,10 @@ impl Node {
     #[inline]
     pub(super) fn set(&mut self, request: &Request, present: bool, ledger: &mut Ledger) {
         let (value, ttl_ms) = match request.argument {
-            Argument::Value { len, ttl_ms } => (self.string_value(len), ttl_ms),
+            Argument::Value { len, ttl_ms } => {
+                self.string_lens.record(request.key, len);
+                (self.string_value(len), ttl_ms)
+            }
             Argument::Integer { value, ttl_ms } => {
                 ((self.integer_kind(i64::from(value)), value), ttl_ms)
             }
