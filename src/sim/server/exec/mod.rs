@@ -336,7 +336,7 @@ impl Node {
         match behaviour {
             Behaviour::Set => self.set_command(request, present, ledger),
             Behaviour::Incr => {
-                let reply = self.incr(db, key, client, present);
+                let reply = self.incr(request, present);
                 if !present {
                     self.track_new_key(db, key, next_use);
                 }
