@@ -3,7 +3,8 @@
 //! Two sources. A scenario re-run that follows the key (`sim::engine::run_explaining`) knows
 //! everything: each write (who, size, TTL), each read and its outcome, each arrival on a
 //! replica, and each removal with the numbers behind it (an eviction's policy, score and the
-//! other pool candidates; an expiry's TTL and who set it; a flush and who sent it). A finished
+//! other pool candidates; an expiry's TTL, who set it and when; a write lost in a failover: its
+//! offset and the one the promoted replica had reached; a flush and who sent it). A finished
 //! run's ledger knows the removals, misses and refused or lost writes; [`read_ledger`] reads it
 //! back row by row (`ledger.csv` today; a second format plugs in as another arm of
 //! [`LedgerFormat`]). Both print as text or JSON.
@@ -18,7 +19,7 @@ use crate::report::ledger_csv::{actor_name, detail_text, HEADER};
 use crate::sim::config::SimConfig;
 use crate::sim::engine::RunOutput;
 use crate::sim::ledger::watch::{Outcome, WatchEvent};
-use crate::sim::ledger::{Cause, LedgerEntry};
+use crate::sim::ledger::{Cause, Detail, LedgerEntry};
 
 /// One row of a finished run's ledger, as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -295,6 +296,24 @@ fn describe(event: &WatchEvent, names: &Names, last_time: u64) -> (u64, String, 
             json!({ "time_us": time_us, "event": "arrival", "node": names.node(node.0),
                     "offset": offset }),
         ),
+        WatchEvent::FailoverOffsets {
+            write_offset,
+            promoted_offset,
+        } => {
+            let written = match write_offset {
+                Some(offset) => format!("at replication offset {offset} on the old primary"),
+                None => "past the replica's output buffer (no offset)".to_string(),
+            };
+            (
+                last_time,
+                format!(
+                    "         the write was {written}; the promoted replica had reached offset \
+                     {promoted_offset}"
+                ),
+                json!({ "time_us": last_time, "event": "failover-offsets",
+                        "write_offset": write_offset, "promoted_offset": promoted_offset }),
+            )
+        }
         WatchEvent::Pool { candidates } => {
             let listed: Vec<String> = candidates
                 .iter()
@@ -323,7 +342,16 @@ fn describe(event: &WatchEvent, names: &Names, last_time: u64) -> (u64, String, 
 }
 
 fn row_event(entry: &LedgerEntry, names: &Names) -> (u64, String, Value) {
-    let detail = detail_text(&entry.detail, &names.output.keys, &names.clients);
+    let mut detail = detail_text(&entry.detail, &names.output.keys, &names.clients);
+    if let Detail::Expiry { set_at_ms, .. } = entry.detail {
+        // The slot keeps the moment in ms.
+        let _ = write!(
+            detail,
+            " set_at={}.{:03}s",
+            set_at_ms / 1000,
+            set_at_ms % 1000
+        );
+    }
     let actor = actor_name(entry.actor, &names.clients);
     let text = format!(
         "{:<8} db{}  {} {} by {}  {}",
@@ -342,7 +370,7 @@ fn row_event(entry: &LedgerEntry, names: &Names) -> (u64, String, Value) {
 }
 
 /// The story of `key` from a re-run, in order, as (time, text, JSON); an eviction pool is
-/// told after the eviction it explains.
+/// told after the eviction it explains, a failover's offsets at their lost write's time.
 fn story(
     config: &SimConfig,
     output: &RunOutput,
@@ -354,13 +382,15 @@ fn story(
     };
     let mut told = Vec::with_capacity(events.len());
     let mut pool: Option<&WatchEvent> = None;
+    let mut last_time = 0;
     for event in events {
         if matches!(event, WatchEvent::Pool { .. }) {
             pool = Some(event);
             continue;
         }
-        let described = describe(event, &names, 0);
+        let described = describe(event, &names, last_time);
         let time_us = described.0;
+        last_time = time_us;
         told.push(described);
         if let Some(pool) = pool.take() {
             told.push(describe(pool, &names, time_us));

@@ -128,6 +128,7 @@ pub fn detail_text(detail: &Detail, keys: &KeyTable, client_names: &[String]) ->
             ttl_ms,
             set_by,
             lazy,
+            ..
         } => format!(
             "ttl_ms={ttl_ms} set_by={} via={}",
             actor_name(set_by, client_names),

@@ -655,7 +655,8 @@ pub mod record_flags {
 /// command `ttl_ms` holds the element (field or member id, from a hash of its name) in its low
 /// 32 bits and ZADD's score in its high 32; RENAME, RENAMENX and COPY hold the target key (an
 /// index into `Trace::key_names`) in `value_size`; MOVE and COPY ... DB hold the target database
-/// in `ttl_ms` (COPY: plus one, 0 for the same database).
+/// in `ttl_ms` (COPY: plus one, 0 for the same database); INCRBY and DECRBY hold their amount
+/// in `ttl_ms` (an i64's bits), INCRBYFLOAT its increment (an f64's bits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TraceRecord {
     /// When the request arrives, µs after the client's start.

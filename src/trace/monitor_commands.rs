@@ -11,8 +11,8 @@
 //! Approximations, all documented in the README: a blocking pop (BLPOP, BZPOPMIN...) pops from
 //! its first key only and only when MONITOR shows it (a client served later, when another
 //! client pushes, is not shown by MONITOR); MSETNX is a SETNX per key; ZADD's options are
-//! ignored; scores are truncated to 32-bit integers; INCRBY and the like add one; SETRANGE and
-//! LINSERT grow the value as APPEND and LPUSH do; the `*STORE` commands, LMOVE, SMOVE and LMPOP
+//! ignored; scores are truncated to 32-bit integers; INCRBYFLOAT's result length is estimated
+//! (`exec/string.rs`); SETRANGE and LINSERT grow the value as APPEND and LPUSH do; the `*STORE` commands, LMOVE, SMOVE and LMPOP
 //! become one record per key (sources first, then the destination) and LTRIM, LREM and
 //! ZREMRANGEBY* carry their range (`protocol::part`), with the approximations the executor
 //! (`exec/multi.rs`) lists; a SET whose EXAT or PXAT is already past is
@@ -146,9 +146,10 @@ pub(super) fn plan(
         return Err(Skip::Refused);
     }
     let planned = match command.behaviour() {
-        Behaviour::Read | Behaviour::ReadNoTouch | Behaviour::Del | Behaviour::Incr => {
+        Behaviour::Read | Behaviour::ReadNoTouch | Behaviour::Del => {
             each_key(arguments, command, plans)
         }
+        Behaviour::Incr => increment(arguments, command, plans),
         Behaviour::GetDel | Behaviour::Persist => single(arguments, command, 2, plans),
         Behaviour::Set => set_family(arguments, command, now_ms, plans),
         Behaviour::Append => append(arguments, command, plans),
@@ -200,6 +201,25 @@ fn each_key(arguments: &Arguments, command: CommandKind, plans: &mut Vec<Planned
     for index in 1..count {
         plans.push(Planned::new(command, index));
     }
+    Some(())
+}
+
+/// INCR and DECR; INCRBY, DECRBY (an integer) and INCRBYFLOAT (a finite number) with their
+/// amount in `ttl_ms`, as `TraceRecord` says.
+fn increment(arguments: &Arguments, command: CommandKind, plans: &mut Vec<Planned>) -> Option<()> {
+    let mut planned = Planned::new(command, 1);
+    match command {
+        CommandKind::Incrby | CommandKind::Decrby => {
+            planned.ttl_ms = arguments.integer(2)? as u64;
+        }
+        CommandKind::Incrbyfloat => {
+            let text = std::str::from_utf8(arguments.get(2)).ok()?;
+            let by = text.parse::<f64>().ok().filter(|by| by.is_finite())?;
+            planned.ttl_ms = by.to_bits();
+        }
+        _ => {}
+    }
+    plans.push(planned);
     Some(())
 }
 
@@ -726,4 +746,38 @@ fn swap_db(arguments: &Arguments, command: CommandKind, plans: &mut Vec<Planned>
         ..part(command, 0, part::FIRST, a, b)
     });
     Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn planned(words: &[&str]) -> Result<Vec<Planned>, Skip> {
+        let mut arguments = Arguments::default();
+        for word in words {
+            arguments.bytes.extend_from_slice(word.as_bytes());
+            arguments.ends.push(arguments.bytes.len());
+        }
+        let mut plans = Vec::new();
+        plan(&arguments, 0, &mut plans).map(|()| plans)
+    }
+
+    #[test]
+    fn increments_carry_their_amount() {
+        let amount = |words: &[&str]| planned(words).expect("planned")[0].ttl_ms;
+        assert_eq!(amount(&["INCR", "k"]), 0);
+        assert_eq!(amount(&["incrby", "k", "100000"]), 100_000);
+        assert_eq!(amount(&["DECRBY", "k", "-7"]) as i64, -7);
+        assert_eq!(
+            f64::from_bits(amount(&["incrbyfloat", "k", "5.0e3"])),
+            5000.0
+        );
+        for refused in [
+            &["INCRBY", "k", "1.5"][..],
+            &["INCRBYFLOAT", "k", "inf"],
+            &["INCRBYFLOAT", "k", "x"],
+        ] {
+            assert_eq!(planned(refused), Err(Skip::Refused), "{refused:?}");
+        }
+    }
 }

@@ -37,9 +37,31 @@ fn an_expired_key_tells_its_ttl_and_who_set_it() {
             "miss never-written by shop",
             "SET by shop",
             "ttl 31320 ms  → OK",
-            "31.494733s  primary  db0  removal expired by server  ttl_ms=31320 set_by=shop via=lazy",
+            "31.494733s  primary  db0  removal expired by server  ttl_ms=31320 set_by=shop via=lazy \
+             set_at=0.156s",
         ],
     );
+    // The TTL was set by the SET at 0.156431s (the slot keeps ms); 0.156s + 31.320s is before
+    // the read at 31.494733s that found the key expired.
+    assert_tells(
+        &story,
+        &["0.156431s  primary  db0  SET by shop  1715 bytes  ttl 31320 ms"],
+    );
+}
+
+/// The number after `prefix` in `text`.
+fn number_after(text: &str, prefix: &str) -> u64 {
+    let start = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("{prefix:?} in\n{text}"))
+        + prefix.len();
+    let digits: String = text[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("a number after {prefix:?} in\n{text}"))
 }
 
 #[test]
@@ -84,9 +106,17 @@ fn a_write_lost_in_a_failover_never_arrived_on_the_promoted_replica() {
             "SET by orders",
             "→ OK  (replication offset ",
             "150.928670s  replica-1 db0  write-lost failover by server",
+            "150.928670s           the write was at replication offset ",
         ],
     );
     assert!(!story.contains("replica-1 arrived"), "{story}");
+    // The lost write is the SET acknowledged at that offset, which the promoted replica had not
+    // reached.
+    let acknowledged = number_after(&story, "→ OK  (replication offset ");
+    let lost = number_after(&story, "the write was at replication offset ");
+    let promoted = number_after(&story, "the promoted replica had reached offset ");
+    assert_eq!(lost, acknowledged, "{story}");
+    assert!(lost > promoted, "{story}");
 }
 
 #[test]

@@ -1,8 +1,10 @@
 //! used_memory against the figures measured on Redis 7.0.15 (redis-fidelity.md 3.4), exactly.
 
 use vanish::sim::config::{MaxmemoryPolicy, ServerConfig};
+use vanish::sim::keyspace::db::ValueKind;
 use vanish::sim::keyspace::memory::{jemalloc_size, sds_bytes, table_size_for};
-use vanish::sim::server::Argument;
+use vanish::sim::ledger::KeyId;
+use vanish::sim::server::{Argument, CommandKind, Reply};
 
 use crate::support::Bench;
 
@@ -345,4 +347,58 @@ fn pools_follow_the_promoted_primary_and_die_with_a_process() {
         "the restarted process has no client"
     );
     assert!(replica.mem_clients_normal > 0);
+}
+
+/// INCRBY, DECRBY and INCRBYFLOAT by their amount (a MONITOR replay carries it): the result's
+/// encoding and size are Redis's (7.0.15: INCRBY 100000 → int, not a shared integer; DECRBY 5
+/// of nothing → -5; INCRBYFLOAT 5.0e3 of nothing → the embstr "5000").
+#[test]
+fn increments_store_the_value_redis_stores() {
+    let mut bench = Bench::new(ServerConfig::default(), "k", 5);
+    let kind = |bench: &Bench, key: u32| bench.node.db(0).slot(KeyId(key)).kind();
+    let by = |by: i64| Argument::Increment { by };
+    assert_eq!(
+        bench.run(CommandKind::Incr, 0, Argument::None),
+        Reply::Integer(1)
+    );
+    assert_eq!(kind(&bench, 0), ValueKind::SharedInt);
+    assert_eq!(
+        bench.run(CommandKind::Incrby, 0, by(99_999)),
+        Reply::Integer(100_000)
+    );
+    assert_eq!(kind(&bench, 0), ValueKind::Int);
+    assert_eq!(
+        bench.run(CommandKind::Decrby, 1, by(-5)),
+        Reply::Integer(-5)
+    );
+    assert_eq!(
+        kind(&bench, 1),
+        ValueKind::Int,
+        "negative integers are never shared"
+    );
+    assert_eq!(
+        bench.run(CommandKind::Decr, 1, Argument::None),
+        Reply::Integer(-6)
+    );
+    // APPEND counts the digits and the sign: "-6" + "xy" is 4 long.
+    let appended = Argument::Value {
+        len: 2,
+        ttl_ms: None,
+    };
+    assert_eq!(
+        bench.run(CommandKind::Append, 1, appended),
+        Reply::Integer(4)
+    );
+
+    let float = Argument::FloatIncrement {
+        bits: 5.0e3_f64.to_bits(),
+    };
+    assert_eq!(bench.run(CommandKind::Incrbyfloat, 2, float), Reply::Ok);
+    bench.set(3, 4, None);
+    let stored = |bench: &Bench, key: u32| *bench.node.db(0).slot(KeyId(key));
+    assert_eq!(kind(&bench, 2), ValueKind::Embstr);
+    assert_eq!(
+        stored(&bench, 2).value_bytes(),
+        stored(&bench, 3).value_bytes()
+    );
 }

@@ -8,7 +8,8 @@ use crate::sim::cluster::network::Network;
 use crate::sim::cluster::replication::{PrimaryStream, ReplicaState, StreamEntry};
 use crate::sim::cluster::sentinel::{Action, ClusterView};
 use crate::sim::config::{EventAction, SentinelHost};
-use crate::sim::ledger::{Cause, Ledger};
+use crate::sim::ledger::watch::WatchEvent;
+use crate::sim::ledger::{Cause, KeyId, Ledger};
 use crate::sim::server::durability::Durability;
 use crate::sim::server::{Node, Role};
 
@@ -54,6 +55,16 @@ impl ClusterView for View<'_> {
         self.nodes[node]
             .replica()
             .is_some_and(|r| r.link_up && !r.syncing)
+    }
+}
+
+/// `vanish explain`: the offsets behind the watched key's write lost at a promotion.
+fn note_offsets(ledger: &mut Ledger, key: KeyId, write_offset: Option<u64>, promoted_offset: u64) {
+    if ledger.watches(key) {
+        ledger.note(WatchEvent::FailoverOffsets {
+            write_offset,
+            promoted_offset,
+        });
     }
 }
 
@@ -220,11 +231,13 @@ impl World<'_> {
             lost += 1;
             if let Some((db, key)) = entry.op.key() {
                 node.note_lost_write(db, key, Cause::Failover, ledger);
+                note_offsets(ledger, key, Some(entry.offset), offset);
                 failover_keys.push((db, key));
             }
         }
         for &(db, key) in &unsent {
             node.note_lost_write(db, key, Cause::Failover, ledger);
+            note_offsets(ledger, key, None, offset);
             failover_keys.push((db, key));
         }
         lost += unsent.len() as u64;

@@ -520,9 +520,20 @@ fn record_argument(record: &TraceRecord) -> Argument {
             low: record.element() as i32,
             high: record.score() as i32,
         },
+        Behaviour::Incr => match record.op {
+            CommandKind::Incrby => Argument::Increment {
+                by: record.ttl_ms as i64,
+            },
+            CommandKind::Decrby => Argument::Increment {
+                by: (record.ttl_ms as i64).wrapping_neg(),
+            },
+            CommandKind::Incrbyfloat => Argument::FloatIncrement {
+                bits: record.ttl_ms,
+            },
+            _ => Argument::None,
+        },
         Behaviour::Read
         | Behaviour::ReadNoTouch
-        | Behaviour::Incr
         | Behaviour::GetDel
         | Behaviour::Del
         | Behaviour::Persist

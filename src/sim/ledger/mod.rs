@@ -209,11 +209,13 @@ impl<T> IntoIterator for PerCause<T> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Detail {
     None,
-    /// Expiry: the TTL the key was given (ms), who set it, and whether the read path (lazy) or
-    /// the active cycle removed it.
+    /// Expiry: the TTL the key was given (ms), who set it and when (ms after the run began;
+    /// `vanish explain` tells it, the ledger's CSV does not), and whether the read path (lazy)
+    /// or the active cycle removed it.
     Expiry {
         ttl_ms: u64,
         set_by: Actor,
+        set_at_ms: u32,
         lazy: bool,
     },
     /// An explicit command removed the key.

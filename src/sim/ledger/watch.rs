@@ -1,6 +1,6 @@
 //! One key followed through a run, for `vanish explain`: every command a client sends it, every
 //! ledger row about it, each arrival of its changes on a replica, and the eviction pool at the
-//! moment it is evicted. The [`Ledger`](super::Ledger) holds the watch; with no key watched
+//! moment it is evicted, and the offsets behind a write a failover lost. The [`Ledger`](super::Ledger) holds the watch; with no key watched
 //! every hook is one comparison of an empty list, so a normal run pays nothing measurable.
 
 use crate::sim::config::CommandKind;
@@ -49,6 +49,13 @@ pub enum WatchEvent {
     /// row): the other candidates, each as (db, key, score) with the score as the ledger
     /// reports it (idle ms, LFU counter, TTL left). Empty for the random policies.
     Pool { candidates: Vec<(u32, KeyId, u64)> },
+    /// The offsets behind a write lost at a promotion (just after its `write-lost` row): the
+    /// write's replication offset on the old primary (`None` for a write that overflowed the
+    /// replica's link and carries none) and the offset the promoted replica had reached.
+    FailoverOffsets {
+        write_offset: Option<u64>,
+        promoted_offset: u64,
+    },
 }
 
 /// The keys watched (the ids one name has, one per key family) and what happened to them.

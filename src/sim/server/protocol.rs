@@ -57,6 +57,14 @@ pub enum Argument {
         key: KeyId,
         db: u32,
     },
+    /// INCRBY's and DECRBY's amount (DECRBY's negated); INCR and DECR carry none.
+    Increment {
+        by: i64,
+    },
+    /// INCRBYFLOAT's increment, as the bits of an f64 (so that `Argument` stays `Eq`).
+    FloatIncrement {
+        bits: u64,
+    },
     /// One record of a call spread over several (`part::*` says which), with two numbers: a
     /// range (LTRIM, ZREMRANGEBY*), a count (LREM, LMPOP), a member (SMOVE) or SWAPDB's
     /// databases.

@@ -86,6 +86,7 @@ impl Node {
         Detail::Expiry {
             ttl_ms: slot.expire_unix_ms.saturating_sub(set_at_unix_ms),
             set_by: slot.ttl_by(),
+            set_at_ms: slot.changed_since_start_ms,
             lazy,
         }
     }

@@ -8,9 +8,9 @@ use crate::sim::cluster::replication::{
 };
 use crate::sim::keyspace::db::NO_EXPIRE;
 use crate::sim::keyspace::dict::ExpandGuard;
-use crate::sim::keyspace::memory::decimal_len;
+use crate::sim::keyspace::memory::{decimal_len, signed_decimal_len};
 use crate::sim::ledger::{Actor, Cause, Detail, EntryKind, KeyId, Ledger};
-use crate::sim::server::command::CommandKind;
+use crate::sim::server::command::{Behaviour, CommandKind};
 use crate::sim::server::node::Node;
 use crate::sim::server::protocol::{Argument, ErrorReply, Reply, Request};
 use crate::sim::server::role::Role;
@@ -232,7 +232,7 @@ impl Node {
         // with reply 0); otherwise the reply says.
         let changed = self.write_modified.take().unwrap_or(match reply {
             Reply::Ok => true,
-            Reply::Integer(n) => n != 0 || request.command == CommandKind::Incr,
+            Reply::Integer(n) => n != 0 || request.command.behaviour() == Behaviour::Incr,
             _ => false,
         });
         let database = &self.dbs[request.db as usize];
@@ -369,6 +369,15 @@ pub(super) fn propagated_bytes(request: &Request, key_len: u64, volatile: bool) 
         }
         (command, Argument::Member { id, .. }) => {
             write_bytes(command.name(), key_len, &[decimal_len(u64::from(id))])
+        }
+        // DECRBY's argument is the amount as written (`Argument::Increment` holds it negated).
+        (command, Argument::Increment { by }) => {
+            let written = if command == CommandKind::Decrby {
+                by.wrapping_neg()
+            } else {
+                by
+            };
+            write_bytes(command.name(), key_len, &[signed_decimal_len(written)])
         }
         (command, _) => write_bytes(command.name(), key_len, &[]),
     }

@@ -120,6 +120,12 @@ pub fn request_bytes(command: CommandKind, key_len: u64, argument: Argument) -> 
             arguments.add(bulk_bytes(signed_len(i64::from(low))));
             arguments.add(bulk_bytes(signed_len(i64::from(high))));
         }
+        (_, Argument::Increment { by }) => arguments.add(bulk_bytes(signed_len(by))),
+        // The increment as the client typed it is not kept: as Redis would print it.
+        (_, Argument::FloatIncrement { bits }) => {
+            let text = crate::sim::server::exec::string::float_text_len(f64::from_bits(bits));
+            arguments.add(bulk_bytes(u64::from(text)));
+        }
         (_, Argument::None) => {}
     }
     array_header_bytes(arguments.count) + arguments.bytes

@@ -7,7 +7,7 @@ mod admin;
 mod aggregate;
 mod keys;
 mod multi;
-mod string;
+pub(crate) mod string;
 
 pub(crate) use multi::CallResult;
 
@@ -336,7 +336,7 @@ impl Node {
         match behaviour {
             Behaviour::Set => self.set_command(request, present, ledger),
             Behaviour::Incr => {
-                let reply = self.incr(db, key, client, present);
+                let reply = self.incr(request, present);
                 if !present {
                     self.track_new_key(db, key, next_use);
                 }

@@ -4,8 +4,9 @@
 
 use crate::sim::config::record_flags;
 use crate::sim::keyspace::db::ValueKind;
-use crate::sim::keyspace::memory::{int_value_bytes, StringEncoding};
-use crate::sim::ledger::{Actor, Cause, Detail, EntryKind, KeyId, Ledger};
+use crate::sim::keyspace::memory::{int_value_bytes, signed_decimal_len, StringEncoding};
+use crate::sim::ledger::{Cause, Detail, EntryKind, Ledger};
+use crate::sim::server::command::CommandKind;
 use crate::sim::server::node::Node;
 use crate::sim::server::protocol::{Argument, ErrorReply, Reply, Request};
 
@@ -27,6 +28,8 @@ impl Node {
             | Argument::Field { .. }
             | Argument::Member { .. }
             | Argument::Target { .. }
+            | Argument::Increment { .. }
+            | Argument::FloatIncrement { .. }
             | Argument::Part { .. } => (self.string_value(0), None),
         };
         self.set_string(request, value, ttl_ms, present, ledger);
@@ -97,7 +100,8 @@ impl Node {
             return Reply::Error(ErrorReply::WrongType);
         }
         let old_len = if old.kind().is_integer() {
-            crate::sim::keyspace::memory::decimal_len(u64::from(old.value)) as u32
+            // The slot word holds the integer as an i32 (`incr`).
+            signed_decimal_len(i64::from(old.value as i32)) as u32
         } else {
             old.value
         };
@@ -205,29 +209,105 @@ impl Node {
         }
     }
 
-    pub(super) fn incr(&mut self, db: u32, key: KeyId, client: Actor, present: bool) -> Reply {
-        if !present {
-            let guard = self.expand_guard();
-            let key_len = self.key_len_for_memory(key);
-            let fresh_lru = self.fresh_lru();
-            let kind = self.integer_kind(1);
-            let database = &mut self.dbs[db as usize];
-            database.add(key, key_len, kind, 1, &guard);
-            let slot = database.slot_mut(key);
-            slot.actor = client;
-            slot.set_lru(fresh_lru);
-            return Reply::Integer(1);
-        }
-        let slot = *self.dbs[db as usize].slot(key);
-        if !slot.kind().is_string() {
+    /// INCR, DECR, INCRBY and DECRBY by the request's amount, and INCRBYFLOAT. An integer
+    /// value's slot word holds it as an i32, held at i32's bounds past them (its digits then
+    /// undercount); the encoding (shared or not) follows the exact value.
+    pub(super) fn incr(&mut self, request: &Request, present: bool) -> Reply {
+        let slot = *self.dbs[request.db as usize].slot(request.key);
+        if present && !slot.kind().is_string() {
             return Reply::Error(ErrorReply::WrongType);
         }
-        if !slot.kind().is_integer() || slot.value == u32::MAX {
+        let by = match request.argument {
+            Argument::FloatIncrement { bits } => {
+                return self.incr_float(request, present, f64::from_bits(bits))
+            }
+            Argument::Increment { by } => by,
+            _ if request.command == CommandKind::Decr => -1,
+            _ => 1,
+        };
+        if present && !slot.kind().is_integer() {
             return Reply::Error(ErrorReply::NotAnInteger);
         }
-        let value = i64::from(slot.value) + 1;
-        let kind = self.integer_kind(value);
-        self.dbs[db as usize].replace_value(key, kind, value as u32);
+        let old = if present {
+            i64::from(slot.value as i32)
+        } else {
+            0
+        };
+        // Redis refuses an overflow ("increment or decrement would overflow").
+        let Some(value) = old.checked_add(by) else {
+            return Reply::Error(ErrorReply::NotAnInteger);
+        };
+        let word = value.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32 as u32;
+        self.store_number(request, present, (self.integer_kind(value), word));
         Reply::Integer(value)
+    }
+
+    /// INCRBYFLOAT: the result is stored as the string Redis prints (`ld2string`, humanfriendly),
+    /// whose length is estimated by [`float_text_len`]. The number in a string value that is
+    /// not an integer is not kept: the result is taken to be as long as it.
+    fn incr_float(&mut self, request: &Request, present: bool, by: f64) -> Reply {
+        let slot = *self.dbs[request.db as usize].slot(request.key);
+        let value = if present && !slot.kind().is_integer() {
+            (slot.kind(), slot.value)
+        } else {
+            let old = if present {
+                f64::from(slot.value as i32)
+            } else {
+                0.0
+            };
+            let sum = old + by;
+            if !sum.is_finite() {
+                // "increment would produce NaN or Infinity"
+                return Reply::Error(ErrorReply::NotAnInteger);
+            }
+            self.string_value(float_text_len(sum))
+        };
+        self.store_number(request, present, value);
+        Reply::Ok
+    }
+
+    /// Stores the result of an INCR-like command: a new key is created by the client.
+    fn store_number(&mut self, request: &Request, present: bool, value: (ValueKind, u32)) {
+        let (db, key) = (request.db, request.key);
+        let (kind, word) = value;
+        if present {
+            self.dbs[db as usize].replace_value(key, kind, word);
+            return;
+        }
+        let guard = self.expand_guard();
+        let key_len = self.key_len_for_memory(key);
+        let fresh_lru = self.fresh_lru();
+        let database = &mut self.dbs[db as usize];
+        database.add(key, key_len, kind, word, &guard);
+        let slot = database.slot_mut(key);
+        slot.actor = request.client;
+        slot.set_lru(fresh_lru);
+    }
+}
+
+/// The length of INCRBYFLOAT's result as Redis prints it: `%.17Lf` of a long double with the
+/// trailing zeros (and point) removed, and "-0" as "0". An f64 printed to 15 significant
+/// digits gives the same text for the short decimals users add ("10.1", "0.3"); Redis's
+/// longer text for a value its 80-bit long double cannot hold exactly is undercounted.
+pub(crate) fn float_text_len(value: f64) -> u32 {
+    let rounded: f64 = format!("{value:.14e}").parse().unwrap_or(value);
+    let rounded = if rounded == 0.0 { 0.0 } else { rounded };
+    rounded.to_string().len() as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::float_text_len;
+
+    #[test]
+    fn incrbyfloat_results_are_as_long_as_redis_prints_them() {
+        // Redis 7.0.15: INCRBYFLOAT on 10 by 0.1 → "10.1"; on "0.1" by 0.2 → "0.3"; on nothing
+        // by 5.0e3 → "5000"; by -0 → "0"; DECRBY 5 of nothing → "-5".
+        assert_eq!(float_text_len(10.0 + 0.1), 4);
+        assert_eq!(float_text_len(0.1 + 0.2), 3);
+        assert_eq!(float_text_len(5.0e3), 4);
+        assert_eq!(float_text_len(-0.0), 1);
+        assert_eq!(float_text_len(-5.0), 2);
+        assert_eq!(float_text_len(1e-7), "0.0000001".len() as u32);
     }
 }
