@@ -162,6 +162,15 @@ impl TraceRecords {
     /// Record `index` for a reader going forwards: `run` is where the previous lookup found its
     /// time (start at 0), so a replay finds each time in constant time.
     pub fn at_from(&self, index: usize, run: &mut usize) -> TraceRecord {
+        let mut record = self.at_without_time(index);
+        record.time_us = self.time_from(index, run);
+        record
+    }
+
+    /// The time of record `index` alone, as `at_from` finds it: the replay asks for each
+    /// record's time before it asks for the record.
+    #[inline]
+    pub fn time_from(&self, index: usize, run: &mut usize) -> u64 {
         if self.times.get(*run).is_none_or(|found| found.first > index) {
             *run = 0;
         }
@@ -172,9 +181,7 @@ impl TraceRecords {
         {
             *run += 1;
         }
-        let mut record = self.at_without_time(index);
-        record.time_us = self.times[*run].time_us;
-        record
+        self.times[*run].time_us
     }
 
     fn at_without_time(&self, index: usize) -> TraceRecord {

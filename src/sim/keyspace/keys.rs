@@ -15,6 +15,7 @@
 //! trace they come from. A trace with more than `TRACE_GROUPS_MAX` prefixes folds the rest into
 //! one group, so a trace of unique prefixes cannot grow the counters without bound.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -76,15 +77,15 @@ impl NamedKeys {
     /// The trace's names, whose lengths must fit `KEY_NAME_BYTES_MAX` (the trace loader refuses
     /// longer ones).
     pub fn new(trace: Arc<Trace>) -> NamedKeys {
-        let lengths = trace
-            .key_names
-            .iter()
-            .map(|name| {
+        let names = &trace.key_names;
+        let lengths = (0..names.len() as u32)
+            .map(|local| {
+                let len = names.name_len(local);
                 assert!(
-                    name.len() <= KEY_NAME_BYTES_MAX,
+                    len <= KEY_NAME_BYTES_MAX,
                     "trace key names are at most {KEY_NAME_BYTES_MAX} bytes"
                 );
-                name.len() as u16
+                len as u16
             })
             .collect();
         NamedKeys {
@@ -99,8 +100,18 @@ impl NamedKeys {
         &self.trace.source
     }
 
-    pub fn name(&self, local: u32) -> &str {
-        &self.trace.key_names[local as usize]
+    pub fn name(&self, local: u32) -> Cow<'_, str> {
+        self.trace.key_names.name(local)
+    }
+
+    /// Appends name `local` to `out`.
+    #[inline]
+    pub fn push_name(&self, local: u32, out: &mut String) {
+        self.trace.key_names.push_name(local, out);
+    }
+
+    fn all_numbers(&self) -> bool {
+        self.trace.key_names.all_numbers()
     }
 
     fn len_of(&self, local: u32) -> u64 {
@@ -109,15 +120,8 @@ impl NamedKeys {
 
     fn lookup(&self, name: &str) -> Option<u32> {
         let names = &self.trace.key_names;
-        let sorted = self.sorted.get_or_init(|| {
-            let mut ids: Vec<u32> = (0..names.len() as u32).collect();
-            ids.sort_unstable_by(|a, b| names[*a as usize].cmp(&names[*b as usize]));
-            ids
-        });
-        sorted
-            .binary_search_by(|id| names[*id as usize].as_str().cmp(name))
-            .ok()
-            .map(|index| sorted[index])
+        let sorted = self.sorted.get_or_init(|| names.sorted());
+        names.find(sorted, name)
     }
 }
 
@@ -208,6 +212,10 @@ impl KeyTable {
         for family in &mut self.families {
             family.groups = match &family.names {
                 None => FamilyGroups::One(groups.id(&family.prefix)),
+                // Numbers have no prefix: the whole trace is one group, without a table.
+                Some(names) if names.all_numbers() && family.count > 0 => {
+                    FamilyGroups::One(groups.id(&format!("trace {}", names.source())))
+                }
                 Some(names) => FamilyGroups::PerKey(trace_groups(names, family.count, &mut groups)),
             };
         }
@@ -285,7 +293,7 @@ impl KeyTable {
                 out.push_str(&family.prefix);
                 out.push_str(itoa::Buffer::new().format(local));
             }
-            Some(names) => out.push_str(names.name(local)),
+            Some(names) => names.push_name(local, out),
         }
     }
 
@@ -334,9 +342,11 @@ fn trace_groups(names: &NamedKeys, count: u32, groups: &mut GroupLabels) -> Arc<
     let whole = format!("trace {}", names.source());
     let other = format!("trace {} (other prefixes)", names.source());
     let mut opened = 0;
+    let mut name = String::new();
     (0..count)
         .map(|local| {
-            let name = names.name(local);
+            name.clear();
+            names.push_name(local, &mut name);
             let label = match name.find(PREFIX_SEPARATOR) {
                 Some(end) => &name[..=end],
                 None => whole.as_str(),
@@ -445,6 +455,36 @@ mod tests {
         );
         let first = table.lookup(names[0]).unwrap();
         assert_eq!(table.groups()[table.group_of(first)], "p0:");
+    }
+
+    #[test]
+    fn a_numbered_trace_is_one_group_and_its_names_are_its_numbers() {
+        let mut names = KeyNames::new();
+        for number in [81_291, 0, 7] {
+            names.push_number(number);
+        }
+        let trace = Trace {
+            source: "t.og".to_string(),
+            key_names: names,
+            records: Default::default(),
+            read_through: true,
+            per_record_db: false,
+        };
+        let workload = TraceWorkload {
+            trace: Arc::new(trace),
+            rate: None,
+        };
+        let clients = [
+            client("s:", 2),
+            ClientConfig::new("", Workload::Trace(workload)),
+        ];
+        let (table, _) = KeyTable::from_clients(&clients);
+        assert_eq!(table.groups(), ["s:", "trace t.og"]);
+        assert_eq!(table.group_of(KeyId(4)), 1);
+        assert_eq!(table.name(KeyId(2)), "81291");
+        assert_eq!(table.key_len(KeyId(2)), 5);
+        assert_eq!(table.lookup("7"), Some(KeyId(4)));
+        assert_eq!(table.lookup("07"), None);
     }
 
     #[test]
