@@ -215,6 +215,29 @@ impl TraceRecords {
         (0..self.len()).map(move |index| self.at_from(index, &mut run))
     }
 
+    /// How many records are `op`, from the column (a grid asks once per variant).
+    pub fn count_op(&self, op: TraceOp) -> usize {
+        match &self.ops {
+            Column::Same { value, len } => {
+                if *value == op {
+                    *len
+                } else {
+                    0
+                }
+            }
+            Column::Varying(ops) => ops.iter().filter(|each| **each == op).count(),
+        }
+    }
+
+    /// The distinct databases the records name, from the column.
+    pub fn databases(&self) -> std::collections::BTreeSet<u32> {
+        match &self.dbs {
+            Column::Same { len: 0, .. } => Default::default(),
+            Column::Same { value, .. } => [*value].into(),
+            Column::Varying(dbs) => dbs.iter().copied().collect(),
+        }
+    }
+
     /// Bytes held, for the estimate of a run's memory.
     pub fn heap_bytes(&self) -> u64 {
         fn column<T: Copy + PartialEq>(column: &Column<T>) -> usize {
@@ -278,6 +301,34 @@ mod tests {
             value_size,
             ttl_ms,
         }
+    }
+
+    #[test]
+    fn column_queries_match_the_records() {
+        let record = |time_us, db, op| TraceRecord {
+            time_us,
+            key: 0,
+            db,
+            op,
+            value_size: 1,
+            ttl_ms: 0,
+        };
+        let same: TraceRecords = vec![record(0, 3, TraceOp::Get); 4].into();
+        assert_eq!(same.count_op(TraceOp::Get), 4);
+        assert_eq!(same.count_op(TraceOp::Set), 0);
+        assert!(same.untimed());
+        assert_eq!(same.databases(), [3].into());
+        let mixed: TraceRecords = vec![
+            record(0, 1, TraceOp::Set),
+            record(5, 0, TraceOp::Get),
+            record(5, 1, TraceOp::Get),
+        ]
+        .into();
+        assert_eq!(mixed.count_op(TraceOp::Get), 2);
+        assert_eq!(mixed.count_op(TraceOp::Set), 1);
+        assert!(!mixed.untimed());
+        assert_eq!(mixed.databases(), [0, 1].into());
+        assert_eq!(TraceRecords::new().databases(), Default::default());
     }
 
     #[test]
