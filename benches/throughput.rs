@@ -99,7 +99,12 @@ fn zipf_trace(requests: u64, objects: u64) -> Arc<Trace> {
         .collect();
     Arc::new(Trace {
         source: "zipf-1.0".into(),
-        key_names: (0..objects).map(|id| id.to_string()).collect(),
+        // Numbered objects, as oracleGeneral traces have them.
+        key_names: {
+            let mut names = KeyNames::new();
+            (0..objects).for_each(|id| names.push_number(id));
+            names
+        },
         records,
         read_through: true,
         per_record_db: false,

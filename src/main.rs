@@ -45,6 +45,7 @@ use vanish::sim::config::SimConfig;
 use vanish::sim::engine::{self, Progress, RunOutput};
 use vanish::sim::keyspace::keys::KeyTable;
 use vanish::sim::ledger::{Cause, DiscardLedger, LedgerEntry, LedgerSink};
+use vanish::sim::reference::curve::Sampling;
 
 #[derive(Parser)]
 #[command(
@@ -133,6 +134,10 @@ enum Command {
         /// much faster, hit ratio only.
         #[arg(long)]
         fast: bool,
+        /// With --fast: follow only this share of the keys (0 < R <= 1; SHARDS spatial
+        /// sampling), for traces too long for the exact curve. An estimate; see README.
+        #[arg(long, value_name = "R", requires = "fast")]
+        sample_rate: Option<f64>,
         /// Worker threads (default and most: one per core). The results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
@@ -297,6 +302,7 @@ fn main() -> ExitCode {
             target,
             shard,
             fast,
+            sample_rate,
             threads,
             common,
         } => sweep_grid(
@@ -304,7 +310,7 @@ fn main() -> ExitCode {
             &vary,
             target.as_deref(),
             shard.as_deref(),
-            fast,
+            (fast, sample_rate),
             threads,
             &common,
         ),
@@ -837,11 +843,17 @@ fn sweep_grid(
     vary: &[String],
     target: Option<&str>,
     shard: Option<&str>,
-    fast: bool,
+    (fast, sample_rate): (bool, Option<f64>),
     threads: Option<usize>,
     common: &Common,
 ) -> Result<(), Failure> {
     let axes = parse_axes(&[], vary)?;
+    let sample_rate_ppm = sample_rate
+        .map(|rate| {
+            report::sweep::sample_rate_ppm(rate).map_err(|why| format!("--sample-rate: {why}"))
+        })
+        .transpose()
+        .map_err(Failure::BadInput)?;
     let target = target
         .map(Target::parse)
         .transpose()
@@ -858,10 +870,15 @@ fn sweep_grid(
         .collect();
     let my_points: Vec<Vec<String>> = mine.iter().map(|&run| points[run].clone()).collect();
     let variants = variants(path, common, &my_points)?;
-    let origin = sweep_origin(path, common, &points[0], &variants, &mine)?;
+    let mut origin = sweep_origin(path, common, &points[0], &variants, &mine)?;
+    if let Some(ppm) = sample_rate_ppm {
+        // A sampled curve is another result of the same scenario: its digest says so.
+        origin.scenario_digest = format!("{}+sample-rate-ppm:{ppm}", origin.scenario_digest);
+    }
     let folder = output_dir(common, &origin.scenario)?;
+    let sampling = sample_rate_ppm.map(|rate_ppm| Sampling { rate_ppm });
     let rows = if fast {
-        grid::fast_rows(&axes, &mine, &variants).map_err(Failure::BadInput)?
+        grid::fast_rows(&axes, &mine, &variants, sampling).map_err(Failure::BadInput)?
     } else {
         run_grid(&variants, common, threads, |index, variant, output| {
             Figures::new(mine[index], variant, &output)
@@ -874,6 +891,7 @@ fn sweep_grid(
         target,
         shard,
         rows,
+        sample_rate_ppm,
     };
     write_sweep(folder.path(), &sweep)?;
     let shown = folder.shown().to_path_buf();

@@ -5,14 +5,16 @@ use rayon::prelude::*;
 
 use super::{Axis, Figures, Variant};
 use crate::sim::config::{MaxmemoryPolicy, ReadFrom, SimConfig};
-use crate::sim::reference::curve::Distances;
+use crate::sim::reference::curve::{Distances, Sampling};
 
 /// Runs the one-pass curve for every group of a grid (the axes other than maxmemory): one pass
-/// per group, a row per size. Only lru-exact and allkeys-lru have a one-pass curve.
+/// per group, a row per size, following only `sampling`'s share of the keys when given. Only
+/// lru-exact and allkeys-lru have a one-pass curve.
 pub fn fast_rows(
     axes: &[Axis],
     runs: &[usize],
     variants: &[Variant],
+    sampling: Option<Sampling>,
 ) -> Result<Vec<Figures>, String> {
     assert_eq!(runs.len(), variants.len(), "one run index per variant");
     let size_axis = axes
@@ -25,7 +27,7 @@ pub fn fast_rows(
     let (first_of_group, group_of_variant) = groups(variants, size_axis);
     let curves: Vec<Distances> = first_of_group
         .par_iter()
-        .map(|&first| Distances::measure(&variants[first].config))
+        .map(|&first| Distances::measure_sampled(&variants[first].config, sampling))
         .collect();
     Ok(runs
         .iter()

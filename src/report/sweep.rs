@@ -54,6 +54,17 @@ fn run_json(axes: &[Axis], row: &Figures) -> Value {
     Value::Object(object)
 }
 
+/// `--sample-rate R` as parts per million: R must be above 0 and at most 1, in steps of 1e-6.
+pub fn sample_rate_ppm(rate: f64) -> Result<u32, String> {
+    let ppm = (rate * 1e6).round();
+    if !(rate > 0.0 && rate <= 1.0) || ppm < 1.0 {
+        return Err(format!(
+            "expected a share of the keys above 0 and at most 1 (at least 0.000001), found {rate}"
+        ));
+    }
+    Ok(ppm as u32)
+}
+
 /// What a sweep ran and how: the scenario (its name, the digest of its effective text with the
 /// common `--set`s and `--seed` applied, and its seed) and the command that ran it. Shards of
 /// one sweep share all of it but the command line.
@@ -76,6 +87,9 @@ pub struct SweepFile {
     pub shard: Option<Shard>,
     /// The runs this file holds, in run order.
     pub rows: Vec<Figures>,
+    /// `--fast --sample-rate`: the share of keys the curve followed, parts per million (SHARDS);
+    /// none for an exact curve or a full sweep.
+    pub sample_rate_ppm: Option<u32>,
 }
 
 /// `sweep.json`: where the sweep comes from, the axes, the target, every run and the
@@ -111,6 +125,9 @@ pub fn to_json(sweep: &SweepFile) -> Value {
     if let Some(shard) = sweep.shard {
         document["shard"] = json!(shard.label());
     }
+    if let Some(ppm) = sweep.sample_rate_ppm {
+        document["sample_rate"] = json!(f64::from(ppm) / 1e6);
+    }
     document
 }
 
@@ -142,6 +159,13 @@ impl SweepFile {
                 run_from_json(&axes, run).map_err(|why| format!("runs[{index}]: {why}"))
             })
             .collect::<Result<_, String>>()?;
+        let sample_rate_ppm = match &document["sample_rate"] {
+            Value::Null => None,
+            rate => Some(
+                sample_rate_ppm(rate.as_f64().unwrap_or(f64::NAN))
+                    .map_err(|why| format!("sample_rate: {why}"))?,
+            ),
+        };
         Ok(SweepFile {
             origin: origin_from_json(document)?,
             axes,
@@ -149,6 +173,7 @@ impl SweepFile {
             target,
             shard,
             rows,
+            sample_rate_ppm,
         })
     }
 
@@ -207,6 +232,18 @@ impl SweepFile {
                 } else {
                     "without"
                 }
+            ),
+        );
+        let rate = |ppm: Option<u32>| match ppm {
+            Some(ppm) => format!("sample rate {}", f64::from(ppm) / 1e6),
+            None => "no sampling".to_string(),
+        };
+        differ(
+            self.sample_rate_ppm != other.sample_rate_ppm,
+            format!(
+                "{} instead of {}",
+                rate(other.sample_rate_ppm),
+                rate(self.sample_rate_ppm)
             ),
         );
         reasons
@@ -495,6 +532,7 @@ mod tests {
             target,
             shard,
             rows,
+            sample_rate_ppm: None,
         }
     }
 

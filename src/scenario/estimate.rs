@@ -13,7 +13,7 @@ use std::fmt;
 
 use super::limits::{
     COMMANDS_MAX, LEDGER_BYTES_MAX, LEDGER_ROW_BYTES, MEMORY_BYTES_MAX, NODE_BYTES_PER_KEY,
-    NODE_FIXED_BYTES, TRACE_BYTES_PER_KEY, TRACE_BYTES_PER_RECORD,
+    NODE_FIXED_BYTES, TRACE_BYTES_PER_KEY,
 };
 use crate::sim::config::{
     ClientConfig, EventAction, OnMiss, SimConfig, TraceOp, Workload, MICROS_PER_SECOND,
@@ -157,11 +157,7 @@ fn commands_of(client: &ClientConfig, scenario_duration_us: u64) -> (f64, f64) {
     match &client.workload {
         Workload::Trace(replay) => {
             let trace = &replay.trace;
-            let reads = trace
-                .records
-                .iter()
-                .filter(|record| record.op == TraceOp::Get)
-                .count() as f64;
+            let reads = trace.records.count_op(TraceOp::Get) as f64;
             let writes = trace.records.len() as f64 - reads;
             let inserts = if trace.read_through { reads } else { 0.0 };
             (reads, writes + inserts)
@@ -219,9 +215,7 @@ fn keys_per_node(config: &SimConfig) -> u64 {
             Workload::Trace(replay) => {
                 let trace = &replay.trace;
                 let trace_databases = if trace.per_record_db {
-                    let in_records: BTreeSet<u32> =
-                        trace.records.iter().map(|record| record.db).collect();
-                    in_records.len() as u64
+                    trace.records.databases().len() as u64
                 } else {
                     used.len() as u64
                 };
@@ -244,7 +238,8 @@ fn memory_bytes(config: &SimConfig, keys_per_node: u64, nodes: u64) -> f64 {
         .iter()
         .filter_map(ClientConfig::trace)
         .map(|trace| {
-            trace.records.len() as f64 * TRACE_BYTES_PER_RECORD as f64
+            // The records' columns are as small as their values allow: their true size.
+            trace.records.heap_bytes() as f64
                 + trace.key_names.len() as f64 * TRACE_BYTES_PER_KEY as f64
         })
         .sum();

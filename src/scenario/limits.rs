@@ -47,9 +47,8 @@ pub(super) const NODE_BYTES_PER_KEY: u64 = 100;
 /// backlog it fills): 16 replicas of a 1-key scenario add no measurable RSS (under 0.1 MB per
 /// node), so this is an allowance for a full default 1 MB backlog.
 pub(super) const NODE_FIXED_BYTES: u64 = 1 << 20;
-/// A loaded trace's record (`TraceRecord` is 32 bytes) and key name (the name, its `String`
-/// and the interning tables; the trace loader's own figures).
-pub(super) const TRACE_BYTES_PER_RECORD: u64 = 32;
+/// A loaded trace's key name (the name and the interning tables; the trace loader's own
+/// figures). Its records are counted by their true size (`TraceRecords::heap_bytes`).
 pub(super) const TRACE_BYTES_PER_KEY: u64 = 128;
 pub(super) const COMMAND_WEIGHT: RangeInclusive<u32> = 0..=1_000_000;
 pub(super) const VALUE_BYTES_MAX: u64 = 512 << 20;

@@ -902,7 +902,7 @@ fn trace_clients_carry_their_loaded_traces() {
                 rate: None,
                 trace: Arc::new(Trace {
                     source: "traces/shop.csv".to_string(),
-                    key_names: vec!["cart:1".to_string(), "a,b".to_string()],
+                    key_names: ["cart:1", "a,b"].into_iter().collect(),
                     records: vec![
                         record(0, 0, TraceOp::Set, 120, 60_000),
                         record(1_500_000, 0, TraceOp::Get, 0, 0),

@@ -279,7 +279,7 @@ fn pace(
     trace: &Trace,
     rate: Option<f64>,
 ) -> Checked<Option<f64>> {
-    let untimed = trace.records.iter().all(|record| record.time_us == 0);
+    let untimed = trace.records.untimed();
     match (untimed, rate) {
         (true, rate) => Ok(Some(rate.unwrap_or(UNTIMED_RATE_DEFAULT))),
         (false, None) => Ok(None),

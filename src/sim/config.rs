@@ -674,6 +674,7 @@ pub struct TraceRecord {
     pub ttl_ms: u64,
 }
 
+pub use crate::sim::keyspace::names::KeyNames;
 pub use crate::sim::records::TraceRecords;
 
 impl TraceRecord {
@@ -713,7 +714,7 @@ pub struct Trace {
     /// Where it came from, for reports.
     pub source: String,
     /// Distinct key names; records refer to them by index.
-    pub key_names: Vec<String>,
+    pub key_names: KeyNames,
     pub records: TraceRecords,
     /// Cache-research traces hold reads only: a read that misses inserts the object (on-miss
     /// "set" semantics), sized by the record.

@@ -12,7 +12,7 @@ use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use super::error::{Location, TraceError};
 use super::input::{LineError, Lines, NumberedLine};
 use super::{DatabaseUse, LoadedTrace, TraceFormat, DISTINCT_KEYS_MAX, RECORDS_MAX};
-use crate::sim::config::{ReplayNotes, Trace, TraceRecord, TraceRecords};
+use crate::sim::config::{KeyNames, ReplayNotes, Trace, TraceRecord, TraceRecords};
 use crate::sim::keyspace::keys::{KEY_NAME_BYTES_MAX, PREFIX_SEPARATOR};
 
 /// Rough simulator memory per record and per key, for the limit messages only.
@@ -31,7 +31,7 @@ const DENSE_NUMBERS_MAX: usize = 1 << 24;
 pub(super) struct TraceBuilder {
     path: String,
     records: TraceRecords,
-    names: Vec<String>,
+    names: KeyNames,
     hasher: RandomState,
     by_hash: HashMap<u64, u32, BuildHasherDefault<AlreadyHashed>>,
     next_same_hash: Vec<u32>,
@@ -55,7 +55,7 @@ impl TraceBuilder {
         TraceBuilder {
             path: path.to_string(),
             records: TraceRecords::new(),
-            names: Vec::new(),
+            names: KeyNames::new(),
             hasher: RandomState::new(),
             by_hash: HashMap::default(),
             next_same_hash: Vec::new(),
@@ -99,12 +99,14 @@ impl TraceBuilder {
     fn key_with_hash(&mut self, hash: u64, name: &str, at: Location) -> Result<u32, TraceError> {
         let mut candidate = self.by_hash.get(&hash).copied().unwrap_or(NO_KEY);
         while candidate != NO_KEY {
-            if self.names[candidate as usize] == name {
+            if self.names.is(candidate, name) {
                 return Ok(candidate);
             }
             candidate = self.next_same_hash[candidate as usize];
         }
-        let id = self.new_key(name.to_string(), at)?;
+        self.check_name_length(name.len(), at)?;
+        let id = self.new_key(at)?;
+        self.names.push_text(name);
         let previous = self.by_hash.insert(hash, id).unwrap_or(NO_KEY);
         self.next_same_hash.push(previous);
         Ok(id)
@@ -134,7 +136,8 @@ impl TraceBuilder {
                 return Ok(*id);
             }
         }
-        let id = self.new_key(number.to_string(), at)?;
+        let id = self.new_key(at)?;
+        self.names.push_number(number);
         // The array grows in powers of two, to at most 16 entries a key so far (or a million):
         // a sparse numbering goes to the map instead.
         let room = (self.names.len() * 16).clamp(1 << 20, DENSE_NUMBERS_MAX);
@@ -160,8 +163,8 @@ impl TraceBuilder {
         Ok(())
     }
 
-    fn new_key(&mut self, name: String, at: Location) -> Result<u32, TraceError> {
-        self.check_name_length(name.len(), at)?;
+    /// The id the next name pushed gets, if the trace may have one more key.
+    fn new_key(&self, at: Location) -> Result<u32, TraceError> {
         let id = self.names.len() as u64;
         let limit = self.keys_max;
         if id >= limit {
@@ -174,7 +177,6 @@ impl TraceBuilder {
                 ),
             ));
         }
-        self.names.push(name);
         // The limit keeps ids far below u32::MAX.
         Ok(id as u32)
     }
@@ -257,10 +259,12 @@ impl TraceBuilder {
         }
         let mut records = self.records;
         records.shrink_to_fit();
+        let mut names = self.names;
+        names.shrink_to_fit();
         Ok(LoadedTrace {
             trace: Trace {
                 source: self.path,
-                key_names: self.names,
+                key_names: names,
                 records,
                 read_through: format.is_read_through(),
                 per_record_db: format.has_databases(),
@@ -351,7 +355,7 @@ mod tests {
         assert_eq!(builder.key_number(u64::MAX, at).expect("small"), 400_001);
         assert_eq!(builder.key_number(u64::MAX, at).expect("small"), 400_001);
         assert_eq!(builder.key_number(399_999, at).expect("small"), 400_000);
-        assert_eq!(builder.names[400_001], u64::MAX.to_string());
+        assert_eq!(builder.names.name(400_001), u64::MAX.to_string());
     }
 
     #[test]

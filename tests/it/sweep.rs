@@ -589,6 +589,55 @@ fn fast_sweeps_give_the_curve_and_refuse_policies_without_one() {
 }
 
 #[test]
+fn a_sampled_fast_sweep_records_its_rate_and_refuses_bad_ones() {
+    let text = small_with_memory();
+    let text = text.split("[[event]]").next().expect("the scenario text");
+    let dir = temp_dir("fast-sampled");
+    let path = write_scenario(&dir, text);
+    let sweep = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["sweep", &path, "--vary", VARY_SIZE, "--fast"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--out", out.to_str().unwrap()]);
+        vanish(&args)
+    };
+    let (exact_out, sampled_out) = (dir.join("exact"), dir.join("sampled"));
+    assert!(sweep(&exact_out, &[]).status.success());
+    let output = sweep(&sampled_out, &["--sample-rate", "0.25"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json = |out: &Path| -> serde_json::Value {
+        serde_json::from_slice(&fs::read(out.join("sweep.json")).unwrap()).unwrap()
+    };
+    let (exact, sampled) = (json(&exact_out), json(&sampled_out));
+    assert_eq!(sampled["sample_rate"], 0.25);
+    assert!(exact["sample_rate"].is_null());
+    let digest = sampled["scenario_digest"].as_str().unwrap();
+    assert_eq!(
+        digest,
+        format!(
+            "{}+sample-rate-ppm:250000",
+            exact["scenario_digest"].as_str().unwrap()
+        )
+    );
+    // The same reads are counted; the hits are an estimate.
+    assert_eq!(sampled["runs"][0]["reads"], exact["runs"][0]["reads"]);
+    for bad in ["0", "1.5", "-0.1", "nan", "0.0000001"] {
+        let refused = sweep(&dir.join("bad"), &[&format!("--sample-rate={bad}")]);
+        assert_eq!(refused.status.code(), Some(2), "--sample-rate {bad}");
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("--sample-rate"),
+            "{}",
+            String::from_utf8_lossy(&refused.stderr)
+        );
+    }
+    let without_fast = vanish(&["sweep", &path, "--vary", VARY_SIZE, "--sample-rate", "0.5"]);
+    assert_eq!(without_fast.status.code(), Some(2));
+}
+
+#[test]
 fn a_loss_rate_target_picks_the_persistence_that_meets_it() {
     let dir = temp_dir("loss-rate");
     let out = dir.join("out");

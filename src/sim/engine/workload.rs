@@ -604,12 +604,7 @@ impl Replay {
         }
         let offset_us = match self.rate {
             Some(rate) => paced_us(index, rate),
-            None => {
-                self.trace
-                    .records
-                    .at_from(index, &mut self.time_run)
-                    .time_us
-            }
+            None => self.trace.records.time_from(index, &mut self.time_run),
         };
         Some(start_us + offset_us)
     }

@@ -15,6 +15,7 @@
 //! trace they come from. A trace with more than `TRACE_GROUPS_MAX` prefixes folds the rest into
 //! one group, so a trace of unique prefixes cannot grow the counters without bound.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -77,15 +78,15 @@ impl NamedKeys {
     /// The trace's names, whose lengths must fit `KEY_NAME_BYTES_MAX` (the trace loader refuses
     /// longer ones).
     pub fn new(trace: Arc<Trace>) -> NamedKeys {
-        let lengths = trace
-            .key_names
-            .iter()
-            .map(|name| {
+        let names = &trace.key_names;
+        let lengths = (0..names.len() as u32)
+            .map(|local| {
+                let len = names.name_len(local);
                 assert!(
-                    name.len() <= KEY_NAME_BYTES_MAX,
+                    len <= KEY_NAME_BYTES_MAX,
                     "trace key names are at most {KEY_NAME_BYTES_MAX} bytes"
                 );
-                name.len() as u16
+                len as u16
             })
             .collect();
         NamedKeys {
@@ -105,8 +106,18 @@ impl NamedKeys {
         &self.trace.prefix_separator
     }
 
-    pub fn name(&self, local: u32) -> &str {
-        &self.trace.key_names[local as usize]
+    pub fn name(&self, local: u32) -> Cow<'_, str> {
+        self.trace.key_names.name(local)
+    }
+
+    /// Appends name `local` to `out`.
+    #[inline]
+    pub fn push_name(&self, local: u32, out: &mut String) {
+        self.trace.key_names.push_name(local, out);
+    }
+
+    fn all_numbers(&self) -> bool {
+        self.trace.key_names.all_numbers()
     }
 
     fn len_of(&self, local: u32) -> u64 {
@@ -115,15 +126,8 @@ impl NamedKeys {
 
     fn lookup(&self, name: &str) -> Option<u32> {
         let names = &self.trace.key_names;
-        let sorted = self.sorted.get_or_init(|| {
-            let mut ids: Vec<u32> = (0..names.len() as u32).collect();
-            ids.sort_unstable_by(|a, b| names[*a as usize].cmp(&names[*b as usize]));
-            ids
-        });
-        sorted
-            .binary_search_by(|id| names[*id as usize].as_str().cmp(name))
-            .ok()
-            .map(|index| sorted[index])
+        let sorted = self.sorted.get_or_init(|| names.sorted());
+        names.find(sorted, name)
     }
 }
 
@@ -201,7 +205,7 @@ impl KeyTable {
         let count = names.len() as u32;
         let trace = Trace {
             source: source.to_string(),
-            key_names: names,
+            key_names: names.into_iter().collect(),
             records: TraceRecords::new(),
             read_through: false,
             per_record_db: false,
@@ -232,6 +236,10 @@ impl KeyTable {
         for family in &mut self.families {
             family.groups = match &family.names {
                 None => FamilyGroups::One(groups.id(&family.prefix)),
+                // Numbers have no prefix: the whole trace is one group, without a table.
+                Some(names) if names.all_numbers() && family.count > 0 => {
+                    FamilyGroups::One(groups.id(&format!("trace {}", names.source())))
+                }
                 Some(names) => FamilyGroups::PerKey(trace_groups(names, family.count, &mut groups)),
             };
         }
@@ -309,7 +317,7 @@ impl KeyTable {
                 out.push_str(&family.prefix);
                 out.push_str(itoa::Buffer::new().format(local));
             }
-            Some(names) => out.push_str(names.name(local)),
+            Some(names) => names.push_name(local, out),
         }
     }
 
@@ -359,9 +367,11 @@ fn trace_groups(names: &NamedKeys, count: u32, groups: &mut GroupLabels) -> Arc<
     let other = format!("trace {} (other prefixes)", names.source());
     let mut opened = 0;
     let separator = names.separator();
+    let mut name = String::new();
     (0..count)
         .map(|local| {
-            let name = names.name(local);
+            name.clear();
+            names.push_name(local, &mut name);
             let label = match name.find(separator) {
                 Some(end) => &name[..end + separator.len()],
                 None => whole.as_str(),
@@ -482,6 +492,38 @@ mod tests {
         );
         let first = table.lookup(names[0]).unwrap();
         assert_eq!(table.groups()[table.group_of(first)], "p0:");
+    }
+
+    #[test]
+    fn a_numbered_trace_is_one_group_and_its_names_are_its_numbers() {
+        let mut names = KeyNames::new();
+        for number in [81_291, 0, 7] {
+            names.push_number(number);
+        }
+        let trace = Trace {
+            source: "t.og".to_string(),
+            key_names: names,
+            records: Default::default(),
+            read_through: true,
+            per_record_db: false,
+            notes: ReplayNotes::default(),
+            prefix_separator: PREFIX_SEPARATOR.to_string(),
+        };
+        let workload = TraceWorkload {
+            trace: Arc::new(trace),
+            rate: None,
+        };
+        let clients = [
+            client("s:", 2),
+            ClientConfig::new("", Workload::Trace(workload)),
+        ];
+        let (table, _) = KeyTable::from_clients(&clients);
+        assert_eq!(table.groups(), ["s:", "trace t.og"]);
+        assert_eq!(table.group_of(KeyId(4)), 1);
+        assert_eq!(table.name(KeyId(2)), "81291");
+        assert_eq!(table.key_len(KeyId(2)), 5);
+        assert_eq!(table.lookup("7"), Some(KeyId(4)));
+        assert_eq!(table.lookup("07"), None);
     }
 
     #[test]

@@ -9,4 +9,5 @@ pub mod glob;
 pub mod keys;
 pub mod lru;
 pub mod memory;
+pub mod names;
 pub mod value;

@@ -324,7 +324,7 @@ impl Distances {
                 read_distances.push(distance);
             }
         }
-        read_distances.sort_unstable();
+        sort_distances(&mut read_distances);
         Distances {
             read_distances,
             reads_total,
@@ -375,6 +375,39 @@ impl Distances {
         }
         (followed * i128::from(self.reads_total) / base).max(0) as u64
     }
+}
+
+/// Sorts distances ascending. First accesses (`u64::MAX`) go last by count; the rest by a
+/// least-significant-byte radix sort over only the bytes the largest uses: distances are
+/// mostly small, so a 10 M-read curve takes 3 or 4 linear passes, where the comparison sort
+/// was over a third of `sweep --fast`.
+fn sort_distances(distances: &mut Vec<u64>) {
+    let all = distances.len();
+    distances.retain(|&distance| distance != u64::MAX);
+    let largest = distances.iter().copied().max().unwrap_or(0);
+    let bytes = (64 - largest.leading_zeros()).div_ceil(8);
+    let mut scratch = vec![0u64; distances.len()];
+    for byte in 0..bytes {
+        let shift = 8 * byte;
+        let digit = |distance: u64| ((distance >> shift) & 0xff) as usize;
+        let mut starts = [0usize; 256];
+        for &distance in distances.iter() {
+            starts[digit(distance)] += 1;
+        }
+        let mut sum = 0;
+        for start in starts.iter_mut() {
+            let count = *start;
+            *start = sum;
+            sum += count;
+        }
+        for &distance in distances.iter() {
+            let slot = &mut starts[digit(distance)];
+            scratch[*slot] = distance;
+            *slot += 1;
+        }
+        std::mem::swap(distances, &mut scratch);
+    }
+    distances.resize(all, u64::MAX);
 }
 
 /// How many accesses the clients will send, a little over, to size the timeline (it grows if
@@ -443,6 +476,27 @@ fn object_bytes(raw: bool, key_len: u64, value_len: u32) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distances_sort_as_a_comparison_sort_does() {
+        let mut stream = crate::sim::random::rng::Stream::new(3, "sort");
+        for largest in [0, 1, 255, 256, 70_000, 1 << 40, u64::MAX - 1] {
+            let mut distances: Vec<u64> = (0..5_000)
+                .map(|i| match i % 7 {
+                    0 => u64::MAX,
+                    _ => stream.below(largest.saturating_add(1).max(1)),
+                })
+                .collect();
+            distances.push(largest);
+            let mut expected = distances.clone();
+            expected.sort_unstable();
+            sort_distances(&mut distances);
+            assert_eq!(distances, expected, "largest {largest}");
+        }
+        let mut empty = Vec::new();
+        sort_distances(&mut empty);
+        assert!(empty.is_empty());
+    }
 
     #[test]
     fn fenwick_sums() {
