@@ -28,6 +28,10 @@
 //!   long after the kill, when the Sentinels name it and the other replica follows it, against
 //!   the simulator's Sentinels over many seeds (section 5).
 //!
+//! * `workloads`: shapes `eviction` leaves out — large values rewritten among small keys
+//!   under LFU and LRU, mixed short TTLs under the volatile policies, noeviction with
+//!   overwrites, DEL and PEXPIRE over several connections (sections 1 and 2).
+//!
 //! Redis's own maxmemory.tcl assertions (section 8.1), which need no server, are in
 //! `tests/it/eviction.rs` and run with plain `cargo test`.
 
@@ -56,3 +60,5 @@ mod sentinel;
 mod sim;
 #[path = "fidelity/table.rs"]
 mod table;
+#[path = "fidelity/workloads.rs"]
+mod workloads;

@@ -1,5 +1,5 @@
 //! `serverCron` and `beforeSleep` of a node: the periodic work between commands — the LRU
-//! clock refresh, the slow and fast active expire cycles, and the resizing and incremental
+//! clock refresh, clientsCron's trimming of fat query buffers, the slow and fast active expire cycles, and the resizing and incremental
 //! rehashing of keyspace tables.
 
 use crate::sim::cluster::replication::{ReplOp, PING_BYTES};
@@ -22,6 +22,7 @@ impl Node {
     pub fn cron(&mut self, now_us: u64, ledger: &mut Ledger) {
         self.set_time(now_us);
         self.lru_clock = lru::lru_clock(self.unix_ms());
+        self.big_arguments.cron();
         // Only masters expire keys actively; replicas wait for the master's DELs.
         if self.config.active_expire_enabled && self.replica().is_none() {
             self.active_expire_cycle(CycleKind::Slow, ledger);

@@ -5,10 +5,11 @@
 //! `cluster`, and when a node acts is decided by `engine`.
 //!
 //! `Node` (`node.rs`) is the public face. The modules that only define state (`command`,
-//! `protocol`, `stats`, `evict`, `role`, `process`, `durability`, `info`) import nothing from
+//! `protocol`, `stats`, `evict`, `role`, `process`, `durability`, `info`, `big_argument`) import nothing from
 //! `node`; the ones that add behaviour to `Node` (`exec`, `removal`, `replica`, `lifecycle`,
 //! `expire`, `cron`, `snapshot`) depend on it, never the other way.
 
+mod big_argument;
 pub mod command;
 pub mod cron;
 pub mod durability;

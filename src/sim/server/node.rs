@@ -20,6 +20,7 @@ use crate::sim::keyspace::value::EncodingLimits;
 use crate::sim::ledger::{KeyId, Ledger, NodeId};
 use crate::sim::random::rng::Stream;
 use crate::sim::reference::exact::ReferenceCache;
+use crate::sim::server::big_argument::BigArguments;
 use crate::sim::server::durability::Durability;
 use crate::sim::server::evict::{Clocks, EvictionHost, Evictor};
 use crate::sim::server::process::Process;
@@ -86,6 +87,8 @@ pub struct Node {
     pub(super) limits: EncodingLimits,
     /// Reused buffer for bucket walks.
     pub(super) scratch: Vec<KeyId>,
+    /// Fat arguments (32 KB or more): the one in flight and the query buffers they left.
+    pub(super) big_arguments: BigArguments,
 }
 
 impl Node {
@@ -142,6 +145,7 @@ impl Node {
             acknowledged_writes_lost: 0,
             limits,
             scratch: Vec::new(),
+            big_arguments: BigArguments::default(),
         };
         node.used_memory_peak = node.used_memory();
         node
@@ -182,6 +186,7 @@ impl Node {
     pub fn mem_clients_normal(&self) -> u64 {
         self.active_connections * CLIENT_ACTIVE_CONNECTION_BYTES
             + self.idle_connections * CLIENT_IDLE_CONNECTION_BYTES
+            + self.big_arguments.query_buffer_extra_bytes()
     }
 
     /// All the connections cost in used_memory: `mem_clients_normal` and what Redis allocates
@@ -230,6 +235,7 @@ impl Node {
             + self.connections_bytes()
             + self.latency_histograms * LATENCY_HISTOGRAM_BYTES
             + self.replication_backlog_bytes()
+            + self.big_arguments.in_flight_bytes()
             + dataset
     }
 

@@ -10,6 +10,7 @@ mod string;
 use crate::sim::cluster::replication::write_bytes;
 use crate::sim::config::MaxmemoryPolicy;
 use crate::sim::keyspace::lru;
+use crate::sim::keyspace::memory::PROTO_MBULK_BIG_ARG;
 use crate::sim::ledger::{Actor, Cause, Detail, EntryKind, KeyId, Ledger};
 use crate::sim::server::command::CommandKind;
 use crate::sim::server::evict::{self, EvictResult, Incoming};
@@ -22,19 +23,11 @@ impl Node {
     /// time.
     pub fn execute(&mut self, request: &Request, ledger: &mut Ledger) -> Reply {
         let slot = StatSlot::Command(request.command);
-        // processCommand runs performEvictions (and may answer -OOM) before its replication
-        // checks (-NOREPLICAS, -READONLY, -MASTERDOWN): a write refused for its replicas still
-        // evicts. The reference policies make room for the write itself, so only a write that
-        // will be stored makes room.
-        let reference = self.config.maxmemory_policy.is_reference();
-        if !reference && self.out_of_memory(request, ledger) {
-            return self.reject_oom(request, ledger);
-        }
-        if let Some(refused) = self.replication_refusal(request, ledger) {
+        self.receive_big_argument(request);
+        let refused = self.refusal(request, ledger);
+        self.big_arguments.settle();
+        if let Some(refused) = refused {
             return refused;
-        }
-        if reference && self.out_of_memory(request, ledger) {
-            return self.reject_oom(request, ledger);
         }
         self.count_call(slot);
         let read = request.command.is_read();
@@ -60,6 +53,44 @@ impl Node {
             evict::shed_reference_victims(self, ledger);
         }
         reply
+    }
+
+    /// The refusals `processCommand` answers before `call`. It runs performEvictions (and may
+    /// answer -OOM) before its replication checks (-NOREPLICAS, -READONLY, -MASTERDOWN): a
+    /// write refused for its replicas still evicts. The reference policies make room for the
+    /// write itself, so only a write that will be stored makes room.
+    fn refusal(&mut self, request: &Request, ledger: &mut Ledger) -> Option<Reply> {
+        let reference = self.config.maxmemory_policy.is_reference();
+        if !reference && self.out_of_memory(request, ledger) {
+            return Some(self.reject_oom(request, ledger));
+        }
+        if let Some(refused) = self.replication_refusal(request, ledger) {
+            return Some(refused);
+        }
+        if reference && self.out_of_memory(request, ledger) {
+            return Some(self.reject_oom(request, ledger));
+        }
+        None
+    }
+
+    /// A client's value of `PROTO_MBULK_BIG_ARG` or more is in memory, and its connection's
+    /// query buffer fat, before processCommand looks at memory (`big_argument.rs`). Reference
+    /// policies count only the keyspace, as the cache simulators they stand for.
+    #[inline]
+    fn receive_big_argument(&mut self, request: &Request) {
+        let Argument::Value { len, .. } = request.argument else {
+            return;
+        };
+        if u64::from(len) < PROTO_MBULK_BIG_ARG
+            || self.raw_memory()
+            || self.config.maxmemory_policy.is_reference()
+            || request.client.client_index().is_none()
+        {
+            return;
+        }
+        let value_bytes = u64::from(self.string_value(len).1);
+        self.big_arguments
+            .receive(request.client, u64::from(len), value_bytes);
     }
 
     /// Counts one execution in INFO and Commandstats.
