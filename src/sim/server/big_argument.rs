@@ -4,8 +4,8 @@
 //! Such an argument is read straight into the connection's query buffer, which then becomes the
 //! value's sds; the connection gets a fresh query buffer of the argument's size ("if we saw a
 //! fat argument we'll see another one"). Both are allocated before `processCommand` runs
-//! `performEvictions`, so eviction makes room for the value before it is stored, and for the
-//! new buffer besides. clientsCron trims that buffer back to the 16 KB a connection reads into
+//! `performEvictions`, so eviction makes room for the value before it is stored (`argv.rs`,
+//! like every argument), and for the new buffer besides. clientsCron trims that buffer back to the 16 KB a connection reads into
 //! (20,480 bytes allocated) on its second visit: the first still finds the fat read as the
 //! buffer's recent peak. With a handful of connections every cron tick visits each one.
 
@@ -30,22 +30,17 @@ struct FatBuffer {
     visits_left: u8,
 }
 
-/// The connections holding a fat query buffer, and the argument of the command under way.
+/// The connections holding a fat query buffer.
 #[derive(Debug, Clone, Default)]
 pub struct BigArguments {
     buffers: Vec<FatBuffer>,
-    /// The value of the command being processed, already allocated as its argument.
-    in_flight_bytes: u64,
     /// The buffers' bytes beyond the active size they replaced, summed.
     extra_bytes: u64,
 }
 
 impl BigArguments {
-    /// `client` sent a fat argument of `len` bytes whose value will take `value_bytes`: it is
-    /// in memory until the command stores or drops it ([`BigArguments::settle`]), and the
-    /// connection's query buffer is now fat.
-    pub fn receive(&mut self, client: Actor, len: u64, value_bytes: u64) {
-        self.in_flight_bytes = value_bytes;
+    /// `client` sent a fat argument of `len` bytes: the connection's query buffer is now fat.
+    pub fn receive(&mut self, client: Actor, len: u64) {
         let bytes = fat_query_buffer_bytes(len);
         self.buffers.retain(|buffer| buffer.client != client);
         self.buffers.push(FatBuffer {
@@ -54,12 +49,6 @@ impl BigArguments {
             visits_left: VISITS_TO_TRIM,
         });
         self.recount();
-    }
-
-    /// The command has run: its argument is now the stored value or freed.
-    #[inline]
-    pub fn settle(&mut self) {
-        self.in_flight_bytes = 0;
     }
 
     /// clientsCron's visit of every connection.
@@ -92,12 +81,6 @@ impl BigArguments {
     pub fn query_buffer_extra_bytes(&self) -> u64 {
         self.extra_bytes
     }
-
-    /// The argument of the command under way, not yet in the keyspace.
-    #[inline]
-    pub fn in_flight_bytes(&self) -> u64 {
-        self.in_flight_bytes
-    }
 }
 
 #[cfg(test)]
@@ -105,14 +88,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_fat_buffer_lasts_two_cron_visits_and_the_argument_one_command() {
+    fn a_fat_buffer_lasts_two_cron_visits() {
         let mut big = BigArguments::default();
-        big.receive(Actor::client(0), 200_000, 229_392);
+        big.receive(Actor::client(0), 200_000);
         assert_eq!(fat_query_buffer_bytes(200_000), 229_376);
-        assert_eq!(big.in_flight_bytes(), 229_392);
         assert_eq!(big.query_buffer_extra_bytes(), 229_376 - 20_480);
-        big.settle();
-        assert_eq!(big.in_flight_bytes(), 0);
         big.cron();
         assert_eq!(big.query_buffer_extra_bytes(), 229_376 - 20_480);
         big.cron();
@@ -122,13 +102,13 @@ mod tests {
     #[test]
     fn one_fat_buffer_per_connection() {
         let mut big = BigArguments::default();
-        big.receive(Actor::client(0), 100_000, 0);
-        big.receive(Actor::client(0), 50_000, 0);
+        big.receive(Actor::client(0), 100_000);
+        big.receive(Actor::client(0), 50_000);
         assert_eq!(
             big.query_buffer_extra_bytes(),
             fat_query_buffer_bytes(50_000) - 20_480
         );
-        big.receive(Actor::client(1), 50_000, 0);
+        big.receive(Actor::client(1), 50_000);
         assert_eq!(
             big.query_buffer_extra_bytes(),
             2 * (fat_query_buffer_bytes(50_000) - 20_480)

@@ -89,6 +89,8 @@ pub struct Node {
     pub(super) scratch: Vec<KeyId>,
     /// Fat arguments (32 KB or more): the one in flight and the query buffers they left.
     pub(super) big_arguments: BigArguments,
+    /// The arguments of the command being decided on (`argv.rs`); 0 between commands.
+    pub(super) argv_bytes: u64,
 }
 
 impl Node {
@@ -146,6 +148,7 @@ impl Node {
             limits,
             scratch: Vec::new(),
             big_arguments: BigArguments::default(),
+            argv_bytes: 0,
         };
         node.used_memory_peak = node.used_memory();
         node
@@ -235,7 +238,7 @@ impl Node {
             + self.connections_bytes()
             + self.latency_histograms * LATENCY_HISTOGRAM_BYTES
             + self.replication_backlog_bytes()
-            + self.big_arguments.in_flight_bytes()
+            + self.argv_bytes
             + dataset
     }
 

@@ -12,6 +12,7 @@ use crate::sim::config::MaxmemoryPolicy;
 use crate::sim::keyspace::lru;
 use crate::sim::keyspace::memory::PROTO_MBULK_BIG_ARG;
 use crate::sim::ledger::{Actor, Cause, Detail, EntryKind, KeyId, Ledger};
+use crate::sim::server::argv;
 use crate::sim::server::command::CommandKind;
 use crate::sim::server::evict::{self, EvictResult, Incoming};
 use crate::sim::server::node::Node;
@@ -23,9 +24,9 @@ impl Node {
     /// time.
     pub fn execute(&mut self, request: &Request, ledger: &mut Ledger) -> Reply {
         let slot = StatSlot::Command(request.command);
-        self.receive_big_argument(request);
+        self.receive_arguments(request);
         let refused = self.refusal(request, ledger);
-        self.big_arguments.settle();
+        self.argv_bytes = 0;
         if let Some(refused) = refused {
             return refused;
         }
@@ -73,24 +74,27 @@ impl Node {
         None
     }
 
-    /// A client's value of `PROTO_MBULK_BIG_ARG` or more is in memory, and its connection's
-    /// query buffer fat, before processCommand looks at memory (`big_argument.rs`). Reference
-    /// policies count only the keyspace, as the cache simulators they stand for.
+    /// A client's arguments are in memory before processCommand looks at it (`argv.rs`), and
+    /// a value of `PROTO_MBULK_BIG_ARG` or more leaves its connection a fat query buffer
+    /// (`big_argument.rs`). Reference policies count only the keyspace, as the cache
+    /// simulators they stand for.
     #[inline]
-    fn receive_big_argument(&mut self, request: &Request) {
-        let Argument::Value { len, .. } = request.argument else {
-            return;
-        };
-        if u64::from(len) < PROTO_MBULK_BIG_ARG
-            || self.raw_memory()
+    fn receive_arguments(&mut self, request: &Request) {
+        if self.raw_memory()
             || self.config.maxmemory_policy.is_reference()
             || request.client.client_index().is_none()
         {
             return;
         }
-        let value_bytes = u64::from(self.string_value(len).1);
-        self.big_arguments
-            .receive(request.client, u64::from(len), value_bytes);
+        if let Argument::Value { len, .. } = request.argument {
+            if u64::from(len) >= PROTO_MBULK_BIG_ARG {
+                self.big_arguments.receive(request.client, u64::from(len));
+            }
+        }
+        // Only eviction looks at memory while a command is being decided on.
+        if self.config.maxmemory_bytes != 0 {
+            self.argv_bytes = argv::argv_bytes(request, self.keys.key_len(request.key));
+        }
     }
 
     /// Counts one execution in INFO and Commandstats.
