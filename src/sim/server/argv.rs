@@ -14,11 +14,21 @@
 //! offset spells them (`replica.rs`): `SET k v [PX ms]`, `PEXPIRE k ms`, `HSET k f<id> v`,
 //! `ZADD k score m<id>`, `SADD k <id>`, `LRANGE k 0 -1`.
 
-use crate::sim::keyspace::memory::{
-    decimal_len, jemalloc_size, signed_decimal_len, string_value_bytes,
-};
+use crate::sim::keyspace::memory::{jemalloc_size, string_value_bytes};
 use crate::sim::server::command::CommandKind;
 use crate::sim::server::protocol::{Argument, Request};
+
+/// The object of a command name: every modelled name has at most 12 bytes, an embstr of 32.
+const NAME_BYTES: u64 = 32;
+/// The object of a decimal number of up to 12 digits (every TTL, id and score but the most
+/// extreme), or of `PX`: an embstr of 32; up to 20 digits, 48.
+fn number_bytes(n: u64) -> u64 {
+    if n < 1_000_000_000_000 {
+        32
+    } else {
+        48
+    }
+}
 
 /// Bytes of one argument's string object (`createStringObject`).
 #[inline]
@@ -27,50 +37,42 @@ fn object_bytes(len: u64) -> u64 {
 }
 
 /// Bytes of the objects a command's arguments beyond its name and key take, and their number.
+/// Field and member names (`f<id>`, `m<id>`, `<id>`) and scores are numbers of at most 12
+/// characters in practice, so they cost what a number does.
+#[inline]
 fn extra_arguments(request: &Request) -> (u64, u64) {
-    let ttl = |ttl_ms: Option<u64>| {
-        ttl_ms.map_or((0, 0), |ms| {
-            (object_bytes(2) + object_bytes(decimal_len(ms)), 2)
-        })
-    };
+    let ttl = |ttl_ms: Option<u64>| ttl_ms.map_or((0, 0), |ms| (32 + number_bytes(ms), 2));
     match (request.command, request.argument) {
-        (CommandKind::Set, Argument::Value { len, ttl_ms }) => {
+        (CommandKind::Set | CommandKind::Lpush, Argument::Value { len, ttl_ms }) => {
             let (bytes, count) = ttl(ttl_ms);
             (object_bytes(u64::from(len)) + bytes, 1 + count)
         }
         (CommandKind::Set, Argument::Integer { value, ttl_ms }) => {
             let (bytes, count) = ttl(ttl_ms);
-            (
-                object_bytes(decimal_len(u64::from(value))) + bytes,
-                1 + count,
-            )
+            (number_bytes(u64::from(value)) + bytes, 1 + count)
         }
-        (CommandKind::Lpush, Argument::Value { len, .. }) => (object_bytes(u64::from(len)), 1),
-        (CommandKind::Expire, Argument::Ttl { ms }) => (object_bytes(decimal_len(ms)), 1),
+        (CommandKind::Expire, Argument::Ttl { ms }) => (number_bytes(ms), 1),
         (CommandKind::Hset, Argument::Field { id, len }) => (
-            object_bytes(1 + decimal_len(u64::from(id))) + object_bytes(u64::from(len)),
+            number_bytes(u64::from(id)) + object_bytes(u64::from(len)),
             2,
         ),
-        (_, Argument::Field { id, .. }) => (object_bytes(1 + decimal_len(u64::from(id))), 1),
+        (_, Argument::Field { id, .. }) => (number_bytes(u64::from(id)), 1),
         (CommandKind::Zadd, Argument::Member { id, score }) => (
-            object_bytes(signed_decimal_len(score)) + object_bytes(1 + decimal_len(u64::from(id))),
+            number_bytes(score.unsigned_abs()) + number_bytes(u64::from(id)),
             2,
         ),
-        (CommandKind::Zrem, Argument::Member { id, .. }) => {
-            (object_bytes(1 + decimal_len(u64::from(id))), 1)
-        }
-        (_, Argument::Member { id, .. }) => (object_bytes(decimal_len(u64::from(id))), 1),
-        (CommandKind::Lrange | CommandKind::Zrange, _) => (object_bytes(1) + object_bytes(2), 2),
+        (_, Argument::Member { id, .. }) => (number_bytes(u64::from(id)), 1),
+        (CommandKind::Lrange | CommandKind::Zrange, _) => (64, 2),
         _ => (0, 0),
     }
 }
 
 /// What the arguments of `request` (its key `key_len` bytes long) hold while it is decided on:
 /// the `argv` array and every argument's object.
+#[inline]
 pub fn argv_bytes(request: &Request, key_len: u64) -> u64 {
     let (extra_bytes, extra_count) = extra_arguments(request);
-    let name = request.command.name().len() as u64;
-    jemalloc_size(8 * (2 + extra_count)) + object_bytes(name) + object_bytes(key_len) + extra_bytes
+    jemalloc_size(8 * (2 + extra_count)) + NAME_BYTES + object_bytes(key_len) + extra_bytes
 }
 
 #[cfg(test)]
@@ -113,6 +115,15 @@ mod tests {
     #[test]
     fn a_fat_value_is_its_query_buffer() {
         assert_eq!(set(200_000, None) - set(10, None), 16 + 229_376 - 32);
+    }
+
+    #[test]
+    fn every_command_name_is_a_32_byte_embstr() {
+        for command in CommandKind::ALL {
+            assert_eq!(object_bytes(command.name().len() as u64), NAME_BYTES);
+        }
+        assert_eq!(object_bytes(12), number_bytes(999_999_999_999));
+        assert_eq!(object_bytes(20), number_bytes(u64::MAX));
     }
 
     #[test]
