@@ -37,6 +37,9 @@
 //! * `monitor`: a MONITOR capture of every kind of key removal, replayed: each read's hit or
 //!   miss and cause, and the server's keyspace hits, misses, expired keys and Commandstats
 //!   calls (issue 12).
+//! * `workloads`: shapes `eviction` leaves out — large values rewritten among small keys
+//!   under LFU and LRU, mixed short TTLs under the volatile policies, noeviction with
+//!   overwrites, DEL and PEXPIRE over several connections (sections 1 and 2).
 //!
 //! Redis's own maxmemory.tcl assertions (section 8.1), which need no server, are in
 //! `tests/it/eviction.rs` and run with plain `cargo test`.
@@ -72,3 +75,5 @@ mod sim;
 mod stall;
 #[path = "fidelity/table.rs"]
 mod table;
+#[path = "fidelity/workloads.rs"]
+mod workloads;

@@ -58,13 +58,24 @@ impl SimNode {
     /// [`SimNode::new`] whose client holds a pool of `connections` (the one the test talks
     /// through, and the others idle), as the real server has the test's connections.
     pub fn with_pool(server: ServerConfig, families: &[Family], connections: u32) -> SimNode {
+        SimNode::with_pool_seeded(server, families, connections, SEED)
+    }
+
+    /// [`SimNode::with_pool`] with the node's own `seed` (its dict hash and sampling streams),
+    /// for tests that average over simulated runs as the real server's runs differ.
+    pub fn with_pool_seeded(
+        server: ServerConfig,
+        families: &[Family],
+        connections: u32,
+        seed: u64,
+    ) -> SimNode {
         let clients: Vec<ClientConfig> = families
             .iter()
             .map(|family| client(family.prefix, family.count))
             .collect();
         let (table, _) = KeyTable::from_clients(&clients);
         let keys = Arc::new(table);
-        let mut node = Node::new(NodeId(0), "fidelity", server, keys.clone(), SEED);
+        let mut node = Node::new(NodeId(0), "fidelity", server, keys.clone(), seed);
         // The measuring connection carries the commands; the pool's others sit idle.
         node.connect_client(0, 1);
         if connections > 1 {

@@ -1,5 +1,5 @@
 //! `serverCron` and `beforeSleep` of a node: the periodic work between commands — the LRU
-//! clock refresh, the slow and fast active expire cycles, and the resizing and incremental
+//! clock refresh, clientsCron's trimming of fat query buffers, the slow and fast active expire cycles, and the resizing and incremental
 //! rehashing of keyspace tables.
 
 use crate::sim::cluster::replication::{ReplOp, PING_BYTES};

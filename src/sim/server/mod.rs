@@ -9,6 +9,7 @@
 //! `node`; the ones that add behaviour to `Node` (`exec`, `removal`, `replica`, `lifecycle`,
 //! `expire`, `cron`, `snapshot`) depend on it, never the other way.
 
+mod argv;
 mod client_io;
 pub mod command;
 pub mod connections;

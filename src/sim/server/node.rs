@@ -89,6 +89,8 @@ pub struct Node {
     pub(super) limits: EncodingLimits,
     /// Reused buffer for bucket walks.
     pub(super) scratch: Vec<KeyId>,
+    /// The arguments of the command being decided on (`argv.rs`); 0 between commands.
+    pub(super) argv_bytes: u64,
 }
 
 impl Node {
@@ -146,6 +148,7 @@ impl Node {
             acknowledged_writes_lost: 0,
             limits,
             scratch: Vec::new(),
+            argv_bytes: 0,
         };
         node.used_memory_peak = node.used_memory();
         node
@@ -214,6 +217,7 @@ impl Node {
             + self.connections.allocated_bytes()
             + self.latency_histograms * LATENCY_HISTOGRAM_BYTES
             + self.replication_backlog_bytes()
+            + self.argv_bytes
             + dataset
     }
 

@@ -16,6 +16,7 @@ use crate::sim::config::record_flags;
 use crate::sim::config::MaxmemoryPolicy;
 use crate::sim::keyspace::lru;
 use crate::sim::ledger::{Actor, Cause, Detail, EntryKind, KeyId, Ledger};
+use crate::sim::server::argv;
 use crate::sim::server::command::{Behaviour, CommandKind};
 use crate::sim::server::evict::{self, EvictResult, Incoming};
 use crate::sim::server::node::Node;
@@ -27,19 +28,11 @@ impl Node {
     /// time.
     pub fn execute(&mut self, request: &Request, ledger: &mut Ledger) -> Reply {
         let slot = StatSlot::Command(request.command);
-        // processCommand runs performEvictions (and may answer -OOM) before its replication
-        // checks (-NOREPLICAS, -READONLY, -MASTERDOWN): a write refused for its replicas still
-        // evicts. The reference policies make room for the write itself, so only a write that
-        // will be stored makes room.
-        let reference = self.config.maxmemory_policy.is_reference();
-        if !reference && self.out_of_memory(request, ledger) {
-            return self.reject_oom(request, ledger);
-        }
-        if let Some(refused) = self.replication_refusal(request, ledger) {
+        self.receive_arguments(request);
+        let refused = self.refusal(request, ledger);
+        self.argv_bytes = 0;
+        if let Some(refused) = refused {
             return refused;
-        }
-        if reference && self.out_of_memory(request, ledger) {
-            return self.reject_oom(request, ledger);
         }
         if !request.continues_call() {
             self.count_call(slot);
@@ -67,6 +60,41 @@ impl Node {
             evict::shed_reference_victims(self, ledger);
         }
         reply
+    }
+
+    /// The refusals `processCommand` answers before `call`. It runs performEvictions (and may
+    /// answer -OOM) before its replication checks (-NOREPLICAS, -READONLY, -MASTERDOWN): a
+    /// write refused for its replicas still evicts. The reference policies make room for the
+    /// write itself, so only a write that will be stored makes room.
+    fn refusal(&mut self, request: &Request, ledger: &mut Ledger) -> Option<Reply> {
+        let reference = self.config.maxmemory_policy.is_reference();
+        if !reference && self.out_of_memory(request, ledger) {
+            return Some(self.reject_oom(request, ledger));
+        }
+        if let Some(refused) = self.replication_refusal(request, ledger) {
+            return Some(refused);
+        }
+        if reference && self.out_of_memory(request, ledger) {
+            return Some(self.reject_oom(request, ledger));
+        }
+        None
+    }
+
+    /// A client's arguments are in memory before processCommand looks at it (`argv.rs`; a
+    /// value of `PROTO_MBULK_BIG_ARG` or more is its connection's, `connections.rs`). Reference
+    /// policies count only the keyspace, as the cache simulators they stand for.
+    #[inline]
+    fn receive_arguments(&mut self, request: &Request) {
+        if self.raw_memory()
+            || self.config.maxmemory_policy.is_reference()
+            || request.client.client_index().is_none()
+        {
+            return;
+        }
+        // Only eviction looks at memory while a command is being decided on.
+        if self.config.maxmemory_bytes != 0 {
+            self.argv_bytes = argv::argv_bytes(request, self.keys.key_len(request.key));
+        }
     }
 
     /// Counts one execution in INFO and Commandstats.

@@ -1,0 +1,921 @@
+//! Workload shapes the `eviction` test leaves out, each replayed against real Redis 7.0.15
+//! servers and a simulated node (redis-fidelity.md 1 and 2): large values rewritten among small
+//! keys under both LFU and LRU, mixed short TTLs under the volatile policies with many OOM
+//! refusals, and noeviction with overwrites of changing sizes, DEL and PEXPIRE over several
+//! connections.
+//!
+//! One deterministic request sequence per shape, paced in batches of 10 ms as in `eviction`:
+//! the real replay sends each batch spread over the connections (every connection's part is
+//! written before any reply is read, so the server interleaves them), then a second pipeline
+//! with the cache-aside fills of the batch's misses. The simulated node runs each connection's
+//! part in turn at the batch's virtual time.
+//!
+//! Both sides get the same room for data: the real server's maxmemory is the simulated one
+//! plus the difference of their used_memory once every connection has run every command of
+//! the replay once (latency histograms, the harness's own commands, CONFIG SET's included,
+//! client buffers), so the test judges eviction and refusals alone. The real server keeps its
+//! reply buffers at their first size (`DEBUG REPLYBUFFER RESIZING 0`): vanish does not model
+//! their resizing, and under noeviction-like pressure a buffer grown by 3 KB after the
+//! baseline decides which writes pass. What does count, and what first showed up here, is
+//! that a command's arguments are in memory when eviction looks (`argv.rs`): near the limit a
+//! long value is refused where a short one passes, so a full server holds shorter values.
+//!
+//! Each figure is the mean of several real runs against the mean of several simulated runs
+//! (with their own node seeds) where one run is a lottery (`MIXED_TTLS`). A simulated run
+//! starts as far into a minute as the real runs did: under LFU, whether the minute turns
+//! during the replay (every counter decays) moves the hit ratio by a point.
+
+use std::sync::mpsc::{self, Sender};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use vanish::sim::config::{CommandKind, MaxmemoryPolicy, ServerConfig};
+use vanish::sim::random::dist::Zipf;
+use vanish::sim::random::rng::Stream;
+use vanish::sim::server::{Argument, ErrorReply, Reply};
+
+use crate::redis::{Connection, RedisServer, Reply as Resp};
+use crate::sim::{Family, SimNode, SEED};
+use crate::table::Table;
+
+const BATCH_MS: u64 = 10;
+const HIT_RATIO_TOLERANCE_PP: f64 = 1.0;
+const COUNT_TOLERANCE_PERCENT: f64 = 5.0;
+/// Below this many, counts are compared to ±this (a handful of events is noise).
+const COUNT_TOLERANCE_ABSOLUTE: u64 = 50;
+/// The most requested keys, whose presence at the end is shown: under Zipf they take a large
+/// share of the GETs, so whether a handful of them is held moves the hit ratio by points.
+const HOTTEST: u64 = 30;
+/// The small keys' family; the large values' family is 1.
+const SMALL: usize = 0;
+const LARGE: usize = 1;
+
+/// A workload shape.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    name: &'static str,
+    small_keys: u64,
+    skew: f64,
+    /// Per mille of small-key requests: GET (a miss is filled with a SET), DEL, PEXPIRE; the
+    /// rest are SETs.
+    get_per_mille: u64,
+    del_per_mille: u64,
+    pexpire_per_mille: u64,
+    /// A small SET's value length, uniform in this range (bytes).
+    small_len: (u32, u32),
+    /// Percent of small SETs (fills included) carrying PX, uniform in `ttl_ms`.
+    ttl_percent: u64,
+    ttl_ms: (u64, u64),
+    /// PEXPIRE's TTL, uniform in this range (ms).
+    pexpire_ms: (u64, u64),
+    large_keys: u64,
+    large_len: (u32, u32),
+    /// One large value is rewritten every this many ms (0: never).
+    large_every_ms: u64,
+    requests_per_second: u64,
+    duration_s: u64,
+    connections: usize,
+    /// maxmemory = empty + this share of the small keys' working set (every key once).
+    maxmemory_share: f64,
+    /// Real servers replayed per policy, and simulated runs (each with its own node seed and
+    /// start within the minute) averaged against them.
+    real_runs: usize,
+    sim_runs: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Write {
+    family: usize,
+    id: u64,
+    len: u32,
+    ttl_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Get { id: u64, fill: Write },
+    Set(Write),
+    Del { id: u64 },
+    Pexpire { id: u64, ms: u64 },
+}
+
+fn range(stream: &mut Stream, (low, high): (u64, u64)) -> u64 {
+    stream.between(low, high)
+}
+
+fn small_write(shape: &Shape, stream: &mut Stream, id: u64) -> Write {
+    let len = range(
+        stream,
+        (u64::from(shape.small_len.0), u64::from(shape.small_len.1)),
+    ) as u32;
+    let ttl_ms = (stream.below(100) < shape.ttl_percent).then(|| range(stream, shape.ttl_ms));
+    Write {
+        family: SMALL,
+        id,
+        len,
+        ttl_ms,
+    }
+}
+
+/// The batches of the run, each a list of operations.
+fn workload(shape: &Shape) -> Vec<Vec<Op>> {
+    let zipf = Zipf::new(shape.small_keys, shape.skew);
+    let mut stream = Stream::new(SEED, &format!("fidelity:workloads:{}", shape.name));
+    let per_batch = shape.requests_per_second * BATCH_MS / 1000;
+    let batches = shape.duration_s * 1000 / BATCH_MS;
+    (0..batches)
+        .map(|index| {
+            let mut batch: Vec<Op> = (0..per_batch)
+                .map(|_| {
+                    let id = zipf.sample(&mut stream) - 1;
+                    let draw = stream.below(1000);
+                    let (get, del, pexpire) = (
+                        shape.get_per_mille,
+                        shape.get_per_mille + shape.del_per_mille,
+                        shape.get_per_mille + shape.del_per_mille + shape.pexpire_per_mille,
+                    );
+                    if draw < get {
+                        Op::Get {
+                            id,
+                            fill: small_write(shape, &mut stream, id),
+                        }
+                    } else if draw < del {
+                        Op::Del { id }
+                    } else if draw < pexpire {
+                        Op::Pexpire {
+                            id,
+                            ms: range(&mut stream, shape.pexpire_ms),
+                        }
+                    } else {
+                        Op::Set(small_write(shape, &mut stream, id))
+                    }
+                })
+                .collect();
+            let every = shape.large_every_ms / BATCH_MS;
+            if shape.large_keys > 0 && every > 0 && index % every == 0 {
+                let id = stream.below(shape.large_keys);
+                let (low, high) = shape.large_len;
+                let len = range(&mut stream, (u64::from(low), u64::from(high))) as u32;
+                batch.push(Op::Set(Write {
+                    family: LARGE,
+                    id,
+                    len,
+                    ttl_ms: None,
+                }));
+            }
+            batch
+        })
+        .collect()
+}
+
+/// The batch's operations in the order a server runs them: each connection's part in turn
+/// (operation i goes to connection i mod connections).
+fn by_connection(batch: &[Op], connections: usize) -> Vec<Vec<Op>> {
+    let mut parts = vec![Vec::new(); connections];
+    for (index, op) in batch.iter().enumerate() {
+        parts[index % connections].push(*op);
+    }
+    parts
+}
+
+/// What one side did.
+#[derive(Debug, Default, Clone)]
+struct Outcome {
+    gets: u64,
+    hits: u64,
+    writes: u64,
+    oom_rejections: u64,
+    dels_removing: u64,
+    pexpires_applied: u64,
+    evicted_keys: u64,
+    expired_keys: u64,
+    keys_at_end: u64,
+    volatile_keys_at_end: u64,
+    used_memory_at_end: u64,
+    mem_clients_normal_at_start: u64,
+    mem_clients_normal_at_end: u64,
+    main_buckets_at_end: u64,
+    expires_buckets_at_end: u64,
+    maxmemory: u64,
+    max_lag_ms: u64,
+    /// How many of the 30 most requested keys are held at the end.
+    hottest_held_at_end: u64,
+}
+
+impl Outcome {
+    fn hit_ratio(&self) -> f64 {
+        self.hits as f64 / self.gets.max(1) as f64
+    }
+
+    fn write_replied(&mut self, accepted: bool) {
+        self.writes += 1;
+        if !accepted {
+            self.oom_rejections += 1;
+        }
+    }
+}
+
+fn families(shape: &Shape) -> [Family<'static>; 2] {
+    [
+        Family {
+            prefix: "key:",
+            count: shape.small_keys,
+        },
+        Family {
+            prefix: "big:",
+            count: shape.large_keys.max(1),
+        },
+    ]
+}
+
+fn key_name(family: usize, id: u64) -> String {
+    match family {
+        SMALL => format!("key:{id}"),
+        _ => format!("big:{id}"),
+    }
+}
+
+fn server_config(policy: MaxmemoryPolicy, maxmemory: u64) -> ServerConfig {
+    ServerConfig {
+        maxmemory_bytes: maxmemory,
+        maxmemory_policy: policy,
+        ..ServerConfig::default()
+    }
+}
+
+/// A simulated node that has run every command of the replay once, as the real one has.
+fn warmed_sim(shape: &Shape, config: ServerConfig, seed: u64) -> SimNode {
+    let mut sim =
+        SimNode::with_pool_seeded(config, &families(shape), shape.connections as u32, seed);
+    let key = sim.key(SMALL, 0);
+    sim.set(key, 1, Some(1000));
+    sim.get(key);
+    sim.run(CommandKind::Expire, key, Argument::Ttl { ms: 1000 });
+    sim.run(CommandKind::Del, key, Argument::None);
+    sim
+}
+
+/// The simulated node's used_memory empty (warmed) and with every small key written once at
+/// the middle of its length range, a share `ttl_percent` of them volatile, settled.
+fn simulated_working_set(shape: &Shape) -> (u64, u64) {
+    let mut sim = warmed_sim(shape, ServerConfig::default(), SEED);
+    let empty = sim.used_memory();
+    let len = (shape.small_len.0 + shape.small_len.1) / 2;
+    for id in 0..shape.small_keys {
+        let key = sim.key(SMALL, id);
+        let ttl = (id % 100 < shape.ttl_percent).then_some(3_600_000);
+        sim.set(key, len, ttl);
+    }
+    sim.advance_ms(1500);
+    (empty, sim.used_memory())
+}
+
+fn sim_accepted(reply: Reply) -> bool {
+    match reply {
+        Reply::Ok => true,
+        Reply::Error(ErrorReply::Oom) => false,
+        other => panic!("SET replied {other:?}"),
+    }
+}
+
+fn run_sim_write(sim: &mut SimNode, write: &Write) -> Reply {
+    let key = sim.key(write.family, write.id);
+    sim.set(key, write.len, write.ttl_ms)
+}
+
+fn replay_simulated(
+    shape: &Shape,
+    policy: MaxmemoryPolicy,
+    maxmemory: u64,
+    batches: &[Vec<Op>],
+    run: u64,
+    phase_ms: u64,
+) -> Outcome {
+    let config = server_config(policy, maxmemory);
+    let mut sim = warmed_sim(shape, config, SEED + run);
+    // The real replays began `phase_ms` into a wall-clock minute: starting as far into a
+    // minute of its own clock, the simulated node's LFU minute and LRU second turn over at the
+    // same points of the replay (a turn of the minute decays every LFU counter).
+    sim.advance_to(phase_ms * 1000);
+    let start_us = sim.now_us;
+    let mut outcome = Outcome {
+        maxmemory,
+        ..Outcome::default()
+    };
+    for (index, batch) in batches.iter().enumerate() {
+        sim.advance_to(start_us + index as u64 * BATCH_MS * 1000);
+        let mut fills = Vec::new();
+        for part in by_connection(batch, shape.connections) {
+            let mut part_fills = Vec::new();
+            for op in &part {
+                match *op {
+                    Op::Get { id, fill } => {
+                        outcome.gets += 1;
+                        let key = sim.key(SMALL, id);
+                        match sim.get(key) {
+                            Reply::Hit => outcome.hits += 1,
+                            Reply::Miss => part_fills.push(Op::Set(fill)),
+                            other => panic!("GET replied {other:?}"),
+                        }
+                    }
+                    Op::Set(write) => {
+                        let accepted = sim_accepted(run_sim_write(&mut sim, &write));
+                        outcome.write_replied(accepted);
+                    }
+                    Op::Del { id } => {
+                        let key = sim.key(SMALL, id);
+                        if sim.run(CommandKind::Del, key, Argument::None) == Reply::Integer(1) {
+                            outcome.dels_removing += 1;
+                        }
+                    }
+                    Op::Pexpire { id, ms } => {
+                        let key = sim.key(SMALL, id);
+                        let reply = sim.run(CommandKind::Expire, key, Argument::Ttl { ms });
+                        if reply == Reply::Integer(1) {
+                            outcome.pexpires_applied += 1;
+                        }
+                    }
+                }
+            }
+            fills.push(part_fills);
+        }
+        for part in fills {
+            for op in part {
+                let Op::Set(write) = op else { continue };
+                let accepted = sim_accepted(run_sim_write(&mut sim, &write));
+                outcome.write_replied(accepted);
+            }
+        }
+    }
+    sim.advance_to(start_us + shape.duration_s * 1_000_000);
+    outcome.evicted_keys = sim.node.stats.evicted_keys;
+    outcome.expired_keys = sim.node.stats.expired_keys;
+    outcome.keys_at_end = sim.node.total_keys();
+    outcome.volatile_keys_at_end = sim.node.total_volatile();
+    outcome.used_memory_at_end = sim.used_memory();
+    outcome.mem_clients_normal_at_end = sim.node.mem_clients_normal();
+    outcome.mem_clients_normal_at_start = outcome.mem_clients_normal_at_end;
+    outcome.hottest_held_at_end = (0..HOTTEST)
+        .filter(|&id| {
+            let key = sim.key(SMALL, id);
+            sim.node.contains(0, key)
+        })
+        .count() as u64;
+    outcome.main_buckets_at_end = sim.node.db(0).main.slots();
+    outcome.expires_buckets_at_end = sim.node.db(0).expires.slots();
+    outcome
+}
+
+fn real_accepted(reply: &Resp) -> bool {
+    match reply {
+        Resp::Simple(ok) if ok == "OK" => true,
+        Resp::Error(error) if error.starts_with("OOM") => false,
+        other => panic!("SET replied {other:?}"),
+    }
+}
+
+fn queue_op(connection: &mut Connection, op: &Op, values: &Values) {
+    match op {
+        Op::Get { id, .. } => connection.queue(&["GET".to_string(), key_name(SMALL, *id)]),
+        Op::Set(write) => {
+            let key = key_name(write.family, write.id);
+            let value = values.get(write.len);
+            match write.ttl_ms {
+                Some(ms) => {
+                    let ms = ms.to_string();
+                    connection.queue(&[
+                        &b"SET"[..],
+                        key.as_bytes(),
+                        value,
+                        &b"PX"[..],
+                        ms.as_bytes(),
+                    ])
+                }
+                None => connection.queue(&[&b"SET"[..], key.as_bytes(), value]),
+            }
+        }
+        Op::Del { id } => connection.queue(&["DEL".to_string(), key_name(SMALL, *id)]),
+        Op::Pexpire { id, ms } => {
+            connection.queue(&["PEXPIRE".to_string(), key_name(SMALL, *id), ms.to_string()])
+        }
+    }
+}
+
+/// Value bytes of every length, cut from one buffer.
+struct Values(Vec<u8>);
+
+impl Values {
+    fn new(shape: &Shape) -> Values {
+        let longest = shape.small_len.1.max(shape.large_len.1);
+        Values(vec![b'v'; longest as usize])
+    }
+
+    fn get(&self, len: u32) -> &[u8] {
+        &self.0[..len as usize]
+    }
+}
+
+/// Sends each connection's part, then reads every reply, in connection order.
+fn exchange(connections: &mut [Connection], parts: &[Vec<Op>], values: &Values) -> Vec<Resp> {
+    for (connection, part) in connections.iter_mut().zip(parts) {
+        for op in part {
+            queue_op(connection, op, values);
+        }
+        connection.send().expect("send");
+    }
+    let mut replies = Vec::new();
+    for connection in connections.iter_mut() {
+        replies.extend(connection.receive().expect("receive"));
+    }
+    replies
+}
+
+/// Batches of traffic the real server runs before its baseline is taken (2 s).
+const WARM_UP_BATCHES: usize = 200;
+
+/// Starts a server and brings it to the state the simulated one starts from; returns it with
+/// its connections and its baseline. The connections first carry the replay's own traffic for
+/// a while (large values left out, with no limit), so that their query buffers have the size
+/// they keep under that traffic when the baseline is taken; the keys are then flushed.
+/// The real server's baseline.
+struct Empty {
+    used_memory: u64,
+    mem_clients_normal: u64,
+}
+
+fn real_server(
+    shape: &Shape,
+    policy: MaxmemoryPolicy,
+    batches: &[Vec<Op>],
+) -> (RedisServer, Vec<Connection>, Empty) {
+    let server = RedisServer::start(&[("maxmemory-policy", policy.as_str())]);
+    // Reply buffers keep the 16 KB they are created with: vanish does not model
+    // clientsCronResizeOutputBuffer, and near the limit a reply buffer grown by a few KB
+    // decides which writes are refused (see `mixed_ttls_under_the_volatile_policies`).
+    server
+        .connect()
+        .must(&["DEBUG", "REPLYBUFFER", "RESIZING", "0"]);
+    let mut connections: Vec<Connection> =
+        (0..shape.connections).map(|_| server.connect()).collect();
+    for connection in &mut connections {
+        connection.must(&["SET", "warm-up", "x", "PX", "1000"]);
+        connection.must(&["GET", "warm-up"]);
+        connection.must(&["PEXPIRE", "warm-up", "1000"]);
+        connection.must(&["DEL", "warm-up"]);
+    }
+    // CONFIG SET's latency histogram (24,688 bytes) must exist before the baseline, as INFO's
+    // and FLUSHALL's do: the maxmemory set after it would otherwise leave ~130 keys less room.
+    connections[0].must(&["CONFIG", "SET", "maxmemory", "0"]);
+    connections[0].info("everything");
+    let values = Values::new(shape);
+    let start = Instant::now();
+    for (index, batch) in batches.iter().take(WARM_UP_BATCHES).enumerate() {
+        let due = start + Duration::from_millis(index as u64 * BATCH_MS);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            thread::sleep(wait);
+        }
+        let small: Vec<Op> = batch
+            .iter()
+            .filter(|op| !matches!(op, Op::Set(Write { family: LARGE, .. })))
+            .copied()
+            .collect();
+        exchange(
+            &mut connections,
+            &by_connection(&small, shape.connections),
+            &values,
+        );
+    }
+    connections[0].must(&["FLUSHALL", "SYNC"]);
+    let memory = connections[0].info("memory");
+    let empty = Empty {
+        used_memory: memory.u64("used_memory"),
+        mem_clients_normal: memory.u64("mem_clients_normal"),
+    };
+    (server, connections, empty)
+}
+
+/// ms into the current minute of Unix time.
+fn minute_phase_ms() -> u64 {
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970");
+    (since_epoch.as_millis() % 60_000) as u64
+}
+
+/// Replays `batches` on a real server; tells `started` how far into its minute it began.
+fn replay_real(
+    shape: &Shape,
+    policy: MaxmemoryPolicy,
+    simulated_maxmemory: u64,
+    batches: &[Vec<Op>],
+    started: Sender<u64>,
+) -> Outcome {
+    let (_server, mut connections, real_empty) = real_server(shape, policy, batches);
+    let simulated_empty = warmed_sim(shape, server_config(policy, 0), SEED).used_memory();
+    let maxmemory = simulated_maxmemory + real_empty.used_memory - simulated_empty;
+    connections[0].must(&["CONFIG", "SET", "maxmemory", &maxmemory.to_string()]);
+    let values = Values::new(shape);
+    let mut outcome = Outcome {
+        maxmemory,
+        mem_clients_normal_at_start: real_empty.mem_clients_normal,
+        ..Outcome::default()
+    };
+    let start = Instant::now();
+    // The other runs of the policy may have told it already.
+    let _ = started.send(minute_phase_ms());
+    for (index, batch) in batches.iter().enumerate() {
+        let due = start + Duration::from_millis(index as u64 * BATCH_MS);
+        let now = Instant::now();
+        if now < due {
+            thread::sleep(due - now);
+        } else {
+            outcome.max_lag_ms = outcome.max_lag_ms.max((now - due).as_millis() as u64);
+        }
+        let parts = by_connection(batch, shape.connections);
+        let replies = exchange(&mut connections, &parts, &values);
+        let mut fills: Vec<Vec<Op>> = vec![Vec::new(); shape.connections];
+        let ops = parts
+            .iter()
+            .enumerate()
+            .flat_map(|(c, part)| part.iter().map(move |op| (c, op)));
+        for ((connection, op), reply) in ops.zip(&replies) {
+            match op {
+                Op::Get { fill, .. } => {
+                    outcome.gets += 1;
+                    match reply {
+                        Resp::Bulk(Some(_)) => outcome.hits += 1,
+                        Resp::Bulk(None) => fills[connection].push(Op::Set(*fill)),
+                        other => panic!("GET replied {other:?}"),
+                    }
+                }
+                Op::Set(_) => outcome.write_replied(real_accepted(reply)),
+                Op::Del { .. } => outcome.dels_removing += u64::from(reply == &Resp::Integer(1)),
+                Op::Pexpire { .. } => {
+                    outcome.pexpires_applied += u64::from(reply == &Resp::Integer(1))
+                }
+            }
+        }
+        if fills.iter().any(|part| !part.is_empty()) {
+            for reply in exchange(&mut connections, &fills, &values) {
+                outcome.write_replied(real_accepted(&reply));
+            }
+        }
+    }
+    let info = connections[0].info("everything");
+    outcome.evicted_keys = info.u64("evicted_keys");
+    outcome.expired_keys = info.u64("expired_keys");
+    outcome.used_memory_at_end = info.u64("used_memory");
+    outcome.mem_clients_normal_at_end = info.u64("mem_clients_normal");
+    let db0 = info.subfields("db0");
+    let count = |name: &str| db0.get(name).map_or(0, |n| n.parse().unwrap_or(0));
+    outcome.keys_at_end = count("keys");
+    outcome.volatile_keys_at_end = count("expires");
+    (outcome.main_buckets_at_end, outcome.expires_buckets_at_end) = real_buckets(
+        &mut connections[0],
+        outcome.keys_at_end,
+        outcome.volatile_keys_at_end,
+    );
+    outcome.hottest_held_at_end = real_hottest_held(&mut connections[0]);
+    let errorstat_oom: u64 = info
+        .subfields("errorstat_OOM")
+        .get("count")
+        .map_or(0, |c| c.parse().unwrap_or(0));
+    assert_eq!(
+        errorstat_oom, outcome.oom_rejections,
+        "OOM replies seen by the client and errorstat_OOM agree"
+    );
+    outcome
+}
+
+/// Buckets of db0's main and expires tables (both tables while rehashing), from MEMORY STATS'
+/// `overhead.hashtable.main` (keys × (dictEntry + robj) + buckets × 8) and `.expires` (keys ×
+/// dictEntry + buckets × 8), src/object.c `getMemoryOverheadData`.
+fn real_buckets(connection: &mut Connection, keys: u64, volatile: u64) -> (u64, u64) {
+    let Resp::Array(Some(stats)) = connection.must(&["MEMORY", "STATS"]) else {
+        panic!("MEMORY STATS is an array")
+    };
+    let db0 = stats
+        .chunks(2)
+        .find(|pair| {
+            pair[0] == Resp::Simple("db.0".into()) || pair[0] == Resp::Bulk(Some(b"db.0".to_vec()))
+        })
+        .map(|pair| pair[1].clone());
+    let Some(Resp::Array(Some(fields))) = db0 else {
+        return (0, 0);
+    };
+    let field = |index: usize| match &fields[index] {
+        Resp::Integer(n) => *n as u64,
+        other => panic!("MEMORY STATS db.0 field {other:?}"),
+    };
+    ((field(1) - keys * 40) / 8, (field(3) - volatile * 24) / 8)
+}
+
+/// How many of the `HOTTEST` most requested keys (ids 0..) the real server holds.
+fn real_hottest_held(connection: &mut Connection) -> u64 {
+    for id in 0..HOTTEST {
+        connection.queue(&["EXISTS".to_string(), key_name(SMALL, id)]);
+    }
+    connection.send().expect("send");
+    let replies = connection.receive().expect("receive");
+    replies
+        .iter()
+        .filter(|reply| **reply == Resp::Integer(1))
+        .count() as u64
+}
+
+type Figure = fn(&Outcome) -> u64;
+
+fn counts_agree(simulated: u64, real: u64) -> bool {
+    let difference = simulated.abs_diff(real);
+    difference <= COUNT_TOLERANCE_ABSOLUTE
+        || difference as f64 <= real as f64 * COUNT_TOLERANCE_PERCENT / 100.0
+}
+
+/// Whether `value` lies between the lowest and the highest of the real runs: vanish is not
+/// asked to be closer to their mean than they are to each other.
+fn within_runs(value: f64, runs: &[f64]) -> bool {
+    let low = runs.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = runs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (low..=high).contains(&value)
+}
+
+fn mean(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, count) = values.fold((0.0, 0usize), |(sum, count), v| (sum + v, count + 1));
+    sum / count.max(1) as f64
+}
+
+/// Runs `shape`'s real replays and simulated runs of every policy at once (the real replays
+/// are paced, so their threads mostly wait); per policy the real outcomes and the simulated.
+/// The simulated runs of a policy start as far into their minute as its real runs did.
+fn replay_all(
+    shape: &Shape,
+    policies: &[MaxmemoryPolicy],
+    maxmemory: u64,
+    batches: &[Vec<Op>],
+) -> Vec<(MaxmemoryPolicy, Vec<Outcome>, Vec<Outcome>)> {
+    thread::scope(|scope| {
+        let jobs: Vec<_> = policies
+            .iter()
+            .map(|&policy| {
+                let (started, phase) = mpsc::channel();
+                let real: Vec<_> = (0..shape.real_runs)
+                    .map(|_| {
+                        let started = started.clone();
+                        scope.spawn(move || replay_real(shape, policy, maxmemory, batches, started))
+                    })
+                    .collect();
+                (policy, real, phase)
+            })
+            .collect();
+        jobs.into_iter()
+            .map(|(policy, real, phase)| {
+                let phase_ms = phase.recv().expect("a real replay started");
+                let simulated = (0..shape.sim_runs)
+                    .map(|run| replay_simulated(shape, policy, maxmemory, batches, run, phase_ms))
+                    .collect();
+                let real = real
+                    .into_iter()
+                    .map(|job| job.join().expect("real replay"))
+                    .collect();
+                (policy, real, simulated)
+            })
+            .collect()
+    })
+}
+
+/// Replays `shape` under each policy on `real_runs` real servers and in `sim_runs` simulated
+/// runs, and judges the mean of the simulated runs against the mean of the real ones.
+///
+/// Where a workload freezes (no key left to evict, every new key refused), which of the
+/// hottest keys happen to be held at that moment decides the hit ratio from then on, by
+/// points; identical real runs differ by up to 2.5 points, and a simulated run by as much
+/// with its seed. Means over runs compare the model rather than one draw.
+fn compare(shape: &Shape, policies: &[MaxmemoryPolicy]) {
+    crate::redis::require_server();
+    let batches = workload(shape);
+    let (empty, full) = simulated_working_set(shape);
+    let maxmemory = empty + ((full - empty) as f64 * shape.maxmemory_share) as u64;
+    let outcomes = replay_all(shape, policies, maxmemory, &batches);
+    let requests: usize = batches.iter().map(Vec::len).sum();
+    let mut table = Table::new(
+        &format!(
+            "{}: {requests} requests over {} s on {} connection(s); vanish maxmemory {maxmemory} \
+             (empty {empty} + {:.0} % of the small keys' {}); real maxmemory = vanish's + the \
+             difference of the empty servers; {} real runs, vanish the mean of {} runs",
+            shape.name,
+            shape.duration_s,
+            shape.connections,
+            shape.maxmemory_share * 100.0,
+            full - empty,
+            shape.real_runs,
+            shape.sim_runs,
+        ),
+        &[
+            "policy",
+            "figure",
+            "real runs",
+            "real mean",
+            "vanish runs",
+            "vanish mean",
+            "vanish−real",
+        ],
+    );
+    let joined = |values: Vec<String>| values.join(" / ");
+    for (policy, real, simulated) in &outcomes {
+        let name = policy.as_str().to_string();
+        let ratios =
+            |runs: &[Outcome]| -> Vec<f64> { runs.iter().map(|o| o.hit_ratio() * 100.0).collect() };
+        let percent = |values: &[f64]| joined(values.iter().map(|v| format!("{v:.2}%")).collect());
+        let (real_ratios, simulated_ratios) = (ratios(real), ratios(simulated));
+        let (real_ratio, simulated_ratio) = (
+            mean(real_ratios.iter().copied()),
+            mean(simulated_ratios.iter().copied()),
+        );
+        let hit_pp = simulated_ratio - real_ratio;
+        table.row(
+            vec![
+                name.clone(),
+                "hit ratio".into(),
+                percent(&real_ratios),
+                format!("{real_ratio:.2}%"),
+                percent(&simulated_ratios),
+                format!("{simulated_ratio:.2}%"),
+                format!("{hit_pp:+.2} pp"),
+            ],
+            hit_pp.abs() <= HIT_RATIO_TOLERANCE_PP || within_runs(simulated_ratio, &real_ratios),
+        );
+        let judged: [(&str, Figure); 2] = [
+            ("evicted_keys", |o| o.evicted_keys),
+            ("OOM rejections", |o| o.oom_rejections),
+        ];
+        let informative: [(&str, Figure); 15] = [
+            ("GETs", |o| o.gets),
+            ("writes (with fills)", |o| o.writes),
+            ("DELs removing a key", |o| o.dels_removing),
+            ("PEXPIREs applied", |o| o.pexpires_applied),
+            ("expired_keys", |o| o.expired_keys),
+            ("keys at end", |o| o.keys_at_end),
+            ("volatile keys at end", |o| o.volatile_keys_at_end),
+            ("hottest 30 keys held at end", |o| o.hottest_held_at_end),
+            ("used_memory at end", |o| o.used_memory_at_end),
+            ("main buckets at end", |o| o.main_buckets_at_end),
+            ("expires buckets at end", |o| o.expires_buckets_at_end),
+            ("mem_clients_normal at start", |o| {
+                o.mem_clients_normal_at_start
+            }),
+            ("mem_clients_normal at end", |o| o.mem_clients_normal_at_end),
+            ("maxmemory", |o| o.maxmemory),
+            ("replay max lag ms", |o| o.max_lag_ms),
+        ];
+        let rows = judged
+            .iter()
+            .map(|row| (row, true))
+            .chain(informative.iter().map(|row| (row, false)));
+        for ((figure, get), is_judged) in rows {
+            let counts = |runs: &[Outcome]| -> Vec<u64> { runs.iter().map(get).collect() };
+            let (real_counts, simulated_counts) = (counts(real), counts(simulated));
+            let average = |counts: &[u64]| mean(counts.iter().map(|&n| n as f64)).round() as u64;
+            let (real_mean, simulated_mean) = (average(&real_counts), average(&simulated_counts));
+            let listed = |counts: &[u64]| joined(counts.iter().map(u64::to_string).collect());
+            let cells = vec![
+                name.clone(),
+                figure.to_string(),
+                listed(&real_counts),
+                real_mean.to_string(),
+                listed(&simulated_counts),
+                simulated_mean.to_string(),
+                format!("{:+}", simulated_mean as i64 - real_mean as i64),
+            ];
+            if is_judged {
+                let reals: Vec<f64> = real_counts.iter().map(|&n| n as f64).collect();
+                let agree = counts_agree(simulated_mean, real_mean)
+                    || within_runs(simulated_mean as f64, &reals);
+                table.row(cells, agree);
+            } else {
+                table.note(cells, "");
+            }
+        }
+    }
+    table.check(
+        "vanish's mean vs the real runs' mean: hit ratio within 1 percentage point; evicted_keys \
+         and OOM rejections within 5 % or ±50; or else between the lowest and the highest real \
+         run; other rows informative",
+    );
+}
+
+/// 20,000 small keys under Zipf 0.9, 70 % GET (cache-aside) / 30 % SET, and 16 keys of
+/// 50–200 KB, one rewritten every 100 ms.
+const LARGE_VALUES: Shape = Shape {
+    name: "large values rewritten among small keys",
+    small_keys: 20_000,
+    skew: 0.9,
+    get_per_mille: 700,
+    del_per_mille: 0,
+    pexpire_per_mille: 0,
+    small_len: (50, 150),
+    ttl_percent: 0,
+    ttl_ms: (0, 0),
+    pexpire_ms: (0, 0),
+    large_keys: 16,
+    large_len: (50_000, 200_000),
+    large_every_ms: 100,
+    requests_per_second: 4_000,
+    duration_s: 30,
+    connections: 1,
+    maxmemory_share: 0.5,
+    real_runs: 2,
+    sim_runs: 4,
+};
+
+#[test]
+fn large_values_rewritten_under_lru() {
+    compare(&LARGE_VALUES, &[MaxmemoryPolicy::AllkeysLru]);
+}
+
+/// Ignored: a divergence not yet explained. Over four real runs (two pairs) the hit ratio was
+/// 61.4–62.7 %, vanish's mean 61.0–61.1 % (−1.1 pp), evicting 2.9 % more keys. It is LFU's:
+/// the same replay under allkeys-lru agrees within 0.3 pp. Simulated runs whose replay crosses
+/// a turn of the minute (every counter decays) hit 1.2 pp more than those that do not, so
+/// the decay is the first place to look, then how often the 16 large keys, whose counters
+/// only their rewrites raise, are picked.
+#[test]
+#[ignore = "known divergence: allkeys-lfu hit ratio 1.1 pp below Redis (see above)"]
+fn large_values_rewritten_under_lfu() {
+    compare(&LARGE_VALUES, &[MaxmemoryPolicy::AllkeysLfu]);
+}
+
+/// 30 % of writes with a TTL of 2–60 s, under pressure: the volatile keys run short and, from
+/// about a third of the run on, every write of a new key is refused. Zipf 0.7 rather than 0.9:
+/// once the keyspace freezes, the hit ratio is whatever share of the GETs the keys held at
+/// that moment draw, and under 0.9 the ten hottest keys draw a quarter of them, so whether two
+/// of them were volatile at the freeze moves it by 3 points between identical real runs.
+const MIXED_TTLS: Shape = Shape {
+    name: "mixed TTLs under pressure",
+    small_keys: 20_000,
+    skew: 0.7,
+    get_per_mille: 700,
+    del_per_mille: 0,
+    pexpire_per_mille: 0,
+    small_len: (50, 150),
+    ttl_percent: 30,
+    ttl_ms: (2_000, 60_000),
+    pexpire_ms: (0, 0),
+    large_keys: 0,
+    large_len: (0, 0),
+    large_every_ms: 0,
+    requests_per_second: 4_000,
+    duration_s: 30,
+    connections: 1,
+    maxmemory_share: 0.5,
+    real_runs: 3,
+    sim_runs: 8,
+};
+
+/// Measured against real runs, these shapes first pointed at a per-key memory difference
+/// (vanish held 1.4 % more persistent keys in the same room). It was the harness: CONFIG SET's
+/// latency histogram was allocated after the baseline, and reply buffers grew by 3 KB as
+/// hits began. With both fixed, the keys held agree within 0.1 %; the hit ratio differs by
+/// run as described on `MIXED_TTLS`.
+#[test]
+fn mixed_ttls_under_the_volatile_policies() {
+    compare(
+        &MIXED_TTLS,
+        &[
+            MaxmemoryPolicy::VolatileLfu,
+            MaxmemoryPolicy::VolatileLru,
+            MaxmemoryPolicy::VolatileTtl,
+            MaxmemoryPolicy::VolatileRandom,
+        ],
+    );
+}
+
+/// Overwrites with values of changing sizes, DEL and PEXPIRE over four connections.
+const OVERWRITES: Shape = Shape {
+    name: "overwrites, DEL and PEXPIRE on four connections",
+    small_keys: 20_000,
+    skew: 0.9,
+    get_per_mille: 550,
+    del_per_mille: 50,
+    pexpire_per_mille: 100,
+    small_len: (20, 200),
+    ttl_percent: 10,
+    ttl_ms: (2_000, 30_000),
+    pexpire_ms: (1_000, 30_000),
+    large_keys: 0,
+    large_len: (0, 0),
+    large_every_ms: 0,
+    requests_per_second: 4_000,
+    duration_s: 30,
+    connections: 4,
+    maxmemory_share: 0.5,
+    real_runs: 2,
+    sim_runs: 1,
+};
+
+#[test]
+fn overwrites_deletes_and_pexpire_under_noeviction() {
+    compare(
+        &OVERWRITES,
+        &[MaxmemoryPolicy::NoEviction, MaxmemoryPolicy::VolatileLru],
+    );
+}
