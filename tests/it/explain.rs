@@ -176,3 +176,63 @@ fn the_cli_reads_a_finished_run_back() {
     }
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// For every cause the bundled scenarios below produce, the first key it cost, explained by a
+/// re-run, tells that cause at the moment the full run's ledger recorded it.
+#[test]
+fn every_cause_in_the_bundled_scenarios_is_told_at_its_time() {
+    use std::collections::BTreeMap;
+    use vanish::sim::engine::run;
+    use vanish::sim::ledger::LedgerEntry;
+
+    let files = [
+        "wrong-db.toml",
+        "replica-lag.toml",
+        "volatile-lru-without-ttls.toml",
+        "restart-wipes-replicas.toml",
+        "jepsen-partition.toml",
+        "jepsen-min-replicas.toml",
+        "crash-without-persistence.toml",
+    ];
+    let mut told = BTreeMap::new();
+    for file in files {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios")
+            .join(file);
+        let config = load(&path, &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
+        let mut rows: Vec<LedgerEntry> = Vec::new();
+        let output = run(&config, &mut rows, &mut NoProgress);
+        let mut first = BTreeMap::new();
+        for row in &rows {
+            first.entry(row.cause.name()).or_insert(*row);
+        }
+        for (cause, row) in first {
+            let key = output.keys.name(row.key);
+            let story = story(file, &key);
+            let at = format!(
+                "{}.{:06}s",
+                row.time_us / 1_000_000,
+                row.time_us % 1_000_000
+            );
+            assert!(
+                story
+                    .lines()
+                    .any(|line| line.trim_start().starts_with(&at) && line.contains(cause)),
+                "{file} {key}: no {cause} at {at} in\n{story}"
+            );
+            told.insert(cause, file);
+        }
+    }
+    for cause in [
+        "wrong-db",
+        "replica-lag",
+        "oom-rejected",
+        "resync-flush",
+        "split-brain",
+        "noreplicas-rejected",
+        "restart",
+        "never-written",
+    ] {
+        assert!(told.contains_key(cause), "{cause} not produced: {told:?}");
+    }
+}
