@@ -18,8 +18,16 @@ use crate::sim::keyspace::memory::{jemalloc_size, string_value_bytes, PROTO_MBUL
 use crate::sim::server::command::CommandKind;
 use crate::sim::server::protocol::{Argument, Request};
 
-/// The object of a command name: every modelled name has at most 12 bytes, an embstr of 32.
-const NAME_BYTES: u64 = 32;
+/// The object of a command name: an embstr of 32 bytes up to 12 characters (GET, SET,
+/// EXPIRE...), of 48 up to 28 (ZREMRANGEBYSCORE, BRPOPLPUSH...); no name is longer.
+#[inline]
+fn name_bytes(command: CommandKind) -> u64 {
+    if command.name().len() <= 12 {
+        32
+    } else {
+        48
+    }
+}
 /// The object of a decimal number of up to 12 digits (every TTL, id and score but the most
 /// extreme), or of `PX`: an embstr of 32; up to 20 digits, 48.
 fn number_bytes(n: u64) -> u64 {
@@ -83,7 +91,10 @@ fn extra_arguments(request: &Request) -> (u64, u64) {
 #[inline]
 pub fn argv_bytes(request: &Request, key_len: u64) -> u64 {
     let (extra_bytes, extra_count) = extra_arguments(request);
-    jemalloc_size(8 * (2 + extra_count)) + NAME_BYTES + object_bytes(key_len) + extra_bytes
+    jemalloc_size(8 * (2 + extra_count))
+        + name_bytes(request.command)
+        + object_bytes(key_len)
+        + extra_bytes
 }
 
 #[cfg(test)]
@@ -131,9 +142,14 @@ mod tests {
     }
 
     #[test]
-    fn every_command_name_is_a_32_byte_embstr() {
+    fn every_command_name_is_the_embstr_its_length_makes() {
         for command in CommandKind::ALL {
-            assert_eq!(object_bytes(command.name().len() as u64), NAME_BYTES);
+            assert_eq!(
+                object_bytes(command.name().len() as u64),
+                name_bytes(command),
+                "{}",
+                command.name()
+            );
         }
         assert_eq!(object_bytes(12), number_bytes(999_999_999_999));
         assert_eq!(object_bytes(20), number_bytes(u64::MAX));
