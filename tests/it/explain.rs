@@ -71,8 +71,8 @@ fn an_evicted_key_tells_the_pool_it_was_chosen_from() {
         &story,
         &[
             "120.004979s  primary  db0  SET by import  300 bytes  → OK",
-            "142.267842s  primary  db0  removal evicted by server  policy=allkeys-lru \
-             idle_ms=22000 used_memory=25165836 maxmemory=25165824",
+            "142.269085s  primary  db0  removal evicted by server  policy=allkeys-lru \
+             idle_ms=22000 used_memory=25166188 maxmemory=25165824",
             "the eviction pool's other candidates then (scores as above): import:",
         ],
     );
