@@ -280,24 +280,29 @@ pub fn mib(bytes: u64) -> String {
     format!("{}.{} MiB", tenths / 10, tenths % 10)
 }
 
+/// The sum of the dump's memory fields `names` in MiB, or which of them the dump lacks (an
+/// older server, a section not dumped): a missing figure is said, never shown as 0.
+fn mib_of(snapshot: &Snapshot, names: &[&str]) -> String {
+    let values: Option<Vec<u64>> = names.iter().map(|name| snapshot.counter(name)).collect();
+    match values {
+        Some(values) => mib(values.iter().sum()),
+        None => format!("({} not in the dump)", names.join(" + ")),
+    }
+}
+
 fn evicted(interval: &Interval) -> Option<Finding> {
     let keys = interval.delta("evicted_keys").filter(|n| *n > 0)?;
     let after = interval.after;
     let mut evidence = memory_evidence(after);
     evidence.push(number("evicted_keys", keys));
-    let used = after.counter("used_memory").unwrap_or(0);
-    let limit = after.counter("maxmemory").unwrap_or(0);
     let policy = after.text("maxmemory_policy").unwrap_or("?");
-    let clients = after.counter("mem_clients_normal").unwrap_or(0);
-    let replication = after.counter("mem_clients_slaves").unwrap_or(0)
-        + after.counter("mem_replication_backlog").unwrap_or(0);
     let next_step = format!(
         "used_memory {} reached maxmemory {} under {policy} (clients take {}, replication \
          buffers and backlog {}): raise maxmemory, or store less (smaller values, shorter TTLs)",
-        mib(used),
-        mib(limit),
-        mib(clients),
-        mib(replication)
+        mib_of(after, &["used_memory"]),
+        mib_of(after, &["maxmemory"]),
+        mib_of(after, &["mem_clients_normal"]),
+        mib_of(after, &["mem_clients_slaves", "mem_replication_backlog"])
     );
     Some(finding(Cause::Evicted, Some(keys), evidence, next_step))
 }

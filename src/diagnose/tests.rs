@@ -180,3 +180,21 @@ fn a_missing_section_is_not_available() {
     assert_eq!(first(&d), "expired");
     assert!(d.not_available.contains(&"Commandstats".to_string()));
 }
+
+#[test]
+fn a_memory_figure_the_dump_lacks_is_said_not_shown_as_zero() {
+    let d = pair(
+        &["evicted_keys:0"],
+        &[
+            "evicted_keys:40",
+            "maxmemory:1000000",
+            "mem_clients_normal:2097152",
+        ],
+    );
+    let step = &d.causes[0].next_step;
+    assert!(step.contains("clients take 2.0 MiB"), "{step}");
+    assert!(
+        step.contains("(mem_clients_slaves + mem_replication_backlog not in the dump)"),
+        "{step}"
+    );
+}
