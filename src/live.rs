@@ -120,7 +120,11 @@ impl Server {
                 .arg("notify-keyspace-events"),
             "CONFIG GET notify-keyspace-events",
         )?;
-        Ok(pair.get(1).cloned().unwrap_or_default())
+        pair.get(1).cloned().ok_or_else(|| LiveError::Refused {
+            url: self.shown.clone(),
+            command: "CONFIG GET notify-keyspace-events".to_string(),
+            reason: "the server returned no value for it".to_string(),
+        })
     }
 
     /// `CONFIG SET notify-keyspace-events flags`.
@@ -159,7 +163,9 @@ impl Server {
             match pubsub.get_message() {
                 Ok(message) => {
                     let at_us = start.elapsed().as_micros() as u64;
-                    let key: Vec<u8> = message.get_payload().unwrap_or_default();
+                    let key: Vec<u8> = message
+                        .get_payload()
+                        .map_err(|error| self.failure("reading a notification's key", error))?;
                     if let Some((db, event)) = parse_channel(message.get_channel_name()) {
                         events.push(KeyEvent {
                             at_us,

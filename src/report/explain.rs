@@ -68,7 +68,15 @@ fn read_csv(input: impl Read, visit: &mut dyn FnMut(LedgerRow)) -> Result<(), St
     for (index, record) in reader.records().enumerate() {
         let row_number = index + 2;
         let record = record.map_err(|e| format!("ledger row {row_number}: {e}"))?;
-        let field = |i: usize| unquote_formula(record.get(i).unwrap_or(""));
+        if record.len() != HEADER.len() {
+            return Err(format!(
+                "ledger row {row_number}: expected {} fields, found {}",
+                HEADER.len(),
+                record.len()
+            ));
+        }
+        let fields: Vec<String> = record.iter().map(unquote_formula).collect();
+        let field = |i: usize| fields[i].clone();
         let number = |i: usize, what: &str| {
             field(i).parse::<u64>().map_err(|_| {
                 format!(

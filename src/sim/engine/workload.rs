@@ -561,7 +561,8 @@ impl Replay {
         let mut next_by_key: Vec<u64> = vec![0; replay.trace.key_names.len()];
         for index in (0..replay.trace.records.len()).rev() {
             let key = replay.trace.records.key(index) as usize;
-            replay.next_use_us[index] = next_by_key.get(key).copied().unwrap_or(0);
+            // Every record's key is one of the trace's names: `next_by_key` has a slot for it.
+            replay.next_use_us[index] = next_by_key[key];
             if let (Some(slot), Some(at)) = (
                 next_by_key.get_mut(key),
                 replay.arrival_at_any_us(index, start_us),
@@ -585,7 +586,12 @@ impl Replay {
         } else {
             client_db
         };
-        let next_use = self.next_use_us.get(index).copied().unwrap_or(0);
+        // Only OPT needs the future: without it, every next use is 0 ("never known").
+        let next_use = if self.next_use_us.is_empty() {
+            0
+        } else {
+            self.next_use_us[index]
+        };
         let argument = record_argument(&record);
         (
             db,
