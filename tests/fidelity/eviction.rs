@@ -23,6 +23,7 @@ use vanish::sim::server::{ErrorReply, Reply};
 use crate::redis::{RedisServer, Reply as Resp};
 use crate::sim::{Family, SimNode, SEED};
 use crate::table::Table;
+use crate::table::{COUNT_TOLERANCE_ABSOLUTE, COUNT_TOLERANCE_PERCENT, HIT_RATIO_TOLERANCE_PP};
 
 const KEYS: u64 = 20_000;
 const SKEW: f64 = 0.99;
@@ -37,9 +38,6 @@ const VALUE_LEN: u32 = 100;
 const TTL_MS: u64 = 3_600_000;
 /// maxmemory = empty + this share of the working set's used_memory above empty.
 const MAXMEMORY_SHARE: f64 = 0.40;
-const HIT_RATIO_TOLERANCE_PP: f64 = 1.0;
-const COUNT_TOLERANCE_PERCENT: f64 = 5.0;
-const COUNT_TOLERANCE_ABSOLUTE: u64 = 50;
 
 /// One generated request: GET (90 %) or SET (10 %) of a Zipf-chosen key; `ttl` says whether
 /// the SET — or the cache-aside SET after a GET miss — carries PX 1 h (half of them).

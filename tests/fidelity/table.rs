@@ -1,6 +1,13 @@
 //! A plain-text comparison table: every fidelity test prints one (visible with `--nocapture`)
 //! and puts it in its failure message, so a disagreement reads as simulated vs real, row by row.
 
+/// The agreement criterion of the eviction tests: hit ratio within this many points...
+pub const HIT_RATIO_TOLERANCE_PP: f64 = 1.0;
+/// ...and evictions and OOM refusals within this share of the real figure...
+pub const COUNT_TOLERANCE_PERCENT: f64 = 5.0;
+/// ...or, below this many, within ±this (a handful of events is noise).
+pub const COUNT_TOLERANCE_ABSOLUTE: u64 = 50;
+
 /// Rows of cells under a header; the last column is the verdict.
 pub struct Table {
     title: String,

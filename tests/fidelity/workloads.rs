@@ -38,12 +38,9 @@ use vanish::sim::server::{Argument, ErrorReply, Reply};
 use crate::redis::{Connection, RedisServer, Reply as Resp};
 use crate::sim::{Family, SimNode, SEED};
 use crate::table::Table;
+use crate::table::{COUNT_TOLERANCE_ABSOLUTE, COUNT_TOLERANCE_PERCENT, HIT_RATIO_TOLERANCE_PP};
 
 const BATCH_MS: u64 = 10;
-const HIT_RATIO_TOLERANCE_PP: f64 = 1.0;
-const COUNT_TOLERANCE_PERCENT: f64 = 5.0;
-/// Below this many, counts are compared to ±this (a handful of events is noise).
-const COUNT_TOLERANCE_ABSOLUTE: u64 = 50;
 /// The most requested keys, whose presence at the end is shown: under Zipf they take a large
 /// share of the GETs, so whether a handful of them is held moves the hit ratio by points.
 const HOTTEST: u64 = 30;
