@@ -937,3 +937,36 @@ fn overwrites_deletes_and_pexpire_under_noeviction() {
         &[MaxmemoryPolicy::NoEviction, MaxmemoryPolicy::VolatileLru],
     );
 }
+
+/// A shape no other test has: a pool of 32 connections, each batch's share pipelined, values
+/// of 500 B to 4 KB (raw strings across many jemalloc classes), DEL and PEXPIRE traffic, and 8
+/// values of 40–80 KB (each a big argument on its connection) rewritten every 200 ms.
+const POOLED: Shape = Shape {
+    name: "a pool of 32 connections, mid-size values and big arguments",
+    small_keys: 12_000,
+    skew: 0.8,
+    get_per_mille: 600,
+    del_per_mille: 50,
+    pexpire_per_mille: 50,
+    small_len: (500, 4_000),
+    ttl_percent: 30,
+    ttl_ms: (5_000, 60_000),
+    pexpire_ms: (2_000, 30_000),
+    large_keys: 8,
+    large_len: (40_000, 80_000),
+    large_every_ms: 200,
+    requests_per_second: 4_000,
+    duration_s: 20,
+    connections: 32,
+    maxmemory_share: 0.5,
+    real_runs: 2,
+    sim_runs: 2,
+};
+
+#[test]
+fn a_pool_of_connections_with_mid_size_values_and_big_arguments() {
+    compare(
+        &POOLED,
+        &[MaxmemoryPolicy::AllkeysLru, MaxmemoryPolicy::NoEviction],
+    );
+}
