@@ -216,7 +216,7 @@ pub fn bytes_to_human(n: u64) -> String {
 ///   as on a fresh server (`-1`, `ok`, 0), `module_fork_*:0`; with AOF on, the six extra
 ///   `aof_*` size/buffer/fsync figures are 0.
 /// * Stats: `instantaneous_ops_per_sec:0`, the four `instantaneous_*_kbps:0.00`,
-///   `total_net_repl_*_bytes:0`, `rejected_connections:0`, `evicted_clients:0`, `pubsub_*:0`,
+///   `total_net_repl_*_bytes:0`, `pubsub_*:0`,
 ///   `latest_fork_usec:0`, `total_forks:0`, `migrate_cached_sockets:0`,
 ///   `slave_expires_tracked_keys:0`, `active_defrag_*:0`, `total_active_defrag_time:0`,
 ///   `current_active_defrag_time:0`, `tracking_total_*:0`, `unexpected_error_replies:0`,
@@ -484,7 +484,7 @@ fn stats(info: &NodeInfo) -> Section {
     .fixed2("instantaneous_output_kbps", 0.0)
     .fixed2("instantaneous_input_repl_kbps", 0.0)
     .fixed2("instantaneous_output_repl_kbps", 0.0)
-    .uint("rejected_connections", 0)
+    .uint("rejected_connections", info.rejected_connections)
     .uint("sync_full", info.sync_full)
     .uint("sync_partial_ok", info.sync_partial_ok)
     .uint("sync_partial_err", info.sync_partial_err)

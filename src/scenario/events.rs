@@ -22,6 +22,7 @@ use super::limits::{
     ACTIVE_EXPIRE_EFFORT, HZ, LFU_DECAY_TIME, LFU_LOG_FACTOR, MAXMEMORY_EVICTION_TENACITY,
     MAXMEMORY_SAMPLES,
 };
+use super::output_limits;
 use super::raw::{Field, RawEvent, Scalar, Table};
 use super::replicas;
 use crate::sim::config::{
@@ -386,6 +387,9 @@ fn config_change(
         Directive::Hz => ConfigChange::Hz(integer_in(value, &path, HZ)?),
         Directive::ActiveExpireEffort => {
             ConfigChange::ActiveExpireEffort(integer_in(value, &path, ACTIVE_EXPIRE_EFFORT)?)
+        }
+        Directive::MaxmemoryClients => {
+            ConfigChange::MaxmemoryClients(output_limits::maxmemory_clients(value, &path)?)
         }
     })
 }

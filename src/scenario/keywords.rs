@@ -207,9 +207,10 @@ pub(super) enum Directive {
     LfuDecayTime,
     Hz,
     ActiveExpireEffort,
+    MaxmemoryClients,
 }
 
-pub(super) const CONFIG_SET_DIRECTIVES: [(&str, Directive); 8] = [
+pub(super) const CONFIG_SET_DIRECTIVES: [(&str, Directive); 9] = [
     ("maxmemory", Directive::Maxmemory),
     ("maxmemory-policy", Directive::MaxmemoryPolicy),
     ("maxmemory-samples", Directive::MaxmemorySamples),
@@ -221,6 +222,7 @@ pub(super) const CONFIG_SET_DIRECTIVES: [(&str, Directive); 8] = [
     ("lfu-decay-time", Directive::LfuDecayTime),
     ("hz", Directive::Hz),
     ("active-expire-effort", Directive::ActiveExpireEffort),
+    ("maxmemory-clients", Directive::MaxmemoryClients),
 ];
 
 #[cfg(test)]
@@ -369,7 +371,8 @@ mod tests {
             | LfuLogFactor
             | LfuDecayTime
             | Hz
-            | ActiveExpireEffort => directive,
+            | ActiveExpireEffort
+            | MaxmemoryClients => directive,
         };
         let all = [
             Maxmemory,
@@ -380,6 +383,7 @@ mod tests {
             LfuDecayTime,
             Hz,
             ActiveExpireEffort,
+            MaxmemoryClients,
         ];
         round_trips(&CONFIG_SET_DIRECTIVES, &all.map(every));
     }

@@ -761,6 +761,7 @@ pub enum ConfigChange {
     LfuDecayTime(u32),
     Hz(u32),
     ActiveExpireEffort(u32),
+    MaxmemoryClients(MaxmemoryClients),
 }
 
 /// Which keys a scheduled `del` removes.

@@ -469,3 +469,60 @@ fn used_memory_startup_follows_maxclients() {
 }
 
 const STARTUP_TOLERANCE_PERCENT: f64 = 0.1;
+
+/// `maxclients`: a connection past it is accepted by the kernel, answered "-ERR max number of
+/// clients reached" and closed (src/networking.c `acceptCommonHandler`), and counted in
+/// `rejected_connections`; the pool of a simulated client keeps the connections it got.
+#[test]
+fn connections_past_maxclients_are_refused_as_in_redis() {
+    const MAXCLIENTS: u32 = 10;
+    const POOL: u32 = 11;
+    let setting = MAXCLIENTS.to_string();
+    let server = RedisServer::start(&[("maxclients", setting.as_str())]);
+    let mut measuring = server.connect();
+    measuring.must(&["PING"]);
+    let mut pool: Vec<Connection> = (0..POOL).map(|_| server.connect()).collect();
+    // The server accepts in the order of the listen queue: the last ones are refused, with
+    // the error written before the close.
+    let admitted = (MAXCLIENTS - 1) as usize;
+    for connection in &mut pool[..admitted] {
+        connection.must(&["PING"]);
+    }
+    for connection in &mut pool[admitted..] {
+        let reply = connection.next_message().expect("the refusal");
+        assert_eq!(reply.text(), "ERR max number of clients reached");
+    }
+    let clients = measuring.info("clients").u64("connected_clients");
+    let rejected = measuring.info("stats").u64("rejected_connections");
+    let mut sim = SimNode::with_pool(
+        ServerConfig {
+            maxclients: MAXCLIENTS,
+            ..ServerConfig::default()
+        },
+        &[Family {
+            prefix: "k",
+            count: 1,
+        }],
+        1 + POOL,
+    );
+    sim.get(sim.key(0, 0));
+    let snapshot = sim.node.snapshot();
+    let mut table = Table::new(
+        &format!("maxclients {MAXCLIENTS}: one measuring connection and a pool of {POOL}"),
+        &["figure", "real", "vanish"],
+    );
+    for (name, real, vanish) in [
+        ("connected_clients", clients, snapshot.connected_clients),
+        (
+            "rejected_connections",
+            rejected,
+            snapshot.rejected_connections,
+        ),
+    ] {
+        table.row(
+            vec![name.to_string(), real.to_string(), vanish.to_string()],
+            real == vanish,
+        );
+    }
+    table.check("exact");
+}

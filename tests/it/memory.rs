@@ -294,6 +294,88 @@ fn maxmemory_clients_evicts_the_connection_whose_replies_pile_up() {
     assert!(floor.evicted_clients >= on.evicted_clients);
 }
 
+/// `maxclients`: connections past it are refused ("-ERR max number of clients reached") and
+/// counted in INFO rejected_connections; a pool keeps the connections it got, and a client that
+/// got none fails every command (the server closed its connection) and tries again at its next
+/// round trip.
+#[test]
+fn connections_past_maxclients_are_refused() {
+    use vanish::scenario::{self, Overrides};
+    use vanish::sim::engine::workload::Failure;
+    use vanish::sim::engine::{run, NoProgress};
+    use vanish::sim::ledger::DiscardLedger;
+
+    let text = "[scenario]\nname = \"pools\"\nseed = 1\nduration = \"2s\"\n\n\
+                [server]\nmaxclients = 30\n\n\
+                [[client]]\nname = \"web\"\nrate = 100\nrate-kind = \"fixed\"\n\
+                connections = 25\nkeyspace = { keys = 100 }\ncommands = { GET = 1 }\n\n\
+                [[client]]\nname = \"batch\"\nrate = 100\nrate-kind = \"fixed\"\n\
+                connections = 10\nkeyspace = { keys = 100 }\ncommands = { GET = 1 }\n\n\
+                [[client]]\nname = \"third\"\nrate = 100\nrate-kind = \"fixed\"\n\
+                keyspace = { keys = 100 }\ncommands = { GET = 1 }\n";
+    let config = scenario::parse("pools.toml", text, &Overrides::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run(&config, &mut DiscardLedger, &mut NoProgress);
+    let primary = &output.nodes[0];
+    assert_eq!(primary.connected_clients, 30);
+    let closed = |client: usize| output.clients[client].1.failed_reads[Failure::Closed];
+    assert_eq!(
+        (closed(0), closed(1)),
+        (0, 0),
+        "a pool works with what it got"
+    );
+    let third_reads = output.clients[2].1.reads;
+    assert!(third_reads >= 200, "{third_reads}");
+    assert_eq!(closed(2), third_reads, "no connection: every read fails");
+    // 5 of batch's 10 and the third client's one at the start, then its one again at each
+    // of its round trips.
+    assert_eq!(primary.rejected_connections, 5 + 1 + third_reads);
+}
+
+/// `maxmemory-clients` set by a `config-set` event: no connection is evicted before it, the
+/// pipelined reader's are after it, and the event and the evictions are on the timeline. A
+/// value that is neither a size nor a percentage is refused with its field.
+#[test]
+fn maxmemory_clients_can_be_switched_on_by_config_set() {
+    use vanish::scenario::{self, Overrides};
+    use vanish::sim::engine::{run, NoProgress};
+    use vanish::sim::ledger::DiscardLedger;
+
+    let text = |value: &str| {
+        format!(
+            "[scenario]\nname = \"burst\"\nseed = 1\nduration = \"20s\"\n\n\
+             [server]\nmaxmemory = \"64mb\"\nmaxmemory-policy = \"allkeys-lru\"\n\n\
+             [[client]]\nname = \"app\"\nrate = 2000\nrate-kind = \"fixed\"\nconnections = 20\n\
+             pipeline = 400\nkeyspace = {{ keys = 1000 }}\ncommands = {{ GET = 1 }}\n\
+             value-size = 4096\non-miss = \"set\"\n\n\
+             [[event]]\nat = \"10s\"\ndo = \"config-set\"\ndirective = \"maxmemory-clients\"\n\
+             value = {value}\n"
+        )
+    };
+    let config = scenario::parse("burst.toml", &text("\"1mb\""), &Overrides::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run(&config, &mut DiscardLedger, &mut NoProgress);
+    assert!(output.nodes[0].evicted_clients > 0);
+    let evictions: Vec<u64> = output
+        .timeline
+        .iter()
+        .filter(|(_, what)| what.ends_with("(maxmemory-clients)"))
+        .map(|(at_us, _)| *at_us)
+        .collect();
+    assert!(!evictions.is_empty());
+    assert!(
+        evictions.iter().all(|&at_us| at_us >= 10_000_000),
+        "{evictions:?}"
+    );
+    assert!(output
+        .timeline
+        .iter()
+        .any(|(_, what)| what == "config-set maxmemory-clients 1048576"));
+    let error = scenario::parse("burst.toml", &text("\"lots\""), &Overrides::default())
+        .expect_err("not a size");
+    assert!(error.to_string().contains("event[0].value"), "{error}");
+}
+
 /// `client-output-buffer-limit normal`: past the hard limit the connection is closed as the
 /// reply list grows; the timeline says so, INFO's evicted_clients does not count it.
 #[test]

@@ -186,6 +186,12 @@ impl World<'_> {
         let client = &mut self.clients[index];
         let on_pool = trip.filter(|trip| trip.node == target);
         let closed = Reply::Error(ErrorReply::ConnectionClosed);
+        if on_pool.is_none() && target == self.pool_node[index] && node.refuses_client(index as u32)
+        {
+            // maxclients: Redis wrote "-ERR max number of clients reached" and closed it.
+            tally(client, &request.command, closed);
+            return;
+        }
         let reply = match on_pool {
             Some(trip) => {
                 // A connection the server closed loses the rest of the round trip.

@@ -13,7 +13,9 @@ use std::collections::{BTreeMap, VecDeque};
 use crate::sim::cluster::network::Network;
 use crate::sim::cluster::replication::{PrimaryStream, ReplicaState};
 use crate::sim::cluster::sentinel::{SentinelEvent, Sentinels};
-use crate::sim::config::{ConfigChange, EventAction, KeySelection, LinkLag, SimConfig};
+use crate::sim::config::{
+    ConfigChange, EventAction, KeySelection, LinkLag, MaxmemoryClients, SimConfig,
+};
 use crate::sim::engine::workload::{Client, ClientCounts};
 use crate::sim::keyspace::glob::glob_match;
 use crate::sim::keyspace::keys::KeyTable;
@@ -229,6 +231,8 @@ impl World<'_> {
         }
         node.note_memory_peak();
         self.ship_from(primary, now_us);
+        // A `maxmemory-clients` switched on may have evicted connections.
+        self.note_closed_connections(now_us);
     }
 
     /// How the timeline names an operator's event: `flushdb db0`, `config-set hz 20`,
@@ -331,6 +335,12 @@ fn config_change_label(change: &ConfigChange) -> String {
         ConfigChange::LfuDecayTime(n) => format!("lfu-decay-time {n}"),
         ConfigChange::Hz(n) => format!("hz {n}"),
         ConfigChange::ActiveExpireEffort(n) => format!("active-expire-effort {n}"),
+        ConfigChange::MaxmemoryClients(MaxmemoryClients::Bytes(n)) => {
+            format!("maxmemory-clients {n}")
+        }
+        ConfigChange::MaxmemoryClients(MaxmemoryClients::PercentOfMaxmemory(p)) => {
+            format!("maxmemory-clients {p}%")
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! Connections close when the server says so: `client-output-buffer-limit normal` as a reply
 //! grows, `maxmemory-clients` (7.0's `evictClients`) before each command and in `beforeSleep`.
 
+use crate::sim::config::MaxmemoryClients;
 use crate::sim::keyspace::db::ValueKind;
 use crate::sim::keyspace::memory::{sds_header_len, ROBJ_BYTES};
 use crate::sim::server::command::CommandKind;
@@ -18,7 +19,19 @@ impl Node {
     pub fn connect_client(&mut self, owner: u32, connections: u32) {
         assert!(connections >= 1, "a client has at least one connection");
         let unix_ms = self.unix_ms();
-        self.connections.open_pool(owner, connections, unix_ms);
+        let maxclients = self.config.maxclients;
+        self.connections
+            .open_pool(owner, connections, unix_ms, maxclients);
+    }
+
+    /// Whether every connection client `owner` asked for was refused at `maxclients`.
+    pub fn refuses_client(&self, owner: u32) -> bool {
+        self.connections.is_refused(owner)
+    }
+
+    /// INFO rejected_connections.
+    pub fn rejected_connections(&self) -> u64 {
+        self.connections.rejected_connections
     }
 
     /// Closes client `owner`'s pool: it stopped.
@@ -44,7 +57,9 @@ impl Node {
     /// The connection client `owner`'s next round trip goes through, if its pool is here.
     pub fn begin_round_trip(&mut self, owner: u32) -> Option<ConnectionId> {
         let unix_ms = self.unix_ms();
-        self.connections.begin_round_trip(owner, unix_ms)
+        let maxclients = self.config.maxclients;
+        self.connections
+            .begin_round_trip(owner, unix_ms, maxclients)
     }
 
     /// Reads `request` on `connection` (before it runs, so its query buffer counts toward the
@@ -145,6 +160,17 @@ impl Node {
         if self.client_eviction_limit() > 0 {
             self.connections.record_now(connection);
         }
+    }
+
+    /// CONFIG SET maxmemory-clients (`applyClientMaxMemoryUsage`): switched on, every
+    /// connection's usage is recorded at once; the beforeSleep after the command evicts.
+    pub(super) fn set_maxmemory_clients(&mut self, limit: MaxmemoryClients) {
+        let was_on = self.client_eviction_limit() > 0;
+        self.config.maxmemory_clients = limit;
+        if !was_on && self.client_eviction_limit() > 0 {
+            self.connections.record_all();
+        }
+        self.evict_clients();
     }
 
     fn evict_clients(&mut self) {

@@ -329,6 +329,8 @@ pub struct Connections {
     /// `evicted_clients`).
     pub closed_for_output_limit: u64,
     pub evicted_clients: u64,
+    /// Connections refused at `maxclients` (INFO `rejected_connections`).
+    pub rejected_connections: u64,
     /// The owners of the connections the server closed since [`Connections::take_closed`].
     closed: Vec<(u32, Closed)>,
 }
@@ -355,8 +357,10 @@ pub enum Closed {
 }
 
 impl Connections {
-    /// Opens a pool of `count` connections for client `owner`; returns whether it was not open.
-    pub fn open_pool(&mut self, owner: u32, count: u32, unix_ms: u64) -> bool {
+    /// Opens a pool of `count` connections for client `owner` unless it has one; returns
+    /// whether it opened any. Past `maxclients` open connections the rest are refused: the
+    /// pool keeps what it got, and one that got none tries again at its next round trip.
+    pub fn open_pool(&mut self, owner: u32, count: u32, unix_ms: u64, maxclients: u32) -> bool {
         let owner_index = owner as usize;
         if self.pools.len() <= owner_index {
             self.pools.resize_with(owner_index + 1, Pool::default);
@@ -365,12 +369,33 @@ impl Connections {
             return false;
         }
         for _ in 0..count {
-            let index = self.list.len();
-            self.list.push(Connection::new(owner, unix_ms));
-            self.pools[owner_index].members.push(index);
-            self.admit(index);
+            if let Some(index) = self.accept(owner, unix_ms, maxclients) {
+                self.pools[owner_index].members.push(index);
+            }
         }
-        true
+        !self.pools[owner_index].members.is_empty()
+    }
+
+    /// `acceptCommonHandler`'s admission control: a new connection while fewer than
+    /// `maxclients` are open; else Redis writes "-ERR max number of clients reached", closes
+    /// it and counts it in `rejected_connections`.
+    fn accept(&mut self, owner: u32, unix_ms: u64, maxclients: u32) -> Option<usize> {
+        if self.open >= u64::from(maxclients) {
+            self.rejected_connections += 1;
+            return None;
+        }
+        let index = self.list.len();
+        self.list.push(Connection::new(owner, unix_ms));
+        self.admit(index);
+        Some(index)
+    }
+
+    /// Whether client `owner` tried to connect and holds no open connection: every one it
+    /// asked for was refused at `maxclients`.
+    pub fn is_refused(&self, owner: u32) -> bool {
+        self.pools
+            .get(owner as usize)
+            .is_some_and(|pool| pool.members.iter().all(|&index| !self.list[index].open))
     }
 
     /// Closes every connection of client `owner` (the application stopped).
@@ -393,21 +418,34 @@ impl Connections {
     }
 
     /// The connection client `owner`'s next round trip uses: the pool's members in turn. A
-    /// member the server closed is replaced by a new connection, as a pool reconnects.
-    pub fn begin_round_trip(&mut self, owner: u32, unix_ms: u64) -> Option<ConnectionId> {
+    /// member the server closed is replaced by a new connection, as a pool reconnects; if
+    /// `maxclients` refuses it, another open member serves (None if there is none).
+    pub fn begin_round_trip(
+        &mut self,
+        owner: u32,
+        unix_ms: u64,
+        maxclients: u32,
+    ) -> Option<ConnectionId> {
         let pool = self.pools.get_mut(owner as usize)?;
         if pool.members.is_empty() {
             return None;
         }
+        pool.current = None;
         let slot = pool.next % pool.members.len();
         pool.next = (slot + 1) % pool.members.len();
         let mut index = pool.members[slot];
         if !self.list[index].open {
-            let fresh = self.list.len();
-            self.list.push(Connection::new(owner, unix_ms));
-            self.pools[owner as usize].members[slot] = fresh;
-            self.admit(fresh);
-            index = fresh;
+            index = match self.accept(owner, unix_ms, maxclients) {
+                Some(fresh) => {
+                    self.pools[owner as usize].members[slot] = fresh;
+                    fresh
+                }
+                None => self.pools[owner as usize]
+                    .members
+                    .iter()
+                    .copied()
+                    .find(|&member| self.list[member].open)?,
+            };
         }
         self.pools[owner as usize].current = Some(index);
         Some(ConnectionId(index))
@@ -575,6 +613,13 @@ impl Connections {
         connection.last_memory_usage = usage;
     }
 
+    /// Updates every open connection's usage now.
+    pub fn record_all(&mut self) {
+        for index in 0..self.list.len() {
+            self.record_now(ConnectionId(index));
+        }
+    }
+
     /// Whether the connection is still open.
     pub fn is_open(&self, id: ConnectionId) -> bool {
         self.list[id.0].open
@@ -618,11 +663,39 @@ mod tests {
     use super::*;
 
     const START_MS: u64 = 1_767_225_600_000;
+    const MAXCLIENTS: u32 = 10_000;
+
+    #[test]
+    fn connections_past_maxclients_are_refused_and_counted() {
+        let mut connections = Connections::default();
+        assert!(connections.open_pool(0, 3, START_MS, 5));
+        assert!(
+            connections.open_pool(1, 4, START_MS, 5),
+            "two of four admitted"
+        );
+        assert_eq!(connections.connected(), 5);
+        assert_eq!(connections.rejected_connections, 2);
+        assert!(!connections.is_refused(1));
+        assert!(!connections.open_pool(2, 1, START_MS, 5));
+        assert!(connections.is_refused(2));
+        assert!(connections.begin_round_trip(2, START_MS, 5).is_none());
+        assert_eq!(connections.rejected_connections, 3);
+        // A pool that got two connections hands out those two in turn.
+        let first = connections.begin_round_trip(1, START_MS, 5).unwrap();
+        let second = connections.begin_round_trip(1, START_MS, 5).unwrap();
+        assert_ne!(first, second);
+        assert_eq!(connections.begin_round_trip(1, START_MS, 5), Some(first));
+        connections.close_pool(0);
+        assert!(connections.open_pool(2, 1, START_MS, 5), "room again");
+        assert!(!connections.is_refused(2));
+    }
 
     fn one(unix_ms: u64) -> (Connections, ConnectionId) {
         let mut connections = Connections::default();
-        connections.open_pool(0, 1, unix_ms);
-        let id = connections.begin_round_trip(0, unix_ms).unwrap();
+        connections.open_pool(0, 1, unix_ms, MAXCLIENTS);
+        let id = connections
+            .begin_round_trip(0, unix_ms, MAXCLIENTS)
+            .unwrap();
         (connections, id)
     }
 
@@ -712,9 +785,13 @@ mod tests {
     #[test]
     fn a_pool_hands_out_its_connections_in_turn() {
         let mut connections = Connections::default();
-        connections.open_pool(3, 3, START_MS);
+        connections.open_pool(3, 3, START_MS, MAXCLIENTS);
         let ids: Vec<_> = (0..4)
-            .map(|_| connections.begin_round_trip(3, START_MS).unwrap())
+            .map(|_| {
+                connections
+                    .begin_round_trip(3, START_MS, MAXCLIENTS)
+                    .unwrap()
+            })
             .collect();
         assert_eq!(ids[0], ConnectionId(0));
         assert_eq!(ids[1], ConnectionId(1));
@@ -747,13 +824,17 @@ mod tests {
     #[test]
     fn client_eviction_frees_the_largest_first() {
         let mut connections = Connections::default();
-        connections.open_pool(0, 2, START_MS);
-        connections.open_pool(1, 1, START_MS);
-        let id = connections.begin_round_trip(1, START_MS).unwrap();
+        connections.open_pool(0, 2, START_MS, MAXCLIENTS);
+        connections.open_pool(1, 1, START_MS, MAXCLIENTS);
+        let id = connections
+            .begin_round_trip(1, START_MS, MAXCLIENTS)
+            .unwrap();
         connections.read(id, 30, None, START_MS, false);
         connections.record_now(id);
         for owner in 0..2 {
-            let id = connections.begin_round_trip(owner, START_MS).unwrap();
+            let id = connections
+                .begin_round_trip(owner, START_MS, MAXCLIENTS)
+                .unwrap();
             connections.record_now(id);
         }
         let evicted = connections.evict(connections.mem_clients_normal() - 1);

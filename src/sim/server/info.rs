@@ -214,6 +214,8 @@ pub struct NodeInfo {
     pub evicted_keys: u64,
     /// Connections closed by `maxmemory-clients`.
     pub evicted_clients: u64,
+    /// Connections refused at `maxclients`.
+    pub rejected_connections: u64,
     /// Milliseconds spent over maxmemory, summed over episodes.
     pub total_eviction_exceeded_time: u64,
     /// Milliseconds of the current over-maxmemory episode (0 when under the limit).

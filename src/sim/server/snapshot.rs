@@ -130,6 +130,7 @@ impl Node {
             expire_cycle_cpu_milliseconds: self.stats.expire_cycle_cpu_us / 1000,
             evicted_keys: self.stats.evicted_keys,
             evicted_clients: self.evicted_clients(),
+            rejected_connections: self.rejected_connections(),
             total_eviction_exceeded_time: self.stats.total_eviction_exceeded_time_ms,
             current_eviction_exceeded_time: self.evictor.current_exceeded_ms(self.now_us),
             mem_not_counted_for_evict: self.mem_not_counted_for_evict(),

@@ -90,6 +90,7 @@ impl Node {
             ConfigChange::LfuDecayTime(t) => self.config.lfu_decay_time = t,
             ConfigChange::Hz(hz) => self.config.hz = hz,
             ConfigChange::ActiveExpireEffort(e) => self.config.active_expire_effort = e,
+            ConfigChange::MaxmemoryClients(limit) => self.set_maxmemory_clients(limit),
         }
     }
 }
