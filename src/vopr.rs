@@ -188,10 +188,12 @@ fn server(draw: &mut Stream, replicas: usize, text: &mut String) -> bool {
         ));
         let _ = writeln!(text, "shutdown-timeout = {}", draw.below(4));
     }
-    // Client eviction and a normal output limit: connections the server closes mid-pipeline.
+    // Client eviction, a normal output limit and maxclients: connections the server closes
+    // mid-pipeline, and pools it refuses.
     if !raw && draw.below(4) == 0 {
         let _ = writeln!(text, "maxmemory-clients = \"{}kb\"", 128 + draw.below(512));
         limits.push(format!("normal {}kb 0 0", 16 + draw.below(256)));
+        let _ = writeln!(text, "maxclients = {}", 2 + draw.below(30));
     }
     if !limits.is_empty() {
         let _ = writeln!(

@@ -12,7 +12,7 @@
 //! * `diagnose`: one INFO pair per cause around a real server causing it, the first cause
 //!   named; `diagnose redis://…` and `watch` on a live server; the `from-info` round trip.
 //! * `connections`: used_memory and mem_clients_normal of an empty server with 1 to 1,000 idle
-//!   connections (redis-fidelity.md 1.2).
+//!   connections (redis-fidelity.md 1.2); connections past `maxclients` refused.
 //! * `expiry`: lazy expiry, the active cycle's reclaim rate, EXPIRE 0 (section 2).
 //! * `info`: INFO field names and the counters vanish models (section 7).
 //! * `eviction`: hit ratio, evictions and OOM rejections of the eight policies under a paced
@@ -37,9 +37,12 @@
 //! * `monitor`: a MONITOR capture of every kind of key removal, replayed: each read's hit or
 //!   miss and cause, and the server's keyspace hits, misses, expired keys and Commandstats
 //!   calls (issue 12).
-//! * `workloads`: shapes `eviction` leaves out — large values rewritten among small keys
-//!   under LFU and LRU, mixed short TTLs under the volatile policies, noeviction with
-//!   overwrites, DEL and PEXPIRE over several connections (sections 1 and 2).
+//! * `workloads`: shapes `eviction` leaves out — large values rewritten (and read) among small
+//!   keys under LFU and LRU, mixed short TTLs under the volatile policies, noeviction with
+//!   overwrites, DEL and PEXPIRE over several connections, refused writes retried (sections 1
+//!   and 2).
+//! * `large_values`: what a 200 KB value costs in flight, step by step: its SET's argument and
+//!   fresh query buffer, its GET's reply waiting while a pipeline runs, after clientsCron.
 //!
 //! Redis's own maxmemory.tcl assertions (section 8.1), which need no server, are in
 //! `tests/it/eviction.rs` and run with plain `cargo test`.
@@ -57,6 +60,8 @@ mod expiry;
 mod failover;
 #[path = "fidelity/info.rs"]
 mod info;
+#[path = "fidelity/large_values.rs"]
+mod large_values;
 #[path = "fidelity/memory.rs"]
 mod memory;
 #[path = "fidelity/min_replicas.rs"]

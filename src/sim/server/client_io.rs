@@ -150,6 +150,7 @@ impl Node {
     /// `clientsCron`, first in serverCron, and the `evictClients` of the beforeSleep after it.
     pub(super) fn clients_cron(&mut self) {
         let unix_ms = self.unix_ms();
+        self.connections.eviction_on = self.client_eviction_limit() > 0;
         self.connections.cron(unix_ms, self.config.hz);
         self.evict_clients();
     }
@@ -158,6 +159,7 @@ impl Node {
     /// only while client eviction is on.
     fn record_client_memory(&mut self, connection: ConnectionId) {
         if self.client_eviction_limit() > 0 {
+            self.connections.eviction_on = true;
             self.connections.record_now(connection);
         }
     }
@@ -168,6 +170,7 @@ impl Node {
         let was_on = self.client_eviction_limit() > 0;
         self.config.maxmemory_clients = limit;
         if !was_on && self.client_eviction_limit() > 0 {
+            self.connections.eviction_on = true;
             self.connections.record_all();
         }
         self.evict_clients();

@@ -80,6 +80,9 @@ struct Connection {
     reply_allocated: u64,
     /// What the cron last recorded (`c->last_memory_usage`).
     last_memory_usage: u64,
+    /// When the connection entered its client-eviction bucket (`listAddNodeTail` onto the
+    /// bucket's list), by [`Connections::bucket_entries`]; None: in no bucket (eviction off).
+    bucket_entry: Option<u64>,
     /// `c->obuf_soft_limit_reached_time`, Unix seconds (0: not reached).
     soft_limit_since_s: u64,
     /// Bytes the read in progress can still take (None: the round trip has not read yet).
@@ -104,6 +107,7 @@ impl Connection {
             reply_tail_free: 0,
             reply_allocated: 0,
             last_memory_usage: 0,
+            bucket_entry: None,
             soft_limit_since_s: 0,
             read_left: None,
         }
@@ -319,6 +323,11 @@ pub struct Connections {
     open: u64,
     /// Σ allocated() over open connections.
     allocated: u64,
+    /// Whether client eviction is on: recording a usage then puts the connection in its
+    /// bucket (`updateClientMemUsageAndBucket`), else takes it out.
+    pub eviction_on: bool,
+    /// Connections that entered a bucket so far: the order within a bucket.
+    bucket_entries: u64,
     /// Σ last_memory_usage over open connections (`stat_clients_type_memory[NORMAL]`).
     recorded: u64,
     /// The cron's rotation: the next connection it visits, counted from the tail.
@@ -539,13 +548,29 @@ impl Connections {
                 connection.resize_query_buffer(unix_s);
                 connection.resize_output_buffer(unix_ms);
             });
-            let connection = &mut self.list[index];
+            let connection = &self.list[index];
             self.peak_input[slot] = self.peak_input[slot].max(connection.query_alloc);
             self.peak_output[slot] = self.peak_output[slot].max(connection.output_usage());
-            let usage = connection.memory_usage();
-            self.recorded = self.recorded - connection.last_memory_usage + usage;
-            connection.last_memory_usage = usage;
+            self.record(index);
         }
+    }
+
+    /// `updateClientMemUsageAndBucket`: the connection's usage now, and with eviction on its
+    /// bucket: one it enters anew (or first) it joins at the tail.
+    fn record(&mut self, index: usize) {
+        let connection = &mut self.list[index];
+        let usage = connection.memory_usage();
+        let previous = connection.last_memory_usage;
+        self.recorded = self.recorded - previous + usage;
+        connection.last_memory_usage = usage;
+        connection.bucket_entry = match connection.bucket_entry {
+            _ if !self.eviction_on => None,
+            Some(entry) if bucket(previous) == bucket(usage) => Some(entry),
+            _ => {
+                self.bucket_entries += 1;
+                Some(self.bucket_entries)
+            }
+        };
     }
 
     /// INFO `client_recent_max_input_buffer` and `client_recent_max_output_buffer`.
@@ -572,19 +597,24 @@ impl Connections {
     }
 
     /// Client eviction (`evictClients`): while the recorded memory of normal clients reaches
-    /// `limit` (0: off), frees the largest (the top `log2` bucket first, the oldest in it
-    /// first). Returns how many it closed.
+    /// `limit` (0: off), frees the largest: the top `log2` bucket first, and in it the first
+    /// to have entered it. Returns how many it closed.
     pub fn evict(&mut self, limit: u64) -> u64 {
         let mut evicted = 0;
         while limit > 0 && self.recorded >= limit {
             let victim = (0..self.list.len())
                 .filter(|&index| self.list[index].open)
-                .max_by_key(|&index| {
-                    (
-                        bucket(self.list[index].last_memory_usage),
-                        usize::MAX - index,
-                    )
-                });
+                .filter_map(|index| {
+                    let connection = &self.list[index];
+                    let entry = connection.bucket_entry?;
+                    Some((
+                        bucket(connection.last_memory_usage),
+                        u64::MAX - entry,
+                        index,
+                    ))
+                })
+                .max()
+                .map(|(_, _, index)| index);
             let Some(index) = victim else {
                 break;
             };
@@ -604,16 +634,14 @@ impl Connections {
     /// Updates one connection's usage now (`updateClientMemUsageAndBucket`, which 7.0 calls
     /// after each command and write only when client eviction is on).
     pub fn record_now(&mut self, id: ConnectionId) {
-        let connection = &mut self.list[id.0];
-        if !connection.open {
-            return;
+        if self.list[id.0].open {
+            self.record(id.0);
         }
-        let usage = connection.memory_usage();
-        self.recorded = self.recorded - connection.last_memory_usage + usage;
-        connection.last_memory_usage = usage;
     }
 
-    /// Updates every open connection's usage now.
+    /// Updates every open connection's usage now, in `server.clients` order, as
+    /// `applyClientMaxMemoryUsage` does when eviction is switched on: the buckets start in
+    /// that order.
     pub fn record_all(&mut self) {
         for index in 0..self.list.len() {
             self.record_now(ConnectionId(index));
@@ -823,7 +851,10 @@ mod tests {
 
     #[test]
     fn client_eviction_frees_the_largest_first() {
-        let mut connections = Connections::default();
+        let mut connections = Connections {
+            eviction_on: true,
+            ..Connections::default()
+        };
         connections.open_pool(0, 2, START_MS, MAXCLIENTS);
         connections.open_pool(1, 1, START_MS, MAXCLIENTS);
         let id = connections
@@ -842,5 +873,41 @@ mod tests {
         assert_eq!(connections.take_closed(), vec![(1, Closed::Evicted)]);
         assert_eq!(connections.evicted_clients, 1);
         assert_eq!(connections.evict(0), 0, "0 is off");
+    }
+
+    #[test]
+    fn client_eviction_takes_the_first_to_enter_the_top_bucket_not_the_oldest() {
+        let mut connections = Connections {
+            eviction_on: true,
+            ..Connections::default()
+        };
+        connections.open_pool(0, 1, START_MS, MAXCLIENTS);
+        connections.open_pool(1, 1, START_MS, MAXCLIENTS);
+        let older = connections
+            .begin_round_trip(0, START_MS, MAXCLIENTS)
+            .unwrap();
+        let newer = connections
+            .begin_round_trip(1, START_MS, MAXCLIENTS)
+            .unwrap();
+        connections.record_all();
+        // Both grow from 2^14..2^15 into 2^15..2^16 with their first read: the newer first.
+        for id in [newer, older] {
+            connections.read(id, 30, None, START_MS, false);
+            connections.record_now(id);
+        }
+        let (a, b) = (
+            connections.list[older.0].last_memory_usage,
+            connections.list[newer.0].last_memory_usage,
+        );
+        assert_eq!((bucket(a), bucket(b)), (16, 16));
+        assert_eq!(connections.evict(connections.mem_clients_normal() - 1), 1);
+        assert_eq!(connections.take_closed(), vec![(1, Closed::Evicted)]);
+        connections.eviction_on = false;
+        connections.record_now(older);
+        assert_eq!(
+            connections.evict(1),
+            0,
+            "out of every bucket once eviction is off"
+        );
     }
 }
