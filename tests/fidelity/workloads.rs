@@ -1223,21 +1223,20 @@ fn large_values_read_under_lfu_and_lru() {
 /// `LARGE_VALUES_READ` for 150 s: the replay crosses two or three turns of the LFU minute
 /// (`lfu-decay-time 1`), each decaying every counter by one when next read.
 ///
-/// Ignored (2.5 minutes of real time, and a gap): two real runs hit 44.03 / 43.72 %, two
-/// simulated 45.18 / 44.96 % (+1.19 pp), evicting 340,892 against 333,915 (−2.0 %). The
-/// 30-second shape agrees under LFU, so the minutes are the suspect: LFUDecrAndReturn is
-/// the same code, but the real server's minute is `server.unixtime / 60` of its cached
-/// clock, and vanish starts its replay at the real one's phase within the minute; more runs
-/// are needed to tell this from the real runs' spread.
+/// 2.5 minutes of real time. Measured with two real runs and vanish's old baseline: 44.03 /
+/// 43.72 % real, 45.18 / 44.96 % vanish (+1.19 pp), evictions −2.0 %. With both baselines
+/// prepared alike and four real runs: 44.19 % real, 45.05 % vanish (+0.86 pp), evictions
+/// 339,136 / 333,991 (−1.5 %), large GETs hitting 5,054 / 5,152 times of 7,500: the same lean
+/// as the 30-second shape with large values read, no more, so the decay minutes add nothing.
 const LFU_MINUTES: Shape = Shape {
     name: "large values among small keys across LFU decay minutes",
     duration_s: 150,
     sim_runs: 2,
+    real_runs: 4,
     ..LARGE_VALUES_READ
 };
 
 #[test]
-#[ignore = "2.5 minutes; allkeys-lfu +1.19 pp over two real runs (see above)"]
 fn large_values_across_lfu_decay_minutes() {
     compare(&LFU_MINUTES, &[MaxmemoryPolicy::AllkeysLfu]);
 }
