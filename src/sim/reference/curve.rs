@@ -10,13 +10,14 @@
 //! an object never seen inserts it). Expiry, deletes and the other causes are not part of the
 //! curve: full runs model them.
 
-use crate::sim::config::{CommandKind, MemoryModel, SimConfig, Workload};
+use crate::sim::config::{ClientConfig, CommandKind, MemoryModel, SimConfig, Trace, Workload};
 use crate::sim::engine::workload::Client;
 use crate::sim::keyspace::db::entry_overhead_bytes;
 use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::keyspace::memory::{
     client_pool_bytes, string_value_bytes, used_memory_startup, LATENCY_HISTOGRAM_BYTES,
 };
+use crate::sim::ledger::KeyId;
 use crate::sim::server::Argument;
 
 /// The bucket arrays' share per key: between 8 and 16 bytes as tables double; the middle.
@@ -42,10 +43,6 @@ impl Fenwick {
         Fenwick { tree }
     }
 
-    fn positions(&self) -> usize {
-        self.tree.len() - 1
-    }
-
     fn add(&mut self, position: usize, delta: i64) {
         let mut i = position + 1;
         while i < self.tree.len() {
@@ -66,27 +63,60 @@ impl Fenwick {
     }
 }
 
-/// A key never accessed yet, or a position no key's last access holds.
+/// A key never accessed yet.
 const NEVER: u32 = u32::MAX;
 
+/// Positions per block: one word of the live bitmap.
+const BLOCK: usize = 64;
+
+/// A key's last access: its position on the timeline (`NEVER` if none) and what its object
+/// cost then. One pair, so that finding both costs one cache miss.
+#[derive(Debug, Clone, Copy)]
+struct LastAccess {
+    position: u32,
+    cost: u32,
+}
+
+const NEVER_ACCESSED: LastAccess = LastAccess {
+    position: NEVER,
+    cost: 0,
+};
+
+/// Whether every access so far cost the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Costs {
+    NoneYet,
+    Uniform(u32),
+    Mixed,
+}
+
 /// The accesses of one pass in order: each key's last access holds its object's bytes at a
-/// position of a Fenwick tree; older accesses are cleared. Only last accesses matter, so when the
-/// positions run out they are renumbered in order (a compaction): the tree stays about twice the
-/// number of distinct keys instead of one position per access, small enough to stay in cache,
-/// which made the curve of a 10 M-request trace several times faster.
+/// position; older accesses are cleared. Positions are grouped in blocks of 64: a bitmap word
+/// says which hold a last access, and a Fenwick tree sums the bytes of whole blocks, so the
+/// tree is 64 times smaller than one over positions (256 KB for a million keys, where a tree
+/// of a position each took 16 MB and a cache miss at every level); within a block the bytes
+/// after a position are a popcount while every object costs the same, else a sum over the set
+/// bits. The block being filled is summed apart (`tail`) and enters the tree once full. Only
+/// last accesses matter, so when the positions run out they are renumbered in order (a
+/// compaction): the timeline stays about twice the number of distinct keys.
 struct Timeline {
-    bytes: Fenwick,
-    /// The bytes of every last access: the sum of the whole tree.
-    total: i64,
+    /// Byte sums of the whole blocks before the one being filled.
+    blocks: Fenwick,
+    /// The sum of `blocks`.
+    blocks_total: i64,
+    /// The bytes of the block being filled (`len / BLOCK`).
+    tail: i64,
+    /// Per block, a bit per position holding a key's last access.
+    live: Vec<u64>,
+    /// Per position, the key (`db * keys + key`) whose access it was, and what it cost.
+    owner: Vec<u32>,
+    cost_at: Vec<u32>,
+    costs: Costs,
     /// Positions used so far: the next access's position.
     len: usize,
     keys: usize,
-    /// Per position, the key (`db * keys + key`) whose last access it is, or `NEVER`.
-    owner: Vec<u32>,
-    /// Per database (filled when the database is first used), per key: the position of its last
-    /// access (`NEVER` if none) and what its object cost then.
-    last_access: Vec<Vec<u32>>,
-    last_cost: Vec<Vec<u32>>,
+    /// Per database (filled when the database is first used), per key: its last access.
+    last: Vec<Vec<LastAccess>>,
 }
 
 impl Timeline {
@@ -95,81 +125,252 @@ impl Timeline {
             (databases as u64) * (keys as u64) < u64::from(NEVER),
             "key indexes fit u32"
         );
-        let positions = expected_accesses.min(2 * keys).max(1024);
+        let positions = expected_accesses
+            .min(2 * keys)
+            .max(1024)
+            .next_multiple_of(BLOCK);
         Timeline {
-            bytes: Fenwick::from_values(&vec![0; positions]),
-            total: 0,
+            blocks: Fenwick::from_values(&vec![0; positions / BLOCK]),
+            blocks_total: 0,
+            tail: 0,
+            live: vec![0; positions / BLOCK],
+            owner: vec![NEVER; positions],
+            cost_at: vec![0; positions],
+            costs: Costs::NoneYet,
             len: 0,
             keys,
-            owner: vec![NEVER; positions],
-            last_access: vec![Vec::new(); databases],
-            last_cost: vec![Vec::new(); databases],
+            last: vec![Vec::new(); databases],
         }
     }
 
-    /// What the key's object cost at its last access; None if it was never accessed.
-    fn cost(&self, db: usize, key: usize) -> Option<u64> {
-        let position = *self.last_access[db].get(key)?;
-        (position != NEVER).then(|| u64::from(self.last_cost[db][key]))
+    fn positions(&self) -> usize {
+        self.owner.len()
     }
 
-    /// Appends an access to the key of an object costing `object_bytes`, and returns its stack
-    /// distance: the bytes of the distinct objects accessed since the key's previous access,
-    /// plus its own (`u64::MAX` for a first access).
-    fn access(&mut self, db: usize, key: usize, object_bytes: u64) -> u64 {
-        if self.last_access[db].is_empty() {
-            self.last_access[db] = vec![NEVER; self.keys];
-            self.last_cost[db] = vec![0; self.keys];
+    /// Loads the last accesses of the keys about to be accessed, all at once: the loads miss
+    /// the cache independently, so their misses overlap instead of coming one per access (a
+    /// quarter of the pass on a million keys).
+    fn warm(&mut self, accesses: &[Access]) {
+        let mut sum = 0u32;
+        for access in accesses {
+            let last = self.last_of(access.db as usize);
+            if let Some(last) = last.get(access.key as usize) {
+                sum = sum.wrapping_add(last.position);
+            }
         }
-        if self.len == self.bytes.positions() {
+        std::hint::black_box(sum);
+    }
+
+    /// The database's last accesses, allocated on its first use.
+    fn last_of(&mut self, db: usize) -> &mut Vec<LastAccess> {
+        let last = &mut self.last[db];
+        if last.is_empty() {
+            *last = vec![NEVER_ACCESSED; self.keys];
+        }
+        last
+    }
+
+    /// Appends an access to the key of an object costing `object_bytes` (`None`: what it cost
+    /// at its last access, which it must have had), and returns its stack distance: the bytes
+    /// of the distinct objects accessed since the key's previous access, plus its own
+    /// (`u64::MAX` for a first access).
+    fn access(&mut self, db: usize, key: usize, object_bytes: Option<u64>) -> u64 {
+        if self.len == self.positions() {
             self.compact();
         }
-        let previous = self.last_access[db][key];
-        let distance = if previous == NEVER {
+        let previous = self.last_of(db)[key];
+        let object_bytes = object_bytes.unwrap_or_else(|| {
+            assert!(
+                previous.position != NEVER,
+                "a known cost was accessed before"
+            );
+            u64::from(previous.cost)
+        });
+        let distance = if previous.position == NEVER {
             u64::MAX
         } else {
-            let previous = previous as usize;
-            let newer = self.total - self.bytes.prefix(previous);
-            let cost = i64::from(self.last_cost[db][key]);
-            self.bytes.add(previous, -cost);
-            self.total -= cost;
-            self.owner[previous] = NEVER;
-            newer as u64 + object_bytes
+            self.remove(previous) as u64 + object_bytes
         };
-        let cost = object_bytes.min(u64::from(u32::MAX));
-        self.bytes.add(self.len, cost as i64);
-        self.total += cost as i64;
-        self.owner[self.len] = (db * self.keys + key) as u32;
-        self.last_access[db][key] = self.len as u32;
-        self.last_cost[db][key] = cost as u32;
-        self.len += 1;
+        let cost = object_bytes.min(u64::from(u32::MAX)) as u32;
+        self.append((db * self.keys + key) as u32, cost);
+        self.last[db][key] = LastAccess {
+            position: (self.len - 1) as u32,
+            cost,
+        };
         distance
     }
 
-    /// Renumbers the last accesses 0, 1, 2… in order (every sum between two of them is kept),
-    /// in a tree with room for as many again.
-    fn compact(&mut self) {
-        let live = self.owner[..self.len]
-            .iter()
-            .filter(|owner| **owner != NEVER)
-            .count();
-        let positions = (2 * live).max(self.bytes.positions()).max(1024);
-        let mut values = vec![0; positions];
-        let mut owner = vec![NEVER; positions];
-        let mut next = 0;
-        for &key in self.owner[..self.len]
-            .iter()
-            .filter(|owner| **owner != NEVER)
-        {
-            let (db, local) = (key as usize / self.keys, key as usize % self.keys);
-            values[next] = i64::from(self.last_cost[db][local]);
-            owner[next] = key;
-            self.last_access[db][local] = next as u32;
-            next += 1;
+    /// Clears a last access and returns the bytes of the last accesses after it.
+    fn remove(&mut self, previous: LastAccess) -> i64 {
+        let position = previous.position as usize;
+        let block = position / BLOCK;
+        let cost = i64::from(previous.cost);
+        let mut after = self.bytes_in_block_after(position);
+        self.live[block] &= !(1 << (position % BLOCK));
+        if block == self.len / BLOCK {
+            self.tail -= cost;
+        } else {
+            after += self.tail + self.blocks_total - self.blocks.prefix(block);
+            self.blocks.add(block, -cost);
+            self.blocks_total -= cost;
         }
-        self.bytes = Fenwick::from_values(&values);
+        after
+    }
+
+    /// The bytes of the last accesses after `position` in its block.
+    fn bytes_in_block_after(&self, position: usize) -> i64 {
+        let block = position / BLOCK;
+        let after = self.live[block] & ((!0u64 << (position % BLOCK)) << 1);
+        if let Costs::Uniform(cost) = self.costs {
+            return i64::from(after.count_ones()) * i64::from(cost);
+        }
+        let mut bits = after;
+        let mut sum = 0;
+        while bits != 0 {
+            sum += i64::from(self.cost_at[block * BLOCK + bits.trailing_zeros() as usize]);
+            bits &= bits - 1;
+        }
+        sum
+    }
+
+    /// Takes the next position for an access of `owner` costing `cost`.
+    fn append(&mut self, owner: u32, cost: u32) {
+        self.costs = match self.costs {
+            Costs::NoneYet => Costs::Uniform(cost),
+            Costs::Uniform(uniform) if uniform == cost => Costs::Uniform(cost),
+            _ => Costs::Mixed,
+        };
+        let position = self.len;
+        self.live[position / BLOCK] |= 1 << (position % BLOCK);
+        self.owner[position] = owner;
+        self.cost_at[position] = cost;
+        self.tail += i64::from(cost);
+        self.len += 1;
+        if self.len % BLOCK == 0 {
+            self.blocks.add(position / BLOCK, self.tail);
+            self.blocks_total += self.tail;
+            self.tail = 0;
+        }
+    }
+
+    /// Renumbers the last accesses 0, 1, 2… in order (every sum between two of them is kept),
+    /// on a timeline with room for as many again.
+    fn compact(&mut self) {
+        let live: usize = self
+            .live
+            .iter()
+            .map(|word| word.count_ones() as usize)
+            .sum();
+        let positions = (2 * live)
+            .max(self.positions())
+            .max(1024)
+            .next_multiple_of(BLOCK);
+        let mut owner = vec![NEVER; positions];
+        let mut cost_at = vec![0; positions];
+        let mut next = 0;
+        for (block, &word) in self.live.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                let position = block * BLOCK + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let key = self.owner[position] as usize;
+                owner[next] = key as u32;
+                cost_at[next] = self.cost_at[position];
+                self.last[key / self.keys][key % self.keys].position = next as u32;
+                next += 1;
+            }
+        }
+        let mut sums = vec![0; positions / BLOCK];
+        for (position, cost) in cost_at[..next].iter().enumerate() {
+            sums[position / BLOCK] += i64::from(*cost);
+        }
+        let full = next / BLOCK;
+        self.tail = std::mem::take(&mut sums[full]);
+        self.blocks_total = sums.iter().sum();
+        self.blocks = Fenwick::from_values(&sums);
+        self.live = vec![0; positions / BLOCK];
+        for position in 0..next {
+            self.live[position / BLOCK] |= 1 << (position % BLOCK);
+        }
         self.owner = owner;
+        self.cost_at = cost_at;
         self.len = next;
+    }
+}
+
+/// One access of the pass, as the clients' requests produce it.
+#[derive(Debug, Clone, Copy)]
+struct Access {
+    db: u32,
+    key: u32,
+    /// The object's bytes; `None`: what it cost at the key's last access.
+    cost: Option<u64>,
+    is_read: bool,
+}
+
+impl Access {
+    fn new(db: usize, key: usize, cost: Option<u64>, is_read: bool) -> Access {
+        // `Timeline::new` checks that every (database, key) index fits u32.
+        Access {
+            db: db as u32,
+            key: key as u32,
+            cost,
+            is_read,
+        }
+    }
+}
+
+/// Accesses handed to the timeline in batches, so that it can load their keys' last accesses
+/// together (`Timeline::warm`); the reads' distances, scaled when sampled.
+struct Pending {
+    batch: Vec<Access>,
+    sampling: Option<Sampling>,
+    read_distances: Vec<u64>,
+}
+
+/// Accesses per batch: enough misses in flight, few enough that their keys stay in cache.
+const BATCH: usize = 64;
+
+impl Pending {
+    /// `expected`: about how many accesses will come (room for their distances).
+    fn new(sampling: Option<Sampling>, expected: usize) -> Pending {
+        let followed = match sampling {
+            Some(sampling) => {
+                (expected as u64 * u64::from(sampling.rate_ppm) / 1_000_000) as usize + 1024
+            }
+            None => expected,
+        };
+        Pending {
+            batch: Vec::with_capacity(BATCH),
+            sampling,
+            read_distances: Vec::with_capacity(followed),
+        }
+    }
+
+    fn push(&mut self, timeline: &mut Timeline, access: Access) {
+        self.batch.push(access);
+        if self.batch.len() == BATCH {
+            self.flush(timeline);
+        }
+    }
+
+    fn flush(&mut self, timeline: &mut Timeline) {
+        timeline.warm(&self.batch);
+        for access in self.batch.drain(..) {
+            let distance = timeline.access(access.db as usize, access.key as usize, access.cost);
+            if access.is_read {
+                self.read_distances.push(match self.sampling {
+                    Some(sampling) => sampling.scaled(distance),
+                    None => distance,
+                });
+            }
+        }
+    }
+
+    /// The reads' distances, once every access has been through the timeline.
+    fn finish(mut self, timeline: &mut Timeline) -> Vec<u64> {
+        self.flush(timeline);
+        self.read_distances
     }
 }
 
@@ -255,82 +456,23 @@ impl Distances {
 
     /// `measure`, following only the keys `sampling` selects when given (the SHARDS estimate).
     pub fn measure_sampled(config: &SimConfig, sampling: Option<Sampling>) -> Distances {
+        Distances::measure_by(config, sampling, Source::Fastest)
+    }
+
+    fn measure_by(config: &SimConfig, sampling: Option<Sampling>, source: Source) -> Distances {
         assert!(
             sampling.is_none_or(|s| (1..=1_000_000).contains(&s.rate_ppm)),
             "a sampling rate is 1 to 1,000,000 ppm"
         );
-        let mut reads_total = 0;
         let (keys, family_of_client) = KeyTable::from_clients(&config.clients);
-        let raw = config.server.memory_model == MemoryModel::Raw;
-        let mut clients: Vec<Client> = config
-            .clients
-            .iter()
-            .enumerate()
-            .map(|(i, c)| Client::new(i, c, family_of_client[i], config.seed, false))
-            .collect();
-        let mut next: Vec<Option<u64>> = clients.iter_mut().map(|c| c.next_arrival_us()).collect();
-        let mut timeline = Timeline::new(
-            config.server.databases as usize,
-            keys.len(),
-            expected_accesses(config),
-        );
-        let mut read_distances = Vec::new();
-        let mut unfollowed = Seen::new(config.server.databases as usize, keys.len());
-        let mut commands_used = [false; CommandKind::ALL.len()];
-        while let Some((index, at)) = earliest(&next) {
-            if at > config.duration_us {
-                break;
+        let mut pass = Pass::new(config, &keys, sampling);
+        match (source, sole_timed_trace(config)) {
+            (Source::Fastest, Some((client, trace))) => {
+                pass.replay(config, client, trace, family_of_client[0]);
             }
-            let client = &mut clients[index];
-            let request = client.next_request(&keys);
-            next[index] = client.next_arrival_us();
-            commands_used[request.command as usize] = true;
-            let is_read = request.command == CommandKind::Get;
-            let (db, key) = (request.db as usize, request.key.0 as usize);
-            let object_bytes_of = |len| object_bytes(raw, keys.key_len(request.key), len);
-            let followed = sampling.is_none_or(|sampling| sampling.follows(db, key));
-            // A key not followed is only remembered as seen, so that the clients' requests
-            // (a first read's refill draws its size) are the same as without sampling.
-            let known_cost = if followed {
-                timeline.cost(db, key)
-            } else {
-                unfollowed.seen(db, key).then_some(0)
-            };
-            let cost = match (value_len(request.argument), known_cost) {
-                (Some(len), _) if is_read || request.command == CommandKind::Set => {
-                    object_bytes_of(len)
-                }
-                (None, Some(cost)) if is_read => cost,
-                (None, None) if is_read => {
-                    // A read-through insert: the refill's size.
-                    commands_used[CommandKind::Set as usize] = true;
-                    let len = value_len(client.refill_request(&request).argument);
-                    assert!(len.is_some(), "a refill is a SET with a value");
-                    len.map_or(0, object_bytes_of)
-                }
-                // Neither a read nor a write of a whole value: not an access of the cache.
-                _ => continue,
-            };
-            reads_total += u64::from(is_read);
-            let distance = match sampling {
-                None => timeline.access(db, key, cost),
-                Some(sampling) if followed => sampling.scaled(timeline.access(db, key, cost)),
-                Some(_) => {
-                    unfollowed.see(db, key);
-                    continue;
-                }
-            };
-            if is_read {
-                read_distances.push(distance);
-            }
+            _ => pass.run_clients(config, &family_of_client),
         }
-        sort_distances(&mut read_distances);
-        Distances {
-            read_distances,
-            reads_total,
-            sampling,
-            fixed_bytes: fixed_bytes(config, raw, &commands_used),
-        }
+        pass.finish(config)
     }
 
     /// Reads of objects never seen before: misses at any size.
@@ -374,6 +516,155 @@ impl Distances {
             return 0;
         }
         (followed * i128::from(self.reads_total) / base).max(0) as u64
+    }
+}
+
+/// Where `measure_by` takes the requests from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// Straight from the trace's columns when the only client replays a timed trace, else
+    /// from the clients.
+    Fastest,
+    /// Always from the clients (to test the shortcut against).
+    #[cfg(test)]
+    Clients,
+}
+
+/// The only client, if it replays a trace at the records' own times: its requests are the
+/// records in order, which `Pass::replay` reads without a `Client` (a fifth of the pass).
+fn sole_timed_trace(config: &SimConfig) -> Option<(&ClientConfig, &Trace)> {
+    let [client] = config.clients.as_slice() else {
+        return None;
+    };
+    match &client.workload {
+        Workload::Trace(replay) if replay.rate.is_none() => Some((client, &replay.trace)),
+        _ => None,
+    }
+}
+
+/// One pass's state as the requests come, in order.
+struct Pass<'k> {
+    keys: &'k KeyTable,
+    raw: bool,
+    sampling: Option<Sampling>,
+    timeline: Timeline,
+    pending: Pending,
+    /// Every key accessed so far, followed or not: a read of a key seen before costs what its
+    /// object cost then, a first read is a read-through insert.
+    seen: Seen,
+    commands_used: [bool; CommandKind::ALL.len()],
+    reads_total: u64,
+}
+
+impl<'k> Pass<'k> {
+    fn new(config: &SimConfig, keys: &'k KeyTable, sampling: Option<Sampling>) -> Pass<'k> {
+        let databases = config.server.databases as usize;
+        let expected = expected_accesses(config);
+        Pass {
+            keys,
+            raw: config.server.memory_model == MemoryModel::Raw,
+            sampling,
+            timeline: Timeline::new(databases, keys.len(), expected),
+            pending: Pending::new(sampling, expected),
+            seen: Seen::new(databases, keys.len()),
+            commands_used: [false; CommandKind::ALL.len()],
+            reads_total: 0,
+        }
+    }
+
+    /// The scenario's clients' requests in order of arrival, to the end of the run.
+    fn run_clients(&mut self, config: &SimConfig, family_of_client: &[usize]) {
+        let mut clients: Vec<Client> = config
+            .clients
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Client::new(i, c, family_of_client[i], config.seed, false))
+            .collect();
+        let mut next: Vec<Option<u64>> = clients.iter_mut().map(|c| c.next_arrival_us()).collect();
+        while let Some((index, at)) = earliest(&next) {
+            if at > config.duration_us {
+                break;
+            }
+            let client = &mut clients[index];
+            let request = client.next_request(self.keys);
+            next[index] = client.next_arrival_us();
+            let carried = value_len(request.argument);
+            self.request(request.command, request.db, request.key, carried, || {
+                let len = value_len(client.refill_request(&request).argument);
+                assert!(len.is_some(), "a refill is a SET with a value");
+                len.unwrap_or(0)
+            });
+        }
+    }
+
+    /// The records of `client`'s trace, as its `Client` would send them: from its start, each
+    /// at its own time, until its stop or the end of the run; a GET carries no value, a SET
+    /// its size, a refill the size of the GET's record.
+    fn replay(&mut self, config: &SimConfig, client: &ClientConfig, trace: &Trace, family: usize) {
+        for record in trace.records.iter() {
+            let at = client.start_us + record.time_us;
+            if at > config.duration_us || client.stop_us.is_some_and(|stop| at >= stop) {
+                break;
+            }
+            let db = if trace.per_record_db {
+                record.db
+            } else {
+                client.db
+            };
+            let key = self.keys.key(family, u64::from(record.key));
+            let value_len = (record.op == CommandKind::Set).then_some(record.value_size);
+            self.request(record.op, db, key, value_len, || record.value_size);
+        }
+    }
+
+    /// One request: an access of the cache if it reads or writes a whole value.
+    fn request(
+        &mut self,
+        command: CommandKind,
+        db: u32,
+        key: KeyId,
+        value_len: Option<u32>,
+        refill_len: impl FnOnce() -> u32,
+    ) {
+        self.commands_used[command as usize] = true;
+        let is_read = command == CommandKind::Get;
+        let (db, local) = (db as usize, key.0 as usize);
+        let object_bytes_of = |len| object_bytes(self.raw, self.keys.key_len(key), len);
+        let cost = match (value_len, self.seen.seen(db, local)) {
+            (Some(len), _) if is_read || command == CommandKind::Set => Some(object_bytes_of(len)),
+            // What its object cost at its last access, which the timeline knows.
+            (None, true) if is_read => None,
+            (None, false) if is_read => {
+                // A read-through insert: the refill's size.
+                self.commands_used[CommandKind::Set as usize] = true;
+                Some(object_bytes_of(refill_len()))
+            }
+            // Neither a read nor a write of a whole value: not an access of the cache.
+            _ => return,
+        };
+        self.reads_total += u64::from(is_read);
+        self.seen.see(db, local);
+        // A key not followed is only remembered as seen, so that the clients' requests (a
+        // first read's refill draws its size) are the same as without sampling.
+        if self
+            .sampling
+            .is_none_or(|sampling| sampling.follows(db, local))
+        {
+            self.pending
+                .push(&mut self.timeline, Access::new(db, local, cost, is_read));
+        }
+    }
+
+    fn finish(self, config: &SimConfig) -> Distances {
+        let mut timeline = self.timeline;
+        let mut read_distances = self.pending.finish(&mut timeline);
+        sort_distances(&mut read_distances);
+        Distances {
+            read_distances,
+            reads_total: self.reads_total,
+            sampling: self.sampling,
+            fixed_bytes: fixed_bytes(config, self.raw, &self.commands_used),
+        }
     }
 }
 
@@ -476,6 +767,7 @@ fn object_bytes(raw: bool, key_len: u64, value_len: u32) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::config::TraceRecord;
 
     #[test]
     fn distances_sort_as_a_comparison_sort_does() {
@@ -537,21 +829,135 @@ mod tests {
             .collect()
     }
 
+    /// Accesses of `keys` keys spread over two databases, each costing `cost(key, step)`.
+    fn random_accesses(
+        keys: u64,
+        count: usize,
+        cost: impl Fn(u64, usize) -> u64,
+    ) -> Vec<(usize, u64)> {
+        let mut stream = crate::sim::random::rng::Stream::new(9, "curve-test");
+        (0..count)
+            .map(|step| {
+                let key = stream.next_u64() % keys;
+                (key as usize, cost(key, step))
+            })
+            .collect()
+    }
+
+    fn timeline_distances(keys: usize, accesses: &[(usize, u64)]) -> Vec<u64> {
+        let mut timeline = Timeline::new(2, keys, 10);
+        accesses
+            .iter()
+            .map(|&(key, bytes)| timeline.access(key % 2, key, Some(bytes)))
+            .collect()
+    }
+
     #[test]
     fn distances_survive_compactions() {
-        // 7 keys, 3,000 accesses: the tree of 1,024 positions is compacted several times.
-        let mut stream = crate::sim::random::rng::Stream::new(9, "curve-test");
-        let accesses: Vec<(usize, u64)> = (0..3_000)
-            .map(|_| {
-                let key = (stream.next_u64() % 7) as usize;
-                (key, 1 + key as u64 * 3)
+        // 7 keys, 3,000 accesses: the timeline of 1,024 positions is compacted several times.
+        let mixed = random_accesses(7, 3_000, |key, _| 1 + key * 3);
+        assert_eq!(timeline_distances(7, &mixed), brute_force(&mixed));
+        // Every object the same size (the popcount path), over many blocks.
+        let uniform = random_accesses(700, 5_000, |_, _| 5);
+        assert_eq!(timeline_distances(700, &uniform), brute_force(&uniform));
+        // Uniform at first, mixed from the 2,000th access on.
+        let switching = random_accesses(300, 4_000, |key, step| if step < 2_000 { 2 } else { key });
+        assert_eq!(timeline_distances(300, &switching), brute_force(&switching));
+    }
+
+    #[test]
+    fn a_known_cost_is_the_last_one() {
+        let mut timeline = Timeline::new(1, 3, 10);
+        assert_eq!(timeline.access(0, 0, Some(10)), u64::MAX);
+        assert_eq!(timeline.access(0, 1, Some(7)), u64::MAX);
+        // Key 0 again at its last cost: key 1's 7 bytes, then its own 10.
+        assert_eq!(timeline.access(0, 0, None), 17);
+        assert_eq!(timeline.access(0, 1, Some(4)), 14);
+        assert_eq!(timeline.access(0, 1, None), 4);
+    }
+
+    #[test]
+    fn batches_give_the_distances_of_single_accesses() {
+        let accesses = random_accesses(50, 1_000, |key, _| key + 1);
+        let mut timeline = Timeline::new(2, 50, 10);
+        let mut pending = Pending::new(None, 10);
+        for &(key, bytes) in &accesses {
+            pending.push(
+                &mut timeline,
+                Access::new(key % 2, key, Some(bytes), key % 3 != 0),
+            );
+        }
+        let reads: Vec<u64> = brute_force(&accesses)
+            .into_iter()
+            .zip(&accesses)
+            .filter(|(_, (key, _))| key % 3 != 0)
+            .map(|(distance, _)| distance)
+            .collect();
+        assert_eq!(pending.finish(&mut timeline), reads);
+    }
+
+    /// A scenario whose only client replays `records` (over 40 keys) from 1 s to 50 s of a
+    /// 40 s run, with its own databases.
+    fn replaying(records: Vec<TraceRecord>, model: &str) -> SimConfig {
+        let text = format!(
+            "[scenario]\nname = \"t\"\nseed = 1\nduration = \"40s\"\n\n[server]\n\
+             memory-model = \"{model}\"\n\n[[client]]\nname = \"c\"\nrate = 10\n\
+             keyspace = {{ keys = 10 }}\ncommands = {{ GET = 1 }}\n"
+        );
+        let mut config =
+            crate::scenario::parse("t.toml", &text, &Default::default()).expect("valid");
+        let trace = Trace {
+            source: "t.csv".to_string(),
+            key_names: (0..40).map(|key| format!("k{key}")).collect(),
+            records: records.into(),
+            read_through: true,
+            per_record_db: true,
+            notes: Default::default(),
+            prefix_separator: ":".to_string(),
+        };
+        let workload = crate::sim::config::TraceWorkload {
+            trace: std::sync::Arc::new(trace),
+            rate: None,
+        };
+        let mut client = ClientConfig::new("replay", Workload::Trace(workload));
+        client.start_us = 1_000_000;
+        client.stop_us = Some(30_000_000);
+        config.clients = vec![client];
+        config
+    }
+
+    #[test]
+    fn a_replayed_trace_gives_the_distances_its_client_would() {
+        let mut stream = crate::sim::random::rng::Stream::new(5, "replay-test");
+        let ops = [
+            CommandKind::Get,
+            CommandKind::Get,
+            CommandKind::Set,
+            CommandKind::Del,
+            CommandKind::Expire,
+        ];
+        let records: Vec<TraceRecord> = (0..4_000u64)
+            .map(|index| TraceRecord {
+                time_us: index * 10_000,
+                key: stream.below(40) as u32,
+                db: stream.below(3) as u32,
+                op: ops[stream.below(5) as usize],
+                flags: 0,
+                value_size: 1 + stream.below(300) as u32,
+                ttl_ms: 0,
             })
             .collect();
-        let mut timeline = Timeline::new(2, 7, 10);
-        let got: Vec<u64> = accesses
-            .iter()
-            .map(|&(key, bytes)| timeline.access(key % 2, key, bytes))
-            .collect();
-        assert_eq!(got, brute_force(&accesses));
+        for model in ["raw", "redis"] {
+            let config = replaying(records.clone(), model);
+            for sampling in [None, Some(Sampling { rate_ppm: 300_000 })] {
+                let fast = Distances::measure_by(&config, sampling, Source::Fastest);
+                let clients = Distances::measure_by(&config, sampling, Source::Clients);
+                assert_eq!(fast.read_distances, clients.read_distances, "{model}");
+                assert_eq!(fast.reads_total, clients.reads_total, "{model}");
+                assert_eq!(fast.fixed_bytes, clients.fixed_bytes, "{model}");
+                // The stop at 30 s cuts the trace: only the records of its first 29 s count.
+                assert!(fast.reads_total > 1_000 && fast.reads_total < 2_900 * 2 / 5 + 200);
+            }
+        }
     }
 }
