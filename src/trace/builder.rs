@@ -70,6 +70,12 @@ impl TraceBuilder {
         }
     }
 
+    /// Room for `records` records, up to the limit: a reader that knows how many are coming.
+    pub fn expect_records(&mut self, records: u64) {
+        // At most the limit, 200 M: a usize on any platform.
+        self.records.reserve(records.min(self.records_max) as usize);
+    }
+
     pub fn error(&self, location: Location, message: impl Into<String>) -> TraceError {
         TraceError::new(&self.path, location, message)
     }
@@ -120,6 +126,20 @@ impl TraceBuilder {
             Ok(text) => self.key_text(text, at),
             Err(_) => self.key_text(&escape_invalid_utf8(name), at),
         }
+    }
+
+    /// Loads the ids of the numbers about to be interned, all at once: the loads miss the
+    /// cache independently, so their misses overlap instead of coming one per record, as they
+    /// do when each record is read, interned and stored in turn.
+    pub fn warm_numbers(&self, numbers: impl Iterator<Item = u64>) {
+        let mut sum = 0u32;
+        for number in numbers {
+            let index = usize::try_from(number).unwrap_or(usize::MAX);
+            if let Some(id) = self.by_small_number.get(index) {
+                sum = sum.wrapping_add(*id);
+            }
+        }
+        std::hint::black_box(sum);
     }
 
     /// The id of a key that is a number (cache-research traces); its name is the decimal. A
