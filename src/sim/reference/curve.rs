@@ -162,12 +162,17 @@ impl Timeline {
     }
 
     /// The database's last accesses, allocated on its first use.
+    #[inline]
     fn last_of(&mut self, db: usize) -> &mut Vec<LastAccess> {
-        let last = &mut self.last[db];
-        if last.is_empty() {
-            *last = vec![NEVER_ACCESSED; self.keys];
+        if self.last[db].is_empty() {
+            self.allocate(db);
         }
-        last
+        &mut self.last[db]
+    }
+
+    #[cold]
+    fn allocate(&mut self, db: usize) {
+        self.last[db] = vec![NEVER_ACCESSED; self.keys];
     }
 
     /// Appends an access to the key of an object costing `object_bytes` (`None`: what it cost
@@ -404,7 +409,11 @@ impl ReadDistances {
     /// The small distances counted (cumulatively), the large ones sorted.
     fn finish(&mut self) {
         let small_list = std::mem::take(&mut self.small_list);
-        let largest = small_list.iter().copied().max().map_or(0, |d| d as usize + 1);
+        let largest = small_list
+            .iter()
+            .copied()
+            .max()
+            .map_or(0, |d| d as usize + 1);
         self.small = vec![0; largest];
         for distance in small_list {
             self.small[distance as usize] += 1;
