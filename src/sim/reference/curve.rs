@@ -1001,16 +1001,9 @@ mod tests {
         assert_eq!(ReadDistances::default().at_most(10), 0);
     }
 
-    /// A scenario whose only client replays `records` (over 40 keys) from 1 s to 50 s of a
-    /// 40 s run, with its own databases.
-    fn replaying(records: Vec<TraceRecord>, model: &str) -> SimConfig {
-        let text = format!(
-            "[scenario]\nname = \"t\"\nseed = 1\nduration = \"40s\"\n\n[server]\n\
-             memory-model = \"{model}\"\n\n[[client]]\nname = \"c\"\nrate = 10\n\
-             keyspace = {{ keys = 10 }}\ncommands = {{ GET = 1 }}\n"
-        );
-        let mut config =
-            crate::scenario::parse("t.toml", &text, &Default::default()).expect("valid");
+    /// A 40 s run whose only client replays `records` (over 40 keys, with their own
+    /// databases) from 1 s to 30 s.
+    fn replaying(records: Vec<TraceRecord>, memory_model: MemoryModel) -> SimConfig {
         let trace = Trace {
             source: "t.csv".to_string(),
             key_names: (0..40).map(|key| format!("k{key}")).collect(),
@@ -1027,8 +1020,21 @@ mod tests {
         let mut client = ClientConfig::new("replay", Workload::Trace(workload));
         client.start_us = 1_000_000;
         client.stop_us = Some(30_000_000);
-        config.clients = vec![client];
-        config
+        SimConfig {
+            name: "t".to_string(),
+            seed: 1,
+            duration_us: 40_000_000,
+            sample_every_us: 1_000_000,
+            server: crate::sim::config::ServerConfig {
+                memory_model,
+                ..Default::default()
+            },
+            persistence: Default::default(),
+            replicas: Vec::new(),
+            sentinel: None,
+            clients: vec![client],
+            events: Vec::new(),
+        }
     }
 
     #[test]
@@ -1052,14 +1058,14 @@ mod tests {
                 ttl_ms: 0,
             })
             .collect();
-        for model in ["raw", "redis"] {
+        for model in [MemoryModel::Raw, MemoryModel::Redis] {
             let config = replaying(records.clone(), model);
             for sampling in [None, Some(Sampling { rate_ppm: 300_000 })] {
                 let fast = Distances::measure_by(&config, sampling, Source::Fastest);
                 let clients = Distances::measure_by(&config, sampling, Source::Clients);
-                assert_eq!(fast.read_distances, clients.read_distances, "{model}");
-                assert_eq!(fast.reads_total, clients.reads_total, "{model}");
-                assert_eq!(fast.fixed_bytes, clients.fixed_bytes, "{model}");
+                assert_eq!(fast.read_distances, clients.read_distances, "{model:?}");
+                assert_eq!(fast.reads_total, clients.reads_total, "{model:?}");
+                assert_eq!(fast.fixed_bytes, clients.fixed_bytes, "{model:?}");
                 // The stop at 30 s cuts the trace: only the records of its first 29 s count.
                 assert!(fast.reads_total > 1_000 && fast.reads_total < 2_900 * 2 / 5 + 200);
             }
