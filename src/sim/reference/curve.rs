@@ -251,7 +251,7 @@ impl Timeline {
         self.cost_at[position] = cost;
         self.tail += i64::from(cost);
         self.len += 1;
-        if self.len % BLOCK == 0 {
+        if self.len.is_multiple_of(BLOCK) {
             self.blocks.add(position / BLOCK, self.tail);
             self.blocks_total += self.tail;
             self.tail = 0;
