@@ -133,6 +133,13 @@ impl TraceRecords {
         self.flags.push(record.flags);
     }
 
+    /// Room for `records` more keys (the one column that always holds a value a record): a
+    /// reader that knows the count from the file's length saves the copies and page faults of
+    /// growing it.
+    pub fn reserve(&mut self, records: usize) {
+        self.keys.reserve_exact(records);
+    }
+
     /// Gives back the room a growing vector keeps beyond its length.
     pub fn shrink_to_fit(&mut self) {
         self.keys.shrink_to_fit();

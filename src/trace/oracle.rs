@@ -15,6 +15,9 @@ use crate::sim::config::{TraceOp, TraceRecord, MICROS_PER_SECOND};
 
 const RECORD_BYTES: usize = 24;
 
+/// Records whose ids are looked up together before they are interned (`warm_numbers`).
+const WARM_RECORDS: usize = 64;
+
 /// Reads the records; `plain_bytes` is the file's length when it is not compressed, checked to
 /// be whole records before anything is read.
 pub(super) fn read(
@@ -30,6 +33,9 @@ pub(super) fn read(
                  multiple of {RECORD_BYTES} (is this an oracleGeneral trace?)"
             ),
         ));
+    }
+    if let Some(length) = plain_bytes {
+        builder.expect_records(length / RECORD_BYTES as u64);
     }
     let mut reader = Records::default();
     loop {
@@ -81,13 +87,16 @@ impl Records {
             self.pending.clear();
             self.one(&record, builder)?;
         }
-        let mut records = chunk.chunks_exact(RECORD_BYTES);
-        for record in records.by_ref() {
-            let mut bytes = [0u8; RECORD_BYTES];
-            bytes.copy_from_slice(record);
-            self.one(&bytes, builder)?;
+        let whole = chunk.len() / RECORD_BYTES * RECORD_BYTES;
+        for group in chunk[..whole].chunks(RECORD_BYTES * WARM_RECORDS) {
+            builder.warm_numbers(group.chunks_exact(RECORD_BYTES).map(object_of));
+            for record in group.chunks_exact(RECORD_BYTES) {
+                let mut bytes = [0u8; RECORD_BYTES];
+                bytes.copy_from_slice(record);
+                self.one(&bytes, builder)?;
+            }
         }
-        self.pending.extend_from_slice(records.remainder());
+        self.pending.extend_from_slice(&chunk[whole..]);
         Ok(())
     }
 
@@ -98,7 +107,7 @@ impl Records {
     ) -> Result<(), TraceError> {
         let at = Location::Byte(self.offset);
         let time = u32_at(bytes, 0);
-        let object = u64::from_le_bytes(bytes_at(bytes, 4));
+        let object = object_of(bytes);
         let size = u32_at(bytes, 12);
         if time < self.previous_time {
             return Err(builder.error(at, decreasing("a time", self.previous_time, time)));
@@ -119,6 +128,13 @@ impl Records {
         self.offset += RECORD_BYTES as u64;
         Ok(())
     }
+}
+
+/// A record's object id.
+fn object_of(record: &[u8]) -> u64 {
+    let mut id = [0u8; 8];
+    id.copy_from_slice(&record[4..12]);
+    u64::from_le_bytes(id)
 }
 
 fn bytes_at<const N: usize>(record: &[u8; RECORD_BYTES], start: usize) -> [u8; N] {
