@@ -245,6 +245,24 @@ impl Db {
         &self.slots[key.0 as usize]
     }
 
+    /// Hints the CPU to load what a command on `key` touches first: its slot and its place in
+    /// the main dict (see `keyspace::prefetch`).
+    #[inline]
+    pub fn prefetch(&self, key: KeyId) {
+        if let Some(slot) = self.slots.get(key.0 as usize) {
+            crate::sim::keyspace::prefetch(slot);
+            self.main.prefetch(key);
+        }
+    }
+
+    /// Hints the CPU to load `key`'s slot (eviction reads the slots of the keys it sampled).
+    #[inline]
+    pub fn prefetch_slot(&self, key: KeyId) {
+        if let Some(slot) = self.slots.get(key.0 as usize) {
+            crate::sim::keyspace::prefetch(slot);
+        }
+    }
+
     /// Mutable slot; the database must be allocated.
     #[inline]
     pub fn slot_mut(&mut self, key: KeyId) -> &mut Slot {

@@ -399,8 +399,14 @@ impl Connections {
         if pool.members.is_empty() {
             return None;
         }
-        let slot = pool.next % pool.members.len();
-        pool.next = (slot + 1) % pool.members.len();
+        // `next` stays below the pool's size: no division on the command path.
+        let size = pool.members.len();
+        let slot = if pool.next < size {
+            pool.next
+        } else {
+            pool.next % size
+        };
+        pool.next = if slot + 1 == size { 0 } else { slot + 1 };
         let mut index = pool.members[slot];
         if !self.list[index].open {
             let fresh = self.list.len();
@@ -556,6 +562,12 @@ impl Connections {
             self.release(index);
         }
         evicted
+    }
+
+    /// Whether a connection was closed since the last [`Connections::take_closed`].
+    #[inline]
+    pub fn closed_pending(&self) -> bool {
+        !self.closed.is_empty()
     }
 
     /// The connections the server closed since the last call: each one's owner and why.
