@@ -169,6 +169,7 @@ impl World<'_> {
         if let Some(upcoming) = self.clients[index].upcoming_key(&self.keys) {
             // The next command's slot loads while this one runs.
             self.nodes[primary].prefetch(self.clients[index].db, upcoming);
+            self.clients[index].prefetch_written(upcoming);
         }
         let target = if request.command.is_read() {
             self.read_target(index, primary)

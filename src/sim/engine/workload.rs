@@ -443,6 +443,14 @@ impl Client {
         }
     }
 
+    /// Hints the CPU to load the word of `key`'s written bit, read by its next command.
+    #[inline]
+    pub fn prefetch_written(&self, key: KeyId) {
+        if let Some(word) = self.written.get(key.0 as usize / 64) {
+            crate::sim::keyspace::prefetch(word);
+        }
+    }
+
     #[inline]
     pub fn has_written(&self, key: KeyId) -> bool {
         let index = key.0 as usize;

@@ -245,17 +245,9 @@ impl Db {
         &self.slots[key.0 as usize]
     }
 
-    /// Hints the CPU to load what a command on `key` touches first: its slot and its place in
-    /// the main dict (see `keyspace::prefetch`).
-    #[inline]
-    pub fn prefetch(&self, key: KeyId) {
-        if let Some(slot) = self.slots.get(key.0 as usize) {
-            crate::sim::keyspace::prefetch(slot);
-            self.main.prefetch(key);
-        }
-    }
-
-    /// Hints the CPU to load `key`'s slot (eviction reads the slots of the keys it sampled).
+    /// Hints the CPU to load `key`'s slot, which every command on the key reads first (and
+    /// eviction reads for the keys it sampled). See `keyspace::prefetch`; the dict is left
+    /// alone: reads do not touch it, and each hint that misses the TLB costs a page walk.
     #[inline]
     pub fn prefetch_slot(&self, key: KeyId) {
         if let Some(slot) = self.slots.get(key.0 as usize) {

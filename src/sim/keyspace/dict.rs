@@ -119,19 +119,6 @@ impl Dict {
         }
     }
 
-    /// Hints the CPU to load the key's chain link and its bucket in the table an insert uses.
-    #[inline]
-    pub fn prefetch(&self, key: KeyId) {
-        if let Some(link) = self.next.get(key.0 as usize) {
-            crate::sim::keyspace::prefetch(link);
-        }
-        let heads = &self.heads[usize::from(self.rehash_index.is_some())];
-        if !heads.is_empty() {
-            let bucket = (self.hash(key) & (heads.len() as u64 - 1)) as usize;
-            crate::sim::keyspace::prefetch(&heads[bucket]);
-        }
-    }
-
     /// `dictAdd` of a key known to be absent.
     pub fn insert(&mut self, key: KeyId, guard: &ExpandGuard) {
         if self.next.is_empty() {

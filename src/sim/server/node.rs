@@ -182,12 +182,12 @@ impl Node {
         &self.dbs[index as usize]
     }
 
-    /// Hints the CPU to load what a command on `key` in `db` reads first (its slot, its dict
-    /// link and bucket, its string length), one command ahead: a hint, never a change.
+    /// Hints the CPU to load what a command on `key` in `db` reads first (its slot, its string
+    /// length, its name's length), one command ahead: a hint, never a change.
     #[inline]
     pub fn prefetch(&self, db: u32, key: KeyId) {
         if let Some(database) = self.dbs.get(db as usize) {
-            database.prefetch(key);
+            database.prefetch_slot(key);
         }
         self.string_lens.prefetch(key);
         self.keys.prefetch_key_len(key);
