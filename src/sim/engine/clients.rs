@@ -105,6 +105,9 @@ impl World<'_> {
     }
 
     fn note_closed_on(&mut self, node: usize, now_us: u64) {
+        if !self.nodes[node].closed_connections_pending() {
+            return;
+        }
         let closed = self.nodes[node].take_closed_connections();
         if closed.is_empty() {
             return;
@@ -163,6 +166,11 @@ impl World<'_> {
         self.resolve(index, now_us);
         let primary = self.believed[index];
         let mut request = self.clients[index].next_request(&self.keys);
+        if let Some(upcoming) = self.clients[index].upcoming_key(&self.keys) {
+            // The next command's slot loads while this one runs.
+            self.nodes[primary].prefetch(self.clients[index].db, upcoming);
+            self.clients[index].prefetch_written(upcoming);
+        }
         let target = if request.command.is_read() {
             self.read_target(index, primary)
         } else {

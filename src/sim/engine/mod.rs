@@ -451,13 +451,15 @@ impl<'a> World<'a> {
             .iter()
             .enumerate()
             .map(|(index, client)| {
-                Client::new(
+                let mut client = Client::new(
                     index,
                     client,
                     family_of_client[index],
                     config.seed,
                     needs_future,
-                )
+                );
+                client.enable_lookahead();
+                client
             })
             .collect();
         World {

@@ -3,14 +3,16 @@
 //! Each client draws from its own stream (`client:<name>`), so clients are independent of one
 //! another: adding a client leaves every other client's commands unchanged.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::sim::config::{
-    Arrivals, ClientConfig, CommandKind, GeneratedWorkload, OnMiss, Trace, TraceRecord, Workload,
+    Arrivals, ClientConfig, CommandKind, GeneratedWorkload, OnMiss, Trace, TraceRecord, ValueSize,
+    Workload,
 };
 use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::ledger::{Actor, KeyId};
-use crate::sim::random::dist::{exponential_gap_ns, sample_value_size, KeyPicker};
+use crate::sim::random::dist::{exponential_gap_ns, round_to_u64, sample_value_size, KeyPicker};
 use crate::sim::random::rng::Stream;
 use crate::sim::server::command::{Behaviour, KeyType};
 use crate::sim::server::{Argument, ErrorReply, Request};
@@ -205,6 +207,37 @@ pub struct Client {
     written: Vec<u64>,
     /// Blocked (in WAIT) until this time, µs: later commands start no earlier.
     blocked_until_us: u64,
+    /// Draws made one command ahead (`enable_lookahead`), None when off.
+    ahead: Option<Lookahead>,
+}
+
+/// A generated workload's draws made before they are used, so the engine knows the key of a
+/// client's next command while the current one runs (and has the CPU load its slot). The
+/// stream gives the same numbers in the same order: a round trip draws its `pipeline` arrival
+/// gaps, then its `pipeline` commands, and nothing else draws from the client's stream in
+/// between (see `Client::enable_lookahead`).
+#[derive(Debug, Default)]
+struct Lookahead {
+    /// Gaps (ns) drawn and not used yet, oldest first, all drawn before `command`.
+    gaps: VecDeque<u64>,
+    /// The next command's draws, when made ahead.
+    command: Option<(CommandKind, u64, Argument)>,
+    /// Where the next draw falls in a round trip's pattern: `pipeline` gaps, then as many
+    /// commands (0..2 × pipeline).
+    phase: u64,
+}
+
+impl Lookahead {
+    /// Counts a draw; returns whether it is a gap.
+    #[inline]
+    fn advance(&mut self, pipeline: u64, poisson: bool) -> bool {
+        let gap = poisson && self.phase < pipeline;
+        self.phase += 1;
+        if self.phase == 2 * pipeline {
+            self.phase = 0;
+        }
+        gap
+    }
 }
 
 impl Client {
@@ -236,8 +269,39 @@ impl Client {
             last_arrival_ns: config.start_us * 1000,
             written: Vec::new(),
             blocked_until_us: 0,
+            ahead: None,
             config: config.clone(),
         }
+    }
+
+    /// Draws each command one ahead of its use (see [`Lookahead`]), when that leaves the
+    /// stream's sequence as it is: a generated workload whose refills draw nothing (no refill,
+    /// or a fixed value size and no TTL). Call before the first draw.
+    pub fn enable_lookahead(&mut self) {
+        let Source::Generated(generator) = &self.source else {
+            return;
+        };
+        let workload = &generator.workload;
+        let refill_draws = workload.on_miss == OnMiss::Set
+            && (workload.ttl.is_some() || !matches!(workload.value_size, ValueSize::Fixed(_)));
+        if !refill_draws && self.arrivals == 0 {
+            self.ahead = Some(Lookahead::default());
+        }
+    }
+
+    /// The key of this client's next command, when it is known before the command is asked
+    /// for (a replay's next record, a draw made ahead).
+    pub fn upcoming_key(&self, keys: &KeyTable) -> Option<KeyId> {
+        let local = match &self.source {
+            Source::Replay(replay) => {
+                if replay.cursor >= replay.trace.records.len() {
+                    return None;
+                }
+                u64::from(replay.trace.records.key(replay.cursor))
+            }
+            Source::Generated(_) => self.ahead.as_ref()?.command?.1,
+        };
+        Some(keys.key(self.family, local))
     }
 
     /// The connection is blocked (WAIT) until `at_us`: no command of this client starts before.
@@ -276,9 +340,13 @@ impl Client {
         };
         let start_ns = self.config.start_us * 1000;
         let rate = generator.workload.rate;
+        let pipeline = u64::from(self.config.pipeline);
         let at_ns = match generator.workload.arrivals {
-            Arrivals::Poisson => self.last_arrival_ns + exponential_gap_ns(rate, &mut self.stream),
-            Arrivals::Fixed => start_ns + libm::round(self.arrivals as f64 * 1e9 / rate) as u64,
+            Arrivals::Poisson => {
+                let ahead = self.ahead.as_mut();
+                self.last_arrival_ns + take_gap(generator, &mut self.stream, ahead, pipeline)
+            }
+            Arrivals::Fixed => start_ns + round_to_u64(self.arrivals as f64 * 1e9 / rate),
         };
         self.arrivals += 1;
         self.last_arrival_ns = at_ns;
@@ -291,7 +359,7 @@ impl Client {
 
     /// The client's next command.
     pub fn next_request(&mut self, keys: &KeyTable) -> Request {
-        let (generator, stream) = match &mut self.source {
+        let generator = match &mut self.source {
             Source::Replay(replay) => {
                 let (request_db, command, local, argument, next_use, flags) = replay.next(self.db);
                 let key = keys.key(self.family, local);
@@ -314,12 +382,12 @@ impl Client {
                     flags,
                 };
             }
-            Source::Generated(generator) => (generator, &mut self.stream),
+            Source::Generated(generator) => generator,
         };
-        let command = generator.pick_command(stream);
-        let local = generator.picker.pick(stream);
+        let pipeline = u64::from(self.config.pipeline);
+        let (command, local, argument) =
+            take_command(generator, &mut self.stream, self.ahead.as_mut(), pipeline);
         let key = keys.key(self.family, local);
-        let argument = generator.argument(command, stream);
         Request {
             client: self.actor,
             db: self.db,
@@ -375,6 +443,14 @@ impl Client {
         }
     }
 
+    /// Hints the CPU to load the word of `key`'s written bit, read by its next command.
+    #[inline]
+    pub fn prefetch_written(&self, key: KeyId) {
+        if let Some(word) = self.written.get(key.0 as usize / 64) {
+            crate::sim::keyspace::prefetch(word);
+        }
+    }
+
     #[inline]
     pub fn has_written(&self, key: KeyId) -> bool {
         let index = key.0 as usize;
@@ -411,6 +487,14 @@ impl Generator {
             total_weight: cumulative,
             workload: workload.clone(),
         }
+    }
+
+    /// One command's draws, in the stream's order: the command, its key, its argument.
+    fn draw_command(&mut self, stream: &mut Stream) -> (CommandKind, u64, Argument) {
+        let command = self.pick_command(stream);
+        let local = self.picker.pick(stream);
+        let argument = self.argument(command, stream);
+        (command, local, argument)
     }
 
     fn pick_command(&self, stream: &mut Stream) -> CommandKind {
@@ -475,9 +559,67 @@ impl Generator {
     }
 }
 
+/// The next arrival gap of a Poisson workload, ns: drawn ahead, or now.
+fn take_gap(
+    generator: &Generator,
+    stream: &mut Stream,
+    ahead: Option<&mut Lookahead>,
+    pipeline: u64,
+) -> u64 {
+    if let Some(ahead) = ahead {
+        if let Some(gap) = ahead.gaps.pop_front() {
+            return gap;
+        }
+        assert!(
+            ahead.command.is_none(),
+            "a gap is used after a command drawn ahead of it"
+        );
+        let gap = ahead.advance(pipeline, true);
+        assert!(gap, "a gap is used where a round trip draws a command");
+    }
+    exponential_gap_ns(generator.workload.rate, stream)
+}
+
+/// The next command's draws (command, key within the keyspace, argument): drawn ahead, or
+/// now; then, looking ahead, the draws up to and including the command after it (the next
+/// round trip's gaps first when this command ends one).
+fn take_command(
+    generator: &mut Generator,
+    stream: &mut Stream,
+    ahead: Option<&mut Lookahead>,
+    pipeline: u64,
+) -> (CommandKind, u64, Argument) {
+    let Some(ahead) = ahead else {
+        return generator.draw_command(stream);
+    };
+    let poisson = generator.workload.arrivals == Arrivals::Poisson;
+    let taken = match ahead.command.take() {
+        Some(drawn) => {
+            assert!(
+                ahead.gaps.is_empty(),
+                "a command drawn ahead is used before the gaps drawn before it"
+            );
+            drawn
+        }
+        None => {
+            let gap = ahead.advance(pipeline, poisson);
+            assert!(!gap, "a command is used where a round trip draws a gap");
+            generator.draw_command(stream)
+        }
+    };
+    loop {
+        if !ahead.advance(pipeline, poisson) {
+            ahead.command = Some(generator.draw_command(stream));
+            return taken;
+        }
+        let gap = exponential_gap_ns(generator.workload.rate, stream);
+        ahead.gaps.push_back(gap);
+    }
+}
+
 /// When record `index` of an untimed trace paced at `rate` requests per second arrives.
 fn paced_us(index: usize, rate: f64) -> u64 {
-    libm::round(index as f64 * 1e6 / rate) as u64
+    round_to_u64(index as f64 * 1e6 / rate)
 }
 
 /// What a replayed record's command carries, by the command's behaviour.
@@ -623,5 +765,101 @@ impl Replay {
             None => record.time_us,
         };
         Some(start_us + offset_us)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::config::{KeyspaceConfig, Popularity, TtlConfig};
+
+    fn client_config(arrivals: Arrivals, pipeline: u32, on_miss: OnMiss) -> ClientConfig {
+        let mut config = ClientConfig::new(
+            "app",
+            Workload::Generated(GeneratedWorkload {
+                rate: 50_000.0,
+                arrivals,
+                keyspace: KeyspaceConfig {
+                    keys: 10_000,
+                    prefix: "k:".into(),
+                    popularity: Popularity::Zipf { skew: 0.99 },
+                },
+                commands: vec![
+                    (CommandKind::Get, 60),
+                    (CommandKind::Set, 30),
+                    (CommandKind::Hset, 10),
+                ],
+                value_size: ValueSize::Uniform { min: 10, max: 500 },
+                ttl: None,
+                on_miss,
+                fields: 16,
+            }),
+        );
+        config.pipeline = pipeline;
+        config
+    }
+
+    /// Round trips as the engine asks for them: the trip's arrivals, then its commands.
+    fn trips(config: &ClientConfig, lookahead: bool) -> Vec<(Option<u64>, Request)> {
+        let (keys, families) = KeyTable::from_clients(std::slice::from_ref(config));
+        let mut client = Client::new(0, config, families[0], 7, false);
+        if lookahead {
+            client.enable_lookahead();
+            assert!(client.ahead.is_some());
+        }
+        let mut seen = Vec::new();
+        for _ in 0..2_000 {
+            let at = client.next_round_trip_us();
+            for _ in 0..config.pipeline {
+                let request = client.next_request(&keys);
+                if lookahead {
+                    assert!(client.upcoming_key(&keys).is_some());
+                }
+                seen.push((at, request));
+            }
+        }
+        seen
+    }
+
+    #[test]
+    fn drawing_ahead_gives_the_same_arrivals_and_commands() {
+        for arrivals in [Arrivals::Poisson, Arrivals::Fixed] {
+            for pipeline in [1, 3] {
+                let config = client_config(arrivals, pipeline, OnMiss::None);
+                assert_eq!(
+                    trips(&config, true),
+                    trips(&config, false),
+                    "{arrivals:?}, pipeline {pipeline}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_refill_that_draws_keeps_draws_in_their_time() {
+        let config = client_config(Arrivals::Poisson, 1, OnMiss::Set);
+        let mut client = Client::new(0, &config, 0, 7, false);
+        client.enable_lookahead();
+        assert!(client.ahead.is_none(), "a refill's value size is drawn");
+        let mut fixed = client_config(Arrivals::Poisson, 1, OnMiss::Set);
+        if let Workload::Generated(generated) = &mut fixed.workload {
+            generated.value_size = ValueSize::Fixed(100);
+        }
+        let mut client = Client::new(0, &fixed, 0, 7, false);
+        client.enable_lookahead();
+        assert!(
+            client.ahead.is_some(),
+            "a fixed size and no TTL draw nothing"
+        );
+        if let Workload::Generated(generated) = &mut fixed.workload {
+            generated.ttl = Some(TtlConfig {
+                share_ppm: 500_000,
+                min_us: 1_000_000,
+                max_us: 2_000_000,
+            });
+        }
+        let mut client = Client::new(0, &fixed, 0, 7, false);
+        client.enable_lookahead();
+        assert!(client.ahead.is_none(), "a refill's TTL is drawn");
     }
 }

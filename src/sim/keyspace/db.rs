@@ -245,6 +245,16 @@ impl Db {
         &self.slots[key.0 as usize]
     }
 
+    /// Hints the CPU to load `key`'s slot, which every command on the key reads first (and
+    /// eviction reads for the keys it sampled). See `keyspace::prefetch`; the dict is left
+    /// alone: reads do not touch it, and each hint that misses the TLB costs a page walk.
+    #[inline]
+    pub fn prefetch_slot(&self, key: KeyId) {
+        if let Some(slot) = self.slots.get(key.0 as usize) {
+            crate::sim::keyspace::prefetch(slot);
+        }
+    }
+
     /// Mutable slot; the database must be allocated.
     #[inline]
     pub fn slot_mut(&mut self, key: KeyId) -> &mut Slot {

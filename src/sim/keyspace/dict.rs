@@ -58,8 +58,10 @@ pub struct Dict {
     used: [u64; 2],
     /// Next bucket of table 0 to move while rehashing.
     rehash_index: Option<usize>,
-    /// Chain links, indexed by key id.
+    /// Chain links, indexed by key id; allocated at the first insert, so a dict that never
+    /// holds a key (the expires dict of a workload without TTLs) costs nothing per key.
     next: Vec<u32>,
+    key_capacity: usize,
     seed: u64,
 }
 
@@ -70,7 +72,8 @@ impl Dict {
             heads: [Vec::new(), Vec::new()],
             used: [0, 0],
             rehash_index: None,
-            next: vec![NIL; key_capacity],
+            next: Vec::new(),
+            key_capacity,
             seed,
         }
     }
@@ -118,6 +121,9 @@ impl Dict {
 
     /// `dictAdd` of a key known to be absent.
     pub fn insert(&mut self, key: KeyId, guard: &ExpandGuard) {
+        if self.next.is_empty() {
+            self.next = vec![NIL; self.key_capacity];
+        }
         if self.rehash_index.is_some() {
             self.rehash(1);
         }

@@ -124,6 +124,12 @@ impl NamedKeys {
         u64::from(self.lengths[local as usize])
     }
 
+    fn prefetch_len(&self, local: u32) {
+        if let Some(length) = self.lengths.get(local as usize) {
+            crate::sim::keyspace::prefetch(length);
+        }
+    }
+
     fn lookup(&self, name: &str) -> Option<u32> {
         let names = &self.trace.key_names;
         let sorted = self.sorted.get_or_init(|| names.sorted());
@@ -288,6 +294,15 @@ impl KeyTable {
     #[inline]
     pub fn key(&self, family: usize, local: u64) -> KeyId {
         KeyId(self.families[family].start + local as u32)
+    }
+
+    /// Hints the CPU to load what [`KeyTable::key_len`] reads (a trace's name lengths).
+    #[inline]
+    pub fn prefetch_key_len(&self, key: KeyId) {
+        let family = &self.families[self.family_of(key)];
+        if let Some(names) = &family.names {
+            names.prefetch_len(key.0 - family.start);
+        }
     }
 
     /// Length of the key's name in bytes.

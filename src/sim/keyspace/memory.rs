@@ -21,7 +21,12 @@ fn event_loop_bytes(maxclients: u32) -> u64 {
 
 /// `used_memory_startup` with `maxclients` (as `adjustOpenFilesLimit` left it: the descriptor
 /// limit less 32 when the process may not open maxclients + 32 files).
+#[inline]
 pub fn used_memory_startup(maxclients: u32) -> u64 {
+    // Every command notes the peak: the default needs no arithmetic.
+    if maxclients == MAXCLIENTS_DEFAULT {
+        return USED_MEMORY_STARTUP;
+    }
     USED_MEMORY_STARTUP - event_loop_bytes(MAXCLIENTS_DEFAULT) + event_loop_bytes(maxclients)
 }
 /// A connection's `client` struct (`createClient`, src/networking.c), in jemalloc's 768-byte

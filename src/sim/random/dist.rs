@@ -5,13 +5,22 @@
 //! whose last bits differ between machines; every draw is rounded to an integer at once.
 
 use crate::sim::config::{Popularity, ValueSize};
+use std::sync::Arc;
+
 use crate::sim::random::rng::Stream;
 
 /// z with Φ(z) = 0.99: the 99th percentile of the standard normal distribution.
 const NORMAL_P99_Z: f64 = 2.326_347_874_040_840_8;
 
-/// Zipf over ranks 1..=n by rejection-inversion (Hörmann & Derflinger, 1996): O(1) per draw with
-/// no table, exact for any exponent > 0.
+/// Zipf over ranks 1..=n by rejection-inversion (Hörmann & Derflinger, 1996): O(1) per draw,
+/// exact for any exponent > 0.
+///
+/// A guide table makes most draws a lookup: the draw's top bits pick a bucket of the uniform
+/// variate, and a bucket whose every value inverts to the same rank, accepted by the squeeze
+/// `k - x <= s`, stores that rank. Its ends are computed with the sampler's own arithmetic and
+/// widened by a relative 1e-9, a hundred thousand times the few ulps `libm` can be off, so a
+/// lookup returns exactly what the computation would: the same samples, without a `log1p` and
+/// an `exp`. Other buckets (0) compute.
 #[derive(Debug, Clone)]
 pub struct Zipf {
     n: f64,
@@ -19,33 +28,107 @@ pub struct Zipf {
     h_integral_x1: f64,
     h_integral_n: f64,
     s: f64,
+    guide: Guide,
 }
+
+/// The guide table and how far a 53-bit draw shifts to index it.
+#[derive(Clone, Default)]
+struct Guide {
+    ranks: Arc<[u16]>,
+    shift: u32,
+}
+
+impl std::fmt::Debug for Guide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Guide({} buckets)", self.ranks.len())
+    }
+}
+
+/// The guide table has 2^bits buckets, about four per rank up to this many bits (128 KB: it
+/// stays in the core's cache beside the keyspace a command touches).
+const GUIDE_BITS_MAX: u32 = 16;
+const GUIDE_BITS_MIN: u32 = 8;
+/// How far a bucket's ends are widened, relative: far beyond `libm`'s error.
+const GUIDE_MARGIN: f64 = 1e-9;
+/// 2^-53: a 53-bit draw as a unit variate.
+const UNIT_53: f64 = 1.0 / (1u64 << 53) as f64;
 
 impl Zipf {
     pub fn new(n: u64, exponent: f64) -> Zipf {
-        let n = n.max(1) as f64;
+        let ranks = n.max(1);
+        let n = ranks as f64;
         let mut zipf = Zipf {
             n,
             exponent,
             h_integral_x1: 0.0,
             h_integral_n: 0.0,
             s: 0.0,
+            guide: Guide::default(),
         };
         zipf.h_integral_x1 = zipf.h_integral(1.5) - 1.0;
         zipf.h_integral_n = zipf.h_integral(n + 0.5);
         zipf.s = 2.0 - zipf.h_integral_inverse(zipf.h_integral(2.5) - zipf.h(2.0));
+        let bits = (64 - ranks.leading_zeros() + 2).clamp(GUIDE_BITS_MIN, GUIDE_BITS_MAX);
+        zipf.guide = zipf.build_guide(bits);
         zipf
     }
 
     /// A rank in 1..=n; rank 1 is the most popular.
+    #[inline]
     pub fn sample(&self, stream: &mut Stream) -> u64 {
         loop {
-            let u = self.h_integral_n + stream.unit() * (self.h_integral_x1 - self.h_integral_n);
+            // `stream.unit()`'s 53 bits, kept as an integer to index the guide.
+            let bits = stream.next_u64() >> 11;
+            let guided = self.guide.ranks[(bits >> self.guide.shift) as usize];
+            if guided != 0 {
+                return u64::from(guided);
+            }
+            let u = self.u_of(bits);
             let x = self.h_integral_inverse(u);
-            let k = libm::floor(x + 0.5).clamp(1.0, self.n);
+            let k = floor(x + 0.5).clamp(1.0, self.n);
             if k - x <= self.s || u >= self.h_integral(k + 0.5) - self.h(k) {
                 return k as u64;
             }
+        }
+    }
+
+    /// The variate inverted for a 53-bit draw.
+    #[inline]
+    fn u_of(&self, bits: u64) -> f64 {
+        let unit = bits as f64 * UNIT_53;
+        self.h_integral_n + unit * (self.h_integral_x1 - self.h_integral_n)
+    }
+
+    /// Buckets of the top `bits` of a 53-bit draw, each with the rank all its draws give and
+    /// accept at once, or 0. The inversion is monotone up to `libm`'s error, so a bucket's
+    /// values lie between its ends, widened by `GUIDE_MARGIN`.
+    fn build_guide(&self, bits: u32) -> Guide {
+        let shift = 53 - bits;
+        let buckets = 1usize << bits;
+        let last_draw = (1u64 << 53) - 1;
+        let x_at = |bucket: usize| {
+            let draw = ((bucket as u64) << shift).min(last_draw);
+            self.h_integral_inverse(self.u_of(draw))
+        };
+        let mut ranks = vec![0u16; buckets];
+        let mut start = x_at(0);
+        for (bucket, rank) in ranks.iter_mut().enumerate() {
+            // The next bucket's first draw is one step past this one's last: a difference far
+            // below the margin.
+            let end = x_at(bucket + 1);
+            let low = start.min(end) * (1.0 - GUIDE_MARGIN);
+            let high = start.max(end) * (1.0 + GUIDE_MARGIN);
+            start = end;
+            let k = floor(low + 0.5);
+            let same_rank = floor(high + 0.5) == k;
+            let accepted = k - low <= self.s;
+            if same_rank && accepted && k >= 1.0 && k <= self.n && k < f64::from(u16::MAX) {
+                *rank = k as u16;
+            }
+        }
+        Guide {
+            ranks: ranks.into(),
+            shift,
         }
     }
 
@@ -63,6 +146,31 @@ impl Zipf {
         libm::exp(helper1(t) * x)
     }
 }
+
+/// `libm::floor`, exactly, with a fast path: truncation is the floor of a positive number,
+/// and below 2^52 the integer part fits a u64 and converts back exactly (-0.0 stays libm's).
+#[inline]
+fn floor(x: f64) -> f64 {
+    if x > 0.0 && x < TWO_POW_52 {
+        (x as u64) as f64
+    } else {
+        libm::floor(x)
+    }
+}
+
+/// `libm::round(x) as u64`, exactly (half away from zero), with a fast path for non-negative
+/// numbers below 2^52: the fraction `x - trunc(x)` is exact there.
+#[inline]
+pub fn round_to_u64(x: f64) -> u64 {
+    if (0.0..TWO_POW_52).contains(&x) {
+        let whole = x as u64;
+        whole + u64::from(x - whole as f64 >= 0.5)
+    } else {
+        libm::round(x) as u64
+    }
+}
+
+const TWO_POW_52: f64 = 4_503_599_627_370_496.0;
 
 /// log1p(x)/x, continuous at 0.
 fn helper1(x: f64) -> f64 {
@@ -184,12 +292,87 @@ pub fn sample_lognormal(median: f64, p99: f64, stream: &mut Stream) -> u64 {
 /// Gap to the next arrival of a Poisson process with `rate` per second, in nanoseconds.
 pub fn exponential_gap_ns(rate: f64, stream: &mut Stream) -> u64 {
     let mean_ns = 1e9 / rate;
-    libm::round(-libm::log(stream.unit_open_zero()) * mean_ns) as u64
+    round_to_u64(-libm::log(stream.unit_open_zero()) * mean_ns)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fast_floor_and_round_agree_with_libm() {
+        let mut stream = Stream::new(9, "rounding");
+        let special = [
+            0.0,
+            -0.0,
+            0.5,
+            1.5,
+            2.5,
+            0.499_999_999_999_999_94,
+            4_503_599_627_370_495.5,
+            TWO_POW_52,
+            1e300,
+            -0.5,
+            -1.5,
+        ];
+        let drawn = (0..100_000).map(|i| {
+            let scale = [1.0, 10.0, 1e4, 1e9, 1e15][i % 5];
+            stream.unit() * scale
+        });
+        for x in special.into_iter().chain(drawn) {
+            assert_eq!(floor(x).to_bits(), libm::floor(x).to_bits(), "floor {x}");
+            assert_eq!(round_to_u64(x), libm::round(x) as u64, "round {x}");
+        }
+    }
+
+    /// The sampler without its guide table: the computation every lookup stands for.
+    fn computed_sample(zipf: &Zipf, stream: &mut Stream) -> u64 {
+        loop {
+            let u = zipf.h_integral_n + stream.unit() * (zipf.h_integral_x1 - zipf.h_integral_n);
+            let x = zipf.h_integral_inverse(u);
+            let k = libm::floor(x + 0.5).clamp(1.0, zipf.n);
+            if k - x <= zipf.s || u >= zipf.h_integral(k + 0.5) - zipf.h(k) {
+                return k as u64;
+            }
+        }
+    }
+
+    #[test]
+    fn the_guide_table_gives_the_samples_the_computation_gives() {
+        let cases = [
+            (1, 1.0),
+            (10, 0.5),
+            (1_000, 0.99),
+            (3_000, 1.3),
+            (50_000, 1.0),
+            (1_000_000, 0.99),
+        ];
+        for (n, exponent) in cases {
+            let zipf = Zipf::new(n, exponent);
+            let mut guided = Stream::new(5, "guide");
+            let mut computed = guided.clone();
+            for draw in 0..200_000 {
+                assert_eq!(
+                    zipf.sample(&mut guided),
+                    computed_sample(&zipf, &mut computed),
+                    "n {n}, exponent {exponent}, draw {draw}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_guide_table_answers_most_draws_of_a_large_keyspace() {
+        let zipf = Zipf::new(1_000_000, 0.99);
+        let mut stream = Stream::new(6, "coverage");
+        let guided = (0..100_000)
+            .filter(|_| {
+                let bits = stream.next_u64() >> 11;
+                zipf.guide.ranks[(bits >> zipf.guide.shift) as usize] != 0
+            })
+            .count();
+        assert!(guided > 40_000, "{guided} of 100,000 draws looked up");
+    }
 
     #[test]
     fn zipf_rank_frequencies_follow_the_power_law() {

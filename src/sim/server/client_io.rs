@@ -18,6 +18,9 @@ impl Node {
     /// buffer, empty query buffer), unless it is open.
     pub fn connect_client(&mut self, owner: u32, connections: u32) {
         assert!(connections >= 1, "a client has at least one connection");
+        if self.connections.has_pool(owner) {
+            return;
+        }
         let unix_ms = self.unix_ms();
         let maxclients = self.config.maxclients;
         self.connections
@@ -137,6 +140,12 @@ impl Node {
         self.connections.is_open(connection)
     }
 
+    /// Whether the server closed a connection since the last `take_closed_connections`.
+    #[inline]
+    pub fn closed_connections_pending(&self) -> bool {
+        self.connections.closed_pending()
+    }
+
     /// The connections the server closed since the last call: each one's client and why.
     pub fn take_closed_connections(&mut self) -> Vec<(u32, Closed)> {
         self.connections.take_closed()
@@ -178,7 +187,9 @@ impl Node {
 
     fn evict_clients(&mut self) {
         let limit = self.client_eviction_limit();
-        self.connections.evict(limit);
+        if limit > 0 {
+            self.connections.evict(limit);
+        }
     }
 
     fn client_eviction_limit(&self) -> u64 {

@@ -440,8 +440,14 @@ impl Connections {
             return None;
         }
         pool.current = None;
-        let slot = pool.next % pool.members.len();
-        pool.next = (slot + 1) % pool.members.len();
+        // `next` stays below the pool's size: no division on the command path.
+        let size = pool.members.len();
+        let slot = if pool.next < size {
+            pool.next
+        } else {
+            pool.next % size
+        };
+        pool.next = if slot + 1 == size { 0 } else { slot + 1 };
         let mut index = pool.members[slot];
         if !self.list[index].open {
             index = match self.accept(owner, unix_ms, maxclients) {
@@ -624,6 +630,12 @@ impl Connections {
             self.release(index);
         }
         evicted
+    }
+
+    /// Whether a connection was closed since the last [`Connections::take_closed`].
+    #[inline]
+    pub fn closed_pending(&self) -> bool {
+        !self.closed.is_empty()
     }
 
     /// The connections the server closed since the last call: each one's owner and why.

@@ -266,6 +266,10 @@ impl Evictor {
             self.sampled.clear();
             dict.get_some_keys(samples, &mut self.stream, &mut self.sampled);
             *elapsed_ns += self.sampled.len() as u64 * SAMPLED_KEY_COST_NS;
+            // Their slots load together rather than one after another.
+            for &key in &self.sampled {
+                database.prefetch_slot(key);
+            }
             for &key in &self.sampled {
                 if volatile && policy != MaxmemoryPolicy::VolatileTtl {
                     // The value lives in the main dict: a lookup there (one rehash step).

@@ -196,19 +196,84 @@ mod tests {
 /// The length of each key's last string value as SET sent it: the keyspace keeps the value's
 /// allocation, which jemalloc's classes round up by as much as a quarter, while a GET's reply
 /// carries the length. A length is used only while the slot's allocation still matches it.
+///
+/// Two bytes a key, allocated once for the whole key table (a doubling vector would hold up to
+/// twice that at its peak); the rare length of 64 KiB or more is kept aside.
 #[derive(Debug, Clone, Default)]
-pub struct StringLengths(Vec<u32>);
+pub struct StringLengths {
+    short: Vec<u16>,
+    long: std::collections::BTreeMap<u32, u32>,
+    /// One past the highest key recorded: keys above it have no length (not even 0).
+    recorded: usize,
+}
+
+/// In `short`: the length is in `long`.
+const LONG_LENGTH: u16 = u16::MAX;
 
 impl StringLengths {
-    pub fn record(&mut self, key: crate::sim::ledger::KeyId, len: u32) {
+    /// Records `len` for `key`, one of `key_count` keys.
+    pub fn record(&mut self, key: crate::sim::ledger::KeyId, len: u32, key_count: usize) {
         let index = key.0 as usize;
-        if self.0.len() <= index {
-            self.0.resize(index + 1, 0);
+        if self.short.len() <= index {
+            self.short.resize(key_count.max(index + 1), 0);
         }
-        self.0[index] = len;
+        self.recorded = self.recorded.max(index + 1);
+        if self.short[index] == LONG_LENGTH {
+            self.long.remove(&key.0);
+        }
+        match u16::try_from(len) {
+            Ok(short) if short != LONG_LENGTH => self.short[index] = short,
+            _ => {
+                self.short[index] = LONG_LENGTH;
+                self.long.insert(key.0, len);
+            }
+        }
     }
 
+    #[inline]
     pub fn get(&self, key: crate::sim::ledger::KeyId) -> Option<u32> {
-        self.0.get(key.0 as usize).copied()
+        let index = key.0 as usize;
+        if index >= self.recorded {
+            return None;
+        }
+        match self.short[index] {
+            LONG_LENGTH => self.long.get(&key.0).copied(),
+            short => Some(u32::from(short)),
+        }
+    }
+
+    /// Hints the CPU to load `key`'s length: the next command's, read after this one runs.
+    #[inline]
+    pub fn prefetch(&self, key: crate::sim::ledger::KeyId) {
+        if let Some(entry) = self.short.get(key.0 as usize) {
+            crate::sim::keyspace::prefetch(entry);
+        }
+    }
+}
+
+#[cfg(test)]
+mod string_length_tests {
+    use super::*;
+    use crate::sim::ledger::KeyId;
+
+    #[test]
+    fn lengths_round_trip_short_and_long() {
+        let mut lengths = StringLengths::default();
+        assert_eq!(lengths.get(KeyId(3)), None);
+        lengths.record(KeyId(3), 100, 10);
+        lengths.record(KeyId(5), 70_000, 10);
+        assert_eq!(lengths.get(KeyId(3)), Some(100));
+        assert_eq!(lengths.get(KeyId(5)), Some(70_000));
+        assert_eq!(
+            lengths.get(KeyId(4)),
+            Some(0),
+            "below the highest recorded: 0"
+        );
+        assert_eq!(lengths.get(KeyId(6)), None, "above it: none");
+        lengths.record(KeyId(5), 65_535, 10);
+        assert_eq!(lengths.get(KeyId(5)), Some(65_535));
+        lengths.record(KeyId(5), 7, 10);
+        assert_eq!(lengths.get(KeyId(5)), Some(7));
+        assert!(lengths.long.is_empty());
     }
 }
