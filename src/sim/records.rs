@@ -250,6 +250,24 @@ impl TraceRecords {
         }
     }
 
+    /// The largest value size any record carries, from the column (0 for no records).
+    pub fn max_value_size(&self) -> u32 {
+        match &self.value_sizes {
+            Column::Same { len: 0, .. } => 0,
+            Column::Same { value, .. } => *value,
+            Column::Varying(sizes) => sizes.iter().copied().max().unwrap_or_default(),
+        }
+    }
+
+    /// Whether any record carries option flags (SET's NX, XX, GET, KEEPTTL…), from the column.
+    pub fn any_flags(&self) -> bool {
+        match &self.flags {
+            Column::Same { len: 0, .. } => false,
+            Column::Same { value, .. } => *value != 0,
+            Column::Varying(flags) => flags.iter().any(|each| *each != 0),
+        }
+    }
+
     /// The distinct databases the records name, from the column.
     pub fn databases(&self) -> std::collections::BTreeSet<u32> {
         match &self.dbs {
