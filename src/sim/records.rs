@@ -217,8 +217,15 @@ impl TraceRecords {
     }
 
     /// The key of record `index`, without building the whole record.
+    #[inline]
     pub fn key(&self, index: usize) -> u32 {
         self.keys[index]
+    }
+
+    /// The value size of record `index`, without building the whole record.
+    #[inline]
+    pub fn value_size(&self, index: usize) -> u32 {
+        self.value_sizes.at(index)
     }
 
     /// The time of the last record (0 for none), without a pass over them.
