@@ -109,6 +109,22 @@ impl Cursor {
         }
     }
 
+    /// The key ids of the records `ahead..ahead + count` past the next one (as many as there
+    /// are), every `count` records, to warm the cache with.
+    #[inline]
+    pub(super) fn upcoming_keys(
+        &self,
+        ahead: usize,
+        count: usize,
+    ) -> Option<impl Iterator<Item = u32> + Clone + '_> {
+        let records = &self.trace.records;
+        let from = self.index + ahead;
+        (self.index % count == 0 && from < records.len()).then(|| {
+            (from..(from + count).min(records.len()))
+                .map(|index| self.first_key + records.key(index))
+        })
+    }
+
     pub(super) fn read_through(&self) -> bool {
         self.trace.read_through
     }

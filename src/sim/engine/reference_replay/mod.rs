@@ -36,6 +36,11 @@ use crate::sim::server::{resp, Argument, CommandKind, Node};
 use cursor::Cursor;
 use keyspace::{Found, Keyspace, Rows};
 
+/// Every `WARM_BATCH` requests, the entries of the batch `WARM_AHEAD` records ahead are loaded
+/// together (`Keyspace::warm`).
+const WARM_BATCH: usize = 16;
+const WARM_AHEAD: usize = 16;
+
 /// Runs `config` on the kernel if it is eligible; None sends it to the full engine.
 pub(super) fn try_run(
     config: &SimConfig,
@@ -375,6 +380,9 @@ fn round_trip(
         client.opened = true;
         node.set_time(rows.now_us);
         node.connect_client(u32::from(client.actor.0), 1);
+    }
+    if let Some(upcoming) = client.cursor.upcoming_keys(WARM_AHEAD, WARM_BATCH) {
+        keyspace.warm(upcoming);
     }
     let next = client.cursor.next();
     let key = KeyId(next.key);
