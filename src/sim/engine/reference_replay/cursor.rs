@@ -119,7 +119,7 @@ impl Cursor {
     ) -> Option<impl Iterator<Item = u32> + Clone + '_> {
         let records = &self.trace.records;
         let from = self.index + ahead;
-        (self.index % count == 0 && from < records.len()).then(|| {
+        (self.index.is_multiple_of(count) && from < records.len()).then(|| {
             (from..(from + count).min(records.len()))
                 .map(|index| self.first_key + records.key(index))
         })
