@@ -76,6 +76,9 @@ fn clients(config: &SimConfig) -> Result<(), Ineligible> {
     let Some(first) = config.clients.first() else {
         return Err("no clients");
     };
+    if config.clients.len() > super::keyspace::MAX_CLIENTS {
+        return Err("more clients than an entry can name");
+    }
     for client in &config.clients {
         let Workload::Trace(replay) = &client.workload else {
             return Err("a generated workload");
@@ -105,7 +108,9 @@ fn clients(config: &SimConfig) -> Result<(), Ineligible> {
         if maxmemory != 0 && u64::from(largest) > maxmemory {
             return Err("a value larger than maxmemory");
         }
-        if resp::bulk_bytes(u64::from(largest)) > PROTO_REPLY_MIN_BYTES {
+        if resp::bulk_bytes(u64::from(largest)) > PROTO_REPLY_MIN_BYTES
+            || largest > super::keyspace::MAX_VALUE_LEN
+        {
             return Err("a reply larger than the smallest reply buffer");
         }
     }

@@ -12,23 +12,28 @@ use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::ledger::{Actor, Cause, Detail, EntryKind, KeyId, Ledger, LedgerEntry, NodeId};
 use crate::sim::reference::exact::ReferenceCache;
 
-/// `Entry::value_len` of an absent key.
-const ABSENT: u32 = u32::MAX;
 /// No neighbour.
 const NIL: u32 = u32::MAX;
 /// The removal time of a key never removed.
 const NEVER_REMOVED: u64 = u64::MAX;
+/// An entry's third word: the value's length (10 bits; all ones for an absent key), the key
+/// name's length (14 bits) and the writing client (8 bits). Eligible replies fit 1 KB and
+/// requests 16 KB, and at most 256 clients replay (`eligible.rs`).
+const VALUE_BITS: u32 = 10;
+const KEY_LEN_BITS: u32 = 14;
+const ABSENT: u32 = (1 << VALUE_BITS) - 1;
+pub(super) const MAX_VALUE_LEN: u32 = ABSENT - 1;
+pub(super) const MAX_CLIENTS: usize = 256;
 
+/// 12 bytes a key: the entries of a million keys fill 12 MB of cache, not 16.
 #[derive(Debug, Clone, Copy)]
-#[repr(C, align(16))]
+#[repr(C)]
 struct Entry {
     /// Present: the neighbours towards the LRU tail and head. Absent: the last removal's time,
     /// µs (low and high halves).
     older: u32,
     newer: u32,
-    value_len: u32,
-    key_len: u16,
-    writer: Actor,
+    packed: u32,
 }
 
 impl Entry {
@@ -39,6 +44,40 @@ impl Entry {
     fn set_removed_at_us(&mut self, at_us: u64) {
         self.older = at_us as u32;
         self.newer = (at_us >> 32) as u32;
+    }
+
+    #[inline]
+    fn value_len(&self) -> u32 {
+        self.packed & ABSENT
+    }
+
+    #[inline]
+    fn key_len(&self) -> u16 {
+        ((self.packed >> VALUE_BITS) & ((1 << KEY_LEN_BITS) - 1)) as u16
+    }
+
+    #[inline]
+    fn writer(&self) -> Actor {
+        Actor::client((self.packed >> (VALUE_BITS + KEY_LEN_BITS)) as usize)
+    }
+
+    /// Present with a value of `len` bytes written by `writer` (a client).
+    fn fill(&mut self, len: u32, writer: Actor) {
+        assert!(
+            len <= MAX_VALUE_LEN,
+            "an eligible value fits {VALUE_BITS} bits"
+        );
+        let client = writer.client_index().unwrap_or(MAX_CLIENTS) as u32;
+        assert!(
+            (client as usize) < MAX_CLIENTS,
+            "an eligible writer is a client"
+        );
+        let key_len = self.packed & (((1 << KEY_LEN_BITS) - 1) << VALUE_BITS);
+        self.packed = len | key_len | (client << (VALUE_BITS + KEY_LEN_BITS));
+    }
+
+    fn empty(&mut self) {
+        self.packed |= ABSENT;
     }
 }
 
@@ -109,13 +148,15 @@ impl Keyspace {
         keys: &KeyTable,
     ) -> Keyspace {
         let entries = (0..keys.len() as u32)
-            .map(|key| Entry {
-                older: NEVER_REMOVED as u32,
-                newer: (NEVER_REMOVED >> 32) as u32,
-                value_len: ABSENT,
+            .map(|key| {
                 // Eligible names are shorter than a request's first read (16 KB).
-                key_len: keys.key_len(KeyId(key)).min(u64::from(u16::MAX)) as u16,
-                writer: Actor::SERVER,
+                let key_len = keys.key_len(KeyId(key));
+                assert!(key_len < 1 << KEY_LEN_BITS, "an eligible name fits 14 bits");
+                Entry {
+                    older: NEVER_REMOVED as u32,
+                    newer: (NEVER_REMOVED >> 32) as u32,
+                    packed: ABSENT | (key_len as u32) << VALUE_BITS,
+                }
             })
             .collect();
         Keyspace {
@@ -158,16 +199,16 @@ impl Keyspace {
 
     #[inline]
     pub(super) fn contains(&self, key: KeyId) -> bool {
-        self.entries[key.0 as usize].value_len != ABSENT
+        self.entries[key.0 as usize].value_len() != ABSENT
     }
 
     #[inline]
     pub(super) fn key_len(&self, key: KeyId) -> u16 {
-        self.entries[key.0 as usize].key_len
+        self.entries[key.0 as usize].key_len()
     }
 
     pub(super) fn writer(&self, key: KeyId) -> Actor {
-        self.entries[key.0 as usize].writer
+        self.entries[key.0 as usize].writer()
     }
 
     pub(super) fn note_peak(&mut self) {
@@ -178,7 +219,7 @@ impl Keyspace {
     #[inline]
     pub(super) fn get(&mut self, key: KeyId, next_use: u64) -> Found {
         let entry = self.entries[key.0 as usize];
-        if entry.value_len == ABSENT {
+        if entry.value_len() == ABSENT {
             let removed_at_us = entry.removed_at_us();
             return Found::Miss {
                 removed_at_us: (removed_at_us != NEVER_REMOVED).then_some(removed_at_us),
@@ -189,8 +230,8 @@ impl Keyspace {
             None => self.move_to_head(key.0),
         }
         Found::Hit {
-            value_len: entry.value_len,
-            writer: entry.writer,
+            value_len: entry.value_len(),
+            writer: entry.writer(),
         }
     }
 
@@ -212,9 +253,8 @@ impl Keyspace {
             }
         }
         let entry = &mut self.entries[key.0 as usize];
-        debug_assert!(entry.value_len == ABSENT, "a refill follows a miss");
-        entry.value_len = len;
-        entry.writer = writer;
+        debug_assert!(entry.value_len() == ABSENT, "a refill follows a miss");
+        entry.fill(len, writer);
         self.used += u64::from(len);
         self.live += 1;
         match self.opt.as_mut() {
@@ -249,9 +289,9 @@ impl Keyspace {
             None => self.unlink(key.0),
         }
         let entry = &mut self.entries[key.0 as usize];
-        self.used -= u64::from(entry.value_len);
+        self.used -= u64::from(entry.value_len());
         self.live -= 1;
-        entry.value_len = ABSENT;
+        entry.empty();
         entry.set_removed_at_us(rows.now_us);
         rows.record(
             self.db,
@@ -271,7 +311,7 @@ impl Keyspace {
             return (self.tail != NIL).then_some((KeyId(self.tail), 0));
         };
         let entries = &self.entries;
-        let (db, key) = opt.victim(|_, key| entries[key.0 as usize].value_len != ABSENT)?;
+        let (db, key) = opt.victim(|_, key| entries[key.0 as usize].value_len() != ABSENT)?;
         Some((key, opt.score(db, key)))
     }
 
