@@ -1,4 +1,4 @@
-//! The kernel's keyspace: the one database the clients use, as one 16-byte entry per key id
+//! The kernel's keyspace: the one database the clients use, as one 12-byte entry per key id
 //! (the trace's keys are already dense), and the reference order.
 //!
 //! A present key's entry holds its exact-LRU neighbours, its value's length, its name's length
