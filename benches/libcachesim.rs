@@ -80,11 +80,31 @@ fn main() {
         "--out",
         &out.display().to_string(),
     ]);
+    // The same run without its ledger: the difference is what the ledger costs.
+    let unledgered_out = dir.join("out-no-ledger");
+    let unledgered = measure(&[
+        vanish,
+        "run",
+        &scenario,
+        "--ledger",
+        "off",
+        "--out",
+        &unledgered_out.display().to_string(),
+    ]);
     let peer_miss = cachesim_miss_ratios(&peer.stdout);
     let our_miss = vanish_miss_ratio(&out);
     println!("replay of {requests} requests, LRU, cache of {CACHE_OBJECTS} objects (best of 3):");
     row("cachesim", &peer, &format!("{peer_miss:?}"));
     row("vanish run", &ours, &format!("{our_miss:?}"));
+    row(
+        "vanish run --ledger off",
+        &unledgered,
+        &format!("{:?}", vanish_miss_ratio(&unledgered_out)),
+    );
+    println!(
+        "  the ledger is {:.0} % of the run's wall clock",
+        100.0 * (ours.seconds - unledgered.seconds).max(0.0) / ours.seconds
+    );
     println!(
         "  vanish is {:.2}x faster, with {:.2}x the peak RSS",
         peer.seconds / ours.seconds,

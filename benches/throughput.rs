@@ -15,7 +15,7 @@ use std::time::Instant;
 use std::sync::Arc;
 
 use vanish::sim::config::*;
-use vanish::sim::engine::{run, NoProgress};
+use vanish::sim::engine::{run, run_full_engine, NoProgress, RunOptions};
 use vanish::sim::ledger::DiscardLedger;
 use vanish::sim::random::dist::Zipf;
 use vanish::sim::random::rng::Stream;
@@ -127,6 +127,11 @@ fn replay_scenario(trace: Arc<Trace>, server: ServerConfig) -> SimConfig {
 }
 
 fn measure(label: &str, config: &SimConfig) {
+    measure_with(label, config, false);
+}
+
+/// `full_engine`: bypass the reference replay kernel.
+fn measure_with(label: &str, config: &SimConfig, full_engine: bool) {
     let mut best = f64::MAX;
     let mut live_keys = 0;
     let mut simulated = 0;
@@ -135,7 +140,14 @@ fn measure(label: &str, config: &SimConfig) {
         let baseline = LIVE.load(Ordering::Relaxed);
         PEAK.store(baseline, Ordering::Relaxed);
         let started = Instant::now();
-        let output = run(config, &mut DiscardLedger, &mut NoProgress);
+        let output = if full_engine {
+            let options = RunOptions {
+                check_invariants: false,
+            };
+            run_full_engine(config, &mut DiscardLedger, &mut NoProgress, options)
+        } else {
+            run(config, &mut DiscardLedger, &mut NoProgress)
+        };
         best = best.min(started.elapsed().as_secs_f64());
         simulated = output.commands;
         live_keys = output.nodes[0]
@@ -167,7 +179,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000_000);
-    // VANISH_BENCH_ONLY=lru-exact|allkeys-lru|single runs one benchmark (for profiling).
+    // VANISH_BENCH_ONLY=lru-exact|lru-exact-full|allkeys-lru|single runs one benchmark (for profiling).
     let only = std::env::var("VANISH_BENCH_ONLY").unwrap_or_default();
     let wanted = |name: &str| only.is_empty() || only == name;
     let objects = 1_000_000;
@@ -179,9 +191,17 @@ fn main() {
         ..ServerConfig::default()
     };
     if wanted("lru-exact") {
+        // Eligible for the reference replay kernel (`engine/reference_replay`).
         measure(
-            "trace replay, lru-exact, raw memory",
+            "replay kernel: trace replay, lru-exact, raw memory",
+            &replay_scenario(trace.clone(), exact.clone()),
+        );
+    }
+    if wanted("lru-exact-full") {
+        measure_with(
+            "trace replay, lru-exact, raw memory, full engine",
             &replay_scenario(trace.clone(), exact),
+            true,
         );
     }
     let sampled = ServerConfig {

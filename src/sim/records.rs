@@ -224,8 +224,15 @@ impl TraceRecords {
     }
 
     /// The key of record `index`, without building the whole record.
+    #[inline]
     pub fn key(&self, index: usize) -> u32 {
         self.keys[index]
+    }
+
+    /// The value size of record `index`, without building the whole record.
+    #[inline]
+    pub fn value_size(&self, index: usize) -> u32 {
+        self.value_sizes.at(index)
     }
 
     /// The time of the last record (0 for none), without a pass over them.
@@ -254,6 +261,24 @@ impl TraceRecords {
                 }
             }
             Column::Varying(ops) => ops.iter().filter(|each| **each == op).count(),
+        }
+    }
+
+    /// The largest value size any record carries, from the column (0 for no records).
+    pub fn max_value_size(&self) -> u32 {
+        match &self.value_sizes {
+            Column::Same { len: 0, .. } => 0,
+            Column::Same { value, .. } => *value,
+            Column::Varying(sizes) => sizes.iter().copied().max().unwrap_or_default(),
+        }
+    }
+
+    /// Whether any record carries option flags (SET's NX, XX, GET, KEEPTTL…), from the column.
+    pub fn any_flags(&self) -> bool {
+        match &self.flags {
+            Column::Same { len: 0, .. } => false,
+            Column::Same { value, .. } => *value != 0,
+            Column::Varying(flags) => flags.iter().any(|each| *each != 0),
         }
     }
 

@@ -13,6 +13,7 @@ mod ledger;
 mod limits;
 mod memory;
 mod outdir;
+mod replay_kernel;
 mod replication;
 mod reproduce;
 mod scenarios;

@@ -32,6 +32,7 @@ mod failover;
 mod invariants;
 mod links;
 mod queue;
+pub mod reference_replay;
 mod shutdown;
 pub mod workload;
 
@@ -381,8 +382,23 @@ pub fn run(
     run_with(config, sink, progress, RunOptions::default())
 }
 
-/// [`run`] with explicit options.
+/// [`run`] with explicit options. A scenario the reference replay kernel can run exactly
+/// (`reference_replay/eligible.rs`) runs there, with the same output.
 pub fn run_with(
+    config: &SimConfig,
+    sink: &mut dyn LedgerSink,
+    progress: &mut dyn Progress,
+    options: RunOptions,
+) -> RunOutput {
+    if let Some(output) = reference_replay::try_run(config, sink, progress) {
+        return output;
+    }
+    run_full_engine(config, sink, progress, options)
+}
+
+/// [`run_with`] on the full engine even where the reference replay kernel could run (the
+/// tests that hold the two equal).
+pub fn run_full_engine(
     config: &SimConfig,
     sink: &mut dyn LedgerSink,
     progress: &mut dyn Progress,

@@ -92,6 +92,16 @@ impl KeyNames {
         }
     }
 
+    /// The number name `local` is the decimal of, if the names are numbers (the ledger writes
+    /// it without building the name).
+    #[inline]
+    pub fn number(&self, local: u32) -> Option<u64> {
+        match &self.store {
+            Store::Numbers(numbers) => Some(numbers[local as usize]),
+            Store::Text { .. } => None,
+        }
+    }
+
     pub fn name(&self, local: u32) -> Cow<'_, str> {
         match &self.store {
             Store::Numbers(numbers) => Cow::Owned(numbers[local as usize].to_string()),

@@ -24,6 +24,7 @@ pub mod node;
 pub mod process;
 pub mod protocol;
 mod removal;
+mod replay_io;
 pub mod replica;
 pub mod resp;
 pub mod role;
