@@ -211,7 +211,10 @@ fn ineligible_shapes_go_to_the_full_engine() {
         at_us: 1_000,
         action: EventAction::FlushAll,
     });
+    let mut refused = base.clone();
+    refused.server.maxclients = 0;
     for (config, why) in [
+        (refused, "more connections than maxclients"),
         (sampled, "a policy other than lru-exact or opt"),
         (modelled, "a memory model other than raw"),
         (pipelined, "a pool or a pipeline"),

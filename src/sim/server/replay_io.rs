@@ -24,7 +24,11 @@ impl Node {
     ) {
         self.set_time(at_us);
         let unix_ms = self.unix_ms();
-        let Some(connection) = self.connections.begin_round_trip(owner, unix_ms) else {
+        let maxclients = self.config.maxclients;
+        let Some(connection) = self
+            .connections
+            .begin_round_trip(owner, unix_ms, maxclients)
+        else {
             return;
         };
         self.connections

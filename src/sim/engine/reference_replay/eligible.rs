@@ -79,6 +79,10 @@ fn clients(config: &SimConfig) -> Result<(), Ineligible> {
     if config.clients.len() > super::keyspace::MAX_CLIENTS {
         return Err("more clients than an entry can name");
     }
+    // Each client keeps one connection; none may be refused at maxclients.
+    if config.clients.len() as u64 > u64::from(config.server.maxclients) {
+        return Err("more connections than maxclients");
+    }
     for client in &config.clients {
         let Workload::Trace(replay) = &client.workload else {
             return Err("a generated workload");
