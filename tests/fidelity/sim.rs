@@ -136,7 +136,8 @@ impl SimNode {
         let connection = self.node.begin_round_trip(owner);
         let closed = Reply::Error(ErrorReply::ConnectionClosed);
         let mut replies = Vec::with_capacity(commands.len());
-        for &(command, key, argument) in commands {
+        for (sent, &(command, key, argument)) in commands.iter().enumerate() {
+            let more_follows = sent + 1 < commands.len();
             let request = Request {
                 client: Actor::client(0),
                 db: 0,
@@ -157,7 +158,7 @@ impl SimNode {
                 replies.push(closed);
                 continue;
             }
-            self.node.read_request(connection, &request);
+            self.node.read_request(connection, &request, more_follows);
             if !self.node.before_command(connection) {
                 replies.push(closed);
                 continue;

@@ -13,6 +13,8 @@ use crate::sim::server::{Argument, ErrorReply, Node, Reply, Request};
 struct RoundTrip {
     node: usize,
     connection: ConnectionId,
+    /// Commands of the round trip still to come after the one being sent.
+    behind: u32,
 }
 
 impl World<'_> {
@@ -81,7 +83,11 @@ impl World<'_> {
         ledger: &mut Ledger,
     ) -> Option<u64> {
         let mut trip = self.begin_round_trip(index, now_us);
-        for _ in 0..self.clients[index].config.pipeline {
+        let pipeline = self.clients[index].config.pipeline;
+        for sent in 1..=pipeline {
+            if let Some(trip) = trip.as_mut() {
+                trip.behind = pipeline - sent;
+            }
             self.one_command(index, now_us, ledger, trip.as_mut());
         }
         if let Some(trip) = trip {
@@ -151,7 +157,11 @@ impl World<'_> {
         pool.set_time(now_us);
         pool.connect_client(index as u32, self.clients[index].config.connections);
         let connection = pool.begin_round_trip(index as u32)?;
-        Some(RoundTrip { node, connection })
+        Some(RoundTrip {
+            node,
+            connection,
+            behind: 0,
+        })
     }
 
     /// One command of client `index`, read on the round trip's connection when it goes to the
@@ -207,7 +217,7 @@ impl World<'_> {
                     tally(client, &request.command, closed);
                     return;
                 }
-                node.read_request(trip.connection, &request);
+                node.read_request(trip.connection, &request, trip.behind > 0);
                 if !node.before_command(trip.connection) {
                     tally(client, &request.command, closed);
                     return;

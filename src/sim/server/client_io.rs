@@ -67,8 +67,14 @@ impl Node {
 
     /// Reads `request` on `connection` (before it runs, so its query buffer counts toward the
     /// eviction that precedes it). Past what one read takes, the replies so far are written
-    /// first, one write event's worth.
-    pub fn read_request(&mut self, connection: ConnectionId, request: &Request) {
+    /// first, one write event's worth. `more_follows`: the round trip sends more commands
+    /// behind this one (where a big argument's bytes end up depends on it).
+    pub fn read_request(
+        &mut self,
+        connection: ConnectionId,
+        request: &Request,
+        more_follows: bool,
+    ) {
         if !self.connections.is_open(connection) {
             return;
         }
@@ -84,8 +90,14 @@ impl Node {
         let unix_ms = self.unix_ms();
         let maxmemory = self.config.maxmemory_bytes;
         let write_all = maxmemory > 0 && self.used_memory() >= maxmemory;
-        self.connections
-            .read(connection, bytes, big_argument, unix_ms, write_all);
+        self.connections.read(
+            connection,
+            bytes,
+            big_argument,
+            more_follows,
+            unix_ms,
+            write_all,
+        );
     }
 
     /// processCommand's `evictClients`, before the key eviction: past `maxmemory-clients` it

@@ -13,7 +13,7 @@
 use crate::sim::config::OutputBufferLimit;
 use crate::sim::keyspace::memory::{
     jemalloc_size, sds_bytes, string_value_bytes, CLIENT_STRUCT_BYTES, CLIENT_UNTRACKED_BYTES,
-    PROTO_MBULK_BIG_ARG,
+    PROTO_MBULK_BIG_ARG, ROBJ_BYTES,
 };
 
 /// `PROTO_REPLY_CHUNK_BYTES`: the reply buffer at creation, and the smallest reply-list block.
@@ -156,13 +156,27 @@ impl Connection {
         self.last_interaction_s = unix_s;
     }
 
-    /// `processMultibulkBuffer` meeting a bulk of PROTO_MBULK_BIG_ARG bytes or more: the query
-    /// buffer is sized to hold just the bulk and its CRLF, becomes the argument's object, and a
-    /// new query buffer of the same size takes its place ("we'll see another one"). Both are
-    /// in used_memory when the command's eviction runs.
-    fn read_big_argument(&mut self, len: u64, unix_s: u64) {
-        self.argv_alloc = string_value_bytes(len).1;
-        self.query_alloc = sds_bytes(len + 2);
+    /// `processMultibulkBuffer` meeting a bulk of PROTO_MBULK_BIG_ARG bytes or more. A bulk
+    /// not yet whole in the buffer (`sdslen(querybuf)-qb_pos <= ll+2`) gets the buffer sized to
+    /// just the bulk and its CRLF; the buffer becomes the argument's object and a new one of the
+    /// same size takes its place ("we'll see another one"). A bulk that arrived whole with more
+    /// of the pipeline behind it is copied into an argument of its own and the buffer stays (a
+    /// 64 KB buffer left by a 60 KB bulk takes in a later 40 KB one and keeps its size, as
+    /// CLIENT LIST shows on 7.0.15). A whole bulk with nothing behind it is moved to the
+    /// buffer's start and becomes the argument, buffer and all. Argument and buffer are both in
+    /// used_memory when the command's eviction runs.
+    fn read_big_argument(&mut self, len: u64, whole: bool, more_follows: bool, unix_s: u64) {
+        match (whole, more_follows) {
+            (true, true) => self.argv_alloc = string_value_bytes(len).1,
+            (true, false) => {
+                self.argv_alloc = ROBJ_BYTES + self.query_alloc;
+                self.query_alloc = sds_bytes(len + 2);
+            }
+            (false, _) => {
+                self.argv_alloc = string_value_bytes(len).1;
+                self.query_alloc = sds_bytes(len + 2);
+            }
+        }
         self.query_peak = self.query_peak.max(len + 2);
         self.last_interaction_s = unix_s;
     }
@@ -205,16 +219,18 @@ impl Connection {
 
     /// A command of `bytes` arriving in the round trip's stream: one that no longer fits the
     /// read in progress starts the next read, and the event loop writes between the two.
-    fn next_command(&mut self, bytes: u64, write_all: bool) {
-        match self.read_left {
+    /// Returns whether the command is whole in the buffer once its read is done.
+    fn next_command(&mut self, bytes: u64, write_all: bool) -> bool {
+        let left = match self.read_left {
             Some(left) if bytes > left => {
                 self.write_event(write_all);
-                self.read_left = Some(self.read_room());
+                self.read_room()
             }
-            None => self.read_left = Some(self.read_room()),
-            Some(_) => {}
-        }
-        self.read_left = self.read_left.map(|left| left.saturating_sub(bytes));
+            None => self.read_room(),
+            Some(left) => left,
+        };
+        self.read_left = Some(left.saturating_sub(bytes));
+        bytes <= left
     }
 
     /// One write event (`writeToClient` from beforeSleep): `c->buf`, then whole reply blocks
@@ -469,21 +485,23 @@ impl Connections {
     /// A command of `bytes` read on the connection, after the replies so far are written if
     /// it starts a new read (all of them when `write_all`: the server is over maxmemory);
     /// `big_argument` is the length of an argument read into a buffer of its own
-    /// (PROTO_MBULK_BIG_ARG and more).
+    /// (PROTO_MBULK_BIG_ARG and more); `more_follows`, whether the round trip sends more
+    /// commands behind this one.
     pub fn read(
         &mut self,
         id: ConnectionId,
         bytes: u64,
         big_argument: Option<u64>,
+        more_follows: bool,
         unix_ms: u64,
         write_all: bool,
     ) {
         let unix_s = unix_ms / 1000;
         self.change(id.0, |connection| {
-            connection.next_command(bytes, write_all);
+            let whole = connection.next_command(bytes, write_all);
             match big_argument {
                 Some(len) if len >= PROTO_MBULK_BIG_ARG => {
-                    connection.read_big_argument(len, unix_s)
+                    connection.read_big_argument(len, whole, more_follows, unix_s)
                 }
                 _ => connection.read(bytes, unix_s),
             }
@@ -740,7 +758,7 @@ mod tests {
     }
 
     fn ping(connections: &mut Connections, id: ConnectionId, unix_ms: u64) {
-        connections.read(id, 14, None, unix_ms, false);
+        connections.read(id, 14, None, false, unix_ms, false);
         connections.reply(id, 7, OutputBufferLimit::NONE, unix_ms);
         connections.flush(id);
     }
@@ -782,7 +800,7 @@ mod tests {
         ping(&mut connections, id, START_MS);
         connections.cron(START_MS + 100, 10);
         connections.cron(START_MS + 1_100, 10);
-        connections.read(id, 30, None, START_MS + 1_200, false);
+        connections.read(id, 30, None, false, START_MS + 1_200, false);
         connections.reply(id, 1_500, OutputBufferLimit::NONE, START_MS + 1_200);
         // 1,024 in the buffer, the rest in a 16 KB block (20,480 with its header's class).
         assert_eq!(
@@ -799,7 +817,7 @@ mod tests {
         let (mut connections, id) = one(START_MS);
         let before = connections.allocated_bytes();
         let len = 6 * 1024 * 1024;
-        connections.read(id, len + 40, Some(len), START_MS, false);
+        connections.read(id, len + 40, Some(len), false, START_MS, false);
         let value = string_value_bytes(len).1;
         let fresh = sds_bytes(len + 2);
         assert_eq!(
@@ -820,6 +838,45 @@ mod tests {
         );
         connections.cron(START_MS + 1_100, 10);
         assert_eq!(connections.allocated_bytes(), 2_258);
+    }
+
+    #[test]
+    fn a_big_argument_already_whole_in_a_big_buffer_is_copied_and_the_buffer_stays() {
+        // Measured on 7.0.15: a pipeline `SET a <60000 B>`, `SET b <40000 B>`, `SET c z` on a
+        // fresh connection leaves CLIENT LIST's qbuf-free=65530, the first bulk's buffer.
+        let (mut connections, id) = one(START_MS);
+        let before = connections.allocated_bytes() - EMPTY_SDS_BYTES;
+        connections.read(id, 60_030, Some(60_000), true, START_MS, false);
+        connections.command_done(id);
+        let kept = sds_bytes(60_002);
+        assert_eq!(sds_capacity(kept), 65_530);
+        connections.read(id, 40_030, Some(40_000), true, START_MS, false);
+        assert_eq!(
+            connections.allocated_bytes(),
+            before + kept + string_value_bytes(40_000).1
+        );
+        connections.command_done(id);
+        connections.read(id, 30, None, false, START_MS, false);
+        connections.command_done(id);
+        assert_eq!(connections.allocated_bytes(), before + kept);
+    }
+
+    #[test]
+    fn a_whole_big_argument_with_nothing_behind_takes_the_buffer_as_its_object() {
+        let (mut connections, id) = one(START_MS);
+        let before = connections.allocated_bytes() - EMPTY_SDS_BYTES;
+        connections.read(id, 60_030, Some(60_000), false, START_MS, false);
+        connections.command_done(id);
+        connections.flush(id);
+        let big = sds_bytes(60_002);
+        connections.read(id, 40_030, Some(40_000), false, START_MS, false);
+        let fresh = sds_bytes(40_002);
+        assert_eq!(
+            connections.allocated_bytes(),
+            before + ROBJ_BYTES + big + fresh
+        );
+        connections.command_done(id);
+        assert_eq!(connections.allocated_bytes(), before + fresh);
     }
 
     #[test]
@@ -846,7 +903,7 @@ mod tests {
     #[test]
     fn a_reply_list_past_the_hard_limit_closes_the_connection() {
         let (mut connections, id) = one(START_MS);
-        connections.read(id, 30, None, START_MS, false);
+        connections.read(id, 30, None, false, START_MS, false);
         let limit = OutputBufferLimit {
             hard_bytes: 64 * 1024,
             soft_bytes: 0,
@@ -872,7 +929,7 @@ mod tests {
         let id = connections
             .begin_round_trip(1, START_MS, MAXCLIENTS)
             .unwrap();
-        connections.read(id, 30, None, START_MS, false);
+        connections.read(id, 30, None, false, START_MS, false);
         connections.record_now(id);
         for owner in 0..2 {
             let id = connections
@@ -904,7 +961,7 @@ mod tests {
         connections.record_all();
         // Both grow from 2^14..2^15 into 2^15..2^16 with their first read: the newer first.
         for id in [newer, older] {
-            connections.read(id, 30, None, START_MS, false);
+            connections.read(id, 30, None, false, START_MS, false);
             connections.record_now(id);
         }
         let (a, b) = (

@@ -32,7 +32,7 @@ impl Node {
             return;
         };
         self.connections
-            .read(connection, request_bytes, None, unix_ms, false);
+            .read(connection, request_bytes, None, false, unix_ms, false);
         self.connections.command_done(connection);
         let limit = self.config.normal_output_buffer_limit;
         let closed = self
