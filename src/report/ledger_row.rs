@@ -150,6 +150,8 @@ mod tests {
             row.put_number(9),
             row.put_number(10),
             row.put_number(12_345),
+            row.put_number(99_999_999),
+            row.put_number(100_000_000),
             row.put(&long),
             row.put(&short),
             row.put_str(",\n"),
@@ -160,8 +162,24 @@ mod tests {
         let text = String::from_utf8_lossy(&room[..length]).into_owned();
         assert_eq!(
             text,
-            "one,018446744073709551615100000091012345abcdefghxy,\n"
+            "one,0184467440737095516151000000910123459999999910000000\
+                   0abcdefghxy,\n"
         );
+    }
+
+    #[test]
+    fn numbers_are_their_decimals() {
+        let around_powers = (0..20).flat_map(|power| {
+            let at = 10u64.pow(power);
+            [at - 1, at, at + 1, at.saturating_mul(7) / 3]
+        });
+        for number in around_powers.chain([u64::MAX, u64::MAX - 1, 123_456_789_012]) {
+            let mut room = [0; ROW_BYTES];
+            let mut row = Row::new(&mut room);
+            assert_eq!(row.put_number(number), Some(()));
+            let length = row.len();
+            assert_eq!(&room[..length], number.to_string().as_bytes(), "{number}");
+        }
     }
 
     #[test]
