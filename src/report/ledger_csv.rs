@@ -463,7 +463,7 @@ impl<W: Write> CsvLedger<W> {
             }
             row.put_str("\n")
         })();
-        let length = row.len();
+        let length = row.length();
         self.out = out;
         if built.is_some() {
             self.out_len += length;

@@ -112,7 +112,7 @@ impl<'a> Row<'a> {
     }
 
     /// The row's length so far.
-    pub fn len(&self) -> usize {
+    pub fn length(&self) -> usize {
         self.end
     }
 }
@@ -158,7 +158,7 @@ mod tests {
         ] {
             assert_eq!(put, Some(()));
         }
-        let length = row.len();
+        let length = row.length();
         let text = String::from_utf8_lossy(&room[..length]).into_owned();
         assert_eq!(
             text,
@@ -177,7 +177,7 @@ mod tests {
             let mut room = [0; ROW_BYTES];
             let mut row = Row::new(&mut room);
             assert_eq!(row.put_number(number), Some(()));
-            let length = row.len();
+            let length = row.length();
             assert_eq!(&room[..length], number.to_string().as_bytes(), "{number}");
         }
     }
@@ -190,12 +190,12 @@ mod tests {
         let wide: Piece<ROW_BYTES> = piece("x");
         assert_eq!(row.put(&wide), Some(()));
         assert_eq!(row.put(&wide), None);
-        assert_eq!(row.len(), 1);
+        assert_eq!(row.length(), 1);
         let rest = "y".repeat(ROW_BYTES - NUMBER_BYTES);
         assert_eq!(row.put_str(&rest), Some(()));
         assert_eq!(row.put_number(7), None);
         assert_eq!(row.put_str(&"z".repeat(NUMBER_BYTES - 1)), Some(()));
         assert_eq!(row.put_str("z"), None);
-        assert_eq!(row.len(), ROW_BYTES);
+        assert_eq!(row.length(), ROW_BYTES);
     }
 }
