@@ -333,6 +333,12 @@ impl PendingFile {
         &mut self.writer
     }
 
+    /// A second handle on the file, to sync what is written so far from another thread: the
+    /// sync at `commit` then has little left to wait for.
+    pub fn sync_handle(&self) -> io::Result<File> {
+        self.writer.get_ref().try_clone()
+    }
+
     pub fn commit(mut self) -> io::Result<()> {
         self.writer.flush()?;
         self.writer.get_ref().sync_all()?;

@@ -8,6 +8,7 @@
 use std::io::{self, Write};
 use std::sync::Arc;
 
+use crate::report::ledger_row::{Piece, Row, ROW_BYTES};
 use crate::sim::config::MaxmemoryPolicy;
 use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::ledger::{Actor, Cause, Detail, EntryKind, LedgerEntry, LedgerSink};
@@ -51,18 +52,17 @@ const OUT_BYTES: usize = 1 << 20;
 /// core's sink interface cannot fail.
 pub struct CsvLedger<W: Write> {
     writer: W,
-    /// Rows formatted and not yet written: written a megabyte at a time, in one `write_all`
-    /// each (a row at a time through a `BufWriter` copied every byte twice).
-    out: String,
+    /// Rows formatted and not yet written (the first `out_len` bytes; the rest is room for
+    /// rows being built): written a megabyte at a time, in one `write_all` each (a row at a
+    /// time through a `BufWriter` copied every byte twice).
+    out: Vec<u8>,
+    out_len: usize,
+    /// The common rows' parts, padded for copies of a fixed width (see [`Piece`]).
+    pieces: Pieces,
+    /// A row not built from pieces, reused.
+    line: String,
     /// A batch's key names as numbers (`KeyTable::number_name`), reused.
     numbers: Vec<Option<u64>>,
-    /// The last row's `time_us,time_s,` and `node,db,` fields, and each `,event,cause,actor,`
-    /// seen (a handful in a run), formatted.
-    time_part_us: Option<u64>,
-    time_part: String,
-    place_part_of: Option<(u16, u32)>,
-    place_part: String,
-    what_parts: Vec<((EntryKind, Cause, Actor), String)>,
     /// A field being built (a key name, an actor, a detail), reused.
     field: String,
     keys: Arc<KeyTable>,
@@ -72,6 +72,8 @@ pub struct CsvLedger<W: Write> {
     client_fields: Vec<String>,
     error: Option<io::Error>,
     rows: u64,
+    /// Bytes handed to the writer.
+    written: u64,
 }
 
 impl<W: Write> CsvLedger<W> {
@@ -90,13 +92,11 @@ impl<W: Write> CsvLedger<W> {
         };
         CsvLedger {
             writer,
-            out: String::with_capacity(OUT_BYTES + 4096),
+            out: vec![0; OUT_BYTES + 2 * ROW_BYTES],
+            out_len: 0,
+            pieces: Pieces::default(),
+            line: String::new(),
             numbers: Vec::new(),
-            time_part_us: None,
-            time_part: String::new(),
-            place_part_of: None,
-            place_part: String::new(),
-            what_parts: Vec::new(),
             field: String::new(),
             keys,
             node_fields: node_names.iter().map(as_field).collect(),
@@ -104,11 +104,17 @@ impl<W: Write> CsvLedger<W> {
             client_names,
             error,
             rows: 0,
+            written: 0,
         }
     }
 
     pub fn rows(&self) -> u64 {
         self.rows
+    }
+
+    /// Bytes handed to the writer so far (rows still buffered are not counted).
+    pub fn written(&self) -> u64 {
+        self.written
     }
 
     /// Flushes and returns the underlying writer, or the first write error.
@@ -127,7 +133,8 @@ impl<W: Write> CsvLedger<W> {
     pub fn record_batch(&mut self, batch: &[LedgerEntry]) {
         let mut numbers = std::mem::take(&mut self.numbers);
         numbers.clear();
-        numbers.extend(batch.iter().map(|entry| self.keys.number_name(entry.key)));
+        self.keys
+            .number_names(batch.iter().map(|entry| entry.key), &mut numbers);
         for (entry, number) in batch.iter().zip(&numbers) {
             self.record_named(entry, *number);
         }
@@ -140,22 +147,48 @@ impl<W: Write> CsvLedger<W> {
         if self.error.is_some() {
             return;
         }
-        let mut out = std::mem::take(&mut self.out);
-        self.format_row(entry, number, &mut out);
-        self.out = out;
+        if !self.push_from_pieces(entry, number) {
+            let mut line = std::mem::take(&mut self.line);
+            line.clear();
+            self.format_row(entry, number, &mut line);
+            self.push_bytes(line.as_bytes());
+            self.line = line;
+        }
         self.rows += 1;
-        if self.out.len() >= OUT_BYTES {
+        if self.out_len >= OUT_BYTES {
             self.write_out();
         }
     }
 
+    /// Appends `bytes` to the rows not yet written.
+    fn push_bytes(&mut self, bytes: &[u8]) {
+        if self.out_len + bytes.len() > self.out.len() {
+            self.write_out();
+        }
+        match self.out.get_mut(self.out_len..self.out_len + bytes.len()) {
+            Some(room) => {
+                room.copy_from_slice(bytes);
+                self.out_len += bytes.len();
+            }
+            // A row longer than the whole buffer (a very long key name).
+            None => self.write_bytes(bytes),
+        }
+    }
+
     fn write_out(&mut self) {
+        let out = std::mem::take(&mut self.out);
+        self.write_bytes(&out[..self.out_len]);
+        self.out = out;
+        self.out_len = 0;
+    }
+
+    fn write_bytes(&mut self, bytes: &[u8]) {
         if self.error.is_none() {
-            if let Err(error) = self.writer.write_all(self.out.as_bytes()) {
-                self.error = Some(error);
+            match self.writer.write_all(bytes) {
+                Ok(()) => self.written += bytes.len() as u64,
+                Err(error) => self.error = Some(error),
             }
         }
-        self.out.clear();
     }
 
     /// Appends the detail column's text to `out`.
@@ -299,24 +332,44 @@ impl<W: Write> LedgerSink for CsvLedger<W> {
     }
 }
 
+/// The parts rows repeat, formatted once: rows come in runs with the same time, node and
+/// database, a few combinations of event, cause and actor, and (in a replay) one eviction
+/// detail after another differing only when the memory figures move.
+#[derive(Default)]
+struct Pieces {
+    /// `time_us,time_s,` of the last row.
+    time_us: Option<u64>,
+    time: Piece<48>,
+    /// `node,db,` of the last row.
+    place_of: Option<(u16, u32)>,
+    place: Piece<64>,
+    /// `,event,cause,actor,` of each combination seen.
+    whats: Vec<((EntryKind, Cause, Actor), Piece<64>)>,
+    /// The last eviction's detail.
+    eviction_of: Option<Detail>,
+    eviction: Piece<128>,
+}
+
 impl<W: Write> CsvLedger<W> {
-    /// Appends the row of `entry` to `line`, its fields built in place: building each as a
-    /// `String` and copying it cost 40 % of a 10 M-request replay.
-    fn format_row(&mut self, entry: &LedgerEntry, name_number: Option<u64>, line: &mut String) {
-        // Rows come in runs with the same time, node and database, and a few combinations of
-        // event, cause and actor: those parts are formatted once and copied.
-        if self.time_part_us != Some(entry.time_us) {
-            self.time_part_us = Some(entry.time_us);
-            self.time_part.clear();
-            self.time_part
-                .push_str(itoa::Buffer::new().format(entry.time_us));
-            self.time_part.push(',');
-            push_seconds(&mut self.time_part, entry.time_us);
-            self.time_part.push(',');
+    fn time_piece(&mut self, time_us: u64) -> &Piece<48> {
+        let pieces = &mut self.pieces;
+        if pieces.time_us != Some(time_us) {
+            pieces.time_us = Some(time_us);
+            let text = pieces.time.text_mut();
+            text.clear();
+            text.push_str(itoa::Buffer::new().format(time_us));
+            text.push(',');
+            push_seconds(text, time_us);
+            text.push(',');
+            pieces.time.padded();
         }
-        line.push_str(&self.time_part);
-        if self.place_part_of != Some((entry.node.0, entry.db)) {
-            self.place_part_of = Some((entry.node.0, entry.db));
+        &pieces.time
+    }
+
+    fn place_piece(&mut self, entry: &LedgerEntry) -> &Piece<64> {
+        let pieces = &mut self.pieces;
+        if pieces.place_of != Some((entry.node.0, entry.db)) {
+            pieces.place_of = Some((entry.node.0, entry.db));
             // The sink is given every node's name before the run: a row from another node is
             // a bug, never an empty column.
             let name = self.node_fields.get(entry.node.0 as usize);
@@ -325,14 +378,104 @@ impl<W: Write> CsvLedger<W> {
                 "ledger row from node {}, which the sink has no name for",
                 entry.node.0
             );
-            self.place_part.clear();
-            self.place_part.push_str(name.map_or("", String::as_str));
-            self.place_part.push(',');
-            self.place_part
-                .push_str(itoa::Buffer::new().format(entry.db));
-            self.place_part.push(',');
+            let text = pieces.place.text_mut();
+            text.clear();
+            text.push_str(name.map_or("", String::as_str));
+            text.push(',');
+            text.push_str(itoa::Buffer::new().format(entry.db));
+            text.push(',');
+            pieces.place.padded();
         }
-        line.push_str(&self.place_part);
+        &pieces.place
+    }
+
+    fn what_piece(&mut self, entry: &LedgerEntry) -> &Piece<64> {
+        let what = (entry.kind, entry.cause, entry.actor);
+        let whats = &mut self.pieces.whats;
+        let index = match whats.iter().position(|(of, _)| *of == what) {
+            Some(index) => index,
+            None => {
+                let mut piece = Piece::default();
+                let text = piece.text_mut();
+                text.push(',');
+                text.push_str(entry.kind.name());
+                text.push(',');
+                text.push_str(entry.cause.name());
+                text.push(',');
+                // `clientN`, `operator` and `server` need no quoting; client names are quoted
+                // already.
+                push_actor(text, entry.actor, &self.client_fields);
+                text.push(',');
+                piece.padded();
+                whats.push((what, piece));
+                whats.len() - 1
+            }
+        };
+        &whats[index].1
+    }
+
+    /// An eviction's detail: words, `=`, `-` and digits, nothing a CSV field quotes.
+    fn eviction_piece(&mut self, detail: &Detail) -> &Piece<128> {
+        let pieces = &mut self.pieces;
+        if pieces.eviction_of != Some(*detail) {
+            pieces.eviction_of = Some(*detail);
+            let text = pieces.eviction.text_mut();
+            text.clear();
+            push_eviction(detail, text);
+            pieces.eviction.padded();
+        }
+        &pieces.eviction
+    }
+
+    /// Appends the row of `entry` to the output from fixed-width pieces (see
+    /// [`crate::report::ledger_row`]), if its key is a number and its detail one of the
+    /// frequent ones; false, with nothing appended, otherwise.
+    fn push_from_pieces(&mut self, entry: &LedgerEntry, number: Option<u64>) -> bool {
+        let Some(number) = number else {
+            return false;
+        };
+        let mut out = std::mem::take(&mut self.out);
+        let mut row = Row::new(&mut out[self.out_len..]);
+        let built = (|| {
+            row.put(self.time_piece(entry.time_us))?;
+            row.put(self.place_piece(entry))?;
+            row.put_number(number)?;
+            row.put(self.what_piece(entry))?;
+            match entry.detail {
+                Detail::None => {}
+                Detail::Eviction { .. } => row.put(self.eviction_piece(&entry.detail))?,
+                Detail::RemovedEarlier { at_us, by } if by.client_index().is_none() => {
+                    let mut seconds = std::mem::take(&mut self.field);
+                    seconds.clear();
+                    push_seconds(&mut seconds, at_us);
+                    row.put_str("removed_at_s=")?;
+                    let put = row.put_str(&seconds);
+                    self.field = seconds;
+                    put?;
+                    row.put_str(" removed_by=")?;
+                    row.put_str(if by == Actor::OPERATOR {
+                        "operator"
+                    } else {
+                        "server"
+                    })?;
+                }
+                _ => return None,
+            }
+            row.put_str("\n")
+        })();
+        let length = row.length();
+        self.out = out;
+        if built.is_some() {
+            self.out_len += length;
+        }
+        built.is_some()
+    }
+
+    /// Appends the row of `entry` to `line`, its fields built in place: building each as a
+    /// `String` and copying it cost 40 % of a 10 M-request replay.
+    fn format_row(&mut self, entry: &LedgerEntry, name_number: Option<u64>, line: &mut String) {
+        line.push_str(self.time_piece(entry.time_us).as_str());
+        line.push_str(self.place_piece(entry).as_str());
         let mut field = std::mem::take(&mut self.field);
         match name_number {
             // Digits need no quoting.
@@ -343,27 +486,10 @@ impl<W: Write> CsvLedger<W> {
                 push_field(line, &field);
             }
         }
-        let what = (entry.kind, entry.cause, entry.actor);
-        match self.what_parts.iter().find(|(of, _)| *of == what) {
-            Some((_, part)) => line.push_str(part),
-            None => {
-                let mut part = String::from(",");
-                part.push_str(entry.kind.name());
-                part.push(',');
-                part.push_str(entry.cause.name());
-                part.push(',');
-                // `clientN`, `operator` and `server` need no quoting; client names are quoted
-                // already.
-                push_actor(&mut part, entry.actor, &self.client_fields);
-                part.push(',');
-                line.push_str(&part);
-                self.what_parts.push((what, part));
-            }
-        }
+        line.push_str(self.what_piece(entry).as_str());
         match entry.detail {
             Detail::None => {}
-            // Words, `=`, `-` and digits: nothing a CSV field quotes.
-            Detail::Eviction { .. } => push_eviction(&entry.detail, line),
+            Detail::Eviction { .. } => line.push_str(self.eviction_piece(&entry.detail).as_str()),
             Detail::RemovedEarlier { by, .. } if by.client_index().is_none() => {
                 self.push_detail(&entry.detail, line)
             }
@@ -528,6 +654,76 @@ mod batch_tests {
                 removed(Actor::SERVER),
             ),
         ]
+    }
+
+    /// Every row built from pieces is the one the ordinary formatting writes; rows with parts
+    /// too long for a piece are left to it.
+    #[test]
+    fn pieces_write_what_the_ordinary_formatting_writes() {
+        let mut numbers = KeyNames::new();
+        (0..7).for_each(|n| numbers.push_number(u64::MAX - n));
+        let keys = Arc::new(KeyTable::from_clients(&[trace_client("one", numbers)]).0);
+        let nodes = vec!["primary".to_string(), "n".repeat(100)];
+        let clients = vec!["one".to_string(), "two".to_string()];
+        let mut ledger = CsvLedger::new(Vec::new(), keys.clone(), nodes, clients);
+        let evictions = [
+            (MaxmemoryPolicy::LruExact, 5),
+            (MaxmemoryPolicy::AllkeysLru, 1234),
+            (MaxmemoryPolicy::VolatileLfu, 3),
+            (MaxmemoryPolicy::VolatileTtl, u64::MAX - 1),
+            (MaxmemoryPolicy::Opt, u64::MAX),
+            (MaxmemoryPolicy::Opt, 0),
+        ];
+        let mut entries = rows();
+        for (time_us, (policy, score)) in (0..).step_by(2).zip(evictions) {
+            let detail = Detail::Eviction {
+                policy,
+                score,
+                used_memory: u64::MAX,
+                maxmemory: 100_000,
+            };
+            let base = entries[1];
+            entries.push(LedgerEntry {
+                time_us,
+                detail,
+                ..base
+            });
+            entries.push(LedgerEntry {
+                time_us,
+                detail,
+                ..base
+            });
+        }
+        let last = entries[2];
+        entries.push(LedgerEntry {
+            time_us: u64::MAX - 1,
+            detail: Detail::RemovedEarlier {
+                at_us: u64::MAX,
+                by: Actor::OPERATOR,
+            },
+            ..last
+        });
+        entries.push(LedgerEntry {
+            detail: Detail::OperatorDel,
+            ..last
+        });
+        let mut from_pieces = 0;
+        for entry in &entries {
+            let number = keys.number_name(entry.key);
+            let mut expected = String::new();
+            ledger.format_row(entry, number, &mut expected);
+            let before = ledger.out_len;
+            let built = ledger.push_from_pieces(entry, number);
+            let written = String::from_utf8_lossy(&ledger.out[before..ledger.out_len]);
+            match built {
+                true => assert_eq!(written, expected),
+                false => assert_eq!(written, ""),
+            }
+            let expected_built = entry.node.0 == 0 && entry.detail != Detail::OperatorDel;
+            assert_eq!(built, expected_built, "{expected}");
+            from_pieces += usize::from(built);
+        }
+        assert_eq!(from_pieces, 16);
     }
 
     /// Row by row and in a batch, the same bytes; numbered names straight, text names quoted.

@@ -336,6 +336,29 @@ impl KeyTable {
         }
     }
 
+    /// [`KeyTable::number_name`] of each of `keys`, appended to `out`. With one family (a
+    /// replayed trace) its numbers are found once, not once a key: the ledger's writer looks
+    /// up millions, and the chase from table to trace to names was most of each lookup.
+    pub fn number_names(&self, keys: impl Iterator<Item = KeyId>, out: &mut Vec<Option<u64>>) {
+        let [family] = self.families.as_slice() else {
+            out.extend(keys.map(|key| self.number_name(key)));
+            return;
+        };
+        let start = family.start;
+        match &family.names {
+            Some(names) => match names.trace.key_names.numbers() {
+                Some(numbers) => {
+                    out.extend(keys.map(|key| Some(numbers[(key.0 - start) as usize])));
+                }
+                None => out.extend(keys.map(|_| None)),
+            },
+            None if family.prefix.is_empty() => {
+                out.extend(keys.map(|key| Some(u64::from(key.0 - start))));
+            }
+            None => out.extend(keys.map(|_| None)),
+        }
+    }
+
     /// Appends the key's name to `out`: the ledger writes millions of names, without an
     /// allocation each.
     pub fn push_name(&self, key: KeyId, out: &mut String) {

@@ -102,6 +102,14 @@ impl KeyNames {
         }
     }
 
+    /// Every name as its number, when every name is one.
+    pub fn numbers(&self) -> Option<&[u64]> {
+        match &self.store {
+            Store::Numbers(numbers) => Some(numbers),
+            Store::Text { .. } => None,
+        }
+    }
+
     pub fn name(&self, local: u32) -> Cow<'_, str> {
         match &self.store {
             Store::Numbers(numbers) => Cow::Owned(numbers[local as usize].to_string()),
