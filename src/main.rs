@@ -36,10 +36,12 @@ use vanish::report::html::report_html;
 use vanish::report::info::info_text;
 use vanish::report::json::{report_json, Invocation};
 use vanish::report::ledger_csv::CsvLedger;
+use vanish::report::ledger_parquet::ParquetLedger;
 use vanish::report::summary::{human_duration, summary_text};
 use vanish::report::sweep::{SweepFile, SweepOrigin};
 use vanish::report::target::{self, Target};
 use vanish::report::timeseries::write_timeseries;
+use vanish::scenario::estimate::LedgerFile;
 use vanish::scenario::{self, estimate, Estimate, Overrides};
 use vanish::sim::config::SimConfig;
 use vanish::sim::engine::{self, Progress, RunOutput};
@@ -79,17 +81,32 @@ struct Common {
     /// Run even past the limits on commands, ledger size, memory and grid size (README: Limits).
     #[arg(long)]
     force: bool,
-    /// `run`: write ledger.csv (csv, the default) or not (off: no ledger, and no limit on its
-    /// size; the report's figures are the same).
-    #[arg(long, value_enum, default_value_t = LedgerFormat::Csv)]
+    /// `run`: write ledger.csv (csv), ledger.parquet (parquet), or no ledger (off: no limit on
+    /// its size either); auto, the default, writes CSV unless the run could pass 10 M rows.
+    /// The report's figures are the same whatever the choice.
+    #[arg(long, value_enum, default_value_t = LedgerFormat::Auto)]
     ledger: LedgerFormat,
 }
 
 /// Whether and how `run` writes its ledger.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum LedgerFormat {
+    Auto,
     Csv,
+    Parquet,
     Off,
+}
+
+impl LedgerFormat {
+    /// The file a run with `estimate` writes.
+    fn file(self, estimate: &Estimate) -> LedgerFile {
+        match self {
+            LedgerFormat::Auto => estimate.ledger_file(),
+            LedgerFormat::Csv => LedgerFile::Csv,
+            LedgerFormat::Parquet => LedgerFile::Parquet,
+            LedgerFormat::Off => LedgerFile::Off,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -172,8 +189,8 @@ enum Command {
         /// Accept a scenario past the limits on commands, ledger size and memory.
         #[arg(long)]
         force: bool,
-        /// Estimate as for `run --ledger off` (no ledger.csv, so no limit on its size).
-        #[arg(long, value_enum, default_value_t = LedgerFormat::Csv)]
+        /// Estimate as for `run --ledger FORMAT` (off: no ledger, so no limit on its size).
+        #[arg(long, value_enum, default_value_t = LedgerFormat::Auto)]
         ledger: LedgerFormat,
     },
     /// Say why keys vanished from a real Redis: from two `INFO all` dumps (or one), or a live
@@ -443,8 +460,7 @@ fn check(
     ledger: LedgerFormat,
 ) -> Result<(), Failure> {
     let (config, _) = load(path, overrides)?;
-    let with_ledger = ledger == LedgerFormat::Csv;
-    let estimate = within_limits(&config, with_ledger, force).map_err(Failure::BadInput)?;
+    let (estimate, ledger) = within_limits(&config, ledger, force).map_err(Failure::BadInput)?;
     let mut topology = String::new();
     if !config.replicas.is_empty() {
         topology.push_str(&format!("{} replica(s), ", config.replicas.len()));
@@ -464,17 +480,22 @@ fn check(
         human_duration(config.duration_us),
         config.seed
     );
-    println!("estimate: {estimate}");
+    println!("estimate: {estimate}; the run writes {}", ledger.name());
     Ok(())
 }
 
-/// The scenario's estimate, or a refusal when it is past the limits and `force` is off.
-/// `with_ledger`: whether the run writes ledger.csv (a grid's variants do not).
-fn within_limits(config: &SimConfig, with_ledger: bool, force: bool) -> Result<Estimate, String> {
+/// The scenario's estimate and the ledger file its run writes, or a refusal when it is past
+/// the limits and `force` is off. A grid's variants write no ledger (`LedgerFormat::Off`).
+fn within_limits(
+    config: &SimConfig,
+    ledger: LedgerFormat,
+    force: bool,
+) -> Result<(Estimate, LedgerFile), String> {
     let estimate = Estimate::of(config);
-    let excesses = estimate.excesses(with_ledger);
+    let file = ledger.file(&estimate);
+    let excesses = estimate.excesses(file);
     if excesses.is_empty() || force {
-        return Ok(estimate);
+        return Ok((estimate, file));
     }
     Err(estimate::refusal(&estimate, &excesses))
 }
@@ -524,26 +545,33 @@ fn finish_output(folder: OutputFolder) -> Result<(), Failure> {
 
 fn run(path: &Path, common: &Common) -> Result<(), Failure> {
     let (config, text) = load(path, &overrides(common))?;
-    let with_ledger = common.ledger == LedgerFormat::Csv;
-    within_limits(&config, with_ledger, common.force).map_err(Failure::BadInput)?;
+    let (_, ledger) =
+        within_limits(&config, common.ledger, common.force).map_err(Failure::BadInput)?;
     let effective = effective_scenario(path, &text, common)?;
     let folder = output_dir(common, &config.name)?;
     let (out, shown) = (folder.path().to_path_buf(), folder.shown().to_path_buf());
-    let output = if with_ledger {
-        simulate_with_ledger(&config, common, &out, |output| {
-            write_run_report(&config, &text, &effective, output, &out)
-        })?
-    } else {
+    let output = if ledger == LedgerFile::Off {
         let output = simulate(&config, common, &mut DiscardLedger);
-        write_run_report(&config, &text, &effective, &output, &out)?;
+        write_run_report(&config, &text, &effective, &output, ledger, &out)?;
         output
+    } else {
+        simulate_with_ledger(&config, common, ledger, &out, |output| {
+            write_run_report(&config, &text, &effective, output, ledger, &out)
+        })?
     };
     finish_output(folder)?;
 
     if !common.quiet {
         let mut stdout = std::io::stdout().lock();
         let _ = write!(stdout, "{}", summary_text(&config, &output));
-        let ledger_note = if with_ledger { "ledger.csv, " } else { "" };
+        let ledger_note = match ledger {
+            LedgerFile::Off => String::new(),
+            file => format!(
+                "{} ({} rows), ",
+                file.name(),
+                vanish::report::summary::thousands(output.totals.rows())
+            ),
+        };
         let _ = writeln!(
             stdout,
             "\nreport: {}/report.html (and report.json, {ledger_note}timeseries.csv, info-*.txt, charts as PNG and SVG)",
@@ -566,28 +594,39 @@ fn simulate(config: &SimConfig, common: &Common, sink: &mut dyn LedgerSink) -> R
     output
 }
 
-/// Runs the scenario streaming its ledger into `out/ledger.csv`, which is committed only after
-/// `report` has written the rest of the report.
+/// Runs the scenario streaming its ledger into `out/ledger.csv` or `out/ledger.parquet`
+/// (`file`), which is committed only after `report` has written the rest of the report.
 fn simulate_with_ledger(
     config: &SimConfig,
     common: &Common,
+    file: LedgerFile,
     out: &Path,
     report: impl FnOnce(&RunOutput) -> Result<(), Failure>,
 ) -> Result<RunOutput, Failure> {
+    let name = file.name();
     let (keys, _) = KeyTable::from_clients(&config.clients);
+    let keys = Arc::new(keys);
     let client_names = config.clients.iter().map(|c| c.name.clone()).collect();
-    let mut ledger_file = PendingFile::create(&out.join("ledger.csv"))
+    let mut ledger_file = PendingFile::create(&out.join(name))
         .with_context(|| format!("cannot write in {}", out.display()))?;
-    let early_sync = ledger_file.sync_handle().context("writing ledger.csv")?;
+    let early_sync = ledger_file.sync_handle().context(name)?;
     let node_names = std::iter::once("primary".to_string())
         .chain(config.replicas.iter().map(|replica| replica.name.clone()))
         .collect();
-    let ledger = CsvLedger::new(
-        ledger_file.writer(),
-        Arc::new(keys),
-        node_names,
-        client_names,
-    );
+    let ledger = match file {
+        LedgerFile::Parquet => RunLedger::Parquet(Box::new(ParquetLedger::new(
+            ledger_file.writer(),
+            keys,
+            node_names,
+            client_names,
+        ))),
+        _ => RunLedger::Csv(Box::new(CsvLedger::new(
+            ledger_file.writer(),
+            keys,
+            node_names,
+            client_names,
+        ))),
+    };
     // The rows are formatted and written on a second thread, in the order they come: building
     // them was 35 % of a 10 M-request replay's time on the simulation's thread.
     let (output, written, synced) = std::thread::scope(|scope| {
@@ -622,17 +661,63 @@ fn simulate_with_ledger(
         drop(batches);
         (output, writer.join(), syncer.join())
     });
-    match written {
-        Ok(finished) => finished.map(|_| ()).context("writing ledger.csv")?,
+    let rows = match written {
+        Ok(finished) => finished.with_context(|| format!("writing {name}"))?,
         Err(panic) => std::panic::resume_unwind(panic),
-    }
+    };
+    assert_eq!(
+        rows,
+        output.totals.rows(),
+        "{name} has a row for each entry the run counted"
+    );
     match synced {
-        Ok(synced) => synced.context("writing ledger.csv")?,
+        Ok(synced) => synced.with_context(|| format!("writing {name}"))?,
         Err(panic) => std::panic::resume_unwind(panic),
     }
     report(&output)?;
-    ledger_file.commit().context("writing ledger.csv")?;
+    ledger_file
+        .commit()
+        .with_context(|| format!("writing {name}"))?;
     Ok(output)
+}
+
+/// The ledger's writer, in the run's format.
+enum RunLedger<W: Write + Send> {
+    Csv(Box<CsvLedger<W>>),
+    Parquet(Box<ParquetLedger<W>>),
+}
+
+impl<W: Write + Send> RunLedger<W> {
+    fn record_batch(&mut self, batch: &[LedgerEntry]) {
+        match self {
+            RunLedger::Csv(ledger) => ledger.record_batch(batch),
+            RunLedger::Parquet(ledger) => ledger.record_batch(batch),
+        }
+    }
+
+    /// Bytes handed to the file so far.
+    fn written(&self) -> u64 {
+        match self {
+            RunLedger::Csv(ledger) => ledger.written(),
+            RunLedger::Parquet(ledger) => ledger.written(),
+        }
+    }
+
+    /// Writes what is left and returns the rows written.
+    fn finish(self) -> anyhow::Result<u64> {
+        Ok(match self {
+            RunLedger::Csv(ledger) => {
+                let rows = ledger.rows();
+                ledger.finish()?;
+                rows
+            }
+            RunLedger::Parquet(ledger) => {
+                let rows = ledger.rows();
+                ledger.finish()?;
+                rows
+            }
+        })
+    }
 }
 
 /// Ledger bytes written between syncs to disk during the run: syncing the whole of a
@@ -741,6 +826,7 @@ fn write_run_report(
     text: &str,
     effective: &str,
     output: &RunOutput,
+    ledger: LedgerFile,
     out: &Path,
 ) -> Result<(), Failure> {
     let rendered = charts::run_charts(
@@ -756,6 +842,11 @@ fn write_run_report(
     let html = report_html(config, text, output, &pairs);
     let mut report = report_json(config, output);
     invocation().add_to(&mut report);
+    // The rows are the run's whether or not a file holds them.
+    report["ledger"] = serde_json::json!({
+        "file": (ledger != LedgerFile::Off).then(|| ledger.name()),
+        "rows": output.totals.rows(),
+    });
     let report = serde_json::to_vec_pretty(&report).context("report.json")?;
     let mut timeseries = Vec::new();
     let replica_names: Vec<String> = config.replicas.iter().map(|r| r.name.clone()).collect();
@@ -791,7 +882,7 @@ fn variants(path: &Path, common: &Common, points: &[Vec<String>]) -> Result<Vec<
     )
     .map_err(|error| Failure::BadInput(error.to_string()))?;
     for variant in &variants {
-        within_limits(&variant.config, false, common.force).map_err(|refusal| {
+        within_limits(&variant.config, LedgerFormat::Off, common.force).map_err(|refusal| {
             Failure::BadInput(format!("variant {}: {refusal}", variant.label))
         })?;
     }
@@ -1369,7 +1460,7 @@ fn explain(
         ));
     };
     let (config, _) = load(target, overrides)?;
-    within_limits(&config, false, false).map_err(Failure::BadInput)?;
+    within_limits(&config, LedgerFormat::Off, false).map_err(Failure::BadInput)?;
     let (output, events) =
         engine::run_explaining(&config, &mut DiscardLedger, &mut engine::NoProgress, key);
     if json {
@@ -1382,19 +1473,22 @@ fn explain(
 
 /// Reads a finished run's ledger, whatever format it was written in, row by row.
 fn read_run_ledger(folder: &Path, visit: impl FnMut(explain::LedgerRow)) -> Result<(), Failure> {
-    let path = folder.join("ledger.csv");
-    let file = fs::File::open(&path).map_err(|error| {
-        Failure::BadInput(format!(
-            "cannot read {} ({error}): explain reads a run's ledger (written unless --ledger off)",
-            path.display()
-        ))
-    })?;
-    explain::read_ledger(
-        explain::LedgerFormat::Csv,
-        std::io::BufReader::new(file),
-        visit,
-    )
-    .map_err(|error| Failure::BadInput(format!("{}: {error}", path.display())))
+    let formats = [explain::LedgerFormat::Csv, explain::LedgerFormat::Parquet];
+    let Some(format) = formats
+        .into_iter()
+        .find(|format| folder.join(format.file_name()).is_file())
+    else {
+        return Err(Failure::BadInput(format!(
+            "{} holds no ledger.csv nor ledger.parquet: explain reads a run's ledger (written \
+             unless --ledger off)",
+            folder.display()
+        )));
+    };
+    let path = folder.join(format.file_name());
+    let file = fs::File::open(&path)
+        .map_err(|error| Failure::BadInput(format!("cannot read {} ({error})", path.display())))?;
+    explain::read_ledger(format, std::io::BufReader::new(file), visit)
+        .map_err(|error| Failure::BadInput(format!("{}: {error}", path.display())))
 }
 
 fn explain_run(

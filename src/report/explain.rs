@@ -6,8 +6,8 @@
 //! other pool candidates; an expiry's TTL, who set it and when; a write lost in a failover: its
 //! offset and the one the promoted replica had reached; a flush and who sent it). A finished
 //! run's ledger knows the removals, misses and refused or lost writes; [`read_ledger`] reads it
-//! back row by row (`ledger.csv` today; a second format plugs in as another arm of
-//! [`LedgerFormat`]). Both print as text or JSON.
+//! back row by row, from `ledger.csv` or `ledger.parquet` ([`LedgerFormat`]). Both print as
+//! text or JSON.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -38,6 +38,24 @@ pub struct LedgerRow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LedgerFormat {
     Csv,
+    Parquet,
+}
+
+impl LedgerFormat {
+    /// The ledger's file name in a run's folder.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            LedgerFormat::Csv => "ledger.csv",
+            LedgerFormat::Parquet => "ledger.parquet",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LedgerFormat::Csv => "csv",
+            LedgerFormat::Parquet => "parquet",
+        }
+    }
 }
 
 /// Reads a run's ledger row by row, handing each to `visit`; an error names the row.
@@ -48,7 +66,68 @@ pub fn read_ledger(
 ) -> Result<(), String> {
     match format {
         LedgerFormat::Csv => read_csv(input, &mut visit),
+        LedgerFormat::Parquet => read_parquet(input, &mut visit),
     }
+}
+
+/// Reads `ledger.parquet` (written by [`crate::report::ledger_parquet`]); the file is read
+/// whole, since Parquet's footer comes last.
+fn read_parquet(mut input: impl Read, visit: &mut dyn FnMut(LedgerRow)) -> Result<(), String> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::RowAccessor;
+
+    let mut bytes = Vec::new();
+    input
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("ledger: {e}"))?;
+    let reader = SerializedFileReader::new(bytes::Bytes::from(bytes))
+        .map_err(|e| format!("not a Parquet ledger: {e}"))?;
+    let columns: Vec<String> = reader
+        .metadata()
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|column| column.name().to_string())
+        .collect();
+    if columns
+        .iter()
+        .map(String::as_str)
+        .ne(HEADER.iter().copied())
+    {
+        return Err(format!(
+            "expected the ledger columns {}, found {}",
+            HEADER.join(","),
+            columns.join(",")
+        ));
+    }
+    let rows = reader
+        .get_row_iter(None)
+        .map_err(|e| format!("ledger: {e}"))?;
+    for (index, row) in rows.enumerate() {
+        let row_number = index + 1;
+        let bad = |e: parquet::errors::ParquetError| format!("ledger row {row_number}: {e}");
+        let row = row.map_err(bad)?;
+        let text = |i: usize| row.get_string(i).cloned().map_err(bad);
+        let time_us = row.get_long(0).map_err(bad)?;
+        let db = row.get_int(3).map_err(bad)?;
+        let (Ok(time_us), Ok(db)) = (u64::try_from(time_us), u32::try_from(db)) else {
+            return Err(format!(
+                "ledger row {row_number}: a negative time ({time_us}) or database ({db})"
+            ));
+        };
+        visit(LedgerRow {
+            time_us,
+            node: text(2)?,
+            db,
+            key: text(4)?,
+            event: text(5)?,
+            cause: text(6)?,
+            actor: text(7)?,
+            detail: text(8)?,
+        });
+    }
+    Ok(())
 }
 
 fn read_csv(input: impl Read, visit: &mut dyn FnMut(LedgerRow)) -> Result<(), String> {

@@ -18,7 +18,9 @@ static TEMPORARIES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Files a vanish output folder may hold (by extension); anything else in a folder means it is
 /// not ours to replace.
-const OUTPUT_EXTENSIONS: [&str; 7] = ["json", "csv", "html", "txt", "png", "svg", "toml"];
+const OUTPUT_EXTENSIONS: [&str; 8] = [
+    "json", "csv", "parquet", "html", "txt", "png", "svg", "toml",
+];
 
 /// One of these marks a folder as a previous vanish output.
 const REPORT_FILES: [&str; 3] = ["report.json", "compare.json", "sweep.json"];

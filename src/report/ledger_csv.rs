@@ -564,12 +564,12 @@ mod tests {
 }
 
 #[cfg(test)]
-mod batch_tests {
+pub(crate) mod batch_tests {
     use super::*;
     use crate::sim::config::*;
     use crate::sim::ledger::{KeyId, NodeId};
 
-    fn trace_client(name: &str, names: KeyNames) -> ClientConfig {
+    pub(crate) fn trace_client(name: &str, names: KeyNames) -> ClientConfig {
         let trace = Trace {
             source: name.into(),
             key_names: names,
@@ -588,7 +588,7 @@ mod batch_tests {
         )
     }
 
-    fn rows() -> Vec<LedgerEntry> {
+    pub(crate) fn rows() -> Vec<LedgerEntry> {
         let entry = |time_us, key, kind, cause, actor, detail| LedgerEntry {
             time_us,
             node: NodeId((time_us % 2) as u16),

@@ -15,6 +15,7 @@ pub mod html;
 pub mod info;
 pub mod json;
 pub mod ledger_csv;
+pub mod ledger_parquet;
 pub mod ledger_row;
 pub mod replay_notes;
 pub mod summary;

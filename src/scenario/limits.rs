@@ -36,6 +36,14 @@ pub(super) const MEMORY_BYTES_MAX: u64 = 8 << 30;
 /// Average `ledger.csv` row: 106 B over the 2.74 M rows the bundled scenarios write (the widest
 /// scenario averages 125 B), rounded up.
 pub(super) const LEDGER_ROW_BYTES: u64 = 110;
+/// Average `ledger.parquet` row: 3.4 B over a 10 M-request trace replay's 4.36 M rows
+/// (numbered keys), 7.5 to 11.3 B over the bundled scenarios' (named keys, more details),
+/// rounded up.
+pub(super) const PARQUET_LEDGER_ROW_BYTES: u64 = 16;
+/// Rows past which a run's ledger is Parquet unless `--ledger csv` is given: about 1 GB of
+/// CSV, ten times the largest bundled scenario's real ledger, and more than an editor or a
+/// spreadsheet opens.
+pub(super) const CSV_LEDGER_ROWS_MAX: f64 = 10_000_000.0;
 /// Simulator heap per key per node: `cargo bench --bench throughput` measures 99 B of peak heap
 /// per live key on one node (1 M-key keyspace, 355 k keys live) and 35 MB more per replica for
 /// the same workload, about 35 B per keyspace key per node (a node's slots cover its whole

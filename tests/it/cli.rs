@@ -213,20 +213,21 @@ fn same_seed_same_bytes_and_another_seed_differs() {
     let path = write_scenario(&dir, SMALL);
     // The same command twice (report.json records the command line, so the folder is the same).
     let out = dir.join("a");
-    let runs: Vec<Vec<(String, Vec<u8>)>> = (0..2)
-        .map(|_| {
-            assert!(
-                vanish(&["run", &path, "--out", out.to_str().unwrap(), "--quiet"])
-                    .status
-                    .success()
-            );
-            output_files(&out)
-        })
-        .collect();
-    assert_eq!(
-        runs[0], runs[1],
-        "two runs of the same scenario and seed are byte-identical"
-    );
+    for ledger in ["csv", "parquet"] {
+        let runs: Vec<Vec<(String, Vec<u8>)>> = (0..2)
+            .map(|_| {
+                let args = ["run", &path, "--out", out.to_str().unwrap(), "--quiet"];
+                let ledger = ["--ledger", ledger];
+                assert!(vanish(&[&args[..], &ledger[..]].concat()).status.success());
+                output_files(&out)
+            })
+            .collect();
+        assert!(runs[0].iter().any(|(name, _)| name.starts_with("ledger.")));
+        assert_eq!(
+            runs[0], runs[1],
+            "two runs of the same scenario and seed are byte-identical ({ledger})"
+        );
+    }
     let other = dir.join("c");
     assert!(vanish(&[
         "run",
@@ -239,10 +240,14 @@ fn same_seed_same_bytes_and_another_seed_differs() {
     ])
     .status
     .success());
-    let ledger_a = &runs[0].iter().find(|(n, _)| n == "ledger.csv").unwrap().1;
+    assert!(
+        vanish(&["run", &path, "--out", out.to_str().unwrap(), "--quiet"])
+            .status
+            .success()
+    );
     assert_ne!(
-        ledger_a,
-        &fs::read(other.join("ledger.csv")).unwrap(),
+        fs::read(out.join("ledger.csv")).unwrap(),
+        fs::read(other.join("ledger.csv")).unwrap(),
         "another seed gives another run"
     );
 }
@@ -420,16 +425,16 @@ fn check_takes_the_same_overrides_as_run() {
 }
 
 #[test]
-fn a_run_without_its_ledger_reports_the_same_figures() {
+fn a_run_reports_the_same_figures_whatever_its_ledger() {
     let dir = temp_dir("ledger-off");
     let scenario = write_scenario(&dir, SMALL);
-    let (with, without) = (dir.join("with"), dir.join("without"));
-    for (out, ledger) in [(&with, "csv"), (&without, "off")] {
+    let formats = ["csv", "parquet", "off", "auto"];
+    for ledger in formats {
         let output = vanish(&[
             "run",
             &scenario,
             "--out",
-            out.to_str().unwrap(),
+            dir.join(ledger).to_str().unwrap(),
             "--quiet",
             "--ledger",
             ledger,
@@ -440,21 +445,66 @@ fn a_run_without_its_ledger_reports_the_same_figures() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    assert!(with.join("ledger.csv").exists());
-    assert!(!without.join("ledger.csv").exists());
-    let figures = |out: &Path| {
-        let mut report: serde_json::Value =
-            serde_json::from_slice(&fs::read(out.join("report.json")).unwrap()).unwrap();
-        report.as_object_mut().unwrap().remove("command_line");
-        report
+    let files = |ledger: &str| {
+        ["ledger.csv", "ledger.parquet"].map(|name| dir.join(ledger).join(name).exists())
     };
-    assert_eq!(figures(&with), figures(&without));
+    assert_eq!(files("csv"), [true, false]);
+    assert_eq!(files("parquet"), [false, true]);
+    assert_eq!(files("off"), [false, false]);
+    // A small run's ledger stays CSV, which grep and an editor read.
+    assert_eq!(files("auto"), [true, false]);
+    let csv_rows = fs::read_to_string(dir.join("csv/ledger.csv"))
+        .unwrap()
+        .lines()
+        .count() as u64
+        - 1;
+    assert!(csv_rows > 100, "{csv_rows}");
+    let figures = |ledger: &str| {
+        let mut report: serde_json::Value =
+            serde_json::from_slice(&fs::read(dir.join(ledger).join("report.json")).unwrap())
+                .unwrap();
+        report.as_object_mut().unwrap().remove("command_line");
+        assert_eq!(report["ledger"]["rows"], csv_rows, "{ledger}");
+        let file = report["ledger"].as_object_mut().unwrap().remove("file");
+        (report, file.unwrap())
+    };
+    let (csv, file) = figures("csv");
+    assert_eq!(file, "ledger.csv");
+    let (parquet, file) = figures("parquet");
+    assert_eq!(file, "ledger.parquet");
+    let (off, file) = figures("off");
+    assert!(file.is_null());
+    assert_eq!(csv, parquet);
+    assert_eq!(csv, off);
+    // explain reads either file back to the same story.
+    let key = fs::read_to_string(dir.join("csv/ledger.csv"))
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(4)
+        .unwrap()
+        .to_string();
+    let story = |ledger: &str| {
+        let output = vanish(&["explain", dir.join(ledger).to_str().unwrap(), &key]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    assert_eq!(story("csv"), story("parquet"));
+    assert!(story("parquet").contains(&key));
+    let nothing = vanish(&["explain", dir.join("off").to_str().unwrap(), &key]);
+    assert_eq!(nothing.status.code(), Some(2));
     // Without a ledger, its size sets no limit; the commands still do.
     let huge_ledger = SMALL
         .replace("duration = \"20s\"", "duration = \"20000s\"")
         .replace("rate = 500", "rate = 5000");
     let scenario = write_scenario(&dir, &huge_ledger);
-    let refused = vanish(&["check", &scenario]);
+    let refused = vanish(&["check", &scenario, "--ledger", "csv"]);
     assert_eq!(
         refused.status.code(),
         Some(2),
@@ -467,6 +517,11 @@ fn a_run_without_its_ledger_reports_the_same_figures() {
         "{}",
         String::from_utf8_lossy(&accepted.stderr)
     );
+    // Unless told, a run this large writes Parquet, a tenth of the CSV's size.
+    let automatic = vanish(&["check", &scenario]);
+    let said = String::from_utf8_lossy(&automatic.stdout);
+    assert!(automatic.status.success(), "{said}");
+    assert!(said.contains("the run writes ledger.parquet"), "{said}");
 }
 
 #[test]

@@ -43,8 +43,9 @@ fn check_prints_the_estimate() {
     assert!(output.status.success());
     assert!(
         stdout(&output).contains(
-            "estimate: up to 3.51 M commands; ledger.csv up to 5.31 M rows, 557 MiB; simulator \
-             memory up to 10.5 MiB (100 k keys per node × 1 node)"
+            "estimate: up to 3.51 M commands; a ledger of up to 5.31 M rows (557 MiB as CSV, \
+             81.0 MiB as Parquet); simulator memory up to 10.5 MiB (100 k keys per node × 1 \
+             node); the run writes ledger.csv"
         ),
         "{}",
         stdout(&output)
@@ -67,7 +68,8 @@ fn a_rate_with_extra_digits_is_refused_with_the_estimate() {
         stderr.contains("the commands sent could reach 16.1 G, past the limit of 1.00 G"),
         "{stderr}"
     );
-    assert!(stderr.contains("ledger.csv could reach"), "{stderr}");
+    // Past 10 M rows, the ledger would be Parquet.
+    assert!(stderr.contains("ledger.parquet could reach"), "{stderr}");
     assert!(
         stderr.contains("estimate: up to 16.1 G commands"),
         "{stderr}"
@@ -91,12 +93,28 @@ fn reads_at_ten_million_a_second_are_refused_for_their_ledger() {
     let dir = temp_dir("limits-reads");
     let path = write_scenario(&dir, READS_AT_TEN_MILLION);
     let out = dir.join("out");
-    let stderr = refused(&["run", &path, "--out", out.to_str().unwrap()]);
+    let stderr = refused(&[
+        "run",
+        &path,
+        "--out",
+        out.to_str().unwrap(),
+        "--ledger",
+        "csv",
+    ]);
     assert!(
         stderr.contains("ledger.csv could reach 61.5 GiB, past the limit of 10.0 GiB"),
         "{stderr}"
     );
     assert!(!stderr.contains("commands sent"), "{stderr}");
+    // Unless told CSV, such a run writes Parquet, which stays inside the limit.
+    let automatic = vanish(&["check", &path]);
+    assert!(automatic.status.success());
+    assert!(
+        stdout(&automatic).contains("8.94 GiB as Parquet); simulator")
+            && stdout(&automatic).contains("the run writes ledger.parquet"),
+        "{}",
+        stdout(&automatic)
+    );
 }
 
 #[test]

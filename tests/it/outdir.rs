@@ -187,6 +187,8 @@ fn a_signal_removes_the_unfinished_folder_and_keeps_the_old_one() {
                     out.to_str().unwrap(),
                     "--quiet",
                     "--force",
+                    "--ledger",
+                    "csv",
                 ])
                 .stderr(std::process::Stdio::null())
                 .spawn()

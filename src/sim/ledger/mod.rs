@@ -351,6 +351,15 @@ impl LedgerTotals {
     pub fn misses(&self) -> u64 {
         self.misses_by_cause.iter().sum()
     }
+
+    /// Rows the ledger has: one for each entry added.
+    pub fn rows(&self) -> u64 {
+        self.removals_by_cause.iter().sum::<u64>()
+            + self.misses()
+            + self.overwritten_hits
+            + self.rejected_by_cause.iter().sum::<u64>()
+            + self.lost_writes_by_cause.iter().sum::<u64>()
+    }
 }
 
 #[cfg(test)]
