@@ -318,18 +318,44 @@ fn server_config(policy: MaxmemoryPolicy, maxmemory: u64) -> ServerConfig {
 /// The warm-up matters: clientsCron has shrunk the connections' 16 KB reply buffers by then,
 /// and a baseline taken before gave vanish 15 KB more room than Redis (77 more keys under
 /// `MIXED_TTLS`).
-fn warmed_sim(shape: &Shape, config: ServerConfig, seed: u64, batches: &[Vec<Op>]) -> SimNode {
+fn warmed_sim(
+    shape: &Shape,
+    config: ServerConfig,
+    seed: u64,
+    batches: &[Vec<Op>],
+    phase_ms: u64,
+) -> SimNode {
     let unlimited = ServerConfig {
         maxmemory_bytes: 0,
         ..config.clone()
     };
     let connections = shape.connections as u32;
-    let mut sim = SimNode::with_pool_seeded(unlimited, &families(shape), connections, seed);
+    // The warm-up ends where the replay starts, `phase_ms` into a minute: connections left
+    // idle in between would have their buffers trimmed by clientsCron, as the real ones are not.
+    let warm_up_us = WARM_UP_BATCHES as u64 * BATCH_MS * 1000;
+    let start_us = (phase_ms * 1000 + MINUTE_US - warm_up_us) % MINUTE_US;
+    let mut sim =
+        SimNode::with_connections_seeded(unlimited, &families(shape), connections, seed, start_us);
+    // The harness's first commands, each connection in turn, one round trip each.
     let key = sim.key(SMALL, 0);
-    sim.set(key, 1, Some(1000));
-    sim.get(key);
-    sim.run(CommandKind::Expire, key, Argument::Ttl { ms: 1000 });
-    sim.run(CommandKind::Del, key, Argument::None);
+    let first = [
+        (
+            CommandKind::Set,
+            key,
+            Argument::Value {
+                len: 1,
+                ttl_ms: Some(1000),
+            },
+        ),
+        (CommandKind::Get, key, Argument::None),
+        (CommandKind::Expire, key, Argument::Ttl { ms: 1000 }),
+        (CommandKind::Del, key, Argument::None),
+    ];
+    for owner in 0..connections {
+        for command in first {
+            sim.pipeline(owner, &[command]);
+        }
+    }
     let mut sink = DiscardLedger;
     let mut ledger = Ledger::new(&mut sink, sim.keys.families().len());
     // `CONFIG SET maxmemory 0`, as the real harness sends it before its baseline: CONFIG's
@@ -345,7 +371,7 @@ fn warmed_sim(shape: &Shape, config: ServerConfig, seed: u64, batches: &[Vec<Op>
             .collect();
         for (number, part) in by_connection(&small, shape.connections).iter().enumerate() {
             let commands: Vec<_> = part.iter().map(|op| sim_command(&sim, op)).collect();
-            sim.pipeline(u32::from(number > 0), &commands);
+            sim.pipeline(number as u32, &commands);
         }
     }
     sim.node.flush_all(Actor::client(0), &mut ledger);
@@ -388,7 +414,7 @@ fn sim_command(sim: &SimNode, op: &Op) -> (CommandKind, KeyId, Argument) {
 /// The simulated node's used_memory empty (warmed) and with every small key written once at
 /// the middle of its length range, a share `ttl_percent` of them volatile, settled.
 fn simulated_working_set(shape: &Shape, batches: &[Vec<Op>]) -> (u64, u64) {
-    let mut sim = warmed_sim(shape, ServerConfig::default(), SEED, batches);
+    let mut sim = warmed_sim(shape, ServerConfig::default(), SEED, batches, 0);
     let empty = sim.used_memory();
     let len = (shape.small_len.0 + shape.small_len.1) / 2;
     for id in 0..shape.small_keys {
@@ -417,13 +443,12 @@ fn replay_simulated(
     phase_ms: u64,
 ) -> Outcome {
     let config = server_config(policy, maxmemory);
-    let mut sim = warmed_sim(shape, config, SEED + run, batches);
+    let mut sim = warmed_sim(shape, config, SEED + run, batches, phase_ms);
     let empty_overhead = sim.node.snapshot().used_memory_overhead;
     let clients_at_start = sim.node.mem_clients_normal();
     // The real replays began `phase_ms` into a wall-clock minute: starting as far into a
     // minute of its own clock, the simulated node's LFU minute and LRU second turn over at the
     // same points of the replay (a turn of the minute decays every LFU counter).
-    const MINUTE_US: u64 = 60_000_000;
     let phase_us = phase_ms * 1000;
     let into_minute = sim.now_us % MINUTE_US;
     sim.advance_to(
@@ -441,14 +466,13 @@ fn replay_simulated(
         let batch = with_retries(&mut retries, batch);
         let mut fills = Vec::new();
         // Each connection's part is one pipelined round trip, as the real harness sends it:
-        // the first part on the measuring connection, the others in turn on the pool's.
+        // part `i` on connection `i`.
         for (number, part) in by_connection(&batch, shape.connections)
             .into_iter()
             .enumerate()
         {
-            let owner = u32::from(number > 0);
             let commands: Vec<_> = part.iter().map(|op| sim_command(&sim, op)).collect();
-            let replies = sim.pipeline(owner, &commands);
+            let replies = sim.pipeline(number as u32, &commands);
             let mut part_fills = Vec::new();
             for (op, reply) in part.iter().zip(replies) {
                 match *op {
@@ -499,7 +523,7 @@ fn replay_simulated(
                     (CommandKind::Set, sim.key(write.family, write.id), argument)
                 })
                 .collect();
-            let replies = sim.pipeline(u32::from(number > 0), &commands);
+            let replies = sim.pipeline(number as u32, &commands);
             for (write, reply) in writes.into_iter().zip(replies) {
                 outcome.write_replied(shape, &mut retries, write, sim_accepted(reply));
             }
@@ -595,6 +619,7 @@ fn exchange(connections: &mut [Connection], parts: &[Vec<Op>], values: &Values) 
 
 /// Batches of traffic the real server runs before its baseline is taken (2 s).
 const WARM_UP_BATCHES: usize = 200;
+const MINUTE_US: u64 = 60_000_000;
 
 /// Starts a server and brings it to the state the simulated one starts from; returns it with
 /// its connections and its baseline. The connections first carry the replay's own traffic for
@@ -670,7 +695,8 @@ fn replay_real(
     started: Sender<u64>,
 ) -> Outcome {
     let (_server, mut connections, real_empty) = real_server(shape, policy, batches);
-    let simulated_empty = warmed_sim(shape, server_config(policy, 0), SEED, batches).used_memory();
+    let simulated_empty =
+        warmed_sim(shape, server_config(policy, 0), SEED, batches, 0).used_memory();
     let maxmemory = simulated_maxmemory + real_empty.used_memory - simulated_empty;
     connections[0].must(&["CONFIG", "SET", "maxmemory", &maxmemory.to_string()]);
     let values = Values::new(shape);
