@@ -10,7 +10,7 @@ use crate::sim::keyspace::memory::{sds_header_len, ROBJ_BYTES};
 use crate::sim::server::command::CommandKind;
 use crate::sim::server::connections::{Closed, ConnectionId};
 use crate::sim::server::node::Node;
-use crate::sim::server::protocol::{Argument, Reply, Request};
+use crate::sim::server::protocol::{Reply, Request};
 use crate::sim::server::resp;
 
 impl Node {
@@ -78,26 +78,16 @@ impl Node {
         if !self.connections.is_open(connection) {
             return;
         }
-        let bytes = resp::request_bytes(
+        let bytes = resp::request_layout(
             request.command,
             self.keys.key_len(request.key),
             request.argument,
         );
-        let big_argument = match request.argument {
-            Argument::Value { len, .. } | Argument::Field { len, .. } => Some(u64::from(len)),
-            _ => None,
-        };
         let unix_ms = self.unix_ms();
         let maxmemory = self.config.maxmemory_bytes;
         let write_all = maxmemory > 0 && self.used_memory() >= maxmemory;
-        self.connections.read(
-            connection,
-            bytes,
-            big_argument,
-            more_follows,
-            unix_ms,
-            write_all,
-        );
+        self.connections
+            .read(connection, bytes, more_follows, unix_ms, write_all);
     }
 
     /// processCommand's `evictClients`, before the key eviction: past `maxmemory-clients` it

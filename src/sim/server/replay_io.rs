@@ -10,6 +10,7 @@
 //! `client_io.rs` make, in its order.
 
 use crate::sim::server::node::Node;
+use crate::sim::server::resp::RequestBytes;
 
 impl Node {
     /// Client `owner`'s round trips since the last `clientsCron`, as one whose request took
@@ -31,8 +32,13 @@ impl Node {
         else {
             return;
         };
-        self.connections
-            .read(connection, request_bytes, None, false, unix_ms, false);
+        self.connections.read(
+            connection,
+            RequestBytes::plain(request_bytes),
+            false,
+            unix_ms,
+            false,
+        );
         self.connections.command_done(connection);
         let limit = self.config.normal_output_buffer_limit;
         let closed = self
