@@ -1203,35 +1203,22 @@ fn a_pool_of_connections_with_mid_size_values_and_big_arguments() {
     compare(&POOLED, &[MaxmemoryPolicy::AllkeysLru]);
 }
 
-/// Ignored: once both baselines were prepared alike, noeviction on the pool diverges. Two
-/// sessions: −2.20 and −1.42 pp (66.72 / 64.51 %, 66.78 / 65.36 %), OOM refusals +9.0 and
-/// +5.1 % (23,322 / 25,417, 23,465 / 24,667), vanish ending with 198–329 keys fewer and
-/// larger values (2,336 B a key against 2,198 B). It passed before only because vanish's
-/// baseline had 32 fresh 16 KB reply buffers (~480 KB of room). Client memory starts equal
-/// (851,712 real, 851,968 vanish) but ends apart: real 930,816, vanish 605,184–717,824, the
-/// spread between vanish's own seeds as wide as its gap. Suspect: how long the fat query
-/// buffers the 40–80 KB arguments leave (`sdsnewlen(bulklen+2)`) live on 32 connections
-/// between clientsCron's visits, and whether a refused big SET's argument is counted as
-/// Redis counts it when the next small write on that connection is judged.
-/// Found since, on a real 7.0.15, and now modelled (`Connection::read_big_argument`):
-/// `processMultibulkBuffer` gives a fat bulk a query buffer of its own only when the bulk is
-/// not already whole in the buffer (`sdslen(querybuf)-qb_pos <= ll+2`). After a pipeline
-/// `SET a <60 KB>`, `SET b <40 KB>`, `SET c z` on a fresh connection CLIENT LIST shows
-/// `qbuf-free=65530`: the 64 KB buffer made for the first bulk read the second one whole,
-/// which was copied into an argument of its own, and the buffer stayed (vanish left 40 KB).
-/// With it, vanish's client memory at the end rose from 605–718 KB to 705–766 KB against the
-/// real 932–940 KB; the hit ratio is −1.74 pp (65.13 % against 66.87 %), OOM refusals +6.3 %
-/// (24,859 against 23,379). About 200 KB of client memory, ~6 KB a connection, is still
-/// unexplained. CLIENT LIST at the end of a real run against vanish's connections: real keeps
-/// a 20 KB query buffer on 31 of 32 connections (`qbuf-free=20474`; one holds 80 KB) and
-/// reply buffers of 4–12 KB; vanish keeps 4 KB query buffers on most (clientsCron trimmed
-/// them after a fat bulk and its reads never grow them back) and 57–82 KB ones on 4–5. Redis's
-/// `readQueryFromClient` makes room for PROTO_IOBUF_LEN (non-greedy) whenever the buffer is
-/// smaller, not only on the first read. Modelling that alone overshoots (client memory
-/// 1.08 MB against 0.93 MB at the end, hit ratio −2.71 pp, OOM +9.6 %), so the fat buffers'
-/// lifetime also differs; both need to be fixed together, checked connection by connection.
+/// noeviction on the pool. It diverged (−1.4 to −2.2 pp, OOM refusals +5 to +9 %) while the
+/// simulated side took its connections from a pool in turn and left them idle for up to a
+/// minute between warm-up and replay: every big SET went to a different connection (4–5 of
+/// them held 57–82 KB query buffers where Redis, whose harness sends part `i` of a batch on
+/// connection `i`, has the one connection 8 getting them all), and the idle gap let
+/// clientsCron trim every query buffer and shrink every reply buffer to 1 KB (vanish kept
+/// 4 KB query buffers that never grew back, and reply buffers of exact powers of two).
+/// With part `i` on connection `i` and the replay right after the warm-up, CLIENT LIST at
+/// the end agrees connection by connection on the query buffers: 20,474 bytes of room on 31,
+/// 81,910 on connection 8 (`query_buffer.rs` follows each read as `readQueryFromClient`
+/// makes room). Measured: 66.74 / 66.80 % (+0.06 pp), OOM refusals 23,547 / 23,022 (−2.2 %);
+/// another session 67.02 / 66.80 % (−0.22 pp), 23,332 / 23,022 (−1.3 %). mem_clients_normal
+/// at the end: 932,352 real, 897,024 vanish; 16 KB of it is connection 8 last seen by the
+/// cron before or after the last fat SET (a matter of where the rotation stands), the rest
+/// reply buffers, which each run resizes from its own peaks.
 #[test]
-#[ignore = "known divergence: noeviction on a 32-connection pool −1.4 to −2.2 pp, OOM refusals +5 to +9 % (see above)"]
 fn a_pool_of_connections_under_noeviction() {
     compare(&POOLED, &[MaxmemoryPolicy::NoEviction]);
 }
