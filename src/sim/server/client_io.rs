@@ -22,9 +22,9 @@ impl Node {
             return;
         }
         let unix_ms = self.unix_ms();
-        let maxclients = self.config.maxclients;
+        let room = self.normal_connection_room();
         self.connections
-            .open_pool(owner, connections, unix_ms, maxclients);
+            .open_pool(owner, connections, unix_ms, room);
     }
 
     /// Whether every connection client `owner` asked for was refused at `maxclients`.
@@ -60,9 +60,17 @@ impl Node {
     /// The connection client `owner`'s next round trip goes through, if its pool is here.
     pub fn begin_round_trip(&mut self, owner: u32) -> Option<ConnectionId> {
         let unix_ms = self.unix_ms();
-        let maxclients = self.config.maxclients;
-        self.connections
-            .begin_round_trip(owner, unix_ms, maxclients)
+        let room = self.normal_connection_room();
+        self.connections.begin_round_trip(owner, unix_ms, room)
+    }
+
+    /// What `acceptCommonHandler` leaves client connections of `maxclients`: it refuses one
+    /// once `listLength(server.clients)` reaches it, and a primary's replicas are in that list
+    /// (`connected_slaves`), so each attached replica takes one.
+    pub(super) fn normal_connection_room(&self) -> u32 {
+        self.config
+            .maxclients
+            .saturating_sub(self.connected_replicas())
     }
 
     /// Reads `request` on `connection` (before it runs, so its query buffer counts toward the

@@ -308,8 +308,9 @@ impl Connections {
     }
 
     /// `acceptCommonHandler`'s admission control: a new connection while fewer than
-    /// `maxclients` are open; else Redis writes "-ERR max number of clients reached", closes
-    /// it and counts it in `rejected_connections`.
+    /// `maxclients` are open (the node's `maxclients` less its replicas' links); else Redis
+    /// writes "-ERR max number of clients reached", closes it and counts it in
+    /// `rejected_connections`.
     fn accept(&mut self, owner: u32, unix_ms: u64, maxclients: u32) -> Option<usize> {
         if self.open >= u64::from(maxclients) {
             self.rejected_connections += 1;

@@ -25,11 +25,8 @@ impl Node {
     ) {
         self.set_time(at_us);
         let unix_ms = self.unix_ms();
-        let maxclients = self.config.maxclients;
-        let Some(connection) = self
-            .connections
-            .begin_round_trip(owner, unix_ms, maxclients)
-        else {
+        let room = self.normal_connection_room();
+        let Some(connection) = self.connections.begin_round_trip(owner, unix_ms, room) else {
             return;
         };
         self.connections.read(
