@@ -107,7 +107,7 @@ pub fn scenario(seed: u64) -> String {
         "[scenario]\nname = \"vopr-{seed}\"\nseed = {seed}\nduration = \"{duration_s}s\"\nsample-every = \"{}ms\"\n",
         250 * (1 + draw.below(4))
     );
-    let switchable = server(&mut draw, replicas, &mut text);
+    let drawn = server(&mut draw, replicas, &mut text);
     if draw.below(3) == 0 {
         let fsync = ["always", "everysec", "no"][draw.below(3) as usize];
         let _ = writeln!(
@@ -148,13 +148,20 @@ pub fn scenario(seed: u64) -> String {
     for name in &names {
         client(&mut draw, name, replicas, sentinels, duration_s, &mut text);
     }
-    events(&mut draw, &nodes, &names, duration_s, switchable, &mut text);
+    events(&mut draw, &nodes, &names, duration_s, &drawn, &mut text);
     text
 }
 
-/// Writes `[server]`; returns whether its policy can be switched at run time (the reference
-/// policies cannot).
-fn server(draw: &mut Stream, replicas: usize, text: &mut String) -> bool {
+/// What the events of a world need to know of its `[server]`.
+struct Server {
+    /// Its policy can be switched at run time (the reference policies cannot).
+    switchable: bool,
+    /// Redis's memory model, whose connections have buffers for client eviction to limit.
+    client_memory: bool,
+}
+
+/// Writes `[server]`.
+fn server(draw: &mut Stream, replicas: usize, text: &mut String) -> Server {
     let raw = draw.below(4) == 0;
     let policy = POLICIES[draw.below(POLICIES.len() as u64) as usize];
     // Redis's model starts near 0.9 MB; raw counts values only.
@@ -203,7 +210,10 @@ fn server(draw: &mut Stream, replicas: usize, text: &mut String) -> bool {
         );
     }
     text.push('\n');
-    policy != "lru-exact"
+    Server {
+        switchable: policy != "lru-exact",
+        client_memory: !raw,
+    }
 }
 
 fn client(
@@ -269,7 +279,7 @@ fn events(
     nodes: &[String],
     clients: &[String],
     duration_s: u64,
-    switchable: bool,
+    server: &Server,
     text: &mut String,
 ) {
     let count = draw.below(9);
@@ -290,14 +300,7 @@ fn events(
             ),
             5 => format!("do = \"pause\"\nnode = \"{node}\""),
             6 => format!("do = \"resume\"\nnode = \"{node}\""),
-            7 if switchable => format!(
-                "do = \"config-set\"\ndirective = \"maxmemory-policy\"\nvalue = \"{}\"",
-                POLICIES[draw.below(8) as usize]
-            ),
-            7 => format!(
-                "do = \"config-set\"\ndirective = \"hz\"\nvalue = \"{}\"",
-                1 + draw.below(50)
-            ),
+            7 => config_set(draw, server),
             8 => format!(
                 "do = \"link-down\"\nnode = \"{}\"",
                 nodes[1 + draw.below(nodes.len() as u64 - 1) as usize]
@@ -315,6 +318,28 @@ fn events(
         };
         let _ = writeln!(text, "[[event]]\nat = \"{at}ms\"\n{action}\n");
     }
+}
+
+/// A `config-set` event: the policy (where it can be switched), `hz`, or client eviction's
+/// limit (off, a size, or a share of maxmemory; with Redis's memory model only, as in
+/// `[server]`), which a pipelining pool may then cross.
+fn config_set(draw: &mut Stream, server: &Server) -> String {
+    let (directive, value) = match draw.below(3) {
+        0 if server.switchable => (
+            "maxmemory-policy",
+            POLICIES[draw.below(8) as usize].to_string(),
+        ),
+        1 if server.client_memory => (
+            "maxmemory-clients",
+            match draw.below(3) {
+                0 => "0".to_string(),
+                1 => format!("{}kb", 128 + draw.below(512)),
+                _ => format!("{}%", 1 + draw.below(100)),
+            },
+        ),
+        _ => ("hz", (1 + draw.below(50)).to_string()),
+    };
+    format!("do = \"config-set\"\ndirective = \"{directive}\"\nvalue = \"{value}\"")
 }
 
 /// Every node and client on one of two sides, the first side never empty.

@@ -61,6 +61,23 @@ impl SimNode {
         SimNode::with_pool_seeded(server, families, connections, SEED)
     }
 
+    fn with_node(server: ServerConfig, families: &[Family], seed: u64) -> SimNode {
+        let clients: Vec<ClientConfig> = families
+            .iter()
+            .map(|family| client(family.prefix, family.count))
+            .collect();
+        let (table, _) = KeyTable::from_clients(&clients);
+        let keys = Arc::new(table);
+        let node = Node::new(NodeId(0), "fidelity", server, keys.clone(), seed);
+        let next_cron_us = node.cron_period_us();
+        SimNode {
+            node,
+            keys,
+            now_us: 0,
+            next_cron_us,
+        }
+    }
+
     /// [`SimNode::with_pool`] with the node's own `seed` (its dict hash and sampling streams),
     /// for tests that average over simulated runs as the real server's runs differ.
     pub fn with_pool_seeded(
@@ -69,25 +86,33 @@ impl SimNode {
         connections: u32,
         seed: u64,
     ) -> SimNode {
-        let clients: Vec<ClientConfig> = families
-            .iter()
-            .map(|family| client(family.prefix, family.count))
-            .collect();
-        let (table, _) = KeyTable::from_clients(&clients);
-        let keys = Arc::new(table);
-        let mut node = Node::new(NodeId(0), "fidelity", server, keys.clone(), seed);
+        let mut sim = SimNode::with_node(server, families, seed);
         // The measuring connection carries the commands; the pool's others sit idle.
-        node.connect_client(0, 1);
+        sim.node.connect_client(0, 1);
         if connections > 1 {
-            node.connect_client(1, connections - 1);
+            sim.node.connect_client(1, connections - 1);
         }
-        let next_cron_us = node.cron_period_us();
-        SimNode {
-            node,
-            keys,
-            now_us: 0,
-            next_cron_us,
+        sim
+    }
+
+    /// `connections` connections addressed by number, as a harness holding an array of real
+    /// connections sends part `i` of a batch on connection `i`: each is the one connection of
+    /// client `i`, so `pipeline(i, ..)` always lands on it (a pool would hand them out in turn,
+    /// and an empty part would shift which one gets the next).
+    /// They connect at `start_us`.
+    pub fn with_connections_seeded(
+        server: ServerConfig,
+        families: &[Family],
+        connections: u32,
+        seed: u64,
+        start_us: u64,
+    ) -> SimNode {
+        let mut sim = SimNode::with_node(server, families, seed);
+        sim.advance_to(start_us);
+        for owner in 0..connections {
+            sim.node.connect_client(owner, 1);
         }
+        sim
     }
 
     /// Key `id` of family `family` (in the order given to `new`).
@@ -121,8 +146,9 @@ impl SimNode {
         replies[0]
     }
 
-    /// Commands sent together on the next connection of client `owner`'s pool (0: the
-    /// measuring connection, 1: the pool's others), as the engine runs a round trip: each read
+    /// Commands sent together on the next connection of client `owner`'s pool (with
+    /// [`SimNode::with_pool`], 0: the measuring connection, 1: the pool's others; with
+    /// [`SimNode::with_connections_seeded`], connection `owner`), as the engine runs a round trip: each read
     /// and run with its reply queued, the replies written at the end. A connection the server
     /// closes answers the rest with ECONNRESET.
     pub fn pipeline(

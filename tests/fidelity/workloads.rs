@@ -318,18 +318,44 @@ fn server_config(policy: MaxmemoryPolicy, maxmemory: u64) -> ServerConfig {
 /// The warm-up matters: clientsCron has shrunk the connections' 16 KB reply buffers by then,
 /// and a baseline taken before gave vanish 15 KB more room than Redis (77 more keys under
 /// `MIXED_TTLS`).
-fn warmed_sim(shape: &Shape, config: ServerConfig, seed: u64, batches: &[Vec<Op>]) -> SimNode {
+fn warmed_sim(
+    shape: &Shape,
+    config: ServerConfig,
+    seed: u64,
+    batches: &[Vec<Op>],
+    phase_ms: u64,
+) -> SimNode {
     let unlimited = ServerConfig {
         maxmemory_bytes: 0,
         ..config.clone()
     };
     let connections = shape.connections as u32;
-    let mut sim = SimNode::with_pool_seeded(unlimited, &families(shape), connections, seed);
+    // The warm-up ends where the replay starts, `phase_ms` into a minute: connections left
+    // idle in between would have their buffers trimmed by clientsCron, as the real ones are not.
+    let warm_up_us = WARM_UP_BATCHES as u64 * BATCH_MS * 1000;
+    let start_us = (phase_ms * 1000 + MINUTE_US - warm_up_us) % MINUTE_US;
+    let mut sim =
+        SimNode::with_connections_seeded(unlimited, &families(shape), connections, seed, start_us);
+    // The harness's first commands, each connection in turn, one round trip each.
     let key = sim.key(SMALL, 0);
-    sim.set(key, 1, Some(1000));
-    sim.get(key);
-    sim.run(CommandKind::Expire, key, Argument::Ttl { ms: 1000 });
-    sim.run(CommandKind::Del, key, Argument::None);
+    let first = [
+        (
+            CommandKind::Set,
+            key,
+            Argument::Value {
+                len: 1,
+                ttl_ms: Some(1000),
+            },
+        ),
+        (CommandKind::Get, key, Argument::None),
+        (CommandKind::Expire, key, Argument::Ttl { ms: 1000 }),
+        (CommandKind::Del, key, Argument::None),
+    ];
+    for owner in 0..connections {
+        for command in first {
+            sim.pipeline(owner, &[command]);
+        }
+    }
     let mut sink = DiscardLedger;
     let mut ledger = Ledger::new(&mut sink, sim.keys.families().len());
     // `CONFIG SET maxmemory 0`, as the real harness sends it before its baseline: CONFIG's
@@ -345,7 +371,7 @@ fn warmed_sim(shape: &Shape, config: ServerConfig, seed: u64, batches: &[Vec<Op>
             .collect();
         for (number, part) in by_connection(&small, shape.connections).iter().enumerate() {
             let commands: Vec<_> = part.iter().map(|op| sim_command(&sim, op)).collect();
-            sim.pipeline(u32::from(number > 0), &commands);
+            sim.pipeline(number as u32, &commands);
         }
     }
     sim.node.flush_all(Actor::client(0), &mut ledger);
@@ -388,7 +414,7 @@ fn sim_command(sim: &SimNode, op: &Op) -> (CommandKind, KeyId, Argument) {
 /// The simulated node's used_memory empty (warmed) and with every small key written once at
 /// the middle of its length range, a share `ttl_percent` of them volatile, settled.
 fn simulated_working_set(shape: &Shape, batches: &[Vec<Op>]) -> (u64, u64) {
-    let mut sim = warmed_sim(shape, ServerConfig::default(), SEED, batches);
+    let mut sim = warmed_sim(shape, ServerConfig::default(), SEED, batches, 0);
     let empty = sim.used_memory();
     let len = (shape.small_len.0 + shape.small_len.1) / 2;
     for id in 0..shape.small_keys {
@@ -417,13 +443,12 @@ fn replay_simulated(
     phase_ms: u64,
 ) -> Outcome {
     let config = server_config(policy, maxmemory);
-    let mut sim = warmed_sim(shape, config, SEED + run, batches);
+    let mut sim = warmed_sim(shape, config, SEED + run, batches, phase_ms);
     let empty_overhead = sim.node.snapshot().used_memory_overhead;
     let clients_at_start = sim.node.mem_clients_normal();
     // The real replays began `phase_ms` into a wall-clock minute: starting as far into a
     // minute of its own clock, the simulated node's LFU minute and LRU second turn over at the
     // same points of the replay (a turn of the minute decays every LFU counter).
-    const MINUTE_US: u64 = 60_000_000;
     let phase_us = phase_ms * 1000;
     let into_minute = sim.now_us % MINUTE_US;
     sim.advance_to(
@@ -441,14 +466,13 @@ fn replay_simulated(
         let batch = with_retries(&mut retries, batch);
         let mut fills = Vec::new();
         // Each connection's part is one pipelined round trip, as the real harness sends it:
-        // the first part on the measuring connection, the others in turn on the pool's.
+        // part `i` on connection `i`.
         for (number, part) in by_connection(&batch, shape.connections)
             .into_iter()
             .enumerate()
         {
-            let owner = u32::from(number > 0);
             let commands: Vec<_> = part.iter().map(|op| sim_command(&sim, op)).collect();
-            let replies = sim.pipeline(owner, &commands);
+            let replies = sim.pipeline(number as u32, &commands);
             let mut part_fills = Vec::new();
             for (op, reply) in part.iter().zip(replies) {
                 match *op {
@@ -499,7 +523,7 @@ fn replay_simulated(
                     (CommandKind::Set, sim.key(write.family, write.id), argument)
                 })
                 .collect();
-            let replies = sim.pipeline(u32::from(number > 0), &commands);
+            let replies = sim.pipeline(number as u32, &commands);
             for (write, reply) in writes.into_iter().zip(replies) {
                 outcome.write_replied(shape, &mut retries, write, sim_accepted(reply));
             }
@@ -595,6 +619,7 @@ fn exchange(connections: &mut [Connection], parts: &[Vec<Op>], values: &Values) 
 
 /// Batches of traffic the real server runs before its baseline is taken (2 s).
 const WARM_UP_BATCHES: usize = 200;
+const MINUTE_US: u64 = 60_000_000;
 
 /// Starts a server and brings it to the state the simulated one starts from; returns it with
 /// its connections and its baseline. The connections first carry the replay's own traffic for
@@ -670,7 +695,8 @@ fn replay_real(
     started: Sender<u64>,
 ) -> Outcome {
     let (_server, mut connections, real_empty) = real_server(shape, policy, batches);
-    let simulated_empty = warmed_sim(shape, server_config(policy, 0), SEED, batches).used_memory();
+    let simulated_empty =
+        warmed_sim(shape, server_config(policy, 0), SEED, batches, 0).used_memory();
     let maxmemory = simulated_maxmemory + real_empty.used_memory - simulated_empty;
     connections[0].must(&["CONFIG", "SET", "maxmemory", &maxmemory.to_string()]);
     let values = Values::new(shape);
@@ -1177,35 +1203,22 @@ fn a_pool_of_connections_with_mid_size_values_and_big_arguments() {
     compare(&POOLED, &[MaxmemoryPolicy::AllkeysLru]);
 }
 
-/// Ignored: once both baselines were prepared alike, noeviction on the pool diverges. Two
-/// sessions: −2.20 and −1.42 pp (66.72 / 64.51 %, 66.78 / 65.36 %), OOM refusals +9.0 and
-/// +5.1 % (23,322 / 25,417, 23,465 / 24,667), vanish ending with 198–329 keys fewer and
-/// larger values (2,336 B a key against 2,198 B). It passed before only because vanish's
-/// baseline had 32 fresh 16 KB reply buffers (~480 KB of room). Client memory starts equal
-/// (851,712 real, 851,968 vanish) but ends apart: real 930,816, vanish 605,184–717,824, the
-/// spread between vanish's own seeds as wide as its gap. Suspect: how long the fat query
-/// buffers the 40–80 KB arguments leave (`sdsnewlen(bulklen+2)`) live on 32 connections
-/// between clientsCron's visits, and whether a refused big SET's argument is counted as
-/// Redis counts it when the next small write on that connection is judged.
-/// Found since, on a real 7.0.15, and now modelled (`Connection::read_big_argument`):
-/// `processMultibulkBuffer` gives a fat bulk a query buffer of its own only when the bulk is
-/// not already whole in the buffer (`sdslen(querybuf)-qb_pos <= ll+2`). After a pipeline
-/// `SET a <60 KB>`, `SET b <40 KB>`, `SET c z` on a fresh connection CLIENT LIST shows
-/// `qbuf-free=65530`: the 64 KB buffer made for the first bulk read the second one whole,
-/// which was copied into an argument of its own, and the buffer stayed (vanish left 40 KB).
-/// With it, vanish's client memory at the end rose from 605–718 KB to 705–766 KB against the
-/// real 932–940 KB; the hit ratio is −1.74 pp (65.13 % against 66.87 %), OOM refusals +6.3 %
-/// (24,859 against 23,379). About 200 KB of client memory, ~6 KB a connection, is still
-/// unexplained. CLIENT LIST at the end of a real run against vanish's connections: real keeps
-/// a 20 KB query buffer on 31 of 32 connections (`qbuf-free=20474`; one holds 80 KB) and
-/// reply buffers of 4–12 KB; vanish keeps 4 KB query buffers on most (clientsCron trimmed
-/// them after a fat bulk and its reads never grow them back) and 57–82 KB ones on 4–5. Redis's
-/// `readQueryFromClient` makes room for PROTO_IOBUF_LEN (non-greedy) whenever the buffer is
-/// smaller, not only on the first read. Modelling that alone overshoots (client memory
-/// 1.08 MB against 0.93 MB at the end, hit ratio −2.71 pp, OOM +9.6 %), so the fat buffers'
-/// lifetime also differs; both need to be fixed together, checked connection by connection.
+/// noeviction on the pool. It diverged (−1.4 to −2.2 pp, OOM refusals +5 to +9 %) while the
+/// simulated side took its connections from a pool in turn and left them idle for up to a
+/// minute between warm-up and replay: every big SET went to a different connection (4–5 of
+/// them held 57–82 KB query buffers where Redis, whose harness sends part `i` of a batch on
+/// connection `i`, has the one connection 8 getting them all), and the idle gap let
+/// clientsCron trim every query buffer and shrink every reply buffer to 1 KB (vanish kept
+/// 4 KB query buffers that never grew back, and reply buffers of exact powers of two).
+/// With part `i` on connection `i` and the replay right after the warm-up, CLIENT LIST at
+/// the end agrees connection by connection on the query buffers: 20,474 bytes of room on 31,
+/// 81,910 on connection 8 (`query_buffer.rs` follows each read as `readQueryFromClient`
+/// makes room). Measured: 66.74 / 66.80 % (+0.06 pp), OOM refusals 23,547 / 23,022 (−2.2 %);
+/// another session 67.02 / 66.80 % (−0.22 pp), 23,332 / 23,022 (−1.3 %). mem_clients_normal
+/// at the end: 932,352 real, 897,024 vanish; 16 KB of it is connection 8 last seen by the
+/// cron before or after the last fat SET (a matter of where the rotation stands), the rest
+/// reply buffers, which each run resizes from its own peaks.
 #[test]
-#[ignore = "known divergence: noeviction on a 32-connection pool −1.4 to −2.2 pp, OOM refusals +5 to +9 % (see above)"]
 fn a_pool_of_connections_under_noeviction() {
     compare(&POOLED, &[MaxmemoryPolicy::NoEviction]);
 }

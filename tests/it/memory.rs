@@ -332,6 +332,37 @@ fn connections_past_maxclients_are_refused() {
     assert_eq!(primary.rejected_connections, 5 + 1 + third_reads);
 }
 
+/// A primary's replicas are clients too (`acceptCommonHandler` counts every client in
+/// `server.clients`, replica links included): with two attached, `maxclients = 30` leaves 28
+/// connections to the applications.
+#[test]
+fn replica_links_count_toward_maxclients() {
+    use vanish::scenario::{self, Overrides};
+    use vanish::sim::engine::{run, NoProgress};
+    use vanish::sim::ledger::DiscardLedger;
+
+    let text = |replicas: &str| {
+        format!(
+            "[scenario]\nname = \"pools\"\nseed = 1\nduration = \"2s\"\n\n\
+             [server]\nmaxclients = 30\n\n{replicas}\
+             [[client]]\nname = \"web\"\nrate = 100\nrate-kind = \"fixed\"\n\
+             connections = 25\nkeyspace = {{ keys = 100 }}\ncommands = {{ GET = 1 }}\n\n\
+             [[client]]\nname = \"batch\"\nrate = 100\nrate-kind = \"fixed\"\n\
+             connections = 5\nkeyspace = {{ keys = 100 }}\ncommands = {{ GET = 1 }}\n"
+        )
+    };
+    let primary = |replicas: &str| {
+        let config = scenario::parse("pools.toml", &text(replicas), &Overrides::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let output = run(&config, &mut DiscardLedger, &mut NoProgress);
+        let primary = &output.nodes[0];
+        (primary.connected_clients, primary.rejected_connections)
+    };
+    assert_eq!(primary(""), (30, 0));
+    let two = "[[replica]]\nname = \"replica-1\"\n\n[[replica]]\nname = \"replica-2\"\n\n";
+    assert_eq!(primary(two), (28, 2), "batch keeps 3 of its 5");
+}
+
 /// `maxmemory-clients` set by a `config-set` event: no connection is evicted before it, the
 /// pipelined reader's are after it, and the event and the evictions are on the timeline. A
 /// value that is neither a size nor a percentage is refused with its field.

@@ -702,16 +702,17 @@ fn build_nodes(config: &SimConfig, keys: &Arc<KeyTable>) -> Vec<Node> {
         keys.clone(),
         config.seed,
     );
+    if !config.replicas.is_empty() {
+        let mut stream = PrimaryStream::new(config.replicas.len() + 1, 0, 0);
+        stream.good_replicas = config.replicas.len() as u32;
+        primary.set_role(Role::Primary(stream));
+    }
+    // The replicas are attached first: their links take their share of `maxclients`.
     for (index, client) in config.clients.iter().enumerate() {
         // A client starting later opens its pool at its first round trip.
         if client.start_us == 0 {
             primary.connect_client(index as u32, client.connections);
         }
-    }
-    if !config.replicas.is_empty() {
-        let mut stream = PrimaryStream::new(config.replicas.len() + 1, 0, 0);
-        stream.good_replicas = config.replicas.len() as u32;
-        primary.set_role(Role::Primary(stream));
     }
     // What persistence made durable matters only if a node can crash: without crash events the
     // undo log would cost memory and time for nothing.

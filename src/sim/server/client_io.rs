@@ -10,7 +10,7 @@ use crate::sim::keyspace::memory::{sds_header_len, ROBJ_BYTES};
 use crate::sim::server::command::CommandKind;
 use crate::sim::server::connections::{Closed, ConnectionId};
 use crate::sim::server::node::Node;
-use crate::sim::server::protocol::{Argument, Reply, Request};
+use crate::sim::server::protocol::{Reply, Request};
 use crate::sim::server::resp;
 
 impl Node {
@@ -22,9 +22,9 @@ impl Node {
             return;
         }
         let unix_ms = self.unix_ms();
-        let maxclients = self.config.maxclients;
+        let room = self.normal_connection_room();
         self.connections
-            .open_pool(owner, connections, unix_ms, maxclients);
+            .open_pool(owner, connections, unix_ms, room);
     }
 
     /// Whether every connection client `owner` asked for was refused at `maxclients`.
@@ -60,9 +60,17 @@ impl Node {
     /// The connection client `owner`'s next round trip goes through, if its pool is here.
     pub fn begin_round_trip(&mut self, owner: u32) -> Option<ConnectionId> {
         let unix_ms = self.unix_ms();
-        let maxclients = self.config.maxclients;
-        self.connections
-            .begin_round_trip(owner, unix_ms, maxclients)
+        let room = self.normal_connection_room();
+        self.connections.begin_round_trip(owner, unix_ms, room)
+    }
+
+    /// What `acceptCommonHandler` leaves client connections of `maxclients`: it refuses one
+    /// once `listLength(server.clients)` reaches it, and a primary's replicas are in that list
+    /// (`connected_slaves`), so each attached replica takes one.
+    pub(super) fn normal_connection_room(&self) -> u32 {
+        self.config
+            .maxclients
+            .saturating_sub(self.connected_replicas())
     }
 
     /// Reads `request` on `connection` (before it runs, so its query buffer counts toward the
@@ -78,26 +86,16 @@ impl Node {
         if !self.connections.is_open(connection) {
             return;
         }
-        let bytes = resp::request_bytes(
+        let bytes = resp::request_layout(
             request.command,
             self.keys.key_len(request.key),
             request.argument,
         );
-        let big_argument = match request.argument {
-            Argument::Value { len, .. } | Argument::Field { len, .. } => Some(u64::from(len)),
-            _ => None,
-        };
         let unix_ms = self.unix_ms();
         let maxmemory = self.config.maxmemory_bytes;
         let write_all = maxmemory > 0 && self.used_memory() >= maxmemory;
-        self.connections.read(
-            connection,
-            bytes,
-            big_argument,
-            more_follows,
-            unix_ms,
-            write_all,
-        );
+        self.connections
+            .read(connection, bytes, more_follows, unix_ms, write_all);
     }
 
     /// processCommand's `evictClients`, before the key eviction: past `maxmemory-clients` it

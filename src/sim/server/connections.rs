@@ -1,8 +1,9 @@
 //! A node's client connections over their life, as Redis 7.0.15 allocates and trims them: the
-//! `client` struct and what `createClient` allocates beside it, the query buffer (grown by the
-//! first read, emptied by `clientsCronResizeQueryBuffer` after two idle seconds), the reply
-//! buffer `c->buf` (16 KB at creation, resized by `clientsCronResizeOutputBuffer` from its
-//! `buf_peak`) and the reply list a large or pipelined reply spills into, freed once written.
+//! `client` struct and what `createClient` allocates beside it, the query buffer
+//! (`query_buffer.rs`: made room for at each read, a buffer of its own for a fat argument,
+//! trimmed by `clientsCronResizeQueryBuffer`), the reply buffer `c->buf` (16 KB at creation,
+//! resized by `clientsCronResizeOutputBuffer` from its `buf_peak`) and the reply list a large
+//! or pipelined reply spills into, freed once written.
 //!
 //! `used_memory` sees every allocation at once; `mem_clients_normal` is what `clientsCron`
 //! last recorded of each connection (`updateClientMemoryUsage`), as INFO reads it from the
@@ -11,22 +12,18 @@
 //! robin, one round trip at a time.
 
 use crate::sim::config::OutputBufferLimit;
-use crate::sim::keyspace::memory::{
-    jemalloc_size, sds_bytes, string_value_bytes, CLIENT_STRUCT_BYTES, CLIENT_UNTRACKED_BYTES,
-    PROTO_MBULK_BIG_ARG, ROBJ_BYTES,
-};
+use crate::sim::keyspace::memory::{jemalloc_size, CLIENT_STRUCT_BYTES, CLIENT_UNTRACKED_BYTES};
+use crate::sim::server::query_buffer::QueryBuffer;
+pub use crate::sim::server::query_buffer::PROTO_IOBUF_LEN;
+use crate::sim::server::resp::RequestBytes;
 
 /// `PROTO_REPLY_CHUNK_BYTES`: the reply buffer at creation, and the smallest reply-list block.
 pub const PROTO_REPLY_CHUNK_BYTES: u64 = 16 * 1024;
 /// `PROTO_REPLY_MIN_BYTES`: the reply buffer never shrinks below this.
 pub const PROTO_REPLY_MIN_BYTES: u64 = 1024;
-/// `PROTO_IOBUF_LEN`: what one read asks the socket for.
-pub const PROTO_IOBUF_LEN: u64 = 16 * 1024;
 /// `NET_MAX_WRITES_PER_EVENT`: a write event stops once it has written more than this (unless
 /// the server is over maxmemory).
 const NET_MAX_WRITES_PER_EVENT: u64 = 64 * 1024;
-/// `PROTO_RESIZE_THRESHOLD`: a query buffer above this shrinks toward its recent peak.
-pub const PROTO_RESIZE_THRESHOLD: u64 = 32 * 1024;
 /// `CLIENTS_CRON_MIN_ITERATIONS`.
 const CLIENTS_CRON_MIN_ITERATIONS: usize = 5;
 /// `CLIENTS_PEAK_MEM_USAGE_SLOTS`: one slot per second of INFO's recent maxima.
@@ -40,12 +37,8 @@ const REPLY_BLOCK_HEADER_BYTES: u64 = 16;
 const REPLY_BLOCK_COUNTED_OVERHEAD: u64 = 24 + 16;
 /// The list node holding a block (24 bytes, jemalloc's 32-byte class).
 const LIST_NODE_BYTES: u64 = 32;
-/// An empty sds (`sdsempty()`: sdshdr8 and the NUL), in the 8-byte class.
-const EMPTY_SDS_BYTES: u64 = 8;
 /// The idle time after which the query buffer is emptied: `idletime > 2` in whole seconds.
 const QUERY_BUFFER_IDLE_S: u64 = 2;
-/// Free query-buffer space worth reclaiming: `sdsavail(c->querybuf) > 1024*4`.
-const QUERY_BUFFER_WASTE_BYTES: u64 = 4 * 1024;
 
 /// One connection.
 #[derive(Debug, Clone)]
@@ -53,13 +46,11 @@ struct Connection {
     /// The client (by index) whose pool holds it.
     owner: u32,
     open: bool,
-    /// `sdsZmallocSize(c->querybuf)`.
-    query_alloc: u64,
-    /// A big argument read into the old query buffer, now `c->argv`'s object until the
-    /// command is done with it (the value it stores, or freed).
+    /// `c->querybuf` and its peak.
+    query: QueryBuffer,
+    /// A fat argument's object (the old query buffer, or a copy of the bulk), `c->argv`'s
+    /// until the command is done with it (the value it stores, or freed).
     argv_alloc: u64,
-    /// `sdslen(c->querybuf)` peak since the cron's last visit (`c->querybuf_peak`).
-    query_peak: u64,
     /// `c->lastinteraction`, Unix seconds.
     last_interaction_s: u64,
     /// `c->buf_usable_size`.
@@ -85,8 +76,6 @@ struct Connection {
     bucket_entry: Option<u64>,
     /// `c->obuf_soft_limit_reached_time`, Unix seconds (0: not reached).
     soft_limit_since_s: u64,
-    /// Bytes the read in progress can still take (None: the round trip has not read yet).
-    read_left: Option<u64>,
 }
 
 impl Connection {
@@ -94,9 +83,8 @@ impl Connection {
         Connection {
             owner,
             open: true,
-            query_alloc: EMPTY_SDS_BYTES,
+            query: QueryBuffer::new(),
             argv_alloc: 0,
-            query_peak: 0,
             last_interaction_s: unix_ms / 1000,
             buf_usable: PROTO_REPLY_CHUNK_BYTES,
             bufpos: 0,
@@ -109,7 +97,6 @@ impl Connection {
             last_memory_usage: 0,
             bucket_entry: None,
             soft_limit_since_s: 0,
-            read_left: None,
         }
     }
 
@@ -117,7 +104,7 @@ impl Connection {
     fn allocated(&self) -> u64 {
         CLIENT_STRUCT_BYTES
             + CLIENT_UNTRACKED_BYTES
-            + self.query_alloc
+            + self.query.allocated()
             + self.argv_alloc
             + self.buf_usable
             + self.reply_allocated
@@ -130,56 +117,22 @@ impl Connection {
 
     /// `getClientMemoryUsage` between commands (no argv): output, query buffer, struct, buf.
     fn memory_usage(&self) -> u64 {
-        self.output_usage() + self.query_alloc + CLIENT_STRUCT_BYTES + self.buf_usable
+        self.output_usage() + self.query.allocated() + CLIENT_STRUCT_BYTES + self.buf_usable
     }
 
-    /// `readQueryFromClient` taking in a command of `bytes`: the first read grows the empty sds
-    /// to PROTO_IOBUF_LEN without the greedy doubling; a command larger than the free space
-    /// grows it greedily (`sdsMakeRoomFor`: double up to 1 MB).
-    fn read(&mut self, bytes: u64, unix_s: u64) {
-        if self.query_alloc <= EMPTY_SDS_BYTES {
-            self.query_alloc = sds_bytes(PROTO_IOBUF_LEN);
+    /// The round trip's next request read (`readQueryFromClient` and `processInputBuffer`):
+    /// the event loop writes the replies so far before each read after the round trip's first.
+    fn read(&mut self, request: RequestBytes, more_follows: bool, unix_s: u64, write_all: bool) {
+        let taken = self.query.take(request, more_follows);
+        for _ in 0..taken.later_reads {
+            self.write_event(write_all);
         }
-        let capacity = sds_capacity(self.query_alloc);
-        if bytes > capacity {
-            let wanted = bytes + PROTO_IOBUF_LEN;
-            let greedy = if wanted < 1024 * 1024 {
-                wanted * 2
-            } else {
-                wanted + 1024 * 1024
-            };
-            self.query_alloc = sds_bytes(greedy);
+        if taken.argv_bytes > 0 {
+            self.argv_alloc = taken.argv_bytes;
         }
-        self.query_peak = self
-            .query_peak
-            .max(bytes.min(sds_capacity(self.query_alloc)));
         self.last_interaction_s = unix_s;
     }
 
-    /// `processMultibulkBuffer` meeting a bulk of PROTO_MBULK_BIG_ARG bytes or more. A bulk
-    /// not yet whole in the buffer (`sdslen(querybuf)-qb_pos <= ll+2`) gets the buffer sized to
-    /// just the bulk and its CRLF; the buffer becomes the argument's object and a new one of the
-    /// same size takes its place ("we'll see another one"). A bulk that arrived whole with more
-    /// of the pipeline behind it is copied into an argument of its own and the buffer stays (a
-    /// 64 KB buffer left by a 60 KB bulk takes in a later 40 KB one and keeps its size, as
-    /// CLIENT LIST shows on 7.0.15). A whole bulk with nothing behind it is moved to the
-    /// buffer's start and becomes the argument, buffer and all. Argument and buffer are both in
-    /// used_memory when the command's eviction runs.
-    fn read_big_argument(&mut self, len: u64, whole: bool, more_follows: bool, unix_s: u64) {
-        match (whole, more_follows) {
-            (true, true) => self.argv_alloc = string_value_bytes(len).1,
-            (true, false) => {
-                self.argv_alloc = ROBJ_BYTES + self.query_alloc;
-                self.query_alloc = sds_bytes(len + 2);
-            }
-            (false, _) => {
-                self.argv_alloc = string_value_bytes(len).1;
-                self.query_alloc = sds_bytes(len + 2);
-            }
-        }
-        self.query_peak = self.query_peak.max(len + 2);
-        self.last_interaction_s = unix_s;
-    }
     /// `_addReplyToBufferOrList`: into `c->buf` while the list is empty, the rest into the
     /// list's tail block and then new blocks of at least PROTO_REPLY_CHUNK_BYTES.
     fn add_reply(&mut self, mut bytes: u64) {
@@ -206,33 +159,6 @@ impl Connection {
         }
     }
 
-    /// What one `readQueryFromClient` takes: PROTO_IOBUF_LEN into a small query buffer, else
-    /// all the room the buffer has ("read as much as possible").
-    fn read_room(&self) -> u64 {
-        let capacity = sds_capacity(self.query_alloc);
-        if capacity < PROTO_IOBUF_LEN {
-            PROTO_IOBUF_LEN
-        } else {
-            capacity
-        }
-    }
-
-    /// A command of `bytes` arriving in the round trip's stream: one that no longer fits the
-    /// read in progress starts the next read, and the event loop writes between the two.
-    /// Returns whether the command is whole in the buffer once its read is done.
-    fn next_command(&mut self, bytes: u64, write_all: bool) -> bool {
-        let left = match self.read_left {
-            Some(left) if bytes > left => {
-                self.write_event(write_all);
-                self.read_room()
-            }
-            None => self.read_room(),
-            Some(left) => left,
-        };
-        self.read_left = Some(left.saturating_sub(bytes));
-        bytes <= left
-    }
-
     /// One write event (`writeToClient` from beforeSleep): `c->buf`, then whole reply blocks
     /// while the writev is under NET_MAX_WRITES_PER_EVENT, and no more, unless the server is
     /// over maxmemory. Written blocks are freed. Blocks are taken as equally full.
@@ -257,7 +183,6 @@ impl Connection {
 
     /// `writeToClient` having written everything: the buffer is reused, the blocks freed.
     fn flush(&mut self) {
-        self.read_left = None;
         self.bufpos = 0;
         self.reply_bytes = 0;
         self.reply_blocks = 0;
@@ -284,20 +209,10 @@ impl Connection {
         hard || soft
     }
 
-    /// `clientsCronResizeQueryBuffer` (the free space is what reads can still fill).
+    /// `clientsCronResizeQueryBuffer`.
     fn resize_query_buffer(&mut self, unix_s: u64) {
-        let free = sds_capacity(self.query_alloc);
-        if free > QUERY_BUFFER_WASTE_BYTES {
-            let idle_s = unix_s.saturating_sub(self.last_interaction_s);
-            if idle_s > QUERY_BUFFER_IDLE_S {
-                self.query_alloc = EMPTY_SDS_BYTES;
-            } else if self.query_alloc > PROTO_RESIZE_THRESHOLD
-                && self.query_alloc / 2 > self.query_peak
-            {
-                self.query_alloc = sds_bytes(self.query_peak);
-            }
-        }
-        self.query_peak = 0;
+        let idle_s = unix_s.saturating_sub(self.last_interaction_s);
+        self.query.cron_resize(idle_s > QUERY_BUFFER_IDLE_S);
     }
 
     /// `clientsCronResizeOutputBuffer`.
@@ -317,15 +232,6 @@ impl Connection {
         if new_size != 0 {
             self.buf_usable = jemalloc_size(new_size);
         }
-    }
-}
-
-/// What the sds of an allocation can hold (sdshdr16 past 255 bytes; small ones are empty).
-fn sds_capacity(alloc: u64) -> u64 {
-    if alloc <= EMPTY_SDS_BYTES {
-        0
-    } else {
-        alloc - 5 - 1
     }
 }
 
@@ -402,8 +308,9 @@ impl Connections {
     }
 
     /// `acceptCommonHandler`'s admission control: a new connection while fewer than
-    /// `maxclients` are open; else Redis writes "-ERR max number of clients reached", closes
-    /// it and counts it in `rejected_connections`.
+    /// `maxclients` are open (the node's `maxclients` less its replicas' links); else Redis
+    /// writes "-ERR max number of clients reached", closes it and counts it in
+    /// `rejected_connections`.
     fn accept(&mut self, owner: u32, unix_ms: u64, maxclients: u32) -> Option<usize> {
         if self.open >= u64::from(maxclients) {
             self.rejected_connections += 1;
@@ -479,32 +386,23 @@ impl Connections {
             };
         }
         self.pools[owner as usize].current = Some(index);
+        self.list[index].query.end_round_trip();
         Some(ConnectionId(index))
     }
 
-    /// A command of `bytes` read on the connection, after the replies so far are written if
-    /// it starts a new read (all of them when `write_all`: the server is over maxmemory);
-    /// `big_argument` is the length of an argument read into a buffer of its own
-    /// (PROTO_MBULK_BIG_ARG and more); `more_follows`, whether the round trip sends more
-    /// commands behind this one.
+    /// The round trip's next request read on the connection, after the replies so far are
+    /// written if it needs a new read (all of them when `write_all`: the server is over
+    /// maxmemory); `more_follows`, whether the round trip sends more commands behind it.
     pub fn read(
         &mut self,
         id: ConnectionId,
-        bytes: u64,
-        big_argument: Option<u64>,
+        request: RequestBytes,
         more_follows: bool,
         unix_ms: u64,
         write_all: bool,
     ) {
-        let unix_s = unix_ms / 1000;
         self.change(id.0, |connection| {
-            let whole = connection.next_command(bytes, write_all);
-            match big_argument {
-                Some(len) if len >= PROTO_MBULK_BIG_ARG => {
-                    connection.read_big_argument(len, whole, more_follows, unix_s)
-                }
-                _ => connection.read(bytes, unix_s),
-            }
+            connection.read(request, more_follows, unix_ms / 1000, write_all)
         });
     }
 
@@ -540,7 +438,10 @@ impl Connections {
     /// The replies written (the end of a read's commands, in beforeSleep).
     pub fn flush(&mut self, id: ConnectionId) {
         if self.list[id.0].open {
-            self.change(id.0, Connection::flush);
+            self.change(id.0, |connection| {
+                connection.flush();
+                connection.query.end_round_trip();
+            });
         }
     }
 
@@ -573,7 +474,7 @@ impl Connections {
                 connection.resize_output_buffer(unix_ms);
             });
             let connection = &self.list[index];
-            self.peak_input[slot] = self.peak_input[slot].max(connection.query_alloc);
+            self.peak_input[slot] = self.peak_input[slot].max(connection.query.allocated());
             self.peak_output[slot] = self.peak_output[slot].max(connection.output_usage());
             self.record(index);
         }
@@ -719,6 +620,10 @@ fn bucket(usage: u64) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::keyspace::memory::{sds_bytes, string_value_bytes};
+    use crate::sim::server::command::CommandKind;
+    use crate::sim::server::protocol::Argument;
+    use crate::sim::server::resp;
 
     const START_MS: u64 = 1_767_225_600_000;
     const MAXCLIENTS: u32 = 10_000;
@@ -758,7 +663,7 @@ mod tests {
     }
 
     fn ping(connections: &mut Connections, id: ConnectionId, unix_ms: u64) {
-        connections.read(id, 14, None, false, unix_ms, false);
+        connections.read(id, RequestBytes::plain(14), false, unix_ms, false);
         connections.reply(id, 7, OutputBufferLimit::NONE, unix_ms);
         connections.flush(id);
     }
@@ -800,7 +705,7 @@ mod tests {
         ping(&mut connections, id, START_MS);
         connections.cron(START_MS + 100, 10);
         connections.cron(START_MS + 1_100, 10);
-        connections.read(id, 30, None, false, START_MS + 1_200, false);
+        connections.read(id, RequestBytes::plain(30), false, START_MS + 1_200, false);
         connections.reply(id, 1_500, OutputBufferLimit::NONE, START_MS + 1_200);
         // 1,024 in the buffer, the rest in a 16 KB block (20,480 with its header's class).
         assert_eq!(
@@ -812,71 +717,53 @@ mod tests {
         assert_eq!(connections.allocated_bytes(), 768 + 458 + 20_480 + 2048);
     }
 
+    /// `SET k <len bytes>`.
+    fn fat(len: u64) -> RequestBytes {
+        resp::request_layout(
+            CommandKind::Set,
+            1,
+            Argument::Value {
+                len: len as u32,
+                ttl_ms: None,
+            },
+        )
+    }
+
     #[test]
-    fn a_big_argument_and_its_fresh_query_buffer_count_until_the_command_and_the_cron() {
+    fn a_fat_argument_and_its_fresh_query_buffer_count_until_the_command_and_the_cron() {
         let (mut connections, id) = one(START_MS);
-        let before = connections.allocated_bytes();
+        let empty = QueryBuffer::new().allocated();
+        let before = connections.allocated_bytes() - empty;
         let len = 6 * 1024 * 1024;
-        connections.read(id, len + 40, Some(len), false, START_MS, false);
+        connections.read(id, fat(len), false, START_MS, false);
+        // The old buffer, grown to the bulk, is the argument's object: a value's allocation.
         let value = string_value_bytes(len).1;
         let fresh = sds_bytes(len + 2);
-        assert_eq!(
-            connections.allocated_bytes(),
-            before - EMPTY_SDS_BYTES + value + fresh
-        );
+        assert_eq!(connections.allocated_bytes(), before + value + fresh);
         connections.command_done(id);
-        assert_eq!(
-            connections.allocated_bytes(),
-            before - EMPTY_SDS_BYTES + fresh
-        );
+        assert_eq!(connections.allocated_bytes(), before + fresh);
         // The first visit sees the bulk as the peak; the next, a second later, trims the
         // empty buffer to its (zero) peak, as it shrinks the unused reply buffer to 1 KB.
         connections.cron(START_MS + 100, 10);
-        assert_eq!(
-            connections.allocated_bytes(),
-            before - EMPTY_SDS_BYTES + fresh
-        );
+        assert_eq!(connections.allocated_bytes(), before + fresh);
         connections.cron(START_MS + 1_100, 10);
         assert_eq!(connections.allocated_bytes(), 2_258);
     }
 
     #[test]
-    fn a_big_argument_already_whole_in_a_big_buffer_is_copied_and_the_buffer_stays() {
-        // Measured on 7.0.15: a pipeline `SET a <60000 B>`, `SET b <40000 B>`, `SET c z` on a
-        // fresh connection leaves CLIENT LIST's qbuf-free=65530, the first bulk's buffer.
+    fn the_replies_so_far_are_written_before_each_later_read() {
         let (mut connections, id) = one(START_MS);
-        let before = connections.allocated_bytes() - EMPTY_SDS_BYTES;
-        connections.read(id, 60_030, Some(60_000), true, START_MS, false);
-        connections.command_done(id);
-        let kept = sds_bytes(60_002);
-        assert_eq!(sds_capacity(kept), 65_530);
-        connections.read(id, 40_030, Some(40_000), true, START_MS, false);
-        assert_eq!(
-            connections.allocated_bytes(),
-            before + kept + string_value_bytes(40_000).1
-        );
-        connections.command_done(id);
-        connections.read(id, 30, None, false, START_MS, false);
-        connections.command_done(id);
-        assert_eq!(connections.allocated_bytes(), before + kept);
-    }
-
-    #[test]
-    fn a_whole_big_argument_with_nothing_behind_takes_the_buffer_as_its_object() {
-        let (mut connections, id) = one(START_MS);
-        let before = connections.allocated_bytes() - EMPTY_SDS_BYTES;
-        connections.read(id, 60_030, Some(60_000), false, START_MS, false);
-        connections.command_done(id);
-        connections.flush(id);
-        let big = sds_bytes(60_002);
-        connections.read(id, 40_030, Some(40_000), false, START_MS, false);
-        let fresh = sds_bytes(40_002);
-        assert_eq!(
-            connections.allocated_bytes(),
-            before + ROBJ_BYTES + big + fresh
-        );
-        connections.command_done(id);
-        assert_eq!(connections.allocated_bytes(), before + fresh);
+        ping(&mut connections, id, START_MS);
+        let idle = connections.allocated_bytes();
+        // One read of 20,474 takes both: the first reply's block waits.
+        connections.read(id, RequestBytes::plain(10_000), true, START_MS, false);
+        connections.reply(id, 40_000, OutputBufferLimit::NONE, START_MS);
+        connections.read(id, RequestBytes::plain(10_000), true, START_MS, false);
+        let block = jemalloc_size(40_000 - 16_384 + REPLY_BLOCK_HEADER_BYTES) + LIST_NODE_BYTES;
+        assert_eq!(connections.allocated_bytes(), idle + block);
+        // The third needs a read of its own: the event loop writes in between.
+        connections.read(id, RequestBytes::plain(10_000), false, START_MS, false);
+        assert_eq!(connections.allocated_bytes(), idle);
     }
 
     #[test]
@@ -903,7 +790,7 @@ mod tests {
     #[test]
     fn a_reply_list_past_the_hard_limit_closes_the_connection() {
         let (mut connections, id) = one(START_MS);
-        connections.read(id, 30, None, false, START_MS, false);
+        connections.read(id, RequestBytes::plain(30), false, START_MS, false);
         let limit = OutputBufferLimit {
             hard_bytes: 64 * 1024,
             soft_bytes: 0,
@@ -929,7 +816,7 @@ mod tests {
         let id = connections
             .begin_round_trip(1, START_MS, MAXCLIENTS)
             .unwrap();
-        connections.read(id, 30, None, false, START_MS, false);
+        connections.read(id, RequestBytes::plain(30), false, START_MS, false);
         connections.record_now(id);
         for owner in 0..2 {
             let id = connections
@@ -961,7 +848,7 @@ mod tests {
         connections.record_all();
         // Both grow from 2^14..2^15 into 2^15..2^16 with their first read: the newer first.
         for id in [newer, older] {
-            connections.read(id, 30, None, false, START_MS, false);
+            connections.read(id, RequestBytes::plain(30), false, START_MS, false);
             connections.record_now(id);
         }
         let (a, b) = (

@@ -23,6 +23,7 @@ mod lifecycle;
 pub mod node;
 pub mod process;
 pub mod protocol;
+mod query_buffer;
 mod removal;
 mod replay_io;
 pub mod replica;

@@ -10,6 +10,7 @@
 //! `client_io.rs` make, in its order.
 
 use crate::sim::server::node::Node;
+use crate::sim::server::resp::RequestBytes;
 
 impl Node {
     /// Client `owner`'s round trips since the last `clientsCron`, as one whose request took
@@ -24,15 +25,17 @@ impl Node {
     ) {
         self.set_time(at_us);
         let unix_ms = self.unix_ms();
-        let maxclients = self.config.maxclients;
-        let Some(connection) = self
-            .connections
-            .begin_round_trip(owner, unix_ms, maxclients)
-        else {
+        let room = self.normal_connection_room();
+        let Some(connection) = self.connections.begin_round_trip(owner, unix_ms, room) else {
             return;
         };
-        self.connections
-            .read(connection, request_bytes, None, false, unix_ms, false);
+        self.connections.read(
+            connection,
+            RequestBytes::plain(request_bytes),
+            false,
+            unix_ms,
+            false,
+        );
         self.connections.command_done(connection);
         let limit = self.config.normal_output_buffer_limit;
         let closed = self

@@ -95,14 +95,20 @@ impl Node {
         self.replication_buffer_blocks() * REPL_BLOCK_ACCOUNTED
     }
 
+    /// The replicas attached to this primary (INFO `connected_slaves`): their links are
+    /// clients in `server.clients`.
+    pub fn connected_replicas(&self) -> u32 {
+        self.stream().map_or(0, |stream| {
+            stream.acks.iter().filter(|ack| ack.is_some()).count() as u32
+        })
+    }
+
     /// INFO's `mem_replication_backlog` and `mem_clients_slaves` (`getMemoryOverheadData`):
     /// with replicas attached, what the buffer holds beyond `repl-backlog-size` is theirs.
     pub fn replication_memory_split(&self) -> (u64, u64) {
         let buffer = self.repl_buffer_mem();
         let backlog = self.config.repl_backlog_size;
-        let attached = self
-            .stream()
-            .is_some_and(|s| s.acks.iter().any(Option::is_some));
+        let attached = self.connected_replicas() > 0;
         if attached && buffer > backlog {
             (backlog, buffer - backlog)
         } else {

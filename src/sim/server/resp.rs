@@ -131,6 +131,51 @@ pub fn request_bytes(command: CommandKind, key_len: u64, argument: Argument) -> 
     array_header_bytes(arguments.count) + arguments.bytes
 }
 
+/// A request as the query buffer meets it: the bytes up to a value argument's data (its
+/// `$<len>\r\n` included), the value, and the arguments after its CRLF (`PX <ms>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestBytes {
+    /// Everything before the value's data; the whole request if it carries no value.
+    pub head: u64,
+    /// The value's length, its CRLF not included.
+    pub value: Option<u64>,
+    pub tail: u64,
+}
+
+impl RequestBytes {
+    /// A request of `bytes` taken as a whole (no value argument).
+    pub fn plain(bytes: u64) -> RequestBytes {
+        RequestBytes {
+            head: bytes,
+            value: None,
+            tail: 0,
+        }
+    }
+
+    pub fn total(self) -> u64 {
+        self.head + self.value.map_or(0, |len| len + 2) + self.tail
+    }
+}
+
+/// [`request_bytes`] with its value argument located: `SET k v [PX ms]`'s and `LPUSH k v`'s
+/// value, `HSET k f<id> v`'s last argument.
+pub fn request_layout(command: CommandKind, key_len: u64, argument: Argument) -> RequestBytes {
+    let total = request_bytes(command, key_len, argument);
+    let (len, tail) = match (command, argument) {
+        (_, Argument::Value { len, ttl_ms }) => {
+            let tail = ttl_ms.map_or(0, |ms| bulk_bytes(2) + bulk_bytes(decimal_len(ms)));
+            (u64::from(len), tail)
+        }
+        (CommandKind::Hset, Argument::Field { len, .. }) => (u64::from(len), 0),
+        _ => return RequestBytes::plain(total),
+    };
+    RequestBytes {
+        head: total - (len + 2) - tail,
+        value: Some(len),
+        tail,
+    }
+}
+
 struct Arguments {
     count: u64,
     bytes: u64,
@@ -178,6 +223,31 @@ mod tests {
             request_bytes(CommandKind::Lrange, 1, Argument::None),
             4 + 12 + 7 + 7 + 8
         );
+    }
+
+    #[test]
+    fn a_value_is_located_in_its_request() {
+        // *3\r\n$3\r\nSET\r\n$5\r\nk:123\r\n$100\r\n | <100> | \r\n
+        let set = Argument::Value {
+            len: 100,
+            ttl_ms: None,
+        };
+        let layout = request_layout(CommandKind::Set, 5, set);
+        assert_eq!(layout.head, 4 + 9 + 11 + 6);
+        assert_eq!((layout.value, layout.tail), (Some(100), 0));
+        assert_eq!(layout.total(), request_bytes(CommandKind::Set, 5, set));
+        // ... PX 12345: $2\r\nPX\r\n$5\r\n12345\r\n after the value's CRLF.
+        let with_ttl = Argument::Value {
+            len: 100,
+            ttl_ms: Some(12_345),
+        };
+        let layout = request_layout(CommandKind::Set, 5, with_ttl);
+        assert_eq!(layout.head, 4 + 9 + 11 + 6);
+        assert_eq!(layout.tail, 8 + 11);
+        assert_eq!(layout.total(), request_bytes(CommandKind::Set, 5, with_ttl));
+        let hset = Argument::Field { id: 7, len: 50 };
+        assert_eq!(request_layout(CommandKind::Hset, 1, hset).tail, 0);
+        assert_eq!(request_layout(CommandKind::Hget, 1, hset).value, None);
     }
 
     #[test]
