@@ -170,10 +170,19 @@ impl World<'_> {
                 continue;
             }
             let link = &mut self.links[other];
+            let held = link.queue.len() + link.output.len() + link.pending.len();
             link.queue.retain(|(_, entry)| entry.offset <= offset);
             link.output.retain(|entry| entry.offset <= offset);
             link.pending.retain(|entry| entry.offset <= offset);
             link.stranded.retain(|entry| entry.offset <= offset);
+            // The link no longer holds `old`'s stream whole: should the replica reach `old`
+            // again before it is told to follow `new` (a heal before the reconfiguration),
+            // continuing from what the link holds would skip the writes dropped here, so it
+            // resyncs in full (Redis would resend them from its backlog and count them lost
+            // again at the reconfiguration).
+            if link.queue.len() + link.output.len() + link.pending.len() < held {
+                link.needs_full_sync = true;
+            }
         }
     }
 
