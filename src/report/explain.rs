@@ -262,10 +262,11 @@ impl LostKeys {
 
     /// The `top` keys with the most reads lost (then removals, then name).
     pub fn top(self, top: usize) -> Vec<LostKey> {
+        // A cause of misses alone (replica-lag, wrong-db, never-written, a refused write) has
+        // no removal rows: its keys are listed by their misses all the same.
         let mut keys: Vec<LostKey> = self
             .by_key
             .into_iter()
-            .filter(|(_, (_, removals))| *removals > 0)
             .map(|(key, (misses, removals))| LostKey {
                 key,
                 misses,
@@ -549,6 +550,23 @@ mod tests {
         assert_eq!(rows[3].detail, "ttl_ms=5");
         let error = read_ledger(LedgerFormat::Csv, "a,b\n".as_bytes(), |_| {}).expect_err("bad");
         assert!(error.starts_with("expected the ledger header"), "{error}");
+    }
+
+    #[test]
+    fn a_cause_of_misses_alone_lists_its_keys() {
+        let ledger = "time_us,time_s,node,db,key,event,cause,actor,detail\n\
+            10,0.000010,replica-1,0,s:1,miss,replica-lag,api,\n\
+            20,0.000020,replica-1,0,s:1,miss,replica-lag,api,\n\
+            30,0.000030,replica-1,0,s:2,miss,replica-lag,api,\n";
+        let mut lost = LostKeys::default();
+        read_ledger(LedgerFormat::Csv, ledger.as_bytes(), |row| {
+            lost.add(&row, Cause::ReplicaLag)
+        })
+        .expect("valid");
+        let top = lost.top(10);
+        assert_eq!(top.len(), 2);
+        assert_eq!((top[0].key.as_str(), top[0].misses), ("s:1", 2));
+        assert_eq!(top[0].removals, 0);
     }
 
     #[test]
