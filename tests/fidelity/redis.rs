@@ -161,7 +161,22 @@ impl RedisServer {
             if let Ok(mut connection) = Connection::open(port) {
                 if let Ok(Reply::Simple(pong)) = connection.call(&["PING"]) {
                     if pong == "PONG" {
-                        return Ok(server);
+                        // Another test's server may hold the port (both probed it free before
+                        // either bound it; ours then fails to bind): answering is not enough,
+                        // the answer must come from our process, or two tests share a server
+                        // and mix their figures.
+                        let ours = server.child.id().to_string();
+                        return match connection.call(&["INFO", "server"]) {
+                            Ok(Reply::Bulk(Some(text))) => {
+                                let info = Info::parse(&String::from_utf8_lossy(&text));
+                                if info.get("process_id") == Some(ours.as_str()) {
+                                    Ok(server)
+                                } else {
+                                    Err(format!("port {port} is another server's"))
+                                }
+                            }
+                            other => Err(format!("INFO server on port {port}: {other:?}")),
+                        };
                     }
                 }
             }
