@@ -188,6 +188,25 @@ impl InfoDump {
         Ok(Some(map))
     }
 
+    /// A numeric subfield every Redis this reads prints (`keys` of `db0:`): one missing
+    /// means a truncated or foreign line, refused with its line, never read as 0.
+    pub fn required_subfield(
+        &self,
+        name: &str,
+        fields: &BTreeMap<String, u64>,
+        key: &str,
+    ) -> Result<u64, InfoError> {
+        match (fields.get(key), self.fields.get(name)) {
+            (Some(value), _) => Ok(*value),
+            (None, Some(field)) => Err(self.bad(field, name, &format!("a number for `{key}=`"))),
+            (None, None) => Err(InfoError {
+                file: self.source.clone(),
+                line: 0,
+                message: format!("no `{name}` line"),
+            }),
+        }
+    }
+
     /// One textual subfield (`state` of `slave0:`).
     pub fn text_subfield(&self, name: &str, key: &str) -> Option<&str> {
         let field = self.fields.get(name)?;

@@ -70,7 +70,8 @@ impl Interval<'_> {
         let after = self.after.counter(name)?;
         match self.baseline() {
             None => Some(after),
-            Some(before) => Some(after.saturating_sub(before.counter(name).unwrap_or(0))),
+            // A counter the earlier dump lacks cannot be compared: not available, not zero.
+            Some(before) => Some(after.saturating_sub(before.counter(name)?)),
         }
     }
 
@@ -80,10 +81,15 @@ impl Interval<'_> {
 
     fn calls(&self, command: &str) -> Option<Calls> {
         let after = self.after.calls(command)?;
+        // Commandstats lists a command only once it has been called: absent before is none.
         let before = self
             .baseline()
             .and_then(|b| b.calls(command))
-            .unwrap_or_default();
+            .unwrap_or(Calls {
+                calls: 0,
+                rejected: 0,
+                failed: 0,
+            });
         Some(Calls {
             calls: after.calls.saturating_sub(before.calls),
             rejected: after.rejected.saturating_sub(before.rejected),
@@ -93,6 +99,7 @@ impl Interval<'_> {
 
     fn errors(&self, code: &str) -> Option<u64> {
         let after = self.after.error_count(code)?;
+        // Errorstats lists an error only once it has been returned: absent before is none.
         let before = self
             .baseline()
             .and_then(|b| b.error_count(code))
@@ -409,11 +416,13 @@ fn restart(interval: &Interval) -> Option<Finding> {
     let before = interval.before?;
     let after = interval.after;
     let had = before.keys_total();
-    let loaded = after.counter("rdb_last_load_keys_loaded").unwrap_or(0);
-    let mut evidence = vec![
-        number("keys_before", had),
-        number("rdb_last_load_keys_loaded", loaded),
-    ];
+    // Redis before 7.0 does not print what its last load brought back; the keys it holds
+    // now are then the closest figure, and the evidence says which was used.
+    let (loaded_name, loaded) = match after.counter("rdb_last_load_keys_loaded") {
+        Some(loaded) => ("rdb_last_load_keys_loaded", loaded),
+        None => ("keys_after", after.keys_total()),
+    };
+    let mut evidence = vec![number("keys_before", had), number(loaded_name, loaded)];
     for (name, snapshot) in [("before", before), ("after", after)] {
         if let Some(run_id) = snapshot.text("run_id") {
             evidence.push(text(&format!("run_id_{name}"), run_id));
@@ -520,7 +529,8 @@ fn wrong_db(interval: &Interval, db: u32) -> Option<Finding> {
         .filter(|(index, _)| **index != db)
         .map(|(index, d)| (*index, d.keys))
         .max_by_key(|(index, keys)| (*keys, std::cmp::Reverse(*index)))?;
-    let hits = interval.delta("keyspace_hits").unwrap_or(0);
+    // Without the hits the interval cannot tell a wrong database from a cold cache.
+    let hits = interval.delta("keyspace_hits")?;
     if elsewhere == 0 || (here > 0 && hits > 0) {
         return None;
     }

@@ -149,11 +149,12 @@ fn commands(dump: &InfoDump) -> Result<Option<BTreeMap<String, Calls>>, InfoErro
         let Some(fields) = dump.subfields(name)? else {
             continue;
         };
-        let get = |key: &str| fields.get(key).copied().unwrap_or(0);
+        // `rejected_calls` and `failed_calls` came with Redis 6.2: before, none were counted.
+        let since_6_2 = |key: &str| fields.get(key).copied().unwrap_or(0);
         let calls = Calls {
-            calls: get("calls"),
-            rejected: get("rejected_calls"),
-            failed: get("failed_calls"),
+            calls: dump.required_subfield(name, &fields, "calls")?,
+            rejected: since_6_2("rejected_calls"),
+            failed: since_6_2("failed_calls"),
         };
         commands.insert(name["cmdstat_".len()..].to_string(), calls);
     }
@@ -167,7 +168,7 @@ fn errors(dump: &InfoDump) -> Result<Option<BTreeMap<String, u64>>, InfoError> {
     let mut errors = BTreeMap::new();
     for name in dump.names_with_prefix("errorstat_") {
         if let Some(fields) = dump.subfields(name)? {
-            let count = fields.get("count").copied().unwrap_or(0);
+            let count = dump.required_subfield(name, &fields, "count")?;
             errors.insert(name["errorstat_".len()..].to_string(), count);
         }
     }
@@ -184,13 +185,13 @@ fn databases(dump: &InfoDump) -> Result<BTreeMap<u32, Db>, InfoError> {
             continue;
         }
         if let Some(fields) = dump.subfields(name)? {
-            let get = |key: &str| fields.get(key).copied().unwrap_or(0);
+            let get = |key: &str| dump.required_subfield(name, &fields, key);
             dbs.insert(
                 index,
                 Db {
-                    keys: get("keys"),
-                    expires: get("expires"),
-                    avg_ttl_ms: get("avg_ttl"),
+                    keys: get("keys")?,
+                    expires: get("expires")?,
+                    avg_ttl_ms: get("avg_ttl")?,
                 },
             );
         }
@@ -211,8 +212,8 @@ fn replicas(dump: &InfoDump) -> Result<Vec<Replica>, InfoError> {
         replicas.push(Replica {
             address: format!("{}:{}", text("ip"), text("port")),
             state: text("state").to_string(),
-            offset: fields.get("offset").copied().unwrap_or(0),
-            lag_s: fields.get("lag").copied().unwrap_or(0),
+            offset: dump.required_subfield(name, &fields, "offset")?,
+            lag_s: dump.required_subfield(name, &fields, "lag")?,
         });
     }
     Ok(replicas)

@@ -164,8 +164,12 @@ fn a_promotion_a_lagging_replica_and_the_wrong_database() {
     assert_eq!(first(&d), "replica-lag");
     assert!(d.causes[0].next_step.contains("8900 bytes behind"));
     let d = pair(
-        &["keyspace_misses:0"],
-        &["keyspace_misses:40", "db1:keys=30,expires=0,avg_ttl=0"],
+        &["keyspace_misses:0", "keyspace_hits:0"],
+        &[
+            "keyspace_misses:40",
+            "keyspace_hits:0",
+            "db1:keys=30,expires=0,avg_ttl=0",
+        ],
     );
     assert_eq!(first(&d), "wrong-db");
     assert_eq!(d.causes[0].keys, Some(40));
@@ -196,5 +200,20 @@ fn a_memory_figure_the_dump_lacks_is_said_not_shown_as_zero() {
     assert!(
         step.contains("(mem_clients_slaves + mem_replication_backlog not in the dump)"),
         "{step}"
+    );
+}
+
+#[test]
+fn a_line_missing_a_figure_redis_always_prints_is_refused_with_its_line() {
+    let text = "# Server\nrun_id:a\n# Keyspace\ndb0:expires=1,avg_ttl=0\n";
+    let error = Snapshot::from_dump(&InfoDump::parse("t", text).unwrap()).unwrap_err();
+    assert_eq!(error.line, 4);
+    assert!(error.message.contains("`keys=`"), "{}", error.message);
+    // Redis before 6.2 printed no rejected or failed calls: those are none, not an error.
+    let text = "# Commandstats\ncmdstat_get:calls=3,usec=9,usec_per_call=3.00\n";
+    let old = Snapshot::from_dump(&InfoDump::parse("t", text).unwrap()).unwrap();
+    assert_eq!(
+        old.calls("get").map(|c| (c.calls, c.rejected)),
+        Some((3, 0))
     );
 }

@@ -26,7 +26,7 @@ use parquet::errors::ParquetError;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
-use crate::report::ledger_csv::{actor_name, detail_text, HEADER};
+use crate::report::ledger_csv::{actor_name, detail_text, NamedRows, HEADER};
 use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::ledger::{Actor, Cause, Detail, EntryKind, LedgerEntry};
 
@@ -129,7 +129,10 @@ impl KeyColumn {
     /// back to their count: a copy of each name's own length (a call to `memmove`) was the
     /// writer's largest cost.
     fn push_number(&mut self, number: u64) {
-        let digits = number.checked_ilog10().unwrap_or(0) as usize + 1;
+        let digits = match number.checked_ilog10() {
+            Some(log) => log as usize + 1,
+            None => 1, // 0 is one digit
+        };
         let mut text = [b'0'; 20];
         let mut rest = number;
         for place in text[..digits].iter_mut().rev() {
@@ -241,20 +244,11 @@ impl<W: Write + Send> ParquetLedger<W> {
         }
     }
 
-    /// Writes a batch of rows; their key names are looked up together (see
-    /// [`crate::report::ledger_csv::CsvLedger::record_batch`]).
     pub fn record_batch(&mut self, batch: &[LedgerEntry]) {
-        let mut numbers = std::mem::take(&mut self.numbers);
-        numbers.clear();
-        self.keys
-            .number_names(batch.iter().map(|entry| entry.key), &mut numbers);
-        for (entry, number) in batch.iter().zip(&numbers) {
-            self.record_named(entry, *number);
-        }
-        self.numbers = numbers;
+        NamedRows::record_batch(self, batch);
     }
 
-    fn record_named(&mut self, entry: &LedgerEntry, number: Option<u64>) {
+    fn record_row(&mut self, entry: &LedgerEntry, number: Option<u64>) {
         if self.error.is_some() {
             return;
         }
@@ -341,6 +335,20 @@ impl<W: Write + Send> ParquetLedger<W> {
             self.actor.finish()?,
             self.detail.finish()?,
         ])
+    }
+}
+
+impl<W: Write + Send> NamedRows for ParquetLedger<W> {
+    fn key_table(&self) -> &KeyTable {
+        &self.keys
+    }
+
+    fn numbers(&mut self) -> &mut Vec<Option<u64>> {
+        &mut self.numbers
+    }
+
+    fn record_named(&mut self, entry: &LedgerEntry, number: Option<u64>) {
+        self.record_row(entry, number);
     }
 }
 

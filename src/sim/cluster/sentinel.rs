@@ -187,13 +187,9 @@ impl Sentinels {
     /// An operator's failover (`SENTINEL FAILOVER` or a manual promotion): every Sentinel
     /// takes the new configuration.
     pub fn announce(&mut self, master: usize, now_us: u64) {
-        let epoch = self
-            .watchers
-            .iter()
-            .map(|w| w.config_epoch)
-            .max()
-            .unwrap_or(0)
-            + 1;
+        let newest = self.watchers.iter().map(|w| w.config_epoch).max();
+        assert!(newest.is_some(), "a failover announced to no Sentinel");
+        let epoch = newest.map_or(1, |epoch| epoch + 1);
         for (index, watcher) in self.watchers.iter_mut().enumerate() {
             watcher.switch_to(master, epoch, now_us);
             watcher.current_epoch = watcher.current_epoch.max(epoch);

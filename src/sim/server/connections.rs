@@ -500,6 +500,7 @@ impl Connections {
 
     /// INFO `client_recent_max_input_buffer` and `client_recent_max_output_buffer`.
     pub fn recent_max_buffers(&self) -> (u64, u64) {
+        // With no client connected Redis prints 0 for both.
         (
             self.peak_input.iter().copied().max().unwrap_or_default(),
             self.peak_output.iter().copied().max().unwrap_or_default(),

@@ -122,6 +122,7 @@ fn clients(config: &SimConfig) -> Result<(), Ineligible> {
 }
 
 pub(super) fn key_lengths(keys: &KeyTable) -> Result<(), Ineligible> {
+    // No keys, no request to read: the longest is then 0.
     let longest = (0..keys.len() as u32)
         .map(|key| keys.key_len(crate::sim::ledger::KeyId(key)))
         .max()
