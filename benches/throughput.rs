@@ -179,7 +179,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000_000);
-    // VANISH_BENCH_ONLY=lru-exact|lru-exact-full|allkeys-lru|single runs one benchmark (for profiling).
+    // VANISH_BENCH_ONLY=lru-exact|lru-exact-full|allkeys-lru|allkeys-lru-redis|replicas|single runs one benchmark (for profiling).
     let only = std::env::var("VANISH_BENCH_ONLY").unwrap_or_default();
     let wanted = |name: &str| only.is_empty() || only == name;
     let objects = 1_000_000;
@@ -205,6 +205,18 @@ fn main() {
         );
     }
     let sampled = ServerConfig {
+        memory_model: MemoryModel::Raw,
+        maxmemory_bytes: objects / 10 * 100,
+        maxmemory_policy: MaxmemoryPolicy::AllkeysLru,
+        ..ServerConfig::default()
+    };
+    if wanted("allkeys-lru") {
+        measure(
+            "trace replay, allkeys-lru, 5 samples, raw memory",
+            &replay_scenario(trace.clone(), sampled),
+        );
+    }
+    let sampled_redis = ServerConfig {
         // The fixed memory (an empty server and the one client's connection) plus the cache.
         maxmemory_bytes: vanish::sim::keyspace::memory::USED_MEMORY_STARTUP
             + vanish::sim::keyspace::memory::client_pool_bytes(1)
@@ -212,10 +224,10 @@ fn main() {
         maxmemory_policy: MaxmemoryPolicy::AllkeysLru,
         ..ServerConfig::default()
     };
-    if wanted("allkeys-lru") {
+    if wanted("allkeys-lru-redis") {
         measure(
-            "trace replay, allkeys-lru, 5 samples",
-            &replay_scenario(trace, sampled),
+            "trace replay, allkeys-lru, 5 samples, Redis's memory",
+            &replay_scenario(trace, sampled_redis),
         );
     }
     if wanted("replicas") {

@@ -19,6 +19,8 @@ use crate::sim::server::{Argument, ErrorReply, Request};
 
 /// ZADD scores are integers in 0..SCORE_RANGE.
 const SCORE_RANGE: u64 = 1_000_000;
+/// How many records ahead a replay names the key whose slot to load (`upcoming_key`).
+const REPLAY_PREFETCH_AHEAD: usize = 8;
 
 /// What a client saw, for the report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -289,15 +291,18 @@ impl Client {
         }
     }
 
-    /// The key of this client's next command, when it is known before the command is asked
-    /// for (a replay's next record, a draw made ahead).
+    /// A key this client will use soon, when it is known before the command is asked for: a
+    /// replay's record `REPLAY_PREFETCH_AHEAD` places on (its slot then has eight commands'
+    /// time to load, where the next record's has a fraction of one), a draw made ahead.
     pub fn upcoming_key(&self, keys: &KeyTable) -> Option<KeyId> {
         let local = match &self.source {
             Source::Replay(replay) => {
-                if replay.cursor >= replay.trace.records.len() {
+                let records = &replay.trace.records;
+                let ahead = (replay.cursor + REPLAY_PREFETCH_AHEAD).min(records.len());
+                if ahead == 0 || replay.cursor >= records.len() {
                     return None;
                 }
-                u64::from(replay.trace.records.key(replay.cursor))
+                u64::from(records.key(ahead - 1))
             }
             Source::Generated(_) => self.ahead.as_ref()?.command?.1,
         };

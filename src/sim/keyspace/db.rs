@@ -225,7 +225,7 @@ impl Db {
     /// Allocates the slots on first use; `hash_seed` is the node's dict hash seed.
     pub fn ensure_allocated(&mut self, key_capacity: usize, hash_seed: u64) {
         if self.slots.len() < key_capacity {
-            self.slots = vec![Slot::EMPTY; key_capacity];
+            self.slots = super::filled_vec(Slot::EMPTY, key_capacity);
             self.main = Dict::new(key_capacity, hash_seed);
             self.expires = Dict::new(key_capacity, hash_seed);
         }

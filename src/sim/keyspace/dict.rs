@@ -8,8 +8,9 @@
 //! chains. Keys are hashed with a seeded mixer, as Redis hashes with a per-process SipHash key.
 
 use crate::sim::keyspace::memory::BUCKET_BYTES;
+use crate::sim::keyspace::prefetch;
 use crate::sim::ledger::KeyId;
-use crate::sim::random::rng::{mix64, Stream};
+use crate::sim::random::rng::{mix64, Draw};
 
 const NIL: u32 = u32::MAX;
 /// `DICT_HT_INITIAL_SIZE`.
@@ -122,7 +123,7 @@ impl Dict {
     /// `dictAdd` of a key known to be absent.
     pub fn insert(&mut self, key: KeyId, guard: &ExpandGuard) {
         if self.next.is_empty() {
-            self.next = vec![NIL; self.key_capacity];
+            self.next = crate::sim::keyspace::filled_vec(NIL, self.key_capacity);
         }
         if self.rehash_index.is_some() {
             self.rehash(1);
@@ -285,7 +286,7 @@ impl Dict {
 
     /// `dictGetSomeKeys` (7.0): up to `count` keys from consecutive buckets starting at a random
     /// index, jumping elsewhere after a run of empty buckets; appended to `out`.
-    pub fn get_some_keys(&mut self, count: usize, stream: &mut Stream, out: &mut Vec<KeyId>) {
+    pub fn get_some_keys(&mut self, count: usize, stream: &mut impl Draw, out: &mut Vec<KeyId>) {
         let count = count.min(self.len() as usize);
         if count == 0 {
             return;
@@ -348,7 +349,7 @@ impl Dict {
     }
 
     /// `dictGetRandomKey`: a random non-empty bucket, then a random element of its chain.
-    pub fn get_random_key(&mut self, stream: &mut Stream) -> Option<KeyId> {
+    pub fn get_random_key(&mut self, stream: &mut impl Draw) -> Option<KeyId> {
         if self.is_empty() {
             return None;
         }
@@ -396,6 +397,57 @@ impl Dict {
         Some(KeyId(current))
     }
 
+    /// Loads the bucket heads a `get_some_keys` whose first draw is `draw` starts from. A hint
+    /// (`keyspace::prefetch`), given a sampling ahead so that the heads are cached by the time
+    /// `prefetch_sample` reads them.
+    pub fn prefetch_sample_start(&self, draw: u64) {
+        let Some(start) = self.sample_start(draw) else {
+            return;
+        };
+        for heads in &self.heads {
+            if let Some(head) = heads.get(start) {
+                prefetch(head);
+            }
+        }
+    }
+
+    /// Hands `found` the keys heading the first `count` buckets a `get_some_keys` whose first
+    /// draw is `draw` visits, and loads their chain links. A hint: the keys may have changed by
+    /// the time it samples.
+    pub fn prefetch_sample(&self, draw: u64, count: usize, mut found: impl FnMut(KeyId)) {
+        let Some(start) = self.sample_start(draw) else {
+            return;
+        };
+        for heads in &self.heads {
+            for &head in heads.iter().skip(start).take(count) {
+                if let Some(link) = self.next.get(head as usize) {
+                    prefetch(link);
+                    found(KeyId(head));
+                }
+            }
+        }
+    }
+
+    /// Loads what inserting or removing `key` reads first: the head of its bucket and its own
+    /// link.
+    pub fn prefetch_bucket_of(&self, key: KeyId) {
+        let hash = self.hash(key);
+        for heads in &self.heads {
+            if !heads.is_empty() {
+                prefetch(&heads[(hash & (heads.len() as u64 - 1)) as usize]);
+            }
+        }
+        if let Some(link) = self.next.get(key.0 as usize) {
+            prefetch(link);
+        }
+    }
+
+    /// The bucket `get_some_keys` starts from for a first draw `draw` (None for no table).
+    fn sample_start(&self, draw: u64) -> Option<usize> {
+        let size = self.heads[0].len().max(self.heads[1].len());
+        (size > 0).then(|| (draw & (size as u64 - 1)) as usize)
+    }
+
     /// Appends the keys chained in `bucket` of `table` (masked to the table size) to `out`, in
     /// chain order.
     pub fn bucket_keys(&self, table: usize, bucket: u64, out: &mut Vec<KeyId>) {
@@ -414,6 +466,7 @@ impl Dict {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::random::rng::Stream;
 
     fn keys_in(dict: &Dict) -> Vec<u32> {
         let mut out = Vec::new();

@@ -6,11 +6,14 @@
 pub mod db;
 pub mod dict;
 pub mod glob;
+mod huge;
 pub mod keys;
 pub mod lru;
 pub mod memory;
 pub mod names;
 pub mod value;
+
+pub use huge::filled_vec;
 
 /// Asks the CPU to bring `value`'s cache line in, without waiting for it: the engine knows the
 /// key of a client's next command one command ahead, and a slot of a large keyspace is a cache

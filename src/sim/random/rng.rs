@@ -51,20 +51,10 @@ impl Stream {
         self.rng.next_u64()
     }
 
-    /// Uniform in `0..n` (Lemire's multiply-shift with rejection; `n` > 0).
+    /// Uniform in `0..n` (`n` > 0).
     #[inline]
     pub fn below(&mut self, n: u64) -> u64 {
-        debug_assert!(n > 0);
-        let mut product = u128::from(self.next_u64()) * u128::from(n);
-        let mut low = product as u64;
-        if low < n {
-            let threshold = n.wrapping_neg() % n;
-            while low < threshold {
-                product = u128::from(self.next_u64()) * u128::from(n);
-                low = product as u64;
-            }
-        }
-        (product >> 64) as u64
+        Draw::below(self, n)
     }
 
     /// Uniform in `[low, high]` inclusive.
@@ -113,6 +103,66 @@ impl Stream {
     }
 }
 
+/// What a sampler needs of a stream: its next 64 bits, and the integer draws built on them.
+pub trait Draw {
+    fn next_u64(&mut self) -> u64;
+
+    /// Uniform in `0..n` (Lemire's multiply-shift with rejection; `n` > 0).
+    #[inline]
+    fn below(&mut self, n: u64) -> u64 {
+        debug_assert!(n > 0);
+        let mut product = u128::from(self.next_u64()) * u128::from(n);
+        let mut low = product as u64;
+        if low < n {
+            let threshold = n.wrapping_neg() % n;
+            while low < threshold {
+                product = u128::from(self.next_u64()) * u128::from(n);
+                low = product as u64;
+            }
+        }
+        (product >> 64) as u64
+    }
+}
+
+impl Draw for Stream {
+    #[inline]
+    fn next_u64(&mut self) -> u64 {
+        self.rng.next_u64()
+    }
+}
+
+/// A stream read two draws ahead. Its draws come out in the stream's own order, so it samples
+/// exactly what the stream would; knowing them before they are taken lets the eviction pool
+/// load the buckets and keys its next sampling will read while commands run in between
+/// (`Evictor`), where reading them when needed stalls on three cache misses in a row.
+#[derive(Clone, Debug)]
+pub struct Lookahead {
+    stream: Stream,
+    ahead: [u64; 2],
+}
+
+impl Lookahead {
+    pub fn new(mut stream: Stream) -> Lookahead {
+        let ahead = [stream.next_u64(), stream.next_u64()];
+        Lookahead { stream, ahead }
+    }
+
+    /// The draw `n` places ahead (0: the next one), not taken.
+    #[inline]
+    pub fn peek(&self, n: usize) -> u64 {
+        self.ahead[n]
+    }
+}
+
+impl Draw for Lookahead {
+    #[inline]
+    fn next_u64(&mut self) -> u64 {
+        let drawn = self.ahead[0];
+        self.ahead = [self.ahead[1], self.stream.next_u64()];
+        drawn
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +180,21 @@ mod tests {
         assert_eq!(first, again);
         assert_ne!(first, other);
         assert_ne!(first, reseeded);
+    }
+
+    #[test]
+    fn a_lookahead_draws_what_its_stream_draws() {
+        let mut plain = Stream::new(7, "node:primary:evict");
+        let mut ahead = Lookahead::new(Stream::new(7, "node:primary:evict"));
+        for round in 0..100u64 {
+            let (peek0, peek1) = (ahead.peek(0), ahead.peek(1));
+            let drawn = ahead.next_u64();
+            assert_eq!(drawn, peek0);
+            assert_eq!(ahead.peek(0), peek1);
+            assert_eq!(drawn, plain.next_u64());
+            let n = 1 + round * 977;
+            assert_eq!(Draw::below(&mut ahead, n), plain.below(n));
+        }
     }
 
     #[test]

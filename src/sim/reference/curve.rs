@@ -174,7 +174,7 @@ impl Timeline {
 
     #[cold]
     fn allocate(&mut self, db: usize) {
-        self.last[db] = vec![NEVER_ACCESSED; self.keys];
+        self.last[db] = crate::sim::keyspace::filled_vec(NEVER_ACCESSED, self.keys);
     }
 
     /// Appends an access to the key of an object costing `object_bytes` (`None`: what it cost

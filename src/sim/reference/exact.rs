@@ -100,7 +100,7 @@ impl ReferenceCache {
         let (db, key) = unpack(id);
         let table = &mut self.next_use[db as usize];
         if table.is_empty() {
-            *table = vec![NEVER; self.key_capacity];
+            *table = crate::sim::keyspace::filled_vec(NEVER, self.key_capacity);
         }
         table[key.0 as usize] = next_use;
         self.heap.push((next_use, id));

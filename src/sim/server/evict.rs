@@ -17,7 +17,7 @@ use crate::sim::keyspace::db::Db;
 use crate::sim::keyspace::lru;
 use crate::sim::ledger::watch::WatchEvent;
 use crate::sim::ledger::{KeyId, Ledger};
-use crate::sim::random::rng::Stream;
+use crate::sim::random::rng::{Lookahead, Stream};
 use crate::sim::reference::exact::ReferenceCache;
 
 /// `EVPOOL_SIZE`.
@@ -115,7 +115,8 @@ pub struct Incoming {
 /// Eviction's state on one node.
 #[derive(Debug, Clone)]
 pub struct Evictor {
-    stream: Stream,
+    /// Read ahead: the next sampling's buckets load while commands run (`Lookahead`).
+    stream: Lookahead,
     /// The global eviction pool (`EvictionPoolLRU`).
     pool: [PoolEntry; EVPOOL_SIZE],
     /// The random policies' `next_db`.
@@ -133,7 +134,7 @@ pub struct Evictor {
 impl Evictor {
     pub fn new(stream: Stream, reference: Option<ReferenceCache>) -> Evictor {
         Evictor {
-            stream,
+            stream: Lookahead::new(stream),
             pool: [PoolEntry::default(); EVPOOL_SIZE],
             random_next_db: 0,
             running: false,
@@ -270,6 +271,7 @@ impl Evictor {
             for &key in &self.sampled {
                 database.prefetch_slot(key);
             }
+            let ahead = (self.stream.peek(0), self.stream.peek(1));
             for &key in &self.sampled {
                 if volatile && policy != MaxmemoryPolicy::VolatileTtl {
                     // The value lives in the main dict: a lookup there (one rehash step).
@@ -286,8 +288,29 @@ impl Evictor {
                     },
                 );
             }
+            // Hints for the next samplings: the keys heading the next one's buckets (whose
+            // heads the previous round loaded) and their slots, and the heads of the one after.
+            let database = &dbs[db as usize];
+            let dict = if volatile {
+                &database.expires
+            } else {
+                &database.main
+            };
+            // At 0.86 keys a bucket with 42 % empty, five keys take six buckets or more.
+            dict.prefetch_sample(ahead.0, samples * 2, |key| database.prefetch_slot(key));
+            dict.prefetch_sample_start(ahead.1);
         }
         total_keys
+    }
+
+    /// A hint: loads what evicting the pool's best remaining entry would read (its slot and its
+    /// place in the dict), as it is likely the next victim.
+    fn prefetch_next_best(&self, dbs: &[Db]) {
+        if let Some(entry) = self.pool.iter().rev().find(|entry| entry.used) {
+            let database = &dbs[entry.db as usize];
+            database.prefetch_slot(entry.key);
+            database.main.prefetch_bucket_of(entry.key);
+        }
     }
 
     /// Takes pool entries from the best down until one still exists; None if all were ghosts.
@@ -307,6 +330,7 @@ impl Evictor {
             dict.on_lookup();
             let slot = database.slot(entry.key);
             if slot.is_present() && (!volatile || slot.is_volatile()) {
+                self.prefetch_next_best(dbs);
                 return Some(entry);
             }
         }

@@ -182,12 +182,15 @@ impl Node {
         &self.dbs[index as usize]
     }
 
-    /// Hints the CPU to load what a command on `key` in `db` reads first (its slot, its string
-    /// length, its name's length), one command ahead: a hint, never a change.
+    /// Hints the CPU to load what a command on `key` in `db` reads first (its slot, its place
+    /// in the dict, its string length, its name's length), a command or more ahead: a hint,
+    /// never a change.
     #[inline]
     pub fn prefetch(&self, db: u32, key: KeyId) {
         if let Some(database) = self.dbs.get(db as usize) {
             database.prefetch_slot(key);
+            // Where a miss's refill inserts it.
+            database.main.prefetch_bucket_of(key);
         }
         self.string_lens.prefetch(key);
         self.keys.prefetch_key_len(key);

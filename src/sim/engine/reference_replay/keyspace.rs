@@ -147,18 +147,18 @@ impl Keyspace {
         databases: u32,
         keys: &KeyTable,
     ) -> Keyspace {
-        let entries = (0..keys.len() as u32)
-            .map(|key| {
-                // Eligible names are shorter than a request's first read (16 KB).
-                let key_len = keys.key_len(KeyId(key));
-                assert!(key_len < 1 << KEY_LEN_BITS, "an eligible name fits 14 bits");
-                Entry {
-                    older: NEVER_REMOVED as u32,
-                    newer: (NEVER_REMOVED >> 32) as u32,
-                    packed: ABSENT | (key_len as u32) << VALUE_BITS,
-                }
-            })
-            .collect();
+        let never = Entry {
+            older: NEVER_REMOVED as u32,
+            newer: (NEVER_REMOVED >> 32) as u32,
+            packed: ABSENT,
+        };
+        let mut entries = crate::sim::keyspace::filled_vec(never, keys.len());
+        for (key, entry) in entries.iter_mut().enumerate() {
+            // Eligible names are shorter than a request's first read (16 KB).
+            let key_len = keys.key_len(KeyId(key as u32));
+            assert!(key_len < 1 << KEY_LEN_BITS, "an eligible name fits 14 bits");
+            entry.packed |= (key_len as u32) << VALUE_BITS;
+        }
         Keyspace {
             db,
             policy,
