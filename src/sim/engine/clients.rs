@@ -3,7 +3,7 @@
 
 use super::World;
 use crate::sim::config::{CommandKind, Discovery, ReadFrom, SentinelHost, WaitConfig};
-use crate::sim::engine::workload::{Client, Failure};
+use crate::sim::engine::workload::{Client, ClientCounts, Failure};
 use crate::sim::ledger::watch::{Outcome, WatchEvent};
 use crate::sim::ledger::{Cause, Ledger};
 use crate::sim::server::connections::{Closed, ConnectionId};
@@ -192,7 +192,7 @@ impl World<'_> {
             .or(paused_write.then_some(ErrorReply::Timeout))
         {
             let client = &mut self.clients[index];
-            tally(client, &request.command, Reply::Error(error));
+            tally(&mut client.counts, request.command, Reply::Error(error));
             return;
         }
         if target != primary {
@@ -207,19 +207,19 @@ impl World<'_> {
         if on_pool.is_none() && target == self.pool_node[index] && node.refuses_client(index as u32)
         {
             // maxclients: Redis wrote "-ERR max number of clients reached" and closed it.
-            tally(client, &request.command, closed);
+            tally(&mut client.counts, request.command, closed);
             return;
         }
         let reply = match on_pool {
             Some(trip) => {
                 // A connection the server closed loses the rest of the round trip.
                 if !node.connection_open(trip.connection) {
-                    tally(client, &request.command, closed);
+                    tally(&mut client.counts, request.command, closed);
                     return;
                 }
                 node.read_request(trip.connection, &request, trip.behind > 0);
                 if !node.before_command(trip.connection) {
-                    tally(client, &request.command, closed);
+                    tally(&mut client.counts, request.command, closed);
                     return;
                 }
                 let reply = node.execute(&request, ledger);
@@ -234,7 +234,7 @@ impl World<'_> {
         if ledger.watches(request.key) {
             note_command(ledger, node, &request, reply);
         }
-        tally(client, &request.command, reply);
+        tally(&mut client.counts, request.command, reply);
         let acknowledged =
             matches!(reply, Reply::Ok | Reply::Integer(_)) && !request.command.is_read();
         if acknowledged {
@@ -269,7 +269,7 @@ impl World<'_> {
             if ledger.watches(refill.key) {
                 note_command(ledger, primary_node, &refill, refill_reply);
             }
-            tally(client, &refill.command, refill_reply);
+            tally(&mut client.counts, refill.command, refill_reply);
             if matches!(refill_reply, Reply::Ok | Reply::Integer(_)) {
                 remember_write(client, primary_node, refill.db, refill.key, self.keys.len());
                 if let Some(divergent) = primary_node.divergent.as_mut() {
@@ -342,24 +342,24 @@ fn note_command(ledger: &mut Ledger, node: &Node, request: &Request, reply: Repl
     });
 }
 
-pub(super) fn tally(client: &mut Client, command: &CommandKind, reply: Reply) {
-    client.counts.commands += 1;
+pub(super) fn tally(counts: &mut ClientCounts, command: CommandKind, reply: Reply) {
+    counts.commands += 1;
     if command.is_read() {
-        client.counts.reads += 1;
+        counts.reads += 1;
     } else if matches!(reply, Reply::Ok | Reply::Integer(_)) {
-        client.counts.acknowledged_writes += 1;
+        counts.acknowledged_writes += 1;
     }
     match reply {
-        Reply::Hit => client.counts.hits += 1,
-        Reply::Miss => client.counts.misses += 1,
+        Reply::Hit => counts.hits += 1,
+        Reply::Miss => counts.misses += 1,
         Reply::Error(error) => {
-            client.counts.errors += 1;
+            counts.errors += 1;
             let failure = Failure::of(error);
             if command.is_read() {
-                client.counts.read_errors += 1;
-                client.counts.failed_reads[failure] += 1;
+                counts.read_errors += 1;
+                counts.failed_reads[failure] += 1;
             } else {
-                client.counts.failed_writes[failure] += 1;
+                counts.failed_writes[failure] += 1;
             }
         }
         Reply::Ok | Reply::Integer(_) | Reply::Continued => {}

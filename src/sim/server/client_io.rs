@@ -210,7 +210,7 @@ impl Node {
 
     /// The reply's bytes from what the command found: a bulk of the value's length for a string
     /// hit, an array of its elements for LRANGE/SMEMBERS/ZRANGE.
-    fn reply_bytes(&self, request: &Request, reply: Reply) -> u64 {
+    pub(crate) fn reply_bytes(&self, request: &Request, reply: Reply) -> u64 {
         match reply {
             Reply::Ok => resp::OK_BYTES,
             Reply::Integer(n) => resp::integer_bytes(n),

@@ -3,8 +3,9 @@
 //!
 //! One node (no replicas, Sentinels or operator events, so no faults and no persistence
 //! rollback), the raw memory model (used_memory is the values' bytes: no dict, client or
-//! startup memory), a reference policy (`lru-exact`, `opt`: evictions come from the reference
-//! order, never from sampling the dict), and clients that replay traces of plain GETs (no
+//! startup memory, so no connection's state changes what is evicted), any policy (a reference
+//! policy's keys live in the kernel, Redis's own policies' in the node, `on_node.rs`), and
+//! clients that replay traces of plain GETs (no
 //! TTLs, no option flags, one database for every client, read-through or not). Each client
 //! keeps one connection and one command a round trip, requests fit the first read's 16 KB
 //! query buffer and replies the smallest reply buffer (1 KB), and neither client eviction nor
@@ -12,7 +13,7 @@
 //! clientsCron interval's largest request and reply (`server/replay_io.rs`). No value is larger
 //! than maxmemory (the write would be refused with -OOM, which the kernel does not model).
 
-use crate::sim::config::{MaxmemoryPolicy, MemoryModel, SimConfig, TraceOp, Workload};
+use crate::sim::config::{MemoryModel, SimConfig, TraceOp, Workload};
 use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::server::connections::{PROTO_IOBUF_LEN, PROTO_REPLY_MIN_BYTES};
 use crate::sim::server::resp;
@@ -55,12 +56,6 @@ fn server(config: &SimConfig) -> Result<(), Ineligible> {
     let server = &config.server;
     if server.memory_model != MemoryModel::Raw {
         return Err("a memory model other than raw");
-    }
-    if !matches!(
-        server.maxmemory_policy,
-        MaxmemoryPolicy::LruExact | MaxmemoryPolicy::Opt
-    ) {
-        return Err("a policy other than lru-exact or opt");
     }
     if server.maxmemory_clients.limit_bytes(server.maxmemory_bytes) != 0 {
         return Err("maxmemory-clients");

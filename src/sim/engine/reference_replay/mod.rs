@@ -1,18 +1,19 @@
-//! The reference replay kernel: a trace replayed under exact LRU or OPT without the full
-//! engine's machinery, for the scenarios where that machinery changes no figure
-//! (`eligible.rs`).
+//! The replay kernel: a trace replayed without the full engine's machinery, for the scenarios
+//! where that machinery changes no figure (`eligible.rs`).
 //!
 //! Replaying a cache trace is how users size caches and compare policies on their own
-//! workload; through the full engine each request pays for the event queue, Redis's dict, the
-//! connection model and the per-command bookkeeping (2.8 M requests/s). Here a request is a
-//! lookup in dense per-key arrays (the trace's keys are already interned) and a move in the
-//! reference order, the way libCacheSim's simulators work.
+//! workload; through the full engine each request pays for the event queue, the client model,
+//! the connection model and the per-command bookkeeping (2.8 M requests/s). Under a reference
+//! policy (exact LRU, OPT) a request here is a lookup in dense per-key arrays (the trace's
+//! keys are already interned) and a move in the reference order, the way libCacheSim's
+//! simulators work. Under Redis's own policies the node keeps the keys and runs each command
+//! (`on_node.rs`): only the engine around it is left out.
 //!
 //! Equality with the full engine is the contract: same `RunOutput`, same ledger rows in the
 //! same order. It is kept by reusing what decides each figure rather than restating it: the
 //! engine's event queue orders clients, `serverCron` and samples; `Client` draws the requests
 //! and `clients::tally` counts the replies; `ReferenceCache` picks the victims; a real `Node`
-//! (holding no keys) runs serverCron (LRU clock, clientsCron, the expire cycle), keeps the
+//! (holding no keys under a reference policy) runs serverCron (LRU clock, clientsCron, the expire cycle), keeps the
 //! connections and Commandstats and writes INFO, with the keyspace figures the kernel holds.
 //! `tests/it/replay_kernel.rs` runs random eligible scenarios through both paths and compares
 //! everything, ledger rows included.
@@ -20,18 +21,20 @@
 mod cursor;
 mod eligible;
 mod keyspace;
+mod on_node;
 
 pub use eligible::{eligible, Ineligible};
 
 use std::sync::Arc;
 
+use super::clients::tally;
 use super::queue::EventQueue;
 use super::workload::ClientCounts;
 use super::{build_nodes, Event, Progress, RunOutput, Sample, PROGRESS_EVERY_EVENTS};
 use crate::sim::config::{MaxmemoryPolicy, SimConfig};
 use crate::sim::keyspace::keys::KeyTable;
 use crate::sim::ledger::{Actor, Cause, Detail, EntryKind, KeyId, Ledger, LedgerSink, PerCause};
-use crate::sim::server::info::DbInfo;
+use crate::sim::server::info::{DbInfo, NodeInfo};
 use crate::sim::server::{resp, Argument, CommandKind, Node};
 use cursor::Cursor;
 use keyspace::{Found, Keyspace, Rows};
@@ -99,6 +102,9 @@ struct Trips {
     key_len: u16,
     hit_len: Option<u32>,
     missed: bool,
+    /// Round trips the node ran (`on_node.rs`): their largest request and reply, in bytes.
+    request_bytes: u64,
+    reply_bytes: u64,
 }
 
 impl Trips {
@@ -114,7 +120,20 @@ impl Trips {
         } else {
             0
         };
-        (request, hit.max(miss))
+        // Either path's figures (the other's are 0; a GET of a 0-byte name is the smallest).
+        (
+            request.max(self.request_bytes),
+            hit.max(miss).max(self.reply_bytes),
+        )
+    }
+
+    /// A round trip the node ran, read at `at_us`.
+    #[inline]
+    fn note_bytes(&mut self, at_us: u64, request_bytes: u64, reply_bytes: u64) {
+        self.pending = true;
+        self.last_us = at_us;
+        self.request_bytes = self.request_bytes.max(request_bytes);
+        self.reply_bytes = self.reply_bytes.max(reply_bytes);
     }
 }
 
@@ -127,12 +146,14 @@ struct Kernel<'a> {
     /// More than one client: a hit may be on a value another client wrote.
     shared: bool,
     queue: EventQueue,
-    keyspace: Keyspace,
+    /// The keys under a reference policy; None when the node holds them (`on_node.rs`).
+    keyspace: Option<Keyspace>,
     samples: Vec<Sample>,
     previous_hits: u64,
     previous_errors: u64,
     previous_misses: PerCause<u64>,
     previous_evicted: u64,
+    previous_expired: u64,
 }
 
 impl<'a> Kernel<'a> {
@@ -140,6 +161,7 @@ impl<'a> Kernel<'a> {
         let node = build_nodes(config, &keys).swap_remove(0);
         let server = &config.server;
         let needs_future = server.maxmemory_policy == MaxmemoryPolicy::Opt;
+        let reference = server.maxmemory_policy.is_reference();
         let clients = config
             .clients
             .iter()
@@ -153,13 +175,15 @@ impl<'a> Kernel<'a> {
                 trips: Trips::default(),
             })
             .collect();
-        let keyspace = Keyspace::new(
-            config.clients[0].db,
-            server.maxmemory_policy,
-            server.maxmemory_bytes,
-            server.databases,
-            &keys,
-        );
+        let keyspace = reference.then(|| {
+            Keyspace::new(
+                config.clients[0].db,
+                server.maxmemory_policy,
+                server.maxmemory_bytes,
+                server.databases,
+                &keys,
+            )
+        });
         let mut kernel = Kernel {
             config,
             node,
@@ -173,6 +197,7 @@ impl<'a> Kernel<'a> {
             previous_errors: 0,
             previous_misses: PerCause::default(),
             previous_evicted: 0,
+            previous_expired: 0,
         };
         kernel.schedule_start();
         kernel
@@ -207,7 +232,9 @@ impl<'a> Kernel<'a> {
                 Event::Cron(_) => {
                     self.flush_all_trips();
                     self.node.cron(time_us, ledger);
-                    self.keyspace.note_peak();
+                    if let Some(keyspace) = self.keyspace.as_mut() {
+                        keyspace.note_peak();
+                    }
                     let next = time_us + self.node.cron_period_us();
                     self.queue.schedule(next, Event::Cron(0));
                 }
@@ -238,14 +265,15 @@ impl<'a> Kernel<'a> {
             keys: &self.keys,
         };
         let mut ran_ahead = 0;
+        let db = self.config.clients[0].db;
         loop {
-            let next = round_trip(
-                &mut self.clients[index],
-                &mut self.keyspace,
-                &mut self.node,
-                self.shared,
-                &mut rows,
-            );
+            let client = &mut self.clients[index];
+            let next = match self.keyspace.as_mut() {
+                Some(keyspace) => {
+                    round_trip(client, keyspace, &mut self.node, self.shared, &mut rows)
+                }
+                None => on_node::round_trip(client, &mut self.node, db, self.shared, &mut rows),
+            };
             let Some(next) = next else {
                 // The application stopped: its pool closes.
                 flush_trips(&mut self.node, index, &mut self.clients[index].trips);
@@ -282,14 +310,26 @@ impl<'a> Kernel<'a> {
         for (now, before) in misses_by_cause.iter_mut().zip(self.previous_misses) {
             *now -= before;
         }
-        let keyspace = &self.keyspace;
+        let (used_memory, keys, expires, evicted) = match &self.keyspace {
+            Some(keyspace) => (keyspace.used, keyspace.live, 0, keyspace.evicted),
+            None => {
+                let node = &self.node;
+                let expires = node.total_volatile();
+                (
+                    node.used_memory(),
+                    node.total_keys(),
+                    expires,
+                    node.stats.evicted_keys,
+                )
+            }
+        };
         self.samples.push(Sample {
             time_us: now_us,
-            used_memory: keyspace.used,
-            keys: keyspace.live,
-            expires: 0,
-            expired: 0,
-            evicted: keyspace.evicted - self.previous_evicted,
+            used_memory,
+            keys,
+            expires,
+            expired: self.node.stats.expired_keys - self.previous_expired,
+            evicted: evicted - self.previous_evicted,
             hits: hits - self.previous_hits,
             errors: errors - self.previous_errors,
             misses_by_cause,
@@ -298,44 +338,19 @@ impl<'a> Kernel<'a> {
         self.previous_hits = hits;
         self.previous_errors = errors;
         self.previous_misses = totals.misses_by_cause;
-        self.previous_evicted = keyspace.evicted;
+        self.previous_evicted = evicted;
+        self.previous_expired = self.node.stats.expired_keys;
     }
 
-    /// `World::finish`: the node's INFO from the shadow node and the kernel's keyspace.
+    /// `World::finish`: the node's INFO, and the run's totals.
     fn finish(mut self, keys: Arc<KeyTable>, ledger: &Ledger) -> RunOutput {
         self.flush_all_trips();
-        let (gets, sets) = self.clients.iter().fold((0, 0), |(gets, sets), client| {
-            (
-                gets + client.counts.reads,
-                sets + client.counts.acknowledged_writes,
-            )
-        });
-        let node = &mut self.node;
-        node.set_time(self.config.duration_us);
-        // Commandstats counts each call (and INFO total_commands_processed with it).
-        for _ in 0..gets {
-            node.count_command(CommandKind::Get);
-        }
-        for _ in 0..sets {
-            node.count_command(CommandKind::Set);
-        }
-        let keyspace = &self.keyspace;
-        node.stats.keyspace_hits = self.clients.iter().map(|c| c.counts.hits).sum();
-        node.stats.keyspace_misses = self.clients.iter().map(|c| c.counts.misses).sum();
-        node.stats.evicted_keys = keyspace.evicted;
-        node.used_memory_peak = node.used_memory_peak.max(keyspace.peak);
-        let mut info = node.snapshot();
-        info.used_memory = keyspace.used;
-        info.used_memory_peak = info.used_memory_peak.max(keyspace.used);
-        info.keyspace = (keyspace.live > 0)
-            .then_some(DbInfo {
-                db: keyspace.db,
-                keys: keyspace.live,
-                expires: 0,
-                avg_ttl: 0,
-            })
-            .into_iter()
-            .collect();
+        self.node.set_time(self.config.duration_us);
+        let info = match self.keyspace.take() {
+            Some(keyspace) => self.reference_info(&keyspace),
+            // The node ran every command: its INFO is whole.
+            None => self.node.snapshot(),
+        };
         let clients: Vec<(String, ClientCounts)> = self
             .config
             .clients
@@ -355,7 +370,7 @@ impl<'a> Kernel<'a> {
             misses: sum(|c| c.misses),
             commands: sum(|c| c.commands),
             acknowledged_writes: sum(|c| c.acknowledged_writes),
-            acknowledged_writes_lost: node.acknowledged_writes_lost,
+            acknowledged_writes_lost: self.node.acknowledged_writes_lost,
             clients,
             nodes: vec![info],
             samples: self.samples,
@@ -363,6 +378,42 @@ impl<'a> Kernel<'a> {
             sentinel_log: Vec::new(),
             timeline: Vec::new(),
         }
+    }
+
+    /// INFO under a reference policy: the shadow node's, with the keyspace figures the kernel
+    /// holds and the commands it ran counted.
+    fn reference_info(&mut self, keyspace: &Keyspace) -> NodeInfo {
+        let (gets, sets) = self.clients.iter().fold((0, 0), |(gets, sets), client| {
+            (
+                gets + client.counts.reads,
+                sets + client.counts.acknowledged_writes,
+            )
+        });
+        let node = &mut self.node;
+        // Commandstats counts each call (and INFO total_commands_processed with it).
+        for _ in 0..gets {
+            node.count_command(CommandKind::Get);
+        }
+        for _ in 0..sets {
+            node.count_command(CommandKind::Set);
+        }
+        node.stats.keyspace_hits = self.clients.iter().map(|c| c.counts.hits).sum();
+        node.stats.keyspace_misses = self.clients.iter().map(|c| c.counts.misses).sum();
+        node.stats.evicted_keys = keyspace.evicted;
+        node.used_memory_peak = node.used_memory_peak.max(keyspace.peak);
+        let mut info = node.snapshot();
+        info.used_memory = keyspace.used;
+        info.used_memory_peak = info.used_memory_peak.max(keyspace.used);
+        info.keyspace = (keyspace.live > 0)
+            .then_some(DbInfo {
+                db: keyspace.db,
+                keys: keyspace.live,
+                expires: 0,
+                avg_ttl: 0,
+            })
+            .into_iter()
+            .collect();
+        info
     }
 }
 
