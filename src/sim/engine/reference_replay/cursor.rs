@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use crate::sim::config::{ClientConfig, Trace, Workload};
+use crate::sim::engine::workload::Pacing;
 use crate::sim::reference::exact::NEVER;
 
 pub(super) struct Cursor {
@@ -16,7 +17,7 @@ pub(super) struct Cursor {
     index: usize,
     /// Where the records' times were last found (`TraceRecords::time_from`).
     time_run: usize,
-    rate: Option<f64>,
+    pacing: Option<Pacing>,
     start_us: u64,
     stop_us: Option<u64>,
     /// The first key id of the client's key family.
@@ -44,7 +45,7 @@ impl Cursor {
             trace: replay.trace.clone(),
             index: 0,
             time_run: 0,
-            rate: replay.rate,
+            pacing: replay.rate.map(Pacing::new),
             start_us: config.start_us,
             stop_us: config.stop_us,
             first_key,
@@ -64,8 +65,8 @@ impl Cursor {
         for index in (0..records.len()).rev() {
             let key = records.key(index) as usize;
             next_use_us[index] = next_by_key[key];
-            let offset_us = match self.rate {
-                Some(rate) => paced_us(index, rate),
+            let offset_us = match self.pacing {
+                Some(pacing) => pacing.at_us(index),
                 None => records.at(index).time_us,
             };
             // +1 keeps 0 free for "never".
@@ -81,8 +82,8 @@ impl Cursor {
         if self.index >= records.len() {
             return None;
         }
-        let offset_us = match self.rate {
-            Some(rate) => paced_us(self.index, rate),
+        let offset_us = match self.pacing {
+            Some(pacing) => pacing.at_us(self.index),
             None => records.time_from(self.index, &mut self.time_run),
         };
         let at_us = self.start_us + offset_us;
@@ -128,12 +129,6 @@ impl Cursor {
     pub(super) fn read_through(&self) -> bool {
         self.trace.read_through
     }
-}
-
-/// `workload.rs`'s `paced_us`: when record `index` of a trace paced at `rate` arrives.
-#[inline]
-fn paced_us(index: usize, rate: f64) -> u64 {
-    libm::round(index as f64 * 1e6 / rate) as u64
 }
 
 #[cold]

@@ -102,8 +102,7 @@ struct Trips {
     key_len: u16,
     hit_len: Option<u32>,
     missed: bool,
-    /// Round trips the node ran (`on_node.rs`): their largest request and reply, in bytes.
-    request_bytes: u64,
+    /// Round trips the node ran (`on_node.rs`): their largest reply, in bytes.
     reply_bytes: u64,
 }
 
@@ -120,19 +119,15 @@ impl Trips {
         } else {
             0
         };
-        // Either path's figures (the other's are 0; a GET of a 0-byte name is the smallest).
-        (
-            request.max(self.request_bytes),
-            hit.max(miss).max(self.reply_bytes),
-        )
+        // Either path's replies (the other's figure is 0).
+        (request, hit.max(miss).max(self.reply_bytes))
     }
 
-    /// A round trip the node ran, read at `at_us`.
+    /// A round trip the node ran, read at `at_us`, with its reply's size.
     #[inline]
-    fn note_bytes(&mut self, at_us: u64, request_bytes: u64, reply_bytes: u64) {
+    fn note_reply(&mut self, at_us: u64, reply_bytes: u64) {
         self.pending = true;
         self.last_us = at_us;
-        self.request_bytes = self.request_bytes.max(request_bytes);
         self.reply_bytes = self.reply_bytes.max(reply_bytes);
     }
 }

@@ -7,7 +7,7 @@
 
 use super::{tally, Replayer, Rows, WARM_AHEAD, WARM_BATCH};
 use crate::sim::ledger::KeyId;
-use crate::sim::server::{resp, Argument, CommandKind, Node, Reply, Request};
+use crate::sim::server::{Argument, CommandKind, Node, Reply, Request};
 
 /// `World::one_command` for one GET on the client's connection, and its read-through refill;
 /// returns when the client's next round trip starts.
@@ -44,12 +44,9 @@ pub(super) fn round_trip(
         flags: 0,
     };
     let reply = node.execute(&request, rows.ledger);
-    let key_len = rows.keys.key_len(key);
-    client.trips.note_bytes(
-        now_us,
-        resp::request_bytes(CommandKind::Get, key_len, Argument::None),
-        node.reply_bytes(&request, reply),
-    );
+    let trips = &mut client.trips;
+    trips.key_len = trips.key_len.max(rows.keys.key_len(key) as u16);
+    trips.note_reply(now_us, node.reply_bytes(&request, reply));
     // queue_reply notes the peak after each command read on a connection.
     node.note_memory_peak();
     tally(&mut client.counts, CommandKind::Get, reply);
