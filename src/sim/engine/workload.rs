@@ -638,7 +638,7 @@ const PACING_EXACT_INDEX: u64 = (1 << 53) / 1_000_000;
 
 impl Pacing {
     pub(super) fn new(rate: f64) -> Pacing {
-        let whole = rate >= 1.0 && rate <= 1e6 && rate.fract() == 0.0;
+        let whole = (1.0..=1e6).contains(&rate) && rate.fract() == 0.0;
         let step_us = (whole && 1_000_000 % (rate as u64) == 0).then(|| 1_000_000 / rate as u64);
         Pacing { rate, step_us }
     }
