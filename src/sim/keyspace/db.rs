@@ -251,7 +251,7 @@ impl Db {
     #[inline]
     pub fn prefetch_slot(&self, key: KeyId) {
         if let Some(slot) = self.slots.get(key.0 as usize) {
-            crate::sim::keyspace::prefetch(slot);
+            crate::sim::keyspace::prefetch_whole(slot);
         }
     }
 

@@ -5,9 +5,13 @@
 //! leaves out is the engine around it (the event per command, the client model, the
 //! connection bookkeeping of each command, which `Trips` replaces).
 
-use super::{tally, Replayer, Rows, WARM_AHEAD, WARM_BATCH};
+use super::{tally, Replayer, Rows};
 use crate::sim::ledger::KeyId;
 use crate::sim::server::{Argument, CommandKind, Node, Reply, Request};
+
+/// How many records ahead a round trip loads its key's slot and bucket: one key a request
+/// spreads the hints out, where a batch of them queued behind the core's few fill buffers.
+const PREFETCH_AHEAD: usize = 16;
 
 /// `World::one_command` for one GET on the client's connection, and its read-through refill;
 /// returns when the client's next round trip starts.
@@ -25,7 +29,7 @@ pub(super) fn round_trip(
         client.opened = true;
         node.connect_client(u32::from(client.actor.0), 1);
     }
-    if let Some(upcoming) = client.cursor.upcoming_keys(WARM_AHEAD, WARM_BATCH) {
+    if let Some(upcoming) = client.cursor.upcoming_keys(PREFETCH_AHEAD, 1) {
         for key in upcoming {
             node.prefetch(db, KeyId(key));
         }
