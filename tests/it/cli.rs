@@ -382,8 +382,8 @@ fn compare_shows_the_writes_each_variant_loses() {
     );
     let table = String::from_utf8_lossy(&output.stdout);
     assert!(table.contains("writes lost"), "{table}");
-    assert!(table.contains("2,411 (24.1%)"), "{table}");
-    assert!(table.contains("379 (4.8%)"), "{table}");
+    assert!(table.contains("2,425 (23.9%)"), "{table}");
+    assert!(table.contains("405 (5.0%)"), "{table}");
     let csv = std::fs::read_to_string(dir.join("compare.csv")).unwrap();
     assert!(csv
         .lines()

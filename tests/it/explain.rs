@@ -37,15 +37,15 @@ fn an_expired_key_tells_its_ttl_and_who_set_it() {
             "miss never-written by shop",
             "SET by shop",
             "ttl 31320 ms  → OK",
-            "31.494733s  primary  db0  removal expired by server  ttl_ms=31320 set_by=shop via=lazy \
-             set_at=0.156s",
+            "31.950691s  primary  db0  removal expired by server  ttl_ms=31320 set_by=shop via=lazy \
+             set_at=0.155s",
         ],
     );
-    // The TTL was set by the SET at 0.156431s (the slot keeps ms); 0.156s + 31.320s is before
-    // the read at 31.494733s that found the key expired.
+    // The TTL was set by the SET at 0.155673s (the slot keeps ms); 0.155s + 31.320s is before
+    // the read at 31.950691s that found the key expired.
     assert_tells(
         &story,
-        &["0.156431s  primary  db0  SET by shop  1715 bytes  ttl 31320 ms"],
+        &["0.155673s  primary  db0  SET by shop  1715 bytes  ttl 31320 ms"],
     );
 }
 
@@ -70,10 +70,11 @@ fn an_evicted_key_tells_the_pool_it_was_chosen_from() {
     assert_tells(
         &story,
         &[
-            "120.004979s  primary  db0  SET by import  300 bytes  → OK",
-            "142.269085s  primary  db0  removal evicted by server  policy=allkeys-lru \
-             idle_ms=22000 used_memory=25166188 maxmemory=25165824",
-            "the eviction pool's other candidates then (scores as above): import:",
+            "120.002713s  primary  db0  SET by import  300 bytes  → OK",
+            "138.287119s  primary  db0  removal evicted by server  policy=allkeys-lru \
+             idle_ms=18000 used_memory=25165980 maxmemory=25165824",
+            "the eviction pool's other candidates then (scores as above): session:4257 (db0) \
+             14000, import:",
         ],
     );
 }
@@ -82,7 +83,7 @@ fn an_evicted_key_tells_the_pool_it_was_chosen_from() {
 fn deleted_flushed_and_overwritten_keys_name_who_did_it() {
     assert_tells(
         &story("deleted-while-read.toml", "flags:1169"),
-        &["120.009308s  primary  db0  removal deleted by cleanup-job  command=DEL by=cleanup-job"],
+        &["264.167611s  primary  db0  removal deleted by cleanup-job  command=DEL by=cleanup-job"],
     );
     assert_tells(
         &story("operator-flushdb.toml", "user:49887"),
@@ -91,7 +92,7 @@ fn deleted_flushed_and_overwritten_keys_name_who_did_it() {
     assert_tells(
         &story("overwritten.toml", "result:2"),
         &[
-            "0.092977s  primary  db0  removal overwritten by service-v1  by=service-v1 \
+            "0.653651s  primary  db0  removal overwritten by service-v1  by=service-v1 \
            previous_writer=service-v2",
         ],
     );
