@@ -382,8 +382,8 @@ fn compare_shows_the_writes_each_variant_loses() {
     );
     let table = String::from_utf8_lossy(&output.stdout);
     assert!(table.contains("writes lost"), "{table}");
-    assert!(table.contains("2,425 (23.9%)"), "{table}");
-    assert!(table.contains("405 (5.0%)"), "{table}");
+    assert!(table.contains("3,018 (24.8%)"), "{table}");
+    assert!(table.contains("405 (4.2%)"), "{table}");
     let csv = std::fs::read_to_string(dir.join("compare.csv")).unwrap();
     assert!(csv
         .lines()

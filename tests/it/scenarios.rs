@@ -349,7 +349,7 @@ fn jepsens_partition_loses_the_isolated_primarys_writes() {
     let lost = output.acknowledged_writes_lost;
     let rate = lost as f64 / output.acknowledged_writes as f64;
     // c1 and c2 (40 writes/s) from the partition at 0:30 until they learn of the failover
-    // after the heal at 1:30, out of about 10,000 acknowledged.
+    // after the heal at 1:45, out of about 12,000 acknowledged.
     assert!(
         (0.20..=0.30).contains(&rate),
         "loss rate {rate:.3} ({lost})"
@@ -357,7 +357,8 @@ fn jepsens_partition_loses_the_isolated_primarys_writes() {
     let split = output.totals.lost_writes_by_cause[Cause::SplitBrain];
     let failover = output.totals.lost_writes_by_cause[Cause::Failover];
     assert_eq!(split + failover, lost);
-    assert!(split > 1_000 && failover > 1_000, "{split} {failover}");
+    // The split-brain window (promotion at ~1:02 to the conversion) is the longer.
+    assert!(split > failover && failover > 1_000, "{split} {failover}");
     // The old primary was turned into a replica of the new one 8 s after the heal.
     assert!(matches!(
         output.nodes[0].role,
@@ -370,7 +371,7 @@ fn jepsens_partition_loses_the_isolated_primarys_writes() {
         .map(|e| e.time_us)
         .expect("conversion");
     assert!(
-        (98_000_000..=101_000_000).contains(&converted),
+        (113_000_000..=116_000_000).contains(&converted),
         "{converted}"
     );
 }
