@@ -374,8 +374,18 @@ pub(super) fn remember_write(
     key: crate::sim::ledger::KeyId,
     key_count: usize,
 ) {
-    let slot = node.db(db).slot(key);
-    if slot.is_present() && slot.actor == client.actor {
+    if holds_write_of(node, db, key, client.actor) {
         client.mark_written(key, key_count);
     }
+}
+
+/// Whether `key` holds a value `writer` wrote.
+pub(super) fn holds_write_of(
+    node: &Node,
+    db: u32,
+    key: crate::sim::ledger::KeyId,
+    writer: crate::sim::ledger::Actor,
+) -> bool {
+    let slot = node.db(db).slot(key);
+    slot.is_present() && slot.actor == writer
 }

@@ -6,6 +6,7 @@
 //! connection bookkeeping of each command, which `Trips` replaces).
 
 use super::{tally, Replayer, Rows};
+use crate::sim::engine::clients::holds_write_of;
 use crate::sim::ledger::KeyId;
 use crate::sim::server::{Argument, CommandKind, Node, Reply, Request};
 
@@ -66,11 +67,9 @@ pub(super) fn round_trip(
         };
         let refill_reply = node.execute(&refill, rows.ledger);
         tally(&mut client.counts, CommandKind::Set, refill_reply);
-        if shared && matches!(refill_reply, Reply::Ok | Reply::Integer(_)) {
-            let slot = node.db(db).slot(key);
-            if slot.is_present() && slot.actor == client.actor {
-                client.mark_written(key, rows.keys.len());
-            }
+        let acknowledged = matches!(refill_reply, Reply::Ok | Reply::Integer(_));
+        if shared && acknowledged && holds_write_of(node, db, key, client.actor) {
+            client.mark_written(key, rows.keys.len());
         }
         node.before_sleep(rows.ledger);
     }
