@@ -275,6 +275,7 @@ impl Db {
     }
 
     /// Entry, value and bucket-array bytes of this database.
+    #[inline]
     pub fn used_bytes(&self) -> u64 {
         if self.raw {
             return self.entry_bytes;

@@ -217,7 +217,9 @@ impl Node {
     }
 
     /// INFO used_memory: startup, clients, and every database's entries and bucket arrays (in the
-    /// raw model, value bytes only).
+    /// raw model, value bytes only). Asked several times a command (eviction, the peak, the
+    /// dict's growth guard): inlined.
+    #[inline]
     pub fn used_memory(&self) -> u64 {
         let dataset: u64 = self
             .allocated_dbs
