@@ -1,17 +1,17 @@
-//! Which scenarios the reference replay kernel may run: those where every figure the full
-//! engine reports can be computed without it, exactly.
+//! Which scenarios the replay kernel may run: those where every figure the full engine
+//! reports can be computed without it, exactly.
 //!
 //! One node (no replicas, Sentinels or operator events, so no faults and no persistence
 //! rollback), the raw memory model (used_memory is the values' bytes: no dict, client or
 //! startup memory, so no connection's state changes what is evicted), any policy (a reference
 //! policy's keys live in the kernel, Redis's own policies' in the node, `on_node.rs`), and
-//! clients that replay traces of plain GETs (no
-//! TTLs, no option flags, one database for every client, read-through or not). Each client
-//! keeps one connection and one command a round trip, requests fit the first read's 16 KB
-//! query buffer and replies the smallest reply buffer (1 KB), and neither client eviction nor
-//! an output-buffer limit can close a connection: the connection figures then follow from each
-//! clientsCron interval's largest request and reply (`server/replay_io.rs`). No value is larger
-//! than maxmemory (the write would be refused with -OOM, which the kernel does not model).
+//! clients that replay traces of plain GETs (no TTLs, no option flags, one database for every
+//! client, read-through or not). Each client keeps one connection and one command a round
+//! trip, requests fit the first read's 16 KB query buffer and replies the smallest reply
+//! buffer (1 KB), and neither client eviction nor an output-buffer limit can close a
+//! connection: the connection figures then follow from each clientsCron interval's largest
+//! request and reply (`server/replay_io.rs`). No value is larger than maxmemory (a reference
+//! policy's write would be refused with -OOM, which its keyspace does not model).
 
 use crate::sim::config::{MemoryModel, SimConfig, TraceOp, Workload};
 use crate::sim::keyspace::keys::KeyTable;

@@ -13,8 +13,9 @@
 //! same order. It is kept by reusing what decides each figure rather than restating it: the
 //! engine's event queue orders clients, `serverCron` and samples; `Client` draws the requests
 //! and `clients::tally` counts the replies; `ReferenceCache` picks the victims; a real `Node`
-//! (holding no keys under a reference policy) runs serverCron (LRU clock, clientsCron, the expire cycle), keeps the
-//! connections and Commandstats and writes INFO, with the keyspace figures the kernel holds.
+//! (holding no keys under a reference policy) runs serverCron (LRU clock, clientsCron, the
+//! expire cycle), keeps the connections and Commandstats and writes INFO, with the keyspace
+//! figures the kernel holds.
 //! `tests/it/replay_kernel.rs` runs random eligible scenarios through both paths and compares
 //! everything, ledger rows included.
 
