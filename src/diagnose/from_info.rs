@@ -314,8 +314,8 @@ fn simulate(toml: &str) -> Result<Simulated, FromInfoError> {
     let snapshot = Snapshot::from_dump(&dump)?;
     Ok(Simulated {
         hit_ratio: hit_ratio(
-            snapshot.counter("keyspace_hits").unwrap_or(0),
-            snapshot.counter("keyspace_misses").unwrap_or(0),
+            own_counter(&snapshot, "keyspace_hits")?,
+            own_counter(&snapshot, "keyspace_misses")?,
         ),
         dataset_per_key: dataset_per_key(&snapshot),
         keys: snapshot.dbs.iter().map(|(db, d)| (*db, d.keys)).collect(),
@@ -341,6 +341,14 @@ fn dataset_per_key(snapshot: &Snapshot) -> Option<u64> {
     let keys = snapshot.keys_total();
     let dataset = snapshot.counter("used_memory_dataset")?;
     (keys > 0).then(|| dataset / keys)
+}
+
+/// A counter of vanish's own INFO, which prints every one: missing is a fault to report, not
+/// a zero to compare with.
+fn own_counter(snapshot: &Snapshot, name: &str) -> Result<u64, FromInfoError> {
+    snapshot
+        .counter(name)
+        .ok_or_else(|| FromInfoError::Invalid(format!("the simulated INFO lacks {name}")))
 }
 
 fn observe(before: Option<&Snapshot>, after: &Snapshot) -> Result<Observed, FromInfoError> {

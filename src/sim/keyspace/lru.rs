@@ -52,10 +52,11 @@ fn lfu_elapsed_minutes(unix_ms: u64, field: u32) -> u32 {
 /// `LFUDecrAndReturn`: the counter after decay, without storing it.
 pub fn lfu_decayed_counter(unix_ms: u64, field: u32, decay_time_minutes: u32) -> u32 {
     let counter = field & 0xff;
-    // A decay time of 0 means the counter never decays.
-    let periods = lfu_elapsed_minutes(unix_ms, field)
-        .checked_div(decay_time_minutes)
-        .unwrap_or(0);
+    // `lfu_decay_time ? elapsed / lfu_decay_time : 0`: a decay time of 0 never decays.
+    let periods = match decay_time_minutes {
+        0 => 0,
+        minutes => lfu_elapsed_minutes(unix_ms, field) / minutes,
+    };
     counter.saturating_sub(periods)
 }
 

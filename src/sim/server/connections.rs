@@ -500,10 +500,10 @@ impl Connections {
 
     /// INFO `client_recent_max_input_buffer` and `client_recent_max_output_buffer`.
     pub fn recent_max_buffers(&self) -> (u64, u64) {
-        // With no client connected Redis prints 0 for both.
+        // The slots of the last seconds (0 with no client connected, as Redis prints).
         (
-            self.peak_input.iter().copied().max().unwrap_or_default(),
-            self.peak_output.iter().copied().max().unwrap_or_default(),
+            self.peak_input.iter().copied().fold(0, u64::max),
+            self.peak_output.iter().copied().fold(0, u64::max),
         )
     }
 
