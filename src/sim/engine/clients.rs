@@ -176,9 +176,15 @@ impl World<'_> {
         self.resolve(index, now_us);
         let primary = self.believed[index];
         let mut request = self.clients[index].next_request(&self.keys);
-        if let Some(upcoming) = self.clients[index].upcoming_key(&self.keys) {
-            // The next command's slot loads while this one runs.
-            self.nodes[primary].prefetch(self.clients[index].db, upcoming);
+        if let Some((upcoming, may_insert)) = self.clients[index].upcoming_key(&self.keys) {
+            // The next command's slot loads while this one runs; where it would insert the key
+            // too unless it is a read (a hint spared frees one of the core's few fill buffers).
+            let db = self.clients[index].db;
+            if may_insert {
+                self.nodes[primary].prefetch(db, upcoming);
+            } else {
+                self.nodes[primary].prefetch_read(db, upcoming);
+            }
             self.clients[index].prefetch_written(upcoming);
         }
         let target = if request.command.is_read() {

@@ -293,20 +293,25 @@ impl Client {
 
     /// A key this client will use soon, when it is known before the command is asked for: a
     /// replay's record `REPLAY_PREFETCH_AHEAD` places on (its slot then has eight commands'
-    /// time to load, where the next record's has a fraction of one), a draw made ahead.
-    pub fn upcoming_key(&self, keys: &KeyTable) -> Option<KeyId> {
-        let local = match &self.source {
+    /// time to load, where the next record's has a fraction of one), a draw made ahead. With
+    /// it, whether that command may insert the key (a generated read never does; any record
+    /// may, by its refill).
+    pub fn upcoming_key(&self, keys: &KeyTable) -> Option<(KeyId, bool)> {
+        let (local, may_insert) = match &self.source {
             Source::Replay(replay) => {
                 let records = &replay.trace.records;
                 let ahead = (replay.cursor + REPLAY_PREFETCH_AHEAD).min(records.len());
                 if ahead == 0 || replay.cursor >= records.len() {
                     return None;
                 }
-                u64::from(records.key(ahead - 1))
+                (u64::from(records.key(ahead - 1)), true)
             }
-            Source::Generated(_) => self.ahead.as_ref()?.command?.1,
+            Source::Generated(_) => {
+                let (command, local, _) = self.ahead.as_ref()?.command?;
+                (local, !command.is_read())
+            }
         };
-        Some(keys.key(self.family, local))
+        Some((keys.key(self.family, local), may_insert))
     }
 
     /// The connection is blocked (WAIT) until `at_us`: no command of this client starts before.

@@ -7,6 +7,7 @@
 use crate::sim::config::{Popularity, ValueSize};
 use std::sync::Arc;
 
+use crate::sim::random::estimate;
 use crate::sim::random::rng::Stream;
 
 /// z with Φ(z) = 0.99: the 99th percentile of the standard normal distribution.
@@ -20,7 +21,10 @@ const NORMAL_P99_Z: f64 = 2.326_347_874_040_840_8;
 /// `k - x <= s`, stores that rank. Its ends are computed with the sampler's own arithmetic and
 /// widened by a relative 1e-9, a hundred thousand times the few ulps `libm` can be off, so a
 /// lookup returns exactly what the computation would: the same samples, without a `log1p` and
-/// an `exp`. Other buckets (0) compute.
+/// an `exp`. Other buckets (0) compute, first with the platform's `ln_1p` and `exp` (several
+/// times faster than `libm`'s, and a few ulps from them): a rank whose every value within the
+/// same margin rounds alike and is accepted is the computation's; the rare draw near a
+/// boundary computes again with `libm`. Either way the samples are `libm`'s, on any platform.
 #[derive(Debug, Clone)]
 pub struct Zipf {
     n: f64,
@@ -84,12 +88,31 @@ impl Zipf {
                 return u64::from(guided);
             }
             let u = self.u_of(bits);
-            let x = self.h_integral_inverse(u);
-            let k = floor(x + 0.5).clamp(1.0, self.n);
-            if k - x <= self.s || u >= self.h_integral(k + 0.5) - self.h(k) {
+            let (k, squeezed) = self.clear_rank(u).unwrap_or_else(|| {
+                let x = self.h_integral_inverse(u);
+                let k = floor(x + 0.5).clamp(1.0, self.n);
+                (k, k - x <= self.s)
+            });
+            if squeezed || u >= self.h_integral(k + 0.5) - self.h(k) {
                 return k as u64;
             }
         }
+    }
+
+    /// The rank `sample` computes for `u` and whether the squeeze `k - x <= s` accepts it,
+    /// when the platform's inversion of `u`, widened by `GUIDE_MARGIN`, leaves no doubt (as
+    /// the guide table's buckets); None near a rounding or squeeze boundary, or outside 1..=n,
+    /// where only `libm` decides.
+    #[inline]
+    fn clear_rank(&self, u: f64) -> Option<(f64, bool)> {
+        let x = estimate::zipf_inverse(u, self.exponent);
+        let low = x * (1.0 - GUIDE_MARGIN);
+        let high = x * (1.0 + GUIDE_MARGIN);
+        let k = floor(low + 0.5);
+        let squeezed = k - low <= self.s;
+        let clear =
+            floor(high + 0.5) == k && (squeezed || k - high > self.s) && k >= 1.0 && k <= self.n;
+        clear.then_some((k, squeezed))
     }
 
     /// The variate inverted for a 53-bit draw.
@@ -424,6 +447,8 @@ mod tests {
             (3_000, 1.3),
             (50_000, 1.0),
             (1_000_000, 0.99),
+            (1_000_000, 0.5),
+            (100_000_000, 1.2),
         ];
         for (n, exponent) in cases {
             let zipf = Zipf::new(n, exponent);
@@ -437,6 +462,46 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The platform's inversion decides only where `libm`'s would decide the same: at the
+    /// draws that fall right at a rank's rounding boundary (`x = k + 0.5`) and a few ulps and
+    /// relative steps around it, over keyspaces up to the largest allowed.
+    #[test]
+    fn the_platform_inversion_decides_only_what_libm_decides() {
+        let mut decided = 0u64;
+        let mut boundaries = 0u64;
+        for (n, exponent) in [
+            (1_000_000, 0.99),
+            (100_000_000, 1.0),
+            (50_000, 0.6),
+            (5_000, 1.8),
+        ] {
+            let zipf = Zipf::new(n, exponent);
+            let ranks = (1..2_000u64).chain((1..60).map(|step| n * step / 60));
+            for k in ranks {
+                let boundary = zipf.h_integral(k as f64 + 0.5);
+                let nearby = (-4i64..=4)
+                    .map(|ulps| f64::from_bits((boundary.to_bits() as i64 + ulps) as u64));
+                let relative = [1e-12, 1e-10, 1e-9, 3e-9, 1e-7, 1e-4]
+                    .into_iter()
+                    .flat_map(|step| [boundary * (1.0 - step), boundary * (1.0 + step)]);
+                for u in nearby.chain(relative) {
+                    boundaries += 1;
+                    let Some((rank, squeezed)) = zipf.clear_rank(u) else {
+                        continue;
+                    };
+                    decided += 1;
+                    let x = zipf.h_integral_inverse(u);
+                    let computed = libm::floor(x + 0.5).clamp(1.0, zipf.n);
+                    assert_eq!(rank, computed, "n {n}, exponent {exponent}, u {u}");
+                    assert_eq!(squeezed, computed - x <= zipf.s, "n {n}, u {u}");
+                }
+            }
+        }
+        // Those a 1e-7 or 1e-4 step away are clear of the margin: 4 of the 21 points tried
+        // around each boundary, and some of the nearer ones on ranks where `x` moves slowly.
+        assert!(decided * 5 > boundaries, "{decided} of {boundaries}");
     }
 
     #[test]

@@ -187,10 +187,19 @@ impl Node {
     /// never a change.
     #[inline]
     pub fn prefetch(&self, db: u32, key: KeyId) {
+        self.prefetch_read(db, key);
         if let Some(database) = self.dbs.get(db as usize) {
-            database.prefetch_slot(key);
             // Where a miss's refill inserts it.
             database.main.prefetch_bucket_of(key);
+        }
+    }
+
+    /// The part of `prefetch` a read uses: the key's slot, its value's length and its name's
+    /// length.
+    #[inline]
+    pub fn prefetch_read(&self, db: u32, key: KeyId) {
+        if let Some(database) = self.dbs.get(db as usize) {
+            database.prefetch_slot(key);
         }
         self.string_lens.prefetch(key);
         self.keys.prefetch_key_len(key);
