@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::sim::keyspace::dict::{Dict, ExpandGuard};
+use crate::sim::keyspace::dict::{Dict, ExpandGuard, Links};
 use crate::sim::keyspace::memory::{key_bytes, DICT_ENTRY_BYTES, ROBJ_BYTES};
 use crate::sim::keyspace::value::Aggregate;
 use crate::sim::ledger::{Actor, Cause, KeyId};
@@ -183,6 +183,66 @@ impl Slot {
 
 const LRU_MASK: u32 = (1 << 24) - 1;
 
+/// A key's slot, its link in the keyspace dict's chain and the length its last SET sent,
+/// aligned to 32 bytes: they share one cache line and no entry straddles two. A command reads
+/// the slot and a GET the length; eviction sampling and removal read the slot and the link: one
+/// random line a key, where a 24-byte slot straddled two lines one time in eight and the link
+/// and the length were lines of arrays of their own. Link and length sit outside the slot,
+/// which callers replace whole.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(32))]
+pub struct Entry {
+    slot: Slot,
+    link: u32,
+    /// The length of the key's last string value as SET sent it (`NO_SENT_LEN`: none): the
+    /// slot keeps the value's allocation, which jemalloc's classes round up by as much as a
+    /// quarter, while a GET's reply carries the length.
+    sent_len: u32,
+}
+
+/// In `Entry::sent_len`: no SET has sent this key a value here.
+const NO_SENT_LEN: u32 = u32::MAX;
+
+impl Entry {
+    const EMPTY: Entry = Entry {
+        slot: Slot::EMPTY,
+        link: u32::MAX,
+        sent_len: NO_SENT_LEN,
+    };
+}
+
+/// The keyspace's entries, one per key id: the main dict's links (`dict::Links`) and the
+/// slots beside them.
+#[derive(Debug, Clone, Default)]
+pub struct Entries(Vec<Entry>);
+
+impl Links for Entries {
+    #[inline]
+    fn link(&self, key: u32) -> u32 {
+        self.0[key as usize].link
+    }
+
+    #[inline]
+    fn set_link(&mut self, key: u32, next: u32) {
+        self.0[key as usize].link = next;
+    }
+
+    /// Allocated with the database (`Db::ensure_allocated`).
+    fn ensure(&mut self, capacity: usize) {
+        assert!(
+            self.0.len() >= capacity,
+            "entries allocated with the database"
+        );
+    }
+
+    #[inline]
+    fn prefetch_link(&self, key: u32) {
+        if let Some(entry) = self.0.get(key as usize) {
+            crate::sim::keyspace::prefetch(entry);
+        }
+    }
+}
+
 /// The bytes of one keyspace entry, excluding its value: dictEntry and key sds, plus the expires
 /// dictEntry (the key sds is shared) when volatile.
 #[inline]
@@ -195,8 +255,8 @@ pub struct Db {
     pub index: u32,
     /// Raw memory model: count value bytes only.
     raw: bool,
-    slots: Vec<Slot>,
-    pub main: Dict,
+    /// The keyspace dict, whose links share their cache lines with the slots (`Entries`).
+    pub main: Dict<Entries>,
     pub expires: Dict,
     aggregates: BTreeMap<u32, Aggregate>,
     /// Running total of entry and value bytes (not bucket arrays).
@@ -212,8 +272,7 @@ impl Db {
         Db {
             index,
             raw,
-            slots: Vec::new(),
-            main: Dict::new(0, 0),
+            main: Dict::with_links(Entries::default(), 0, 0),
             expires: Dict::new(0, 0),
             aggregates: BTreeMap::new(),
             entry_bytes: 0,
@@ -224,25 +283,36 @@ impl Db {
 
     /// Allocates the slots on first use; `hash_seed` is the node's dict hash seed.
     pub fn ensure_allocated(&mut self, key_capacity: usize, hash_seed: u64) {
-        if self.slots.len() < key_capacity {
-            self.slots = super::filled_vec(Slot::EMPTY, key_capacity);
-            self.main = Dict::new(key_capacity, hash_seed);
+        if self.entries().len() < key_capacity {
+            let entries = Entries(super::filled_vec(Entry::EMPTY, key_capacity));
+            self.main = Dict::with_links(entries, key_capacity, hash_seed);
             self.expires = Dict::new(key_capacity, hash_seed);
         }
     }
 
     pub fn is_allocated(&self) -> bool {
-        !self.slots.is_empty()
+        !self.entries().is_empty()
+    }
+
+    #[inline]
+    fn entries(&self) -> &[Entry] {
+        &self.main.links().0
+    }
+
+    #[inline]
+    fn slot_entry_mut(&mut self, key: KeyId) -> &mut Slot {
+        &mut self.main.links_mut().0[key.0 as usize].slot
     }
 
     #[inline]
     pub fn slot(&self, key: KeyId) -> &Slot {
         // A database never written has no slots: every key there is empty. An allocated one has
         // a slot for every key of the table.
-        if self.slots.is_empty() {
+        let entries = self.entries();
+        if entries.is_empty() {
             return &Slot::EMPTY;
         }
-        &self.slots[key.0 as usize]
+        &entries[key.0 as usize].slot
     }
 
     /// Hints the CPU to load `key`'s slot, which every command on the key reads first (and
@@ -250,15 +320,29 @@ impl Db {
     /// alone: reads do not touch it, and each hint that misses the TLB costs a page walk.
     #[inline]
     pub fn prefetch_slot(&self, key: KeyId) {
-        if let Some(slot) = self.slots.get(key.0 as usize) {
-            crate::sim::keyspace::prefetch_whole(slot);
+        if let Some(entry) = self.entries().get(key.0 as usize) {
+            crate::sim::keyspace::prefetch(entry);
         }
+    }
+
+    /// The length of `key`'s last string value as a SET sent it, if one did. Used only while
+    /// the slot's allocation still matches it (`Node::hit_bytes`).
+    #[inline]
+    pub fn sent_len(&self, key: KeyId) -> Option<u32> {
+        let len = self.entries().get(key.0 as usize)?.sent_len;
+        (len != NO_SENT_LEN).then_some(len)
+    }
+
+    /// Records the length a SET sent for `key` (`u32::MAX` reads back as none; values stop at
+    /// `proto-max-bulk-len`'s 512 MB); the database must be allocated.
+    pub fn record_sent_len(&mut self, key: KeyId, len: u32) {
+        self.main.links_mut().0[key.0 as usize].sent_len = len;
     }
 
     /// Mutable slot; the database must be allocated.
     #[inline]
     pub fn slot_mut(&mut self, key: KeyId) -> &mut Slot {
-        &mut self.slots[key.0 as usize]
+        self.slot_entry_mut(key)
     }
 
     #[inline]
@@ -310,7 +394,7 @@ impl Db {
     ) {
         debug_assert!(!self.contains(key));
         self.main.insert(key, guard);
-        let slot = &mut self.slots[key.0 as usize];
+        let slot = self.slot_entry_mut(key);
         *slot = Slot::EMPTY;
         slot.set_kind(kind);
         slot.value = value;
@@ -320,11 +404,12 @@ impl Db {
 
     /// Replaces the value of a present key in place (keeps its TTL).
     pub fn replace_value(&mut self, key: KeyId, kind: ValueKind, value: u32) {
-        let slot = &mut self.slots[key.0 as usize];
-        self.entry_bytes -= slot.value_bytes();
+        let before = self.slot(key).value_bytes();
+        let slot = self.slot_entry_mut(key);
         slot.set_kind(kind);
         slot.value = value;
-        self.entry_bytes += slot.value_bytes();
+        let after = slot.value_bytes();
+        self.entry_bytes = self.entry_bytes - before + after;
     }
 
     /// Sets the absolute deadline of a present key, remembering who set it and when.
@@ -337,7 +422,7 @@ impl Db {
         guard: &ExpandGuard,
     ) {
         debug_assert!(expire_unix_ms != NO_EXPIRE);
-        let slot = &mut self.slots[key.0 as usize];
+        let slot = self.slot_entry_mut(key);
         let was_volatile = slot.is_volatile();
         slot.expire_unix_ms = expire_unix_ms;
         slot.aux = by.0;
@@ -350,7 +435,7 @@ impl Db {
 
     /// Removes the TTL of a present key; false if it had none.
     pub fn persist(&mut self, key: KeyId) -> bool {
-        let slot = &mut self.slots[key.0 as usize];
+        let slot = self.slot_entry_mut(key);
         if !slot.is_volatile() {
             return false;
         }
@@ -369,7 +454,7 @@ impl Db {
         by: Actor,
         since_start_us: u64,
     ) -> Slot {
-        let slot = self.slots[key.0 as usize];
+        let slot = *self.slot(key);
         // Removing an absent key would take its entry's bytes off the total a second time.
         assert!(
             slot.is_present(),
@@ -388,15 +473,15 @@ impl Db {
             self.aggregates.remove(&key.0);
         }
         self.entry_bytes -= self.overhead(key_len, slot.is_volatile()) + slot.value_bytes();
-        self.slots[key.0 as usize] = Slot::gone(cause, by, since_start_us);
+        *self.slot_entry_mut(key) = Slot::gone(cause, by, since_start_us);
         slot
     }
 
     /// Marks an absent key with a cause without a removal (a refused write).
     pub fn mark_absent_cause(&mut self, key: KeyId, cause: Cause, by: Actor, since_start_us: u64) {
-        if let Some(slot) = self.slots.get_mut(key.0 as usize) {
-            if !slot.is_present() {
-                *slot = Slot::gone(cause, by, since_start_us);
+        if let Some(entry) = self.main.links_mut().0.get_mut(key.0 as usize) {
+            if !entry.slot.is_present() {
+                entry.slot = Slot::gone(cause, by, since_start_us);
             }
         }
     }
@@ -432,7 +517,7 @@ impl Db {
     pub fn flush(&mut self, cause: Cause, by: Actor, since_start_us: u64) -> Vec<KeyId> {
         let keys = self.keys_in_bucket_order();
         for &key in &keys {
-            self.slots[key.0 as usize] = Slot::gone(cause, by, since_start_us);
+            *self.slot_entry_mut(key) = Slot::gone(cause, by, since_start_us);
         }
         self.main.clear();
         self.expires.clear();
@@ -448,8 +533,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_slot_is_24_bytes() {
+    fn a_slot_is_24_bytes_and_an_entry_one_aligned_half_line() {
         assert_eq!(std::mem::size_of::<Slot>(), 24);
+        assert_eq!(std::mem::size_of::<Entry>(), 32);
+        assert_eq!(std::mem::align_of::<Entry>(), 32);
+    }
+
+    #[test]
+    fn replacing_a_slot_whole_keeps_the_chain() {
+        let mut db = Db::new(0, false);
+        db.ensure_allocated(64, 9);
+        for id in 0..64 {
+            db.add(KeyId(id), 4, ValueKind::Embstr, 10, &ExpandGuard::UNLIMITED);
+        }
+        for id in (0..64).step_by(3) {
+            *db.slot_mut(KeyId(id)) = Slot::EMPTY;
+            db.slot_mut(KeyId(id)).set_kind(ValueKind::Int);
+        }
+        let mut keys: Vec<u32> = db.keys_in_bucket_order().iter().map(|k| k.0).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, (0..64).collect::<Vec<u32>>());
+        db.remove(KeyId(5), 4, Cause::Deleted, Actor::OPERATOR, 0);
+        assert_eq!(db.keys_in_bucket_order().len(), 63);
+    }
+
+    #[test]
+    fn sent_lengths_are_kept_per_key_beside_the_slot() {
+        let mut db = Db::new(0, false);
+        assert_eq!(
+            db.sent_len(KeyId(3)),
+            None,
+            "an unallocated database has none"
+        );
+        db.ensure_allocated(8, 1);
+        assert_eq!(db.sent_len(KeyId(3)), None);
+        db.record_sent_len(KeyId(3), 100);
+        db.record_sent_len(KeyId(5), 70_000);
+        *db.slot_mut(KeyId(3)) = Slot::EMPTY;
+        assert_eq!(db.sent_len(KeyId(3)), Some(100));
+        assert_eq!(db.sent_len(KeyId(5)), Some(70_000));
+        assert_eq!(db.sent_len(KeyId(4)), None);
+        assert_eq!(db.sent_len(KeyId(99)), None, "past the key table");
     }
 
     #[test]

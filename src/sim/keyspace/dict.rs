@@ -53,30 +53,88 @@ impl ExpandGuard {
     }
 }
 
+/// Where a dict keeps its chain links, one per key id. The keyspace keeps each key's link in
+/// the cache line of its slot (`db::Entries`): walking a chain, as eviction sampling and
+/// removal do, then reads one line a key where a separate array of links made it two.
+pub trait Links {
+    fn link(&self, key: u32) -> u32;
+    fn set_link(&mut self, key: u32, next: u32);
+    /// Makes room for key ids below `capacity`, every link `NIL`, at the dict's first insert.
+    fn ensure(&mut self, capacity: usize);
+    /// Loads `key`'s link (a hint: see `keyspace::prefetch`).
+    fn prefetch_link(&self, key: u32);
+}
+
+/// Links in an array of their own: the expires dict's, allocated at its first insert, so a
+/// dict that never holds a key (that of a workload without TTLs) costs nothing per key.
+impl Links for Vec<u32> {
+    #[inline]
+    fn link(&self, key: u32) -> u32 {
+        self[key as usize]
+    }
+
+    #[inline]
+    fn set_link(&mut self, key: u32, next: u32) {
+        self[key as usize] = next;
+    }
+
+    fn ensure(&mut self, capacity: usize) {
+        if self.is_empty() {
+            *self = crate::sim::keyspace::filled_vec(NIL, capacity);
+        }
+    }
+
+    #[inline]
+    fn prefetch_link(&self, key: u32) {
+        if let Some(link) = self.get(key as usize) {
+            prefetch(link);
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
-pub struct Dict {
+pub struct Dict<L = Vec<u32>> {
     heads: [Vec<u32>; 2],
     used: [u64; 2],
     /// Next bucket of table 0 to move while rehashing.
     rehash_index: Option<usize>,
-    /// Chain links, indexed by key id; allocated at the first insert, so a dict that never
-    /// holds a key (the expires dict of a workload without TTLs) costs nothing per key.
-    next: Vec<u32>,
+    /// Chain links, indexed by key id.
+    next: L,
     key_capacity: usize,
     seed: u64,
 }
 
 impl Dict {
-    /// A dict able to hold key ids below `key_capacity`.
+    /// A dict able to hold key ids below `key_capacity`, its links in an array of their own.
     pub fn new(key_capacity: usize, seed: u64) -> Dict {
+        Dict::with_links(Vec::new(), key_capacity, seed)
+    }
+}
+
+impl<L: Links> Dict<L> {
+    /// A dict able to hold key ids below `key_capacity`, its links kept in `links`.
+    pub fn with_links(links: L, key_capacity: usize, seed: u64) -> Dict<L> {
         Dict {
             heads: [Vec::new(), Vec::new()],
             used: [0, 0],
             rehash_index: None,
-            next: Vec::new(),
+            next: links,
             key_capacity,
             seed,
         }
+    }
+
+    /// Where the links are kept (for the keyspace, its slots too).
+    #[inline]
+    pub fn links(&self) -> &L {
+        &self.next
+    }
+
+    /// The links' storage, mutable; a caller changes what it keeps there beside the links,
+    /// never a link.
+    #[inline]
+    pub fn links_mut(&mut self) -> &mut L {
+        &mut self.next
     }
 
     #[inline]
@@ -122,9 +180,7 @@ impl Dict {
 
     /// `dictAdd` of a key known to be absent.
     pub fn insert(&mut self, key: KeyId, guard: &ExpandGuard) {
-        if self.next.is_empty() {
-            self.next = crate::sim::keyspace::filled_vec(NIL, self.key_capacity);
-        }
+        self.next.ensure(self.key_capacity);
         if self.rehash_index.is_some() {
             self.rehash(1);
         }
@@ -132,7 +188,7 @@ impl Dict {
         let table = usize::from(self.rehash_index.is_some());
         let mask = self.heads[table].len() as u64 - 1;
         let bucket = (self.hash(key) & mask) as usize;
-        self.next[key.0 as usize] = self.heads[table][bucket];
+        self.next.set_link(key.0, self.heads[table][bucket]);
         self.heads[table][bucket] = key.0;
         self.used[table] += 1;
     }
@@ -155,18 +211,18 @@ impl Dict {
             let mut current = self.heads[table][bucket];
             while current != NIL {
                 if current == key.0 {
-                    let after = self.next[current as usize];
+                    let after = self.next.link(current);
                     if previous == NIL {
                         self.heads[table][bucket] = after;
                     } else {
-                        self.next[previous as usize] = after;
+                        self.next.set_link(previous, after);
                     }
-                    self.next[current as usize] = NIL;
+                    self.next.set_link(current, NIL);
                     self.used[table] -= 1;
                     return true;
                 }
                 previous = current;
-                current = self.next[current as usize];
+                current = self.next.link(current);
             }
             if self.rehash_index.is_none() {
                 break;
@@ -181,8 +237,8 @@ impl Dict {
             for &head in &self.heads[table] {
                 let mut current = head;
                 while current != NIL {
-                    let after = self.next[current as usize];
-                    self.next[current as usize] = NIL;
+                    let after = self.next.link(current);
+                    self.next.set_link(current, NIL);
                     current = after;
                 }
             }
@@ -250,9 +306,9 @@ impl Dict {
             }
             let mut current = self.heads[0][index];
             while current != NIL {
-                let after = self.next[current as usize];
+                let after = self.next.link(current);
                 let bucket = (self.hash(KeyId(current)) & mask) as usize;
-                self.next[current as usize] = self.heads[1][bucket];
+                self.next.set_link(current, self.heads[1][bucket]);
                 self.heads[1][bucket] = current;
                 self.used[0] -= 1;
                 self.used[1] += 1;
@@ -340,7 +396,7 @@ impl Dict {
                         if stored == count {
                             return;
                         }
-                        current = self.next[current as usize];
+                        current = self.next.link(current);
                     }
                 }
             }
@@ -386,12 +442,12 @@ impl Dict {
         let mut current = head;
         while current != NIL {
             length += 1;
-            current = self.next[current as usize];
+            current = self.next.link(current);
         }
         let mut pick = stream.below(length);
         let mut current = head;
         while pick > 0 {
-            current = self.next[current as usize];
+            current = self.next.link(current);
             pick -= 1;
         }
         Some(KeyId(current))
@@ -420,8 +476,8 @@ impl Dict {
         };
         for heads in &self.heads {
             for &head in heads.iter().skip(start).take(count) {
-                if let Some(link) = self.next.get(head as usize) {
-                    prefetch(link);
+                if head != NIL {
+                    self.next.prefetch_link(head);
                     found(KeyId(head));
                 }
             }
@@ -437,9 +493,7 @@ impl Dict {
                 prefetch(&heads[(hash & (heads.len() as u64 - 1)) as usize]);
             }
         }
-        if let Some(link) = self.next.get(key.0 as usize) {
-            prefetch(link);
-        }
+        self.next.prefetch_link(key.0);
     }
 
     /// The bucket `get_some_keys` starts from for a first draw `draw` (None for no table).
@@ -458,7 +512,7 @@ impl Dict {
         let mut current = self.heads[table][(bucket & (size - 1)) as usize];
         while current != NIL {
             out.push(KeyId(current));
-            current = self.next[current as usize];
+            current = self.next.link(current);
         }
     }
 }

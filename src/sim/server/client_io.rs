@@ -230,9 +230,8 @@ impl Node {
             CommandKind::Exists => resp::integer_bytes(1),
             CommandKind::Ttl => resp::integer_bytes(-1),
             CommandKind::Get => {
-                let sent = self
-                    .string_lens
-                    .get(request.key)
+                let sent = db
+                    .sent_len(request.key)
                     .filter(|&len| self.string_value(len) == (slot.kind(), slot.value));
                 let len = sent.map_or_else(|| string_len(slot.kind(), slot.value), u64::from);
                 resp::bulk_bytes(len)

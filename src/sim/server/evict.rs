@@ -20,6 +20,21 @@ use crate::sim::ledger::{KeyId, Ledger};
 use crate::sim::random::rng::{Lookahead, Stream};
 use crate::sim::reference::exact::ReferenceCache;
 
+/// Binds `$dict` to the dict a policy samples (the expires dict for volatile-*, the keyspace's
+/// otherwise) and runs `$body` with it: the two are of different types, the keyspace keeping
+/// its links beside its slots.
+macro_rules! sampled_dict {
+    ($volatile:expr, $expires:expr, $main:expr, |$dict:ident| $body:expr) => {
+        if $volatile {
+            let $dict = $expires;
+            $body
+        } else {
+            let $dict = $main;
+            $body
+        }
+    };
+}
+
 /// `EVPOOL_SIZE`.
 pub const EVPOOL_SIZE: usize = 16;
 /// Modelled cost of sampling one key, ns.
@@ -208,12 +223,14 @@ impl Evictor {
             self.random_next_db = self.random_next_db.wrapping_add(1);
             let db = self.random_next_db % dbnum;
             let database = &mut dbs[db as usize];
-            let dict = if volatile {
-                &mut database.expires
-            } else {
-                &mut database.main
-            };
-            if let Some(key) = dict.get_random_key(&mut self.stream) {
+            let stream = &mut self.stream;
+            let random = sampled_dict!(
+                volatile,
+                &mut database.expires,
+                &mut database.main,
+                |dict| dict.get_random_key(stream)
+            );
+            if let Some(key) = random {
                 return Some((db, key, 0));
             }
         }
@@ -255,17 +272,20 @@ impl Evictor {
         let mut total_keys = 0;
         for db in 0..dbs.len() as u32 {
             let database = &mut dbs[db as usize];
-            let dict = if volatile {
-                &mut database.expires
-            } else {
-                &mut database.main
-            };
-            if dict.is_empty() {
+            let held = sampled_dict!(volatile, &database.expires, &database.main, |dict| dict
+                .len());
+            if held == 0 {
                 continue;
             }
-            total_keys += dict.len();
+            total_keys += held;
             self.sampled.clear();
-            dict.get_some_keys(samples, &mut self.stream, &mut self.sampled);
+            let (stream, sampled) = (&mut self.stream, &mut self.sampled);
+            sampled_dict!(
+                volatile,
+                &mut database.expires,
+                &mut database.main,
+                |dict| dict.get_some_keys(samples, stream, sampled)
+            );
             *elapsed_ns += self.sampled.len() as u64 * SAMPLED_KEY_COST_NS;
             // Their slots load together rather than one after another.
             for &key in &self.sampled {
@@ -291,14 +311,11 @@ impl Evictor {
             // Hints for the next samplings: the keys heading the next one's buckets (whose
             // heads the previous round loaded) and their slots, and the heads of the one after.
             let database = &dbs[db as usize];
-            let dict = if volatile {
-                &database.expires
-            } else {
-                &database.main
-            };
             // At 0.86 keys a bucket with 42 % empty, five keys take six buckets or more.
-            dict.prefetch_sample(ahead.0, samples * 2, |key| database.prefetch_slot(key));
-            dict.prefetch_sample_start(ahead.1);
+            sampled_dict!(volatile, &database.expires, &database.main, |dict| {
+                dict.prefetch_sample(ahead.0, samples * 2, |key| database.prefetch_slot(key));
+                dict.prefetch_sample_start(ahead.1);
+            });
         }
         total_keys
     }
@@ -322,12 +339,12 @@ impl Evictor {
             }
             self.pool[index] = PoolEntry::default();
             let database = &mut dbs[entry.db as usize];
-            let dict = if volatile {
-                &mut database.expires
-            } else {
-                &mut database.main
-            };
-            dict.on_lookup();
+            sampled_dict!(
+                volatile,
+                &mut database.expires,
+                &mut database.main,
+                |dict| dict.on_lookup()
+            );
             let slot = database.slot(entry.key);
             if slot.is_present() && (!volatile || slot.is_volatile()) {
                 self.prefetch_next_best(dbs);

@@ -23,7 +23,6 @@ use crate::sim::server::durability::Durability;
 use crate::sim::server::evict::{Clocks, EvictionHost, Evictor};
 use crate::sim::server::exec::CallResult;
 use crate::sim::server::process::Process;
-use crate::sim::server::resp::StringLengths;
 use crate::sim::server::role::Role;
 use crate::sim::server::stats::{CommandStats, NodeStats};
 
@@ -55,8 +54,6 @@ pub struct Node {
     pub(super) replid: String,
     /// The clients' connections, their buffers over time (`client_io.rs`).
     pub(super) connections: Connections,
-    /// Each string value's length, for the replies that carry it (`resp.rs`).
-    pub(super) string_lens: StringLengths,
     pub(super) expire_cycle: ExpireCycleState,
     /// Virtual time of the command or cron tick being processed, µs since the start.
     pub(super) now_us: u64,
@@ -128,7 +125,6 @@ impl Node {
             run_id,
             replid,
             connections: Connections::default(),
-            string_lens: StringLengths::default(),
             expire_cycle: ExpireCycleState::default(),
             now_us: 0,
             lru_clock: lru::lru_clock(EPOCH_UNIX_MS),
@@ -201,7 +197,6 @@ impl Node {
         if let Some(database) = self.dbs.get(db as usize) {
             database.prefetch_slot(key);
         }
-        self.string_lens.prefetch(key);
         self.keys.prefetch_key_len(key);
     }
 

@@ -16,7 +16,7 @@ impl Node {
     pub(super) fn set(&mut self, request: &Request, present: bool, ledger: &mut Ledger) {
         let (value, ttl_ms) = match request.argument {
             Argument::Value { len, ttl_ms } => {
-                self.string_lens.record(request.key, len, self.keys.len());
+                self.db_mut(request.db).record_sent_len(request.key, len);
                 (self.string_value(len), ttl_ms)
             }
             Argument::Integer { value, ttl_ms } => {
