@@ -186,7 +186,7 @@ const LRU_MASK: u32 = (1 << 24) - 1;
 /// A key's slot, its link in the keyspace dict's chain and the length its last SET sent,
 /// aligned to 32 bytes: they share one cache line and no entry straddles two. A command reads
 /// the slot and a GET the length; eviction sampling and removal read the slot and the link: one
-/// random line a key, where a 24-byte slot straddled two lines one time in eight and the link
+/// random line a key, where a 24-byte slot straddled two lines three times in eight and the link
 /// and the length were lines of arrays of their own. Link and length sit outside the slot,
 /// which callers replace whole.
 #[derive(Debug, Clone, Copy)]

@@ -1,7 +1,8 @@
-//! The data a Redis database holds and what it costs: databases of dense 24-byte slots, Redis's
-//! dict with its incremental rehash, key names as dense ids, the LRU clock and LFU counter kept
-//! per key, jemalloc size classes and the encodings of every value type. Nothing here knows about
-//! commands, clients or time beyond the clock values it is handed.
+//! The data a Redis database holds and what it costs: databases of dense 32-byte entries (a
+//! key's slot, its dict link, its last SET's length), Redis's dict with its incremental rehash,
+//! key names as dense ids, the LRU clock and LFU counter kept per key, jemalloc size classes and
+//! the encodings of every value type. Nothing here knows about commands, clients or time beyond
+//! the clock values it is handed.
 
 pub mod db;
 pub mod dict;
@@ -30,17 +31,4 @@ pub fn prefetch<T>(value: &T) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = value;
-}
-
-/// [`prefetch`] of every cache line `value` spans: a 24-byte slot straddles two lines in three
-/// of every eight places, and a hint for its first line alone left its LRU field to miss.
-#[inline(always)]
-pub fn prefetch_whole<T>(value: &T) {
-    prefetch(value);
-    let start = value as *const T as usize;
-    let last = start + std::mem::size_of::<T>() - 1;
-    if last / 64 != start / 64 {
-        // SAFETY: `last` is the value's own last byte, inside the same live allocation.
-        prefetch(unsafe { &*(last as *const u8) });
-    }
 }
