@@ -178,6 +178,8 @@ struct Generator {
     /// Cumulative command weights.
     commands: Vec<(u64, CommandKind)>,
     total_weight: u64,
+    /// The mean arrival gap, ns (`1e9 / rate`), divided once rather than per arrival.
+    mean_gap_ns: f64,
 }
 
 /// A trace being replayed: the next record, and for each record when its key is used next.
@@ -495,6 +497,7 @@ impl Generator {
             picker: KeyPicker::new(workload.keyspace.keys, workload.keyspace.popularity),
             commands,
             total_weight: cumulative,
+            mean_gap_ns: 1e9 / workload.rate,
             workload: workload.clone(),
         }
     }
@@ -587,7 +590,7 @@ fn take_gap(
         let gap = ahead.advance(pipeline, true);
         assert!(gap, "a gap is used where a round trip draws a command");
     }
-    exponential_gap_ns(generator.workload.rate, stream)
+    exponential_gap_ns(generator.mean_gap_ns, stream)
 }
 
 /// The next command's draws (command, key within the keyspace, argument): drawn ahead, or
@@ -622,7 +625,7 @@ fn take_command(
             ahead.command = Some(generator.draw_command(stream));
             return taken;
         }
-        let gap = exponential_gap_ns(generator.workload.rate, stream);
+        let gap = exponential_gap_ns(generator.mean_gap_ns, stream);
         ahead.gaps.push_back(gap);
     }
 }

@@ -315,10 +315,10 @@ pub fn sample_lognormal(median: f64, p99: f64, stream: &mut Stream) -> u64 {
     libm::round(libm::exp(mu + sigma * standard_normal(stream))).max(0.0) as u64
 }
 
-/// Gap to the next arrival of a Poisson process with `rate` per second, in nanoseconds.
+/// Gap to the next arrival of a Poisson process whose mean gap is `mean_ns` (`1e9 / rate`
+/// for `rate` per second), in nanoseconds.
 #[inline]
-pub fn exponential_gap_ns(rate: f64, stream: &mut Stream) -> u64 {
-    let mean_ns = 1e9 / rate;
+pub fn exponential_gap_ns(mean_ns: f64, stream: &mut Stream) -> u64 {
     round_to_u64(standard_exponential(stream) * mean_ns)
 }
 
@@ -682,7 +682,7 @@ mod tests {
     fn exponential_gaps_have_the_right_mean() {
         let mut stream = Stream::new(4, "gap");
         let total: u64 = (0..100_000)
-            .map(|_| exponential_gap_ns(1000.0, &mut stream))
+            .map(|_| exponential_gap_ns(1e9 / 1000.0, &mut stream))
             .sum();
         let mean_ns = total as f64 / 100_000.0;
         assert!((mean_ns - 1e6).abs() < 2e4, "{mean_ns}");

@@ -313,7 +313,12 @@ impl Evictor {
             let database = &dbs[db as usize];
             // At 0.86 keys a bucket with 42 % empty, five keys take six buckets or more.
             sampled_dict!(volatile, &database.expires, &database.main, |dict| {
-                dict.prefetch_sample(ahead.0, samples * 2, |key| database.prefetch_slot(key));
+                // The keyspace dict's links share their lines with the slots: loaded already.
+                dict.prefetch_sample(ahead.0, samples * 2, |key| {
+                    if volatile {
+                        database.prefetch_slot(key)
+                    }
+                });
                 dict.prefetch_sample_start(ahead.1);
             });
         }
