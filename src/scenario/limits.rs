@@ -44,7 +44,7 @@ pub(super) const PARQUET_LEDGER_ROW_BYTES: u64 = 16;
 /// CSV, ten times the largest bundled scenario's real ledger, and more than an editor or a
 /// spreadsheet opens.
 pub(super) const CSV_LEDGER_ROWS_MAX: f64 = 10_000_000.0;
-/// Simulator heap per key per node: `cargo bench --bench throughput` measures 99 B of peak heap
+/// Simulator heap per key per node: `cargo bench --bench throughput` measures 100 B of peak heap
 /// per live key on one node (1 M-key keyspace, 355 k keys live) and 35 MB more per replica for
 /// the same workload, about 35 B per keyspace key per node (a node's slots cover its whole
 /// keyspace). Peak RSS of a 2 M-key SET-only run (1.26 M keys live) is 80 MB on one node and 380

@@ -484,8 +484,8 @@ impl<L: Links> Dict<L> {
         }
     }
 
-    /// Loads what inserting or removing `key` reads first: the head of its bucket and its own
-    /// link.
+    /// Loads what inserting or removing `key` reads first: the head of its bucket. Its own link
+    /// is the caller's to load (the keyspace's sits in the key's entry, beside its slot).
     pub fn prefetch_bucket_of(&self, key: KeyId) {
         let hash = self.hash(key);
         for heads in &self.heads {
@@ -493,7 +493,6 @@ impl<L: Links> Dict<L> {
                 prefetch(&heads[(hash & (heads.len() as u64 - 1)) as usize]);
             }
         }
-        self.next.prefetch_link(key.0);
     }
 
     /// The bucket `get_some_keys` starts from for a first draw `draw` (None for no table).
