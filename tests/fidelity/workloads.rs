@@ -1246,6 +1246,10 @@ fn a_pool_of_connections_under_noeviction() {
 /// step by step (`large_values`), so what is left is in their timing over a run. With both
 /// baselines prepared alike (`warmed_sim`): allkeys-lfu 44.45 / 44.86 % (+0.41 pp, evictions
 /// 67,298 / 66,605, −1.0 %), allkeys-lru 44.79 / 45.30 % (+0.51 pp, 66,061 / 65,380, −1.0 %).
+/// With the simulated runs after the real replays (`replay_all`; debug build, beside the
+/// rewritten shape as CI runs them): allkeys-lfu 43.82 / 43.85 % (+0.03 pp, evictions 68,012 /
+/// 67,984), allkeys-lru 44.76 / 44.72 % (−0.04 pp, 66,149 / 66,211): the lean was the real
+/// servers draining large replies on a contended core.
 const LARGE_VALUES_READ: Shape = Shape {
     name: "large values rewritten and read among small keys",
     large_get_every_ms: 20,
