@@ -1277,6 +1277,10 @@ fn live_dumps(url: &str, flags: &LiveFlags) -> Result<Dumps, Failure> {
     })
 }
 
+/// The database a Redis client starts on, and `diagnose`'s when neither `--db` nor the dumps
+/// name one.
+const REDIS_DEFAULT_DB: u32 = 0;
+
 fn diagnose(
     sources: &[String],
     flags: &LiveFlags,
@@ -1284,7 +1288,8 @@ fn diagnose(
     json: bool,
 ) -> Result<(), Failure> {
     let dumps = read_dumps(sources, flags)?;
-    let db = db.or(dumps.db).unwrap_or(0);
+    // Redis's clients start on database 0.
+    let db = db.or(dumps.db).unwrap_or(REDIS_DEFAULT_DB);
     let diagnosis: Diagnosis = reason::diagnose(dumps.before.as_ref(), &dumps.after, db);
     if json {
         let value = render::json(&dumps.origin, &diagnosis);

@@ -99,6 +99,23 @@ pub enum FromInfoError {
     NoWorkload,
     #[error("the scenario built from the dumps is not valid ({0}); please report this")]
     Invalid(String),
+    #[error("the INFO dump lacks {name}: give the output of plain INFO (or INFO all), which has its {section} section")]
+    MissingField {
+        name: &'static str,
+        section: &'static str,
+    },
+}
+
+/// A counter every INFO of the versions vanish reads prints (`section` names where): missing,
+/// the dump was cut or filtered, which is an error to report, not a zero to fit to.
+fn dumped_counter(
+    snapshot: &Snapshot,
+    name: &'static str,
+    section: &'static str,
+) -> Result<u64, FromInfoError> {
+    snapshot
+        .counter(name)
+        .ok_or(FromInfoError::MissingField { name, section })
 }
 
 /// `redis-cli CONFIG GET '*'` output: name and value on alternate lines.
@@ -254,7 +271,7 @@ fn refit_sizes(observed: &Observed, simulated: &Simulated, fit: &mut Fit) {
         fit.value = corrected.clamp(1, VALUE_MAX as i64) as u64;
     }
     for (keys, db) in fit.keys.iter_mut().zip(&observed.dbs) {
-        let present = simulated.keys.get(&db.0).copied().unwrap_or(0);
+        let present = simulated.keys_in(db.0);
         let seen = db.2.max(db.1);
         if present == 0 || seen == 0 {
             continue;
@@ -300,6 +317,17 @@ struct Simulated {
     dataset_per_key: Option<u64>,
     /// Keys present at the end, by database.
     keys: BTreeMap<u32, u64>,
+}
+
+impl Simulated {
+    /// Keys present in `db` at the end: INFO's Keyspace section lists only databases holding
+    /// some.
+    fn keys_in(&self, db: u32) -> u64 {
+        match self.keys.get(&db) {
+            Some(keys) => *keys,
+            None => 0,
+        }
+    }
 }
 
 fn simulate(toml: &str) -> Result<Simulated, FromInfoError> {
@@ -353,11 +381,14 @@ fn own_counter(snapshot: &Snapshot, name: &str) -> Result<u64, FromInfoError> {
 
 fn observe(before: Option<&Snapshot>, after: &Snapshot) -> Result<Observed, FromInfoError> {
     let baseline = before.filter(|b| b.text("run_id") == after.text("run_id"));
-    let delta = |name: &str| {
-        let a = after.counter(name).unwrap_or(0);
-        a.saturating_sub(baseline.and_then(|b| b.counter(name)).unwrap_or(0))
+    let delta = |name: &'static str, section: &'static str| -> Result<u64, FromInfoError> {
+        let a = dumped_counter(after, name, section)?;
+        Ok(match baseline {
+            Some(b) => a.saturating_sub(dumped_counter(b, name, section)?),
+            None => a,
+        })
     };
-    let interval_ms = interval_ms(baseline, after, delta("uptime_in_seconds")).max(1);
+    let interval_ms = interval_ms(baseline, after, delta("uptime_in_seconds", "Server")?).max(1);
     let (commands, left_out) = command_mix(baseline, after);
     let total: u64 = commands.iter().map(|(_, n)| n).sum();
     if total == 0 {
@@ -385,22 +416,24 @@ fn observe(before: Option<&Snapshot>, after: &Snapshot) -> Result<Observed, From
         .filter(|(name, _)| WRITES.contains(name))
         .map(|(_, n)| n)
         .sum();
-    let gone = (delta("expired_keys") + delta("evicted_keys")).min(writes);
+    let gone = (delta("expired_keys", "Stats")? + delta("evicted_keys", "Stats")?).min(writes);
     dbs[0].2 = dbs[0].2.max(gone).max(1);
     Ok(Observed {
         interval_ms,
         dbs,
         commands,
         rate: total as f64 * 1000.0 / interval_ms as f64,
-        hit_ratio: hit_ratio(delta("keyspace_hits"), delta("keyspace_misses")),
+        hit_ratio: hit_ratio(
+            delta("keyspace_hits", "Stats")?,
+            delta("keyspace_misses", "Stats")?,
+        ),
         dataset_per_key: dataset_per_key(after),
         writes,
-        connections: after
-            .counter("connected_clients")
-            .unwrap_or(2)
+        // The connection that asked for INFO is not the workload's.
+        connections: dumped_counter(after, "connected_clients", "Clients")?
             .saturating_sub(1)
             .clamp(1, 10_000),
-        replicas: after.counter("connected_slaves").unwrap_or(0).min(16),
+        replicas: dumped_counter(after, "connected_slaves", "Replication")?.min(16),
         left_out,
     })
 }
@@ -518,9 +551,11 @@ fn persistence_section(after: &Snapshot, config: Option<&BTreeMap<String, String
                 let _ = writeln!(text, "appendfsync = {fsync:?}");
             }
         }
+        // Without the Persistence section the scenario keeps its default (no AOF).
         None => {
-            let aof = after.counter("aof_enabled").unwrap_or(0) == 1;
-            let _ = writeln!(text, "appendonly = {aof}");
+            if let Some(aof) = after.counter("aof_enabled") {
+                let _ = writeln!(text, "appendonly = {}", aof == 1);
+            }
         }
     }
     text.push('\n');
@@ -553,14 +588,15 @@ fn clients(observed: &Observed, fit: &Fit) -> String {
         .join(", ");
     for (position, &(db, start, present, share, avg_ttl_ms)) in observed.dbs.iter().enumerate() {
         let keys = fit.keys[position];
-        let ttl = (share > 0.0 && avg_ttl_ms > 0).then(|| {
+        let ttl = if share > 0.0 && avg_ttl_ms > 0 {
             let ms = 2 * avg_ttl_ms;
             format!(
                 "ttl = {{ share = {:.4}, min = \"{ms}ms\", max = \"{ms}ms\" }}\n",
                 share.min(1.0)
             )
-        });
-        let ttl = ttl.unwrap_or_default();
+        } else {
+            String::new()
+        };
         let keyspace = format!("{{ keys = {keys}, prefix = \"db{db}:\"");
         if start > 0 {
             let _ = writeln!(
@@ -595,6 +631,26 @@ fn clients(observed: &Observed, fit: &Fit) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dump_cut_short_is_an_error_naming_what_it_lacks() {
+        let text = "# Server\r\nrun_id:a\r\nuptime_in_seconds:20\r\n# Commandstats\r\n\
+                    cmdstat_get:calls=10,usec=1,usec_per_call=0.1\r\n";
+        let after = Snapshot::from_dump(&InfoDump::parse("cut", text).expect("a dump"))
+            .expect("a snapshot");
+        let error = observe(None, &after).err().expect("an error, not zeros");
+        assert!(
+            matches!(
+                error,
+                FromInfoError::MissingField {
+                    section: "Stats",
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("plain INFO"), "{error}");
+    }
 
     #[test]
     fn config_get_output_is_read_in_pairs() {

@@ -81,15 +81,12 @@ impl Interval<'_> {
 
     fn calls(&self, command: &str) -> Option<Calls> {
         let after = self.after.calls(command)?;
-        // Commandstats lists a command only once it has been called: absent before is none.
-        let before = self
-            .baseline()
-            .and_then(|b| b.calls(command))
-            .unwrap_or(Calls {
-                calls: 0,
-                rejected: 0,
-                failed: 0,
-            });
+        // Without a baseline the counts run from the server's start; a baseline without
+        // Commandstats leaves the interval's unknown.
+        let before = match self.baseline() {
+            Some(before) => before.calls(command)?,
+            None => Calls::NONE,
+        };
         Some(Calls {
             calls: after.calls.saturating_sub(before.calls),
             rejected: after.rejected.saturating_sub(before.rejected),
@@ -99,21 +96,19 @@ impl Interval<'_> {
 
     fn errors(&self, code: &str) -> Option<u64> {
         let after = self.after.error_count(code)?;
-        // Errorstats lists an error only once it has been returned: absent before is none.
-        let before = self
-            .baseline()
-            .and_then(|b| b.error_count(code))
-            .unwrap_or(0);
-        Some(after.saturating_sub(before))
+        // A baseline without Errorstats leaves the interval's count unknown, not the total.
+        match self.baseline() {
+            Some(before) => Some(after.saturating_sub(before.error_count(code)?)),
+            None => Some(after),
+        }
     }
 
     fn rejected(&self) -> Option<u64> {
         let after = self.after.rejected_total()?;
-        let before = self
-            .baseline()
-            .and_then(|b| b.rejected_total())
-            .unwrap_or(0);
-        Some(after.saturating_sub(before))
+        match self.baseline() {
+            Some(before) => Some(after.saturating_sub(before.rejected_total()?)),
+            None => Some(after),
+        }
     }
 }
 
@@ -575,4 +570,45 @@ fn cannot_tell(causes: &[Finding], after: &Snapshot) -> Vec<String> {
         );
     }
     notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::info::InfoDump;
+
+    fn snapshot(text: &str) -> Snapshot {
+        let text = text.replace('\n', "\r\n");
+        Snapshot::from_dump(&InfoDump::parse("test", &text).expect("a dump")).expect("a snapshot")
+    }
+
+    #[test]
+    fn a_baseline_without_the_stats_sections_leaves_the_interval_unknown() {
+        let before = snapshot("# Server\nrun_id:a\nuptime_in_seconds:10\n");
+        let after = snapshot(
+            "# Server\nrun_id:a\nuptime_in_seconds:20\n# Commandstats\n\
+             cmdstat_set:calls=7,usec=1,usec_per_call=0.1,rejected_calls=2,failed_calls=0\n\
+             # Errorstats\nerrorstat_OOM:count=2\n",
+        );
+        let interval = Interval {
+            before: Some(&before),
+            after: &after,
+            restarted: false,
+        };
+        assert_eq!(interval.errors("OOM"), None, "not the 2 since the start");
+        assert_eq!(interval.rejected(), None);
+        assert_eq!(interval.calls("set"), None);
+        // Without a baseline the counts run from the server's start; an unlisted error or
+        // command is none.
+        let alone = Interval {
+            before: None,
+            after: &after,
+            restarted: false,
+        };
+        assert_eq!(alone.errors("OOM"), Some(2));
+        assert_eq!(alone.errors("NOREPLICAS"), Some(0));
+        assert_eq!(alone.rejected(), Some(2));
+        assert_eq!(alone.calls("get"), Some(Calls::NONE));
+        assert_eq!(alone.calls("set").map(|c| c.calls), Some(7));
+    }
 }

@@ -58,6 +58,15 @@ pub struct Calls {
     pub failed: u64,
 }
 
+impl Calls {
+    /// A command never called.
+    pub const NONE: Calls = Calls {
+        calls: 0,
+        rejected: 0,
+        failed: 0,
+    };
+}
+
 /// One `slaveN:ip=…,port=…,state=…,offset=…,lag=…` line seen from a primary.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Replica {
@@ -120,13 +129,21 @@ impl Snapshot {
     /// Calls of one command (lower case, as Commandstats names it), 0 if never called.
     pub fn calls(&self, command: &str) -> Option<Calls> {
         let commands = self.commands.as_ref()?;
-        Some(commands.get(command).copied().unwrap_or_default())
+        // Commandstats lists a command only once it has been called.
+        Some(match commands.get(command) {
+            Some(calls) => *calls,
+            None => Calls::NONE,
+        })
     }
 
     /// Count of one error code (`OOM`), 0 if never replied.
     pub fn error_count(&self, code: &str) -> Option<u64> {
         let errors = self.errors.as_ref()?;
-        Some(errors.get(code).copied().unwrap_or(0))
+        // Errorstats lists an error only once it has been returned.
+        Some(match errors.get(code) {
+            Some(count) => *count,
+            None => 0,
+        })
     }
 
     pub fn keys_total(&self) -> u64 {
@@ -150,7 +167,10 @@ fn commands(dump: &InfoDump) -> Result<Option<BTreeMap<String, Calls>>, InfoErro
             continue;
         };
         // `rejected_calls` and `failed_calls` came with Redis 6.2: before, none were counted.
-        let since_6_2 = |key: &str| fields.get(key).copied().unwrap_or(0);
+        let since_6_2 = |key: &str| match fields.get(key) {
+            Some(count) => *count,
+            None => 0,
+        };
         let calls = Calls {
             calls: dump.required_subfield(name, &fields, "calls")?,
             rejected: since_6_2("rejected_calls"),

@@ -777,12 +777,8 @@ pub(crate) mod batch_tests {
         batched.record_batch(&rows());
         assert_eq!(batched.rows(), 7);
         let (a, b) = (one_by_one.finish(), batched.finish());
-        let text =
-            String::from_utf8(b.map_err(|e| e.to_string()).unwrap_or_default()).unwrap_or_default();
-        assert_eq!(
-            a.map_err(|e| e.to_string()).unwrap_or_default(),
-            text.as_bytes()
-        );
+        let text = String::from_utf8(b.expect("the batched ledger")).expect("UTF-8 rows");
+        assert_eq!(a.expect("the row-by-row ledger"), text.as_bytes());
         let expected = "\
 time_us,time_s,node,db,key,event,cause,actor,detail
 0,0.000000,primary,0,42,miss,never-written,one,

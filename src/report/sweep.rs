@@ -461,19 +461,18 @@ pub fn chart_series(
         one.points.sort_by_key(|p| p.maxmemory_bytes);
     }
     // Without a target nothing is recommended.
-    let recommended = target
-        .map(|target| {
-            recommendations(axes, rows, target)
-                .into_iter()
-                .filter_map(|r| {
-                    r.maxmemory.map(|bytes| ChartRecommendation {
-                        policy: r.group,
-                        maxmemory_bytes: bytes,
-                    })
+    let recommended = match target {
+        None => Vec::new(),
+        Some(target) => recommendations(axes, rows, target)
+            .into_iter()
+            .filter_map(|r| {
+                r.maxmemory.map(|bytes| ChartRecommendation {
+                    policy: r.group,
+                    maxmemory_bytes: bytes,
                 })
-                .collect()
-        })
-        .unwrap_or_default();
+            })
+            .collect(),
+    };
     Some((series, recommended))
 }
 

@@ -161,9 +161,8 @@ pub fn recommendation_text(
     target: &Target,
     rows: &[Figures],
 ) -> String {
-    // Every recommendation is a group of some row: with any to print there is a row, so the
-    // 0 is never shown.
-    let largest = rows.iter().map(|r| r.maxmemory).max().unwrap_or(0);
+    // Every recommendation is a group of some row: with any to print there is a row.
+    let largest = rows.iter().map(|r| r.maxmemory).fold(0, u64::max);
     let mut parts = Vec::new();
     for recommendation in recommendations {
         let who = if recommendation.group.is_empty() {

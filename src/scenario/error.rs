@@ -162,10 +162,12 @@ impl<'a> Sources<'a> {
         let line_prefix = &before[line_start..];
         let column = line_prefix.chars().count() + 1;
         let line_rest = rest.split_once('\n').map_or(rest, |(line, _)| line);
-        // A span ending inside a character underlines just the column's caret.
-        let underlined = line_rest
-            .get(..span.end.saturating_sub(start).min(line_rest.len()))
-            .unwrap_or_default();
+        // A span ending inside a character underlines up to that character.
+        let mut end = span.end.saturating_sub(start).min(line_rest.len());
+        while !line_rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let underlined = &line_rest[..end];
         let place = Place::File {
             name: self.name.to_string(),
             line,

@@ -280,7 +280,8 @@ pub(super) fn partition(
         }
     }
     // Fewer than 17 sides, so a side is a u8; whatever is not named is on the first side.
-    let side_of = |place: Option<usize>| place.unwrap_or(0) as u8;
+    const FIRST_SIDE: usize = 0;
+    let side_of = |place: Option<usize>| place.unwrap_or(FIRST_SIDE) as u8;
     Ok(Partition {
         node_side: node_place.into_iter().map(side_of).collect(),
         client_side: client_place.into_iter().map(side_of).collect(),

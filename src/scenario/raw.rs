@@ -380,14 +380,18 @@ pub(crate) fn deserialize(document: Spanned<DeTable<'_>>) -> Result<RawFile, Pro
 
 fn toml_problem(error: &toml::de::Error, document: &Spanned<DeTable<'_>>) -> Problem {
     let span = error.span().unwrap_or_else(|| document.span());
-    // The root table's span is empty at 0, which the first table's header also covers.
+    // The root table's span is empty at 0, which the first table's header also covers. An
+    // error outside every key (a stray character between tables) names no field either.
     let field = if span == document.span() {
-        String::new()
+        None
     } else {
-        // An error outside every key (a stray character between tables) names no field.
-        field_path_at(document.get_ref(), span.start).unwrap_or_default()
+        field_path_at(document.get_ref(), span.start)
     };
-    Problem::new(span, field, error.message().trim_end())
+    let message = error.message().trim_end();
+    match field {
+        Some(field) => Problem::new(span, field, message),
+        None => Problem::new(span, "", message),
+    }
 }
 
 /// The dotted path (`client[1].keyspace.skew`) of the deepest key or value at `offset`.

@@ -269,7 +269,7 @@ impl TraceRecords {
         match &self.value_sizes {
             Column::Same { len: 0, .. } => 0,
             Column::Same { value, .. } => *value,
-            Column::Varying(sizes) => sizes.iter().copied().max().unwrap_or_default(),
+            Column::Varying(sizes) => sizes.iter().copied().fold(0, u32::max),
         }
     }
 

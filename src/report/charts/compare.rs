@@ -244,7 +244,7 @@ impl Chart for MissBars<'_> {
             .iter()
             .map(|r| causes.iter().map(|c| r.misses_by_cause[c]).sum())
             .collect();
-        let largest = totals.iter().copied().max().unwrap_or(0) as f64;
+        let largest = totals.iter().copied().fold(0, u64::max) as f64;
         // Room right of the longest bar for its total.
         let x_top = axis_top(largest * 1.12);
         let chart = rows.axes(root, &plot, x_top, "misses", &|v| format_count(*v))?;

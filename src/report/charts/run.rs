@@ -311,13 +311,13 @@ impl Chart for MemoryChart<'_> {
             ));
         }
         let plot = frame(root, title, &legend)?;
-        let peak = series
+        // The axis holds every sample and the limit.
+        let top = series
             .samples
             .iter()
             .map(|s| s.used_memory)
-            .max()
-            .unwrap_or(0);
-        let y_top = axis_top(mib(peak.max(self.maxmemory_bytes)));
+            .fold(self.maxmemory_bytes, u64::max);
+        let y_top = axis_top(mib(top));
         let mut chart = time_axes(&plot, series.end_s, y_top, "used_memory (MiB)", &|v| {
             format_mib(*v)
         })?;

@@ -86,9 +86,11 @@ impl World<'_> {
             let what = format!("demoted {}", self.nodes[node].name);
             self.timeline.push((now_us, what));
         }
-        let mut divergent = self.nodes[node].divergent.take().unwrap_or_default();
+        // A node acting as a primary beside the promoted one lists its acknowledged writes
+        // (None: it never did, and has none to discard).
+        let divergent = self.nodes[node].divergent.take();
         let mut lost_here = std::mem::take(&mut self.links[node].lost_keys);
-        if !divergent.is_empty() {
+        if let Some(mut divergent) = divergent.filter(|writes| !writes.is_empty()) {
             let lost = divergent.len() as u64;
             self.nodes[node].acknowledged_writes_lost += lost;
             divergent.sort_unstable();

@@ -444,7 +444,10 @@ impl ReadDistances {
 
     /// The counted reads (an empty count holds none).
     fn small_total(&self) -> u64 {
-        self.small.last().copied().unwrap_or(0)
+        match self.small.last() {
+            Some(total) => *total,
+            None => 0,
+        }
     }
 }
 
@@ -662,9 +665,10 @@ impl<'k> Pass<'k> {
             next[index] = client.next_arrival_us();
             let carried = value_len(request.argument);
             self.request(request.command, request.db, request.key, carried, || {
-                let len = value_len(client.refill_request(&request).argument);
-                assert!(len.is_some(), "a refill is a SET with a value");
-                len.unwrap_or(0)
+                let Some(len) = value_len(client.refill_request(&request).argument) else {
+                    unreachable!("a refill is a SET with a value");
+                };
+                len
             });
         }
     }
@@ -746,7 +750,7 @@ impl<'k> Pass<'k> {
 fn sort_distances(distances: &mut Vec<u64>) {
     let all = distances.len();
     distances.retain(|&distance| distance != u64::MAX);
-    let largest = distances.iter().copied().max().unwrap_or(0);
+    let largest = distances.iter().copied().fold(0, u64::max);
     let bytes = (64 - largest.leading_zeros()).div_ceil(8);
     let mut scratch = vec![0u64; distances.len()];
     for byte in 0..bytes {

@@ -120,8 +120,7 @@ pub(super) fn key_lengths(keys: &KeyTable) -> Result<(), Ineligible> {
     // No keys, no request to read: the longest is then 0.
     let longest = (0..keys.len() as u32)
         .map(|key| keys.key_len(crate::sim::ledger::KeyId(key)))
-        .max()
-        .unwrap_or_default();
+        .fold(0, u64::max);
     if resp::request_bytes(CommandKind::Get, longest, Argument::None) > PROTO_IOBUF_LEN {
         return Err("a request larger than the first read");
     }
