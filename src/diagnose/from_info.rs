@@ -638,7 +638,7 @@ mod tests {
                     cmdstat_get:calls=10,usec=1,usec_per_call=0.1\r\n";
         let after = Snapshot::from_dump(&InfoDump::parse("cut", text).expect("a dump"))
             .expect("a snapshot");
-        let error = observe(None, &after).err().expect("an error, not zeros");
+        let error = observe(None, &after).expect_err("an error, not zeros");
         assert!(
             matches!(
                 error,
