@@ -46,6 +46,8 @@ pub struct SimNode {
     /// Virtual time of the next command, µs.
     pub now_us: u64,
     next_cron_us: u64,
+    /// The database the client's commands go to (`SELECT`).
+    pub db: u32,
 }
 
 impl SimNode {
@@ -75,6 +77,7 @@ impl SimNode {
             keys,
             now_us: 0,
             next_cron_us,
+            db: 0,
         }
     }
 
@@ -166,7 +169,7 @@ impl SimNode {
             let more_follows = sent + 1 < commands.len();
             let request = Request {
                 client: Actor::client(0),
-                db: 0,
+                db: self.db,
                 command,
                 key,
                 argument,

@@ -190,8 +190,8 @@ impl Node {
         }
     }
 
-    /// The part of `prefetch` a read uses: the key's slot, its value's length and its name's
-    /// length.
+    /// The part of `prefetch` a read uses: the key's entry (its slot and sent length) and its
+    /// name's length.
     #[inline]
     pub fn prefetch_read(&self, db: u32, key: KeyId) {
         if let Some(database) = self.dbs.get(db as usize) {
